@@ -1,0 +1,58 @@
+import Fastify, { LogController, type FastifyError } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { AppDeps } from './deps.js';
+import { HttpError } from './errors.js';
+import { ErrorBody } from './schemas.js';
+import { healthRoutes } from './routes/health.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { statusRoutes } from './routes/status.js';
+import { targetRoutes } from './routes/targets.js';
+import { InvalidCursorError, TargetNotFoundError } from '../store/store.js';
+
+export type App = ReturnType<typeof buildApp>;
+
+/** Builds the HTTP API. It does not listen: main.ts does, tests use app.inject(). */
+export function buildApp(deps: AppDeps) {
+  const app = Fastify({
+    loggerInstance: deps.log,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 64 * 1024,
+    routerOptions: { maxParamLength: 200 },
+    ajv: { customOptions: { coerceTypes: true, useDefaults: true, removeAdditional: false, allErrors: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.addSchema(ErrorBody);
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    const { statusCode, code, message } = classifyError(err);
+    if (statusCode >= 500) request.log.error({ err, url: request.url }, 'request failed');
+    void reply.status(statusCode).send({ error: { code, message } });
+  });
+  app.setNotFoundHandler((request, reply) => {
+    void reply.status(404).send({ error: { code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` } });
+  });
+
+  void app.register(statusRoutes, { deps });
+  void app.register(targetRoutes, { deps });
+  void app.register(metricsRoutes, { deps });
+  void app.register(healthRoutes, { deps });
+  return app;
+}
+
+function classifyError(err: FastifyError): { statusCode: number; code: string; message: string } {
+  if (err instanceof HttpError) return { statusCode: err.statusCode, code: err.code, message: err.message };
+  if (err instanceof TargetNotFoundError) return { statusCode: 404, code: 'not_found', message: err.message };
+  if (err instanceof InvalidCursorError) return { statusCode: 400, code: 'bad_request', message: err.message };
+  if (err.validation) return { statusCode: 400, code: 'bad_request', message: err.message };
+  const status = err.statusCode ?? 500;
+  if (status >= 400 && status < 500) return { statusCode: status, code: clientErrorCode(status), message: err.message };
+  return { statusCode: 500, code: 'internal', message: 'internal error; the details are in the sstpwatch log' };
+}
+
+function clientErrorCode(status: number): string {
+  if (status === 401) return 'unauthorized';
+  if (status === 404) return 'not_found';
+  if (status === 413) return 'payload_too_large';
+  if (status === 415) return 'unsupported_media_type';
+  if (status === 429) return 'rate_limited';
+  return 'bad_request';
+}

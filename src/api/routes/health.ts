@@ -1,0 +1,22 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
+import type { AppDeps } from '../deps.js';
+import { ReadinessSchema } from '../schemas.js';
+
+export const healthRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
+  app.get('/healthz', { schema: { response: { 200: Type.Object({ status: Type.Literal('ok') }) } } }, async () => ({ status: 'ok' as const }));
+
+  app.get('/readyz', { schema: { response: { 200: ReadinessSchema, 503: ReadinessSchema } } }, async (_request, reply) => {
+    const { database, scheduler } = deps.readiness();
+    const checks = {
+      database: { ok: database.ok, reason: database.reason, pending_results: database.pendingResults },
+      scheduler: { ok: scheduler.ok },
+    };
+    if (database.ok && scheduler.ok) return { ready: true, checks };
+    const reasons = [
+      database.ok ? null : `database not writable: ${database.reason ?? 'unknown reason'}`,
+      scheduler.ok ? null : 'scheduler not running',
+    ].filter((r) => r !== null);
+    return reply.status(503).send({ ready: false, checks, error: { code: 'not_ready', message: reasons.join('; ') } });
+  });
+};

@@ -1,0 +1,19 @@
+/** Where a command writes: the real process streams in main.ts, buffers in tests. */
+export interface Output {
+  out: (line: string) => void;
+  err: (line: string) => void;
+}
+
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1;
+export const EXIT_USAGE = 2;
+
+export const USAGE = `Usage:
+  sstpwatch [serve] [--config FILE]          run the service (default command)
+  sstpwatch check URL [--hostname H] [--offload] [--ca FILE] [--insecure]
+                      [--timeout 5s] [--path P] [--expect 401] [--json]
+                                             probe one SSTP endpoint now and explain the result
+  sstpwatch config check [--config FILE]     validate a config file
+
+The config file is --config, else $SSTPWATCH_CONFIG, else ./sstpwatch.yml.
+Exit codes: 0 ok/up, 1 down/invalid, 2 usage error.`;

@@ -1,0 +1,91 @@
+// The resolved configuration: what the rest of sstpwatch sees after the YAML file has been read,
+// validated, defaulted and flattened. Durations are integer milliseconds.
+
+export interface TlsSettings {
+  /** Verify the certificate chain and the hostname (off = --insecure). */
+  verify: boolean;
+  /** Path of a PEM bundle of extra trusted CAs, as written in the config (null = system roots). */
+  caFile: string | null;
+  /** The PEM text of caFile, read at load time (or given directly, e.g. by the demo). */
+  ca: string | null;
+}
+
+/** Every probe setting; `defaults`, a group or a target may set any of them. */
+export interface ProbeSettings {
+  /** Probe every intervalMs (null when `schedule` is used). */
+  intervalMs: number | null;
+  /** node-cron expression with seconds (null when `interval` is used). */
+  schedule: string | null;
+  timeoutMs: number;
+  rise: number;
+  fall: number;
+  expectStatus: number[];
+  path: string;
+  tls: TlsSettings;
+}
+
+export type TargetRole = 'server' | 'vip';
+
+/** One SSTP endpoint probed on its own. */
+export interface TargetConfig {
+  name: string;
+  group: string;
+  role: TargetRole;
+  /** As configured: https://host[:port] or http://host[:port] (offload). */
+  url: string;
+  /** The group's public VPN name: SNI, Host header, certificate name check. */
+  hostname: string;
+  /** TLS offloaded at the load balancer: plain HTTP. Derived from the URL scheme. */
+  offload: boolean;
+  settings: ProbeSettings;
+}
+
+export interface GroupConfig {
+  name: string;
+  hostname: string;
+  /** Names of the group's server targets (role server), in config order; the VIP is not among them. */
+  servers: string[];
+  /** Name of the VIP target (role vip), or null. */
+  vip: string | null;
+}
+
+export interface RetentionConfig {
+  rawMs: number;
+  minuteMs: number;
+  hourMs: number;
+}
+
+export interface AuthConfig {
+  /** Name of the environment variable holding the bearer token for write endpoints. */
+  tokenEnv: string | null;
+}
+
+export interface ListenConfig {
+  host: string;
+  port: number;
+}
+
+export interface Config {
+  listen: ListenConfig;
+  /** SQLite file path, resolved relative to the config file's directory. */
+  database: string;
+  auth: AuthConfig;
+  defaults: ProbeSettings;
+  retention: RetentionConfig;
+  groups: GroupConfig[];
+  targets: TargetConfig[];
+  demo: boolean;
+}
+
+/** One validation problem, with the path of the offending key: `groups[0].servers[1].url`. */
+export interface ConfigIssue {
+  path: string;
+  message: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly issues: ConfigIssue[]) {
+    super(issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('\n'));
+    this.name = 'ConfigError';
+  }
+}

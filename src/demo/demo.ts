@@ -1,0 +1,85 @@
+// `demo: true`: simulated RRAS servers on loopback, probed like real ones, so a newcomer sees live status,
+// failures and certificate warnings within seconds of `npm start`.
+import type { GroupConfig, ProbeSettings, TargetConfig, TargetRole } from '../config/types.js';
+import { createTestCa, issueLeaf } from './certs.js';
+import { startFakeRras, type FakeRras, type RrasBehaviorInput } from './fake-rras.js';
+
+export const DEMO_GROUP = 'demo';
+export const DEMO_HOSTNAME = 'vpn.demo.sstpwatch.test';
+
+const DAY_MS = 86_400_000;
+
+export interface Demo {
+  groups: GroupConfig[];
+  targets: TargetConfig[];
+  servers: Map<string, FakeRras>;
+  close(): Promise<void>;
+}
+
+interface DemoServer {
+  name: string;
+  role: TargetRole;
+  behavior: RrasBehaviorInput;
+  /** Plain HTTP: TLS offloaded at the load balancer. */
+  offload?: boolean;
+  /** Days until the certificate expires (default a year). */
+  certificateDays?: number;
+}
+
+const DEMO_SERVERS: DemoServer[] = [
+  { name: 'demo-rras-healthy', role: 'server', behavior: 401 },
+  { name: 'demo-rras-sstp-stopped', role: 'server', behavior: 404 },
+  { name: 'demo-rras-slow', role: 'server', behavior: { mode: 'answer', status: 401, delayMs: 1200 } },
+  { name: 'demo-rras-cert-expiring', role: 'server', behavior: 401, certificateDays: 10 },
+  { name: 'demo-rras-offload', role: 'server', behavior: 401, offload: true },
+  { name: 'demo-vip', role: 'vip', behavior: 401 },
+];
+
+/** Starts the simulated servers and returns the group and targets that probe them. */
+export async function startDemo(defaults: ProbeSettings): Promise<Demo> {
+  const ca = await createTestCa({ commonName: 'sstpwatch demo CA' });
+  const servers = new Map<string, FakeRras>();
+  const targets: TargetConfig[] = [];
+  try {
+    for (const spec of DEMO_SERVERS) {
+      const leaf = spec.offload
+        ? null
+        : await issueLeaf(ca, {
+            commonName: DEMO_HOSTNAME,
+            dnsNames: [DEMO_HOSTNAME],
+            notAfter: new Date(Date.now() + (spec.certificateDays ?? 365) * DAY_MS),
+          });
+      const server = await startFakeRras({
+        behavior: spec.behavior,
+        tls: leaf ? { cert: leaf.chainPem, key: leaf.keyPem } : null,
+      });
+      servers.set(spec.name, server);
+      targets.push({
+        name: spec.name,
+        group: DEMO_GROUP,
+        role: spec.role,
+        url: server.url,
+        hostname: DEMO_HOSTNAME,
+        offload: spec.offload ?? false,
+        settings: { ...defaults, tls: { ...defaults.tls, caFile: null, ca: ca.certPem } },
+      });
+    }
+  } catch (err) {
+    await Promise.allSettled([...servers.values()].map((s) => s.close()));
+    throw err;
+  }
+  const group: GroupConfig = {
+    name: DEMO_GROUP,
+    hostname: DEMO_HOSTNAME,
+    servers: targets.filter((t) => t.role === 'server').map((t) => t.name),
+    vip: targets.find((t) => t.role === 'vip')?.name ?? null,
+  };
+  return {
+    groups: [group],
+    targets,
+    servers,
+    async close() {
+      await Promise.allSettled([...servers.values()].map((s) => s.close()));
+    },
+  };
+}

@@ -1,0 +1,87 @@
+import type { ProbeResult } from '../probe/types.js';
+import type { Maintenance, StateTransition, TargetHealth, TargetState } from './types.js';
+
+export interface Thresholds {
+  /** Successes in a row to go up. */
+  rise: number;
+  /** Failures in a row to go down. */
+  fall: number;
+}
+
+export interface HealthStep {
+  health: TargetHealth;
+  /** Set when the visible state changed. */
+  transition: StateTransition | null;
+}
+
+export function initialHealth(): TargetHealth {
+  return {
+    state: 'unknown',
+    since: null,
+    consecutiveFailures: 0,
+    consecutiveSuccesses: 0,
+    lastResult: null,
+    maintenance: null,
+    underlying: 'unknown',
+  };
+}
+
+/**
+ * The rise/fall state machine, HAProxy's way: `rise` successes in a row take a target up, `fall` failures
+ * in a row take it down; the same thresholds give the first verdict from `unknown`. While in maintenance
+ * the underlying state keeps evolving, but the visible state stays `maintenance` and no transition is made.
+ */
+export function applyResult(target: string, health: TargetHealth, result: ProbeResult, t: Thresholds): HealthStep {
+  const consecutiveSuccesses = result.ok ? health.consecutiveSuccesses + 1 : 0;
+  const consecutiveFailures = result.ok ? 0 : health.consecutiveFailures + 1;
+  let underlying = health.underlying;
+  if (result.ok && underlying !== 'up' && consecutiveSuccesses >= t.rise) underlying = 'up';
+  if (!result.ok && underlying !== 'down' && consecutiveFailures >= t.fall) underlying = 'down';
+
+  const next: TargetHealth = {
+    ...health,
+    consecutiveSuccesses,
+    consecutiveFailures,
+    lastResult: result,
+    underlying,
+  };
+  if (health.maintenance) return { health: next, transition: null };
+  return changeVisibleState(target, next, underlying, result.at, result);
+}
+
+/** Puts a target in maintenance (or extends it). */
+export function enterMaintenance(target: string, health: TargetHealth, maintenance: Maintenance, at: number): HealthStep {
+  return changeVisibleState(target, { ...health, maintenance }, 'maintenance', at, null, maintenance.reason);
+}
+
+/** Takes a target out of maintenance: it shows its underlying state again. */
+export function exitMaintenance(target: string, health: TargetHealth, at: number): HealthStep {
+  if (!health.maintenance) return { health, transition: null };
+  return changeVisibleState(target, { ...health, maintenance: null }, health.underlying, at, health.lastResult);
+}
+
+/** Ends a maintenance whose `until` has passed. */
+export function expireMaintenance(target: string, health: TargetHealth, now: number): HealthStep {
+  if (!health.maintenance || health.maintenance.until > now) return { health, transition: null };
+  return exitMaintenance(target, health, now);
+}
+
+function changeVisibleState(
+  target: string,
+  health: TargetHealth,
+  to: TargetState,
+  at: number,
+  cause: ProbeResult | null,
+  reason?: string,
+): HealthStep {
+  if (health.state === to) return { health, transition: null };
+  const transition: StateTransition = {
+    target,
+    at,
+    from: health.state,
+    to,
+    cause: cause ? cause.errorKind : null,
+    message: cause ? cause.message : (reason ?? null),
+  };
+  return { health: { ...health, state: to, since: at }, transition };
+}

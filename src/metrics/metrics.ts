@@ -1,0 +1,126 @@
+import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
+import type { TargetRole } from '../config/types.js';
+import type { GroupHealth } from '../health/group.js';
+import { TARGET_STATES, type TargetHealth } from '../health/types.js';
+import { ERROR_KINDS, type ProbeResult } from '../probe/types.js';
+
+export interface TargetLabels {
+  target: string;
+  group: string;
+  role: TargetRole;
+}
+
+const PHASES = ['dns', 'connect', 'tls', 'processing'] as const;
+
+export interface Metrics {
+  /** Records one finished probe. */
+  observeProbe(labels: TargetLabels, result: ProbeResult): void;
+  /** Publishes a target's debounced state. */
+  setHealth(labels: TargetLabels, health: TargetHealth): void;
+  setGroup(group: string, health: GroupHealth): void;
+  /** How late a probe started against its schedule. */
+  observeLag(seconds: number): void;
+  /** Deletes every series of a target no longer configured. */
+  forgetTarget(labels: TargetLabels): void;
+  forgetGroup(group: string): void;
+}
+
+export interface MetricsOptions {
+  /** Adds prom-client's default process metrics to the registry. */
+  processMetrics?: boolean;
+}
+
+/** Creates the contract's metrics in `registry` (never the global one). */
+export function createMetrics(registry: Registry, options: MetricsOptions = {}): Metrics {
+  if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry });
+  const targetLabels = ['target', 'group', 'role'] as const;
+  const registers = [registry];
+
+  const up = new Gauge({ name: 'sstp_target_up', help: 'Debounced state: 1 up, 0 down (absent while unknown or in maintenance).', labelNames: targetLabels, registers });
+  const state = new Gauge({ name: 'sstp_target_state', help: 'Debounced state, one-hot over up/down/unknown/maintenance.', labelNames: [...targetLabels, 'state'], registers });
+  const success = new Gauge({ name: 'sstp_probe_success', help: 'Last raw probe: 1 ok, 0 failed.', labelNames: targetLabels, registers });
+  const lastTimestamp = new Gauge({ name: 'sstp_probe_last_timestamp_seconds', help: 'When the last probe finished (Unix seconds).', labelNames: targetLabels, registers });
+  const duration = new Histogram({
+    name: 'sstp_probe_duration_seconds',
+    help: 'Total duration of every probe.',
+    labelNames: targetLabels,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers,
+  });
+  const phase = new Gauge({ name: 'sstp_probe_phase_seconds', help: "Last probe's duration by phase (dns, connect, tls, processing).", labelNames: [...targetLabels, 'phase'], registers });
+  const statusCode = new Gauge({ name: 'sstp_probe_http_status_code', help: 'Last HTTP status code (0 when none).', labelNames: targetLabels, registers });
+  const probes = new Counter({ name: 'sstp_probes_total', help: 'Probes by result (error_kind).', labelNames: [...targetLabels, 'result'], registers });
+  const failures = new Gauge({ name: 'sstp_target_consecutive_failures', help: 'Failed probes in a row.', labelNames: targetLabels, registers });
+  const certNotAfter = new Gauge({ name: 'sstp_cert_not_after_timestamp_seconds', help: 'Expiry of the leaf certificate presented (Unix seconds).', labelNames: targetLabels, registers });
+  const certInfo = new Gauge({ name: 'sstp_cert_info', help: 'The leaf certificate now presented.', labelNames: [...targetLabels, 'sha256', 'subject', 'issuer'], registers });
+  const groupUp = new Gauge({ name: 'sstp_group_servers_up', help: 'Servers of the group whose state is up.', labelNames: ['group'], registers });
+  const groupTotal = new Gauge({ name: 'sstp_group_servers_total', help: 'Servers configured in the group.', labelNames: ['group'], registers });
+  const lag = new Histogram({
+    name: 'sstp_scheduler_lag_seconds',
+    help: 'How late probes start against their schedule.',
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers,
+  });
+
+  /** The cert_info label set now exported per target, so a new certificate replaces the old series. */
+  const certLabels = new Map<string, { sha256: string; subject: string; issuer: string }>();
+
+  function setCertificate(labels: TargetLabels, result: ProbeResult): void {
+    const cert = result.certificate;
+    if (!cert) return;
+    certNotAfter.set(labels, cert.notAfter / 1000);
+    const next = { sha256: cert.sha256, subject: cert.subject, issuer: cert.issuer };
+    const previous = certLabels.get(labels.target);
+    if (previous && previous.sha256 !== next.sha256) certInfo.remove({ ...labels, ...previous });
+    certInfo.set({ ...labels, ...next }, 1);
+    certLabels.set(labels.target, next);
+  }
+
+  return {
+    observeProbe(labels, result) {
+      success.set(labels, result.ok ? 1 : 0);
+      lastTimestamp.set(labels, result.at / 1000);
+      duration.observe(labels, result.durationMs / 1000);
+      for (const p of PHASES) {
+        const ms = result.phasesMs[p];
+        if (ms === undefined) phase.remove({ ...labels, phase: p });
+        else phase.set({ ...labels, phase: p }, ms / 1000);
+      }
+      statusCode.set(labels, result.statusCode ?? 0);
+      probes.inc({ ...labels, result: result.errorKind });
+      setCertificate(labels, result);
+    },
+
+    setHealth(labels, health) {
+      if (health.state === 'up' || health.state === 'down') up.set(labels, health.state === 'up' ? 1 : 0);
+      else up.remove(labels);
+      for (const s of TARGET_STATES) state.set({ ...labels, state: s }, s === health.state ? 1 : 0);
+      failures.set(labels, health.consecutiveFailures);
+    },
+
+    setGroup(group, health) {
+      groupUp.set({ group }, health.serversUp);
+      groupTotal.set({ group }, health.serversTotal);
+    },
+
+    observeLag(seconds) {
+      lag.observe(Math.max(0, seconds));
+    },
+
+    forgetTarget(labels) {
+      // prom-client removes exact label sets only: name every combination this module ever set.
+      for (const metric of [up, success, lastTimestamp, duration, statusCode, failures, certNotAfter]) metric.remove(labels);
+      for (const s of TARGET_STATES) state.remove({ ...labels, state: s });
+      for (const p of PHASES) phase.remove({ ...labels, phase: p });
+      for (const kind of ERROR_KINDS) probes.remove({ ...labels, result: kind });
+      const cert = certLabels.get(labels.target);
+      if (cert) certInfo.remove({ ...labels, ...cert });
+      certLabels.delete(labels.target);
+    },
+
+    forgetGroup(group) {
+      groupUp.remove({ group });
+      groupTotal.remove({ group });
+    },
+  };
+}

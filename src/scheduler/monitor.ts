@@ -1,0 +1,133 @@
+import type { Logger } from 'pino';
+import type { GroupConfig, TargetConfig } from '../config/types.js';
+import { groupHealth, type GroupHealth } from '../health/group.js';
+import { applyResult, expireMaintenance, initialHealth, type HealthStep } from '../health/state.js';
+import type { StateTransition, TargetHealth } from '../health/types.js';
+import type { Metrics, TargetLabels } from '../metrics/metrics.js';
+import type { ProbeResult } from '../probe/types.js';
+import type { Store } from '../store/store.js';
+
+export interface MonitorDeps {
+  store: Pick<Store, 'record' | 'recordTransition' | 'syncTargets'>;
+  metrics: Metrics;
+  log: Logger;
+}
+
+export interface MonitoredTarget {
+  config: TargetConfig;
+  health: TargetHealth;
+}
+
+export interface MonitoredGroup {
+  config: GroupConfig;
+  health: GroupHealth;
+}
+
+/**
+ * The orchestrator, Gatus' watchdog: each result is evaluated (rise/fall), published (metrics), and stored
+ * (result and state transition). It keeps the live state the API reads.
+ */
+export class Monitor {
+  private readonly targetsByName = new Map<string, MonitoredTarget>();
+  private readonly groupsByName = new Map<string, MonitoredGroup>();
+
+  constructor(
+    private readonly deps: MonitorDeps,
+    targets: TargetConfig[],
+    groups: GroupConfig[],
+  ) {
+    this.setConfig(targets, groups);
+  }
+
+  /** Applies a (re)loaded config: new targets start unknown, unchanged ones keep their state, removed ones are forgotten. */
+  setConfig(targets: TargetConfig[], groups: GroupConfig[]): void {
+    const names = new Set(targets.map((t) => t.name));
+    for (const [name, entry] of this.targetsByName) {
+      if (!names.has(name)) {
+        this.deps.metrics.forgetTarget(labelsOf(entry.config));
+        this.targetsByName.delete(name);
+      }
+    }
+    for (const config of targets) {
+      const existing = this.targetsByName.get(config.name);
+      if (existing && sameIdentity(existing.config, config)) existing.config = config;
+      else {
+        if (existing) this.deps.metrics.forgetTarget(labelsOf(existing.config));
+        this.targetsByName.set(config.name, { config, health: initialHealth() });
+      }
+      this.deps.metrics.setHealth(labelsOf(config), this.targetsByName.get(config.name)!.health);
+    }
+    const groupNames = new Set(groups.map((g) => g.name));
+    for (const name of this.groupsByName.keys()) {
+      if (!groupNames.has(name)) {
+        this.deps.metrics.forgetGroup(name);
+        this.groupsByName.delete(name);
+      }
+    }
+    for (const config of groups) this.groupsByName.set(config.name, { config, health: this.computeGroup(config) });
+    for (const group of this.groupsByName.values()) this.deps.metrics.setGroup(group.config.name, group.health);
+    this.deps.store.syncTargets(targets.map((t) => ({ name: t.name, group: t.group, role: t.role, url: t.url })));
+  }
+
+  handleResult(config: TargetConfig, result: ProbeResult): void {
+    const entry = this.targetsByName.get(config.name);
+    if (!entry) return; // removed by a reload while its probe was in flight
+    const labels = labelsOf(entry.config);
+    this.deps.store.record(config.name, result);
+    this.deps.metrics.observeProbe(labels, result);
+    if (!result.ok) this.deps.log.debug({ target: config.name, kind: result.errorKind, message: result.message }, 'probe failed');
+    this.apply(entry, applyResult(config.name, entry.health, result, config.settings));
+  }
+
+  /** Once a second: ends maintenance windows whose time is up. */
+  tick(now: number): void {
+    for (const entry of this.targetsByName.values()) {
+      if (entry.health.maintenance) this.apply(entry, expireMaintenance(entry.config.name, entry.health, now));
+    }
+  }
+
+  targets(): MonitoredTarget[] {
+    return [...this.targetsByName.values()];
+  }
+
+  target(name: string): MonitoredTarget | undefined {
+    return this.targetsByName.get(name);
+  }
+
+  groups(): MonitoredGroup[] {
+    return [...this.groupsByName.values()];
+  }
+
+  private apply(entry: MonitoredTarget, step: HealthStep): void {
+    entry.health = step.health;
+    this.deps.metrics.setHealth(labelsOf(entry.config), step.health);
+    if (!step.transition) return;
+    this.logTransition(step.transition);
+    this.deps.store.recordTransition(step.transition);
+    const group = this.groupsByName.get(entry.config.group);
+    if (group) {
+      group.health = this.computeGroup(group.config);
+      this.deps.metrics.setGroup(group.config.name, group.health);
+    }
+  }
+
+  private computeGroup(config: GroupConfig): GroupHealth {
+    const stateOf = (name: string) => this.targetsByName.get(name)?.health.state ?? 'unknown';
+    return groupHealth(config.servers.map(stateOf), config.vip ? stateOf(config.vip) : null);
+  }
+
+  private logTransition(t: StateTransition): void {
+    const fields = { target: t.target, from: t.from, to: t.to, cause: t.cause, message: t.message };
+    if (t.to === 'down') this.deps.log.warn(fields, 'target went down');
+    else this.deps.log.info(fields, 'target changed state');
+  }
+}
+
+export function labelsOf(config: TargetConfig): TargetLabels {
+  return { target: config.name, group: config.group, role: config.role };
+}
+
+/** Same name, group and role: the metric series and the history carry on. */
+function sameIdentity(a: TargetConfig, b: TargetConfig): boolean {
+  return a.group === b.group && a.role === b.role && a.url === b.url && a.hostname === b.hostname;
+}

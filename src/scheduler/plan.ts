@@ -1,0 +1,34 @@
+/**
+ * Pure planning helpers: where each target's probes fall in time.
+ * Interval targets probe on a fixed grid `k * interval + offset`, where the offset comes from a hash of the
+ * name, so a fleet with one interval is spread evenly over it instead of all probing at second 0, and the
+ * same target keeps the same phase across restarts.
+ */
+
+/** FNV-1a, 32 bits: stable across runs and platforms. */
+export function stableHash(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
+}
+
+/** The target's phase within its interval, in whole ms. */
+export function phaseOffset(name: string, intervalMs: number): number {
+  return stableHash(name) % intervalMs;
+}
+
+/** The first grid time at or after `from`. */
+export function nextDue(from: number, intervalMs: number, offset: number): number {
+  const k = Math.ceil((from - offset) / intervalMs);
+  return k * intervalMs + offset;
+}
+
+/** Every grid time in [start, end). */
+export function dueTimesIn(start: number, end: number, intervalMs: number, offset: number): number[] {
+  const times: number[] = [];
+  for (let t = nextDue(start, intervalMs, offset); t < end; t += intervalMs) times.push(t);
+  return times;
+}

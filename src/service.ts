@@ -1,0 +1,87 @@
+import type { Logger } from 'pino';
+import { Registry } from 'prom-client';
+import { buildApp, type App } from './api/app.js';
+import type { Config } from './config/types.js';
+import { createMetrics } from './metrics/metrics.js';
+import { createHeadProber } from './probe/head.js';
+import type { ProbeFn } from './probe/types.js';
+import { Monitor } from './scheduler/monitor.js';
+import { createScheduler, type Scheduler } from './scheduler/scheduler.js';
+import { openSqliteStore } from './store/sqlite.js';
+import type { Store } from './store/store.js';
+
+export interface ServiceOptions {
+  log: Logger;
+  /** Defaults to the SSTP HEAD probe. */
+  probe?: ProbeFn;
+  /** How often queued results are written (ms). */
+  flushIntervalMs?: number;
+  maxInFlight?: number;
+}
+
+export interface Service {
+  app: App;
+  monitor: Monitor;
+  scheduler: Scheduler;
+  store: Store;
+  registry: Registry;
+  start(): void;
+  /** Stops probing, writes what is queued, closes the database and the HTTP server. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Wires the parts together; does not listen (main.ts does). */
+export function createService(config: Config, options: ServiceOptions): Service {
+  const { log } = options;
+  const probe = options.probe ?? createHeadProber();
+  const registry = new Registry();
+  const metrics = createMetrics(registry);
+  const store = openSqliteStore({ path: config.database, log });
+  const monitor = new Monitor({ store, metrics, log }, config.targets, config.groups);
+  const scheduler = createScheduler(config.targets, {
+    probe: (target, signal) => probe(target, signal),
+    onResult: (target, result) => monitor.handleResult(target, result),
+    onLag: (seconds) => metrics.observeLag(seconds),
+    onTick: (now) => monitor.tick(now),
+    log,
+    maxInFlight: options.maxInFlight,
+  });
+  const app = buildApp({
+    status: monitor,
+    store,
+    registry,
+    log,
+    readiness: () => {
+      const write = store.writeHealth();
+      return {
+        database: { ok: write.ok, reason: write.reason, pendingResults: write.pending },
+        scheduler: { ok: scheduler.stats().running },
+      };
+    },
+  });
+  let flushTimer: NodeJS.Timeout | null = null;
+  let stopping: Promise<void> | null = null;
+
+  return {
+    app,
+    monitor,
+    scheduler,
+    store,
+    registry,
+    start() {
+      scheduler.start();
+      flushTimer = setInterval(() => store.flush(), options.flushIntervalMs ?? 1000);
+      log.info({ targets: config.targets.length, groups: config.groups.length }, 'probing started');
+    },
+    stop() {
+      stopping ??= (async () => {
+        await scheduler.stop();
+        if (flushTimer) clearInterval(flushTimer);
+        await app.close();
+        store.close();
+        log.info('stopped');
+      })();
+      return stopping;
+    },
+  };
+}

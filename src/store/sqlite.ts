@@ -1,0 +1,644 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import type { Logger } from 'pino';
+import { TARGET_STATES, type StateTransition, type TargetState } from '../health/types.js';
+import type { ErrorKind, PhasesMs, ProbeResult } from '../probe/types.js';
+import { migrate } from './migrate.js';
+import {
+  InvalidCursorError,
+  TargetNotFoundError,
+  type HistoryPage,
+  type HistoryQuery,
+  type Store,
+  type StoredResult,
+  type TargetRecord,
+  type WriteHealth,
+} from './store.js';
+
+/** migrations/ of this package, whether run from src/ (tsx) or from a build next to it. */
+export const DEFAULT_MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/', import.meta.url));
+
+// ---------------------------------------------------------------------------------------------------------------
+// Stored codes. They are part of the file format: never change or reuse a code; give a new value the next one.
+
+/** `results.error_kind`. A Record, so a kind added to ERROR_KINDS without a code here fails to compile. */
+export const ERROR_KIND_CODES: Readonly<Record<ErrorKind, number>> = {
+  ok: 0,
+  unexpected_status: 1,
+  http_version: 2,
+  http_protocol: 3,
+  timeout: 4,
+  dns: 5,
+  connect_refused: 6,
+  connect_reset: 7,
+  network: 8,
+  tls_handshake: 9,
+  cert_untrusted: 10,
+  cert_expired: 11,
+  cert_not_yet_valid: 12,
+  cert_hostname_mismatch: 13,
+};
+
+/** `results.http_version`: these values are stored as their code, any other string as itself. */
+export const HTTP_VERSION_CODES: Readonly<Record<string, number>> = { '1.1': 1, '1.0': 2, '2': 3, '2.0': 4, '0.9': 5 };
+
+/** `results.tls_version` (Node's getProtocol() names): coded like HTTP_VERSION_CODES. */
+export const TLS_VERSION_CODES: Readonly<Record<string, number>> = {
+  'TLSv1.3': 1,
+  'TLSv1.2': 2,
+  'TLSv1.1': 3,
+  TLSv1: 4,
+  SSLv3: 5,
+};
+
+const ERROR_KIND_BY_CODE = invert(ERROR_KIND_CODES) as ReadonlyMap<number, ErrorKind>;
+const HTTP_VERSION_BY_CODE = invert(HTTP_VERSION_CODES);
+const TLS_VERSION_BY_CODE = invert(TLS_VERSION_CODES);
+
+function invert(codes: Readonly<Record<string, number>>): ReadonlyMap<number, string> {
+  return new Map(Object.entries(codes).map(([value, code]) => [code, value]));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Rows: what is queued and what is read back.
+
+/** A result ready to insert: everything but the certificate id, which is resolved inside the write. */
+export interface ResultRow {
+  targetId: number;
+  at: number;
+  errorKind: number;
+  statusCode: number | null;
+  durationUs: number;
+  dnsUs: number | null;
+  connectUs: number | null;
+  tlsUs: number | null;
+  processingUs: number | null;
+  /** A code as a bigint: better-sqlite3 binds a JS number as REAL, which an ANY column keeps (8 bytes). */
+  httpVersion: bigint | string | null;
+  tlsVersion: bigint | string | null;
+  certificateSha256: string | null;
+  message: string | null;
+}
+
+export interface TransitionRow {
+  targetId: number;
+  at: number;
+  from: TargetState;
+  to: TargetState;
+  cause: ErrorKind | null;
+  message: string | null;
+}
+
+/** A `results` row as selected (joined with its certificate). */
+interface SelectedResult {
+  at: number;
+  error_kind: number;
+  status_code: number | null;
+  duration_us: number;
+  dns_us: number | null;
+  connect_us: number | null;
+  tls_us: number | null;
+  processing_us: number | null;
+  http_version: number | string | null;
+  tls_version: number | string | null;
+  sha256: string | null;
+  message: string | null;
+}
+
+interface SelectedTransition {
+  at: number;
+  from_state: string;
+  to_state: string;
+  cause: string | null;
+  message: string | null;
+}
+
+/** Milliseconds -> integer microseconds; null for a missing or unusable value. */
+export function toMicros(ms: number | undefined): number | null {
+  if (typeof ms !== 'number' || !Number.isFinite(ms)) return null;
+  const us = Math.round(ms * 1000);
+  return Number.isSafeInteger(us) ? us : null;
+}
+
+function toInteger(value: unknown): number | null {
+  if (typeof value !== 'number' || !Number.isFinite(value)) return null;
+  const integer = Math.round(value);
+  return Number.isSafeInteger(integer) ? integer : null;
+}
+
+function nonEmptyString(value: unknown): string | null {
+  return typeof value === 'string' && value !== '' ? value : null;
+}
+
+function encodeVersion(value: unknown, codes: Readonly<Record<string, number>>): bigint | string | null {
+  const text = nonEmptyString(value);
+  if (text === null) return null;
+  const code = codes[text];
+  return code === undefined ? text : BigInt(code);
+}
+
+function decodeVersion(value: number | string | null, byCode: ReadonlyMap<number, string>): string | null {
+  if (value === null || typeof value === 'string') return value;
+  return byCode.get(value) ?? String(value);
+}
+
+/**
+ * A result as it will be stored. Never yields a row the database could refuse: numbers become safe integers
+ * (an unusable `at` becomes `fallbackAt`, an unusable duration 0, an unusable phase or status NULL).
+ * Throws only for an error kind that has no code.
+ */
+export function encodeResult(targetId: number, result: ProbeResult, fallbackAt: number): ResultRow {
+  const errorKind = ERROR_KIND_CODES[result.errorKind] as number | undefined;
+  if (errorKind === undefined) throw new TypeError(`unknown error kind ${JSON.stringify(result.errorKind)}`);
+  const phases: PhasesMs = result.phasesMs ?? {};
+  return {
+    targetId,
+    at: toInteger(result.at) ?? fallbackAt,
+    errorKind,
+    statusCode: toInteger(result.statusCode),
+    durationUs: toMicros(result.durationMs) ?? 0,
+    dnsUs: toMicros(phases.dns),
+    connectUs: toMicros(phases.connect),
+    tlsUs: toMicros(phases.tls),
+    processingUs: toMicros(phases.processing),
+    httpVersion: encodeVersion(result.httpVersion, HTTP_VERSION_CODES),
+    tlsVersion: encodeVersion(result.tlsVersion, TLS_VERSION_CODES),
+    certificateSha256: nonEmptyString(result.certificateSha256),
+    message: nonEmptyString(result.message),
+  };
+}
+
+function decodePhases(row: SelectedResult): PhasesMs {
+  const phases: PhasesMs = {};
+  if (row.dns_us !== null) phases.dns = row.dns_us / 1000;
+  if (row.connect_us !== null) phases.connect = row.connect_us / 1000;
+  if (row.tls_us !== null) phases.tls = row.tls_us / 1000;
+  if (row.processing_us !== null) phases.processing = row.processing_us / 1000;
+  return phases;
+}
+
+function decodeResult(row: SelectedResult): StoredResult {
+  const errorKind = ERROR_KIND_BY_CODE.get(row.error_kind);
+  if (errorKind === undefined) throw new Error(`results row at ${row.at} has an unknown error_kind code ${row.error_kind}`);
+  return {
+    at: row.at,
+    ok: errorKind === 'ok',
+    errorKind,
+    message: row.message ?? '',
+    statusCode: row.status_code,
+    httpVersion: decodeVersion(row.http_version, HTTP_VERSION_BY_CODE),
+    durationMs: row.duration_us / 1000,
+    phasesMs: decodePhases(row),
+    tlsVersion: decodeVersion(row.tls_version, TLS_VERSION_BY_CODE),
+    certificateSha256: row.sha256,
+  };
+}
+
+/** A transition as it will be stored; throws for a state that is not a TargetState (never stored). */
+export function encodeTransition(targetId: number, transition: StateTransition, fallbackAt: number): TransitionRow {
+  return {
+    targetId,
+    at: toInteger(transition.at) ?? fallbackAt,
+    from: asTargetState(transition.from),
+    to: asTargetState(transition.to),
+    cause: typeof transition.cause === 'string' ? transition.cause : null,
+    message: typeof transition.message === 'string' ? transition.message : null,
+  };
+}
+
+function asTargetState(value: unknown): TargetState {
+  if (!(TARGET_STATES as readonly unknown[]).includes(value)) throw new TypeError(`unknown target state ${JSON.stringify(value)}`);
+  return value as TargetState;
+}
+
+function decodeTransition(target: string, row: SelectedTransition): StateTransition {
+  return {
+    target,
+    at: row.at,
+    from: asTargetState(row.from_state),
+    to: asTargetState(row.to_state),
+    cause: row.cause as ErrorKind | null,
+    message: row.message,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// History cursors: base64url of `raw:<at>`, the `at` of the last item of the previous page.
+
+const CURSOR_TEXT = /^raw:(0|-?[1-9][0-9]{0,15})$/;
+
+export function encodeCursor(at: number): string {
+  return Buffer.from(`raw:${at}`, 'utf8').toString('base64url');
+}
+
+/** The `at` a cursor stands for. Anything but a cursor encodeCursor() made throws InvalidCursorError. */
+export function decodeCursor(cursor: unknown): number {
+  if (typeof cursor !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(cursor)) throw new InvalidCursorError(String(cursor));
+  const match = CURSOR_TEXT.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  const at = Number(match?.[1]);
+  if (!match || !Number.isSafeInteger(at) || encodeCursor(at) !== cursor) throw new InvalidCursorError(cursor);
+  return at;
+}
+
+interface HistoryWindow {
+  from: number;
+  /** Inclusive. */
+  to: number;
+  limit: number;
+}
+
+/** The rows a history query asks for: at in [from, to], below the cursor's at. Throws for a bad query. */
+export function historyWindow(query: HistoryQuery): HistoryWindow {
+  const { limit } = query;
+  if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new RangeError(`history limit must be 1..10000 (got ${limit})`);
+  const from = query.from ?? Number.MIN_SAFE_INTEGER;
+  let to = query.to ?? Number.MAX_SAFE_INTEGER;
+  if (!Number.isFinite(from) || !Number.isFinite(to)) throw new RangeError('history from/to must be finite numbers');
+  if (query.cursor !== undefined) to = Math.min(to, decodeCursor(query.cursor) - 1);
+  return { from, to, limit };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+/** A FIFO that keeps at most `capacity` items by dropping the oldest. */
+class BoundedQueue<T> {
+  private items: (T | undefined)[] = [];
+  private head = 0;
+
+  constructor(private readonly capacity: number) {}
+
+  get size(): number {
+    return this.items.length - this.head;
+  }
+
+  /** Adds an item; returns how many of the oldest were dropped to make room (0 or 1). */
+  push(item: T): number {
+    this.items.push(item);
+    if (this.size <= this.capacity) return 0;
+    this.items[this.head] = undefined;
+    this.head++;
+    if (this.head >= 1024 && this.head * 2 >= this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return 1;
+  }
+
+  toArray(): T[] {
+    return this.items.slice(this.head) as T[];
+  }
+
+  clear(): void {
+    this.items = [];
+    this.head = 0;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+export interface OpenDatabaseOptions {
+  /** Default: the package's migrations/. */
+  migrationsDir?: string;
+  log?: Logger;
+}
+
+/**
+ * Opens (creating the file and its directory if needed) the SQLite database sstpwatch uses, configured
+ * (WAL, synchronous=NORMAL, busy timeout, foreign keys) and migrated.
+ */
+export function openDatabase(path: string, options: OpenDatabaseOptions = {}): Database.Database {
+  if (path !== '' && path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  try {
+    configure(db, options.log);
+    migrate(db, options.migrationsDir ?? DEFAULT_MIGRATIONS_DIR, options.log);
+    return db;
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+function configure(db: Database.Database, log: Logger | undefined): void {
+  const journalMode = db.pragma('journal_mode = WAL', { simple: true });
+  if (journalMode !== 'wal' && journalMode !== 'memory') log?.warn({ journalMode }, 'database is not in WAL mode');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 5000');
+  db.pragma('foreign_keys = ON');
+  // One write touches about one leaf page per target that has results in it (10,000 targets: ~40 MB).
+  db.pragma('cache_size = -32768');
+  db.pragma('journal_size_limit = 67108864');
+}
+
+const SELECT_RESULTS = `SELECT r.at, r.error_kind, r.status_code, r.duration_us, r.dns_us, r.connect_us, r.tls_us,
+  r.processing_us, r.http_version, r.tls_version, c.sha256, r.message
+  FROM results r LEFT JOIN certificates c ON c.certificate_id = r.certificate_id`;
+
+function prepareStatements(db: Database.Database) {
+  return {
+    upsertTarget: db.prepare<[string, string, string, string, number]>(
+      `INSERT INTO targets (name, group_name, role, url, created_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (name) DO UPDATE SET group_name = excluded.group_name, role = excluded.role, url = excluded.url
+       WHERE group_name <> excluded.group_name OR role <> excluded.role OR url <> excluded.url`,
+    ),
+    selectTargets: db.prepare<[], { target_id: number; name: string }>('SELECT target_id, name FROM targets'),
+    selectCertificate: db.prepare<[string], { certificate_id: number }>(
+      'SELECT certificate_id FROM certificates WHERE sha256 = ?',
+    ),
+    insertCertificate: db.prepare<[string]>('INSERT INTO certificates (sha256) VALUES (?)'),
+    insertResult: db.prepare<
+      [number, number, number, number | null, number, number | null, number | null, number | null, number | null,
+        bigint | string | null, bigint | string | null, number | null, string | null]
+    >(
+      `INSERT INTO results (target_id, at, error_kind, status_code, duration_us, dns_us, connect_us, tls_us,
+         processing_us, http_version, tls_version, certificate_id, message)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+    ),
+    insertTransition: db.prepare<[number, number, string, string, string | null, string | null]>(
+      `INSERT INTO state_transitions (target_id, at, from_state, to_state, cause, message)
+       VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+    ),
+    history: db.prepare<[number, number, number, number], SelectedResult>(
+      `${SELECT_RESULTS} WHERE r.target_id = ? AND r.at BETWEEN ? AND ? ORDER BY r.at DESC LIMIT ?`,
+    ),
+    lastResult: db.prepare<[number], SelectedResult>(
+      `${SELECT_RESULTS} WHERE r.target_id = ? ORDER BY r.at DESC LIMIT 1`,
+    ),
+    lastTransition: db.prepare<[number], SelectedTransition>(
+      `SELECT at, from_state, to_state, cause, message FROM state_transitions
+       WHERE target_id = ? ORDER BY at DESC LIMIT 1`,
+    ),
+  };
+}
+
+type Statements = ReturnType<typeof prepareStatements>;
+
+/** How far (ms) a row is moved forward when its target already has one at the same millisecond. */
+const MAX_TIME_SHIFT_MS = 1000;
+/** Certificate ids kept in memory; the set is cleared when it grows past this (a target rotating certificates). */
+const MAX_CACHED_CERTIFICATES = 10_000;
+
+export interface SqliteStoreOptions {
+  /** The database file; its directory is created if needed. */
+  path: string;
+  migrationsDir?: string;
+  log: Logger;
+  /** Results kept in memory while the database cannot be written; beyond it the oldest are dropped. */
+  maxPending?: number;
+  now?: () => number;
+}
+
+/** Opens, migrates and wraps the database at `options.path`. Throws if it cannot (startup error). */
+export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
+  const db = openDatabase(options.path, { migrationsDir: options.migrationsDir, log: options.log });
+  try {
+    return new SqliteStore(db, options);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+/** The Store on SQLite (better-sqlite3): writes are queued and written in one transaction per flush(). */
+export class SqliteStore implements Store {
+  private readonly statements: Statements;
+  private readonly writeBatch: Database.Transaction<
+    (results: ResultRow[], transitions: TransitionRow[]) => Map<string, number>
+  >;
+  private readonly syncBatch: Database.Transaction<(targets: TargetRecord[], createdAt: number) => void>;
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private readonly results: BoundedQueue<ResultRow>;
+  private readonly transitions: BoundedQueue<TransitionRow>;
+  private targetIds = new Map<string, number>();
+  private readonly warnedTargets = new Set<string>();
+  private readonly certificateIds = new Map<string, number>();
+  private readonly health: WriteHealth = { ok: true, reason: null, pending: 0, dropped: 0, failedWrites: 0 };
+  private closed = false;
+  /** Set while results are being dropped for want of room, to log that once per episode. */
+  private dropping = false;
+
+  constructor(
+    private readonly db: Database.Database,
+    options: Pick<SqliteStoreOptions, 'log' | 'maxPending' | 'now'>,
+  ) {
+    const maxPending = options.maxPending ?? 100_000;
+    if (!Number.isInteger(maxPending) || maxPending < 1) throw new RangeError(`maxPending must be a positive integer (got ${maxPending})`);
+    this.log = options.log;
+    this.now = options.now ?? Date.now;
+    this.results = new BoundedQueue(maxPending);
+    this.transitions = new BoundedQueue(maxPending);
+    this.statements = prepareStatements(db);
+    this.writeBatch = db.transaction((results: ResultRow[], transitions: TransitionRow[]) =>
+      this.writeRows(results, transitions),
+    );
+    this.syncBatch = db.transaction((targets: TargetRecord[], createdAt: number) => {
+      for (const t of targets) this.statements.upsertTarget.run(t.name, t.group, t.role, t.url, createdAt);
+    });
+    this.targetIds = this.loadTargetIds();
+  }
+
+  syncTargets(targets: TargetRecord[]): void {
+    this.syncBatch.immediate(targets, this.now());
+    this.targetIds = this.loadTargetIds();
+    for (const t of targets) this.warnedTargets.delete(t.name);
+  }
+
+  record(target: string, result: ProbeResult): void {
+    try {
+      const targetId = this.acceptedTargetId(target, 'result');
+      if (targetId === undefined) return;
+      const dropped = this.results.push(encodeResult(targetId, result, this.now()));
+      if (dropped > 0) this.noteDropped(dropped);
+    } catch (err) {
+      this.log.error({ err, target }, 'result could not be queued; dropped');
+    }
+  }
+
+  recordTransition(transition: StateTransition): void {
+    try {
+      const targetId = this.acceptedTargetId(transition.target, 'transition');
+      if (targetId === undefined) return;
+      if (this.transitions.push(encodeTransition(targetId, transition, this.now())) > 0) {
+        this.log.warn({ target: transition.target }, 'transition queue full; oldest transition dropped');
+      }
+    } catch (err) {
+      this.log.error({ err, target: transition.target }, 'transition could not be queued; dropped');
+    }
+  }
+
+  flush(): void {
+    if (this.closed || (this.results.size === 0 && this.transitions.size === 0)) return;
+    try {
+      const certificates = this.writeBatch.immediate(this.results.toArray(), this.transitions.toArray());
+      this.results.clear();
+      this.transitions.clear();
+      this.rememberCertificates(certificates);
+      this.markWritten();
+    } catch (err) {
+      this.markFailed(err);
+    }
+  }
+
+  history(target: string, query: HistoryQuery): HistoryPage<StoredResult> {
+    const targetId = this.requireTargetId(target);
+    const window = historyWindow(query);
+    const rows = this.statements.history.all(targetId, window.from, window.to, window.limit + 1);
+    const items = rows.slice(0, window.limit).map(decodeResult);
+    const last = items.at(-1);
+    return { items, nextCursor: rows.length > window.limit && last ? encodeCursor(last.at) : null };
+  }
+
+  lastResult(target: string): StoredResult | null {
+    const targetId = this.targetIds.get(target);
+    if (targetId === undefined) return null;
+    const row = this.statements.lastResult.get(targetId);
+    return row ? decodeResult(row) : null;
+  }
+
+  lastTransition(target: string): StateTransition | null {
+    const targetId = this.targetIds.get(target);
+    if (targetId === undefined) return null;
+    const row = this.statements.lastTransition.get(targetId);
+    return row ? decodeTransition(target, row) : null;
+  }
+
+  writeHealth(): WriteHealth {
+    return { ...this.health, pending: this.results.size };
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.flush();
+    this.closed = true;
+    if (this.results.size > 0 || this.transitions.size > 0) {
+      this.log.error(
+        { results: this.results.size, transitions: this.transitions.size, reason: this.health.reason },
+        'closing the database with unwritten rows; they are lost',
+      );
+    }
+    try {
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    } catch (err) {
+      this.log.warn({ err }, 'WAL checkpoint on close failed');
+    }
+    this.db.close();
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+
+  private loadTargetIds(): Map<string, number> {
+    return new Map(this.statements.selectTargets.all().map((row) => [row.name, row.target_id]));
+  }
+
+  private requireTargetId(target: string): number {
+    const targetId = this.targetIds.get(target);
+    if (targetId === undefined) throw new TargetNotFoundError(target);
+    return targetId;
+  }
+
+  /** The target's id if a row may be queued for it; otherwise logs why not (once per unknown target). */
+  private acceptedTargetId(target: string, what: 'result' | 'transition'): number | undefined {
+    if (this.closed) {
+      this.log.warn({ target }, `store is closed; ${what} dropped`);
+      return undefined;
+    }
+    const targetId = this.targetIds.get(target);
+    if (targetId === undefined && !this.warnedTargets.has(target)) {
+      this.warnedTargets.add(target);
+      this.log.warn({ target }, `${what} for a target the store does not know (syncTargets first); dropped`);
+    }
+    return targetId;
+  }
+
+  /** Runs inside the write transaction; returns the certificate ids it looked up or created. */
+  private writeRows(results: ResultRow[], transitions: TransitionRow[]): Map<string, number> {
+    const certificates = new Map<string, number>();
+    for (const row of results) {
+      const certificateId = row.certificateSha256 === null ? null : this.certificateId(row.certificateSha256, certificates);
+      this.insertResult(row, certificateId);
+    }
+    for (const row of transitions) this.insertTransition(row);
+    return certificates;
+  }
+
+  private certificateId(sha256: string, found: Map<string, number>): number {
+    const known = this.certificateIds.get(sha256) ?? found.get(sha256);
+    if (known !== undefined) return known;
+    const row = this.statements.selectCertificate.get(sha256);
+    const id = row ? row.certificate_id : Number(this.statements.insertCertificate.run(sha256).lastInsertRowid);
+    found.set(sha256, id);
+    return id;
+  }
+
+  /** Ids found inside a transaction are only kept once it has committed. */
+  private rememberCertificates(found: Map<string, number>): void {
+    if (this.certificateIds.size + found.size > MAX_CACHED_CERTIFICATES) this.certificateIds.clear();
+    for (const [sha256, id] of found) this.certificateIds.set(sha256, id);
+  }
+
+  /**
+   * Two results of one target in the same millisecond are both kept: the later one moves forward to the next
+   * free millisecond (within MAX_TIME_SHIFT_MS) rather than failing the whole batch or being lost.
+   */
+  private insertResult(row: ResultRow, certificateId: number | null): void {
+    const insert = (at: number) =>
+      this.statements.insertResult.run(
+        row.targetId, at, row.errorKind, row.statusCode, row.durationUs, row.dnsUs, row.connectUs, row.tlsUs,
+        row.processingUs, row.httpVersion, row.tlsVersion, certificateId, row.message,
+      ).changes > 0;
+    const at = this.firstFreeMillisecond(row.at, insert);
+    if (at === null) this.log.error({ targetId: row.targetId, at: row.at }, 'no free millisecond for a result; dropped');
+    else if (at !== row.at) this.log.warn({ targetId: row.targetId, at: row.at, storedAt: at }, 'result time taken; stored later');
+  }
+
+  private insertTransition(row: TransitionRow): void {
+    const insert = (at: number) =>
+      this.statements.insertTransition.run(row.targetId, at, row.from, row.to, row.cause, row.message).changes > 0;
+    const at = this.firstFreeMillisecond(row.at, insert);
+    if (at === null) this.log.error({ targetId: row.targetId, at: row.at }, 'no free millisecond for a transition; dropped');
+    else if (at !== row.at) this.log.warn({ targetId: row.targetId, at: row.at, storedAt: at }, 'transition time taken; stored later');
+  }
+
+  private firstFreeMillisecond(at: number, insert: (at: number) => boolean): number | null {
+    for (let shift = 0; shift < MAX_TIME_SHIFT_MS; shift++) {
+      if (insert(at + shift)) return at + shift;
+    }
+    return null;
+  }
+
+  private noteDropped(count: number): void {
+    if (!this.dropping) {
+      this.dropping = true;
+      this.log.warn({ maxPending: this.results.size }, 'result queue full; dropping the oldest results');
+    }
+    this.health.dropped += count;
+  }
+
+  private markWritten(): void {
+    if (!this.health.ok) this.log.info({ failedWrites: this.health.failedWrites }, 'database writes recovered');
+    this.health.ok = true;
+    this.health.reason = null;
+    this.dropping = false;
+  }
+
+  private markFailed(err: unknown): void {
+    const reason = describeError(err);
+    if (this.health.ok || this.health.reason !== reason) {
+      this.log.error({ err, pending: this.results.size }, 'database write failed; rows stay queued');
+    }
+    this.health.ok = false;
+    this.health.reason = reason;
+    this.health.failedWrites++;
+  }
+}
+
+function describeError(err: unknown): string {
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    return typeof code === 'string' ? `${code}: ${err.message}` : err.message;
+  }
+  return String(err);
+}

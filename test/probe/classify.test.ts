@@ -1,0 +1,220 @@
+import { describe, expect, it } from 'vitest';
+import {
+  certificateErrorKind,
+  classifyError,
+  describeBytes,
+  describeCertificateError,
+  describeError,
+  describeStatus,
+  describeTimeout,
+  formatDuration,
+  parseResponseHead,
+  type ProbeStage,
+} from '../../src/probe/classify.js';
+import type { CertificateInfo, ErrorKind } from '../../src/probe/types.js';
+
+const err = (code: string, extra: Record<string, unknown> = {}) =>
+  Object.assign(new Error(`${code} test error`), { code, ...extra });
+
+describe('classifyError', () => {
+  const table: Array<[string, unknown, ProbeStage, ErrorKind]> = [
+    ['ENOTFOUND', err('ENOTFOUND'), 'dns', 'dns'],
+    ['EAI_AGAIN', err('EAI_AGAIN'), 'dns', 'dns'],
+    ['any error while resolving', new Error('boom'), 'dns', 'dns'],
+    ['ECONNREFUSED', err('ECONNREFUSED', { syscall: 'connect' }), 'connect', 'connect_refused'],
+    ['ECONNRESET while connecting', err('ECONNRESET', { syscall: 'read' }), 'connect', 'connect_reset'],
+    ['ECONNRESET during the TLS handshake', err('ECONNRESET', { syscall: 'read' }), 'tls', 'tls_handshake'],
+    ['socket closed before TLS was established', err('ECONNRESET'), 'tls', 'tls_handshake'],
+    ['ECONNRESET after the request', err('ECONNRESET', { syscall: 'read' }), 'http', 'connect_reset'],
+    ['EPIPE after the request', err('EPIPE', { syscall: 'write' }), 'http', 'connect_reset'],
+    ['EPIPE during the TLS handshake', err('EPIPE'), 'tls', 'tls_handshake'],
+    ['ECONNABORTED', err('ECONNABORTED'), 'connect', 'connect_reset'],
+    ['EHOSTUNREACH', err('EHOSTUNREACH'), 'connect', 'network'],
+    ['ENETUNREACH', err('ENETUNREACH'), 'connect', 'network'],
+    ['EHOSTDOWN', err('EHOSTDOWN'), 'connect', 'network'],
+    ['EADDRNOTAVAIL', err('EADDRNOTAVAIL'), 'connect', 'network'],
+    ['ETIMEDOUT from the kernel', err('ETIMEDOUT'), 'connect', 'timeout'],
+    ['ERR_SSL_WRONG_VERSION_NUMBER', err('ERR_SSL_WRONG_VERSION_NUMBER', { library: 'SSL routines' }), 'tls', 'tls_handshake'],
+    ['ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION', err('ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION'), 'tls', 'tls_handshake'],
+    ['a TLS alert after the handshake', err('ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE'), 'http', 'tls_handshake'],
+    ['EPROTO (older Node TLS errors)', err('EPROTO'), 'tls', 'tls_handshake'],
+    ['an OpenSSL error without a code', Object.assign(new Error('x'), { library: 'SSL routines' }), 'tls', 'tls_handshake'],
+    ['CERT_HAS_EXPIRED', err('CERT_HAS_EXPIRED'), 'tls', 'cert_expired'],
+    ['CERT_NOT_YET_VALID', err('CERT_NOT_YET_VALID'), 'tls', 'cert_not_yet_valid'],
+    ['DEPTH_ZERO_SELF_SIGNED_CERT', err('DEPTH_ZERO_SELF_SIGNED_CERT'), 'tls', 'cert_untrusted'],
+    ['SELF_SIGNED_CERT_IN_CHAIN', err('SELF_SIGNED_CERT_IN_CHAIN'), 'tls', 'cert_untrusted'],
+    ['UNABLE_TO_VERIFY_LEAF_SIGNATURE', err('UNABLE_TO_VERIFY_LEAF_SIGNATURE'), 'tls', 'cert_untrusted'],
+    ['UNABLE_TO_GET_ISSUER_CERT_LOCALLY', err('UNABLE_TO_GET_ISSUER_CERT_LOCALLY'), 'tls', 'cert_untrusted'],
+    ['ERR_TLS_CERT_ALTNAME_INVALID', err('ERR_TLS_CERT_ALTNAME_INVALID'), 'tls', 'cert_hostname_mismatch'],
+    ['unknown error while connecting', new Error('weird'), 'connect', 'network'],
+    ['unknown error during TLS', new Error('weird'), 'tls', 'tls_handshake'],
+    ['unknown error after the request', new Error('weird'), 'http', 'network'],
+    ['a thrown string', 'boom', 'http', 'network'],
+    ['null', null, 'connect', 'network'],
+  ];
+
+  it.each(table)('%s -> %s', (_name, error, stage, kind) => {
+    expect(classifyError(error, stage)).toBe(kind);
+  });
+});
+
+describe('certificateErrorKind', () => {
+  it.each([
+    ['CERT_HAS_EXPIRED', 'cert_expired'],
+    ['CERT_NOT_YET_VALID', 'cert_not_yet_valid'],
+    ['ERR_TLS_CERT_ALTNAME_INVALID', 'cert_hostname_mismatch'],
+    ['HOSTNAME_MISMATCH', 'cert_hostname_mismatch'],
+    ['DEPTH_ZERO_SELF_SIGNED_CERT', 'cert_untrusted'],
+    ['INVALID_PURPOSE', 'cert_untrusted'],
+    ['CERT_REVOKED', 'cert_untrusted'],
+    ['SOMETHING_NEW', 'cert_untrusted'],
+  ])('%s -> %s', (code, kind) => {
+    expect(certificateErrorKind(code)).toBe(kind);
+  });
+});
+
+describe('describeError', () => {
+  const peer = '10.0.0.11:443';
+  it.each<[string, unknown, ProbeStage, string]>([
+    ['refused', err('ECONNREFUSED', { syscall: 'connect' }), 'connect', 'connection refused by 10.0.0.11:443'],
+    ['reset in TLS', err('ECONNRESET', { syscall: 'read' }), 'tls', 'connection reset by 10.0.0.11:443 during the TLS handshake'],
+    ['closed in TLS', err('ECONNRESET'), 'tls', 'connection closed by 10.0.0.11:443 during the TLS handshake'],
+    ['reset after request', err('ECONNRESET', { syscall: 'read' }), 'http', 'connection reset by 10.0.0.11:443 after the request, before any response'],
+    ['unreachable', err('EHOSTUNREACH'), 'connect', 'no route to host 10.0.0.11:443 (EHOSTUNREACH)'],
+    ['net unreachable', err('ENETUNREACH'), 'connect', 'network unreachable for 10.0.0.11:443 (ENETUNREACH)'],
+    ['dns', err('ENOTFOUND'), 'dns', 'cannot resolve vpn.example.com: no such name (ENOTFOUND)'],
+    ['dns again', err('EAI_AGAIN'), 'dns', 'cannot resolve vpn.example.com: DNS server not answering or temporary failure (EAI_AGAIN)'],
+    ['openssl reason', err('ERR_SSL_WRONG_VERSION_NUMBER', { reason: 'wrong version number' }), 'tls', 'TLS handshake failed: wrong version number'],
+    [
+      'openssl message only',
+      Object.assign(new Error('C0:error:0A000102:SSL routines:ssl_choose_client_version:unsupported protocol:../ssl.c:1'), { code: 'ERR_SSL_UNSUPPORTED_PROTOCOL' }),
+      'tls',
+      'TLS handshake failed: unsupported protocol',
+    ],
+    ['unknown', new Error('weird'), 'http', 'the wait for the HTTP response failed: weird'],
+  ])('%s', (_name, error, stage, message) => {
+    expect(describeError(error, stage, peer, 'vpn.example.com')).toBe(message);
+  });
+});
+
+describe('describeCertificateError', () => {
+  const now = Date.parse('2026-06-01T00:00:00Z');
+  const cert: CertificateInfo = {
+    subject: 'CN=other.example.com',
+    issuer: 'CN=Contoso Issuing CA, O=Contoso',
+    san: ['other.example.com', '10.0.0.11'],
+    notBefore: Date.parse('2026-01-01T00:00:00Z'),
+    notAfter: Date.parse('2026-03-01T00:00:00Z'),
+    sha256: 'AB',
+    keyType: 'EC',
+    keyBits: 256,
+  };
+  it.each<[string, CertificateInfo | null, string]>([
+    ['CERT_HAS_EXPIRED', cert, 'certificate expired on 2026-03-01T00:00:00.000Z'],
+    ['CERT_HAS_EXPIRED', { ...cert, notAfter: now + 1 }, 'a certificate in the chain has expired'],
+    ['CERT_NOT_YET_VALID', { ...cert, notBefore: Date.parse('2026-07-01T00:00:00Z') }, 'certificate not valid before 2026-07-01T00:00:00.000Z'],
+    ['ERR_TLS_CERT_ALTNAME_INVALID', cert, 'certificate is not valid for vpn.example.com (it names other.example.com, 10.0.0.11)'],
+    ['ERR_TLS_CERT_ALTNAME_INVALID', { ...cert, san: [] }, 'certificate is not valid for vpn.example.com (it names CN=other.example.com)'],
+    ['DEPTH_ZERO_SELF_SIGNED_CERT', cert, 'certificate is self-signed and not trusted (DEPTH_ZERO_SELF_SIGNED_CERT)'],
+    ['UNABLE_TO_GET_ISSUER_CERT_LOCALLY', cert, 'certificate issuer not trusted: CN=Contoso Issuing CA, O=Contoso (UNABLE_TO_GET_ISSUER_CERT_LOCALLY)'],
+    ['INVALID_PURPOSE', cert, 'certificate is not valid for server authentication: no Server Authentication EKU (INVALID_PURPOSE)'],
+    ['CERT_SIGNATURE_FAILURE', null, 'certificate not trusted (CERT_SIGNATURE_FAILURE)'],
+  ])('%s', (code, info, message) => {
+    expect(describeCertificateError(code, info, 'vpn.example.com', now)).toBe(message);
+  });
+});
+
+describe('describeTimeout', () => {
+  const ctx = { host: 'vpn.example.com', peer: '10.0.0.11:443', offload: false, responseBytes: 0 };
+  it.each<[ProbeStage, Partial<typeof ctx>, string]>([
+    ['dns', {}, 'no DNS answer for vpn.example.com within 5s'],
+    ['connect', {}, 'no TCP connection to 10.0.0.11:443 within 5s'],
+    ['tls', {}, 'no TLS handshake within 5s'],
+    ['http', {}, 'TLS done, no HTTP response within 5s'],
+    ['http', { offload: true }, 'connected, no HTTP response within 5s'],
+    ['http', { responseBytes: 120 }, 'response headers incomplete after 5s (120 bytes)'],
+  ])('%s %j', (stage, extra, message) => {
+    expect(describeTimeout(stage, 5000, { ...ctx, ...extra })).toBe(message);
+  });
+});
+
+describe('small formatters', () => {
+  it('describes the expected statuses', () => {
+    expect(describeStatus([401], 404)).toBe('expected 401, got 404');
+    expect(describeStatus([401, 200], 503)).toBe('expected 401 or 200, got 503');
+    expect(describeStatus([401, 200, 302], 503)).toBe('expected 401, 200 or 302, got 503');
+  });
+
+  it.each([
+    [250, '250ms'],
+    [1000, '1s'],
+    [1500, '1.5s'],
+    [5000, '5s'],
+    [30_000, '30s'],
+  ])('formats %i ms as %s', (ms, text) => {
+    expect(formatDuration(ms)).toBe(text);
+  });
+
+  it('describes bytes that are not HTTP', () => {
+    expect(describeBytes(Buffer.from([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x46]))).toBe('a TLS alert record (15 03 03 00 02 02 46)');
+    expect(describeBytes(Buffer.from('SSH-2.0-OpenSSH_9.6\r\n'))).toBe('"SSH-2.0-OpenSSH_9.6\\r\\n"');
+    expect(describeBytes(Buffer.from([0x00, 0xff, 0x10]))).toBe('00 ff 10');
+  });
+});
+
+describe('parseResponseHead', () => {
+  const complete = (text: string) => {
+    const parsed = parseResponseHead(Buffer.from(text, 'latin1'));
+    if (parsed.state !== 'complete') throw new Error(`expected complete, got ${JSON.stringify(parsed)}`);
+    return parsed.head;
+  };
+
+  it('parses the status line and headers of HTTP.sys', () => {
+    const head = complete(
+      'HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nServer: Microsoft-HTTPAPI/2.0\r\nSet-Cookie: a\r\nSet-Cookie: b\r\n\r\n',
+    );
+    expect(head).toEqual({
+      httpVersion: '1.1',
+      statusCode: 401,
+      reason: 'Unauthorized',
+      headers: { 'content-length': '0', server: 'Microsoft-HTTPAPI/2.0', 'set-cookie': 'a, b' },
+    });
+  });
+
+  it.each([
+    ['HTTP/1.0 401 Unauthorized\r\n\r\n', '1.0', 401, 'Unauthorized'],
+    ['HTTP/1.1 404\r\n\r\n', '1.1', 404, ''],
+    ['HTTP/1.1 503 Service Unavailable\n\n', '1.1', 503, 'Service Unavailable'],
+    ['HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello', '1.1', 200, 'OK'],
+  ])('parses %j', (text, httpVersion, statusCode, reason) => {
+    expect(complete(text)).toMatchObject({ httpVersion, statusCode, reason });
+  });
+
+  it.each(['', 'H', 'HTTP/1.1 40', 'HTTP/1.1 401 Unauthorized\r\nServer: Micro'])('waits for more after %j', (text) => {
+    expect(parseResponseHead(Buffer.from(text)).state).toBe('incomplete');
+  });
+
+  it.each([
+    ['\x16\x03\x03\x00\x02', /^not an HTTP response: a TLS handshake record/],
+    ['<html>', /^not an HTTP response: "<html>"/],
+    ['http/1.1 401', /^not an HTTP response/],
+    ['HTTP/1.1 4011 Unauthorized\r\n', /^malformed status line/],
+    ['HTTP/x 401\r\n', /^malformed status line/],
+    ['HTTP/1.1 401 Unauthorized\r\nno colon here\r\n\r\n', /^malformed header line: "no colon here"/],
+  ])('rejects %j', (text, reason) => {
+    const parsed = parseResponseHead(Buffer.from(text, 'latin1'));
+    expect(parsed.state).toBe('invalid');
+    expect(parsed.state === 'invalid' && parsed.reason).toMatch(reason);
+  });
+
+  it('rejects a head beyond the limit before it ends', () => {
+    const text = `HTTP/1.1 401 Unauthorized\r\n${'X-Pad: aaaaaaaaaaaaaaaa\r\n'.repeat(1000)}`;
+    expect(parseResponseHead(Buffer.from(text), 16 * 1024)).toEqual({ state: 'invalid', reason: 'response headers exceed 16 KiB' });
+    expect(parseResponseHead(Buffer.from(`${text}\r\n`), 16 * 1024).state).toBe('invalid');
+  });
+
+  it('accepts a head just under the limit', () => {
+    const text = `HTTP/1.1 401 Unauthorized\r\nX-Pad: ${'a'.repeat(1000)}\r\n\r\n`;
+    expect(parseResponseHead(Buffer.from(text), text.length).state).toBe('complete');
+  });
+});

@@ -1,0 +1,200 @@
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ProbeSettings, TargetConfig } from '../../src/config/types.js';
+import type { ProbeResult } from '../../src/probe/types.js';
+import { dueTimesIn, nextDue, phaseOffset } from '../../src/scheduler/plan.js';
+import { createScheduler, type Scheduler } from '../../src/scheduler/scheduler.js';
+
+const log = pino({ level: 'silent' });
+
+function settings(over: Partial<ProbeSettings>): ProbeSettings {
+  return {
+    intervalMs: 1000,
+    schedule: null,
+    timeoutMs: 500,
+    rise: 1,
+    fall: 1,
+    expectStatus: [401],
+    path: '/',
+    tls: { verify: true, caFile: null, ca: null },
+    ...over,
+  };
+}
+
+function target(name: string, over: Partial<ProbeSettings> = {}): TargetConfig {
+  return { name, group: 'g', role: 'server', url: 'https://127.0.0.1', hostname: 'vpn.test', offload: false, settings: settings(over) };
+}
+
+function okResult(): ProbeResult {
+  return {
+    at: Date.now(),
+    ok: true,
+    errorKind: 'ok',
+    message: 'got 401',
+    statusCode: 401,
+    httpVersion: '1.1',
+    durationMs: 1,
+    phasesMs: {},
+    tlsVersion: null,
+    certificateSha256: null,
+    certificate: null,
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('planning', () => {
+  it.each([
+    { from: 0, interval: 1000, offset: 0, due: 0 },
+    { from: 1, interval: 1000, offset: 0, due: 1000 },
+    { from: 1, interval: 1000, offset: 250, due: 250 },
+    { from: 251, interval: 1000, offset: 250, due: 1250 },
+    { from: 30_000, interval: 30_000, offset: 29_999, due: 59_999 },
+  ])('next due after $from on a $interval grid offset $offset is $due', ({ from, interval, offset, due }) => {
+    expect(nextDue(from, interval, offset)).toBe(due);
+  });
+
+  it('lists every grid time in a window, end excluded', () => {
+    expect(dueTimesIn(1000, 4000, 1000, 500)).toEqual([1500, 2500, 3500]);
+    expect(dueTimesIn(1000, 1500, 1000, 500)).toEqual([]);
+  });
+
+  it('spreads a fleet with one interval over that interval', () => {
+    const offsets = Array.from({ length: 1000 }, (_, i) => phaseOffset(`rras-${i}`, 30_000));
+    const perSecond = new Array<number>(30).fill(0);
+    for (const o of offsets) perSecond[Math.floor(o / 1000)]!++;
+    expect(Math.max(...perSecond)).toBeLessThan(70); // 33 on average: no second carries the whole fleet
+    expect(phaseOffset('rras-1', 30_000)).toBe(phaseOffset('rras-1', 30_000));
+  });
+});
+
+describe('scheduler', () => {
+  let scheduler: Scheduler | null = null;
+  afterEach(async () => {
+    await scheduler?.stop();
+    scheduler = null;
+  });
+
+  it('probes each target once per interval, on time', async () => {
+    const starts = new Map<string, number[]>();
+    const lags: number[] = [];
+    scheduler = createScheduler([target('a'), target('b')], {
+      probe: async (t) => {
+        starts.set(t.name, [...(starts.get(t.name) ?? []), Date.now()]);
+        return okResult();
+      },
+      onResult: () => undefined,
+      onLag: (s) => lags.push(s),
+      log,
+    });
+    scheduler.start();
+    await sleep(3600);
+    for (const name of ['a', 'b']) {
+      const times = starts.get(name) ?? [];
+      expect(times.length).toBeGreaterThanOrEqual(2);
+      expect(times.length).toBeLessThanOrEqual(4);
+      for (let i = 1; i < times.length; i++) expect(Math.abs(times[i]! - times[i - 1]! - 1000)).toBeLessThan(250);
+    }
+    expect(Math.max(...lags)).toBeLessThan(0.25);
+  });
+
+  it('never runs two probes of one target at once', async () => {
+    let running = 0;
+    let maxRunning = 0;
+    let calls = 0;
+    scheduler = createScheduler([target('slow')], {
+      probe: async () => {
+        calls++;
+        running++;
+        maxRunning = Math.max(maxRunning, running);
+        await sleep(2300);
+        running--;
+        return okResult();
+      },
+      onResult: () => undefined,
+      log,
+    });
+    scheduler.start();
+    await sleep(3500);
+    expect(maxRunning).toBe(1);
+    expect(calls).toBeLessThanOrEqual(2);
+    expect(scheduler.stats().skipped).toBeGreaterThanOrEqual(1);
+  });
+
+  it('applies maxInFlight to scheduled probes', async () => {
+    let running = 0;
+    let maxRunning = 0;
+    let finished = 0;
+    const targets = Array.from({ length: 12 }, (_, i) => target(`t${i}`, { schedule: '* * * * * *', intervalMs: null }));
+    scheduler = createScheduler(targets, {
+      probe: async () => {
+        running++;
+        maxRunning = Math.max(maxRunning, running);
+        await sleep(100);
+        running--;
+        finished++;
+        return okResult();
+      },
+      onResult: () => undefined,
+      log,
+      maxInFlight: 4,
+    });
+    scheduler.start();
+    await sleep(2500);
+    expect(maxRunning).toBe(4);
+    expect(finished).toBeGreaterThanOrEqual(12);
+  });
+
+  it('runs cron-scheduled targets on their seconds', async () => {
+    const starts: number[] = [];
+    scheduler = createScheduler([target('cron', { schedule: '*/2 * * * * *', intervalMs: null })], {
+      probe: async () => {
+        starts.push(Date.now());
+        return okResult();
+      },
+      onResult: () => undefined,
+      log,
+    });
+    scheduler.start();
+    await sleep(4600);
+    expect(starts.length).toBeGreaterThanOrEqual(2);
+    for (const t of starts) {
+      expect(Math.floor(t / 1000) % 2).toBe(0);
+      expect(t % 1000).toBeLessThan(250);
+    }
+  });
+
+  it('stop() waits for the probes in flight and their results', async () => {
+    const results: string[] = [];
+    scheduler = createScheduler([target('a', { intervalMs: 60_000 })], {
+      probe: async () => {
+        await sleep(300);
+        return okResult();
+      },
+      onResult: (t) => results.push(t.name),
+      log,
+    });
+    const pending = scheduler.probeNow('a');
+    const joined = scheduler.probeNow('a');
+    await scheduler.stop();
+    expect(results).toEqual(['a']);
+    expect(await pending).toBe(await joined);
+    expect(await scheduler.probeNow('nope')).toBeNull();
+  });
+
+  it('keeps running when a probe function throws', async () => {
+    let calls = 0;
+    scheduler = createScheduler([target('bad')], {
+      probe: async () => {
+        calls++;
+        throw new Error('bug');
+      },
+      onResult: () => undefined,
+      log,
+    });
+    scheduler.start();
+    await sleep(2200);
+    expect(calls).toBeGreaterThanOrEqual(2);
+    expect(scheduler.stats().running).toBe(true);
+  });
+});

@@ -1,0 +1,490 @@
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { pino, type Logger } from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { StateTransition } from '../../src/health/types.js';
+import { ERROR_KINDS, type ProbeResult } from '../../src/probe/types.js';
+import {
+  ERROR_KIND_CODES,
+  decodeCursor,
+  encodeCursor,
+  openDatabase,
+  openSqliteStore,
+  type SqliteStore,
+  type SqliteStoreOptions,
+} from '../../src/store/sqlite.js';
+import { InvalidCursorError, TargetNotFoundError, type StoredResult, type TargetRecord } from '../../src/store/store.js';
+
+const T0 = Date.parse('2026-11-26T21:00:00.000Z');
+const SHA_A = 'AB'.repeat(32);
+const SHA_B = 'CD'.repeat(32);
+
+let dir: string;
+let path: string;
+let logs: { level: number; msg: string; target?: string }[];
+const stores: SqliteStore[] = [];
+const connections: Database.Database[] = [];
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'sstpwatch-store-'));
+  path = join(dir, 'data', 'sstpwatch.db');
+  logs = [];
+});
+
+afterEach(() => {
+  for (const db of connections.splice(0)) if (db.open) db.close();
+  for (const store of stores.splice(0)) store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function capturingLogger(): Logger {
+  return pino({ level: 'debug' }, { write: (line: string) => logs.push(JSON.parse(line)) });
+}
+
+function openStore(options: Partial<SqliteStoreOptions> = {}): SqliteStore {
+  const store = openSqliteStore({ path, log: capturingLogger(), ...options });
+  stores.push(store);
+  return store;
+}
+
+/** A second connection to the same file, as another process would have. */
+function connect(): Database.Database {
+  const db = new Database(path);
+  connections.push(db);
+  return db;
+}
+
+function target(name: string, over: Partial<TargetRecord> = {}): TargetRecord {
+  return { name, group: 'vpn-eu', role: 'server', url: `https://${name}.example`, ...over };
+}
+
+function okResult(at: number, over: Partial<ProbeResult> = {}): ProbeResult {
+  return {
+    at,
+    ok: true,
+    errorKind: 'ok',
+    message: '',
+    statusCode: 401,
+    httpVersion: '1.1',
+    durationMs: 12.4,
+    phasesMs: { dns: 0.1, connect: 0.4, tls: 6.2, processing: 5.7 },
+    tlsVersion: 'TLSv1.3',
+    certificateSha256: SHA_A,
+    certificate: null,
+    ...over,
+  };
+}
+
+function failedResult(at: number, over: Partial<ProbeResult> = {}): ProbeResult {
+  return {
+    at,
+    ok: false,
+    errorKind: 'connect_refused',
+    message: 'connect ECONNREFUSED 10.0.0.11:443',
+    statusCode: null,
+    httpVersion: null,
+    durationMs: 0.873,
+    phasesMs: { dns: 0.012, connect: 0.861 },
+    tlsVersion: null,
+    certificateSha256: null,
+    certificate: null,
+    ...over,
+  };
+}
+
+function stored(result: ProbeResult): StoredResult {
+  const { certificate: _certificate, ...rest } = result;
+  return rest;
+}
+
+function transition(at: number, over: Partial<StateTransition> = {}): StateTransition {
+  return { target: 'rras-1', at, from: 'up', to: 'down', cause: 'timeout', message: 'no answer within 5000 ms', ...over };
+}
+
+function allHistory(store: SqliteStore, name: string, query: { from?: number; to?: number; limit: number }) {
+  const pages: StoredResult[][] = [];
+  let cursor: string | undefined;
+  for (;;) {
+    const page = store.history(name, { ...query, cursor });
+    pages.push(page.items);
+    if (page.nextCursor === null) return pages;
+    cursor = page.nextCursor;
+  }
+}
+
+/** Makes every write of results fail, from another connection (root ignores file permissions). */
+function breakResultWrites(): () => void {
+  const db = connect();
+  db.exec("CREATE TRIGGER break_results BEFORE INSERT ON results BEGIN SELECT RAISE(ABORT, 'disk on fire'); END");
+  return () => db.exec('DROP TRIGGER break_results');
+}
+
+describe('opening', () => {
+  it('creates the directory and the file, in WAL mode with foreign keys and incremental auto_vacuum', () => {
+    const db = openDatabase(path);
+    connections.push(db);
+    expect(existsSync(path)).toBe(true);
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('synchronous', { simple: true })).toBe(1);
+    expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+    expect(db.pragma('busy_timeout', { simple: true })).toBe(5000);
+    expect(db.pragma('auto_vacuum', { simple: true })).toBe(2);
+  });
+
+  it('answers history from the (target, at) primary key, without a sort', () => {
+    const db = openDatabase(path);
+    connections.push(db);
+    const plan = db
+      .prepare('EXPLAIN QUERY PLAN SELECT at FROM results WHERE target_id = 1 AND at BETWEEN 0 AND 9 ORDER BY at DESC LIMIT 8')
+      .all() as { detail: string }[];
+    expect(plan.map((row) => row.detail).join('\n')).toMatch(/SEARCH results USING PRIMARY KEY \(target_id=\? AND at>\? AND at<\?\)/);
+    expect(plan.map((row) => row.detail).join('\n')).not.toMatch(/TEMP B-TREE/);
+  });
+});
+
+describe('error kind codes', () => {
+  it('give every error kind its own code, ok being 0', () => {
+    const codes = ERROR_KINDS.map((kind) => ERROR_KIND_CODES[kind]);
+    expect(new Set(codes).size).toBe(ERROR_KINDS.length);
+    expect(ERROR_KIND_CODES.ok).toBe(0);
+  });
+});
+
+describe('writing and reading results', () => {
+  it('round-trips every field of ok and failed results, in one batch', () => {
+    const store = openStore();
+    store.syncTargets([target('rras-1')]);
+    const results = [
+      okResult(T0, {
+        certificate: { subject: 'CN=vpn', issuer: 'CN=ca', san: ['vpn'], notBefore: 0, notAfter: 1, sha256: SHA_A, keyType: 'RSA', keyBits: 2048 },
+      }),
+      okResult(T0 + 30_000, { httpVersion: '1.0', tlsVersion: 'TLSv1.2', durationMs: 1234.567, certificateSha256: SHA_B }),
+      failedResult(T0 + 60_000),
+      failedResult(T0 + 90_000, {
+        errorKind: 'unexpected_status',
+        message: 'expected 401, got 404',
+        statusCode: 404,
+        httpVersion: '1.1',
+        phasesMs: { dns: 0, connect: 0.4, tls: 6.2, processing: 5.7 },
+        tlsVersion: 'TLSv1.3',
+        certificateSha256: SHA_A,
+      }),
+      failedResult(T0 + 120_000, { errorKind: 'http_version', message: 'not HTTP/1.1', statusCode: 200, httpVersion: '3.7', tlsVersion: 'unknown' }),
+      failedResult(T0 + 150_000, { errorKind: 'dns', message: 'getaddrinfo ENOTFOUND vpn3', durationMs: 0, phasesMs: {} }),
+      failedResult(T0 + 180_000, { errorKind: 'cert_hostname_mismatch', message: 'no SAN vpn.example.com', phasesMs: { dns: 0.1, connect: 0.4, tls: 6.2 }, tlsVersion: 'TLSv1.3', certificateSha256: SHA_B }),
+    ];
+    for (const result of results) store.record('rras-1', result);
+    expect(store.history('rras-1', { limit: 100 }).items).toEqual([]); // nothing is written before flush()
+    store.flush();
+
+    const page = store.history('rras-1', { limit: 100 });
+    expect(page.items).toEqual(results.map(stored).reverse());
+    expect(page.nextCursor).toBeNull();
+    expect(store.lastResult('rras-1')).toEqual(stored(results.at(-1)!));
+    expect(store.writeHealth()).toEqual({ ok: true, reason: null, pending: 0, dropped: 0, failedWrites: 0 });
+  });
+
+  it('stores the usual HTTP and TLS versions as integer codes, anything else as text', () => {
+    const store = openStore();
+    store.syncTargets([target('rras-1')]);
+    store.record('rras-1', okResult(T0));
+    store.record('rras-1', okResult(T0 + 1, { httpVersion: '1.0', tlsVersion: 'TLSv1.2' }));
+    store.record('rras-1', okResult(T0 + 2, { httpVersion: 'HTTP/9', tlsVersion: 'unknown' }));
+    store.flush();
+    const rows = connect()
+      .prepare('SELECT typeof(http_version) AS http, typeof(tls_version) AS tls, typeof(at) AS at FROM results ORDER BY at')
+      .all();
+    expect(rows).toEqual([
+      { http: 'integer', tls: 'integer', at: 'integer' },
+      { http: 'integer', tls: 'integer', at: 'integer' },
+      { http: 'text', tls: 'text', at: 'integer' },
+    ]);
+    expect(store.history('rras-1', { limit: 3 }).items.map((r) => [r.httpVersion, r.tlsVersion])).toEqual([
+      ['HTTP/9', 'unknown'],
+      ['1.0', 'TLSv1.2'],
+      ['1.1', 'TLSv1.3'],
+    ]);
+  });
+
+  it('keeps durations to the microsecond', () => {
+    const store = openStore();
+    store.syncTargets([target('rras-1')]);
+    store.record('rras-1', okResult(T0, { durationMs: 12.3456, phasesMs: { dns: 0.0004, connect: 0.0006 } }));
+    store.flush();
+    expect(store.lastResult('rras-1')).toMatchObject({ durationMs: 12.346, phasesMs: { dns: 0, connect: 0.001 } });
+  });
+
+  it('stores each certificate hash once', () => {
+    const store = openStore();
+    store.syncTargets([target('rras-1'), target('rras-2')]);
+    for (let i = 0; i < 10; i++) {
+      store.record('rras-1', okResult(T0 + i * 30_000));
+      store.record('rras-2', okResult(T0 + i * 30_000, { certificateSha256: i < 5 ? SHA_A : SHA_B }));
+      if (i % 3 === 0) store.flush();
+    }
+    store.flush();
+    expect(connect().prepare('SELECT sha256 FROM certificates ORDER BY sha256').pluck().all()).toEqual([SHA_A, SHA_B]);
+    expect(store.lastResult('rras-2')?.certificateSha256).toBe(SHA_B);
+  });
+
+  it('keeps two results of one target in the same millisecond, the later one a millisecond later', () => {
+    const store = openStore();
+    store.syncTargets([target('rras-1')]);
+    store.record('rras-1', okResult(T0));
+    store.flush();
+    store.record('rras-1', failedResult(T0));
+    store.record('rras-1', failedResult(T0, { message: 'second' }));
+    store.flush();
+    expect(store.history('rras-1', { limit: 10 }).items.map((r) => [r.at, r.message])).toEqual([
+      [T0 + 2, 'second'],
+      [T0 + 1, 'connect ECONNREFUSED 10.0.0.11:443'],
+      [T0, ''],
+    ]);
+    expect(store.writeHealth().ok).toBe(true);
+  });
+
+  it('shows what was written to a new connection after close, and leaves no WAL behind', () => {
+    const store = openStore();
+    store.syncTargets([target('rras-1')]);
+    store.record('rras-1', okResult(T0));
+    store.close(); // flushes
+    store.close(); // idempotent
+    expect(statSync(`${path}-wal`, { throwIfNoEntry: false })?.size ?? 0).toBe(0);
+    const reopened = openStore();
+    expect(reopened.lastResult('rras-1')).toEqual(stored(okResult(T0)));
+  });
+
+  it('never throws from record() and flush(), even after close or for a malformed result', () => {
+    const store = openStore();
+    store.syncTargets([target('rras-1')]);
+    expect(() => store.record('rras-1', okResult(T0, { errorKind: 'bogus' as never }))).not.toThrow();
+    expect(() => store.record('rras-1', okResult(Number.NaN, { durationMs: Number.POSITIVE_INFINITY }))).not.toThrow();
+    store.flush();
+    expect(store.writeHealth()).toMatchObject({ ok: true, pending: 0 });
+    expect(logs.some((l) => l.msg === 'result could not be queued; dropped')).toBe(true);
+    store.close();
+    expect(() => store.record('rras-1', okResult(T0 + 1))).not.toThrow();
+    expect(() => store.flush()).not.toThrow();
+  });
+});
+
+describe('targets', () => {
+  it('drops results for a target it does not know, warning once per target', () => {
+    const store = openStore();
+    store.syncTargets([target('rras-1')]);
+    store.record('nobody', okResult(T0));
+    store.record('nobody', okResult(T0 + 1));
+    expect(store.writeHealth().pending).toBe(0);
+    expect(logs.filter((l) => l.level === 40 && l.target === 'nobody')).toHaveLength(1);
+  });
+
+  it('throws TargetNotFoundError for the history of an unknown target', () => {
+    const store = openStore();
+    expect(() => store.history('nobody', { limit: 10 })).toThrow(TargetNotFoundError);
+    expect(store.lastResult('nobody')).toBeNull();
+    expect(store.lastTransition('nobody')).toBeNull();
+  });
+
+  it('keeps the history of a target no longer configured, and updates a changed target', () => {
+    const store = openStore();
+    store.syncTargets([target('rras-1'), target('rras-2')]);
+    store.record('rras-2', okResult(T0));
+    store.flush();
+    store.syncTargets([target('rras-1', { url: 'http://10.0.0.11:80', group: 'vpn-us', role: 'vip' })]);
+    expect(store.history('rras-2', { limit: 10 }).items).toHaveLength(1);
+    expect(connect().prepare("SELECT group_name, role, url FROM targets WHERE name = 'rras-1'").get()).toEqual({
+      group_name: 'vpn-us',
+      role: 'vip',
+      url: 'http://10.0.0.11:80',
+    });
+  });
+});
+
+describe('history pagination', () => {
+  function storeWith1000Results(): SqliteStore {
+    const store = openStore();
+    store.syncTargets([target('rras-1'), target('rras-2')]);
+    for (let i = 0; i < 1000; i++) {
+      store.record('rras-1', i % 10 === 0 ? failedResult(T0 + i * 1000) : okResult(T0 + i * 1000));
+      store.record('rras-2', okResult(T0 + i * 1000 + 500));
+    }
+    store.flush();
+    return store;
+  }
+
+  it('walks 1,000 results newest first, 7 at a time, without gaps or repeats', () => {
+    const store = storeWith1000Results();
+    const pages = allHistory(store, 'rras-1', { limit: 7 });
+    expect(pages).toHaveLength(Math.ceil(1000 / 7));
+    expect(pages.slice(0, -1).every((page) => page.length === 7)).toBe(true);
+    const ats = pages.flat().map((r) => r.at);
+    expect(ats).toEqual(Array.from({ length: 1000 }, (_, i) => T0 + (999 - i) * 1000));
+  });
+
+  it('respects from and to, both inclusive', () => {
+    const store = storeWith1000Results();
+    const from = T0 + 100_000;
+    const to = T0 + 199_000;
+    const ats = allHistory(store, 'rras-1', { from, to, limit: 7 }).flat().map((r) => r.at);
+    expect(ats).toEqual(Array.from({ length: 100 }, (_, i) => to - i * 1000));
+    expect(store.history('rras-1', { from: to, to: from, limit: 7 })).toEqual({ items: [], nextCursor: null });
+  });
+
+  it('gives no cursor when the last page is exactly full', () => {
+    const store = storeWith1000Results();
+    const first = store.history('rras-1', { from: T0 + 986_000, limit: 7 });
+    expect(first.items).toHaveLength(7);
+    const second = store.history('rras-1', { from: T0 + 986_000, limit: 7, cursor: first.nextCursor! });
+    expect(second.items).toHaveLength(7);
+    expect(second.nextCursor).toBeNull();
+  });
+
+  it('does not skip or repeat rows written between two pages', () => {
+    const store = storeWith1000Results();
+    const first = store.history('rras-1', { limit: 7 });
+    store.record('rras-1', okResult(T0 + 5_000_000));
+    store.flush();
+    const second = store.history('rras-1', { limit: 7, cursor: first.nextCursor! });
+    expect(second.items[0]?.at).toBe(first.items.at(-1)!.at - 1000);
+  });
+
+  it('rejects cursors it did not make with InvalidCursorError', () => {
+    const store = storeWith1000Results();
+    const bad: unknown[] = [
+      'garbage!',
+      '',
+      'abc',
+      Buffer.from('raw:12x').toString('base64url'),
+      Buffer.from('raw:0012').toString('base64url'),
+      Buffer.from('raw:99999999999999999').toString('base64url'),
+      Buffer.from(' raw:12').toString('base64url'),
+      `${encodeCursor(T0)}=`,
+      encodeCursor(T0).replace(/.$/, (c) => String.fromCharCode(c.charCodeAt(0) + 1)),
+      'x'.repeat(1000),
+      42,
+      null,
+      { at: T0 },
+    ];
+    for (const cursor of bad) {
+      expect(() => store.history('rras-1', { limit: 7, cursor: cursor as string }), String(cursor)).toThrow(InvalidCursorError);
+    }
+    expect(decodeCursor(encodeCursor(T0))).toBe(T0);
+  });
+});
+
+describe('transitions', () => {
+  it('round-trip, newest last, including null cause and message', () => {
+    const store = openStore();
+    store.syncTargets([target('rras-1')]);
+    expect(store.lastTransition('rras-1')).toBeNull();
+    store.recordTransition(transition(T0, { from: 'unknown', to: 'up', cause: 'ok', message: null }));
+    store.recordTransition(transition(T0 + 90_000));
+    store.flush();
+    expect(store.lastTransition('rras-1')).toEqual(transition(T0 + 90_000));
+    store.recordTransition(transition(T0 + 120_000, { from: 'down', to: 'maintenance', cause: null, message: null }));
+    store.flush();
+    expect(store.lastTransition('rras-1')).toEqual(transition(T0 + 120_000, { from: 'down', to: 'maintenance', cause: null, message: null }));
+  });
+
+  it('drops a transition with a state that does not exist, without throwing', () => {
+    const store = openStore();
+    store.syncTargets([target('rras-1')]);
+    store.recordTransition(transition(T0, { to: 'sideways' as never }));
+    store.flush();
+    expect(store.lastTransition('rras-1')).toBeNull();
+    expect(store.writeHealth().ok).toBe(true);
+  });
+});
+
+describe('when the database cannot be written', () => {
+  it('keeps rows queued, reports why, drops the oldest beyond maxPending, and recovers', () => {
+    const store = openStore({ maxPending: 5 });
+    store.syncTargets([target('rras-1')]);
+    const repair = breakResultWrites();
+    for (let i = 0; i < 8; i++) store.record('rras-1', okResult(T0 + i * 1000));
+    store.recordTransition(transition(T0 + 7000));
+    store.flush();
+    store.flush();
+    expect(store.writeHealth()).toEqual({ ok: false, reason: expect.stringMatching(/disk on fire/), pending: 5, dropped: 3, failedWrites: 2 });
+    expect(store.lastTransition('rras-1')).toBeNull(); // one transaction: the transition was not written either
+    expect(logs.filter((l) => l.msg === 'database write failed; rows stay queued')).toHaveLength(1);
+
+    repair();
+    store.flush();
+    expect(store.writeHealth()).toEqual({ ok: true, reason: null, pending: 0, dropped: 3, failedWrites: 2 });
+    expect(store.history('rras-1', { limit: 100 }).items.map((r) => r.at)).toEqual([7, 6, 5, 4, 3].map((i) => T0 + i * 1000));
+    expect(store.lastTransition('rras-1')).toEqual(transition(T0 + 7000));
+  });
+
+  it('keeps exactly the newest maxPending results over a long outage', () => {
+    const store = openStore({ maxPending: 1000 });
+    store.syncTargets([target('rras-1')]);
+    const repair = breakResultWrites();
+    for (let i = 0; i < 5000; i++) {
+      store.record('rras-1', okResult(T0 + i));
+      if (i % 100 === 0) store.flush();
+    }
+    expect(store.writeHealth()).toMatchObject({ ok: false, pending: 1000, dropped: 4000 });
+    repair();
+    store.flush();
+    const ats = allHistory(store, 'rras-1', { limit: 10_000 }).flat().map((r) => r.at);
+    expect(ats).toEqual(Array.from({ length: 1000 }, (_, i) => T0 + 4999 - i));
+  });
+
+  it('does not keep certificate ids of a rolled-back write', () => {
+    const store = openStore();
+    store.syncTargets([target('rras-1')]);
+    const db = connect();
+    db.exec("CREATE TRIGGER break_transitions BEFORE INSERT ON state_transitions BEGIN SELECT RAISE(ABORT, 'no'); END");
+    store.record('rras-1', okResult(T0, { certificateSha256: SHA_B }));
+    store.recordTransition(transition(T0));
+    store.flush(); // the certificate row is inserted, then rolled back
+    expect(store.writeHealth().ok).toBe(false);
+    db.exec('DROP TRIGGER break_transitions');
+    store.flush();
+    store.record('rras-1', okResult(T0 + 1000, { certificateSha256: SHA_B }));
+    store.flush();
+    expect(store.writeHealth().ok).toBe(true);
+    expect(store.lastResult('rras-1')?.certificateSha256).toBe(SHA_B);
+  });
+});
+
+describe('size on disk', () => {
+  /** Deterministic pseudo-random numbers (mulberry32). */
+  function random(seed: number): () => number {
+    let a = seed;
+    return () => {
+      a = (a + 0x6d2b79f5) | 0;
+      let t = Math.imul(a ^ (a >>> 15), 1 | a);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+  }
+
+  function realisticResult(at: number, next: () => number): ProbeResult {
+    const ms = (low: number, high: number) => Math.round((low + next() * (high - low)) * 1000) / 1000;
+    const phasesMs = { dns: ms(0.02, 0.3), connect: ms(0.2, 3), tls: ms(3, 15), processing: ms(1, 20) };
+    const durationMs = Math.round((phasesMs.dns + phasesMs.connect + phasesMs.tls + phasesMs.processing) * 1000) / 1000;
+    if (next() < 0.01) return failedResult(at, { errorKind: 'timeout', message: 'no answer within 5000 ms', durationMs: 5000 });
+    return okResult(at, { durationMs, phasesMs });
+  }
+
+  it('stays under 64 bytes per raw result (100 targets x 2,000 results)', () => {
+    const targets = 100;
+    const rounds = 2000;
+    const store = openStore({ log: pino({ level: 'silent' }) });
+    store.syncTargets(Array.from({ length: targets }, (_, t) => target(`rras-${t}`)));
+    const next = random(42);
+    for (let round = 0; round < rounds; round++) {
+      for (let t = 0; t < targets; t++) store.record(`rras-${t}`, realisticResult(T0 + round * 30_000 + t * 7, next));
+      if (round % 10 === 9) store.flush();
+    }
+    store.close();
+    const bytes = statSync(path).size;
+    const perResult = bytes / (targets * rounds);
+    console.log(`store size: ${bytes} bytes for ${targets * rounds} results = ${perResult.toFixed(1)} bytes/result`);
+    expect(perResult).toBeLessThan(64); // the budget at 10,000 targets; measured ~41
+  });
+});
