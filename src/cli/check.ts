@@ -115,7 +115,7 @@ export function checkJson(result: ProbeResult): object {
 export function describeCheck(target: ProbeTarget, result: ProbeResult): string[] {
   const d = diagnose(result, { url: target.url, hostname: target.hostname, offload: target.offload, now: result.at });
   const lines = [
-    `${target.url}${target.settings.path}  (Host and SNI: ${target.hostname}${target.offload ? ', plain HTTP: TLS offloaded' : ''})`,
+    `${target.url}${target.settings.path}  (${target.offload ? `Host: ${target.hostname}, plain HTTP: TLS offloaded` : `Host and SNI: ${target.hostname}`})`,
     '',
     `  ${d.verdict.toUpperCase()}: ${d.headline}`,
   ];

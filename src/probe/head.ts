@@ -5,7 +5,7 @@ import dns from 'node:dns';
 import net from 'node:net';
 import tls from 'node:tls';
 import { performance } from 'node:perf_hooks';
-import { certificateInfo, sha256Hex } from './certificate.js';
+import { certificateInfo } from './certificate.js';
 import {
   MAX_RESPONSE_HEAD_BYTES,
   certificateErrorKind,
@@ -44,18 +44,20 @@ export interface HeadProberOptions {
  * connection costs about 20% CPU per probe) and parsed leaf certificates by fingerprint.
  */
 export function createHeadProber(opts: HeadProberOptions = {}): ProbeFn {
+  const contexts = new Map<string, tls.SecureContext>();
+  const certificates = new Map<string, CertificateInfo>();
   const deps: ProbeDeps = {
     lookup: opts.lookup ?? lookupAddress,
     userAgent: opts.userAgent ?? USER_AGENT,
     maxHeadBytes: opts.maxResponseHeadBytes ?? MAX_RESPONSE_HEAD_BYTES,
-    secureContext: boundedCache(32, (ca: string) => tls.createSecureContext(ca ? { ca: [...tls.rootCertificates, ca] } : {})),
-    certificate: boundedCache(256, (_fingerprint: string, peer?: tls.PeerCertificate) => certificateInfo(peer!)),
+    // The configured CA bundle is trusted in addition to the bundled roots, not instead of them.
+    secureContext: (ca) =>
+      remember(contexts, 32, ca ?? '', () => tls.createSecureContext(ca ? { ca: [...tls.rootCertificates, ca] } : {})),
+    certificate: (peer) => remember(certificates, 256, peer.fingerprint256, () => certificateInfo(peer)),
   };
   return (target, signal) => new HeadProbe(target, deps, signal).run();
 }
 
-/** The process-wide HEAD prober. */
-export const probeHead: ProbeFn = createHeadProber();
 
 /** The request a load balancer's SSTP health check sends. */
 export function buildRequest(path: string, host: string, userAgent = USER_AGENT): string {
@@ -80,22 +82,19 @@ interface ProbeDeps {
   lookup: LookupFn;
   userAgent: string;
   maxHeadBytes: number;
-  secureContext: (ca: string) => tls.SecureContext;
-  certificate: (fingerprint: string, peer: tls.PeerCertificate) => CertificateInfo;
+  secureContext: (ca: string | null) => tls.SecureContext;
+  certificate: (peer: tls.PeerCertificate) => CertificateInfo;
 }
 
-/** A Map-backed cache that forgets its oldest entry beyond `max`. */
-function boundedCache<V, A extends unknown[]>(max: number, build: (key: string, ...args: A) => V) {
-  const entries = new Map<string, V>();
-  return (key: string, ...args: A): V => {
-    let value = entries.get(key);
-    if (value === undefined) {
-      value = build(key, ...args);
-      entries.set(key, value);
-      if (entries.size > max) entries.delete(entries.keys().next().value!);
-    }
-    return value;
-  };
+/** Looks `key` up in `cache`, building and adding it when missing; forgets the oldest entry beyond `max`. */
+function remember<V>(cache: Map<string, V>, max: number, key: string, build: () => V): V {
+  let value = cache.get(key);
+  if (value === undefined) {
+    value = build();
+    cache.set(key, value);
+    if (cache.size > max) cache.delete(cache.keys().next().value!);
+  }
+  return value;
 }
 
 interface Endpoint {
@@ -201,7 +200,7 @@ class HeadProbe {
     const { name } = this.endpoint!;
     let secureContext: tls.SecureContext;
     try {
-      secureContext = this.deps.secureContext(this.target.settings.tls.ca ?? '');
+      secureContext = this.deps.secureContext(this.target.settings.tls.ca);
     } catch (err) {
       return this.finish('tls_handshake', `unusable CA bundle: ${(err as Error).message}`);
     }
@@ -223,7 +222,7 @@ class HeadProbe {
     this.tlsVersion = tlsSocket.getProtocol();
     const peer = tlsSocket.getPeerCertificate();
     const hasCertificate = Buffer.isBuffer(peer?.raw) && peer.raw.length > 0;
-    if (hasCertificate) this.certificate = this.deps.certificate(peer.fingerprint256, peer);
+    if (hasCertificate) this.certificate = this.deps.certificate(peer);
     if (this.target.settings.tls.verify) {
       const code = hasCertificate ? this.verificationError(tlsSocket, peer) : 'NO_PEER_CERTIFICATE';
       if (code) {

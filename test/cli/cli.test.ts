@@ -1,0 +1,139 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FakeRras } from '../../src/demo/fake-rras.js';
+import { testCertificates, VPN_HOSTNAME } from '../fixtures/certs.js';
+import { closeAllRras, startRras } from '../fixtures/fake-rras.js';
+import { BIN } from '../fixtures/service.js';
+
+const run = promisify(execFile);
+
+/** Runs the real `sstpwatch` command; resolves with its exit code and output. */
+async function sstpwatch(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { timeout: 20_000, env: { ...process.env, SSTPWATCH_CONFIG: '' } });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('sstpwatch check', () => {
+  let dir: string;
+  let healthy: FakeRras;
+  let stopped: FakeRras;
+  let wrongName: FakeRras;
+  let caFile: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sstpwatch-cli-'));
+    const certs = await testCertificates();
+    healthy = await startRras(certs.valid);
+    stopped = await startRras(certs.valid, 404);
+    wrongName = await startRras(certs.wrongName);
+    caFile = join(dir, 'ca.pem');
+    writeFileSync(caFile, certs.ca.certPem);
+  });
+
+  afterAll(async () => {
+    await closeAllRras();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('exits 0 and says UP for a healthy SSTP listener', async () => {
+    const { code, stdout } = await sstpwatch('check', healthy.url, '--hostname', VPN_HOSTNAME, '--ca', caFile);
+    expect(code).toBe(0);
+    expect(stdout).toContain('UP');
+    expect(stdout).toMatch(/timings: .*tls [\d.]+ ms/);
+    expect(stdout).toContain(`CN=${VPN_HOSTNAME}`);
+  });
+
+  it('exits 1 and explains a 404: the SSTP listener is not bound', async () => {
+    const { code, stdout } = await sstpwatch('check', stopped.url, '--hostname', VPN_HOSTNAME, '--ca', caFile);
+    expect(code).toBe(1);
+    expect(stdout).toContain('DOWN');
+    expect(stdout).toContain('expected 401, got 404');
+    expect(stdout).toMatch(/SSTP/);
+    expect(stdout).toMatch(/Fix: /);
+  });
+
+  it('exits 1 and names a certificate bound for the wrong name', async () => {
+    const { code, stdout } = await sstpwatch('check', wrongName.url, '--hostname', VPN_HOSTNAME, '--ca', caFile);
+    expect(code).toBe(1);
+    expect(stdout).toContain('cert_hostname_mismatch');
+    expect(stdout).toContain('other.example.test');
+  });
+
+  it('prints the contract result object with --json', async () => {
+    const { code, stdout } = await sstpwatch('check', stopped.url, '--hostname', VPN_HOSTNAME, '--ca', caFile, '--json');
+    expect(code).toBe(1);
+    const result = JSON.parse(stdout);
+    expect(result).toMatchObject({ ok: false, error_kind: 'unexpected_status', message: 'expected 401, got 404', status_code: 404, http_version: '1.1', tls_version: 'TLSv1.3' });
+    expect(Object.keys(result.phases_ms).sort()).toEqual(['connect', 'dns', 'processing', 'tls']);
+    expect(result.certificate.san).toEqual([VPN_HOSTNAME]);
+  });
+
+  it.each([
+    [['check'], /a URL is required/],
+    [['check', 'vpn3'], /not a URL: "vpn3"/],
+    [['check', 'ftp://10.0.0.1'], /must be an http\(s\) URL/],
+    [['check', 'https://10.0.0.1/sra'], /give the server only/],
+    [['check', 'https://127.0.0.1:1', '--timeout', 'soon'], /--timeout must be a duration/],
+    [['check', 'https://127.0.0.1:1', '--offload'], /--offload probes plain HTTP/],
+    [['check', 'https://127.0.0.1:1', '--ca', '/nonexistent/ca.pem'], /cannot read --ca "\/nonexistent\/ca.pem": ENOENT/],
+    [['check', 'https://127.0.0.1:1', '--bogus'], /Unknown option '--bogus'/],
+    [['frobnicate'], /unknown command "frobnicate"/],
+  ])('exits 2 with a usage message for %j', async (args, message) => {
+    const { code, stderr } = await sstpwatch(...args);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(message);
+    expect(stderr).toContain('Usage:');
+  });
+});
+
+describe('sstpwatch config check', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'sstpwatch-cfg-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('exits 0 for the bundled demo config and the example config', async () => {
+    const bundled = await sstpwatch('config', 'check', '--config', 'sstpwatch.yml');
+    expect(bundled.code).toBe(0);
+    expect(bundled.stdout).toContain('demo mode on');
+    const example = await sstpwatch('config', 'check', '--config', 'sstpwatch.example.yml');
+    expect(example.code).toBe(0);
+  });
+
+  it('exits 1 and prints every error with its path and the bad value', async () => {
+    const file = join(dir, 'bad.yml');
+    writeFileSync(
+      file,
+      [
+        'groups:',
+        '  - name: vpn-eu',
+        '    hostname: vpn.example.com',
+        '    servers:',
+        '      - { name: rras-eu-1, url: "https://10.0.0.11" }',
+        '      - { name: rras-eu-2, url: "vpn3" }',
+        'defaults:',
+        '  rise: 0',
+      ].join('\n'),
+    );
+    const { code, stderr } = await sstpwatch('config', 'check', '--config', file);
+    expect(code).toBe(1);
+    expect(stderr).toContain('groups[0].servers[1].url: must be an http(s) URL (got "vpn3")');
+    expect(stderr).toMatch(/defaults\.rise: .*\(got 0\)/);
+  });
+
+  it('exits 1 when the file does not exist', async () => {
+    const { code, stderr } = await sstpwatch('config', 'check', '--config', join(dir, 'missing.yml'));
+    expect(code).toBe(1);
+    expect(stderr).toContain('ENOENT');
+  });
+});
