@@ -16,6 +16,13 @@ export const ERROR_KINDS = [
   'cert_expired',
   'cert_not_yet_valid',
   'cert_hostname_mismatch',
+  // The deep SSTP check (probe/sstp.ts) only:
+  'sstp_http_status',
+  'sstp_no_response',
+  'sstp_nak',
+  'sstp_abort',
+  'sstp_bad_frame',
+  'sstp_no_sha256',
 ] as const;
 
 export type ErrorKind = (typeof ERROR_KINDS)[number];
@@ -39,6 +46,40 @@ export interface CertificateInfo {
   keyBits: number | null;
 }
 
+/** Where a certificate sits in the chain. */
+export type CertificatePosition = 'leaf' | 'intermediate' | 'root';
+
+/** One certificate of a presented chain, with what the SSTP checks need. Times are integer ms. */
+export interface CertificateDetails extends CertificateInfo {
+  commonName: string | null;
+  /** Uppercase hex, no leading zero bytes. */
+  serialNumber: string;
+  /** Extended Key Usage OIDs; null when the certificate has no EKU extension. */
+  ekus: string[] | null;
+  isCa: boolean;
+  /** Subject equals issuer and the certificate signs itself: a root. */
+  selfIssued: boolean;
+  /** CRL distribution points (URIs). */
+  crlUrls: string[];
+  /** OCSP responders from Authority Information Access. */
+  ocspUrls: string[];
+  caIssuerUrls: string[];
+}
+
+/** What an SSTP client checks on the presented chain (see probe/chain.ts). */
+export interface ChainChecks {
+  /** The leaf carries the Server Authentication EKU (or anyExtendedKeyUsage). */
+  serverAuthEku: boolean;
+  /** The group's public name is among the leaf's names (RFC 6125, wildcards). */
+  nameMatchesHostname: boolean;
+  /** The chain leads to a root the prober trusts (validity dates and purpose aside). */
+  chainTrusted: boolean;
+  /** OpenSSL's code when chainTrusted is false. */
+  chainError: string | null;
+  /** The certificate of the chain that expires first. */
+  earliestExpiry: { notAfter: number; position: CertificatePosition; subject: string; sha256: string };
+}
+
 /** What one probe saw. `at` is when the probe finished, integer ms since the epoch. */
 export interface ProbeResult {
   at: number;
@@ -53,6 +94,10 @@ export interface ProbeResult {
   certificateSha256: string | null;
   /** Leaf certificate details when one was presented (also on verification failures). Not stored per row. */
   certificate: CertificateInfo | null;
+  /** The chain after the handshake, leaf first (absent on plain HTTP or when no certificate came). Not stored. */
+  chain?: CertificateDetails[];
+  /** The leaf's SSTP checks on that chain (absent with the chain). Not stored. */
+  chainChecks?: ChainChecks;
 }
 
 /** What a probe needs: the configured target (url, hostname, settings). */

@@ -39,6 +39,12 @@ export const ERROR_KIND_CODES: Readonly<Record<ErrorKind, number>> = {
   cert_expired: 11,
   cert_not_yet_valid: 12,
   cert_hostname_mismatch: 13,
+  sstp_http_status: 14,
+  sstp_no_response: 15,
+  sstp_nak: 16,
+  sstp_abort: 17,
+  sstp_bad_frame: 18,
+  sstp_no_sha256: 19,
 };
 
 /** `results.http_version`: these values are stored as their code, any other string as itself. */
