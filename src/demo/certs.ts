@@ -43,6 +43,9 @@ export interface CaOptions {
   keyType?: KeyType;
   notBefore?: Date;
   notAfter?: Date;
+  /** For an intermediate: where its issuer publishes the CRL that would list it. */
+  crlUrls?: string[];
+  ocspUrls?: string[];
 }
 
 export interface LeafOptions {
@@ -55,6 +58,8 @@ export interface LeafOptions {
   keyType?: KeyType;
   /** SSTP clients require the Server Authentication EKU; false issues a clientAuth-only certificate. */
   serverAuthEku?: boolean;
+  /** No Extended Key Usage extension at all (overrides serverAuthEku). */
+  omitEku?: boolean;
   crlUrls?: string[];
   ocspUrls?: string[];
 }
@@ -95,6 +100,7 @@ export async function issueIntermediate(issuer: CertificateAuthority, opts: CaOp
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
       await x509.AuthorityKeyIdentifierExtension.create(issuer.keys.publicKey),
+      ...revocationExtensions(opts),
     ],
   });
   const base = await keyed(cert, keys);
@@ -145,13 +151,45 @@ async function leafExtensions(opts: LeafOptions, publicKey: CryptoKey): Promise<
   const extensions: x509.Extension[] = [
     new x509.BasicConstraintsExtension(false, undefined, true),
     new x509.KeyUsagesExtension(usage, true),
-    new x509.ExtendedKeyUsageExtension([eku]),
+    ...(opts.omitEku ? [] : [new x509.ExtendedKeyUsageExtension([eku])]),
     new x509.SubjectAlternativeNameExtension(names),
     await x509.SubjectKeyIdentifierExtension.create(publicKey),
+    ...revocationExtensions(opts),
   ];
+  return extensions;
+}
+
+function revocationExtensions(opts: { crlUrls?: string[]; ocspUrls?: string[] }): x509.Extension[] {
+  const extensions: x509.Extension[] = [];
   if (opts.crlUrls?.length) extensions.push(new x509.CRLDistributionPointsExtension(opts.crlUrls));
   if (opts.ocspUrls?.length) extensions.push(new x509.AuthorityInfoAccessExtension({ ocsp: opts.ocspUrls }));
   return extensions;
+}
+
+export interface CrlOptions {
+  /** Certificates (or hex serial numbers) to list as revoked. */
+  revoked?: (x509.X509Certificate | string)[];
+  thisUpdate?: Date;
+  /** Default: a week after thisUpdate. */
+  nextUpdate?: Date;
+}
+
+/** A CRL signed by `issuer`, as a CA publishes it at its CRL distribution point. */
+export async function createCrl(issuer: CertificateAuthority, opts: CrlOptions = {}): Promise<{ crl: x509.X509Crl; der: Buffer; pem: string }> {
+  const thisUpdate = opts.thisUpdate ?? new Date(Date.now() - 3_600_000);
+  const crl = await x509.X509CrlGenerator.create({
+    issuer: issuer.cert.subject,
+    thisUpdate,
+    nextUpdate: opts.nextUpdate ?? new Date(thisUpdate.getTime() + 7 * DAY_MS),
+    signingKey: issuer.keys.privateKey,
+    signingAlgorithm: signingAlgorithm(issuer.keys.privateKey),
+    entries: (opts.revoked ?? []).map((entry) => ({
+      serialNumber: typeof entry === 'string' ? entry : entry.serialNumber,
+      revocationDate: new Date(thisUpdate.getTime() - 60_000),
+      reason: x509.X509CrlReason.keyCompromise,
+    })),
+  });
+  return { crl, der: Buffer.from(crl.rawData), pem: crl.toString('pem') + '\n' };
 }
 
 function validity(opts: { notBefore?: Date; notAfter?: Date }): { notBefore: Date; notAfter: Date } {

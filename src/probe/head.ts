@@ -6,6 +6,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import { certificateInfo } from './certificate.js';
+import { certificateDetails, chainChecks, peerChain, pemFingerprints } from './chain.js';
 import {
   MAX_RESPONSE_HEAD_BYTES,
   certificateErrorKind,
@@ -19,7 +20,16 @@ import {
   type ProbeStage,
   type ResponseHead,
 } from './classify.js';
-import type { CertificateInfo, ErrorKind, PhasesMs, ProbeFn, ProbeResult, ProbeTarget } from './types.js';
+import type {
+  CertificateDetails,
+  CertificateInfo,
+  ChainChecks,
+  ErrorKind,
+  PhasesMs,
+  ProbeFn,
+  ProbeResult,
+  ProbeTarget,
+} from './types.js';
 
 export const USER_AGENT = 'sstpwatch/0.1';
 
@@ -41,11 +51,14 @@ export interface HeadProberOptions {
 
 /**
  * A HEAD prober with its own caches: one TLS secure context per distinct CA bundle (building one per
- * connection costs about 20% CPU per probe) and parsed leaf certificates by fingerprint.
+ * connection costs about 20% CPU per probe), parsed certificates of the chain by fingerprint, and the trust
+ * anchors' fingerprints per CA bundle (built only when a chain check needs them).
  */
 export function createHeadProber(opts: HeadProberOptions = {}): ProbeFn {
   const contexts = new Map<string, tls.SecureContext>();
   const certificates = new Map<string, CertificateInfo>();
+  const chainCertificates = new Map<string, CertificateDetails | null>();
+  const anchors = new Map<string, Set<string>>();
   const deps: ProbeDeps = {
     lookup: opts.lookup ?? lookupAddress,
     userAgent: opts.userAgent ?? USER_AGENT,
@@ -54,6 +67,8 @@ export function createHeadProber(opts: HeadProberOptions = {}): ProbeFn {
     secureContext: (ca) =>
       remember(contexts, 32, ca ?? '', () => tls.createSecureContext(ca ? { ca: [...tls.rootCertificates, ca] } : {})),
     certificate: (peer) => remember(certificates, 256, peer.fingerprint256, () => certificateInfo(peer)),
+    chainCertificate: (peer) => remember(chainCertificates, 512, peer.fingerprint256, () => parseOrNull(peer.raw)),
+    anchors: (ca) => remember(anchors, 32, ca ?? '', () => pemFingerprints(ca ? [...tls.rootCertificates, ca] : tls.rootCertificates)),
   };
   return (target, signal) => new HeadProbe(target, deps, signal).run();
 }
@@ -84,6 +99,17 @@ interface ProbeDeps {
   maxHeadBytes: number;
   secureContext: (ca: string | null) => tls.SecureContext;
   certificate: (peer: tls.PeerCertificate) => CertificateInfo;
+  /** Null for a certificate that cannot be parsed (the chain then stops before it). */
+  chainCertificate: (peer: tls.PeerCertificate) => CertificateDetails | null;
+  anchors: (ca: string | null) => Set<string>;
+}
+
+function parseOrNull(der: Buffer): CertificateDetails | null {
+  try {
+    return certificateDetails(der);
+  } catch {
+    return null;
+  }
 }
 
 /** Looks `key` up in `cache`, building and adding it when missing; forgets the oldest entry beyond `max`. */
@@ -117,6 +143,9 @@ function endpointOf(target: ProbeTarget): Endpoint {
   return { host, port, plain, name, hostHeader: hostHeader(name, port, defaultPort) };
 }
 
+/** Marks a certificate peerChain() could not parse; the chain is cut there. */
+const UNPARSEABLE = {} as CertificateDetails;
+
 const round1 = (ms: number): number => Math.round(ms * 10) / 10;
 
 /** One probe attempt. Every path ends in finish(), which clears the timer and destroys the sockets. */
@@ -135,6 +164,8 @@ class HeadProbe {
   private httpVersion: string | null = null;
   private tlsVersion: string | null = null;
   private certificate: CertificateInfo | null = null;
+  private chain: CertificateDetails[] | undefined;
+  private chainChecks: ChainChecks | undefined;
   private settle: (result: ProbeResult) => void = () => {};
   private done = false;
 
@@ -220,9 +251,12 @@ class HeadProbe {
   private onSecure(tlsSocket: tls.TLSSocket): void {
     this.phases.tls = this.lap();
     this.tlsVersion = tlsSocket.getProtocol();
-    const peer = tlsSocket.getPeerCertificate();
+    const peer = tlsSocket.getPeerCertificate(true);
     const hasCertificate = Buffer.isBuffer(peer?.raw) && peer.raw.length > 0;
-    if (hasCertificate) this.certificate = this.deps.certificate(peer);
+    if (hasCertificate) {
+      this.certificate = this.deps.certificate(peer);
+      this.inspectChain(tlsSocket, peer);
+    }
     if (this.target.settings.tls.verify) {
       const code = hasCertificate ? this.verificationError(tlsSocket, peer) : 'NO_PEER_CERTIFICATE';
       if (code) {
@@ -233,6 +267,21 @@ class HeadProbe {
       }
     }
     this.sendRequest(tlsSocket);
+  }
+
+  /** The presented chain and the SSTP checks on it; a chain that cannot be read leaves both absent. */
+  private inspectChain(tlsSocket: tls.TLSSocket, peer: tls.DetailedPeerCertificate): void {
+    const chain: CertificateDetails[] = [];
+    for (const cert of peerChain(peer, (p) => this.deps.chainCertificate(p) ?? UNPARSEABLE)) {
+      if (cert === UNPARSEABLE) break;
+      chain.push(cert);
+    }
+    if (chain.length === 0) return;
+    const error: unknown = tlsSocket.authorized ? null : tlsSocket.authorizationError;
+    const code = error === null ? null : typeof error === 'string' ? error : ((error as { code?: string }).code ?? 'CERT_UNTRUSTED');
+    const ca = this.target.settings.tls.ca;
+    this.chain = chain;
+    this.chainChecks = chainChecks(chain, this.endpoint!.name, { error: code, anchors: () => this.deps.anchors(ca) }) ?? undefined;
   }
 
   /** The chain's verification result first, then the public name. */
@@ -341,6 +390,8 @@ class HeadProbe {
       tlsVersion: this.tlsVersion,
       certificateSha256: this.certificate?.sha256 ?? null,
       certificate: this.certificate,
+      ...(this.chain ? { chain: this.chain } : {}),
+      ...(this.chainChecks ? { chainChecks: this.chainChecks } : {}),
     });
   }
 }
