@@ -18,6 +18,8 @@ export interface Metrics {
   /** Publishes a target's debounced state. */
   setHealth(labels: TargetLabels, health: TargetHealth): void;
   setGroup(group: string, health: GroupHealth): void;
+  /** Publishes how often a target is probed (null: a cron schedule, no fixed interval); alert rules use it. */
+  setProbeInterval(labels: TargetLabels, seconds: number | null): void;
   /** How late a probe started against its schedule. */
   observeLag(seconds: number): void;
   /** Deletes every series of a target no longer configured. */
@@ -55,6 +57,7 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
   const certInfo = new Gauge({ name: 'sstp_cert_info', help: 'The leaf certificate now presented.', labelNames: [...targetLabels, 'sha256', 'subject', 'issuer'], registers });
   const groupUp = new Gauge({ name: 'sstp_group_servers_up', help: 'Servers of the group whose state is up.', labelNames: ['group'], registers });
   const groupTotal = new Gauge({ name: 'sstp_group_servers_total', help: 'Servers configured in the group.', labelNames: ['group'], registers });
+  const interval = new Gauge({ name: 'sstp_probe_interval_seconds', help: 'Configured probe interval (absent for cron schedules).', labelNames: targetLabels, registers });
   const lag = new Histogram({
     name: 'sstp_scheduler_lag_seconds',
     help: 'How late probes start against their schedule.',
@@ -103,13 +106,18 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
       groupTotal.set({ group }, health.serversTotal);
     },
 
+    setProbeInterval(labels, seconds) {
+      if (seconds === null) interval.remove(labels);
+      else interval.set(labels, seconds);
+    },
+
     observeLag(seconds) {
       lag.observe(Math.max(0, seconds));
     },
 
     forgetTarget(labels) {
       // prom-client removes exact label sets only: name every combination this module ever set.
-      for (const metric of [up, success, lastTimestamp, duration, statusCode, failures, certNotAfter]) metric.remove(labels);
+      for (const metric of [up, success, lastTimestamp, duration, statusCode, failures, certNotAfter, interval]) metric.remove(labels);
       for (const s of TARGET_STATES) state.remove({ ...labels, state: s });
       for (const p of PHASES) phase.remove({ ...labels, phase: p });
       for (const kind of ERROR_KINDS) probes.remove({ ...labels, result: kind });

@@ -56,6 +56,8 @@ export class Monitor {
         this.targetsByName.set(config.name, { config, health: initialHealth() });
       }
       this.deps.metrics.setHealth(labelsOf(config), this.targetsByName.get(config.name)!.health);
+      const { intervalMs } = config.settings;
+      this.deps.metrics.setProbeInterval(labelsOf(config), intervalMs === null ? null : intervalMs / 1000);
     }
     const groupNames = new Set(groups.map((g) => g.name));
     for (const name of this.groupsByName.keys()) {
