@@ -1,19 +1,27 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
-import { TARGET_STATES, type StateTransition, type TargetState } from '../health/types.js';
+import type { RetentionConfig } from '../config/types.js';
+import { TARGET_STATES, type Maintenance, type StateTransition, type TargetState } from '../health/types.js';
 import type { ErrorKind, PhasesMs, ProbeResult } from '../probe/types.js';
 import { migrate } from './migrate.js';
+import { BUCKET_MS, HOUR_MS, MINUTE_MS, aggregate, bucketCeil, bucketStart, uptimeSegments, type RawSample } from './rollup.js';
 import {
   InvalidCursorError,
   TargetNotFoundError,
   type HistoryPage,
   type HistoryQuery,
+  type HousekeepingStep,
+  type RollupPoint,
+  type RollupResolution,
   type Store,
   type StoredResult,
   type TargetRecord,
+  type UptimeCount,
+  type UptimeExclusion,
   type WriteHealth,
 } from './store.js';
 
@@ -59,6 +67,9 @@ export const TLS_VERSION_CODES: Readonly<Record<string, number>> = {
   SSLv3: 5,
 };
 
+/** `results.uptime_exclusion`: 0 counts for uptime. */
+export const UPTIME_EXCLUSION_CODES: Readonly<Record<Exclude<UptimeExclusion, null>, number>> = { maintenance: 1, unknown: 2 };
+
 const ERROR_KIND_BY_CODE = invert(ERROR_KIND_CODES) as ReadonlyMap<number, ErrorKind>;
 const HTTP_VERSION_BY_CODE = invert(HTTP_VERSION_CODES);
 const TLS_VERSION_BY_CODE = invert(TLS_VERSION_CODES);
@@ -86,6 +97,8 @@ export interface ResultRow {
   tlsVersion: bigint | string | null;
   certificateSha256: string | null;
   message: string | null;
+  /** 0 counts for uptime; see UPTIME_EXCLUSION_CODES. */
+  uptimeExclusion: number;
 }
 
 export interface TransitionRow {
@@ -155,7 +168,7 @@ function decodeVersion(value: number | string | null, byCode: ReadonlyMap<number
  * (an unusable `at` becomes `fallbackAt`, an unusable duration 0, an unusable phase or status NULL).
  * Throws only for an error kind that has no code.
  */
-export function encodeResult(targetId: number, result: ProbeResult, fallbackAt: number): ResultRow {
+export function encodeResult(targetId: number, result: ProbeResult, fallbackAt: number, exclusion: UptimeExclusion = null): ResultRow {
   const errorKind = ERROR_KIND_CODES[result.errorKind] as number | undefined;
   if (errorKind === undefined) throw new TypeError(`unknown error kind ${JSON.stringify(result.errorKind)}`);
   const phases: PhasesMs = result.phasesMs ?? {};
@@ -173,6 +186,7 @@ export function encodeResult(targetId: number, result: ProbeResult, fallbackAt: 
     tlsVersion: encodeVersion(result.tlsVersion, TLS_VERSION_CODES),
     certificateSha256: nonEmptyString(result.certificateSha256),
     message: nonEmptyString(result.message),
+    uptimeExclusion: exclusion === null ? 0 : UPTIME_EXCLUSION_CODES[exclusion],
   };
 }
 
@@ -231,20 +245,25 @@ function decodeTransition(target: string, row: SelectedTransition): StateTransit
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// History cursors: base64url of `raw:<at>`, the `at` of the last item of the previous page.
+// History cursors: base64url of `<resolution>:<at>`, the `at` of the last item of the previous page. A cursor
+// of one resolution is refused by the others.
 
-const CURSOR_TEXT = /^raw:(0|-?[1-9][0-9]{0,15})$/;
+type CursorResolution = 'raw' | RollupResolution;
 
-export function encodeCursor(at: number): string {
-  return Buffer.from(`raw:${at}`, 'utf8').toString('base64url');
+const CURSOR_TEXT = /^(raw|1m|1h):(0|-?[1-9][0-9]{0,15})$/;
+
+export function encodeCursor(at: number, resolution: CursorResolution = 'raw'): string {
+  return Buffer.from(`${resolution}:${at}`, 'utf8').toString('base64url');
 }
 
-/** The `at` a cursor stands for. Anything but a cursor encodeCursor() made throws InvalidCursorError. */
-export function decodeCursor(cursor: unknown): number {
+/** The `at` a cursor stands for. Anything but a cursor encodeCursor() made for `resolution` throws InvalidCursorError. */
+export function decodeCursor(cursor: unknown, resolution: CursorResolution = 'raw'): number {
   if (typeof cursor !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(cursor)) throw new InvalidCursorError(String(cursor));
   const match = CURSOR_TEXT.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-  const at = Number(match?.[1]);
-  if (!match || !Number.isSafeInteger(at) || encodeCursor(at) !== cursor) throw new InvalidCursorError(cursor);
+  const at = Number(match?.[2]);
+  if (!match || match[1] !== resolution || !Number.isSafeInteger(at) || encodeCursor(at, resolution) !== cursor) {
+    throw new InvalidCursorError(cursor);
+  }
   return at;
 }
 
@@ -256,13 +275,13 @@ interface HistoryWindow {
 }
 
 /** The rows a history query asks for: at in [from, to], below the cursor's at. Throws for a bad query. */
-export function historyWindow(query: HistoryQuery): HistoryWindow {
+export function historyWindow(query: HistoryQuery, resolution: CursorResolution = 'raw'): HistoryWindow {
   const { limit } = query;
   if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new RangeError(`history limit must be 1..10000 (got ${limit})`);
   const from = query.from ?? Number.MIN_SAFE_INTEGER;
   let to = query.to ?? Number.MAX_SAFE_INTEGER;
   if (!Number.isFinite(from) || !Number.isFinite(to)) throw new RangeError('history from/to must be finite numbers');
-  if (query.cursor !== undefined) to = Math.min(to, decodeCursor(query.cursor) - 1);
+  if (query.cursor !== undefined) to = Math.min(to, decodeCursor(query.cursor, resolution) - 1);
   return { from, to, limit };
 }
 
@@ -356,11 +375,11 @@ function prepareStatements(db: Database.Database) {
     insertCertificate: db.prepare<[string]>('INSERT INTO certificates (sha256) VALUES (?)'),
     insertResult: db.prepare<
       [number, number, number, number | null, number, number | null, number | null, number | null, number | null,
-        bigint | string | null, bigint | string | null, number | null, string | null]
+        bigint | string | null, bigint | string | null, number | null, string | null, number]
     >(
       `INSERT INTO results (target_id, at, error_kind, status_code, duration_us, dns_us, connect_us, tls_us,
-         processing_us, http_version, tls_version, certificate_id, message)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+         processing_us, http_version, tls_version, certificate_id, message, uptime_exclusion)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
     ),
     insertTransition: db.prepare<[number, number, string, string, string | null, string | null]>(
       `INSERT INTO state_transitions (target_id, at, from_state, to_state, cause, message)
@@ -376,8 +395,89 @@ function prepareStatements(db: Database.Database) {
       `SELECT at, from_state, to_state, cause, message FROM state_transitions
        WHERE target_id = ? ORDER BY at DESC LIMIT 1`,
     ),
+    transitionBefore: db.prepare<[number, number], SelectedTransition>(
+      `SELECT at, from_state, to_state, cause, message FROM state_transitions
+       WHERE target_id = ? AND at < ? ORDER BY at DESC LIMIT 1`,
+    ),
+    transitionsBetween: db.prepare<[number, number, number], SelectedTransition>(
+      `SELECT at, from_state, to_state, cause, message FROM state_transitions
+       WHERE target_id = ? AND at BETWEEN ? AND ? ORDER BY at LIMIT 100000`,
+    ),
+    transitionAfter: db.prepare<[number, number], SelectedTransition>(
+      `SELECT at, from_state, to_state, cause, message FROM state_transitions
+       WHERE target_id = ? AND at > ? ORDER BY at LIMIT 1`,
+    ),
+    rawSamples: db.prepare<[number, number, number], { at: number; error_kind: number; uptime_exclusion: number; duration_us: number }>(
+      `SELECT at, error_kind, uptime_exclusion, duration_us FROM results WHERE target_id = ? AND at >= ? AND at < ?`,
+    ),
+    rawUptime: db.prepare<[number, number, number], { probes: number; failures: number }>(
+      `SELECT count(*) AS probes, coalesce(sum(error_kind <> 0), 0) AS failures FROM results
+       WHERE target_id = ? AND at >= ? AND at < ? AND uptime_exclusion = 0`,
+    ),
+    firstResultAt: db.prepare<[number, number], { at: number | null }>(
+      'SELECT min(at) AS at FROM results WHERE target_id = ? AND at >= ?',
+    ),
+    rawPruneBoundary: db.prepare<[number, number, number], { at: number }>(
+      'SELECT at FROM results WHERE target_id = ? AND at < ? ORDER BY at LIMIT 1 OFFSET ?',
+    ),
+    pruneRaw: db.prepare<[number, number]>('DELETE FROM results WHERE target_id = ? AND at < ?'),
+    pruneTransitions: db.prepare<[number, number, number]>(
+      `DELETE FROM state_transitions WHERE target_id = ? AND at < ?
+         AND at < (SELECT max(at) FROM state_transitions WHERE target_id = ?)`,
+    ),
+    selectMaintenance: db.prepare<[number], { until: number; reason: string }>(
+      'SELECT until, reason FROM maintenance WHERE target_id = ?',
+    ),
+    upsertMaintenance: db.prepare<[number, number, string, number]>(
+      `INSERT INTO maintenance (target_id, until, reason, set_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (target_id) DO UPDATE SET until = excluded.until, reason = excluded.reason, set_at = excluded.set_at`,
+    ),
+    deleteMaintenance: db.prepare<[number]>('DELETE FROM maintenance WHERE target_id = ?'),
+    selectMarks: db.prepare<[], { name: string; at: number }>('SELECT name, at FROM housekeeping_marks'),
+    upsertMark: db.prepare<[string, number]>(
+      'INSERT INTO housekeeping_marks (name, at) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET at = excluded.at',
+    ),
+    rollups: {
+      '1m': prepareRollupStatements(db, 'rollups_minute'),
+      '1h': prepareRollupStatements(db, 'rollups_hour'),
+    } satisfies Record<RollupResolution, RollupStatements>,
   };
 }
+
+interface SelectedRollup {
+  bucket: number;
+  probes: number;
+  failures: number;
+  sum_us: number;
+  max_us: number;
+  p95_us: number;
+}
+
+function prepareRollupStatements(db: Database.Database, table: 'rollups_minute' | 'rollups_hour') {
+  return {
+    upsert: db.prepare<[number, number, number, number, number, number, number, number, number]>(
+      `INSERT INTO ${table} (target_id, bucket, probes, failures, counted, counted_failures, sum_us, max_us, p95_us)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (target_id, bucket) DO UPDATE SET probes = excluded.probes, failures = excluded.failures,
+         counted = excluded.counted, counted_failures = excluded.counted_failures, sum_us = excluded.sum_us,
+         max_us = excluded.max_us, p95_us = excluded.p95_us`,
+    ),
+    page: db.prepare<[number, number, number, number], SelectedRollup>(
+      `SELECT bucket, probes, failures, sum_us, max_us, p95_us FROM ${table}
+       WHERE target_id = ? AND bucket BETWEEN ? AND ? ORDER BY bucket DESC LIMIT ?`,
+    ),
+    uptime: db.prepare<[number, number, number], { probes: number; failures: number }>(
+      `SELECT coalesce(sum(counted), 0) AS probes, coalesce(sum(counted_failures), 0) AS failures FROM ${table}
+       WHERE target_id = ? AND bucket >= ? AND bucket < ?`,
+    ),
+    pruneBoundary: db.prepare<[number, number, number], { bucket: number }>(
+      `SELECT bucket FROM ${table} WHERE target_id = ? AND bucket < ? ORDER BY bucket LIMIT 1 OFFSET ?`,
+    ),
+    prune: db.prepare<[number, number]>(`DELETE FROM ${table} WHERE target_id = ? AND bucket < ?`),
+  };
+}
+
+type RollupStatements = ReturnType<typeof prepareRollupStatements>;
 
 type Statements = ReturnType<typeof prepareStatements>;
 
@@ -394,7 +494,36 @@ export interface SqliteStoreOptions {
   /** Results kept in memory while the database cannot be written; beyond it the oldest are dropped. */
   maxPending?: number;
   now?: () => number;
+  /** How long raw results and rollups are kept; default 14 d / 90 d / 400 d. */
+  retention?: RetentionConfig;
 }
+
+export const DEFAULT_RETENTION: RetentionConfig = { rawMs: 14 * 86_400_000, minuteMs: 90 * 86_400_000, hourMs: 400 * 86_400_000 };
+
+/**
+ * Housekeeping bounds. Every step is one short write transaction, so a probe's result never waits long for the
+ * database (and the event loop is free between steps).
+ */
+const HOUSEKEEPING = {
+  /** A bucket is rolled up this long after it ends: results are queued and written about once a second. */
+  graceMs: 10_000,
+  /** Raw rows read per rollup step (one target's window may exceed it: at most spanBuckets of rows). */
+  rollupRows: 4_000,
+  /** Buckets per rollup window. */
+  spanBuckets: { '1m': 60, '1h': 6 } as Record<RollupResolution, number>,
+  /** Rows deleted per prune step. */
+  pruneRows: 4_000,
+  /** Free pages kept for reuse; beyond it the file is shrunk, at most vacuumPages per step. */
+  keepFreePages: 2_048,
+  vacuumPages: 2_048,
+} as const;
+
+type HousekeepingTask = HousekeepingStep['task'];
+const HOUSEKEEPING_TASKS: readonly HousekeepingTask[] = [
+  'rollup_minute', 'rollup_hour', 'prune_raw', 'prune_minute', 'prune_hour', 'prune_transitions', 'vacuum', 'checkpoint',
+];
+type MarkName = 'minute_rolled_until' | 'hour_rolled_until' | 'raw_pruned_before';
+const ROLLED_MARK: Record<RollupResolution, MarkName> = { '1m': 'minute_rolled_until', '1h': 'hour_rolled_until' };
 
 /** Opens, migrates and wraps the database at `options.path`. Throws if it cannot (startup error). */
 export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
@@ -411,9 +540,17 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
 export class SqliteStore implements Store {
   private readonly statements: Statements;
   private readonly writeBatch: Database.Transaction<
-    (results: ResultRow[], transitions: TransitionRow[]) => Map<string, number>
+    (results: ResultRow[], transitions: TransitionRow[]) => { certificates: Map<string, number>; rewound: Map<MarkName, number> }
   >;
   private readonly syncBatch: Database.Transaction<(targets: TargetRecord[], createdAt: number) => void>;
+  private readonly inTransaction: Database.Transaction<(work: () => void) => void>;
+  private readonly retention: RetentionConfig;
+  /** Housekeeping progress, as persisted in housekeeping_marks. */
+  private readonly marks = new Map<MarkName, number>();
+  /** Where the housekeeping pass is: task index, target index within the task, and what the task noted. */
+  private hk: { task: number; targetIndex: number; windowRows: number; targets: number[] | null; last: number | null } = {
+    task: 0, targetIndex: 0, windowRows: 0, targets: null, last: null,
+  };
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly results: BoundedQueue<ResultRow>;
@@ -428,7 +565,7 @@ export class SqliteStore implements Store {
 
   constructor(
     private readonly db: Database.Database,
-    options: Pick<SqliteStoreOptions, 'log' | 'maxPending' | 'now'>,
+    options: Pick<SqliteStoreOptions, 'log' | 'maxPending' | 'now' | 'retention'>,
   ) {
     const maxPending = options.maxPending ?? 100_000;
     if (!Number.isInteger(maxPending) || maxPending < 1) throw new RangeError(`maxPending must be a positive integer (got ${maxPending})`);
@@ -443,7 +580,10 @@ export class SqliteStore implements Store {
     this.syncBatch = db.transaction((targets: TargetRecord[], createdAt: number) => {
       for (const t of targets) this.statements.upsertTarget.run(t.name, t.group, t.role, t.url, createdAt);
     });
+    this.inTransaction = db.transaction((work: () => void) => work());
+    this.retention = options.retention ?? DEFAULT_RETENTION;
     this.targetIds = this.loadTargetIds();
+    for (const row of this.statements.selectMarks.all()) this.marks.set(row.name as MarkName, row.at);
   }
 
   syncTargets(targets: TargetRecord[]): void {
@@ -452,11 +592,11 @@ export class SqliteStore implements Store {
     for (const t of targets) this.warnedTargets.delete(t.name);
   }
 
-  record(target: string, result: ProbeResult): void {
+  record(target: string, result: ProbeResult, exclusion: UptimeExclusion = null): void {
     try {
       const targetId = this.acceptedTargetId(target, 'result');
       if (targetId === undefined) return;
-      const dropped = this.results.push(encodeResult(targetId, result, this.now()));
+      const dropped = this.results.push(encodeResult(targetId, result, this.now(), exclusion));
       if (dropped > 0) this.noteDropped(dropped);
     } catch (err) {
       this.log.error({ err, target }, 'result could not be queued; dropped');
@@ -478,10 +618,16 @@ export class SqliteStore implements Store {
   flush(): void {
     if (this.closed || (this.results.size === 0 && this.transitions.size === 0)) return;
     try {
-      const certificates = this.writeBatch.immediate(this.results.toArray(), this.transitions.toArray());
+      const { certificates, rewound } = this.writeBatch.immediate(this.results.toArray(), this.transitions.toArray());
       this.results.clear();
       this.transitions.clear();
       this.rememberCertificates(certificates);
+      if (rewound.size > 0) {
+        for (const [name, at] of rewound) this.marks.set(name, at);
+        // The rollup window in progress restarts from the new mark.
+        if (this.hk.task <= 1) this.hk = { task: 0, targetIndex: 0, windowRows: 0, targets: null, last: null };
+        this.log.info({ marks: Object.fromEntries(rewound) }, 'late results; their buckets will be rolled up again');
+      }
       this.markWritten();
     } catch (err) {
       this.markFailed(err);
@@ -495,6 +641,80 @@ export class SqliteStore implements Store {
     const items = rows.slice(0, window.limit).map(decodeResult);
     const last = items.at(-1);
     return { items, nextCursor: rows.length > window.limit && last ? encodeCursor(last.at) : null };
+  }
+
+  rollups(target: string, resolution: RollupResolution, query: HistoryQuery): HistoryPage<RollupPoint> {
+    const targetId = this.requireTargetId(target);
+    const window = historyWindow(query, resolution);
+    const rows = this.statements.rollups[resolution].page.all(targetId, window.from, window.to, window.limit + 1);
+    const items = rows.slice(0, window.limit).map(
+      (row): RollupPoint => ({
+        at: row.bucket,
+        probes: row.probes,
+        failures: row.failures,
+        avgMs: row.probes > 0 ? Math.round(row.sum_us / row.probes) / 1000 : 0,
+        maxMs: row.max_us / 1000,
+        p95Ms: row.p95_us / 1000,
+      }),
+    );
+    const last = items.at(-1);
+    return { items, nextCursor: rows.length > window.limit && last ? encodeCursor(last.at, resolution) : null };
+  }
+
+  uptime(target: string, from: number, to: number): UptimeCount {
+    const targetId = this.requireTargetId(target);
+    const count: UptimeCount = { probes: 0, failures: 0 };
+    const rolled = (name: MarkName) => this.marks.get(name) ?? Number.NEGATIVE_INFINITY;
+    for (const segment of uptimeSegments(from, to, rolled('minute_rolled_until'), rolled('hour_rolled_until'))) {
+      const statement =
+        segment.source === 'raw'
+          ? this.statements.rawUptime
+          : this.statements.rollups[segment.source === 'hour' ? '1h' : '1m'].uptime;
+      const row = statement.get(targetId, segment.from, segment.to);
+      count.probes += row?.probes ?? 0;
+      count.failures += row?.failures ?? 0;
+    }
+    return count;
+  }
+
+  transitionsBetween(target: string, from: number, to: number): StateTransition[] {
+    const targetId = this.requireTargetId(target);
+    const before = this.statements.transitionBefore.get(targetId, from);
+    const within = this.statements.transitionsBetween.all(targetId, from, to);
+    const after = this.statements.transitionAfter.get(targetId, to);
+    return [...(before ? [before] : []), ...within, ...(after ? [after] : [])].map((row) => decodeTransition(target, row));
+  }
+
+  maintenance(target: string): Maintenance | null {
+    const targetId = this.targetIds.get(target);
+    if (targetId === undefined) return null;
+    const row = this.statements.selectMaintenance.get(targetId);
+    return row ? { until: row.until, reason: row.reason } : null;
+  }
+
+  setMaintenance(target: string, maintenance: Maintenance | null): void {
+    const targetId = this.requireTargetId(target);
+    if (maintenance) this.statements.upsertMaintenance.run(targetId, maintenance.until, maintenance.reason, this.now());
+    else this.statements.deleteMaintenance.run(targetId);
+  }
+
+  housekeepingStep(now: number): HousekeepingStep | null {
+    if (this.closed) return null;
+    while (this.hk.task < HOUSEKEEPING_TASKS.length) {
+      const task = HOUSEKEEPING_TASKS[this.hk.task]!;
+      let step: HousekeepingStep | null;
+      try {
+        step = this.housekeepingTask(task, now);
+      } catch (err) {
+        this.log.error({ err, task }, 'housekeeping step failed; it is retried on the next pass');
+        this.hk = { task: 0, targetIndex: 0, windowRows: 0, targets: null, last: null };
+        return null;
+      }
+      if (step) return step;
+      this.hk = { task: this.hk.task + 1, targetIndex: 0, windowRows: 0, targets: null, last: null };
+    }
+    this.hk = { task: 0, targetIndex: 0, windowRows: 0, targets: null, last: null };
+    return null;
   }
 
   lastResult(target: string): StoredResult | null {
@@ -534,6 +754,192 @@ export class SqliteStore implements Store {
   }
 
   // -------------------------------------------------------------------------------------------------------------
+  // Housekeeping: each task is done in steps of one short transaction; null when the task has nothing left.
+
+  private housekeepingTask(task: HousekeepingTask, now: number): HousekeepingStep | null {
+    const { rawMs, minuteMs, hourMs } = this.retention;
+    switch (task) {
+      case 'rollup_minute':
+        return this.rollupStep('1m', now);
+      case 'rollup_hour':
+        return this.rollupStep('1h', now);
+      case 'prune_raw': {
+        // Never delete a raw result that is not rolled up yet, at either resolution.
+        const minute = this.marks.get('minute_rolled_until');
+        const hour = this.marks.get('hour_rolled_until');
+        if (minute === undefined || hour === undefined) return null;
+        const cutoff = Math.min(now - rawMs, minute, hour);
+        if (this.hk.targetIndex === 0 && this.hk.last === null && cutoff > (this.marks.get('raw_pruned_before') ?? Number.NEGATIVE_INFINITY)) {
+          // Recorded before deleting: late results are never rolled up into buckets whose raw rows may be gone.
+          this.inTransaction.immediate(() => this.writeMark('raw_pruned_before', cutoff));
+          this.marks.set('raw_pruned_before', cutoff);
+        }
+        this.hk.last = cutoff;
+        const { rawPruneBoundary, pruneRaw } = this.statements;
+        return this.pruneStep(task, cutoff, (id, offset) => rawPruneBoundary.get(id, cutoff, offset)?.at, (id, before) => pruneRaw.run(id, before).changes);
+      }
+      case 'prune_minute':
+      case 'prune_hour': {
+        const cutoff = now - (task === 'prune_minute' ? minuteMs : hourMs);
+        const rollups = this.statements.rollups[task === 'prune_minute' ? '1m' : '1h'];
+        return this.pruneStep(task, cutoff, (id, offset) => rollups.pruneBoundary.get(id, cutoff, offset)?.bucket, (id, before) => rollups.prune.run(id, before).changes);
+      }
+      case 'prune_transitions': {
+        // Transitions are few; each target keeps its newest one whatever its age (the state to restore).
+        const cutoff = now - hourMs;
+        return this.pruneStep(task, cutoff, () => undefined, (id, before) => this.statements.pruneTransitions.run(id, before, id).changes);
+      }
+      case 'vacuum':
+        return this.vacuumStep();
+      case 'checkpoint': {
+        if (this.hk.targetIndex > 0) return null;
+        this.hk.targetIndex = 1;
+        const started = performance.now();
+        this.db.pragma('wal_checkpoint(PASSIVE)');
+        return { task, rows: 0, ms: performance.now() - started };
+      }
+    }
+  }
+
+  private housekeepingTargets(): number[] {
+    this.hk.targets ??= [...new Set(this.targetIds.values())].sort((a, b) => a - b);
+    return this.hk.targets;
+  }
+
+  /** Rolls up one window of buckets for as many targets as fit in the row budget. */
+  private rollupStep(resolution: RollupResolution, now: number): HousekeepingStep | null {
+    const bucketMs = BUCKET_MS[resolution];
+    const markName = ROLLED_MARK[resolution];
+    const end = bucketStart(now - HOUSEKEEPING.graceMs, bucketMs);
+    let from = this.marks.get(markName);
+    if (from === undefined) {
+      const first = this.firstResultAt(Number.MIN_SAFE_INTEGER);
+      from = first === null ? end : Math.min(bucketStart(first, bucketMs), end);
+      const start = from;
+      this.inTransaction.immediate(() => this.writeMark(markName, start));
+      this.marks.set(markName, from);
+    }
+    if (from >= end) return null;
+    const windowStart = from;
+    const windowEnd = Math.min(end, from + HOUSEKEEPING.spanBuckets[resolution] * bucketMs);
+    const targets = this.housekeepingTargets();
+    const upsert = this.statements.rollups[resolution].upsert;
+    const started = performance.now();
+    let rows = 0;
+    let nextMark: number | null = null;
+    let targetIndex = this.hk.targetIndex;
+    this.inTransaction.immediate(() => {
+      while (targetIndex < targets.length && rows < HOUSEKEEPING.rollupRows) {
+        const targetId = targets[targetIndex]!;
+        const samples: RawSample[] = this.statements.rawSamples.all(targetId, windowStart, windowEnd).map((r) => ({
+          at: r.at,
+          errorKind: r.error_kind,
+          excluded: r.uptime_exclusion,
+          durationUs: r.duration_us,
+        }));
+        for (const b of aggregate(samples, bucketMs)) {
+          upsert.run(targetId, b.bucket, b.probes, b.failures, b.counted, b.countedFailures, b.sumUs, b.maxUs, b.p95Us);
+        }
+        rows += samples.length;
+        targetIndex++;
+      }
+      if (targetIndex >= targets.length) {
+        let mark = windowEnd;
+        if (this.hk.windowRows + rows === 0) {
+          // Nothing in this window: skip the gap up to the next result.
+          const next = this.firstResultAt(windowEnd);
+          mark = next === null ? end : Math.max(windowEnd, Math.min(end, bucketStart(next, bucketMs)));
+        }
+        this.writeMark(markName, mark);
+        nextMark = mark;
+      }
+    });
+    if (nextMark === null) {
+      this.hk.targetIndex = targetIndex;
+      this.hk.windowRows += rows;
+    } else {
+      this.marks.set(markName, nextMark);
+      this.hk.targetIndex = 0;
+      this.hk.windowRows = 0;
+    }
+    return { task: resolution === '1m' ? 'rollup_minute' : 'rollup_hour', rows, ms: performance.now() - started };
+  }
+
+  /**
+   * Deletes rows below `cutoff`, target by target, at most HOUSEKEEPING.pruneRows per step. `boundary(id, n)`
+   * is the key of the (n+1)th oldest row below the cutoff (undefined when there are at most n).
+   */
+  private pruneStep(
+    task: HousekeepingTask,
+    cutoff: number,
+    boundary: (targetId: number, offset: number) => number | undefined,
+    prune: (targetId: number, before: number) => number,
+  ): HousekeepingStep | null {
+    const targets = this.housekeepingTargets();
+    if (this.hk.targetIndex >= targets.length) return null;
+    const started = performance.now();
+    let rows = 0;
+    let targetIndex = this.hk.targetIndex;
+    this.inTransaction.immediate(() => {
+      while (targetIndex < targets.length && rows < HOUSEKEEPING.pruneRows) {
+        const targetId = targets[targetIndex]!;
+        const stop = boundary(targetId, HOUSEKEEPING.pruneRows - rows);
+        if (stop !== undefined) {
+          rows += prune(targetId, stop);
+          break;
+        }
+        rows += prune(targetId, cutoff);
+        targetIndex++;
+      }
+    });
+    this.hk.targetIndex = targetIndex;
+    return { task, rows, ms: performance.now() - started };
+  }
+
+  /** Gives free pages beyond a reserve back to the file system (the reserve is reused by new rows). */
+  private vacuumStep(): HousekeepingStep | null {
+    if (this.db.pragma('auto_vacuum', { simple: true }) !== 2) return null;
+    const free = this.db.pragma('freelist_count', { simple: true }) as number;
+    if (free <= HOUSEKEEPING.keepFreePages || (this.hk.last !== null && free >= this.hk.last)) return null;
+    this.hk.last = free;
+    const pages = Math.min(free - HOUSEKEEPING.keepFreePages, HOUSEKEEPING.vacuumPages);
+    const started = performance.now();
+    this.db.pragma(`incremental_vacuum(${pages})`);
+    return { task: 'vacuum', rows: pages, ms: performance.now() - started };
+  }
+
+  /** The oldest result at or after `from`, over every target (null when there is none). */
+  private firstResultAt(from: number): number | null {
+    let first: number | null = null;
+    for (const targetId of new Set(this.targetIds.values())) {
+      const at = this.statements.firstResultAt.get(targetId, from)?.at ?? null;
+      if (at !== null && (first === null || at < first)) first = at;
+    }
+    return first;
+  }
+
+  private writeMark(name: MarkName, at: number): void {
+    this.statements.upsertMark.run(name, at);
+  }
+
+  /**
+   * Runs inside a write: results older than a rollup mark (written late, after an outage) move the mark back,
+   * so their buckets are rolled up again from raw, but never below what raw pruning may have deleted.
+   */
+  private rewindRollups(oldestAt: number): Map<MarkName, number> {
+    const rewound = new Map<MarkName, number>();
+    const pruned = this.marks.get('raw_pruned_before') ?? Number.NEGATIVE_INFINITY;
+    for (const resolution of ['1m', '1h'] as const) {
+      const name = ROLLED_MARK[resolution];
+      const mark = this.marks.get(name);
+      if (mark === undefined || oldestAt >= mark) continue;
+      const at = Math.max(bucketStart(oldestAt, BUCKET_MS[resolution]), bucketCeil(pruned, BUCKET_MS[resolution]));
+      if (at >= mark) continue;
+      this.writeMark(name, at);
+      rewound.set(name, at);
+    }
+    return rewound;
+  }
 
   private loadTargetIds(): Map<string, number> {
     return new Map(this.statements.selectTargets.all().map((row) => [row.name, row.target_id]));
@@ -560,14 +966,16 @@ export class SqliteStore implements Store {
   }
 
   /** Runs inside the write transaction; returns the certificate ids it looked up or created. */
-  private writeRows(results: ResultRow[], transitions: TransitionRow[]): Map<string, number> {
+  private writeRows(results: ResultRow[], transitions: TransitionRow[]): { certificates: Map<string, number>; rewound: Map<MarkName, number> } {
     const certificates = new Map<string, number>();
+    let oldestAt = Number.POSITIVE_INFINITY;
     for (const row of results) {
       const certificateId = row.certificateSha256 === null ? null : this.certificateId(row.certificateSha256, certificates);
       this.insertResult(row, certificateId);
+      if (row.at < oldestAt) oldestAt = row.at;
     }
     for (const row of transitions) this.insertTransition(row);
-    return certificates;
+    return { certificates, rewound: this.rewindRollups(oldestAt) };
   }
 
   private certificateId(sha256: string, found: Map<string, number>): number {
@@ -593,7 +1001,7 @@ export class SqliteStore implements Store {
     const insert = (at: number) =>
       this.statements.insertResult.run(
         row.targetId, at, row.errorKind, row.statusCode, row.durationUs, row.dnsUs, row.connectUs, row.tlsUs,
-        row.processingUs, row.httpVersion, row.tlsVersion, certificateId, row.message,
+        row.processingUs, row.httpVersion, row.tlsVersion, certificateId, row.message, row.uptimeExclusion,
       ).changes > 0;
     const at = this.firstFreeMillisecond(row.at, insert);
     if (at === null) this.log.error({ targetId: row.targetId, at: row.at }, 'no free millisecond for a result; dropped');

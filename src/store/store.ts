@@ -1,5 +1,5 @@
 import type { TargetRole } from '../config/types.js';
-import type { StateTransition } from '../health/types.js';
+import type { Maintenance, StateTransition } from '../health/types.js';
 import type { ProbeResult } from '../probe/types.js';
 
 /** A result as read back from the store: the certificate details are not kept per row, only its SHA-256. */
@@ -28,6 +28,41 @@ export interface HistoryPage<T> {
   items: T[];
   /** Null when there is nothing older within the query. */
   nextCursor: string | null;
+}
+
+/**
+ * Why a result does not count for uptime: the target was in maintenance, or had no verdict yet (state unknown).
+ * Null: it counts.
+ */
+export type UptimeExclusion = 'maintenance' | 'unknown' | null;
+
+export type RollupResolution = '1m' | '1h';
+
+/** One rollup bucket as the history shows it. Durations cover every probe of the bucket, ok or failed. */
+export interface RollupPoint {
+  /** Start of the bucket, ms. */
+  at: number;
+  probes: number;
+  failures: number;
+  avgMs: number;
+  maxMs: number;
+  /** Exact nearest-rank 95th percentile of the bucket's raw durations. */
+  p95Ms: number;
+}
+
+/** Probes that count for uptime in a time range, and how many of them failed. */
+export interface UptimeCount {
+  probes: number;
+  failures: number;
+}
+
+/** What one bounded housekeeping step did (one short write transaction, or a checkpoint). */
+export interface HousekeepingStep {
+  task: 'rollup_minute' | 'rollup_hour' | 'prune_raw' | 'prune_minute' | 'prune_hour' | 'prune_transitions' | 'vacuum' | 'checkpoint';
+  /** Rows read (rollups), deleted (prunes) or pages freed (vacuum). */
+  rows: number;
+  /** How long the step held the database, ms. */
+  ms: number;
 }
 
 export interface WriteHealth {
@@ -63,14 +98,32 @@ export class TargetNotFoundError extends Error {
 export interface Store {
   /** Makes sure every configured target has a row; keeps rows (and history) of targets no longer configured. */
   syncTargets(targets: TargetRecord[]): void;
-  /** Queues a result for the next batch. Never throws. */
-  record(target: string, result: ProbeResult): void;
+  /** Queues a result for the next batch. Never throws. `exclusion`: why it does not count for uptime (null: it counts). */
+  record(target: string, result: ProbeResult, exclusion?: UptimeExclusion): void;
   /** Queues a state transition for the next batch. Never throws. */
   recordTransition(transition: StateTransition): void;
   /** Writes everything queued, in one transaction. Never throws; failures show in writeHealth(). */
   flush(): void;
   /** Raw results of one target, newest first, cursor-paginated. Throws TargetNotFoundError, InvalidCursorError. */
   history(target: string, query: HistoryQuery): HistoryPage<StoredResult>;
+  /** Minute or hour rollups of one target, newest first, cursor-paginated. Throws like history(). */
+  rollups(target: string, resolution: RollupResolution, query: HistoryQuery): HistoryPage<RollupPoint>;
+  /** Counted probes and failures with `at` in [from, to), read from rollups wherever they exist. Throws TargetNotFoundError. */
+  uptime(target: string, from: number, to: number): UptimeCount;
+  /**
+   * The transitions of a target with `at` in [from, to], oldest first, plus the one before `from` and the one
+   * after `to` (so a period in progress at either end is complete). Throws TargetNotFoundError.
+   */
+  transitionsBetween(target: string, from: number, to: number): StateTransition[];
+  /** The maintenance window recorded for a target, or null. */
+  maintenance(target: string): Maintenance | null;
+  /** Records (or with null, removes) a target's maintenance window, now (not queued). Throws if it cannot. */
+  setMaintenance(target: string, maintenance: Maintenance | null): void;
+  /**
+   * Does one bounded step of rollup, retention, vacuum or checkpoint work due at `now`; null when a full pass is
+   * done (the next call starts a new pass). Never throws: a failing step is logged and the pass ends.
+   */
+  housekeepingStep(now: number): HousekeepingStep | null;
   /** The newest recorded transition of a target, or null. */
   lastTransition(target: string): StateTransition | null;
   /** The newest recorded result of a target, or null. */

@@ -1,0 +1,117 @@
+// Pure rollup maths: raw results -> minute/hour buckets, and which stored data answers an uptime window.
+import type { RollupResolution } from './store.js';
+
+export const MINUTE_MS = 60_000;
+export const HOUR_MS = 3_600_000;
+
+export const BUCKET_MS: Readonly<Record<RollupResolution, number>> = { '1m': MINUTE_MS, '1h': HOUR_MS };
+
+/** What a rollup needs of one raw result. */
+export interface RawSample {
+  at: number;
+  /** 0 = ok. */
+  errorKind: number;
+  /** 0 counts for uptime; anything else is excluded (maintenance, no verdict yet). */
+  excluded: number;
+  durationUs: number;
+}
+
+/** One bucket of one target. Durations cover every probe in the bucket, ok or failed. */
+export interface Bucket {
+  /** Start of the bucket, ms. */
+  bucket: number;
+  probes: number;
+  failures: number;
+  /** Probes that count for uptime (excluded = 0). */
+  counted: number;
+  countedFailures: number;
+  sumUs: number;
+  maxUs: number;
+  /** Nearest-rank 95th percentile of the bucket's durations: the smallest value >= 95 % of them. */
+  p95Us: number;
+}
+
+export function bucketStart(at: number, bucketMs: number): number {
+  return Math.floor(at / bucketMs) * bucketMs;
+}
+
+export function bucketCeil(at: number, bucketMs: number): number {
+  return Math.ceil(at / bucketMs) * bucketMs;
+}
+
+/** Nearest-rank percentile of sorted values (ascending): the value at rank ceil(p * n). */
+export function nearestRank(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  const rank = Math.max(1, Math.ceil(p * sorted.length));
+  return sorted[Math.min(rank, sorted.length) - 1]!;
+}
+
+/** Aggregates samples (any order) into buckets of bucketMs, oldest first. */
+export function aggregate(samples: RawSample[], bucketMs: number): Bucket[] {
+  const byBucket = new Map<number, RawSample[]>();
+  for (const s of samples) {
+    const start = bucketStart(s.at, bucketMs);
+    let list = byBucket.get(start);
+    if (!list) byBucket.set(start, (list = []));
+    list.push(s);
+  }
+  const buckets: Bucket[] = [];
+  for (const [bucket, list] of byBucket) {
+    const durations = list.map((s) => s.durationUs).sort((a, b) => a - b);
+    let failures = 0;
+    let counted = 0;
+    let countedFailures = 0;
+    let sumUs = 0;
+    for (const s of list) {
+      const failed = s.errorKind !== 0;
+      if (failed) failures++;
+      if (s.excluded === 0) {
+        counted++;
+        if (failed) countedFailures++;
+      }
+      sumUs += s.durationUs;
+    }
+    buckets.push({
+      bucket,
+      probes: list.length,
+      failures,
+      counted,
+      countedFailures,
+      sumUs,
+      maxUs: durations.at(-1) ?? 0,
+      p95Us: nearestRank(durations, 0.95),
+    });
+  }
+  return buckets.sort((a, b) => a.bucket - b.bucket);
+}
+
+/** A time range [from, to) answered from one kind of stored data. */
+export interface Segment {
+  source: 'hour' | 'minute' | 'raw';
+  from: number;
+  /** Exclusive. */
+  to: number;
+}
+
+/**
+ * Which stored data answers [from, to): whole hours already rolled up come from hour rollups, whole minutes
+ * already rolled up from minute rollups, and the rest (the partial minute at the start, the tail not rolled
+ * up yet) from raw results. The segments do not overlap and cover [from, to) exactly.
+ */
+export function uptimeSegments(from: number, to: number, minuteRolledUntil: number, hourRolledUntil: number): Segment[] {
+  if (to <= from) return [];
+  const segments: Segment[] = [];
+  const push = (source: Segment['source'], a: number, b: number) => {
+    if (b > a) segments.push({ source, from: a, to: b });
+  };
+  const minuteStart = Math.min(bucketCeil(from, MINUTE_MS), to);
+  const minuteEnd = Math.max(minuteStart, Math.min(bucketStart(to, MINUTE_MS), minuteRolledUntil));
+  const hourStart = Math.min(Math.max(bucketCeil(from, HOUR_MS), minuteStart), minuteEnd);
+  const hourEnd = Math.max(hourStart, Math.min(bucketStart(minuteEnd, HOUR_MS), hourRolledUntil));
+  push('raw', from, minuteStart);
+  push('minute', minuteStart, hourStart);
+  push('hour', hourStart, hourEnd);
+  push('minute', hourEnd, minuteEnd);
+  push('raw', minuteEnd, to);
+  return segments;
+}
