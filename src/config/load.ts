@@ -246,6 +246,7 @@ function resolveGroup(
       hostname: group.hostname,
       servers: targets.filter((target) => target.role === 'server').map((target) => target.name),
       vip: vip?.name ?? null,
+      ...(group.offloadCertSha256 === undefined ? {} : { offloadCertSha256: group.offloadCertSha256 }),
     },
     targets,
   };

@@ -88,6 +88,8 @@ export interface RawGroup {
   vip?: RawTarget;
   probe: ProbeOverrides;
 }
+  /** Normalized: 64 uppercase hex digits. */
+  offloadCertSha256?: string;
 
 export interface RawConfig {
   listen: ListenConfig;
@@ -436,7 +438,34 @@ function readTls(value: unknown, path: string, issues: Issues): TlsOverrides {
 // Groups and their targets
 
 const TARGET_KEYS = ['name', 'url', 'offload', ...PROBE_KEYS] as const;
-const GROUP_KEYS = ['name', 'hostname', 'vip', 'servers', ...PROBE_KEYS] as const;
+const GROUP_KEYS = ['name', 'hostname', 'vip', 'servers', 'offload_cert_sha256', ...PROBE_KEYS] as const;
+
+/**
+ * `offload_cert_sha256`: the SHA-256 of the certificate the load balancer presents, as configured on every
+ * offloaded RRAS server (`SHA256CertificateHash`, `Enable-SSTPOffload -CertificateHash`). Written as Windows
+ * or OpenSSL print it: any case, with or without colons or spaces.
+ */
+export function normalizeSha256(text: string): string | null {
+  const hex = text.replace(/[\s:]/g, '').toUpperCase();
+  return /^[0-9A-F]{64}$/.test(hex) ? hex : null;
+}
+
+function readOffloadCertSha256(value: unknown, path: string, issues: Issues): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'number' || typeof value === 'bigint') {
+    issues.add(path, `must be quoted: YAML read these digits as a number ${got(String(value))}`);
+    return undefined;
+  }
+  const hash = typeof value === 'string' ? normalizeSha256(value) : null;
+  if (hash === null) {
+    issues.add(
+      path,
+      `must be a SHA-256 certificate hash: 64 hex digits, colons and spaces allowed (the value given to Enable-SSTPOffload -CertificateHash) ${got(value)}`,
+    );
+    return undefined;
+  }
+  return hash;
+}
 
 function readServer(value: unknown, path: string, issues: Issues): RawTarget | undefined {
   const entry = readMapping(value, path, TARGET_KEYS, issues);
@@ -507,6 +536,8 @@ function readGroup(value: unknown, path: string, issues: Issues): RawGroup | und
   if (hostname !== undefined) group.hostname = hostname;
   if (vip !== undefined) group.vip = vip;
   return group;
+  const offloadCertSha256 = readOffloadCertSha256(entry['offload_cert_sha256'], keyPath(path, 'offload_cert_sha256'), issues);
+  if (offloadCertSha256 !== undefined) group.offloadCertSha256 = offloadCertSha256;
 }
 
 /** Groups may be absent or empty only in demo mode, where the built-in simulated servers are probed. */

@@ -47,6 +47,11 @@ export interface GroupConfig {
   servers: string[];
   /** Name of the VIP target (role vip), or null. */
   vip: string | null;
+  /**
+   * `offload_cert_sha256`: SHA-256 (64 uppercase hex digits) of the load balancer's certificate, as set on the
+   * offloaded RRAS servers (`SHA256CertificateHash`); compared with the VIP's leaf. Absent or null: not checked.
+   */
+  offloadCertSha256?: string | null;
 }
 
 export interface RetentionConfig {

@@ -222,6 +222,27 @@ groups:
   });
 
   it('keeps SQLite ":memory:" as is', () => {
+  it.each([
+    ['uppercase hex', '"%s"'],
+    ['lowercase hex', '"%l"'],
+    ['colon-separated pairs, as OpenSSL prints them', '"%c"'],
+    ['space-separated pairs, as certutil prints them', '"%s2"'],
+  ])('reads offload_cert_sha256 written as %s', (_how, template) => {
+    const hash = '3A7BD3E2360A3D29EEA436FCFB7E44C735D117C42D1C1835420B6B9942DD4F1B';
+    const pairs = hash.match(/../g)!;
+    const written = template
+      .replace('%s2', pairs.join(' ').toLowerCase())
+      .replace('%s', hash)
+      .replace('%l', hash.toLowerCase())
+      .replace('%c', pairs.join(':'));
+    const config = parse(withGroupKeys(`    offload_cert_sha256: ${written}`));
+    expect(config.groups[0]?.offloadCertSha256).toBe(hash);
+  });
+
+  it('leaves offload_cert_sha256 out when it is not configured', () => {
+    expect(parse(MINIMAL).groups[0]).not.toHaveProperty('offloadCertSha256');
+  });
+
     expect(parse(`database: ":memory:"\n${MINIMAL}`).database).toBe(':memory:');
   });
 });
@@ -491,6 +512,37 @@ describe('an invalid config', () => {
       errors: ['the config file must be a YAML mapping of keys like "listen:" and "groups:" (got a list)', 'groups: no groups configured; add a group, or set "demo: true" to probe built-in simulated servers'],
     },
     {
+    {
+      case: 'offload_cert_sha256 of the wrong length',
+      yaml: withGroupKeys('    offload_cert_sha256: "3A7BD3E2"'),
+      errors: [
+        'groups[0].offload_cert_sha256: must be a SHA-256 certificate hash: 64 hex digits, colons and spaces allowed (the value given to Enable-SSTPOffload -CertificateHash) (got "3A7BD3E2")',
+      ],
+    },
+    {
+      case: 'offload_cert_sha256 that is not hex',
+      yaml: withGroupKeys(`    offload_cert_sha256: "${'Z'.repeat(64)}"`),
+      errors: [
+        `groups[0].offload_cert_sha256: must be a SHA-256 certificate hash: 64 hex digits, colons and spaces allowed (the value given to Enable-SSTPOffload -CertificateHash) (got "${'Z'.repeat(64)}")`,
+      ],
+    },
+    {
+      case: 'offload_cert_sha256 that YAML read as a number',
+      yaml: withGroupKeys('    offload_cert_sha256: 1234'),
+      errors: ['groups[0].offload_cert_sha256: must be quoted: YAML read these digits as a number (got "1234")'],
+    },
+    {
+      case: 'offload_cert_sha256 as a list',
+      yaml: withGroupKeys('    offload_cert_sha256: [ab, cd]'),
+      errors: [
+        'groups[0].offload_cert_sha256: must be a SHA-256 certificate hash: 64 hex digits, colons and spaces allowed (the value given to Enable-SSTPOffload -CertificateHash) (got a list)',
+      ],
+    },
+    {
+      case: 'offload_cert_sha256 misspelled',
+      yaml: withGroupKeys('    offload_cert_sha265: "ab"'),
+      errors: ['groups[0].offload_cert_sha265: unknown key (did you mean "offload_cert_sha256"?)'],
+    },
       case: 'a server that is a bare URL',
       yaml: withServer('"https://10.0.0.11"'),
       errors: ['groups[0].servers[0]: must be a mapping of keys (got "https://10.0.0.11")'],
