@@ -1,9 +1,10 @@
 // Pure: a probe result -> what it means for an SSTP VPN and what an admin can do about it.
 // Used by `sstpwatch check` and the status page.
 import { daysLeft } from './certificate.js';
+import { diagnoseSstp } from './sstp-diagnose.js';
 import type { ProbeResult } from './types.js';
 
-export type DiagnosisPhase = 'dns' | 'connect' | 'tls' | 'http' | 'certificate';
+export type DiagnosisPhase = 'dns' | 'connect' | 'tls' | 'http' | 'certificate' | 'sstp';
 
 export interface Diagnosis {
   verdict: 'up' | 'down';
@@ -40,9 +41,23 @@ interface Where {
 
 export function diagnose(result: ProbeResult, ctx: DiagnoseContext): Diagnosis {
   const where = whereOf(ctx);
+  const deep = result.sstp ? diagnoseSstp(result) : null;
+  if (deep && deep.verdict === 'down') return { ...deep, phase: 'sstp' };
   switch (result.errorKind) {
     case 'ok':
-      return up(result, where, ctx.now ?? Date.now());
+      {
+        const verdict = up(result, where, ctx.now ?? Date.now());
+        // An expiring certificate outranks the deep check's good news.
+        if (!deep || verdict.phase === 'certificate') return verdict;
+        return { ...verdict, headline: deep.headline, explanation: deep.explanation };
+      }
+    case 'sstp_http_status':
+    case 'sstp_no_response':
+    case 'sstp_nak':
+    case 'sstp_abort':
+    case 'sstp_bad_frame':
+    case 'sstp_no_sha256':
+      return down('sstp', result.errorKind, result.message, null); // only deep checks report these (handled above)
     case 'unexpected_status':
       return unexpectedStatus(result.statusCode ?? 0);
     case 'http_version':

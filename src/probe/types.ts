@@ -98,6 +98,33 @@ export interface ProbeResult {
   chain?: CertificateDetails[];
   /** The leaf's SSTP checks on that chain (absent with the chain). Not stored. */
   chainChecks?: ChainChecks;
+  /** Only on results of the deep SSTP check (probe/sstp.ts): how far the SSTP handshake got. */
+  sstp?: SstpDetails;
+}
+
+/**
+ * How far a deep SSTP check got, in order: `none` (no transport), `transport` (TCP and TLS up), `http`
+ * (200 to SSTP_DUPLEX_POST), `call_reply` (the server answered Call Connect Request: see `reply`),
+ * `disconnect_ack` (the call was then closed cleanly).
+ */
+export type SstpStage = 'none' | 'transport' | 'http' | 'call_reply' | 'disconnect_ack';
+
+export interface SstpDetails {
+  stageReached: SstpStage;
+  /** The server's answer to Call Connect Request. */
+  reply: 'ack' | 'nak' | 'abort' | 'disconnect' | null;
+  /** Per-stage timings: POST -> 200, Call Connect Request -> reply, Call Disconnect -> Disconnect Ack. */
+  stagesMs: { http?: number; call?: number; disconnect?: number };
+  /** The Crypto Binding Request's hash protocols (0x01 SHA-1, 0x02 SHA-256), from a Call Connect Ack. */
+  hashBitmask: number | null;
+  /** The Status Info of a Nak, an Abort or a Disconnect: the status code and the attribute it refers to. */
+  status: { code: number; attributeId: number } | null;
+  /** The probe sent Call Disconnect (or acknowledged the server's). */
+  disconnectSent: boolean;
+  /** The call was closed cleanly: Call Disconnect Ack received (or the server's Disconnect acknowledged). */
+  disconnectAcked: boolean;
+  /** SSTPCORRELATIONID sent with the POST: finds this check in the server's logs. */
+  correlationId: string;
 }
 
 /** What a probe needs: the configured target (url, hostname, settings). */

@@ -1,0 +1,141 @@
+// Pure: a deep SSTP check's result -> what it means and what an admin can do. Used by diagnose.ts for the
+// sstp_* error kinds and for an ok deep check; `sstpwatch check --sstp` prints it with the stage lines below.
+import { describeHashBitmask, describeStatus } from './sstp-frames.js';
+import type { ProbeResult, SstpDetails } from './types.js';
+
+export interface SstpDiagnosis {
+  verdict: 'up' | 'down';
+  headline: string;
+  explanation: string;
+  fix: string | null;
+}
+
+const SERVICE_CHECK =
+  'On the server: Get-Service RemoteAccess, the SSTP ports in the RRAS console (Ports: how many, how many in use), ' +
+  'and the System log (RemoteAccess and RasSstp events) around the time of the check';
+
+/** The diagnosis of a deep check that reached the SSTP part, or null when the failure was before it (HTTP, TLS...). */
+export function diagnoseSstp(result: ProbeResult): SstpDiagnosis | null {
+  const sstp = result.sstp;
+  switch (result.errorKind) {
+    case 'ok':
+      return {
+        verdict: 'up',
+        headline: 'SSTP call accepted (Call Connect Ack), then disconnected cleanly',
+        explanation:
+          'The server answered SSTP_DUPLEX_POST with 200 and accepted a Call Connect Request with a Call Connect Ack ' +
+          `offering ${describeHashBitmask(sstp?.hashBitmask ?? 0)} crypto binding: the SSTP service takes calls. The ` +
+          'check did not authenticate; PPP, the user and the address pool were not exercised.' +
+          (sstp && !sstp.disconnectAcked ? ' The server did not acknowledge the Call Disconnect in time (the connection was closed anyway).' : ''),
+        fix: null,
+      };
+    case 'sstp_http_status':
+      return httpStatus(result.statusCode ?? 0);
+    case 'sstp_no_response':
+      if (sstp && sstp.stageReached === 'transport') {
+        return down('no answer to SSTP_DUPLEX_POST',
+          `${result.message}. HTTP.sys took the request but the SSTP service (SstpSvc) did not answer it: the service ` +
+            'is hung or overloaded, or a proxy in between waits for a request body that never ends.',
+          `${SERVICE_CHECK}. A load balancer in front must pass SSTP_DUPLEX_POST through as a long-lived connection.`);
+      }
+      return down('no answer to Call Connect Request',
+        `${result.message}. The server accepted the SSTP connection (200) but did not answer the call request: the ` +
+          'SSTP service is hung, or it cannot hand the call to RRAS.',
+        `${SERVICE_CHECK}; restart Remote Access if it does not recover.`);
+    case 'sstp_nak':
+      return down(`call refused (Call Connect Nak${sstp?.status ? `: ${describeStatus(toInfo(sstp.status))}` : ''})`,
+        `${result.message}. The server refused the call request itself, before any authentication. RRAS refuses calls ` +
+          'this way when it cannot take them (for example no free SSTP port: clients then show error 0x800704C9).',
+        `${SERVICE_CHECK}. Raise the number of SSTP ports if all are in use.`);
+    case 'sstp_abort':
+      if (/right after/.test(result.message)) {
+        return down('call dropped right after the Call Connect Ack',
+          `${result.message}. The SSTP layer accepted the call and the server dropped it at once: its PPP side cannot ` +
+            'take the call (RRAS: no addresses left in the static pool or from DHCP, the PPP engine failing).',
+          `${SERVICE_CHECK}; check the IPv4 address assignment (static pool size or DHCP) in the RRAS server properties.`);
+      }
+      return down('call aborted by the server',
+        `${result.message}. The server ended the call instead of accepting it.`,
+        `${SERVICE_CHECK}.`);
+    case 'sstp_bad_frame':
+      return down('not SSTP: malformed packet',
+        `${result.message}. What answered after the 200 does not speak MS-SSTP correctly: another service behind ` +
+          'the SSTP URL, or a proxy or load balancer altering the stream.',
+        'Find what owns the port (netsh http show servicestate on the server) and make sure the load balancer ' +
+          'passes the connection through untouched.');
+    case 'sstp_no_sha256':
+      return down('server offers no SHA-256 crypto binding',
+        `${result.message}. Current Windows SSTP clients bind the call to the server certificate with SHA-256, and ` +
+          "TLS offload's SHA256CertificateHash is SHA-256 only; a server offering only SHA-1 is outdated or " +
+          'misconfigured. (How each client version reacts to a SHA-1-only offer is not verified against a Microsoft source.)',
+        'Update the server and check the SstpSvc parameters (certificate hash settings) on it.');
+    default:
+      return null;
+  }
+}
+
+/** One line per stage for `sstpwatch check --sstp`: what was sent, what came back, how long it took. */
+export function describeSstpStages(result: ProbeResult): string[] {
+  const sstp: SstpDetails | undefined = result.sstp;
+  if (!sstp) return [];
+  const ms = (v: number | undefined) => (v === undefined ? '' : ` (${v.toFixed(1)} ms)`);
+  const reached = ['transport', 'http', 'call_reply', 'disconnect_ack'].indexOf(sstp.stageReached);
+  const lines: string[] = [];
+  const mark = (ok: boolean) => (ok ? 'ok  ' : 'FAIL');
+  lines.push(`  1 ${reached >= 0 ? 'ok  ' : 'FAIL'} transport: TCP${result.tlsVersion ? ` + ${result.tlsVersion}` : ' (plain HTTP, TLS offloaded)'}`);
+  if (reached < 0) return lines;
+  const http = reached >= 1;
+  lines.push(
+    `  2 ${mark(http)} SSTP_DUPLEX_POST -> ${result.statusCode === null ? 'no response' : `HTTP/${result.httpVersion ?? '?'} ${result.statusCode}`}${ms(sstp.stagesMs.http)}`,
+  );
+  if (!http) return lines;
+  const replyText = (() => {
+    switch (sstp.reply) {
+      case 'ack':
+        return `Call Connect Ack, crypto binding ${describeHashBitmask(sstp.hashBitmask ?? 0)} (bitmask 0x${(sstp.hashBitmask ?? 0).toString(16).padStart(2, '0')})`;
+      case 'nak':
+        return `Call Connect Nak${sstp.status ? `, ${describeStatus(toInfo(sstp.status))}` : ''}`;
+      case 'abort':
+        return `Call Abort${sstp.status ? `, ${describeStatus(toInfo(sstp.status))}` : ''}`;
+      case 'disconnect':
+        return `Call Disconnect${sstp.status ? `, ${describeStatus(toInfo(sstp.status))}` : ''}`;
+      default:
+        return result.errorKind === 'sstp_bad_frame' ? 'malformed packet' : 'no answer';
+    }
+  })();
+  lines.push(`  3 ${mark(result.ok || result.errorKind === 'sstp_no_sha256' ? sstp.reply === 'ack' : false)} Call Connect Request -> ${replyText}${ms(sstp.stagesMs.call)}`);
+  const end = sstp.disconnectAcked
+    ? `call closed cleanly${ms(sstp.stagesMs.disconnect)}`
+    : sstp.disconnectSent
+      ? 'no Call Disconnect Ack (connection closed)'
+      : 'not sent: the connection was already gone';
+  lines.push(`  4 ${sstp.disconnectAcked ? 'ok  ' : 'warn'} Call Disconnect -> ${end}`);
+  lines.push(`    correlation id {${sstp.correlationId}} (SSTPCORRELATIONID: find this check in the server's logs)`);
+  return lines;
+}
+
+function httpStatus(status: number): SstpDiagnosis {
+  if (status === 503) {
+    return down('SSTP_DUPLEX_POST answered 503',
+      'HTTP.sys answered 503: the SSTP listener is registered but not serving, or the server has no free SSTP port ' +
+        '(what RRAS answers when all ports are in use is not verified against a Microsoft source; clients show 0x800704C9).',
+      `${SERVICE_CHECK}.`);
+  }
+  if (status === 404) {
+    return down('SSTP_DUPLEX_POST answered 404: SSTP listener not bound',
+      'The SSTP URL is not reserved on this port: the Remote Access service is stopped or SSTP is disabled.',
+      `${SERVICE_CHECK}.`);
+  }
+  return down(`SSTP_DUPLEX_POST answered ${status}`,
+    `RRAS answers SSTP_DUPLEX_POST with 200; ${status} comes from something else on the port, or a proxy that does ` +
+      'not pass SSTP_DUPLEX_POST (a load balancer must forward this method).',
+    'Check what answers on the port and that the load balancer forwards SSTP_DUPLEX_POST unchanged.');
+}
+
+function toInfo(status: { code: number; attributeId: number }) {
+  return { status: status.code, attributeId: status.attributeId };
+}
+
+function down(headline: string, explanation: string, fix: string | null): SstpDiagnosis {
+  return { verdict: 'down', headline, explanation, fix };
+}

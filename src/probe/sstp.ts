@@ -1,0 +1,608 @@
+// The deep SSTP check: the start of a real MS-SSTP call, without authenticating, ended cleanly.
+//
+//   TCP, TLS (unless offload)  -> SSTP_DUPLEX_POST /sra_{...}/ HTTP/1.1, expect HTTP/1.1 200
+//   Call Connect Request       -> expect Call Connect Ack (Crypto Binding Request, SHA-256 offered),
+//                                 or Nak / Call Abort / Call Disconnect
+//   a short settle window      -> a server whose PPP side is broken disconnects right after its Ack
+//   Call Disconnect            -> wait briefly for Call Disconnect Ack, then close
+//
+// Once Call Connect Request is on the wire the server may hold a port (and, with accel-ppp, a pty) for the
+// call, so every path from there ends with Call Disconnect (or, when the server disconnected first, with
+// Call Disconnect Ack). The disconnect wait is reserved inside the timeout: the whole check never takes
+// longer than target.settings.timeoutMs.
+import { randomUUID } from 'node:crypto';
+import dns from 'node:dns';
+import net from 'node:net';
+import tls from 'node:tls';
+import { performance } from 'node:perf_hooks';
+import { certificateInfo } from './certificate.js';
+import {
+  certificateErrorKind,
+  classifyError,
+  describeBytes,
+  describeCertificateError,
+  describeError,
+  formatDuration,
+  parseResponseHead,
+  type ProbeStage,
+} from './classify.js';
+import { hostHeader, USER_AGENT, type LookupFn } from './head.js';
+import {
+  callConnectRequest,
+  callDisconnect,
+  callDisconnectAck,
+  describeHashBitmask,
+  describeStatus,
+  HASH_SHA256,
+  interpretCallReply,
+  MESSAGE_TYPES,
+  readPacket,
+  truncated,
+  type StatusInfo,
+} from './sstp-frames.js';
+import type { CertificateInfo, ErrorKind, PhasesMs, ProbeFn, ProbeResult, ProbeTarget, SstpDetails } from './types.js';
+
+/** What every SSTP client sends: 2^64 - 1, "the rest of the connection". */
+export const SSTP_CONTENT_LENGTH = '18446744073709551615';
+
+export interface SstpProberOptions {
+  lookup?: LookupFn;
+  userAgent?: string;
+  /**
+   * How long to wait for Call Disconnect Ack. Reserved inside the timeout; default a fifth of the timeout,
+   * between 100 ms and 1 s.
+   */
+  disconnectWaitMs?: number;
+  /** How long to watch after a Call Connect Ack for a server that disconnects at once; default 100 ms. */
+  settleMs?: number;
+}
+
+const MAX_HEAD_BYTES = 16 * 1024;
+
+/** The request that opens an SSTP connection. */
+export function buildDuplexPost(path: string, host: string, correlationId: string, userAgent = USER_AGENT): string {
+  return (
+    `SSTP_DUPLEX_POST ${path} HTTP/1.1\r\nHost: ${host}\r\nContent-Length: ${SSTP_CONTENT_LENGTH}\r\n` +
+    `SSTPCORRELATIONID: {${correlationId}}\r\nUser-Agent: ${userAgent}\r\n\r\n`
+  );
+}
+
+export function disconnectWaitFor(timeoutMs: number): number {
+  return Math.round(Math.min(1000, Math.max(100, timeoutMs / 5), timeoutMs / 2));
+}
+
+/** A deep SSTP prober: same signature as the HEAD prober, never rejects, bounded by the target's timeout. */
+export function createSstpProber(opts: SstpProberOptions = {}): ProbeFn {
+  const contexts = new Map<string, tls.SecureContext>();
+  const deps: SstpDeps = {
+    lookup: opts.lookup ?? lookupAddress,
+    userAgent: opts.userAgent ?? USER_AGENT,
+    disconnectWaitMs: opts.disconnectWaitMs,
+    settleMs: opts.settleMs ?? 100,
+    secureContext: (ca) => {
+      const key = ca ?? '';
+      let context = contexts.get(key);
+      if (!context) {
+        context = tls.createSecureContext(ca ? { ca: [...tls.rootCertificates, ca] } : {});
+        contexts.set(key, context);
+        if (contexts.size > 32) contexts.delete(contexts.keys().next().value!);
+      }
+      return context;
+    },
+  };
+  return (target, signal) => new SstpProbe(target, deps, signal).run();
+}
+
+interface SstpDeps {
+  lookup: LookupFn;
+  userAgent: string;
+  disconnectWaitMs: number | undefined;
+  settleMs: number;
+  secureContext: (ca: string | null) => tls.SecureContext;
+}
+
+async function lookupAddress(hostname: string): Promise<{ address: string; family: number }> {
+  const addresses = await dns.promises.lookup(hostname, { all: true });
+  const chosen = addresses.find((a) => a.family === 4) ?? addresses[0];
+  if (!chosen) throw Object.assign(new Error(`no addresses for ${hostname}`), { code: 'ENODATA' });
+  return chosen;
+}
+
+const round1 = (ms: number): number => Math.round(ms * 10) / 10;
+
+/** Where the check is; `call` = Call Connect Request sent, `settle` = Ack received, watching; `disconnect` = ending. */
+type Step = 'dns' | 'connect' | 'tls' | 'http' | 'call' | 'settle' | 'disconnect';
+
+interface Verdict {
+  kind: ErrorKind;
+  message: string;
+}
+
+class SstpProbe {
+  private step: Step = 'dns';
+  private readonly startedAt = performance.now();
+  private lapStart = this.startedAt;
+  private readonly phases: PhasesMs = {};
+  private readonly details: SstpDetails;
+  private host = '';
+  private port = 0;
+  private plain = false;
+  private name = '';
+  private peer = '';
+  private hostHeader = '';
+  private socket: net.Socket | undefined;
+  private tlsSocket: tls.TLSSocket | undefined;
+  /** The socket SSTP talks over (the TLS one, or the TCP one under offload). */
+  private stream: net.Socket | undefined;
+  private deadline: NodeJS.Timeout | undefined;
+  private stepTimer: NodeJS.Timeout | undefined;
+  private buffer: Buffer = Buffer.alloc(0);
+  private statusCode: number | null = null;
+  private httpVersion: string | null = null;
+  private tlsVersion: string | null = null;
+  private certificate: CertificateInfo | null = null;
+  /** The verdict on the call, decided before the disconnect; the disconnect never changes it. */
+  private verdict: Verdict | null = null;
+  private settle: (result: ProbeResult) => void = () => {};
+  private done = false;
+  private readonly disconnectWaitMs: number;
+
+  constructor(
+    private readonly target: ProbeTarget,
+    private readonly deps: SstpDeps,
+    private readonly signal?: AbortSignal,
+  ) {
+    this.details = {
+      stageReached: 'none',
+      reply: null,
+      stagesMs: {},
+      hashBitmask: null,
+      status: null,
+      disconnectSent: false,
+      disconnectAcked: false,
+      correlationId: randomUUID().toUpperCase(),
+    };
+    this.disconnectWaitMs = deps.disconnectWaitMs ?? disconnectWaitFor(target.settings.timeoutMs);
+  }
+
+  run(): Promise<ProbeResult> {
+    return new Promise((resolve) => {
+      this.settle = resolve;
+      try {
+        this.start();
+      } catch (err) {
+        this.fail(err);
+      }
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Transport: resolve, connect, TLS with the same verification as the HEAD probe
+
+  private start(): void {
+    if (this.signal?.aborted) return this.finish({ kind: 'timeout', message: 'deep check aborted before it started' });
+    this.signal?.addEventListener('abort', this.onAbort, { once: true });
+    // The handshake must be over in time to leave room for a clean disconnect.
+    const handshakeMs = Math.max(1, this.target.settings.timeoutMs - this.disconnectWaitMs);
+    this.deadline = setTimeout(this.onDeadline, handshakeMs);
+    let url: URL;
+    try {
+      url = new URL(this.target.url);
+      this.host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+      if (!this.host) throw new TypeError('no host in the URL');
+    } catch (err) {
+      return this.finish({ kind: 'dns', message: `invalid target URL ${JSON.stringify(this.target.url)}: ${(err as Error).message}` });
+    }
+    this.plain = this.target.offload || url.protocol === 'http:';
+    const defaultPort = url.protocol === 'http:' ? 80 : 443;
+    this.port = url.port ? Number(url.port) : defaultPort;
+    this.name = this.target.hostname || this.host;
+    this.hostHeader = hostHeader(this.name, this.port, defaultPort);
+    this.peer = net.isIPv6(this.host) ? `[${this.host}]:${this.port}` : `${this.host}:${this.port}`;
+    if (net.isIP(this.host)) {
+      this.phases.dns = 0;
+      return this.connect(this.host, net.isIP(this.host));
+    }
+    this.deps.lookup(this.host).then(
+      ({ address, family }) => {
+        if (this.done) return;
+        this.phases.dns = this.lap();
+        this.peer = family === 6 ? `[${address}]:${this.port}` : `${address}:${this.port}`;
+        this.connect(address, family);
+      },
+      (err: unknown) => this.fail(err),
+    );
+  }
+
+  private connect(address: string, family: number): void {
+    this.step = 'connect';
+    const socket = net.connect({ host: address, port: this.port, family });
+    this.socket = socket;
+    socket.setNoDelay(true);
+    socket.on('error', this.fail);
+    socket.on('close', this.onClose);
+    socket.once('connect', () => {
+      this.phases.connect = this.lap();
+      if (this.plain) this.sendPost(socket);
+      else this.startTls(socket);
+    });
+  }
+
+  private startTls(socket: net.Socket): void {
+    this.step = 'tls';
+    let secureContext: tls.SecureContext;
+    try {
+      secureContext = this.deps.secureContext(this.target.settings.tls.ca);
+    } catch (err) {
+      return this.finish({ kind: 'tls_handshake', message: `unusable CA bundle: ${(err as Error).message}` });
+    }
+    const tlsSocket = tls.connect({
+      socket,
+      secureContext,
+      servername: net.isIP(this.name) ? undefined : this.name,
+      rejectUnauthorized: false, // verified below, so the certificate stays readable on failures
+      checkServerIdentity: () => undefined,
+    });
+    this.tlsSocket = tlsSocket;
+    tlsSocket.on('error', this.fail);
+    tlsSocket.on('close', this.onClose);
+    tlsSocket.once('secureConnect', () => this.onSecure(tlsSocket));
+  }
+
+  private onSecure(tlsSocket: tls.TLSSocket): void {
+    this.phases.tls = this.lap();
+    this.tlsVersion = tlsSocket.getProtocol();
+    const peer = tlsSocket.getPeerCertificate();
+    const hasCertificate = Buffer.isBuffer(peer?.raw) && peer.raw.length > 0;
+    if (hasCertificate) this.certificate = certificateInfo(peer);
+    if (this.target.settings.tls.verify) {
+      const code = hasCertificate ? this.verificationError(tlsSocket, peer) : 'NO_PEER_CERTIFICATE';
+      if (code) {
+        const message = hasCertificate
+          ? describeCertificateError(code, this.certificate, this.name, Date.now())
+          : 'the server presented no certificate';
+        return this.finish({ kind: certificateErrorKind(code), message });
+      }
+    }
+    this.sendPost(tlsSocket);
+  }
+
+  private verificationError(tlsSocket: tls.TLSSocket, peer: tls.PeerCertificate): string | null {
+    if (!tlsSocket.authorized) {
+      const error: unknown = tlsSocket.authorizationError;
+      if (typeof error === 'string') return error;
+      const code = (error as { code?: unknown } | null)?.code;
+      return typeof code === 'string' ? code : 'CERT_UNTRUSTED';
+    }
+    const mismatch = tls.checkServerIdentity(this.name, peer);
+    return mismatch ? ((mismatch as { code?: string }).code ?? 'ERR_TLS_CERT_ALTNAME_INVALID') : null;
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // HTTP: SSTP_DUPLEX_POST -> 200
+
+  private sendPost(stream: net.Socket): void {
+    this.details.stageReached = 'transport';
+    this.step = 'http';
+    this.stream = stream;
+    this.lap();
+    stream.on('data', this.onData);
+    stream.write(buildDuplexPost(this.target.settings.path, this.hostHeader, this.details.correlationId, this.deps.userAgent));
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    if (this.done) return;
+    this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
+    if (this.step === 'http') this.readResponseHead();
+    else this.readPackets();
+  };
+
+  private readResponseHead(): void {
+    const parsed = parseResponseHead(this.buffer, MAX_HEAD_BYTES);
+    if (parsed.state === 'incomplete') return;
+    if (parsed.state === 'invalid') return this.finish({ kind: 'http_protocol', message: parsed.reason });
+    const head = parsed.head;
+    this.phases.processing = this.lap();
+    this.details.stagesMs.http = this.phases.processing;
+    this.statusCode = head.statusCode;
+    this.httpVersion = head.httpVersion;
+    if (head.httpVersion !== '1.1') {
+      return this.finish({ kind: 'http_version', message: `expected HTTP/1.1 200, got HTTP/${head.httpVersion} ${head.statusCode}` });
+    }
+    if (head.statusCode !== 200) {
+      const reason = head.reason ? ` ${head.reason}` : '';
+      return this.finish({ kind: 'sstp_http_status', message: `SSTP_DUPLEX_POST answered ${head.statusCode}${reason}, expected 200` });
+    }
+    this.details.stageReached = 'http';
+    this.buffer = this.buffer.subarray(headLength(this.buffer));
+    this.sendConnectRequest();
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // SSTP: Call Connect Request -> reply -> settle -> Call Disconnect -> Disconnect Ack
+
+  private sendConnectRequest(): void {
+    this.step = 'call';
+    this.lap();
+    this.stream!.write(callConnectRequest());
+    if (this.buffer.length > 0) this.readPackets();
+  }
+
+  private readPackets(): void {
+    while (!this.done && this.buffer.length > 0) {
+      const read = readPacket(this.buffer);
+      if (read.state === 'incomplete') return;
+      if (read.state === 'invalid') {
+        this.buffer = Buffer.alloc(0);
+        return this.onBadFrame(read.reason);
+      }
+      this.buffer = this.buffer.subarray(read.length);
+      const reply = interpretCallReply(read.packet);
+      if (this.step === 'disconnect') {
+        this.onDisconnectPhasePacket(read.packet.control ? read.packet.messageType : null, reply);
+        continue;
+      }
+      switch (reply.reply) {
+        case 'none':
+          if (reply.respond) this.stream!.write(reply.respond);
+          continue;
+        case 'bad':
+          return this.onBadFrame(reply.reason);
+        case 'ack':
+          this.onAck(reply.hashBitmask);
+          continue;
+        case 'nak':
+          this.onRefused('nak', reply.statuses[0]!, {
+            kind: 'sstp_nak',
+            message: `server refused the call: Call Connect Nak, ${reply.statuses.map(describeStatus).join('; ')}`,
+          });
+          continue;
+        case 'abort':
+        case 'disconnect':
+          this.onServerEnded(reply.reply, reply.status);
+          continue;
+      }
+    }
+  }
+
+  private onAck(hashBitmask: number): void {
+    if (this.step !== 'call') return this.onBadFrame('a second Call Connect Ack');
+    this.details.stagesMs.call = this.lap();
+    this.details.stageReached = 'call_reply';
+    this.details.reply = 'ack';
+    this.details.hashBitmask = hashBitmask;
+    this.verdict =
+      hashBitmask & HASH_SHA256
+        ? { kind: 'ok', message: `SSTP call accepted: Call Connect Ack offering ${describeHashBitmask(hashBitmask)}` }
+        : {
+            kind: 'sstp_no_sha256',
+            message: `Call Connect Ack offers ${describeHashBitmask(hashBitmask)} crypto binding, not SHA-256`,
+          };
+    this.step = 'settle';
+    this.stepTimer = setTimeout(() => this.disconnect(), this.deps.settleMs);
+  }
+
+  private onRefused(reply: 'nak', status: StatusInfo, verdict: Verdict): void {
+    this.details.stagesMs.call = this.lap();
+    this.details.stageReached = 'call_reply';
+    this.details.reply = reply;
+    this.details.status = { code: status.status, attributeId: status.attributeId };
+    this.verdict = verdict;
+    this.disconnect();
+  }
+
+  /** Call Abort or Call Disconnect instead of an answer, or right after the Ack. */
+  private onServerEnded(reply: 'abort' | 'disconnect', status: StatusInfo | null): void {
+    const afterAck = this.step === 'settle';
+    if (!afterAck) this.details.stagesMs.call = this.lap();
+    this.details.stageReached = 'call_reply';
+    this.details.reply = afterAck ? this.details.reply : reply;
+    if (status) this.details.status = { code: status.status, attributeId: status.attributeId };
+    const what = reply === 'abort' ? 'Call Abort' : 'Call Disconnect';
+    const why = status ? `, ${describeStatus(status)}` : '';
+    this.verdict = {
+      kind: 'sstp_abort',
+      message: afterAck
+        ? `server sent ${what} right after its Call Connect Ack${why}: the call cannot be set up (its PPP side)`
+        : `server ended the call with ${what} instead of an Ack${why}`,
+    };
+    if (reply === 'disconnect') {
+      // The server closed the call itself: acknowledging it is the clean end.
+      clearTimeout(this.stepTimer);
+      this.step = 'disconnect';
+      this.details.disconnectSent = true;
+      this.details.disconnectAcked = true;
+      this.details.stageReached = 'disconnect_ack';
+      this.stream!.write(callDisconnectAck());
+      return this.finish(this.verdict);
+    }
+    this.disconnect();
+  }
+
+  private onBadFrame(reason: string): void {
+    if (this.step === 'disconnect') return this.finish(this.verdict!);
+    this.verdict = this.verdict?.kind === 'ok' || !this.verdict ? { kind: 'sstp_bad_frame', message: `bad SSTP packet from the server: ${reason}` } : this.verdict;
+    this.buffer = Buffer.alloc(0);
+    this.disconnect();
+  }
+
+  /** Sends Call Disconnect (once) and waits briefly for the Ack; the verdict is already decided. */
+  private disconnect(): void {
+    if (this.done || this.step === 'disconnect') return;
+    clearTimeout(this.stepTimer);
+    clearTimeout(this.deadline);
+    this.step = 'disconnect';
+    this.lap();
+    this.details.disconnectSent = true;
+    this.stream!.write(callDisconnect());
+    this.stepTimer = setTimeout(() => {
+      const note = `; no Call Disconnect Ack within ${formatDuration(this.disconnectWaitMs)}`;
+      this.finish({ ...this.verdict!, message: this.verdict!.message + note });
+    }, this.disconnectWaitMs);
+    if (this.buffer.length > 0) this.readPackets();
+  }
+
+  private onDisconnectPhasePacket(messageType: number | null, reply: ReturnType<typeof interpretCallReply>): void {
+    if (messageType === MESSAGE_TYPES.callDisconnectAck || messageType === MESSAGE_TYPES.callDisconnect) {
+      if (messageType === MESSAGE_TYPES.callDisconnect) this.stream!.write(callDisconnectAck());
+      this.details.stagesMs.disconnect = this.lap();
+      this.details.disconnectAcked = true;
+      // The stages are the handshake's: a call the server never answered did not reach disconnect_ack.
+      if (this.details.stageReached === 'call_reply') this.details.stageReached = 'disconnect_ack';
+      return this.finish(this.verdict!);
+    }
+    if (reply.reply === 'none' && reply.respond) this.stream!.write(reply.respond);
+    // Anything else (data, a late Ack, Abort) is not what ends the call: keep waiting for the Ack.
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // The ends
+
+  /** The handshake did not finish in time. */
+  private readonly onDeadline = (): void => {
+    if (this.done) return;
+    const within = formatDuration(this.target.settings.timeoutMs - this.disconnectWaitMs);
+    switch (this.step) {
+      case 'dns':
+        return this.finish({ kind: 'timeout', message: `no DNS answer for ${this.host} within ${within}` });
+      case 'connect':
+        return this.finish({ kind: 'timeout', message: `no TCP connection to ${this.peer} within ${within}` });
+      case 'tls':
+        return this.finish({ kind: 'timeout', message: `no TLS handshake within ${within}` });
+      case 'http':
+        return this.finish({
+          kind: 'sstp_no_response',
+          message:
+            this.buffer.length > 0
+              ? `HTTP response to SSTP_DUPLEX_POST incomplete after ${within} (${this.buffer.length} bytes)`
+              : `no HTTP response to SSTP_DUPLEX_POST within ${within}`,
+        });
+      case 'call': {
+        const partial = this.partialPacket();
+        this.verdict = partial
+          ? { kind: 'sstp_bad_frame', message: `bad SSTP packet from the server: ${partial}` }
+          : { kind: 'sstp_no_response', message: `no answer to Call Connect Request within ${within}` };
+        return this.disconnect();
+      }
+      case 'settle':
+        return this.disconnect(); // the settle window ends with the handshake deadline
+      case 'disconnect':
+        return; // bounded by its own timer
+    }
+  };
+
+  private partialPacket(): string | null {
+    if (this.buffer.length === 0) return null;
+    const read = readPacket(this.buffer);
+    return read.state === 'incomplete' ? truncated(read.have, read.need) : null;
+  }
+
+  /** The peer closed. Before the call it is a failure of its own; during the call the verdict says what happened. */
+  private readonly onClose = (): void => {
+    if (this.done) return;
+    switch (this.step) {
+      case 'dns':
+      case 'connect':
+        return this.finish({ kind: 'connect_reset', message: `connection closed by ${this.peer}` });
+      case 'tls':
+        return this.finish({ kind: 'tls_handshake', message: `connection closed by ${this.peer} during the TLS handshake` });
+      case 'http':
+        return this.finish({
+          kind: this.buffer.length === 0 ? 'sstp_no_response' : 'http_protocol',
+          message:
+            this.buffer.length === 0
+              ? `connection closed by ${this.peer} without answering SSTP_DUPLEX_POST`
+              : `connection closed by ${this.peer} in the middle of the response headers: ${describeBytes(this.buffer)}`,
+        });
+      case 'call': {
+        const partial = this.partialPacket();
+        return this.finish(
+          partial
+            ? { kind: 'sstp_bad_frame', message: `bad SSTP packet from the server: ${partial}, then the connection closed` }
+            : { kind: 'sstp_no_response', message: `connection closed by ${this.peer} without answering Call Connect Request` },
+        );
+      }
+      case 'settle':
+        return this.finish({
+          kind: 'sstp_abort',
+          message: `server closed the connection right after its Call Connect Ack: the call cannot be set up (its PPP side)`,
+        });
+      case 'disconnect':
+        return this.finish({ ...this.verdict!, message: `${this.verdict!.message}; connection closed without Call Disconnect Ack` });
+    }
+  };
+
+  private readonly fail = (err: unknown): void => {
+    if (this.done) return;
+    const stage: ProbeStage = this.step === 'dns' || this.step === 'connect' || this.step === 'tls' ? this.step : 'http';
+    if (this.step === 'call' || this.step === 'settle' || this.step === 'disconnect') {
+      // A reset during the call: the server dropped it; nothing left to disconnect.
+      const verdict = this.verdict ?? { kind: 'sstp_no_response' as const, message: `connection reset by ${this.peer} after Call Connect Request` };
+      return this.finish(this.step === 'settle' ? { kind: 'sstp_abort', message: `connection reset by ${this.peer} right after the Call Connect Ack` } : verdict);
+    }
+    this.finish({ kind: classifyError(err, stage), message: describeError(err, stage, this.peer, this.host) });
+  };
+
+  /** An external abort (shutdown): a call in progress still gets its Call Disconnect, within the wait. */
+  private readonly onAbort = (): void => {
+    if (this.done) return;
+    if (this.step === 'call' || this.step === 'settle') {
+      this.verdict = { kind: 'timeout', message: `deep check aborted during the SSTP call` };
+      return this.disconnect();
+    }
+    if (this.step === 'disconnect') return;
+    this.finish({ kind: 'timeout', message: `deep check aborted during ${this.step === 'http' ? 'the HTTP request' : `the ${this.step} step`}` });
+  };
+
+  private lap(): number {
+    const now = performance.now();
+    const elapsed = round1(now - this.lapStart);
+    this.lapStart = now;
+    return elapsed;
+  }
+
+  private finish(verdict: Verdict): void {
+    if (this.done) return;
+    this.done = true;
+    clearTimeout(this.deadline);
+    clearTimeout(this.stepTimer);
+    this.signal?.removeEventListener('abort', this.onAbort);
+    // end() first so the last packet written (Disconnect or its Ack) is flushed before the close.
+    for (const socket of [this.tlsSocket, this.socket]) {
+      if (!socket) continue;
+      socket.on('error', () => {});
+      socket.off('close', this.onClose);
+    }
+    if (this.stream && this.details.disconnectSent && !this.stream.destroyed) {
+      const stream = this.stream;
+      stream.end(() => this.destroySockets());
+      setTimeout(() => this.destroySockets(), 50).unref();
+    } else this.destroySockets();
+    this.settle({
+      at: Date.now(),
+      ok: verdict.kind === 'ok',
+      errorKind: verdict.kind,
+      message: verdict.message,
+      statusCode: this.statusCode,
+      httpVersion: this.httpVersion,
+      durationMs: round1(performance.now() - this.startedAt),
+      phasesMs: this.phases,
+      tlsVersion: this.tlsVersion,
+      certificateSha256: this.certificate?.sha256 ?? null,
+      certificate: this.certificate,
+      sstp: this.details,
+    });
+  }
+
+  private destroySockets(): void {
+    for (const socket of [this.tlsSocket, this.socket]) socket?.destroy();
+  }
+}
+
+/** Bytes of the response head, blank line included (CRLF CRLF as HTTP.sys sends, or bare LF LF). */
+function headLength(buffer: Buffer): number {
+  const crlf = buffer.indexOf('\r\n\r\n');
+  const lf = buffer.indexOf('\n\n');
+  const ends = [crlf === -1 ? -1 : crlf + 4, lf === -1 ? -1 : lf + 2].filter((i) => i !== -1);
+  return ends.length ? Math.min(...ends) : buffer.length;
+}
