@@ -271,6 +271,7 @@ function resolveConfig(raw: RawConfig, certificates: Map<string, string>, baseDi
     groups: resolved.flatMap((entry) => (entry.group === undefined ? [] : [entry.group])),
     targets: resolved.flatMap((entry) => entry.targets),
     demo: raw.demo,
+    probeEndpoint: raw.probeEndpoint,
   };
 }
 

@@ -12,7 +12,8 @@
 import cron from 'node-cron';
 import { isIP, isIPv6 } from 'node:net';
 import { formatDuration, tryParseDuration } from './duration.js';
-import type { AuthConfig, ConfigIssue, ListenConfig, ProbeSettings, RetentionConfig } from './types.js';
+import { parseAllowEntry } from './allow-list.js';
+import type { AuthConfig, ConfigIssue, ListenConfig, ProbeEndpointConfig, ProbeSettings, RetentionConfig } from './types.js';
 
 // ---------------------------------------------------------------------------------------------
 // Defaults (the contract's "Config file" section)
@@ -87,9 +88,9 @@ export interface RawGroup {
   servers: RawTarget[];
   vip?: RawTarget;
   probe: ProbeOverrides;
-}
   /** Normalized: 64 uppercase hex digits. */
   offloadCertSha256?: string;
+}
 
 export interface RawConfig {
   listen: ListenConfig;
@@ -100,6 +101,7 @@ export interface RawConfig {
   retention: RetentionConfig;
   groups: RawGroup[];
   demo: boolean;
+  probeEndpoint: ProbeEndpointConfig;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -534,10 +536,10 @@ function readGroup(value: unknown, path: string, issues: Issues): RawGroup | und
   const group: RawGroup = { path, servers: readServers(entry['servers'], keyPath(path, 'servers'), issues), probe };
   if (name !== undefined) group.name = name;
   if (hostname !== undefined) group.hostname = hostname;
-  if (vip !== undefined) group.vip = vip;
-  return group;
   const offloadCertSha256 = readOffloadCertSha256(entry['offload_cert_sha256'], keyPath(path, 'offload_cert_sha256'), issues);
   if (offloadCertSha256 !== undefined) group.offloadCertSha256 = offloadCertSha256;
+  if (vip !== undefined) group.vip = vip;
+  return group;
 }
 
 /** Groups may be absent or empty only in demo mode, where the built-in simulated servers are probed. */
@@ -561,7 +563,7 @@ function readGroups(value: unknown, demo: boolean, issues: Issues): RawGroup[] {
 // ---------------------------------------------------------------------------------------------
 // Top-level sections
 
-const TOP_KEYS = ['listen', 'database', 'auth', 'defaults', 'retention', 'groups', 'demo'] as const;
+const TOP_KEYS = ['listen', 'database', 'auth', 'defaults', 'retention', 'groups', 'demo', 'probe_endpoint'] as const;
 const AUTH_KEYS = ['token_env'] as const;
 const RETENTION_KEYS = ['raw', 'minute', 'hour'] as const;
 
@@ -645,5 +647,31 @@ export function readConfig(document: unknown, issues: Issues): RawConfig {
     retention: readRetention(entry['retention'], issues),
     groups: readGroups(entry['groups'], demo, issues),
     demo,
+    probeEndpoint: readProbeEndpoint(entry['probe_endpoint'], issues),
   };
+}
+
+const PROBE_ENDPOINT_KEYS = ['enabled', 'allow'] as const;
+
+function readProbeEndpoint(value: unknown, issues: Issues): ProbeEndpointConfig {
+  const section = readSection(value, 'probe_endpoint', PROBE_ENDPOINT_KEYS, issues);
+  const enabled = readBoolean(section['enabled'], 'probe_endpoint.enabled', issues) ?? false;
+  const allowValue = section['allow'] ?? [];
+  const allow: string[] = [];
+  if (!Array.isArray(allowValue)) {
+    issues.add('probe_endpoint.allow', `must be a list of CIDRs, addresses or host names ${got(allowValue)}`);
+  } else {
+    allowValue.forEach((entry: unknown, i) => {
+      const path = indexPath('probe_endpoint.allow', i);
+      const parsed = typeof entry === 'string' ? parseAllowEntry(entry) : null;
+      if (parsed === null || typeof parsed === 'string') {
+        const why = typeof parsed === 'string' ? parsed : 'must be a CIDR, an address or a host name';
+        issues.add(path, `${why} (got ${show(entry)})`);
+      } else allow.push(entry as string);
+    });
+  }
+  if (enabled && allow.length === 0 && Array.isArray(allowValue) && allowValue.length === 0) {
+    issues.add('probe_endpoint.allow', 'list the CIDRs or host names /probe may reach: an empty list would refuse every target');
+  }
+  return { enabled, allow };
 }

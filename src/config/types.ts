@@ -70,6 +70,13 @@ export interface ListenConfig {
   port: number;
 }
 
+/** `GET /probe` (Prometheus-driven probes): off unless enabled, and only towards allowed targets. */
+export interface ProbeEndpointConfig {
+  enabled: boolean;
+  /** CIDRs (`10.0.0.0/24`), single addresses, host names, or `*.example.com` wildcards, as written. */
+  allow: string[];
+}
+
 export interface Config {
   listen: ListenConfig;
   /** SQLite file path, resolved relative to the config file's directory. */
@@ -80,6 +87,7 @@ export interface Config {
   groups: GroupConfig[];
   targets: TargetConfig[];
   demo: boolean;
+  probeEndpoint: ProbeEndpointConfig;
 }
 
 /** One validation problem, with the path of the offending key: `groups[0].servers[1].url`. */

@@ -138,6 +138,7 @@ describe('a valid config', () => {
         },
       ],
       demo: false,
+      probeEndpoint: { enabled: false, allow: [] },
     });
   });
 
@@ -221,7 +222,6 @@ groups:
     ]);
   });
 
-  it('keeps SQLite ":memory:" as is', () => {
   it.each([
     ['uppercase hex', '"%s"'],
     ['lowercase hex', '"%l"'],
@@ -243,12 +243,34 @@ groups:
     expect(parse(MINIMAL).groups[0]).not.toHaveProperty('offloadCertSha256');
   });
 
+  it('keeps SQLite ":memory:" as is', () => {
     expect(parse(`database: ":memory:"\n${MINIMAL}`).database).toBe(':memory:');
   });
 });
 
 describe('an invalid config', () => {
   const rows: { case: string; yaml: string; errors: string[] }[] = [
+    {
+      case: 'probe endpoint enabled with nothing allowed',
+      yaml: `probe_endpoint: { enabled: true }\n${MINIMAL}`,
+      errors: ['probe_endpoint.allow: list the CIDRs or host names /probe may reach: an empty list would refuse every target'],
+    },
+    {
+      case: 'probe endpoint allow entries that are neither CIDR, address nor host name',
+      yaml: `probe_endpoint: { enabled: true, allow: ["10.0.0.0/33", "vpn_1.example.com", 42, "*.", "fe80::/129"] }\n${MINIMAL}`,
+      errors: [
+        'probe_endpoint.allow[0]: the prefix length must be 0 to 32 (got "10.0.0.0/33")',
+        'probe_endpoint.allow[1]: must be a CIDR, an address or a host name (got "vpn_1.example.com")',
+        'probe_endpoint.allow[2]: must be a CIDR, an address or a host name (got 42)',
+        'probe_endpoint.allow[3]: a wildcard must look like *.example.com (got "*.")',
+        'probe_endpoint.allow[4]: the prefix length must be 0 to 128 (got "fe80::/129")',
+      ],
+    },
+    {
+      case: 'probe endpoint with an unknown key',
+      yaml: `probe_endpoint: { enable: true, allow: [10.0.0.0/8] }\n${MINIMAL}`,
+      errors: ['probe_endpoint.enable: unknown key (did you mean "enabled"?)'],
+    },
     {
       case: 'unknown key in a server',
       yaml: withServer('{ name: rras-eu-1, url: "https://10.0.0.11", adress: "10.0.0.11" }'),
@@ -512,7 +534,6 @@ describe('an invalid config', () => {
       errors: ['the config file must be a YAML mapping of keys like "listen:" and "groups:" (got a list)', 'groups: no groups configured; add a group, or set "demo: true" to probe built-in simulated servers'],
     },
     {
-    {
       case: 'offload_cert_sha256 of the wrong length',
       yaml: withGroupKeys('    offload_cert_sha256: "3A7BD3E2"'),
       errors: [
@@ -543,6 +564,7 @@ describe('an invalid config', () => {
       yaml: withGroupKeys('    offload_cert_sha265: "ab"'),
       errors: ['groups[0].offload_cert_sha265: unknown key (did you mean "offload_cert_sha256"?)'],
     },
+    {
       case: 'a server that is a bare URL',
       yaml: withServer('"https://10.0.0.11"'),
       errors: ['groups[0].servers[0]: must be a mapping of keys (got "https://10.0.0.11")'],
