@@ -1,0 +1,331 @@
+// Pure: what a group's certificates say, in findings an admin can act on. The checks an SSTP client makes on
+// each target's chain (EKU, name, trust, expiry, revocation), and the ones only a view of the whole group can
+// make: every server presents the same leaf; the load balancer presents it too (TLS re-encryption); with TLS
+// offload, the load balancer's certificate hash is the one configured on the RRAS servers.
+import type { GroupConfig, TargetRole } from '../config/types.js';
+import { describeChainError } from '../probe/chain.js';
+import { revocationSources, type RevocationKind, type RevocationStatus } from '../probe/revocation.js';
+import type { CertificateDetails, CertificatePosition, ChainChecks } from '../probe/types.js';
+
+const DAY_MS = 86_400_000;
+/** Below this many days left in any certificate of a chain, a warning. */
+export const CERT_EXPIRY_WARNING_DAYS = 30;
+
+export type FindingSeverity = 'critical' | 'warning';
+
+export const FINDING_CODES = [
+  'servers_certificate_mismatch',
+  'vip_certificate_mismatch',
+  'offload_hash_mismatch',
+  'offload_hash_not_configured',
+  'offload_hash_unverifiable',
+  'no_server_auth_eku',
+  'name_mismatch',
+  'chain_untrusted',
+  'certificate_expired',
+  'certificate_expires_soon',
+  'certificate_revoked',
+  'crl_unreachable',
+  'crl_expired',
+  'ocsp_unreachable',
+] as const;
+
+export type FindingCode = (typeof FINDING_CODES)[number];
+
+export interface Finding {
+  code: FindingCode;
+  severity: FindingSeverity;
+  /** The targets it is about. */
+  targets: string[];
+  /** What is wrong and what SSTP clients will do about it. */
+  message: string;
+  /** The likely fix. */
+  fix: string;
+}
+
+/** One target of the group as its latest probe saw it. */
+export interface CertificateMember {
+  name: string;
+  role: TargetRole;
+  offload: boolean;
+  /** The chain of the latest probe; null when it had none (plain HTTP, or no TLS handshake). */
+  chain: CertificateDetails[] | null;
+  checks: ChainChecks | null;
+}
+
+/** One revocation source of a target's chain and what its last fetch found (null: not fetched yet). */
+export interface TargetRevocation {
+  url: string;
+  kind: RevocationKind;
+  position: CertificatePosition;
+  subject: string;
+  serialNumber: string;
+  status: RevocationStatus | null;
+}
+
+/** null: nothing to compare (too few certificates seen, or the check does not apply). */
+export interface GroupConsistency {
+  servers: boolean | null;
+  vip: boolean | null;
+  offloadHash: boolean | null;
+}
+
+export interface GroupCertificateReport {
+  consistent: GroupConsistency;
+  findings: Finding[];
+}
+
+/** The revocation sources of a chain joined with the statuses fetched so far. */
+export function targetRevocation(chain: readonly CertificateDetails[], statusOf: (url: string) => RevocationStatus | undefined): TargetRevocation[] {
+  return revocationSources(chain).map((source) => ({ ...source, status: statusOf(source.url) ?? null }));
+}
+
+/** Per target: the leaf is revoked (true), not listed in any CRL fetched (false), or no CRL fetched yet (null). */
+export function leafRevoked(revocation: readonly TargetRevocation[]): boolean | null {
+  const crls = revocation.filter((r) => r.kind === 'crl' && r.position === 'leaf' && r.status?.reachable);
+  if (crls.length === 0) return null;
+  return crls.some((r) => r.status!.revokedSerials.includes(r.serialNumber));
+}
+
+export function groupCertificateReport(
+  group: Pick<GroupConfig, 'name' | 'hostname' | 'offloadCertSha256'>,
+  members: readonly CertificateMember[],
+  revocation: ReadonlyMap<string, readonly TargetRevocation[]>,
+  now: number,
+): GroupCertificateReport {
+  const findings: Finding[] = [];
+  const consistent: GroupConsistency = { servers: null, vip: null, offloadHash: null };
+  const withLeaf = members.filter((m) => m.chain && m.chain.length > 0);
+  const servers = withLeaf.filter((m) => m.role === 'server' && !m.offload);
+  const vip = withLeaf.find((m) => m.role === 'vip' && !m.offload);
+  const leafOf = (m: CertificateMember) => m.chain![0]!;
+
+  // Every server the same leaf; the expected one is the newest issued (a renewal rolling out).
+  const expected = newest(servers.map(leafOf));
+  if (servers.length >= 2 && expected) {
+    const lagging = servers.filter((m) => leafOf(m).sha256 !== expected.sha256);
+    consistent.servers = lagging.length === 0;
+    if (lagging.length > 0) {
+      findings.push({
+        code: 'servers_certificate_mismatch',
+        severity: 'critical',
+        targets: lagging.map((m) => m.name),
+        message:
+          `Not every RRAS server of ${group.name} presents the same certificate: ` +
+          `${servers.filter((m) => !lagging.includes(m)).map((m) => m.name).join(', ')} present ${describeCert(expected)}, ` +
+          lagging.map((m) => `${m.name} presents ${describeCert(leafOf(m))}`).join('; ') +
+          '. Clients reaching a server with an old or wrong certificate fail while the others work.',
+        fix: `Bind the new certificate (SHA-256 ${expected.sha256}) on ${names(lagging)}: RRAS console > server Properties > Security > Certificate, or Set-RemoteAccess -SslCertificate, then restart the Remote Access service.`,
+      });
+    }
+  }
+
+  // TLS re-encryption: the load balancer and the servers present the same certificate.
+  if (vip && expected) {
+    const vipLeaf = leafOf(vip);
+    consistent.vip = vipLeaf.sha256 === expected.sha256;
+    if (!consistent.vip) {
+      const vipNewer = vipLeaf.notBefore > expected.notBefore;
+      findings.push({
+        code: 'vip_certificate_mismatch',
+        severity: 'critical',
+        targets: [vip.name, ...servers.map((m) => m.name)],
+        message:
+          `The load balancer (${vip.name}) presents ${describeCert(vipLeaf)} while the RRAS servers present ${describeCert(expected)}. ` +
+          'With TLS re-encryption the same certificate must be on the load balancer and on every server; SSTP does not support different ones.',
+        fix: vipNewer
+          ? `Bind the load balancer's certificate (SHA-256 ${vipLeaf.sha256}) on ${names(servers)}.`
+          : `Install the servers' certificate (SHA-256 ${expected.sha256}) on the load balancer's virtual service for ${group.hostname}.`,
+      });
+    }
+  }
+
+  // TLS offload: RRAS must know the hash of the certificate clients see, the load balancer's.
+  const offloaded = members.filter((m) => m.role === 'server' && m.offload);
+  const configured = group.offloadCertSha256 ?? null;
+  if (offloaded.length > 0 || configured !== null) {
+    if (!vip) {
+      if (configured !== null || offloaded.length > 0) {
+        findings.push({
+          code: 'offload_hash_unverifiable',
+          severity: 'warning',
+          targets: offloaded.map((m) => m.name),
+          message:
+            `${offloaded.length > 0 ? `${names(offloaded)} ${offloaded.length === 1 ? 'is' : 'are'} behind TLS offload, but` : 'offload_cert_sha256 is set, but'} ` +
+            'no certificate has been seen from an HTTPS VIP of this group, so the hash RRAS checks against cannot be compared.',
+          fix: `Add the load balancer's HTTPS virtual service as the group's vip (vip: https://${group.hostname}).`,
+        });
+      }
+    } else {
+      const vipLeaf = leafOf(vip);
+      if (configured === null) {
+        findings.push({
+          code: 'offload_hash_not_configured',
+          severity: 'warning',
+          targets: offloaded.map((m) => m.name),
+          message:
+            `${names(offloaded)} ${offloaded.length === 1 ? 'is' : 'are'} behind TLS offload: RRAS accepts clients only when its SHA256CertificateHash ` +
+            `equals the load balancer's certificate, which is ${vipLeaf.sha256}. The group does not say which hash the servers were given, so this is not checked.`,
+          fix: `Check the hash on each offloaded server (Get-ItemProperty HKLM:\\SYSTEM\\CurrentControlSet\\Services\\SstpSvc\\Parameters), then set offload_cert_sha256: "${vipLeaf.sha256}" on group ${group.name}.`,
+        });
+      } else {
+        consistent.offloadHash = vipLeaf.sha256 === configured;
+        if (!consistent.offloadHash) {
+          findings.push({
+            code: 'offload_hash_mismatch',
+            severity: 'critical',
+            targets: [vip.name, ...offloaded.map((m) => m.name)],
+            message:
+              `The load balancer (${vip.name}) presents ${describeCert(vipLeaf)}, but the hash configured for the offloaded RRAS servers is ${configured}. ` +
+              'Clients connect and are then dropped by RRAS (client event RasSstp 6, security check failure): their crypto binding carries the hash they saw.',
+            fix: `Run Enable-SSTPOffload -CertificateHash ${vipLeaf.sha256} -Restart on ${offloaded.length > 0 ? names(offloaded) : 'every offloaded RRAS server'}, then set offload_cert_sha256: "${vipLeaf.sha256}" on group ${group.name}.`,
+          });
+        }
+      }
+    }
+  }
+
+  findings.push(...chainFindings(group.hostname, withLeaf, now));
+  findings.push(...revocationFindings(withLeaf, revocation, now));
+  return { consistent, findings };
+}
+
+/** EKU, name, trust and expiry: one finding per problem and certificate, naming every target presenting it. */
+function chainFindings(hostname: string, members: readonly CertificateMember[], now: number): Finding[] {
+  const byKey = new Map<string, Finding>();
+  const add = (key: string, target: string, make: () => Omit<Finding, 'targets'>): void => {
+    const existing = byKey.get(key);
+    if (existing) existing.targets.push(target);
+    else byKey.set(key, { ...make(), targets: [target] });
+  };
+  for (const m of members) {
+    const leaf = m.chain![0]!;
+    const checks = m.checks;
+    if (!checks) continue;
+    if (!checks.serverAuthEku) {
+      add(`eku:${leaf.sha256}`, m.name, () => ({
+        code: 'no_server_auth_eku',
+        severity: 'critical',
+        message: `The certificate ${describeCert(leaf)} has no Server Authentication EKU (1.3.6.1.5.5.7.3.1)${leaf.ekus === null ? ' (it has no EKU extension at all)' : `; its EKUs are ${leaf.ekus.join(', ')}`}. SSTP clients refuse it.`,
+        fix: 'Issue a certificate from a template with the Server Authentication EKU and bind it for SSTP.',
+      }));
+    }
+    if (!checks.nameMatchesHostname) {
+      add(`name:${leaf.sha256}`, m.name, () => ({
+        code: 'name_mismatch',
+        severity: 'critical',
+        message: `The certificate ${describeCert(leaf)} does not name ${hostname} (it names ${leaf.san.join(', ') || leaf.commonName || 'nothing'}). SSTP clients connecting to ${hostname} refuse it.`,
+        fix: `Issue a certificate whose subject alternative names include ${hostname} (a wildcard for its parent domain also works) and bind it for SSTP.`,
+      }));
+    }
+    if (!checks.chainTrusted) {
+      add(`chain:${leaf.sha256}:${checks.chainError}`, m.name, () => ({
+        code: 'chain_untrusted',
+        severity: 'critical',
+        message: `The chain of ${describeCert(leaf)}: ${describeChainError(checks.chainError ?? 'CERT_UNTRUSTED')}.`,
+        fix:
+          checks.chainError === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE'
+            ? "Install the issuing CA's certificate in the server's Intermediate Certification Authorities store (or in the load balancer's chain) so it is sent with the certificate."
+            : 'Use a certificate from a CA the clients trust; if clients do trust this private CA, give sstpwatch its root in tls.ca_file.',
+      }));
+    }
+    m.chain!.forEach((cert, i) => {
+      const position = i === 0 ? 'leaf' : i === m.chain!.length - 1 && cert.selfIssued ? 'root' : 'intermediate';
+      const days = Math.floor((cert.notAfter - now) / DAY_MS);
+      if (cert.notAfter <= now) {
+        add(`expired:${cert.sha256}`, m.name, () => ({
+          code: 'certificate_expired',
+          severity: 'critical',
+          message: `The ${position} certificate ${describeCert(cert)} expired on ${iso(cert.notAfter)}. SSTP clients fail with 0x800B0101 (CERT_E_EXPIRED).`,
+          fix: renewFix(position),
+        }));
+      } else if (days < CERT_EXPIRY_WARNING_DAYS) {
+        add(`soon:${cert.sha256}`, m.name, () => ({
+          code: 'certificate_expires_soon',
+          severity: 'warning',
+          message: `The ${position} certificate ${describeCert(cert)} expires on ${iso(cert.notAfter)} (${days} days left).`,
+          fix: renewFix(position),
+        }));
+      }
+    });
+  }
+  return [...byKey.values()];
+}
+
+function renewFix(position: CertificatePosition): string {
+  if (position === 'leaf') return 'Renew the certificate, bind the new one on every server (and the load balancer), and update offload_cert_sha256 where TLS is offloaded.';
+  return `Get the CA's current ${position} certificate and install it on the servers and the load balancer in place of the old one (renew the leaf if the CA requires it).`;
+}
+
+/** CRL/OCSP reachability, CRL expiry, revoked certificates. */
+function revocationFindings(
+  members: readonly CertificateMember[],
+  revocation: ReadonlyMap<string, readonly TargetRevocation[]>,
+  now: number,
+): Finding[] {
+  const byKey = new Map<string, Finding>();
+  const add = (key: string, target: string, make: () => Omit<Finding, 'targets'>): void => {
+    const existing = byKey.get(key);
+    if (existing) {
+      if (!existing.targets.includes(target)) existing.targets.push(target);
+    } else byKey.set(key, { ...make(), targets: [target] });
+  };
+  for (const m of members) {
+    const sources = revocation.get(m.name) ?? [];
+    for (const source of sources) {
+      const status = source.status;
+      if (!status) continue;
+      // Windows needs one answering source per certificate; with another reachable one this is a warning.
+      const alternatives = sources.filter((s) => s.serialNumber === source.serialNumber && s.url !== source.url && s.status?.reachable);
+      const severity: FindingSeverity = alternatives.length > 0 ? 'warning' : 'critical';
+      if (!status.reachable) {
+        add(`unreachable:${source.url}`, m.name, () => ({
+          code: source.kind === 'crl' ? 'crl_unreachable' : 'ocsp_unreachable',
+          severity,
+          message:
+            `The ${source.kind === 'crl' ? 'CRL distribution point' : 'OCSP responder'} ${source.url} of the ${source.position} certificate ${source.subject} cannot be reached (${status.error ?? 'no answer'}). ` +
+            (severity === 'critical' ? 'SSTP clients that cannot check revocation fail with 0x80092013 (CRYPT_E_REVOCATION_OFFLINE).' : 'Another revocation source of that certificate still answers.'),
+          fix: `Make ${source.url} reachable from the internet over plain HTTP (firewall, DNS, web server, or the CA's publication); clients check it before every connection.`,
+        }));
+        continue;
+      }
+      if (source.kind !== 'crl') continue;
+      if (status.nextUpdate !== null && status.nextUpdate < now) {
+        add(`stale:${source.url}`, m.name, () => ({
+          code: 'crl_expired',
+          severity: 'critical',
+          message: `The CRL at ${source.url} was due for renewal on ${iso(status.nextUpdate!)} and has not been republished. Clients treat an expired CRL as no CRL: 0x80092013 (CRYPT_E_REVOCATION_OFFLINE).`,
+          fix: `Publish a fresh CRL from the CA to ${source.url} (certutil -CRL on a Windows CA), and check the CA's publication schedule.`,
+        }));
+      }
+      if (status.revokedSerials.includes(source.serialNumber)) {
+        add(`revoked:${source.serialNumber}`, m.name, () => ({
+          code: 'certificate_revoked',
+          severity: 'critical',
+          message: `The ${source.position} certificate ${source.subject} (serial ${source.serialNumber}) is listed as revoked in ${source.url}. SSTP clients refuse it.`,
+          fix: source.position === 'leaf'
+            ? 'Issue a new certificate and bind it on every server (and the load balancer); update offload_cert_sha256 where TLS is offloaded.'
+            : "The CA has revoked this intermediate: get the CA's current chain and reissue the certificate under it.",
+        }));
+      }
+    }
+  }
+  return [...byKey.values()];
+}
+
+/** The most recently issued certificate (ties: the first), as the one a renewal rolls out. */
+function newest(certs: readonly CertificateDetails[]): CertificateDetails | undefined {
+  let best: CertificateDetails | undefined;
+  for (const cert of certs) if (!best || cert.notBefore > best.notBefore) best = cert;
+  return best;
+}
+
+function describeCert(cert: CertificateDetails): string {
+  return `${cert.subject} (SHA-256 ${cert.sha256.slice(0, 16)}..., valid until ${iso(cert.notAfter).slice(0, 10)})`;
+}
+
+function names(members: readonly { name: string }[]): string {
+  return members.map((m) => m.name).join(', ');
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
