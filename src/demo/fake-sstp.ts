@@ -154,7 +154,7 @@ class FakeSstpServer implements FakeSstp {
   }
 
   private serve(socket: net.Socket, behavior: SstpBehavior): void {
-    let buffer = Buffer.alloc(0);
+    let buffer: Buffer = Buffer.alloc(0);
     let call: SstpCallRecord | null = null;
     socket.once('close', () => {
       if (call) call.closed = true;
