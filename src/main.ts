@@ -76,7 +76,9 @@ async function serve(args: string[]): Promise<number> {
     log.info({ targets: demo.targets.map((t) => t.name) }, 'demo mode: simulated RRAS servers started on loopback');
   }
 
-  const service = createService(config, { log });
+  const authToken = config.auth.tokenEnv ? process.env[config.auth.tokenEnv] : undefined;
+  if (!authToken) log.info({ tokenEnv: config.auth.tokenEnv }, 'no bearer token configured: write endpoints answer 401');
+  const service = createService(config, { log, authToken });
   try {
     await service.app.listen({ host: config.listen.host, port: config.listen.port });
   } catch (err) {

@@ -7,6 +7,7 @@ import { createHeadProber } from './probe/head.js';
 import type { ProbeFn } from './probe/types.js';
 import { Monitor } from './scheduler/monitor.js';
 import { createScheduler, type Scheduler } from './scheduler/scheduler.js';
+import { createHousekeeping, type Housekeeping } from './store/housekeeping.js';
 import { openSqliteStore } from './store/sqlite.js';
 import type { Store } from './store/store.js';
 
@@ -17,6 +18,10 @@ export interface ServiceOptions {
   /** How often queued results are written (ms). */
   flushIntervalMs?: number;
   maxInFlight?: number;
+  /** The bearer token for write routes (main.ts reads it from the variable auth.token_env names); null/empty: none. */
+  authToken?: string | null;
+  /** Time between housekeeping passes (rollups, retention, vacuum, checkpoint), ms. */
+  housekeepingIntervalMs?: number;
 }
 
 export interface Service {
@@ -25,6 +30,7 @@ export interface Service {
   scheduler: Scheduler;
   store: Store;
   registry: Registry;
+  housekeeping: Housekeeping;
   start(): void;
   /** Stops probing, writes what is queued, closes the database and the HTTP server. Idempotent. */
   stop(): Promise<void>;
@@ -36,7 +42,7 @@ export function createService(config: Config, options: ServiceOptions): Service 
   const probe = options.probe ?? createHeadProber();
   const registry = new Registry();
   const metrics = createMetrics(registry);
-  const store = openSqliteStore({ path: config.database, log });
+  const store = openSqliteStore({ path: config.database, log, retention: config.retention });
   const monitor = new Monitor({ store, metrics, log }, config.targets, config.groups);
   const scheduler = createScheduler(config.targets, {
     probe: (target, signal) => probe(target, signal),
@@ -49,6 +55,12 @@ export function createService(config: Config, options: ServiceOptions): Service 
   const app = buildApp({
     status: monitor,
     store,
+    auth: { token: options.authToken || null, tokenEnv: config.auth.tokenEnv },
+    control: {
+      probeNow: (name) => scheduler.probeNow(name),
+      setMaintenance: (name, maintenance) => monitor.setMaintenance(name, maintenance),
+      clearMaintenance: (name) => monitor.clearMaintenance(name),
+    },
     registry,
     log,
     readiness: () => {
@@ -61,6 +73,8 @@ export function createService(config: Config, options: ServiceOptions): Service 
   });
   let flushTimer: NodeJS.Timeout | null = null;
   let stopping: Promise<void> | null = null;
+  // Rollups and retention run on their own timer, in short steps, never on the probe path.
+  const housekeeping = createHousekeeping(store, { log, intervalMs: options.housekeepingIntervalMs });
 
   return {
     app,
@@ -68,15 +82,18 @@ export function createService(config: Config, options: ServiceOptions): Service 
     scheduler,
     store,
     registry,
+    housekeeping,
     start() {
       scheduler.start();
       flushTimer = setInterval(() => store.flush(), options.flushIntervalMs ?? 1000);
+      housekeeping.start();
       log.info({ targets: config.targets.length, groups: config.groups.length }, 'probing started');
     },
     stop() {
       stopping ??= (async () => {
         await scheduler.stop();
         if (flushTimer) clearInterval(flushTimer);
+        await housekeeping.stop();
         await app.close();
         store.close();
         log.info('stopped');

@@ -3,8 +3,11 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { AppDeps } from './deps.js';
 import { HttpError } from './errors.js';
 import { ErrorBody } from './schemas.js';
+import { availabilityRoutes } from './routes/availability.js';
 import { healthRoutes } from './routes/health.js';
+import { maintenanceRoutes } from './routes/maintenance.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { probeNowRoutes } from './routes/probe-now.js';
 import { statusRoutes } from './routes/status.js';
 import { targetRoutes } from './routes/targets.js';
 import { InvalidCursorError, TargetNotFoundError } from '../store/store.js';
@@ -33,6 +36,9 @@ export function buildApp(deps: AppDeps) {
 
   void app.register(statusRoutes, { deps });
   void app.register(targetRoutes, { deps });
+  void app.register(availabilityRoutes, { deps });
+  void app.register(maintenanceRoutes, { deps });
+  void app.register(probeNowRoutes, { deps });
   void app.register(metricsRoutes, { deps });
   void app.register(healthRoutes, { deps });
   return app;

@@ -2,7 +2,8 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { GroupConfig, TargetConfig } from '../config/types.js';
 import type { GroupHealth } from '../health/group.js';
-import type { TargetHealth } from '../health/types.js';
+import type { Maintenance, TargetHealth } from '../health/types.js';
+import type { ProbeResult } from '../probe/types.js';
 import type { Store } from '../store/store.js';
 
 export interface TargetView {
@@ -27,9 +28,32 @@ export interface Readiness {
   scheduler: { ok: boolean };
 }
 
+/** What the write routes may ask of the running service (implemented in service.ts by the monitor and scheduler). */
+export interface TargetControl {
+  /** Probes a target now (or joins its probe in flight); the result goes through the monitor. Null: unknown name. */
+  probeNow(name: string): Promise<ProbeResult | null>;
+  /** Undefined for an unknown name. */
+  setMaintenance(name: string, maintenance: Maintenance): TargetView | undefined;
+  /** Ends a maintenance now (no change when there is none). Undefined for an unknown name. */
+  clearMaintenance(name: string): TargetView | undefined;
+}
+
+/** The bearer token the write routes require. */
+export interface AuthSettings {
+  /** Null: no token configured, every write route answers 401 saying how to configure one. */
+  token: string | null;
+  /** The config's auth.token_env (for the message). */
+  tokenEnv: string | null;
+}
+
 export interface AppDeps {
   status: StatusSource;
-  store: Pick<Store, 'history'>;
+  /** Rollups, uptime and transitions are optional so a test app can leave them out (those routes then answer 503). */
+  store: Pick<Store, 'history'> & Partial<Pick<Store, 'rollups' | 'uptime' | 'transitionsBetween'>>;
+  /** Absent: write routes answer 503. */
+  control?: TargetControl;
+  /** Absent: as if no token were configured. */
+  auth?: AuthSettings;
   registry: Registry;
   readiness: () => Readiness;
   log: Logger;

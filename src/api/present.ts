@@ -1,7 +1,9 @@
 import type { GroupView, TargetView } from './deps.js';
 import type { CertificateJson, GroupStatusJson, ResultJson, TargetStatusJson } from './schemas.js';
 import type { CertificateInfo, ProbeResult } from '../probe/types.js';
-import type { StoredResult } from '../store/store.js';
+import type { Incident } from '../health/incidents.js';
+import { incidentDurationS } from '../health/incidents.js';
+import type { RollupPoint, StoredResult } from '../store/store.js';
 
 const DAY_MS = 86_400_000;
 
@@ -20,6 +22,20 @@ export function presentResult(r: StoredResult | ProbeResult): ResultJson {
     phases_ms: { ...r.phasesMs },
     tls_version: r.tlsVersion,
     certificate_sha256: r.certificateSha256,
+  };
+}
+
+export function presentRollup(r: RollupPoint) {
+  return { at: iso(r.at), probes: r.probes, failures: r.failures, avg_ms: r.avgMs, max_ms: r.maxMs, p95_ms: r.p95Ms };
+}
+
+export function presentIncident(incident: Incident, now: number) {
+  return {
+    started_at: iso(incident.startedAt),
+    ended_at: incident.endedAt === null ? null : iso(incident.endedAt),
+    duration_s: Math.round(incidentDurationS(incident, now) * 1000) / 1000,
+    cause: incident.cause,
+    message: incident.message,
   };
 }
 

@@ -97,15 +97,68 @@ export const HistoryQuerySchema = Type.Object(
     to: Type.Optional(TimeBound),
     limit: Type.Integer({ minimum: 1, maximum: 10000, default: 100 }),
     cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-    resolution: Type.Union([Type.Literal('raw')], { default: 'raw', description: 'raw results (1m and 1h rollups come with history retention)' }),
+    resolution: Type.Union([Type.Literal('raw'), Type.Literal('1m'), Type.Literal('1h')], {
+      default: 'raw',
+      description: 'raw results, or minute/hour rollups (complete buckets only; `from`/`to` select by bucket start)',
+    }),
   },
   { additionalProperties: false },
 );
 
+export const RollupSchema = Type.Object({
+  at: Type.String({ format: 'date-time', description: 'start of the bucket' }),
+  probes: Type.Integer(),
+  failures: Type.Integer(),
+  avg_ms: Type.Number({ description: 'mean duration of every probe in the bucket, ok or failed' }),
+  max_ms: Type.Number(),
+  p95_ms: Type.Number({ description: 'exact nearest-rank 95th percentile of the raw durations of the bucket' }),
+});
+
 export const HistorySchema = Type.Object({
-  items: Type.Array(ResultSchema),
+  items: Type.Array(Type.Union([ResultSchema, RollupSchema]), { description: 'newest first: results (raw) or rollups (1m, 1h)' }),
   next_cursor: Nullable(Type.String()),
 });
+
+export const UptimeQuerySchema = Type.Object(
+  {
+    window: Type.Union([Type.Literal('1h'), Type.Literal('24h'), Type.Literal('7d'), Type.Literal('30d')], { default: '24h' }),
+  },
+  { additionalProperties: false },
+);
+
+export const UptimeSchema = Type.Object({
+  window: Type.String(),
+  ratio: Nullable(Type.Number({ description: '(probes - failures) / probes; null when no probe counted' })),
+  probes: Type.Integer({ description: 'probes that count: not in maintenance, and with a verdict (state not unknown)' }),
+  failures: Type.Integer(),
+});
+
+export const IncidentsQuerySchema = Type.Object(
+  {
+    from: Type.Optional(TimeBound),
+    to: Type.Optional(TimeBound),
+    limit: Type.Integer({ minimum: 1, maximum: 10000, default: 1000, description: 'newest incidents first, at most this many' }),
+  },
+  { additionalProperties: false },
+);
+
+export const IncidentSchema = Type.Object({
+  started_at: Timestamp,
+  ended_at: Nullable(Timestamp),
+  duration_s: Type.Number({ description: 'so far, while the incident is open' }),
+  cause: Nullable(ErrorKindSchema),
+  message: Nullable(Type.String()),
+});
+
+export const IncidentsSchema = Type.Object({ items: Type.Array(IncidentSchema) });
+
+export const MaintenanceBodySchema = Type.Object(
+  {
+    until: Type.String({ minLength: 1, maxLength: 40, description: 'end of the window: ISO 8601 time or Unix milliseconds, in the future' }),
+    reason: Type.String({ maxLength: 500, default: '' }),
+  },
+  { additionalProperties: false },
+);
 
 export const ReadinessSchema = Type.Object({
   ready: Type.Boolean(),

@@ -7,6 +7,7 @@ import { parseDocument, type YAMLError } from 'yaml';
 import { formatDuration } from './duration.js';
 import {
   builtInProbeSettings,
+  DEFAULT_SSTP_INTERVAL_MS,
   Issues,
   readConfig,
   type ProbeOverrides,
@@ -165,6 +166,8 @@ function mergeProbeSettings(
     expectStatus: [...(overrides.expectStatus ?? base.expectStatus)],
     path: overrides.path ?? base.path,
     tls: mergeTls(base.tls, overrides.tls, certificates),
+    check: overrides.check ?? base.check ?? 'head',
+    sstpIntervalMs: overrides.sstpIntervalMs ?? base.sstpIntervalMs ?? DEFAULT_SSTP_INTERVAL_MS,
   };
 }
 
@@ -174,10 +177,19 @@ function mergeProbeSettings(
  * not reported again. With a cron schedule there is no fixed interval to compare against.
  */
 function checkTimeout(path: string, settings: ProbeSettings, parent: ProbeSettings | null, issues: Issues): void {
+  checkSstpTimeout(path, settings, parent, issues);
   const { intervalMs, timeoutMs } = settings;
   if (intervalMs === null || timeoutMs < intervalMs) return;
   if (parent !== null && parent.intervalMs === intervalMs && parent.timeoutMs === timeoutMs) return;
   issues.add(path, `timeout ${formatDuration(timeoutMs)} must be shorter than interval ${formatDuration(intervalMs)}`);
+}
+
+/** The deep SSTP check, like HEAD, must finish before its next one is due; reported like checkTimeout. */
+function checkSstpTimeout(path: string, settings: ProbeSettings, parent: ProbeSettings | null, issues: Issues): void {
+  const { check, sstpIntervalMs, timeoutMs } = settings;
+  if (check !== 'sstp' || sstpIntervalMs === undefined || timeoutMs < sstpIntervalMs) return;
+  if (parent !== null && parent.check === 'sstp' && parent.sstpIntervalMs === sstpIntervalMs && parent.timeoutMs === timeoutMs) return;
+  issues.add(path, `timeout ${formatDuration(timeoutMs)} must be shorter than sstp_interval ${formatDuration(sstpIntervalMs)}`);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -13,7 +13,15 @@ import cron from 'node-cron';
 import { isIP, isIPv6 } from 'node:net';
 import { formatDuration, tryParseDuration } from './duration.js';
 import { parseAllowEntry } from './allow-list.js';
-import type { AuthConfig, ConfigIssue, ListenConfig, ProbeEndpointConfig, ProbeSettings, RetentionConfig } from './types.js';
+import type {
+  AuthConfig,
+  ConfigIssue,
+  ListenConfig,
+  ProbeCheck,
+  ProbeEndpointConfig,
+  ProbeSettings,
+  RetentionConfig,
+} from './types.js';
 
 // ---------------------------------------------------------------------------------------------
 // Defaults (the contract's "Config file" section)
@@ -24,6 +32,8 @@ export const DEFAULT_TOKEN_ENV = 'SSTPWATCH_TOKEN';
 /** The SSTP endpoint RRAS answers on: an unauthenticated HEAD gets 401 when the service is healthy. */
 export const SSTP_PATH = '/sra_{BA195980-CD49-458b-9E23-C84EE0ADCD75}/';
 export const MIN_INTERVAL_MS = 1_000;
+/** The deep SSTP check holds an SSTP port on the server for its few milliseconds: every 5 minutes by default. */
+export const DEFAULT_SSTP_INTERVAL_MS = 300_000;
 export const MAX_RISE_FALL = 100;
 
 /** A fresh copy of the built-in probe settings, before `defaults:` is applied. */
@@ -37,6 +47,8 @@ export function builtInProbeSettings(): ProbeSettings {
     expectStatus: [401],
     path: SSTP_PATH,
     tls: { verify: true, caFile: null, ca: null },
+    check: 'head',
+    sstpIntervalMs: DEFAULT_SSTP_INTERVAL_MS,
   };
 }
 
@@ -68,6 +80,8 @@ export interface ProbeOverrides {
   expectStatus?: number[];
   path?: string;
   tls: TlsOverrides;
+  check?: ProbeCheck;
+  sstpIntervalMs?: number;
 }
 
 export interface RawTarget {
@@ -338,7 +352,18 @@ function readTargetUrl(
 const RISE_FALL_RANGE = { min: 1, max: MAX_RISE_FALL };
 const STATUS_RANGE = { min: 100, max: 599, noun: 'an HTTP status code' };
 
-export const PROBE_KEYS = ['interval', 'schedule', 'timeout', 'rise', 'fall', 'expect_status', 'path', 'tls'] as const;
+export const PROBE_KEYS = [
+  'interval',
+  'schedule',
+  'timeout',
+  'rise',
+  'fall',
+  'expect_status',
+  'path',
+  'tls',
+  'check',
+  'sstp_interval',
+] as const;
 const TLS_KEYS = ['verify', 'ca_file'] as const;
 
 function readProbeOverrides(entry: Mapping, path: string, issues: Issues): ProbeOverrides {
@@ -356,7 +381,21 @@ function readProbeOverrides(entry: Mapping, path: string, issues: Issues): Probe
   const probePath = readProbePath(entry['path'], keyPath(path, 'path'), issues);
   if (probePath !== undefined) overrides.path = probePath;
   overrides.tls = readTls(entry['tls'], keyPath(path, 'tls'), issues);
+  const check = readCheck(entry['check'], keyPath(path, 'check'), issues);
+  if (check !== undefined) overrides.check = check;
+  const sstpIntervalMs = readDuration(entry['sstp_interval'], keyPath(path, 'sstp_interval'), MIN_INTERVAL_MS, issues);
+  if (sstpIntervalMs !== undefined) overrides.sstpIntervalMs = sstpIntervalMs;
   return overrides;
+}
+
+const CHECKS: readonly ProbeCheck[] = ['head', 'sstp'];
+
+/** `head` (the load balancer's HEAD check) or `sstp` (HEAD, plus the deep SSTP check every sstp_interval). */
+function readCheck(value: unknown, path: string, issues: Issues): ProbeCheck | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'string' && (CHECKS as readonly string[]).includes(value)) return value as ProbeCheck;
+  issues.add(path, `must be "head" (the HEAD health check) or "sstp" (also the deep SSTP handshake check) ${got(value)}`);
+  return undefined;
 }
 
 /** `interval` or `schedule`: setting either at a level replaces whichever one was inherited. */

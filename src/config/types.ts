@@ -22,7 +22,17 @@ export interface ProbeSettings {
   expectStatus: number[];
   path: string;
   tls: TlsSettings;
+  /**
+   * `head`: the HEAD health check only. `sstp`: the HEAD check keeps the up/down state at its own cadence and the
+   * deep SSTP check (probe/sstp.ts) also runs every sstpIntervalMs. Always set by the config loader; optional
+   * only so that hand-built settings (tests, demo) need not name it: absent means `head`.
+   */
+  check?: ProbeCheck;
+  /** How often the deep SSTP check runs when check is `sstp` (default 5 minutes; absent means that default). */
+  sstpIntervalMs?: number;
 }
+
+export type ProbeCheck = 'head' | 'sstp';
 
 export type TargetRole = 'server' | 'vip';
 

@@ -49,6 +49,34 @@ export function applyResult(target: string, health: TargetHealth, result: ProbeR
   return changeVisibleState(target, next, underlying, result.at, result);
 }
 
+/**
+ * The health a target resumes with after a restart, from what the store recorded: the state of its last
+ * transition (since = that transition's time) and its maintenance window. Counters start at zero and rise/fall
+ * go on from there, so a target that was down stays down (its incident stays open) until `rise` successes.
+ * A maintenance window that ended while sstpwatch was stopped ends now (the state becomes unknown: what the
+ * target did meanwhile was not seen); a window whose transition was lost is entered now.
+ */
+export function restoreHealth(
+  target: string,
+  last: StateTransition | null,
+  maintenance: Maintenance | null,
+  now: number,
+): HealthStep {
+  const active = maintenance && maintenance.until > now ? maintenance : null;
+  if (!last) return active ? enterMaintenance(target, initialHealth(), active, now) : { health: initialHealth(), transition: null };
+  const health: TargetHealth = {
+    ...initialHealth(),
+    state: last.to,
+    since: last.at,
+    underlying: last.to === 'maintenance' ? 'unknown' : last.to,
+  };
+  if (last.to === 'maintenance') {
+    if (active) return { health: { ...health, maintenance: active }, transition: null };
+    return exitMaintenance(target, { ...health, maintenance: maintenance ?? { until: now, reason: '' } }, now);
+  }
+  return active ? enterMaintenance(target, health, active, now) : { health, transition: null };
+}
+
 /** Puts a target in maintenance (or extends it). */
 export function enterMaintenance(target: string, health: TargetHealth, maintenance: Maintenance, at: number): HealthStep {
   return changeVisibleState(target, { ...health, maintenance }, 'maintenance', at, null, maintenance.reason);

@@ -1,16 +1,17 @@
 import type { Logger } from 'pino';
 import type { GroupConfig, TargetConfig } from '../config/types.js';
 import { groupHealth, type GroupHealth } from '../health/group.js';
-import { applyResult, expireMaintenance, initialHealth, type HealthStep } from '../health/state.js';
-import type { StateTransition, TargetHealth } from '../health/types.js';
+import { applyResult, enterMaintenance, exitMaintenance, expireMaintenance, restoreHealth, type HealthStep } from '../health/state.js';
+import type { Maintenance, StateTransition, TargetHealth } from '../health/types.js';
 import type { Metrics, TargetLabels } from '../metrics/metrics.js';
 import type { ProbeResult } from '../probe/types.js';
-import type { Store } from '../store/store.js';
+import type { Store, UptimeExclusion } from '../store/store.js';
 
 export interface MonitorDeps {
-  store: Pick<Store, 'record' | 'recordTransition' | 'syncTargets'>;
+  store: Pick<Store, 'record' | 'recordTransition' | 'syncTargets' | 'lastTransition' | 'maintenance' | 'setMaintenance'>;
   metrics: Metrics;
   log: Logger;
+  now?: () => number;
 }
 
 export interface MonitoredTarget {
@@ -39,8 +40,12 @@ export class Monitor {
     this.setConfig(targets, groups);
   }
 
-  /** Applies a (re)loaded config: new targets start unknown, unchanged ones keep their state, removed ones are forgotten. */
+  /**
+   * Applies a (re)loaded config: unchanged targets keep their state, removed ones are forgotten, new ones resume
+   * the state the store last recorded for them (restoreHealth: an incident open at shutdown stays open).
+   */
   setConfig(targets: TargetConfig[], groups: GroupConfig[]): void {
+    this.deps.store.syncTargets(targets.map((t) => ({ name: t.name, group: t.group, role: t.role, url: t.url })));
     const names = new Set(targets.map((t) => t.name));
     for (const [name, entry] of this.targetsByName) {
       if (!names.has(name)) {
@@ -53,7 +58,13 @@ export class Monitor {
       if (existing && sameIdentity(existing.config, config)) existing.config = config;
       else {
         if (existing) this.deps.metrics.forgetTarget(labelsOf(existing.config));
-        this.targetsByName.set(config.name, { config, health: initialHealth() });
+        const step = restoreHealth(config.name, this.deps.store.lastTransition(config.name), this.deps.store.maintenance(config.name), this.now());
+        this.targetsByName.set(config.name, { config, health: step.health });
+        if (step.transition) {
+          this.logTransition(step.transition);
+          this.deps.store.recordTransition(step.transition);
+          if (!step.health.maintenance) this.persistMaintenance(config.name, null);
+        }
       }
       this.deps.metrics.setHealth(labelsOf(config), this.targetsByName.get(config.name)!.health);
       const { intervalMs } = config.settings;
@@ -68,24 +79,48 @@ export class Monitor {
     }
     for (const config of groups) this.groupsByName.set(config.name, { config, health: this.computeGroup(config) });
     for (const group of this.groupsByName.values()) this.deps.metrics.setGroup(group.config.name, group.health);
-    this.deps.store.syncTargets(targets.map((t) => ({ name: t.name, group: t.group, role: t.role, url: t.url })));
   }
 
   handleResult(config: TargetConfig, result: ProbeResult): void {
     const entry = this.targetsByName.get(config.name);
     if (!entry) return; // removed by a reload while its probe was in flight
     const labels = labelsOf(entry.config);
-    this.deps.store.record(config.name, result);
+    const step = applyResult(config.name, entry.health, result, config.settings);
+    this.deps.store.record(config.name, result, uptimeExclusion(step.health));
     this.deps.metrics.observeProbe(labels, result);
     if (!result.ok) this.deps.log.debug({ target: config.name, kind: result.errorKind, message: result.message }, 'probe failed');
-    this.apply(entry, applyResult(config.name, entry.health, result, config.settings));
+    this.apply(entry, step);
   }
 
   /** Once a second: ends maintenance windows whose time is up. */
   tick(now: number): void {
     for (const entry of this.targetsByName.values()) {
-      if (entry.health.maintenance) this.apply(entry, expireMaintenance(entry.config.name, entry.health, now));
+      if (!entry.health.maintenance) continue;
+      this.apply(entry, expireMaintenance(entry.config.name, entry.health, now));
+      if (!entry.health.maintenance) this.persistMaintenance(entry.config.name, null);
     }
+  }
+
+  /** Puts a target in maintenance until `maintenance.until` (or changes its window). Undefined for an unknown name. */
+  setMaintenance(name: string, maintenance: Maintenance, now = this.now()): MonitoredTarget | undefined {
+    const entry = this.targetsByName.get(name);
+    if (!entry) return undefined;
+    this.persistMaintenance(name, maintenance);
+    this.apply(entry, enterMaintenance(name, entry.health, maintenance, now));
+    this.deps.log.info({ target: name, until: new Date(maintenance.until).toISOString(), reason: maintenance.reason }, 'maintenance set');
+    return entry;
+  }
+
+  /** Ends a target's maintenance now (nothing happens when it is not in maintenance). Undefined for an unknown name. */
+  clearMaintenance(name: string, now = this.now()): MonitoredTarget | undefined {
+    const entry = this.targetsByName.get(name);
+    if (!entry) return undefined;
+    if (entry.health.maintenance) {
+      this.persistMaintenance(name, null);
+      this.apply(entry, exitMaintenance(name, entry.health, now));
+      this.deps.log.info({ target: name }, 'maintenance ended');
+    }
+    return entry;
   }
 
   targets(): MonitoredTarget[] {
@@ -113,6 +148,19 @@ export class Monitor {
     }
   }
 
+  private now(): number {
+    return (this.deps.now ?? Date.now)();
+  }
+
+  /** The window is kept in the database so a restart keeps it; a failing write is logged, the state still changes. */
+  private persistMaintenance(name: string, maintenance: Maintenance | null): void {
+    try {
+      this.deps.store.setMaintenance(name, maintenance);
+    } catch (err) {
+      this.deps.log.error({ err, target: name }, 'maintenance window could not be saved; it is lost on restart');
+    }
+  }
+
   private computeGroup(config: GroupConfig): GroupHealth {
     const stateOf = (name: string) => this.targetsByName.get(name)?.health.state ?? 'unknown';
     return groupHealth(config.servers.map(stateOf), config.vip ? stateOf(config.vip) : null);
@@ -123,6 +171,12 @@ export class Monitor {
     if (t.to === 'down') this.deps.log.warn(fields, 'target went down');
     else this.deps.log.info(fields, 'target changed state');
   }
+}
+
+/** Results count for uptime only while the target has a verdict (up or down) and is not in maintenance. */
+export function uptimeExclusion(health: TargetHealth): UptimeExclusion {
+  if (health.maintenance) return 'maintenance';
+  return health.state === 'unknown' ? 'unknown' : null;
 }
 
 export function labelsOf(config: TargetConfig): TargetLabels {

@@ -49,6 +49,8 @@ function defaultSettings(overrides: Partial<ProbeSettings> = {}): ProbeSettings 
     expectStatus: [401],
     path: SSTP_PATH,
     tls: { verify: true, caFile: null, ca: null },
+    check: 'head',
+    sstpIntervalMs: 300_000,
     ...overrides,
   };
 }
@@ -241,6 +243,24 @@ groups:
 
   it('leaves offload_cert_sha256 out when it is not configured', () => {
     expect(parse(MINIMAL).groups[0]).not.toHaveProperty('offloadCertSha256');
+  });
+
+  it('reads check and sstp_interval per level: defaults <- group <- target', () => {
+    const config = parse(
+      `defaults: { sstp_interval: 10m }\n` +
+        withServer('{ name: rras-eu-1, url: "https://10.0.0.11", check: head }')
+          .replace('    servers:', '    check: sstp\n    servers:\n      - { name: rras-eu-2, url: "https://10.0.0.12", sstp_interval: 1m }'),
+    );
+    expect(config.defaults).toMatchObject({ check: 'head', sstpIntervalMs: 600_000 });
+    expect(config.targets.map((t) => [t.name, t.settings.check, t.settings.sstpIntervalMs])).toEqual([
+      ['rras-eu-2', 'sstp', 60_000],
+      ['rras-eu-1', 'head', 600_000],
+    ]);
+  });
+
+  it('defaults to check: head every target, deep check every 5m when enabled', () => {
+    expect(parse(MINIMAL).targets[0]!.settings).toMatchObject({ check: 'head', sstpIntervalMs: 300_000 });
+    expect(parse(withGroupKeys('    check: sstp')).targets[0]!.settings).toMatchObject({ check: 'sstp', sstpIntervalMs: 300_000 });
   });
 
   it('keeps SQLite ":memory:" as is', () => {
@@ -563,6 +583,36 @@ describe('an invalid config', () => {
       case: 'offload_cert_sha256 misspelled',
       yaml: withGroupKeys('    offload_cert_sha265: "ab"'),
       errors: ['groups[0].offload_cert_sha265: unknown key (did you mean "offload_cert_sha256"?)'],
+    },
+    {
+      case: 'a check that is neither head nor sstp',
+      yaml: withServer('{ name: rras-eu-1, url: "https://10.0.0.11", check: deep }'),
+      errors: ['groups[0].servers[0].check: must be "head" (the HEAD health check) or "sstp" (also the deep SSTP handshake check) (got "deep")'],
+    },
+    {
+      case: 'a check given as a boolean',
+      yaml: `defaults: { check: true }\n${MINIMAL}`,
+      errors: ['defaults.check: must be "head" (the HEAD health check) or "sstp" (also the deep SSTP handshake check) (got true)'],
+    },
+    {
+      case: 'an sstp_interval that is not a duration',
+      yaml: withGroupKeys('    sstp_interval: 5'),
+      errors: ['groups[0].sstp_interval: must be a duration like "30s", "5m" or "1h30m" (got 5)'],
+    },
+    {
+      case: 'an sstp_interval below one second',
+      yaml: withGroupKeys('    sstp_interval: 500ms'),
+      errors: ['groups[0].sstp_interval: must be at least 1s (got "500ms")'],
+    },
+    {
+      case: 'a deep check whose timeout is not shorter than sstp_interval, reported where it appears',
+      yaml: withGroupKeys('    check: sstp\n    sstp_interval: 5s'),
+      errors: ['groups[0]: timeout 5s must be shorter than sstp_interval 5s'],
+    },
+    {
+      case: 'sstp_interval misspelled',
+      yaml: withServer('{ name: rras-eu-1, url: "https://10.0.0.11", sstp_intervall: 5m }'),
+      errors: ['groups[0].servers[0].sstp_intervall: unknown key (did you mean "sstp_interval"?)'],
     },
     {
       case: 'a server that is a bare URL',

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { AppDeps, TargetView } from '../deps.js';
-import { badRequest, notFound } from '../errors.js';
-import { parseTimeBound, presentResult, presentTarget } from '../present.js';
+import { HttpError, badRequest, notFound } from '../errors.js';
+import { parseTimeBound, presentResult, presentRollup, presentTarget } from '../present.js';
 import { HistoryQuerySchema, HistorySchema, TargetParams, TargetStatusSchema } from '../schemas.js';
 
 const errors = { 400: Type.Ref('ErrorBody'), 404: Type.Ref('ErrorBody') };
@@ -33,13 +33,19 @@ export const targetRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async 
       if (from !== undefined && to !== undefined && from > to) {
         throw badRequest(`from (${request.query.from}) is after to (${request.query.to})`);
       }
+      const { resolution } = request.query;
+      if (resolution === '1m' || resolution === '1h') {
+        if (!deps.store.rollups) throw new HttpError(503, 'not_available', 'rollups are not available here');
+        const page = deps.store.rollups(target.config.name, resolution, { from, to, limit, cursor });
+        return { items: page.items.map(presentRollup), next_cursor: page.nextCursor };
+      }
       const page = deps.store.history(target.config.name, { from, to, limit, cursor });
       return { items: page.items.map(presentResult), next_cursor: page.nextCursor };
     },
   );
 };
 
-function timeBound(name: string, value: string | undefined): number | undefined {
+export function timeBound(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const ms = parseTimeBound(value);
   if (ms === null) throw badRequest(`${name} must be an ISO 8601 time or Unix milliseconds (got ${JSON.stringify(value)})`);

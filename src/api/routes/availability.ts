@@ -1,0 +1,54 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
+import { incidentsFrom } from '../../health/incidents.js';
+import type { AppDeps, TargetView } from '../deps.js';
+import { HttpError, badRequest, notFound } from '../errors.js';
+import { presentIncident } from '../present.js';
+import { IncidentsQuerySchema, IncidentsSchema, TargetParams, UptimeQuerySchema, UptimeSchema } from '../schemas.js';
+import { timeBound } from './targets.js';
+
+const errors = { 400: Type.Ref('ErrorBody'), 404: Type.Ref('ErrorBody') };
+
+const HOUR_MS = 3_600_000;
+export const UPTIME_WINDOWS_MS = { '1h': HOUR_MS, '24h': 24 * HOUR_MS, '7d': 7 * 24 * HOUR_MS, '30d': 30 * 24 * HOUR_MS } as const;
+
+/** Incidents (down periods from the state transitions) and uptime (from rollups) of one target. */
+export const availabilityRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
+  const now = deps.now ?? Date.now;
+
+  function findTarget(name: string): TargetView {
+    const target = deps.status.target(name);
+    if (!target) throw notFound(`no target named ${JSON.stringify(name)}`);
+    return target;
+  }
+
+  app.get(
+    '/api/v1/targets/:name/incidents',
+    { schema: { params: TargetParams, querystring: IncidentsQuerySchema, response: { 200: IncidentsSchema, ...errors } } },
+    async (request) => {
+      const target = findTarget(request.params.name);
+      const t = now();
+      const from = timeBound('from', request.query.from) ?? 0;
+      const to = timeBound('to', request.query.to) ?? t;
+      if (from > to) throw badRequest(`from (${request.query.from ?? from}) is after to (${request.query.to ?? to})`);
+      if (!deps.store.transitionsBetween) throw new HttpError(503, 'not_available', 'incidents are not available here');
+      const incidents = incidentsFrom(deps.store.transitionsBetween(target.config.name, from, to)).filter(
+        (i) => i.startedAt <= to && (i.endedAt === null || i.endedAt >= from),
+      );
+      return { items: incidents.slice(0, request.query.limit).map((i) => presentIncident(i, t)) };
+    },
+  );
+
+  app.get(
+    '/api/v1/targets/:name/uptime',
+    { schema: { params: TargetParams, querystring: UptimeQuerySchema, response: { 200: UptimeSchema, ...errors } } },
+    async (request) => {
+      const target = findTarget(request.params.name);
+      const { window } = request.query;
+      const t = now();
+      if (!deps.store.uptime) throw new HttpError(503, 'not_available', 'uptime is not available here');
+      const { probes, failures } = deps.store.uptime(target.config.name, t - UPTIME_WINDOWS_MS[window], t + 1);
+      return { window, ratio: probes > 0 ? (probes - failures) / probes : null, probes, failures };
+    },
+  );
+};
