@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
+import { lookup } from 'node:dns/promises';
 import { buildApp, type App } from './api/app.js';
+import { AllowList } from './config/allow-list.js';
 import type { Config } from './config/types.js';
 import { createMetrics } from './metrics/metrics.js';
 import { createHeadProber } from './probe/head.js';
@@ -10,6 +12,11 @@ import { createScheduler, type Scheduler } from './scheduler/scheduler.js';
 import { createHousekeeping, type Housekeeping } from './store/housekeeping.js';
 import { openSqliteStore } from './store/sqlite.js';
 import type { Store } from './store/store.js';
+
+export const VERSION = '0.1.0';
+
+/** Requests to GET /probe per minute and client address: room for a Prometheus scraping ~100 targets every 15 s. */
+const PROBE_ENDPOINT_RATE_LIMIT = 600;
 
 export interface ServiceOptions {
   log: Logger;
@@ -53,6 +60,15 @@ export function createService(config: Config, options: ServiceOptions): Service 
     maxInFlight: options.maxInFlight,
   });
   const app = buildApp({
+    probeEndpoint: {
+      enabled: config.probeEndpoint.enabled,
+      allowList: new AllowList(config.probeEndpoint.allow),
+      defaults: config.defaults,
+      probe,
+      resolve: (hostname) => lookup(hostname),
+      rateLimitPerMinute: PROBE_ENDPOINT_RATE_LIMIT,
+    },
+    version: VERSION,
     status: monitor,
     store,
     auth: { token: options.authToken || null, tokenEnv: config.auth.tokenEnv },

@@ -1,3 +1,6 @@
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyError } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { AppDeps } from './deps.js';
@@ -8,6 +11,7 @@ import { healthRoutes } from './routes/health.js';
 import { maintenanceRoutes } from './routes/maintenance.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { probeNowRoutes } from './routes/probe-now.js';
+import { probeRoutes } from './routes/probe.js';
 import { statusRoutes } from './routes/status.js';
 import { targetRoutes } from './routes/targets.js';
 import { InvalidCursorError, TargetNotFoundError } from '../store/store.js';
@@ -34,6 +38,18 @@ export function buildApp(deps: AppDeps) {
     void reply.status(404).send({ error: { code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` } });
   });
 
+  void app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'sstpwatch', description: 'Monitoring for RRAS servers carrying SSTP VPN', version: deps.version ?? '0.0.0' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+  });
+  void app.register(swaggerUi, { routePrefix: '/docs' });
+  // Limits are set per route (probe, writes); nothing is limited unless a route asks.
+  void app.register(rateLimit, { global: false });
+
   void app.register(statusRoutes, { deps });
   void app.register(targetRoutes, { deps });
   void app.register(availabilityRoutes, { deps });
@@ -41,6 +57,7 @@ export function buildApp(deps: AppDeps) {
   void app.register(probeNowRoutes, { deps });
   void app.register(metricsRoutes, { deps });
   void app.register(healthRoutes, { deps });
+  void app.register(probeRoutes, { probeEndpoint: deps.probeEndpoint });
   return app;
 }
 

@@ -5,6 +5,7 @@ import type { GroupHealth } from '../health/group.js';
 import type { Maintenance, TargetHealth } from '../health/types.js';
 import type { ProbeResult } from '../probe/types.js';
 import type { Store } from '../store/store.js';
+import type { ProbeEndpointDeps } from './routes/probe.js';
 
 export interface TargetView {
   config: TargetConfig;
@@ -58,4 +59,8 @@ export interface AppDeps {
   readiness: () => Readiness;
   log: Logger;
   now?: () => number;
+  /** `GET /probe`; absent = the route answers 403 (disabled). */
+  probeEndpoint?: ProbeEndpointDeps;
+  /** Shown in the OpenAPI document. */
+  version?: string;
 }

@@ -1,8 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
 import type { AppDeps } from '../deps.js';
 
 export const metricsRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
-  app.get('/metrics', { schema: { hide: true } as object }, async (_request, reply) => {
+  const schema = {
+    description: 'Prometheus text exposition format 0.0.4',
+    response: { 200: { description: 'Prometheus text', content: { 'text/plain': { schema: Type.String() } } } },
+  };
+  app.get('/metrics', { schema }, async (_request, reply) => {
     const text = await deps.registry.metrics();
     return reply.type(deps.registry.contentType).send(text);
   });

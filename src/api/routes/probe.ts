@@ -39,8 +39,14 @@ export const probeRoutes: FastifyPluginAsyncTypebox<{ probeEndpoint?: ProbeEndpo
     '/probe',
     {
       schema: {
+        description: "One SSTP probe now, in Prometheus text with blackbox_exporter's http-prober metric names",
         querystring: ProbeQuery,
-        response: { 400: Type.Ref('ErrorBody'), 403: Type.Ref('ErrorBody'), 429: Type.Ref('ErrorBody') },
+        response: {
+          200: { description: 'Prometheus text', content: { 'text/plain': { schema: Type.String() } } },
+          400: Type.Ref('ErrorBody'),
+          403: Type.Ref('ErrorBody'),
+          429: Type.Ref('ErrorBody'),
+        },
       },
       config: { rateLimit: { max: deps?.rateLimitPerMinute ?? 60, timeWindow: 60_000 } },
     },
