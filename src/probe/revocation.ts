@@ -2,6 +2,8 @@
 // fetches the CRL distribution points (and OCSP responders) named in the certificates; when none answers, the
 // connection fails with 0x80092013 (CRYPT_E_REVOCATION_OFFLINE), and an expired CRL fails it too.
 // I/O against the URLs found in certificates: run on its own slow cadence, never in the probe path.
+import http from 'node:http';
+import https from 'node:https';
 import * as x509 from '@peculiar/x509';
 import type { CertificateDetails, CertificatePosition } from './types.js';
 
@@ -102,25 +104,51 @@ export function normalizeSerial(serial: string): string {
   return serial.toUpperCase().replace(/[^0-9A-F]/g, '').replace(/^0+(?=.)/, '');
 }
 
-async function get(url: string, kind: RevocationKind, timeoutMs: number, maxBytes: number): Promise<{ status: number; body: Buffer }> {
-  const response = await fetch(url, {
-    signal: AbortSignal.timeout(timeoutMs),
-    redirect: 'follow',
-    headers: { accept: kind === 'crl' ? 'application/pkix-crl, */*' : '*/*', 'user-agent': 'sstpwatch/0.1' },
-  });
-  const declared = Number(response.headers.get('content-length') ?? '0');
-  if (declared > maxBytes) {
-    await response.body?.cancel();
-    throw new TooLarge(maxBytes);
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of response.body ?? []) {
-    size += chunk.byteLength;
-    if (size > maxBytes) throw new TooLarge(maxBytes);
-    chunks.push(Buffer.from(chunk));
-  }
-  return { status: response.status, body: Buffer.concat(chunks) };
+const MAX_REDIRECTS = 3;
+
+/** A GET over node:http(s) (not fetch: its spec blocks "bad ports" a CA may well use), following a few redirects. */
+function get(url: string, kind: RevocationKind, timeoutMs: number, maxBytes: number): Promise<{ status: number; body: Buffer }> {
+  const deadline = AbortSignal.timeout(timeoutMs);
+  const once = (target: URL, hops: number): Promise<{ status: number; body: Buffer }> =>
+    new Promise((resolve, reject) => {
+      const client = target.protocol === 'https:' ? https : http;
+      const request = client.get(
+        target,
+        { signal: deadline, headers: { accept: kind === 'crl' ? 'application/pkix-crl, */*' : '*/*', 'user-agent': 'sstpwatch/0.1' } },
+        (response) => {
+          const status = response.statusCode ?? 0;
+          const location = response.headers.location;
+          if (status >= 300 && status < 400 && location && hops < MAX_REDIRECTS) {
+            response.resume();
+            let next: URL;
+            try {
+              next = new URL(location, target);
+            } catch {
+              return reject(new Error(`redirect to an invalid URL ${JSON.stringify(location)}`));
+            }
+            if (next.protocol !== 'http:' && next.protocol !== 'https:') return reject(new Error(`redirect to ${next.protocol} URL`));
+            return once(next, hops + 1).then(resolve, reject);
+          }
+          if (Number(response.headers['content-length'] ?? '0') > maxBytes) {
+            response.destroy();
+            return reject(new TooLarge(maxBytes));
+          }
+          const chunks: Buffer[] = [];
+          let size = 0;
+          response.on('data', (chunk: Buffer) => {
+            size += chunk.length;
+            if (size > maxBytes) {
+              response.destroy();
+              reject(new TooLarge(maxBytes));
+            } else chunks.push(chunk);
+          });
+          response.on('end', () => resolve({ status, body: Buffer.concat(chunks) }));
+          response.on('error', reject);
+        },
+      );
+      request.on('error', reject);
+    });
+  return once(new URL(url), 0);
 }
 
 class TooLarge extends Error {
@@ -131,12 +159,13 @@ class TooLarge extends Error {
 
 function fetchError(err: unknown, timeoutMs: number): string {
   if (err instanceof TooLarge) return err.message;
-  const e = err as { name?: string; cause?: { code?: string; message?: string }; message?: string };
+  const e = err as { name?: string; code?: string; cause?: { code?: string; message?: string }; message?: string };
   if (e.name === 'TimeoutError' || e.name === 'AbortError') return `no answer within ${timeoutMs} ms`;
-  const code = e.cause?.code;
+  const code = e.code ?? e.cause?.code;
   if (code === 'ECONNREFUSED') return 'connection refused';
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'the name does not resolve';
-  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return 'the connection was reset';
+  if (code === 'ECONNRESET') return 'the connection was reset';
+  if (code === 'ETIMEDOUT' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return `the host cannot be reached (${code})`;
   return code ?? e.cause?.message ?? e.message ?? String(err);
 }
 

@@ -1,0 +1,260 @@
+// Certificate intelligence at run time: keeps each target's latest chain, re-evaluates its group's findings
+// after every result of the group, and checks the chains' CRL/OCSP URLs on a slow cadence of its own. Probes
+// never wait for it: results are handed over synchronously, fetches run in the background.
+import type { Logger } from 'pino';
+import type { GroupConfig, TargetConfig } from '../config/types.js';
+import {
+  groupCertificateReport,
+  leafRevoked,
+  targetRevocation,
+  type CertificateMember,
+  type GroupCertificateReport,
+  type TargetRevocation,
+} from '../health/certificates.js';
+import type { CertificateMetrics } from '../metrics/certificates.js';
+import type { TargetLabels } from '../metrics/metrics.js';
+import { fetchRevocation, revocationSources, type RevocationKind, type RevocationStatus } from '../probe/revocation.js';
+import type { CertificateDetails, ChainChecks, ProbeResult } from '../probe/types.js';
+
+export const REVOCATION_INTERVAL_MS = 15 * 60_000;
+export const REVOCATION_TIMEOUT_MS = 10_000;
+const MAX_CONCURRENT_FETCHES = 4;
+/** How often due URLs are looked for; new URLs are fetched at once regardless. */
+const REVOCATION_TICK_MS = 30_000;
+
+export type RevocationFetch = typeof fetchRevocation;
+
+export interface CertificateMonitorDeps {
+  metrics: CertificateMetrics;
+  log: Logger;
+  /** Default 15 minutes: each CRL/OCSP URL is fetched at most this often. */
+  revocationIntervalMs?: number;
+  revocationTimeoutMs?: number;
+  fetch?: RevocationFetch;
+  now?: () => number;
+}
+
+/** What the API shows for a target. */
+export interface TargetCertificates {
+  chain: CertificateDetails[];
+  checks: ChainChecks | null;
+  revocation: TargetRevocation[];
+}
+
+/** Read side, for the API. */
+export interface CertificateSource {
+  group(name: string): GroupCertificateReport | undefined;
+  target(name: string): TargetCertificates | undefined;
+}
+
+interface UrlEntry {
+  kind: RevocationKind;
+  serials: Set<string>;
+  status: RevocationStatus | null;
+  dueAt: number;
+  fetching: boolean;
+}
+
+interface TargetEntry {
+  config: TargetConfig;
+  chain: CertificateDetails[] | null;
+  checks: ChainChecks | null;
+}
+
+export class CertificateMonitor implements CertificateSource {
+  private readonly targets = new Map<string, TargetEntry>();
+  private readonly groups = new Map<string, { config: GroupConfig; report: GroupCertificateReport }>();
+  private readonly urls = new Map<string, UrlEntry>();
+  private readonly intervalMs: number;
+  private readonly timeoutMs: number;
+  private readonly fetch: RevocationFetch;
+  private readonly now: () => number;
+  private timer: NodeJS.Timeout | null = null;
+  private readonly inFlight = new Set<Promise<void>>();
+  private stopped = false;
+
+  constructor(
+    private readonly deps: CertificateMonitorDeps,
+    targets: TargetConfig[],
+    groups: GroupConfig[],
+  ) {
+    this.intervalMs = deps.revocationIntervalMs ?? REVOCATION_INTERVAL_MS;
+    this.timeoutMs = deps.revocationTimeoutMs ?? REVOCATION_TIMEOUT_MS;
+    this.fetch = deps.fetch ?? fetchRevocation;
+    this.now = deps.now ?? Date.now;
+    this.setConfig(targets, groups);
+  }
+
+  setConfig(targets: TargetConfig[], groups: GroupConfig[]): void {
+    const names = new Set(targets.map((t) => t.name));
+    for (const [name, entry] of this.targets) {
+      if (!names.has(name)) {
+        this.deps.metrics.forgetTarget(labelsOf(entry.config));
+        this.targets.delete(name);
+      }
+    }
+    for (const config of targets) {
+      const existing = this.targets.get(config.name);
+      if (existing && existing.config.url === config.url && existing.config.group === config.group && existing.config.role === config.role) {
+        existing.config = config;
+      } else {
+        if (existing) this.deps.metrics.forgetTarget(labelsOf(existing.config));
+        this.targets.set(config.name, { config, chain: null, checks: null });
+      }
+    }
+    const groupNames = new Set(groups.map((g) => g.name));
+    for (const name of this.groups.keys()) {
+      if (!groupNames.has(name)) {
+        this.deps.metrics.forgetGroup(name);
+        this.groups.delete(name);
+      }
+    }
+    for (const config of groups) this.groups.set(config.name, { config, report: { consistent: { servers: null, vip: null, offloadHash: null }, findings: [] } });
+    for (const name of groupNames) this.evaluateGroup(name);
+    this.dropUnusedUrls();
+  }
+
+  /** A finished probe. Synchronous and cheap; a chain with new CRL/OCSP URLs starts their fetch in the background. */
+  observe(config: TargetConfig, result: ProbeResult): void {
+    const entry = this.targets.get(config.name);
+    if (!entry) return;
+    if (result.chain && result.chain.length > 0) {
+      const changed = !sameChain(entry.chain, result.chain);
+      entry.chain = result.chain;
+      entry.checks = result.chainChecks ?? null;
+      if (changed) this.watchUrls(result.chain);
+      this.publishTarget(entry);
+    } else {
+      // No handshake this time (down, or plain HTTP): the group compares only what it sees now.
+      entry.chain = null;
+      entry.checks = null;
+    }
+    this.evaluateGroup(entry.config.group);
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.timer ??= setInterval(() => this.runDue(), Math.min(REVOCATION_TICK_MS, this.intervalMs));
+    this.timer.unref();
+  }
+
+  /** Stops the cadence and waits for fetches in flight (each bounded by its timeout). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await Promise.all([...this.inFlight]);
+  }
+
+  /** Fetches every URL now (force) or those due, and resolves when they are done. For tests and `check`. */
+  async refreshRevocation(opts: { force?: boolean } = {}): Promise<void> {
+    if (opts.force) for (const entry of this.urls.values()) entry.dueAt = 0;
+    this.runDue();
+    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+  }
+
+  group(name: string): GroupCertificateReport | undefined {
+    return this.groups.get(name)?.report;
+  }
+
+  target(name: string): TargetCertificates | undefined {
+    const entry = this.targets.get(name);
+    if (!entry?.chain) return undefined;
+    return { chain: entry.chain, checks: entry.checks, revocation: this.revocationOf(entry.chain) };
+  }
+
+  private revocationOf(chain: readonly CertificateDetails[]): TargetRevocation[] {
+    return targetRevocation(chain, (url) => this.urls.get(url)?.status ?? undefined);
+  }
+
+  private watchUrls(chain: readonly CertificateDetails[]): void {
+    let added = false;
+    for (const source of revocationSources(chain)) {
+      let entry = this.urls.get(source.url);
+      if (!entry) {
+        entry = { kind: source.kind, serials: new Set(), status: null, dueAt: 0, fetching: false };
+        this.urls.set(source.url, entry);
+      }
+      if (!entry.serials.has(source.serialNumber)) {
+        entry.serials.add(source.serialNumber);
+        entry.dueAt = 0; // a certificate this CRL was not asked about yet
+        added = true;
+      }
+    }
+    if (added && this.timer && !this.stopped) this.runDue();
+  }
+
+  private runDue(): void {
+    if (this.stopped) return;
+    const now = this.now();
+    for (const [url, entry] of this.urls) {
+      if (this.inFlight.size >= MAX_CONCURRENT_FETCHES) break;
+      if (entry.fetching || entry.dueAt > now) continue;
+      entry.fetching = true;
+      const job = this.fetchOne(url, entry).finally(() => {
+        entry.fetching = false;
+        this.inFlight.delete(job);
+        if (!this.stopped) this.runDue();
+      });
+      this.inFlight.add(job);
+    }
+  }
+
+  private async fetchOne(url: string, entry: UrlEntry): Promise<void> {
+    let status: RevocationStatus;
+    try {
+      status = await this.fetch(url, entry.kind, [...entry.serials], { timeoutMs: this.timeoutMs, now: this.now });
+    } catch (err) {
+      status = { url, kind: entry.kind, checkedAt: this.now(), reachable: false, error: (err as Error).message, httpStatus: null, thisUpdate: null, nextUpdate: null, revokedSerials: [] };
+    }
+    entry.status = status;
+    entry.dueAt = status.checkedAt + this.intervalMs;
+    if (!status.reachable) this.deps.log.warn({ url, kind: entry.kind, reason: status.error }, 'revocation source unreachable');
+    else if (status.revokedSerials.length > 0) this.deps.log.warn({ url, serials: status.revokedSerials }, 'certificate listed as revoked');
+    const groups = new Set<string>();
+    for (const target of this.targets.values()) {
+      if (!target.chain || !revocationSources(target.chain).some((s) => s.url === url)) continue;
+      this.publishTarget(target);
+      groups.add(target.config.group);
+    }
+    for (const group of groups) this.evaluateGroup(group);
+  }
+
+  private publishTarget(entry: TargetEntry): void {
+    if (!entry.chain) return;
+    const labels = labelsOf(entry.config);
+    const revocation = this.revocationOf(entry.chain);
+    if (entry.checks) this.deps.metrics.setChain(labels, entry.checks, leafRevoked(revocation));
+    this.deps.metrics.setRevocation(labels, revocation);
+  }
+
+  private evaluateGroup(name: string): void {
+    const group = this.groups.get(name);
+    if (!group) return;
+    const members: CertificateMember[] = [];
+    const revocation = new Map<string, TargetRevocation[]>();
+    const memberNames = group.config.vip ? [...group.config.servers, group.config.vip] : group.config.servers;
+    for (const targetName of memberNames) {
+      const entry = this.targets.get(targetName);
+      if (!entry) continue;
+      members.push({ name: targetName, role: entry.config.role, offload: entry.config.offload, chain: entry.chain, checks: entry.checks });
+      if (entry.chain) revocation.set(targetName, this.revocationOf(entry.chain));
+    }
+    group.report = groupCertificateReport(group.config, members, revocation, this.now());
+    this.deps.metrics.setGroup(name, group.report.consistent);
+  }
+
+  private dropUnusedUrls(): void {
+    const used = new Set<string>();
+    for (const entry of this.targets.values()) for (const s of entry.chain ? revocationSources(entry.chain) : []) used.add(s.url);
+    for (const url of this.urls.keys()) if (!used.has(url)) this.urls.delete(url);
+  }
+}
+
+function sameChain(a: readonly CertificateDetails[] | null, b: readonly CertificateDetails[]): boolean {
+  return a !== null && a.length === b.length && a.every((cert, i) => cert.sha256 === b[i]!.sha256);
+}
+
+function labelsOf(config: TargetConfig): TargetLabels {
+  return { target: config.name, group: config.group, role: config.role };
+}
