@@ -1,0 +1,198 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { GroupConfig, ProbeSettings, TargetConfig } from '../../src/config/types.js';
+import { incidentsFrom } from '../../src/health/incidents.js';
+import { createMetrics } from '../../src/metrics/metrics.js';
+import type { ProbeResult } from '../../src/probe/types.js';
+import { Monitor } from '../../src/scheduler/monitor.js';
+import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.js';
+
+const T0 = Date.parse('2026-11-26T21:00:00.000Z');
+const settings: ProbeSettings = {
+  intervalMs: 30_000,
+  schedule: null,
+  timeoutMs: 5_000,
+  rise: 2,
+  fall: 2,
+  expectStatus: [401],
+  path: '/sra_{BA195980-CD49-458b-9E23-C84EE0ADCD75}/',
+  tls: { verify: true, caFile: null, ca: null },
+};
+const target = (name: string): TargetConfig => ({
+  name,
+  group: 'vpn-eu',
+  role: 'server',
+  url: `https://${name}.example.test`,
+  hostname: 'vpn.example.test',
+  offload: false,
+  settings,
+});
+const targets = [target('rras-eu-1'), target('rras-eu-2')];
+const groups: GroupConfig[] = [{ name: 'vpn-eu', hostname: 'vpn.example.test', servers: ['rras-eu-1', 'rras-eu-2'], vip: null }];
+
+function result(at: number, ok: boolean): ProbeResult {
+  return {
+    at,
+    ok,
+    errorKind: ok ? 'ok' : 'timeout',
+    message: ok ? '' : 'no answer within 5 s',
+    statusCode: ok ? 401 : null,
+    httpVersion: ok ? '1.1' : null,
+    durationMs: ok ? 12 : 5000,
+    phasesMs: {},
+    tlsVersion: null,
+    certificateSha256: null,
+    certificate: null,
+  };
+}
+
+let dir: string;
+let now: number;
+const open: SqliteStore[] = [];
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'sstpwatch-monitor-'));
+  now = T0;
+});
+
+afterEach(() => {
+  for (const store of open.splice(0)) store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** A monitor on the database file of this test, as a (re)started sstpwatch would have. */
+function start(): { store: SqliteStore; monitor: Monitor; registry: Registry } {
+  const store = openSqliteStore({ path: join(dir, 'sstpwatch.db'), log: pino({ level: 'silent' }) });
+  open.push(store);
+  const registry = new Registry();
+  const monitor = new Monitor({ store, metrics: createMetrics(registry, { processMetrics: false }), log: pino({ level: 'silent' }), now: () => now }, targets, groups);
+  return { store, monitor, registry };
+}
+
+function stop(store: SqliteStore): void {
+  store.close();
+  open.splice(open.indexOf(store), 1);
+}
+
+/** Feeds results every 30 s from `now` on. */
+function feed(monitor: Monitor, oks: boolean[], name = 'rras-eu-1'): void {
+  for (const ok of oks) {
+    now += 30_000;
+    monitor.handleResult(target(name), result(now, ok));
+  }
+}
+
+const incidents = (store: SqliteStore) => incidentsFrom(store.transitionsBetween('rras-eu-1', 0, Number.MAX_SAFE_INTEGER));
+
+describe('incidents across restarts', () => {
+  it('an incident open at shutdown is still open after a restart, and a down period spanning it stays one incident', () => {
+    let { store, monitor } = start();
+    feed(monitor, [true, true, false, false]);
+    const downAt = now;
+    expect(monitor.target('rras-eu-1')!.health.state).toBe('down');
+    stop(store);
+
+    ({ store, monitor } = start());
+    expect(monitor.target('rras-eu-1')!.health).toMatchObject({ state: 'down', since: downAt });
+    expect(incidents(store)).toEqual([{ startedAt: downAt, endedAt: null, cause: 'timeout', message: 'no answer within 5 s' }]);
+    feed(monitor, [false, false, true]);
+    expect(monitor.target('rras-eu-1')!.health.state).toBe('down');
+    stop(store);
+
+    ({ store, monitor } = start());
+    feed(monitor, [true, true]);
+    const upAt = now;
+    store.flush();
+    expect(incidents(store)).toEqual([{ startedAt: downAt, endedAt: upAt, cause: 'timeout', message: 'no answer within 5 s' }]);
+  });
+
+  it('a target that was up is up again after a restart, and goes down only after `fall` failures', () => {
+    let { store, monitor } = start();
+    feed(monitor, [true, true]);
+    stop(store);
+    ({ store, monitor } = start());
+    expect(monitor.target('rras-eu-1')!.health.state).toBe('up');
+    feed(monitor, [false]);
+    expect(monitor.target('rras-eu-1')!.health.state).toBe('up');
+    feed(monitor, [false]);
+    expect(monitor.target('rras-eu-1')!.health.state).toBe('down');
+  });
+});
+
+describe('maintenance', () => {
+  it('is kept across a restart, ends by itself at `until`, and is forgotten once over', () => {
+    let { store, monitor } = start();
+    feed(monitor, [true, true]);
+    monitor.setMaintenance('rras-eu-1', { until: now + 10 * 60_000, reason: 'patching' });
+    expect(monitor.target('rras-eu-1')!.health.state).toBe('maintenance');
+    stop(store);
+
+    ({ store, monitor } = start());
+    expect(monitor.target('rras-eu-1')!.health).toMatchObject({ state: 'maintenance', maintenance: { reason: 'patching' } });
+    now += 10 * 60_000 - 1;
+    monitor.tick(now);
+    expect(monitor.target('rras-eu-1')!.health.state).toBe('maintenance');
+    now += 1;
+    monitor.tick(now);
+    expect(monitor.target('rras-eu-1')!.health.state).toBe('unknown'); // not probed since the restart
+    expect(store.maintenance('rras-eu-1')).toBeNull();
+    stop(store);
+
+    ({ store, monitor } = start());
+    expect(monitor.target('rras-eu-1')!.health).toMatchObject({ state: 'unknown', maintenance: null });
+  });
+
+  it('a window that ended while sstpwatch was stopped ends at the restart', () => {
+    let { store, monitor } = start();
+    monitor.setMaintenance('rras-eu-1', { until: now + 60_000, reason: 'reboot' });
+    stop(store);
+    now += 5 * 60_000;
+    ({ store, monitor } = start());
+    expect(monitor.target('rras-eu-1')!.health).toMatchObject({ state: 'unknown', maintenance: null });
+    expect(store.maintenance('rras-eu-1')).toBeNull();
+  });
+
+  it('excludes maintenance and no-verdict results from uptime, opens no incident for the window, and says so in the metrics', async () => {
+    const { store, monitor, registry } = start();
+    const from = now;
+    feed(monitor, Array(10).fill(true)); // the first has no verdict yet (rise 2): 9 count
+    monitor.setMaintenance('rras-eu-1', { until: now + 3_600_000, reason: 'patching' });
+    feed(monitor, Array(10).fill(false)); // in maintenance: none count, no incident
+    const metrics = await registry.metrics();
+    expect(metrics).toMatch(/sstp_target_state\{target="rras-eu-1",group="vpn-eu",role="server",state="maintenance"\} 1/);
+    expect(metrics).not.toMatch(/sstp_target_up\{target="rras-eu-1"/);
+    expect(monitor.groups()[0]!.health.serversUp).toBe(0);
+    store.flush();
+    expect(incidents(store)).toEqual([]);
+    monitor.clearMaintenance('rras-eu-1');
+    const downAt = now; // still failing: it is down (and an incident opens) as soon as maintenance ends
+    feed(monitor, Array(5).fill(false)); // 5 count, all failed
+    store.flush();
+    expect(store.uptime('rras-eu-1', from, now + 1)).toEqual({ probes: 14, failures: 5 });
+    expect(incidents(store)).toEqual([{ startedAt: downAt, endedAt: null, cause: 'timeout', message: 'no answer within 5 s' }]);
+    expect(store.transitionsBetween('rras-eu-1', 0, now).map((t) => `${t.from}->${t.to}`)).toEqual(['unknown->up', 'up->maintenance', 'maintenance->down']);
+  });
+});
+
+describe('group state', () => {
+  it('is ok with every server up, degraded with one down, down with none up, and leaves a server in maintenance out', () => {
+    const { monitor, registry } = start();
+    feed(monitor, [true, true], 'rras-eu-1');
+    feed(monitor, [true, true], 'rras-eu-2');
+    expect(monitor.groups()[0]!.health).toEqual({ state: 'ok', serversUp: 2, serversTotal: 2 });
+    feed(monitor, [false, false], 'rras-eu-2');
+    expect(monitor.groups()[0]!.health).toEqual({ state: 'degraded', serversUp: 1, serversTotal: 2 });
+    monitor.setMaintenance('rras-eu-2', { until: now + 60_000, reason: 'r' });
+    expect(monitor.groups()[0]!.health).toEqual({ state: 'ok', serversUp: 1, serversTotal: 2 });
+    feed(monitor, [false, false], 'rras-eu-1');
+    expect(monitor.groups()[0]!.health.state).toBe('down');
+    return registry.metrics().then((text) => {
+      expect(text).toMatch(/sstp_group_servers_up\{group="vpn-eu"\} 0/);
+      expect(text).toMatch(/sstp_group_servers_total\{group="vpn-eu"\} 2/);
+    });
+  });
+});
