@@ -4,11 +4,15 @@ import { lookup } from 'node:dns/promises';
 import { buildApp, type App } from './api/app.js';
 import { AllowList } from './config/allow-list.js';
 import type { Config } from './config/types.js';
+import { createCertificateMetrics } from './metrics/certificates.js';
 import { createMetrics } from './metrics/metrics.js';
 import { createHeadProber } from './probe/head.js';
+import { createSstpProber } from './probe/sstp.js';
 import type { ProbeFn } from './probe/types.js';
+import { CertificateMonitor } from './scheduler/certificates.js';
 import { Monitor } from './scheduler/monitor.js';
 import { createScheduler, type Scheduler } from './scheduler/scheduler.js';
+import { sstpCheckTargets } from './scheduler/sstp-plan.js';
 import { createHousekeeping, type Housekeeping } from './store/housekeeping.js';
 import { openSqliteStore } from './store/sqlite.js';
 import type { Store } from './store/store.js';
@@ -22,6 +26,8 @@ export interface ServiceOptions {
   log: Logger;
   /** Defaults to the SSTP HEAD probe. */
   probe?: ProbeFn;
+  /** Defaults to the deep SSTP check (targets with `check: sstp`). */
+  sstpProbe?: ProbeFn;
   /** How often queued results are written (ms). */
   flushIntervalMs?: number;
   maxInFlight?: number;
@@ -35,6 +41,8 @@ export interface Service {
   app: App;
   monitor: Monitor;
   scheduler: Scheduler;
+  /** Plans the deep SSTP checks (targets with `check: sstp`, every sstp_interval) beside the HEAD probes. */
+  sstpScheduler: Scheduler;
   store: Store;
   registry: Registry;
   housekeeping: Housekeeping;
@@ -51,11 +59,24 @@ export function createService(config: Config, options: ServiceOptions): Service 
   const metrics = createMetrics(registry);
   const store = openSqliteStore({ path: config.database, log, retention: config.retention });
   const monitor = new Monitor({ store, metrics, log }, config.targets, config.groups);
+  // Chains, group certificate findings and CRL/OCSP reachability (its own 15-minute cadence, off the probe path).
+  const certificates = new CertificateMonitor({ metrics: createCertificateMetrics(registry), log }, config.targets, config.groups);
   const scheduler = createScheduler(config.targets, {
     probe: (target, signal) => probe(target, signal),
-    onResult: (target, result) => monitor.handleResult(target, result),
+    onResult: (target, result) => {
+      monitor.handleResult(target, result);
+      certificates.observe(target, result);
+    },
     onLag: (seconds) => metrics.observeLag(seconds),
     onTick: (now) => monitor.tick(now),
+    log,
+    maxInFlight: options.maxInFlight,
+  });
+  const sstpProbe = options.sstpProbe ?? createSstpProber();
+  const sstpScheduler = createScheduler(sstpCheckTargets(config.targets), {
+    probe: (target, signal) => sstpProbe(target, signal),
+    onResult: (target, result) => monitor.handleSstpResult(target, result),
+    onLag: (seconds) => metrics.observeLag(seconds),
     log,
     maxInFlight: options.maxInFlight,
   });
@@ -70,6 +91,7 @@ export function createService(config: Config, options: ServiceOptions): Service 
     },
     version: VERSION,
     status: monitor,
+    certificates,
     store,
     auth: { token: options.authToken || null, tokenEnv: config.auth.tokenEnv },
     control: {
@@ -96,18 +118,22 @@ export function createService(config: Config, options: ServiceOptions): Service 
     app,
     monitor,
     scheduler,
+    sstpScheduler,
     store,
     registry,
     housekeeping,
     start() {
       scheduler.start();
+      certificates.start();
+      sstpScheduler.start();
       flushTimer = setInterval(() => store.flush(), options.flushIntervalMs ?? 1000);
       housekeeping.start();
       log.info({ targets: config.targets.length, groups: config.groups.length }, 'probing started');
     },
     stop() {
       stopping ??= (async () => {
-        await scheduler.stop();
+        await Promise.all([scheduler.stop(), sstpScheduler.stop()]);
+        await certificates.stop();
         if (flushTimer) clearInterval(flushTimer);
         await housekeeping.stop();
         await app.close();

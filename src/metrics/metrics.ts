@@ -11,6 +11,8 @@ export interface TargetLabels {
 }
 
 const PHASES = ['dns', 'connect', 'tls', 'processing'] as const;
+/** Stages of the deep SSTP check: the transport's phases, then POST -> 200, Call Connect Request -> reply, Disconnect -> Ack. */
+export const SSTP_STAGES = ['dns', 'connect', 'tls', 'http', 'call', 'disconnect'] as const;
 
 export interface Metrics {
   /** Records one finished probe. */
@@ -20,6 +22,8 @@ export interface Metrics {
   setGroup(group: string, health: GroupHealth): void;
   /** Publishes how often a target is probed (null: a cron schedule, no fixed interval); alert rules use it. */
   setProbeInterval(labels: TargetLabels, seconds: number | null): void;
+  /** Records one finished deep SSTP check (its own series: it never touches the HEAD probe's). */
+  observeSstp(labels: TargetLabels, result: ProbeResult): void;
   /** How late a probe started against its schedule. */
   observeLag(seconds: number): void;
   /** Deletes every series of a target no longer configured. */
@@ -58,6 +62,10 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
   const groupUp = new Gauge({ name: 'sstp_group_servers_up', help: 'Servers of the group whose state is up.', labelNames: ['group'], registers });
   const groupTotal = new Gauge({ name: 'sstp_group_servers_total', help: 'Servers configured in the group.', labelNames: ['group'], registers });
   const interval = new Gauge({ name: 'sstp_probe_interval_seconds', help: 'Configured probe interval (absent for cron schedules).', labelNames: targetLabels, registers });
+  const handshakeSuccess = new Gauge({ name: 'sstp_handshake_success', help: 'Last deep SSTP check: 1 the call was accepted (Call Connect Ack with SHA-256), 0 failed.', labelNames: targetLabels, registers });
+  const handshakeStage = new Gauge({ name: 'sstp_handshake_stage_seconds', help: "Last deep SSTP check's duration by stage (dns, connect, tls, http, call, disconnect).", labelNames: [...targetLabels, 'stage'], registers });
+  const handshakeTimestamp = new Gauge({ name: 'sstp_handshake_last_timestamp_seconds', help: 'When the last deep SSTP check finished (Unix seconds).', labelNames: targetLabels, registers });
+  const handshakes = new Counter({ name: 'sstp_handshakes_total', help: 'Deep SSTP checks by result (error_kind).', labelNames: [...targetLabels, 'result'], registers });
   const lag = new Histogram({
     name: 'sstp_scheduler_lag_seconds',
     help: 'How late probes start against their schedule.',
@@ -111,6 +119,23 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
       else interval.set(labels, seconds);
     },
 
+    observeSstp(labels, result) {
+      handshakeSuccess.set(labels, result.ok ? 1 : 0);
+      handshakeTimestamp.set(labels, result.at / 1000);
+      handshakes.inc({ ...labels, result: result.errorKind });
+      const stages: Partial<Record<(typeof SSTP_STAGES)[number], number>> = {
+        dns: result.phasesMs.dns,
+        connect: result.phasesMs.connect,
+        tls: result.phasesMs.tls,
+        ...result.sstp?.stagesMs,
+      };
+      for (const stage of SSTP_STAGES) {
+        const ms = stages[stage];
+        if (ms === undefined) handshakeStage.remove({ ...labels, stage });
+        else handshakeStage.set({ ...labels, stage }, ms / 1000);
+      }
+    },
+
     observeLag(seconds) {
       lag.observe(Math.max(0, seconds));
     },
@@ -121,6 +146,10 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
       for (const s of TARGET_STATES) state.remove({ ...labels, state: s });
       for (const p of PHASES) phase.remove({ ...labels, phase: p });
       for (const kind of ERROR_KINDS) probes.remove({ ...labels, result: kind });
+      handshakeSuccess.remove(labels);
+      handshakeTimestamp.remove(labels);
+      for (const stage of SSTP_STAGES) handshakeStage.remove({ ...labels, stage });
+      for (const kind of ERROR_KINDS) handshakes.remove({ ...labels, result: kind });
       const cert = certLabels.get(labels.target);
       if (cert) certInfo.remove({ ...labels, ...cert });
       certLabels.delete(labels.target);

@@ -8,7 +8,8 @@ import type { ProbeResult } from '../probe/types.js';
 import type { Store, UptimeExclusion } from '../store/store.js';
 
 export interface MonitorDeps {
-  store: Pick<Store, 'record' | 'recordTransition' | 'syncTargets' | 'lastTransition' | 'maintenance' | 'setMaintenance'>;
+  store: Pick<Store, 'record' | 'recordTransition' | 'syncTargets' | 'lastTransition' | 'maintenance' | 'setMaintenance'> &
+    Partial<Pick<Store, 'recordSstp'>>;
   metrics: Metrics;
   log: Logger;
   now?: () => number;
@@ -17,6 +18,8 @@ export interface MonitorDeps {
 export interface MonitoredTarget {
   config: TargetConfig;
   health: TargetHealth;
+  /** The last deep SSTP check (targets with `check: sstp`); absent until one has run. */
+  lastSstp?: ProbeResult;
 }
 
 export interface MonitoredGroup {
@@ -90,6 +93,23 @@ export class Monitor {
     this.deps.metrics.observeProbe(labels, result);
     if (!result.ok) this.deps.log.debug({ target: config.name, kind: result.errorKind, message: result.message }, 'probe failed');
     this.apply(entry, step);
+  }
+
+  /**
+   * A deep SSTP check's result. Decision (issue 9): it has its own series (sstp_handshake_*), its own table and
+   * `lastSstp`, and never moves the up/down state: that stays the HEAD probe's, at its cadence, which is what a
+   * load balancer acts on. A server that answers HEAD but refuses calls shows as up with sstp_handshake_success 0.
+   */
+  handleSstpResult(config: TargetConfig, result: ProbeResult): void {
+    const entry = this.targetsByName.get(config.name);
+    if (!entry) return;
+    const failedBefore = entry.lastSstp !== undefined && !entry.lastSstp.ok;
+    entry.lastSstp = result;
+    this.deps.store.recordSstp?.(config.name, result);
+    this.deps.metrics.observeSstp(labelsOf(entry.config), result);
+    const fields = { target: config.name, kind: result.errorKind, message: result.message, stage: result.sstp?.stageReached };
+    if (!result.ok) this.deps.log.warn(fields, 'deep SSTP check failed');
+    else if (failedBefore) this.deps.log.info(fields, 'deep SSTP check recovered');
   }
 
   /** Once a second: ends maintenance windows whose time is up. */

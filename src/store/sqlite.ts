@@ -8,6 +8,7 @@ import type { RetentionConfig } from '../config/types.js';
 import { TARGET_STATES, type Maintenance, type StateTransition, type TargetState } from '../health/types.js';
 import type { ErrorKind, PhasesMs, ProbeResult } from '../probe/types.js';
 import { migrate } from './migrate.js';
+import { encodeSstpCheck, SstpCheckLog } from './sstp-checks.js';
 import { BUCKET_MS, HOUR_MS, MINUTE_MS, aggregate, bucketCeil, bucketStart, uptimeSegments, type RawSample } from './rollup.js';
 import {
   InvalidCursorError,
@@ -555,6 +556,8 @@ export class SqliteStore implements Store {
   private readonly now: () => number;
   private readonly results: BoundedQueue<ResultRow>;
   private readonly transitions: BoundedQueue<TransitionRow>;
+  /** The deep SSTP check's results (sstp_checks), written by flush() in a transaction of their own. */
+  private readonly sstpChecks: SstpCheckLog;
   private targetIds = new Map<string, number>();
   private readonly warnedTargets = new Set<string>();
   private readonly certificateIds = new Map<string, number>();
@@ -581,6 +584,7 @@ export class SqliteStore implements Store {
       for (const t of targets) this.statements.upsertTarget.run(t.name, t.group, t.role, t.url, createdAt);
     });
     this.inTransaction = db.transaction((work: () => void) => work());
+    this.sstpChecks = new SstpCheckLog(db, Math.min(maxPending, 10_000));
     this.retention = options.retention ?? DEFAULT_RETENTION;
     this.targetIds = this.loadTargetIds();
     for (const row of this.statements.selectMarks.all()) this.marks.set(row.name as MarkName, row.at);
@@ -615,7 +619,44 @@ export class SqliteStore implements Store {
     }
   }
 
+  /** Queues a deep SSTP check's result for sstp_checks (never `results`). Never throws. */
+  recordSstp(target: string, result: ProbeResult): void {
+    try {
+      const targetId = this.acceptedTargetId(target, 'result');
+      if (targetId === undefined) return;
+      const code = ERROR_KIND_CODES[result.errorKind] as number | undefined;
+      if (code === undefined) throw new TypeError(`unknown error kind ${JSON.stringify(result.errorKind)}`);
+      if (this.sstpChecks.push(encodeSstpCheck(targetId, result, code, this.now())) > 0) {
+        this.log.warn({ target }, 'deep check queue full; oldest deep check result dropped');
+      }
+    } catch (err) {
+      this.log.error({ err, target }, 'deep check result could not be queued; dropped');
+    }
+  }
+
+  /** The newest stored deep SSTP check of a target, or null. */
+  lastSstpResult(target: string): StoredResult | null {
+    const targetId = this.targetIds.get(target);
+    if (targetId === undefined) return null;
+    return this.sstpChecks.last(targetId, (code) => {
+      const kind = ERROR_KIND_BY_CODE.get(code);
+      if (kind === undefined) throw new Error(`sstp_checks row has an unknown error_kind code ${code}`);
+      return kind;
+    });
+  }
+
+  private flushSstpChecks(): void {
+    if (this.closed || this.sstpChecks.pending === 0) return;
+    try {
+      this.inTransaction.immediate(() => this.sstpChecks.write(this.now() - this.retention.rawMs));
+      this.sstpChecks.committed();
+    } catch (err) {
+      this.markFailed(err);
+    }
+  }
+
   flush(): void {
+    this.flushSstpChecks();
     if (this.closed || (this.results.size === 0 && this.transitions.size === 0)) return;
     try {
       const { certificates, rewound } = this.writeBatch.immediate(this.results.toArray(), this.transitions.toArray());

@@ -128,6 +128,10 @@ export interface Store {
   lastTransition(target: string): StateTransition | null;
   /** The newest recorded result of a target, or null. */
   lastResult(target: string): StoredResult | null;
+  /** Queues a deep SSTP check's result (stored apart from the HEAD results: sstp_checks). Never throws. */
+  recordSstp(target: string, result: ProbeResult): void;
+  /** The newest stored deep SSTP check of a target, or null. */
+  lastSstpResult(target: string): StoredResult | null;
   writeHealth(): WriteHealth;
   /** Flushes, checkpoints and closes the database. */
   close(): void;

@@ -1,0 +1,190 @@
+// The deep SSTP check's results in `sstp_checks` (migrations/0003_sstp_checks.sql): encoding, the statements, and a
+// small write queue the SqliteStore flushes with its own batch. Kept apart from `results` so the deep check's
+// cadence never shows in the HEAD probe's history, rollups or uptime.
+import type Database from 'better-sqlite3';
+import type { ErrorKind, SstpDetails, SstpStage } from '../probe/types.js';
+import type { StoredResult } from './store.js';
+
+/** Stored codes (file format: never change or reuse one). */
+export const SSTP_STAGE_CODES: Readonly<Record<SstpStage, number>> = { none: 0, transport: 1, http: 2, call_reply: 3, disconnect_ack: 4 };
+export const SSTP_REPLY_CODES: Readonly<Record<NonNullable<SstpDetails['reply']>, number>> = { ack: 1, nak: 2, abort: 3, disconnect: 4 };
+
+const STAGE_BY_CODE = new Map(Object.entries(SSTP_STAGE_CODES).map(([k, v]) => [v, k as SstpStage]));
+const REPLY_BY_CODE = new Map(Object.entries(SSTP_REPLY_CODES).map(([k, v]) => [v, k as NonNullable<SstpDetails['reply']>]));
+
+export interface SstpCheckRow {
+  targetId: number;
+  at: number;
+  errorKind: number;
+  stage: number;
+  reply: number | null;
+  statusCode: number | null;
+  durationUs: number;
+  dnsUs: number | null;
+  connectUs: number | null;
+  tlsUs: number | null;
+  httpUs: number | null;
+  callUs: number | null;
+  disconnectUs: number | null;
+  hashBitmask: number | null;
+  sstpStatus: number | null;
+  statusAttribute: number | null;
+  disconnect: number;
+  tlsVersion: string | null;
+  correlationId: string | null;
+  message: string | null;
+}
+
+interface SelectedSstpCheck {
+  at: number;
+  error_kind: number;
+  stage: number;
+  reply: number | null;
+  status_code: number | null;
+  duration_us: number;
+  dns_us: number | null;
+  connect_us: number | null;
+  tls_us: number | null;
+  http_us: number | null;
+  call_us: number | null;
+  disconnect_us: number | null;
+  hash_bitmask: number | null;
+  sstp_status: number | null;
+  status_attribute: number | null;
+  disconnect: number;
+  tls_version: string | null;
+  correlation_id: string | null;
+  message: string | null;
+}
+
+const us = (ms: number | undefined): number | null => {
+  if (typeof ms !== 'number' || !Number.isFinite(ms)) return null;
+  const value = Math.round(ms * 1000);
+  return Number.isSafeInteger(value) ? value : null;
+};
+const ms = (value: number | null): number | undefined => (value === null ? undefined : value / 1000);
+const int = (value: unknown): number | null =>
+  typeof value === 'number' && Number.isSafeInteger(Math.round(value)) ? Math.round(value) : null;
+
+/** A deep check's result as stored; `errorKind` is the caller's code for the kind. */
+export function encodeSstpCheck(targetId: number, result: StoredResult, errorKind: number, fallbackAt: number): SstpCheckRow {
+  const sstp = result.sstp;
+  return {
+    targetId,
+    at: int(result.at) ?? fallbackAt,
+    errorKind,
+    stage: SSTP_STAGE_CODES[sstp?.stageReached ?? 'none'] ?? 0,
+    reply: sstp?.reply ? SSTP_REPLY_CODES[sstp.reply] : null,
+    statusCode: int(result.statusCode),
+    durationUs: us(result.durationMs) ?? 0,
+    dnsUs: us(result.phasesMs.dns),
+    connectUs: us(result.phasesMs.connect),
+    tlsUs: us(result.phasesMs.tls),
+    httpUs: us(sstp?.stagesMs.http),
+    callUs: us(sstp?.stagesMs.call),
+    disconnectUs: us(sstp?.stagesMs.disconnect),
+    hashBitmask: int(sstp?.hashBitmask),
+    sstpStatus: int(sstp?.status?.code),
+    statusAttribute: int(sstp?.status?.attributeId),
+    disconnect: sstp?.disconnectAcked ? 2 : sstp?.disconnectSent ? 1 : 0,
+    tlsVersion: result.tlsVersion || null,
+    correlationId: sstp?.correlationId || null,
+    message: result.message || null,
+  };
+}
+
+export function decodeSstpCheck(row: SelectedSstpCheck, kindOf: (code: number) => ErrorKind): StoredResult {
+  const errorKind = kindOf(row.error_kind);
+  const phasesMs: StoredResult['phasesMs'] = {};
+  if (row.dns_us !== null) phasesMs.dns = row.dns_us / 1000;
+  if (row.connect_us !== null) phasesMs.connect = row.connect_us / 1000;
+  if (row.tls_us !== null) phasesMs.tls = row.tls_us / 1000;
+  if (row.http_us !== null) phasesMs.processing = row.http_us / 1000;
+  const stagesMs: SstpDetails['stagesMs'] = {};
+  if (row.http_us !== null) stagesMs.http = ms(row.http_us);
+  if (row.call_us !== null) stagesMs.call = ms(row.call_us);
+  if (row.disconnect_us !== null) stagesMs.disconnect = ms(row.disconnect_us);
+  return {
+    at: row.at,
+    ok: errorKind === 'ok',
+    errorKind,
+    message: row.message ?? '',
+    statusCode: row.status_code,
+    httpVersion: row.status_code === null ? null : '1.1',
+    durationMs: row.duration_us / 1000,
+    phasesMs,
+    tlsVersion: row.tls_version,
+    certificateSha256: null,
+    sstp: {
+      stageReached: STAGE_BY_CODE.get(row.stage) ?? 'none',
+      reply: row.reply === null ? null : (REPLY_BY_CODE.get(row.reply) ?? null),
+      stagesMs,
+      hashBitmask: row.hash_bitmask,
+      status: row.sstp_status === null ? null : { code: row.sstp_status, attributeId: row.status_attribute ?? 0 },
+      disconnectSent: row.disconnect >= 1,
+      disconnectAcked: row.disconnect === 2,
+      correlationId: row.correlation_id ?? '',
+    },
+  };
+}
+
+const COLUMNS = `at, error_kind, stage, reply, status_code, duration_us, dns_us, connect_us, tls_us, http_us, call_us,
+  disconnect_us, hash_bitmask, sstp_status, status_attribute, disconnect, tls_version, correlation_id, message`;
+
+/** The deep checks' queue and statements. `write()` runs inside the caller's transaction. */
+export class SstpCheckLog {
+  private queue: SstpCheckRow[] = [];
+  private readonly insert;
+  private readonly prune;
+  private readonly selectLast;
+
+  constructor(
+    db: Database.Database,
+    private readonly maxPending: number,
+  ) {
+    this.insert = db.prepare<unknown[]>(
+      `INSERT INTO sstp_checks (target_id, ${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT DO NOTHING`,
+    );
+    this.prune = db.prepare<[number, number]>('DELETE FROM sstp_checks WHERE target_id = ? AND at < ?');
+    this.selectLast = db.prepare<[number], SelectedSstpCheck>(
+      `SELECT ${COLUMNS} FROM sstp_checks WHERE target_id = ? ORDER BY at DESC LIMIT 1`,
+    );
+  }
+
+  get pending(): number {
+    return this.queue.length;
+  }
+
+  /** Queues a row; the oldest is dropped beyond maxPending. Returns how many were dropped. */
+  push(row: SstpCheckRow): number {
+    this.queue.push(row);
+    if (this.queue.length <= this.maxPending) return 0;
+    this.queue.shift();
+    return 1;
+  }
+
+  /** Inserts the queued rows and deletes each written target's rows older than `keepFrom`; clears the queue only via committed(). */
+  write(keepFrom: number): void {
+    const targets = new Set<number>();
+    for (const r of this.queue) {
+      this.insert.run(
+        r.targetId, r.at, r.errorKind, r.stage, r.reply, r.statusCode, r.durationUs, r.dnsUs, r.connectUs, r.tlsUs,
+        r.httpUs, r.callUs, r.disconnectUs, r.hashBitmask, r.sstpStatus, r.statusAttribute, r.disconnect, r.tlsVersion,
+        r.correlationId, r.message,
+      );
+      targets.add(r.targetId);
+    }
+    for (const targetId of targets) this.prune.run(targetId, keepFrom);
+  }
+
+  /** After the transaction that ran write() committed. */
+  committed(): void {
+    this.queue = [];
+  }
+
+  last(targetId: number, kindOf: (code: number) => ErrorKind): StoredResult | null {
+    const row = this.selectLast.get(targetId);
+    return row ? decodeSstpCheck(row, kindOf) : null;
+  }
+}

@@ -1,0 +1,230 @@
+// How a deep SSTP check's result flows: the planner, the monitor's decision (own series, own table, no state
+// change), the store, and the real service running HEAD and deep checks side by side against a fake SSTP server.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadConfigFile } from '../../src/config/load.js';
+import type { ProbeSettings, TargetConfig } from '../../src/config/types.js';
+import { startFakeSstp, type FakeSstp } from '../../src/demo/fake-sstp.js';
+import { createMetrics } from '../../src/metrics/metrics.js';
+import type { ProbeResult } from '../../src/probe/types.js';
+import { Monitor } from '../../src/scheduler/monitor.js';
+import { sstpCheckTargets } from '../../src/scheduler/sstp-plan.js';
+import { createService, type Service } from '../../src/service.js';
+import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.js';
+
+const log = pino({ level: 'silent' });
+
+function settings(over: Partial<ProbeSettings> = {}): ProbeSettings {
+  return {
+    intervalMs: 30_000,
+    schedule: null,
+    timeoutMs: 5_000,
+    rise: 1,
+    fall: 1,
+    expectStatus: [401],
+    path: '/sra_{BA195980-CD49-458b-9E23-C84EE0ADCD75}/',
+    tls: { verify: true, caFile: null, ca: null },
+    check: 'head',
+    sstpIntervalMs: 300_000,
+    ...over,
+  };
+}
+
+const target = (name: string, over: Partial<ProbeSettings> = {}): TargetConfig => ({
+  name,
+  group: 'vpn-eu',
+  role: 'server',
+  url: `https://${name}.example.test`,
+  hostname: 'vpn.example.test',
+  offload: false,
+  settings: settings(over),
+});
+
+function headOk(at: number): ProbeResult {
+  return {
+    at, ok: true, errorKind: 'ok', message: 'HTTP/1.1 401', statusCode: 401, httpVersion: '1.1', durationMs: 3,
+    phasesMs: { dns: 0, connect: 0.5, tls: 2, processing: 0.5 }, tlsVersion: 'TLSv1.3', certificateSha256: null, certificate: null,
+  };
+}
+
+function deep(at: number, kind: 'ok' | 'sstp_nak'): ProbeResult {
+  const ok = kind === 'ok';
+  return {
+    at, ok, errorKind: kind, message: ok ? 'SSTP call accepted' : 'server refused the call: Call Connect Nak',
+    statusCode: 200, httpVersion: '1.1', durationMs: 9.5, phasesMs: { dns: 0, connect: 0.5, tls: 2, processing: 1 },
+    tlsVersion: 'TLSv1.3', certificateSha256: null, certificate: null,
+    sstp: {
+      stageReached: 'disconnect_ack', reply: ok ? 'ack' : 'nak', stagesMs: { http: 1, call: 1.5, disconnect: 0.5 },
+      hashBitmask: ok ? 2 : null, status: ok ? null : { code: 4, attributeId: 1 }, disconnectSent: true,
+      disconnectAcked: true, correlationId: '0F6B7E0A-1111-4222-8333-944445555666',
+    },
+  };
+}
+
+describe('the deep check planner', () => {
+  it('deep-checks only targets with check: sstp, every sstp_interval, even when HEAD runs on a cron schedule', () => {
+    const planned = sstpCheckTargets([
+      target('rras-head'),
+      target('rras-deep', { check: 'sstp', sstpIntervalMs: 60_000 }),
+      target('rras-cron', { check: 'sstp', intervalMs: null, schedule: '*/10 * * * * *' }),
+    ]);
+    expect(planned.map((t) => [t.name, t.settings.intervalMs, t.settings.schedule])).toEqual([
+      ['rras-deep', 60_000, null],
+      ['rras-cron', 300_000, null],
+    ]);
+  });
+
+  it('leaves the HEAD targets themselves untouched', () => {
+    const original = target('rras-deep', { check: 'sstp', intervalMs: 15_000 });
+    sstpCheckTargets([original]);
+    expect(original.settings.intervalMs).toBe(15_000);
+  });
+});
+
+describe('the monitor and a deep check result', () => {
+  let dir: string;
+  let store: SqliteStore;
+  let registry: Registry;
+  let monitor: Monitor;
+  const config = target('rras-eu-1', { check: 'sstp' });
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'sstpwatch-deep-'));
+    store = openSqliteStore({ path: join(dir, 'test.db'), log });
+    registry = new Registry();
+    monitor = new Monitor({ store, metrics: createMetrics(registry, { processMetrics: false }), log }, [config], []);
+  });
+  afterEach(() => {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const metric = async (name: string) => (await registry.getSingleMetric(name)?.get())?.values ?? [];
+
+  it('a failed deep check does not move the HEAD state: the target stays up, with its own failing series', async () => {
+    monitor.handleResult(config, headOk(1_000));
+    expect(monitor.target('rras-eu-1')!.health.state).toBe('up');
+    monitor.handleSstpResult(config, deep(2_000, 'sstp_nak'));
+    const entry = monitor.target('rras-eu-1')!;
+    expect(entry.health).toMatchObject({ state: 'up', consecutiveFailures: 0, consecutiveSuccesses: 1 });
+    expect(entry.health.lastResult?.errorKind).toBe('ok');
+    expect(entry.lastSstp?.errorKind).toBe('sstp_nak');
+    expect(await metric('sstp_handshake_success')).toEqual([{ labels: { target: 'rras-eu-1', group: 'vpn-eu', role: 'server' }, value: 0 }]);
+    expect(await metric('sstp_probe_success')).toEqual([expect.objectContaining({ value: 1 })]);
+    expect(await metric('sstp_handshakes_total')).toEqual([expect.objectContaining({ labels: expect.objectContaining({ result: 'sstp_nak' }), value: 1 })]);
+    // The HEAD counter saw only the HEAD probe.
+    expect((await metric('sstp_probes_total')).map((v) => v.labels.result)).toEqual(['ok']);
+  });
+
+  it('publishes every stage of the handshake, in seconds', async () => {
+    monitor.handleSstpResult(config, deep(2_000, 'ok'));
+    const stages = Object.fromEntries((await metric('sstp_handshake_stage_seconds')).map((v) => [v.labels.stage, v.value]));
+    expect(stages).toEqual({ dns: 0, connect: 0.0005, tls: 0.002, http: 0.001, call: 0.0015, disconnect: 0.0005 });
+    expect(await metric('sstp_handshake_success')).toEqual([expect.objectContaining({ value: 1 })]);
+  });
+
+  it('stores deep results apart from the HEAD history, with every field', () => {
+    const now = Date.now(); // within retention.raw: older deep results are deleted as new ones are written
+    monitor.handleResult(config, headOk(now - 1_000));
+    monitor.handleSstpResult(config, deep(now, 'sstp_nak'));
+    store.flush();
+    expect(store.history('rras-eu-1', { limit: 10 }).items.map((r) => r.at)).toEqual([now - 1_000]);
+    const stored = store.lastSstpResult('rras-eu-1');
+    const { certificate: _certificate, ...expected } = deep(now, 'sstp_nak');
+    expect(stored).toEqual({ ...expected, certificateSha256: null });
+  });
+
+  it('drops the deep series of a target removed from the config', async () => {
+    monitor.handleSstpResult(config, deep(2_000, 'ok'));
+    monitor.setConfig([], []);
+    expect(await metric('sstp_handshake_success')).toEqual([]);
+    expect(await metric('sstp_handshake_stage_seconds')).toEqual([]);
+    expect(await metric('sstp_handshakes_total')).toEqual([]);
+  });
+});
+
+describe('the store keeps deep results for retention.raw', () => {
+  it('deletes a target\'s deep results older than retention.raw as new ones are written', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sstpwatch-deep-store-'));
+    let now = 10 * 86_400_000;
+    const store = openSqliteStore({
+      path: join(dir, 'test.db'),
+      log,
+      now: () => now,
+      retention: { rawMs: 86_400_000, minuteMs: 2 * 86_400_000, hourMs: 3 * 86_400_000 },
+    });
+    try {
+      store.syncTargets([{ name: 'rras-eu-1', group: 'vpn-eu', role: 'server', url: 'https://rras-eu-1' }]);
+      store.recordSstp('rras-eu-1', deep(now - 2 * 86_400_000, 'ok'));
+      store.recordSstp('rras-eu-1', deep(now - 1_000, 'sstp_nak'));
+      store.flush();
+      expect(store.lastSstpResult('rras-eu-1')?.errorKind).toBe('sstp_nak');
+      now += 86_400_000; // the nak is now older than a day
+      store.recordSstp('rras-eu-1', deep(now, 'ok'));
+      store.flush();
+      expect(store.lastSstpResult('rras-eu-1')?.at).toBe(now);
+      expect(store.lastSstpResult('unknown')).toBeNull();
+    } finally {
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the service runs HEAD and the deep check side by side', () => {
+  let dir: string;
+  let server: FakeSstp;
+  let service: Service | null = null;
+
+  afterEach(async () => {
+    await service?.stop();
+    service = null;
+    await server?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('deep-checks a check: sstp target every sstp_interval, ending every call, while HEAD keeps the state', async () => {
+    server = await startFakeSstp({ tls: null, behavior: 'nak' });
+    dir = mkdtempSync(join(tmpdir(), 'sstpwatch-deep-service-'));
+    writeFileSync(
+      join(dir, 'sstpwatch.yml'),
+      `database: ./test.db
+auth: { token_env: null }
+defaults: { interval: 1s, timeout: 800ms, rise: 1, fall: 1 }
+groups:
+  - name: vpn-eu
+    hostname: vpn.example.test
+    servers:
+      - { name: rras-deep, url: "${server.url}", offload: true, check: sstp, sstp_interval: 1s }
+      - { name: rras-head, url: "${server.url}", offload: true }
+`,
+    );
+    service = createService(loadConfigFile(join(dir, 'sstpwatch.yml')), { log, flushIntervalMs: 100 });
+    service.start();
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline) {
+      const deepResult = service.monitor.target('rras-deep')?.lastSstp;
+      const state = service.monitor.target('rras-deep')?.health.state;
+      if (deepResult && state === 'up' && server.calls.filter((c) => c.method === 'SSTP_DUPLEX_POST').length >= 2) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const deepTarget = service.monitor.target('rras-deep')!;
+    expect(deepTarget.health.state).toBe('up');
+    expect(deepTarget.lastSstp).toMatchObject({ errorKind: 'sstp_nak', sstp: { reply: 'nak', status: { code: 4 } } });
+    expect(service.monitor.target('rras-head')!.lastSstp).toBeUndefined();
+    const metrics = (await service.app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(metrics).toMatch(/sstp_handshake_success\{target="rras-deep",group="vpn-eu",role="server"\} 0/);
+    expect(metrics).not.toMatch(/sstp_handshake_success\{target="rras-head"/);
+    expect(metrics).toMatch(/sstp_handshake_stage_seconds\{target="rras-deep",group="vpn-eu",role="server",stage="call"\}/);
+    await service.stop();
+    await server.idle();
+    const posts = server.calls.filter((c) => c.method === 'SSTP_DUPLEX_POST');
+    expect(posts.length).toBeGreaterThanOrEqual(2);
+    expect(posts.every((c) => c.clientDisconnected && c.closed)).toBe(true);
+    expect(server.calls.some((c) => c.method === 'HEAD')).toBe(true);
+  }, 40_000);
+});
