@@ -3,7 +3,8 @@ import type { Registry } from 'prom-client';
 import type { GroupConfig, TargetConfig } from '../config/types.js';
 import type { GroupHealth } from '../health/group.js';
 import type { Maintenance, TargetHealth } from '../health/types.js';
-import type { ProbeResult } from '../probe/types.js';
+import type { GroupCertificateReport, TargetRevocation } from '../health/certificates.js';
+import type { CertificateDetails, ChainChecks, ProbeResult } from '../probe/types.js';
 import type { Store } from '../store/store.js';
 import type { ProbeEndpointDeps } from './routes/probe.js';
 
@@ -47,8 +48,22 @@ export interface AuthSettings {
   tokenEnv: string | null;
 }
 
+/** A target's presented chain and its checks, and a group's certificate findings (kept by the CertificateMonitor). */
+export interface CertificateView {
+  chain: CertificateDetails[];
+  checks: ChainChecks | null;
+  revocation: TargetRevocation[];
+}
+
+export interface CertificateStatusSource {
+  group(name: string): GroupCertificateReport | undefined;
+  target(name: string): CertificateView | undefined;
+}
+
 export interface AppDeps {
   status: StatusSource;
+  /** Absent: targets and groups are shown without certificate chains and findings. */
+  certificates?: CertificateStatusSource;
   /** Rollups, uptime and transitions are optional so a test app can leave them out (those routes then answer 503). */
   store: Pick<Store, 'history'> & Partial<Pick<Store, 'rollups' | 'uptime' | 'transitionsBetween'>>;
   /** Absent: write routes answer 503. */

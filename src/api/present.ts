@@ -1,6 +1,17 @@
-import type { GroupView, TargetView } from './deps.js';
-import type { CertificateJson, GroupStatusJson, ResultJson, TargetStatusJson } from './schemas.js';
-import type { CertificateInfo, ProbeResult } from '../probe/types.js';
+import type { CertificateView, GroupView, TargetView } from './deps.js';
+import type {
+  CertificateChecksJson,
+  CertificateJson,
+  ChainCertificateJson,
+  FindingJson,
+  GroupStatusJson,
+  ResultJson,
+  RevocationSourceJson,
+  TargetStatusJson,
+} from './schemas.js';
+import { leafRevoked, type GroupCertificateReport, type TargetRevocation } from '../health/certificates.js';
+import { ekuName, positionOf } from '../probe/chain.js';
+import type { CertificateDetails, CertificateInfo, ChainChecks, ProbeResult } from '../probe/types.js';
 import type { Incident } from '../health/incidents.js';
 import { incidentDurationS } from '../health/incidents.js';
 import type { RollupPoint, StoredResult } from '../store/store.js';
@@ -53,7 +64,7 @@ export function presentCertificate(c: CertificateInfo, now: number): Certificate
   };
 }
 
-export function presentTarget({ config, health }: TargetView, now: number): TargetStatusJson {
+export function presentTarget({ config, health }: TargetView, now: number, certificates?: CertificateView): TargetStatusJson {
   const last = health.lastResult;
   return {
     name: config.name,
@@ -68,16 +79,86 @@ export function presentTarget({ config, health }: TargetView, now: number): Targ
     last_result: last ? presentResult(last) : null,
     certificate: last?.certificate ? presentCertificate(last.certificate, now) : null,
     maintenance: health.maintenance ? { until: iso(health.maintenance.until), reason: health.maintenance.reason } : null,
+    ...(certificates ? presentCertificates(certificates, now) : {}),
   };
 }
 
-export function presentGroup({ config, health }: GroupView): GroupStatusJson {
+/** The presented chain, its checks and its revocation sources. */
+export function presentCertificates(
+  { chain, checks, revocation }: CertificateView,
+  now: number,
+): { certificate_chain: ChainCertificateJson[]; certificate_checks: CertificateChecksJson | null; revocation: RevocationSourceJson[] } {
+  return {
+    certificate_chain: chain.map((cert, i) => presentChainCertificate(cert, i, chain, now)),
+    certificate_checks: checks ? presentChecks(checks, leafRevoked(revocation), now) : null,
+    revocation: revocation.map(presentRevocation),
+  };
+}
+
+function presentChainCertificate(cert: CertificateDetails, index: number, chain: readonly CertificateDetails[], now: number): ChainCertificateJson {
+  return {
+    ...presentCertificate(cert, now),
+    position: positionOf(chain, index),
+    serial_number: cert.serialNumber,
+    ekus: cert.ekus === null ? null : cert.ekus.map(ekuName),
+    is_ca: cert.isCa,
+    crl_urls: cert.crlUrls,
+    ocsp_urls: cert.ocspUrls,
+  };
+}
+
+function presentChecks(checks: ChainChecks, revoked: boolean | null, now: number): CertificateChecksJson {
+  const { earliestExpiry: e } = checks;
+  return {
+    server_auth_eku: checks.serverAuthEku,
+    name_matches_hostname: checks.nameMatchesHostname,
+    chain_trusted: checks.chainTrusted,
+    chain_error: checks.chainError,
+    earliest_expiry: {
+      not_after: iso(e.notAfter),
+      days_left: Math.round(((e.notAfter - now) / DAY_MS) * 100) / 100,
+      position: e.position,
+      subject: e.subject,
+      sha256: e.sha256,
+    },
+    revoked,
+  };
+}
+
+function presentRevocation(r: TargetRevocation): RevocationSourceJson {
+  const s = r.status;
+  return {
+    url: r.url,
+    kind: r.kind,
+    certificate: r.position,
+    subject: r.subject,
+    serial_number: r.serialNumber,
+    checked_at: s ? iso(s.checkedAt) : null,
+    reachable: s ? s.reachable : null,
+    error: s?.error ?? null,
+    http_status: s?.httpStatus ?? null,
+    next_update: s?.nextUpdate == null ? null : iso(s.nextUpdate),
+    revoked: r.kind === 'crl' && s?.reachable ? s.revokedSerials.includes(r.serialNumber) : null,
+  };
+}
+
+/** A group's certificate findings, most severe first. */
+export function presentFindings(report: GroupCertificateReport): Pick<GroupStatusJson, 'certificate_consistency' | 'findings'> {
+  const findings: FindingJson[] = [...report.findings]
+    .sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'critical' ? -1 : 1))
+    .map((f) => ({ code: f.code, severity: f.severity, targets: f.targets, message: f.message, fix: f.fix }));
+  const { servers, vip, offloadHash } = report.consistent;
+  return { certificate_consistency: { servers, vip, offload_hash: offloadHash }, findings };
+}
+
+export function presentGroup({ config, health }: GroupView, certificates?: GroupCertificateReport): GroupStatusJson {
   return {
     name: config.name,
     hostname: config.hostname,
     state: health.state,
     servers_up: health.serversUp,
     servers_total: health.serversTotal,
+    ...(certificates ? presentFindings(certificates) : {}),
   };
 }
 

@@ -48,6 +48,64 @@ export const CertificateSchema = Type.Object({
   key_bits: Nullable(Type.Integer()),
 });
 
+const CertificatePositionSchema = Type.Union([Type.Literal('leaf'), Type.Literal('intermediate'), Type.Literal('root')]);
+
+/** One certificate of the chain a target presented (leaf first; the root from the trust store when found). */
+export const ChainCertificateSchema = Type.Object({
+  ...CertificateSchema.properties,
+  position: CertificatePositionSchema,
+  serial_number: Type.String({ description: 'uppercase hex' }),
+  ekus: Nullable(Type.Array(Type.String(), { description: 'Extended Key Usages by name (serverAuth, clientAuth) or OID; null: no EKU extension' })),
+  is_ca: Type.Boolean(),
+  crl_urls: Type.Array(Type.String()),
+  ocsp_urls: Type.Array(Type.String()),
+});
+
+/** What an SSTP client checks on the presented chain. */
+export const CertificateChecksSchema = Type.Object({
+  server_auth_eku: Type.Boolean({ description: 'the leaf has the Server Authentication EKU' }),
+  name_matches_hostname: Type.Boolean({ description: "the leaf names the group's hostname (RFC 6125 wildcards)" }),
+  chain_trusted: Type.Boolean({ description: 'the chain leads to a trusted root (validity dates aside)' }),
+  chain_error: Nullable(Type.String({ description: "OpenSSL's code when chain_trusted is false" })),
+  earliest_expiry: Type.Object({
+    not_after: Timestamp,
+    days_left: Type.Number(),
+    position: CertificatePositionSchema,
+    subject: Type.String(),
+    sha256: Type.String(),
+  }),
+  revoked: Nullable(Type.Boolean({ description: "the leaf is listed in its CRL; null: no CRL fetched yet" })),
+});
+
+/** One CRL distribution point or OCSP responder of the chain, and its last fetch. */
+export const RevocationSourceSchema = Type.Object({
+  url: Type.String(),
+  kind: Type.Union([Type.Literal('crl'), Type.Literal('ocsp')]),
+  certificate: CertificatePositionSchema,
+  subject: Type.String(),
+  serial_number: Type.String(),
+  checked_at: Nullable(Timestamp),
+  reachable: Nullable(Type.Boolean({ description: 'null: not fetched yet' })),
+  error: Nullable(Type.String()),
+  http_status: Nullable(Type.Integer()),
+  next_update: Nullable(Timestamp),
+  revoked: Nullable(Type.Boolean({ description: 'CRL only: this certificate is listed' })),
+});
+
+export const FindingSchema = Type.Object({
+  code: Type.String({ description: 'servers_certificate_mismatch, vip_certificate_mismatch, offload_hash_mismatch, no_server_auth_eku, name_mismatch, chain_untrusted, certificate_expired, certificate_expires_soon, certificate_revoked, crl_unreachable, crl_expired, ocsp_unreachable, ...' }),
+  severity: Type.Union([Type.Literal('critical'), Type.Literal('warning')]),
+  targets: Type.Array(Type.String()),
+  message: Type.String(),
+  fix: Type.String(),
+});
+
+export const CertificateConsistencySchema = Type.Object({
+  servers: Nullable(Type.Boolean({ description: 'every server presents the same leaf; null: fewer than two seen' })),
+  vip: Nullable(Type.Boolean({ description: "the VIP presents the servers' leaf (TLS re-encryption)" })),
+  offload_hash: Nullable(Type.Boolean({ description: "the VIP's leaf is the group's offload_cert_sha256" })),
+});
+
 export const MaintenanceSchema = Type.Object({ until: Timestamp, reason: Type.String() });
 
 export const TargetStatusSchema = Type.Object({
@@ -63,6 +121,9 @@ export const TargetStatusSchema = Type.Object({
   last_result: Nullable(ResultSchema),
   certificate: Nullable(CertificateSchema),
   maintenance: Nullable(MaintenanceSchema),
+  certificate_chain: Type.Optional(Type.Array(ChainCertificateSchema)),
+  certificate_checks: Type.Optional(Nullable(CertificateChecksSchema)),
+  revocation: Type.Optional(Type.Array(RevocationSourceSchema)),
 });
 
 export const GroupStatusSchema = Type.Object({
@@ -71,6 +132,8 @@ export const GroupStatusSchema = Type.Object({
   state: GroupStateSchema,
   servers_up: Type.Integer(),
   servers_total: Type.Integer(),
+  certificate_consistency: Type.Optional(CertificateConsistencySchema),
+  findings: Type.Optional(Type.Array(FindingSchema, { description: 'certificate and load-balancer findings, most severe first' })),
 });
 
 export const StatusSchema = Type.Object({
@@ -171,6 +234,10 @@ export const ReadinessSchema = Type.Object({
 
 export type ResultJson = Static<typeof ResultSchema>;
 export type CertificateJson = Static<typeof CertificateSchema>;
+export type ChainCertificateJson = Static<typeof ChainCertificateSchema>;
+export type CertificateChecksJson = Static<typeof CertificateChecksSchema>;
+export type RevocationSourceJson = Static<typeof RevocationSourceSchema>;
+export type FindingJson = Static<typeof FindingSchema>;
 export type TargetStatusJson = Static<typeof TargetStatusSchema>;
 export type GroupStatusJson = Static<typeof GroupStatusSchema>;
 export type StatusJson = Static<typeof StatusSchema>;

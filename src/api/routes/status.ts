@@ -14,8 +14,8 @@ export const statusRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async 
     return {
       generated_at: new Date(t).toISOString(),
       summary,
-      groups: deps.status.groups().map(presentGroup),
-      targets: targets.map((target) => presentTarget(target, t)),
+      groups: deps.status.groups().map((group) => presentGroup(group, deps.certificates?.group(group.config.name))),
+      targets: targets.map((target) => presentTarget(target, t, deps.certificates?.target(target.config.name))),
     };
   });
 };

@@ -19,7 +19,7 @@ export const targetRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async 
   app.get(
     '/api/v1/targets/:name',
     { schema: { params: TargetParams, response: { 200: TargetStatusSchema, ...errors } } },
-    async (request) => presentTarget(findTarget(request.params.name), now()),
+    async (request) => presentTarget(findTarget(request.params.name), now(), deps.certificates?.target(request.params.name)),
   );
 
   app.get(
