@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { runTool, shortenForDurations } from '../fixtures/prometheus.js';
+import { requireProgram, runTool, shortenForDurations } from '../fixtures/prometheus.js';
 
 const DIR = fileURLToPath(new URL('../../prometheus/', import.meta.url));
 const RULES = join(DIR, 'alerts.yml');
@@ -31,6 +31,20 @@ function tempDir(): string {
 }
 afterAll(() => {
   for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the test harness', () => {
+  it('fails loud, naming the Debian package, when a program is missing', () => {
+    const saved = process.env.PATH;
+    process.env.PATH = '/nonexistent';
+    try {
+      expect(() => requireProgram('prometheus-alertmanager')).toThrow('install the Debian package "prometheus-alertmanager"');
+      expect(() => requireProgram('promtool')).toThrow('install the Debian package "prometheus"');
+    } finally {
+      process.env.PATH = saved;
+    }
+    expect(requireProgram('promtool')).toMatch(/promtool$/);
+  });
 });
 
 describe('prometheus/alerts.yml', () => {
