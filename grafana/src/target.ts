@@ -1,0 +1,315 @@
+// "SSTP target": one target in depth, picked with the `group` and `target` variables (or a click on the fleet).
+import * as common from '@grafana/grafana-foundation-sdk/common';
+import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import * as stat from '@grafana/grafana-foundation-sdk/stat';
+import * as statetimeline from '@grafana/grafana-foundation-sdk/statetimeline';
+import * as table from '@grafana/grafana-foundation-sdk/table';
+import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
+import {
+  ALERT_THRESHOLDS,
+  COLORS,
+  DATASOURCE,
+  PROBE_RESULT_MAPPINGS,
+  STATUS_CODE_MAPPINGS,
+  TARGET_STATE_MAPPINGS,
+  UNITS,
+  availability,
+  availabilityThresholds,
+  certDaysLeft,
+  certificateThresholds,
+  colorByThresholds,
+  datasourceVariable,
+  instantQuery,
+  labelVariable,
+  lastValue,
+  legend,
+  multiTooltip,
+  numberPanels,
+  palette,
+  probeQuantile,
+  probeTimeThresholds,
+  rangeQuery,
+  stacked,
+  tableQuery,
+  targetStateCode,
+  thresholdLine,
+  thresholds,
+} from './common.js';
+import { FLEET_UID } from './fleet.js';
+
+export const TARGET_UID = 'sstp-target';
+
+/** Matchers every query of this dashboard starts with. */
+const TARGET = 'group="$group", target="$target"';
+
+interface StatOptions {
+  title: string;
+  description: string;
+  expr: string;
+  unit: string;
+  steps: dashboard.ThresholdsConfigBuilder;
+  mappings?: dashboard.ValueMapping[];
+  decimals?: number;
+}
+
+function statPanel(o: StatOptions): stat.PanelBuilder {
+  const panel = new stat.PanelBuilder()
+    .title(o.title)
+    .description(o.description)
+    .datasource(DATASOURCE)
+    .withTarget(instantQuery(o.expr, o.title))
+    .unit(o.unit)
+    .thresholds(o.steps)
+    .colorScheme(colorByThresholds())
+    .colorMode(common.BigValueColorMode.Background)
+    .graphMode(common.BigValueGraphMode.None)
+    .textMode(common.BigValueTextMode.Value)
+    .reduceOptions(lastValue())
+    .span(4)
+    .height(4);
+  if (o.mappings) panel.mappings(o.mappings);
+  if (o.decimals !== undefined) panel.decimals(o.decimals);
+  return panel;
+}
+
+function overview(): stat.PanelBuilder[] {
+  return [
+    statPanel({
+      title: 'State',
+      description: 'Debounced state (rise/fall applied): what the alert rules and GET /api/v1/status see.',
+      expr: targetStateCode(TARGET),
+      unit: UNITS.none,
+      steps: thresholds(COLORS.neutral),
+      mappings: TARGET_STATE_MAPPINGS,
+    }),
+    statPanel({
+      title: 'Last probe',
+      description: 'The last raw probe: OK (the expected status on an HTTP/1.1 status line, in time, certificate valid) or FAILED.',
+      expr: `max by (group, target) (sstp_probe_success{${TARGET}})`,
+      unit: UNITS.none,
+      steps: thresholds(COLORS.neutral),
+      mappings: PROBE_RESULT_MAPPINGS,
+    }),
+    statPanel({
+      title: 'HTTP status',
+      description: 'Status code of the last probe: 401 is a healthy SSTP listener, "no answer" means no status line.',
+      expr: `max by (group, target) (sstp_probe_http_status_code{${TARGET}})`,
+      unit: UNITS.none,
+      steps: thresholds(COLORS.neutral),
+      mappings: STATUS_CODE_MAPPINGS,
+    }),
+    statPanel({
+      title: 'Failures in a row',
+      description: 'Consecutive failed probes. The state turns DOWN when this reaches the target\'s `fall` setting.',
+      expr: `max by (group, target) (sstp_target_consecutive_failures{${TARGET}})`,
+      unit: UNITS.none,
+      steps: thresholds(COLORS.ok, [1, COLORS.warning]),
+      decimals: 0,
+    }),
+    statPanel({
+      title: 'Availability',
+      description: 'Share of probes that succeeded over the dashboard\'s time range. Red below 99 %, orange below 99.9 %.',
+      expr: availability(TARGET),
+      unit: UNITS.ratio,
+      steps: availabilityThresholds(),
+      decimals: 2,
+    }),
+    statPanel({
+      title: 'Probe age (intervals)',
+      description:
+        `Time since the last finished probe, in probe intervals. SSTPProbesStale fires above ` +
+        `${ALERT_THRESHOLDS.staleIntervals} (red). No value for targets on a cron schedule (no fixed interval).`,
+      expr:
+        `(time() - max by (group, target) (sstp_probe_last_timestamp_seconds{${TARGET}}))\n` +
+        `/ max by (group, target) (sstp_probe_interval_seconds{${TARGET}})`,
+      unit: UNITS.none,
+      steps: thresholds(COLORS.ok, [ALERT_THRESHOLDS.staleIntervals, COLORS.critical]),
+      decimals: 1,
+    }),
+  ];
+}
+
+function stateHistory(): statetimeline.PanelBuilder {
+  const mappings = (values: dashboard.ValueMapping[]): dashboard.DynamicConfigValue[] => [{ id: 'mappings', value: values }];
+  return new statetimeline.PanelBuilder()
+    .title('State history')
+    .description(
+      'Three rows over the time range: the debounced state, each raw probe (OK/FAILED: flapping shows here before ' +
+        'the state changes), and the HTTP status code the server answered.',
+    )
+    .datasource(DATASOURCE)
+    .withTarget(rangeQuery(targetStateCode(TARGET), 'state', 'A'))
+    .withTarget(rangeQuery(`max by (group, target) (sstp_probe_success{${TARGET}})`, 'probe', 'B'))
+    .withTarget(rangeQuery(`max by (group, target) (sstp_probe_http_status_code{${TARGET}})`, 'HTTP status', 'C'))
+    .unit(UNITS.none)
+    .mappings(TARGET_STATE_MAPPINGS)
+    .overrideByQuery('B', mappings(PROBE_RESULT_MAPPINGS))
+    .overrideByQuery('C', mappings(STATUS_CODE_MAPPINGS))
+    .thresholds(thresholds(COLORS.neutral))
+    .colorScheme(colorByThresholds())
+    .showValue(common.VisibilityMode.Auto)
+    .mergeValues(true)
+    .rowHeight(0.8)
+    .fillOpacity(80)
+    .legend(new common.VizLegendOptionsBuilder().showLegend(false))
+    .span(24)
+    .height(7);
+}
+
+function errorKinds(): timeseries.PanelBuilder {
+  return new timeseries.PanelBuilder()
+    .title('Probes by result')
+    .description(
+      'Probes per minute by result: ok (green) and each error_kind (connect_refused, timeout, tls_handshake, ' +
+        'unexpected_status, cert_*, ...). A change of kind tells what broke: the network, TLS or the SSTP listener.',
+    )
+    .datasource(DATASOURCE)
+    .withTarget(rangeQuery(`60 * sum by (result) (rate(sstp_probes_total{${TARGET}}[$__rate_interval]))`, '{{result}}'))
+    .unit(UNITS.perMinute)
+    .min(0)
+    .drawStyle(common.GraphDrawStyle.Bars)
+    .fillOpacity(80)
+    .stacking(stacked())
+    .colorScheme(palette())
+    .overrideByName('ok', [{ id: 'color', value: { mode: 'fixed', fixedColor: COLORS.ok } }])
+    .legend(legend())
+    .tooltip(multiTooltip())
+    .span(12)
+    .height(8);
+}
+
+function consecutiveFailures(): timeseries.PanelBuilder {
+  return new timeseries.PanelBuilder()
+    .title('Failures in a row')
+    .description('Consecutive failed probes over time: a saw-tooth that never reaches `fall` is a flapping server.')
+    .datasource(DATASOURCE)
+    .withTarget(rangeQuery(`max by (group, target) (sstp_target_consecutive_failures{${TARGET}})`, 'failures in a row'))
+    .unit(UNITS.none)
+    .decimals(0)
+    .min(0)
+    .thresholds(thresholds(COLORS.ok, [1, COLORS.warning]))
+    .colorScheme(palette())
+    .legend(legend())
+    .span(12)
+    .height(8);
+}
+
+function phases(): timeseries.PanelBuilder {
+  return new timeseries.PanelBuilder()
+    .title('Latency by phase')
+    .description(
+      'The last probe\'s time per phase, stacked: dns, connect (network path), tls (handshake: server CPU, ' +
+        'certificate chain), processing (HTTP.sys and RRAS answering the HEAD). The dashed line is SSTPProbeSlow\'s ' +
+        `${ALERT_THRESHOLDS.probeSlowSeconds} s.`,
+    )
+    .datasource(DATASOURCE)
+    .withTarget(rangeQuery(`max by (phase) (sstp_probe_phase_seconds{${TARGET}})`, '{{phase}}'))
+    .unit(UNITS.seconds)
+    .min(0)
+    .stacking(stacked())
+    .fillOpacity(40)
+    .thresholds(probeTimeThresholds())
+    .thresholdsStyle(thresholdLine())
+    .colorScheme(palette())
+    .legend(legend())
+    .tooltip(multiTooltip())
+    .span(12)
+    .height(8);
+}
+
+function probeTime(): timeseries.PanelBuilder {
+  return new timeseries.PanelBuilder()
+    .title('Probe time p50 / p95')
+    .description(
+      'Quantiles of the whole probe from the sstp_probe_duration_seconds histogram. SSTPProbeSlow fires when the ' +
+        `p95 stays above ${ALERT_THRESHOLDS.probeSlowSeconds} s (dashed) for 10 minutes while the target is up.`,
+    )
+    .datasource(DATASOURCE)
+    .withTarget(rangeQuery(probeQuantile(0.5, TARGET), 'p50', 'A'))
+    .withTarget(rangeQuery(probeQuantile(0.95, TARGET), 'p95', 'B'))
+    .unit(UNITS.seconds)
+    .min(0)
+    .thresholds(probeTimeThresholds())
+    .thresholdsStyle(thresholdLine())
+    .colorScheme(palette())
+    .legend(legend())
+    .tooltip(multiTooltip())
+    .span(12)
+    .height(8);
+}
+
+function certificateTable(): table.PanelBuilder {
+  const cell = (displayName: string, unit: string, extra: dashboard.DynamicConfigValue[] = []): dashboard.DynamicConfigValue[] => [
+    { id: 'displayName', value: displayName },
+    { id: 'unit', value: unit },
+    ...extra,
+  ];
+  return new table.PanelBuilder()
+    .title('Certificate')
+    .description(
+      'The leaf certificate the target presents now: subject, issuer, SHA-256 fingerprint (what RRAS needs as ' +
+        'SHA256CertificateHash behind TLS offload), expiry and days left (red under ' +
+        `${ALERT_THRESHOLDS.certCriticalDays}, orange under ${ALERT_THRESHOLDS.certWarningDays} days). Empty for TLS-offload targets.`,
+    )
+    .datasource(DATASOURCE)
+    .withTarget(tableQuery(`max by (group, target, role, subject, issuer, sha256) (sstp_cert_info{${TARGET}})`, 'A'))
+    .withTarget(tableQuery(`max by (group, target, role) (sstp_cert_not_after_timestamp_seconds{${TARGET}}) * 1000`, 'B'))
+    .withTarget(tableQuery(`max by (group, target, role) (${certDaysLeft(TARGET)})`, 'C'))
+    .unit(UNITS.none)
+    .withTransformation({ id: 'merge', options: {} })
+    .withTransformation({
+      id: 'organize',
+      options: {
+        excludeByName: { Time: true, 'Value #A': true, group: true },
+        indexByName: { target: 0, role: 1, subject: 2, issuer: 3, 'Value #B': 4, 'Value #C': 5, sha256: 6 },
+        renameByName: {},
+      },
+    })
+    .overrideByName('Value #B', cell('Not after', UNITS.dateTime))
+    .overrideByName(
+      'Value #C',
+      cell('Days left', UNITS.days, [
+        { id: 'decimals', value: 1 },
+        { id: 'custom.cellOptions', value: { type: common.TableCellDisplayMode.ColorBackground } },
+      ]),
+    )
+    .thresholds(certificateThresholds())
+    .span(24)
+    .height(5);
+}
+
+export function targetDashboard(): dashboard.Dashboard {
+  const builder = new dashboard.DashboardBuilder('SSTP target')
+    .uid(TARGET_UID)
+    .description('sstpwatch: one SSTP target (RRAS server or VIP) in depth. Source: grafana/src/target.ts.')
+    .tags(['sstpwatch', 'sstp', 'vpn'])
+    .editable()
+    .tooltip(dashboard.DashboardCursorSync.Crosshair)
+    .time({ from: 'now-6h', to: 'now' })
+    .refresh('30s')
+    .timezone('browser')
+    .withVariable(datasourceVariable())
+    .withVariable(labelVariable('group', 'Group', 'sstp_target_state'))
+    .withVariable(labelVariable('target', 'Target', 'sstp_target_state{group="$group"}'))
+    .link(
+      new dashboard.DashboardLinkBuilder('SSTP fleet')
+        .type(dashboard.DashboardLinkType.Link)
+        .url(`/d/${FLEET_UID}/sstp-fleet`)
+        .icon('dashboard')
+        .includeVars(false)
+        .keepTime(true),
+    )
+    .withRow(new dashboard.RowBuilder('Now'));
+  for (const panel of overview()) builder.withPanel(panel);
+  builder
+    .withRow(new dashboard.RowBuilder('History'))
+    .withPanel(stateHistory())
+    .withPanel(errorKinds())
+    .withPanel(consecutiveFailures())
+    .withRow(new dashboard.RowBuilder('Latency'))
+    .withPanel(phases())
+    .withPanel(probeTime())
+    .withRow(new dashboard.RowBuilder('Certificate'))
+    .withPanel(certificateTable());
+  return numberPanels(builder.build());
+}
