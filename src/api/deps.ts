@@ -11,6 +11,8 @@ import type { ProbeEndpointDeps } from './routes/probe.js';
 export interface TargetView {
   config: TargetConfig;
   health: TargetHealth;
+  /** The last deep SSTP check, for targets with `check: sstp`. */
+  lastSstp?: ProbeResult;
 }
 
 export interface GroupView {

@@ -7,11 +7,12 @@ import type {
   GroupStatusJson,
   ResultJson,
   RevocationSourceJson,
+  SstpDetailsJson,
   TargetStatusJson,
 } from './schemas.js';
 import { leafRevoked, type GroupCertificateReport, type TargetRevocation } from '../health/certificates.js';
 import { ekuName, positionOf } from '../probe/chain.js';
-import type { CertificateDetails, CertificateInfo, ChainChecks, ProbeResult } from '../probe/types.js';
+import type { CertificateDetails, CertificateInfo, ChainChecks, ProbeResult, SstpDetails } from '../probe/types.js';
 import type { Incident } from '../health/incidents.js';
 import { incidentDurationS } from '../health/incidents.js';
 import type { RollupPoint, StoredResult } from '../store/store.js';
@@ -33,6 +34,7 @@ export function presentResult(r: StoredResult | ProbeResult): ResultJson {
     phases_ms: { ...r.phasesMs },
     tls_version: r.tlsVersion,
     certificate_sha256: r.certificateSha256,
+    ...(r.sstp ? { sstp: presentSstp(r.sstp) } : {}),
   };
 }
 
@@ -64,7 +66,20 @@ export function presentCertificate(c: CertificateInfo, now: number): Certificate
   };
 }
 
-export function presentTarget({ config, health }: TargetView, now: number, certificates?: CertificateView): TargetStatusJson {
+function presentSstp(s: SstpDetails): SstpDetailsJson {
+  return {
+    stage_reached: s.stageReached,
+    reply: s.reply,
+    stages_ms: { ...s.stagesMs },
+    hash_bitmask: s.hashBitmask,
+    status: s.status ? { code: s.status.code, attribute_id: s.status.attributeId } : null,
+    disconnect_sent: s.disconnectSent,
+    disconnect_acked: s.disconnectAcked,
+    correlation_id: s.correlationId,
+  };
+}
+
+export function presentTarget({ config, health, lastSstp }: TargetView, now: number, certificates?: CertificateView): TargetStatusJson {
   const last = health.lastResult;
   return {
     name: config.name,
@@ -77,6 +92,7 @@ export function presentTarget({ config, health }: TargetView, now: number, certi
     consecutive_failures: health.consecutiveFailures,
     consecutive_successes: health.consecutiveSuccesses,
     last_result: last ? presentResult(last) : null,
+    ...(config.settings.check === 'sstp' ? { last_sstp_result: lastSstp ? presentResult(lastSstp) : null } : {}),
     certificate: last?.certificate ? presentCertificate(last.certificate, now) : null,
     maintenance: health.maintenance ? { until: iso(health.maintenance.until), reason: health.maintenance.reason } : null,
     ...(certificates ? presentCertificates(certificates, now) : {}),

@@ -18,6 +18,25 @@ export const TargetStateSchema = Type.Union([Type.Literal('up'), Type.Literal('d
 export const GroupStateSchema = Type.Union([Type.Literal('ok'), Type.Literal('degraded'), Type.Literal('down'), Type.Literal('unknown')]);
 export const ErrorKindSchema = Type.Unsafe<ErrorKind>({ type: 'string', enum: [...ERROR_KINDS] });
 
+/** How far a deep SSTP check got (results of `check: sstp` targets' deep checks only). */
+export const SstpDetailsSchema = Type.Object({
+  stage_reached: Type.Union(
+    [Type.Literal('none'), Type.Literal('transport'), Type.Literal('http'), Type.Literal('call_reply'), Type.Literal('disconnect_ack')],
+    { description: 'none, transport (TCP+TLS), http (200 to SSTP_DUPLEX_POST), call_reply (Call Connect answered), disconnect_ack' },
+  ),
+  reply: Nullable(Type.Union([Type.Literal('ack'), Type.Literal('nak'), Type.Literal('abort'), Type.Literal('disconnect')])),
+  stages_ms: Type.Object({
+    http: Type.Optional(Type.Number({ description: 'SSTP_DUPLEX_POST -> HTTP 200' })),
+    call: Type.Optional(Type.Number({ description: 'Call Connect Request -> reply' })),
+    disconnect: Type.Optional(Type.Number({ description: 'Call Disconnect -> Call Disconnect Ack' })),
+  }),
+  hash_bitmask: Nullable(Type.Integer({ description: 'Crypto Binding Request hash protocols: 1 SHA-1, 2 SHA-256' })),
+  status: Nullable(Type.Object({ code: Type.Integer(), attribute_id: Type.Integer() }, { description: 'Status Info of a Nak, Abort or Disconnect' })),
+  disconnect_sent: Type.Boolean(),
+  disconnect_acked: Type.Boolean(),
+  correlation_id: Type.String({ description: 'the SSTPCORRELATIONID sent, to find the check in the server logs' }),
+});
+
 export const ResultSchema = Type.Object({
   at: Timestamp,
   ok: Type.Boolean(),
@@ -34,6 +53,7 @@ export const ResultSchema = Type.Object({
   }),
   tls_version: Nullable(Type.String()),
   certificate_sha256: Nullable(Type.String()),
+  sstp: Type.Optional(SstpDetailsSchema),
 });
 
 export const CertificateSchema = Type.Object({
@@ -119,6 +139,8 @@ export const TargetStatusSchema = Type.Object({
   consecutive_failures: Type.Integer(),
   consecutive_successes: Type.Integer(),
   last_result: Nullable(ResultSchema),
+  /** Present for targets with check: sstp: their last deep SSTP check (null until one ran). */
+  last_sstp_result: Type.Optional(Nullable(ResultSchema)),
   certificate: Nullable(CertificateSchema),
   maintenance: Nullable(MaintenanceSchema),
   certificate_chain: Type.Optional(Type.Array(ChainCertificateSchema)),
@@ -233,6 +255,7 @@ export const ReadinessSchema = Type.Object({
 });
 
 export type ResultJson = Static<typeof ResultSchema>;
+export type SstpDetailsJson = Static<typeof SstpDetailsSchema>;
 export type CertificateJson = Static<typeof CertificateSchema>;
 export type ChainCertificateJson = Static<typeof ChainCertificateSchema>;
 export type CertificateChecksJson = Static<typeof CertificateChecksSchema>;

@@ -220,6 +220,17 @@ groups:
     expect(metrics).toMatch(/sstp_handshake_success\{target="rras-deep",group="vpn-eu",role="server"\} 0/);
     expect(metrics).not.toMatch(/sstp_handshake_success\{target="rras-head"/);
     expect(metrics).toMatch(/sstp_handshake_stage_seconds\{target="rras-deep",group="vpn-eu",role="server",stage="call"\}/);
+    // The API shows the deep check beside the HEAD result, for check: sstp targets only.
+    const deepStatus = (await service.app.inject({ method: 'GET', url: '/api/v1/targets/rras-deep' })).json();
+    expect(deepStatus.last_result.error_kind).toBe('ok');
+    expect(deepStatus.last_sstp_result).toMatchObject({
+      error_kind: 'sstp_nak',
+      status_code: 200,
+      sstp: { stage_reached: 'disconnect_ack', reply: 'nak', status: { code: 4, attribute_id: 1 }, disconnect_acked: true },
+    });
+    const headStatus = (await service.app.inject({ method: 'GET', url: '/api/v1/targets/rras-head' })).json();
+    expect(headStatus).not.toHaveProperty('last_sstp_result');
+    expect(headStatus.last_result).not.toHaveProperty('sstp');
     await service.stop();
     await server.idle();
     const posts = server.calls.filter((c) => c.method === 'SSTP_DUPLEX_POST');
