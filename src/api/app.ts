@@ -10,6 +10,7 @@ import { availabilityRoutes } from './routes/availability.js';
 import { healthRoutes } from './routes/health.js';
 import { maintenanceRoutes } from './routes/maintenance.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { pageRoutes } from './routes/page.js';
 import { probeNowRoutes } from './routes/probe-now.js';
 import { probeRoutes } from './routes/probe.js';
 import { statusRoutes } from './routes/status.js';
@@ -58,6 +59,7 @@ export function buildApp(deps: AppDeps) {
   void app.register(metricsRoutes, { deps });
   void app.register(healthRoutes, { deps });
   void app.register(probeRoutes, { probeEndpoint: deps.probeEndpoint });
+  void app.register(pageRoutes, { deps });
   return app;
 }
 

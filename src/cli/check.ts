@@ -8,6 +8,7 @@ import { diagnose } from '../probe/diagnose.js';
 import { createHeadProber } from '../probe/head.js';
 import type { ProbeFn, ProbeResult, ProbeTarget } from '../probe/types.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, USAGE, type Output } from './output.js';
+import { runSstpCheck } from './sstp-check.js';
 
 const CHECK_OPTIONS = {
   hostname: { type: 'string' },
@@ -24,7 +25,8 @@ const CHECK_OPTIONS = {
 class UsageError extends Error {}
 
 /** `sstpwatch check URL ...`: one probe now, explained; exit 0 up, 1 down, 2 usage. */
-export async function runCheck(args: string[], io: Output, probe: ProbeFn = createHeadProber()): Promise<number> {
+export async function runCheck(args: string[], io: Output, probe: ProbeFn = createHeadProber(), sstpProbe?: ProbeFn): Promise<number> {
+  if (args.includes('--sstp')) return runSstpCheck(args.filter((arg) => arg !== '--sstp'), io, sstpProbe);
   let target: ProbeTarget;
   let json: boolean;
   try {

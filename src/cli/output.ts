@@ -11,9 +11,11 @@ export const EXIT_USAGE = 2;
 export const USAGE = `Usage:
   sstpwatch [serve] [--config FILE]          run the service (default command)
   sstpwatch check URL [--hostname H] [--offload] [--ca FILE] [--insecure]
-                      [--timeout 5s] [--path P] [--expect 401] [--json]
+                      [--timeout 5s] [--path P] [--expect 401] [--json] [--sstp]
                                              probe one SSTP endpoint now and explain the result
   sstpwatch config check [--config FILE]     validate a config file
+  check --sstp URL ...                       the deep SSTP check instead: SSTP_DUPLEX_POST, Call Connect
+                                             Request, then Call Disconnect; explains each stage
 
 The config file is --config, else $SSTPWATCH_CONFIG, else ./sstpwatch.yml.
 Exit codes: 0 ok/up, 1 down/invalid, 2 usage error.`;

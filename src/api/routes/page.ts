@@ -1,0 +1,118 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply } from 'fastify';
+import Type from 'typebox';
+import { incidentsFrom } from '../../health/incidents.js';
+import type { AppDeps } from '../deps.js';
+import { PAGE_SCRIPT, PAGE_STYLE } from '../page/assets.js';
+import { buildStatusPage, UPTIME_WINDOWS, type TargetHistory, type UptimeWindow } from '../page/model.js';
+import { PAGE_SCRIPT_PATH, PAGE_STYLE_PATH, renderStatusPage } from '../page/render.js';
+import { MINUTE_MS, minuteStrip, type StripSample } from '../page/strip.js';
+import { UPTIME_WINDOWS_MS } from './availability.js';
+
+/** Default seconds between the page's own refreshes (script, or meta refresh with JavaScript off). */
+export const PAGE_REFRESH_SECONDS = 30;
+const STRIP_MINUTES = 60;
+const INCIDENT_WINDOW_MS = 24 * 3_600_000;
+/** Raw results read per target for the minutes not rolled up yet (the last minute or two in steady state). */
+const STRIP_RAW_LIMIT = 2000;
+
+/** Self only: no inline script or style, nothing from another origin; the page may not be framed. */
+export const PAGE_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+  "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+function securityHeaders(reply: FastifyReply): FastifyReply {
+  return reply
+    .header('content-security-policy', PAGE_CSP)
+    .header('x-content-type-options', 'nosniff')
+    .header('referrer-policy', 'no-referrer')
+    .header('x-frame-options', 'DENY');
+}
+
+const PageQuery = Type.Object({
+  refresh: Type.Optional(Type.Integer({ minimum: 2, maximum: 3600, description: `seconds between refreshes (default ${PAGE_REFRESH_SECONDS})` })),
+});
+
+const text = (description: string, type: string) => ({ description, content: { [type]: { schema: Type.String() } } });
+
+/** `GET /`: the status page for people, plus its stylesheet and script. */
+export const pageRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
+  const now = deps.now ?? Date.now;
+
+  function history(name: string, t: number): TargetHistory {
+    const { store } = deps;
+    const guarded = <T>(what: string, read: () => T): T | null => {
+      try {
+        return read();
+      } catch (err) {
+        app.log.warn({ err, target: name, what }, 'status page: history read failed');
+        return null;
+      }
+    };
+    const uptime = store.uptime
+      ? guarded('uptime', () => {
+          const ratios = {} as Record<UptimeWindow, number | null>;
+          for (const w of UPTIME_WINDOWS) {
+            const { probes, failures } = store.uptime!(name, t - UPTIME_WINDOWS_MS[w], t + 1);
+            ratios[w] = probes > 0 ? (probes - failures) / probes : null;
+          }
+          return ratios;
+        })
+      : null;
+    const strip = store.rollups
+      ? guarded('strip', () => {
+          const from = Math.floor(t / MINUTE_MS) * MINUTE_MS - (STRIP_MINUTES - 1) * MINUTE_MS;
+          const rollups = store.rollups!(name, '1m', { from, to: t, limit: STRIP_MINUTES + 1 }).items;
+          const rolledUpTo = rollups.length ? Math.max(...rollups.map((r) => r.at)) + MINUTE_MS : from;
+          const page = store.history(name, { from: rolledUpTo, to: t, limit: STRIP_RAW_LIMIT });
+          let raw: StripSample[] = page.items;
+          // A truncated page covers its oldest minute only in part: leave that minute out rather than show it wrong.
+          if (page.nextCursor !== null && raw.length) {
+            const oldestMinute = Math.floor(raw[raw.length - 1]!.at / MINUTE_MS) * MINUTE_MS;
+            raw = raw.filter((r) => r.at >= oldestMinute + MINUTE_MS);
+          }
+          return minuteStrip(rollups, raw, t, STRIP_MINUTES);
+        })
+      : null;
+    const incidents = store.transitionsBetween
+      ? guarded('incidents', () =>
+          incidentsFrom(store.transitionsBetween!(name, t - INCIDENT_WINDOW_MS, t)).filter(
+            (i) => i.endedAt === null || i.endedAt >= t - INCIDENT_WINDOW_MS,
+          ),
+        )
+      : null;
+    return { uptime, strip, incidents };
+  }
+
+  app.get(
+    '/',
+    {
+      schema: {
+        description: 'The status page for people (HTML; refreshes itself, works without JavaScript)',
+        querystring: PageQuery,
+        response: { 200: text('Status page', 'text/html'), 400: Type.Ref('ErrorBody') },
+      },
+    },
+    async (request, reply) => {
+      const t = now();
+      const model = buildStatusPage({
+        now: t,
+        refreshSeconds: request.query.refresh ?? PAGE_REFRESH_SECONDS,
+        version: deps.version ?? '',
+        groups: deps.status.groups(),
+        target: (name) => deps.status.target(name),
+        history: (name) => history(name, t),
+        incidentWindowMs: INCIDENT_WINDOW_MS,
+      });
+      return securityHeaders(reply).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(renderStatusPage(model));
+    },
+  );
+
+  app.get(PAGE_STYLE_PATH, { schema: { description: "The status page's stylesheet", response: { 200: text('CSS', 'text/css') } } }, async (_request, reply) =>
+    securityHeaders(reply).header('cache-control', 'public, max-age=300').type('text/css; charset=utf-8').send(PAGE_STYLE),
+  );
+
+  app.get(PAGE_SCRIPT_PATH, { schema: { description: "The status page's refresh script", response: { 200: text('JavaScript', 'text/javascript') } } }, async (_request, reply) =>
+    securityHeaders(reply).header('cache-control', 'public, max-age=300').type('text/javascript; charset=utf-8').send(PAGE_SCRIPT),
+  );
+};
