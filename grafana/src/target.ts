@@ -180,7 +180,7 @@ function errorKinds(): timeseries.PanelBuilder {
 
 function consecutiveFailures(): timeseries.PanelBuilder {
   return new timeseries.PanelBuilder()
-    .title('Failures in a row')
+    .title('Failures in a row over time')
     .description('Consecutive failed probes over time: a saw-tooth that never reaches `fall` is a flapping server.')
     .datasource(DATASOURCE)
     .withTarget(rangeQuery(`max by (group, target) (sstp_target_consecutive_failures{${TARGET}})`, 'failures in a row'))

@@ -1,0 +1,187 @@
+// The committed dashboards: up to date with their TypeScript source, every panel complete (title, unit,
+// datasource variable), and coloured by the same numbers as prometheus/alerts.yml.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { dashboards, render } from '../../grafana/src/build.js';
+import { ALERT_THRESHOLDS } from '../../grafana/src/common.js';
+import {
+  DASHBOARD_FILES,
+  dashboardPath,
+  dataPanels,
+  interpolate,
+  loadDashboard,
+  metricNames,
+  parseLabelValues,
+  type DashboardJson,
+  type DashboardPanel,
+} from './dashboard-queries.js';
+
+const DATASOURCE_UID = '${datasource}';
+
+interface Rule {
+  alert?: string;
+  expr: string;
+}
+
+function alertRules(): Rule[] {
+  const file = fileURLToPath(new URL('../../prometheus/alerts.yml', import.meta.url));
+  const doc = parse(readFileSync(file, 'utf8')) as { groups: Array<{ rules: Rule[] }> };
+  return doc.groups.flatMap((g) => g.rules);
+}
+
+function rulesNamed(name: string): string[] {
+  const exprs = alertRules().filter((r) => r.alert === name).map((r) => r.expr);
+  expect(exprs.length, `alert ${name} in prometheus/alerts.yml`).toBeGreaterThan(0);
+  return exprs;
+}
+
+function thresholdValues(panel: DashboardPanel): Array<number | null> {
+  return (panel.fieldConfig?.defaults?.thresholds?.steps ?? []).map((s) => s.value);
+}
+
+function panelsWith(dashboard: DashboardJson, metric: string): DashboardPanel[] {
+  return dataPanels(dashboard).filter((p) => (p.targets ?? []).some((t) => t.expr?.includes(metric)));
+}
+
+describe('grafana/dashboards/*.json', () => {
+  it.each(DASHBOARD_FILES)('%s is what `npm run dashboards` generates from grafana/src', (file) => {
+    const generated = dashboards()[file];
+    expect(generated, `grafana/src/build.ts renders ${file}`).toBeDefined();
+    const committed = readFileSync(dashboardPath(file), 'utf8');
+    // On failure: run `npm run dashboards` and commit the JSON with the source change.
+    expect(committed).toBe(render(generated!));
+  });
+
+  it('build.ts renders exactly the committed files, no more', () => {
+    expect(Object.keys(dashboards()).sort()).toEqual([...DASHBOARD_FILES].sort());
+  });
+
+  describe.each(DASHBOARD_FILES)('%s', (file) => {
+    const dashboard = loadDashboard(file);
+    const panels = dataPanels(dashboard);
+
+    it('has a uid, a default time range and a refresh interval', () => {
+      expect(dashboard.uid).toMatch(/^sstp-/);
+      expect(dashboard.time?.from).toMatch(/^now-\d+[mhd]$/);
+      expect(dashboard.time?.to).toBe('now');
+      expect(dashboard.refresh).toMatch(/^\d+[sm]$/);
+    });
+
+    it('picks its Prometheus with a datasource variable', () => {
+      const variable = dashboard.templating.list.find((v) => v.name === 'datasource');
+      expect(variable).toMatchObject({ type: 'datasource', query: 'prometheus' });
+      for (const v of dashboard.templating.list.filter((v) => v.type === 'query')) {
+        expect(v.datasource, `variable ${v.name}`).toEqual({ type: 'prometheus', uid: DATASOURCE_UID });
+        expect(() => parseLabelValues(v.query ?? ''), `variable ${v.name}`).not.toThrow();
+      }
+    });
+
+    it('names no datasource uid other than the variable, anywhere', () => {
+      const uids: string[] = [];
+      JSON.stringify(dashboard, (key, value: unknown) => {
+        if (key === 'datasource' && value && typeof value === 'object' && 'uid' in value) uids.push(String((value as { uid: unknown }).uid));
+        return value;
+      });
+      expect(uids.length).toBeGreaterThan(panels.length);
+      expect(new Set(uids)).toEqual(new Set([DATASOURCE_UID]));
+    });
+
+    it('gives every panel a title, a unit, a datasource reference and at least one query', () => {
+      expect(panels.length).toBeGreaterThan(5);
+      for (const panel of panels) {
+        const where = `panel ${panel.id} "${panel.title}"`;
+        expect(panel.title, where).toBeTruthy();
+        expect(panel.fieldConfig?.defaults?.unit, where).toBeTruthy();
+        expect(panel.datasource, where).toEqual({ type: 'prometheus', uid: DATASOURCE_UID });
+        expect(panel.targets?.length, where).toBeGreaterThan(0);
+        for (const query of panel.targets ?? []) {
+          expect(query.expr, where).toBeTruthy();
+          expect(query.refId, where).toMatch(/^[A-Z]$/);
+          expect(query.datasource, where).toEqual({ type: 'prometheus', uid: DATASOURCE_UID });
+        }
+      }
+    });
+
+    it('gives panels unique ids and titles', () => {
+      const ids = dashboard.panels.flatMap((p) => [p.id, ...(p.panels ?? []).map((i) => i.id)]);
+      expect(new Set(ids).size).toBe(ids.length);
+      const titles = panels.map((p) => p.title);
+      expect(new Set(titles).size).toBe(titles.length);
+    });
+
+    it('uses only the variables it defines and Grafana macros', () => {
+      const variables = Object.fromEntries(dashboard.templating.list.map((v) => [v.name, 'x']));
+      const macros = { __rate_interval: '1m', __range: '1h', __interval: '1m' };
+      for (const panel of panels) for (const q of panel.targets ?? []) expect(() => interpolate(q.expr!, { variables, macros })).not.toThrow();
+    });
+  });
+
+  describe('thresholds are the alert rules\' numbers', () => {
+    it('ALERT_THRESHOLDS matches prometheus/alerts.yml', () => {
+      const cert = rulesNamed('SSTPCertificateExpiresSoon').join('\n');
+      expect(cert).toContain(`< ${ALERT_THRESHOLDS.certWarningDays} * 86400`);
+      expect(cert).toContain(`< ${ALERT_THRESHOLDS.certCriticalDays} * 86400`);
+      const slow = rulesNamed('SSTPProbeSlow').join('\n');
+      expect(slow).toMatch(/histogram_quantile\(0\.95,/);
+      expect(slow).toMatch(new RegExp(`\\)\\s*> ${ALERT_THRESHOLDS.probeSlowSeconds}\\s`));
+      expect(rulesNamed('SSTPProbesStale').join('\n')).toContain(`${ALERT_THRESHOLDS.staleIntervals} * sstp_probe_interval_seconds`);
+      expect(rulesNamed('SSTPRedundancyLost').join('\n')).toMatch(new RegExp(`< ${ALERT_THRESHOLDS.redundancyServers}\\s`));
+    });
+
+    it('every certificate-days panel turns orange under 21 days and red under 7', () => {
+      const certPanels = [...panelsWith(loadDashboard('sstp-fleet.json'), 'sstp_cert_not_after'), ...panelsWith(loadDashboard('sstp-target.json'), 'sstp_cert_not_after')]
+        .filter((p) => p.title !== `Certificates < ${ALERT_THRESHOLDS.certWarningDays} days`);
+      expect(certPanels.length).toBeGreaterThanOrEqual(2);
+      for (const panel of certPanels) {
+        expect(thresholdValues(panel), panel.title).toEqual([null, ALERT_THRESHOLDS.certCriticalDays, ALERT_THRESHOLDS.certWarningDays]);
+        expect(panel.fieldConfig?.defaults?.thresholds?.steps.map((s) => s.color), panel.title).toEqual(['red', 'orange', 'green']);
+      }
+    });
+
+    it('every probe-time panel draws the SSTPProbeSlow line at 1 s', () => {
+      const timePanels = [...panelsWith(loadDashboard('sstp-fleet.json'), 'seconds'), ...panelsWith(loadDashboard('sstp-target.json'), 'seconds')].filter(
+        (p) => p.fieldConfig?.defaults?.unit === 's',
+      );
+      expect(timePanels.length).toBeGreaterThanOrEqual(4);
+      for (const panel of timePanels) expect(thresholdValues(panel), panel.title).toEqual([null, ALERT_THRESHOLDS.probeSlowSeconds]);
+    });
+  });
+});
+
+describe('metricNames', () => {
+  it.each([
+    ['sstp_target_up', ['sstp_target_up']],
+    ['sum by (group, target) (increase(sstp_probes_total{result="ok", group=~"a|b"}[5m]))', ['sstp_probes_total']],
+    [
+      'histogram_quantile(0.95, sum by (target, le) (rate(sstp_probe_duration_seconds_bucket{target="x"}[1m]))) > 1',
+      ['sstp_probe_duration_seconds_bucket'],
+    ],
+    ['count(sstp_cert_not_after_timestamp_seconds - time() < 21 * 86400) or vector(0)', ['sstp_cert_not_after_timestamp_seconds']],
+    [
+      'sstp_target_state{state="up"} + ignoring (state) 2 * sstp_target_state{state="unknown"} and on (job) up',
+      ['sstp_target_state', 'up'],
+    ],
+    ['ALERTS{alertname=~"SSTP.+", group=~"(a|b)|"}', ['ALERTS']],
+    ['count_values("code", sstp_probe_http_status_code) offset 5m', ['sstp_probe_http_status_code']],
+    ['1e3 * x:recorded_rule', ['x:recorded_rule']],
+  ])('%s reads %j', (expr, names) => {
+    expect(metricNames(expr)).toEqual(names);
+  });
+});
+
+describe('interpolate', () => {
+  const macros = { __rate_interval: '4s', __range: '60s', __interval: '1s' };
+  it.each([
+    ['rate(x{target="$target"}[$__rate_interval])', { target: 'rras-1' }, 'rate(x{target="rras-1"}[4s])'],
+    ['x{group=~"$group"}[$__range]', { group: ['vpn-a', 'vpn-b'] }, 'x{group=~"(vpn-a|vpn-b)"}[60s]'],
+    ['x{group=~"${group}"}', { group: ['vpn.a'] }, 'x{group=~"vpn\\.a"}'],
+  ])('%s with %j is %s', (expr, variables, expected) => {
+    expect(interpolate(expr, { variables, macros })).toBe(expected);
+  });
+
+  it('refuses a variable it was not given', () => {
+    expect(() => interpolate('x{a="$nope"}', { variables: {}, macros })).toThrow(/unknown variable \$nope/);
+  });
+});
