@@ -2,11 +2,12 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { presentCertificate, presentResult } from '../api/present.js';
 import { tryParseDuration } from '../config/duration.js';
-import { builtInProbeSettings } from '../config/schema.js';
+import { builtInProbeSettings, normalizeSha256 } from '../config/schema.js';
 import { daysLeft } from '../probe/certificate.js';
 import { diagnose } from '../probe/diagnose.js';
 import { createHeadProber } from '../probe/head.js';
 import type { ProbeFn, ProbeResult, ProbeTarget } from '../probe/types.js';
+import { describeInspection, inspectCertificates, inspectionJson } from './certificates.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, USAGE, type Output } from './output.js';
 import { runSstpCheck } from './sstp-check.js';
 
@@ -19,6 +20,8 @@ const CHECK_OPTIONS = {
   path: { type: 'string' },
   expect: { type: 'string' },
   json: { type: 'boolean' },
+  'offload-hash': { type: 'string' },
+  'no-revocation': { type: 'boolean' },
 } as const;
 
 /** Thrown for a command line that cannot be run: exit 2 with the message. */
@@ -29,19 +32,28 @@ export async function runCheck(args: string[], io: Output, probe: ProbeFn = crea
   if (args.includes('--sstp')) return runSstpCheck(args.filter((arg) => arg !== '--sstp'), io, sstpProbe);
   let target: ProbeTarget;
   let json: boolean;
+  let certificateOptions: CertificateCheckOptions;
   try {
-    ({ target, json } = parseCheckArgs(args));
+    ({ target, json, ...certificateOptions } = parseCheckArgs(args));
   } catch (err) {
     io.err(`sstpwatch check: ${(err as Error).message}\n\n${USAGE}`);
     return EXIT_USAGE;
   }
   const result = await probe(target);
-  if (json) io.out(JSON.stringify(checkJson(result), null, 2));
-  else for (const line of describeCheck(target, result)) io.out(line);
+  const inspection = await inspectCertificates(target, result, { ...certificateOptions, timeoutMs: target.settings.timeoutMs });
+  if (json) io.out(JSON.stringify({ ...checkJson(result), ...inspectionJson(result, inspection) }, null, 2));
+  else for (const line of [...describeCheck(target, result), ...describeInspection(result, inspection, { hostname: target.hostname, ...certificateOptions })]) io.out(line);
   return result.ok ? EXIT_OK : EXIT_FAILED;
 }
 
-export function parseCheckArgs(args: string[]): { target: ProbeTarget; json: boolean } {
+export interface CertificateCheckOptions {
+  /** --offload-hash: the hash set on the offloaded RRAS servers behind this load balancer (normalized). */
+  offloadHash: string | null;
+  /** false with --no-revocation: do not fetch the chain's CRL/OCSP URLs. */
+  revocation: boolean;
+}
+
+export function parseCheckArgs(args: string[]): { target: ProbeTarget; json: boolean } & CertificateCheckOptions {
   let parsed;
   try {
     parsed = parseArgs({ args, options: CHECK_OPTIONS, allowPositionals: true, strict: true });
@@ -69,7 +81,13 @@ export function parseCheckArgs(args: string[]): { target: ProbeTarget; json: boo
 
   const hostname = values.hostname ?? url.hostname.replace(/^\[|\]$/g, '');
   const target: ProbeTarget = { name: 'check', url: url.origin, hostname, offload, settings };
-  return { target, json: values.json ?? false };
+  let offloadHash: string | null = null;
+  if (values['offload-hash'] !== undefined) {
+    offloadHash = normalizeSha256(values['offload-hash']);
+    if (offloadHash === null) throw new UsageError(`--offload-hash must be a SHA-256 hash: 64 hex digits, colons or spaces allowed (got ${JSON.stringify(values['offload-hash'])})`);
+    if (offload) throw new UsageError('--offload-hash compares the certificate of an https:// load balancer; give its https:// URL');
+  }
+  return { target, json: values.json ?? false, offloadHash, revocation: !values['no-revocation'] };
 }
 
 function parseUrl(text: string): URL {

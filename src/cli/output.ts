@@ -12,7 +12,10 @@ export const USAGE = `Usage:
   sstpwatch [serve] [--config FILE]          run the service (default command)
   sstpwatch check URL [--hostname H] [--offload] [--ca FILE] [--insecure]
                       [--timeout 5s] [--path P] [--expect 401] [--json] [--sstp]
-                                             probe one SSTP endpoint now and explain the result
+                      [--offload-hash SHA256] [--no-revocation]
+                                             probe one SSTP endpoint now and explain the result,
+                                             its certificate chain, CRL/OCSP reachability, and
+                                             (--offload-hash) the TLS-offload hash RRAS was given
   sstpwatch config check [--config FILE]     validate a config file
   check --sstp URL ...                       the deep SSTP check instead: SSTP_DUPLEX_POST, Call Connect
                                              Request, then Call Disconnect; explains each stage

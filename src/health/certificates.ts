@@ -3,7 +3,7 @@
 // make: every server presents the same leaf; the load balancer presents it too (TLS re-encryption); with TLS
 // offload, the load balancer's certificate hash is the one configured on the RRAS servers.
 import type { GroupConfig, TargetRole } from '../config/types.js';
-import { describeChainError } from '../probe/chain.js';
+import { describeChainError, ekuName } from '../probe/chain.js';
 import { revocationSources, type RevocationKind, type RevocationStatus } from '../probe/revocation.js';
 import type { CertificateDetails, CertificatePosition, ChainChecks } from '../probe/types.js';
 
@@ -206,7 +206,7 @@ function chainFindings(hostname: string, members: readonly CertificateMember[], 
       add(`eku:${leaf.sha256}`, m.name, () => ({
         code: 'no_server_auth_eku',
         severity: 'critical',
-        message: `The certificate ${describeCert(leaf)} has no Server Authentication EKU (1.3.6.1.5.5.7.3.1)${leaf.ekus === null ? ' (it has no EKU extension at all)' : `; its EKUs are ${leaf.ekus.join(', ')}`}. SSTP clients refuse it.`,
+        message: `The certificate ${describeCert(leaf)} has no Server Authentication EKU (1.3.6.1.5.5.7.3.1)${leaf.ekus === null ? ' (it has no EKU extension at all)' : `; its EKUs are ${leaf.ekus.map(ekuName).join(', ')}`}. SSTP clients refuse it.`,
         fix: 'Issue a certificate from a template with the Server Authentication EKU and bind it for SSTP.',
       }));
     }
