@@ -34,38 +34,39 @@ export function diagnoseSstp(result: ProbeResult): SstpDiagnosis | null {
     case 'sstp_no_response':
       if (sstp && sstp.stageReached === 'transport') {
         return down('no answer to SSTP_DUPLEX_POST',
-          `${result.message}. HTTP.sys took the request but the SSTP service (SstpSvc) did not answer it: the service ` +
+          `HTTP.sys took the request but the SSTP service (SstpSvc) did not answer it: the service ` +
             'is hung or overloaded, or a proxy in between waits for a request body that never ends.',
           `${SERVICE_CHECK}. A load balancer in front must pass SSTP_DUPLEX_POST through as a long-lived connection.`);
       }
       return down('no answer to Call Connect Request',
-        `${result.message}. The server accepted the SSTP connection (200) but did not answer the call request: the ` +
+        `The server accepted the SSTP connection (200) but did not answer the call request: the ` +
           'SSTP service is hung, or it cannot hand the call to RRAS.',
         `${SERVICE_CHECK}; restart Remote Access if it does not recover.`);
     case 'sstp_nak':
       return down(`call refused (Call Connect Nak${sstp?.status ? `: ${describeStatus(toInfo(sstp.status))}` : ''})`,
-        `${result.message}. The server refused the call request itself, before any authentication. RRAS refuses calls ` +
-          'this way when it cannot take them (for example no free SSTP port: clients then show error 0x800704C9).',
-        `${SERVICE_CHECK}. Raise the number of SSTP ports if all are in use.`);
+        'The server refused the call request itself, before any authentication: it does not accept the call as asked ' +
+          '(the status names the attribute and why). Which conditions make RRAS answer with a Nak rather than an HTTP ' +
+          'error is not verified against a Microsoft source.',
+        `${SERVICE_CHECK}.`);
     case 'sstp_abort':
       if (/right after/.test(result.message)) {
         return down('call dropped right after the Call Connect Ack',
-          `${result.message}. The SSTP layer accepted the call and the server dropped it at once: its PPP side cannot ` +
+          `The SSTP layer accepted the call and the server dropped it at once: its PPP side cannot ` +
             'take the call (RRAS: no addresses left in the static pool or from DHCP, the PPP engine failing).',
           `${SERVICE_CHECK}; check the IPv4 address assignment (static pool size or DHCP) in the RRAS server properties.`);
       }
       return down('call aborted by the server',
-        `${result.message}. The server ended the call instead of accepting it.`,
+        `The server ended the call instead of accepting it.`,
         `${SERVICE_CHECK}.`);
     case 'sstp_bad_frame':
       return down('not SSTP: malformed packet',
-        `${result.message}. What answered after the 200 does not speak MS-SSTP correctly: another service behind ` +
+        `What answered after the 200 does not speak MS-SSTP correctly: another service behind ` +
           'the SSTP URL, or a proxy or load balancer altering the stream.',
         'Find what owns the port (netsh http show servicestate on the server) and make sure the load balancer ' +
           'passes the connection through untouched.');
     case 'sstp_no_sha256':
       return down('server offers no SHA-256 crypto binding',
-        `${result.message}. Current Windows SSTP clients bind the call to the server certificate with SHA-256, and ` +
+        `Current Windows SSTP clients bind the call to the server certificate with SHA-256, and ` +
           "TLS offload's SHA256CertificateHash is SHA-256 only; a server offering only SHA-1 is outdated or " +
           'misconfigured. (How each client version reacts to a SHA-1-only offer is not verified against a Microsoft source.)',
         'Update the server and check the SstpSvc parameters (certificate hash settings) on it.');
