@@ -41,7 +41,7 @@ interface Where {
 
 export function diagnose(result: ProbeResult, ctx: DiagnoseContext): Diagnosis {
   const where = whereOf(ctx);
-  const deep = result.sstp ? diagnoseSstp(result) : null;
+  const deep = result.sstp || result.errorKind.startsWith('sstp_') ? diagnoseSstp(result) : null;
   if (deep && deep.verdict === 'down') return { ...deep, phase: 'sstp' };
   switch (result.errorKind) {
     case 'ok':
@@ -57,7 +57,8 @@ export function diagnose(result: ProbeResult, ctx: DiagnoseContext): Diagnosis {
     case 'sstp_abort':
     case 'sstp_bad_frame':
     case 'sstp_no_sha256':
-      return down('sstp', result.errorKind, result.message, null); // only deep checks report these (handled above)
+      // Only deep checks report these; diagnoseSstp above explains them all.
+      return down('sstp', result.errorKind, result.message, 'Run sstpwatch check --sstp for the stage-by-stage explanation.');
     case 'unexpected_status':
       return unexpectedStatus(result.statusCode ?? 0);
     case 'http_version':
