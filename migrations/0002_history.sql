@@ -7,7 +7,7 @@ ALTER TABLE results ADD COLUMN uptime_exclusion INTEGER NOT NULL DEFAULT 0;
 -- One row per target and minute / hour, computed from raw results (so p95 is exact, never a mean of p95s).
 -- bucket: ms since the epoch of the bucket's start. probes/failures/sum/max/p95 cover every probe;
 -- counted/counted_failures only those with uptime_exclusion = 0 (what uptime reads).
-CREATE TABLE rollups_minute (
+CREATE TABLE rollups_minute (  -- replaced by a packed table in 0004
   target_id        INTEGER NOT NULL REFERENCES targets (target_id) ON DELETE CASCADE,
   bucket           INTEGER NOT NULL,
   probes           INTEGER NOT NULL,

@@ -115,3 +115,73 @@ export function uptimeSegments(from: number, to: number, minuteRolledUntil: numb
   push('raw', minuteEnd, to);
   return segments;
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Minute rollups are stored packed, one row per target and hour: 60 entries, each a 0 byte (no probe that minute)
+// or seven unsigned LEB128 varints: probes, failures, probes - counted, failures - countedFailures, sumUs, maxUs,
+// p95Us. At one probe every 30 s that is ~11 bytes a minute instead of ~30 for a row of its own.
+
+const MINUTES_PER_HOUR = 60;
+
+function writeVarint(out: number[], value: number): void {
+  let v = Math.max(0, Math.round(value));
+  while (v >= 0x80) {
+    out.push((v % 0x80) | 0x80);
+    v = Math.floor(v / 0x80);
+  }
+  out.push(v);
+}
+
+/** Packs the minute buckets of one hour (buckets outside [hourStart, hourStart + 1 h) are refused). */
+export function packMinutes(hourStart: number, buckets: Bucket[]): Buffer {
+  const byMinute = new Array<Bucket | undefined>(MINUTES_PER_HOUR);
+  for (const b of buckets) {
+    const index = (b.bucket - hourStart) / MINUTE_MS;
+    if (!Number.isInteger(index) || index < 0 || index >= MINUTES_PER_HOUR) throw new RangeError(`bucket ${b.bucket} is not a minute of the hour ${hourStart}`);
+    byMinute[index] = b;
+  }
+  const out: number[] = [];
+  for (const b of byMinute) {
+    if (!b || b.probes === 0) {
+      out.push(0);
+      continue;
+    }
+    for (const v of [b.probes, b.failures, b.probes - b.counted, b.failures - b.countedFailures, b.sumUs, b.maxUs, b.p95Us]) writeVarint(out, v);
+  }
+  return Buffer.from(out);
+}
+
+/** The minute buckets of one packed hour, oldest first (minutes without probes are left out). */
+export function unpackMinutes(hourStart: number, blob: Uint8Array): Bucket[] {
+  const buckets: Bucket[] = [];
+  let pos = 0;
+  const read = (): number => {
+    let value = 0;
+    let scale = 1;
+    for (;;) {
+      if (pos >= blob.length) throw new RangeError('packed minutes are truncated');
+      const byte = blob[pos++]!;
+      value += (byte & 0x7f) * scale;
+      if (byte < 0x80) return value;
+      scale *= 0x80;
+    }
+  };
+  for (let minute = 0; minute < MINUTES_PER_HOUR && pos < blob.length; minute++) {
+    const probes = read();
+    if (probes === 0) continue;
+    const failures = read();
+    const uncounted = read();
+    const uncountedFailures = read();
+    buckets.push({
+      bucket: hourStart + minute * MINUTE_MS,
+      probes,
+      failures,
+      counted: probes - uncounted,
+      countedFailures: failures - uncountedFailures,
+      sumUs: read(),
+      maxUs: read(),
+      p95Us: read(),
+    });
+  }
+  return buckets;
+}

@@ -9,7 +9,18 @@ import { TARGET_STATES, type Maintenance, type StateTransition, type TargetState
 import type { ErrorKind, PhasesMs, ProbeResult } from '../probe/types.js';
 import { migrate } from './migrate.js';
 import { encodeSstpCheck, SstpCheckLog } from './sstp-checks.js';
-import { BUCKET_MS, HOUR_MS, MINUTE_MS, aggregate, bucketCeil, bucketStart, uptimeSegments, type RawSample } from './rollup.js';
+import {
+  BUCKET_MS,
+  HOUR_MS,
+  aggregate,
+  bucketCeil,
+  bucketStart,
+  packMinutes,
+  unpackMinutes,
+  uptimeSegments,
+  type Bucket,
+  type RawSample,
+} from './rollup.js';
 import {
   InvalidCursorError,
   TargetNotFoundError,
@@ -438,10 +449,22 @@ function prepareStatements(db: Database.Database) {
     upsertMark: db.prepare<[string, number]>(
       'INSERT INTO housekeeping_marks (name, at) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET at = excluded.at',
     ),
-    rollups: {
-      '1m': prepareRollupStatements(db, 'rollups_minute'),
-      '1h': prepareRollupStatements(db, 'rollups_hour'),
-    } satisfies Record<RollupResolution, RollupStatements>,
+    hours: prepareRollupStatements(db, 'rollups_hour'),
+    minutes: {
+      get: db.prepare<[number, number], { minutes: Buffer }>('SELECT minutes FROM rollups_minute WHERE target_id = ? AND hour = ?'),
+      upsert: db.prepare<[number, number, Buffer]>(
+        `INSERT INTO rollups_minute (target_id, hour, minutes) VALUES (?, ?, ?)
+         ON CONFLICT (target_id, hour) DO UPDATE SET minutes = excluded.minutes`,
+      ),
+      /** Newest first; iterated until a page is full. */
+      range: db.prepare<[number, number, number], { hour: number; minutes: Buffer }>(
+        'SELECT hour, minutes FROM rollups_minute WHERE target_id = ? AND hour BETWEEN ? AND ? ORDER BY hour DESC',
+      ),
+      pruneBoundary: db.prepare<[number, number, number], { hour: number }>(
+        'SELECT hour FROM rollups_minute WHERE target_id = ? AND hour < ? ORDER BY hour LIMIT 1 OFFSET ?',
+      ),
+      prune: db.prepare<[number, number]>('DELETE FROM rollups_minute WHERE target_id = ? AND hour < ?'),
+    },
   };
 }
 
@@ -454,7 +477,7 @@ interface SelectedRollup {
   p95_us: number;
 }
 
-function prepareRollupStatements(db: Database.Database, table: 'rollups_minute' | 'rollups_hour') {
+function prepareRollupStatements(db: Database.Database, table: 'rollups_hour') {
   return {
     upsert: db.prepare<[number, number, number, number, number, number, number, number, number]>(
       `INSERT INTO ${table} (target_id, bucket, probes, failures, counted, counted_failures, sum_us, max_us, p95_us)
@@ -478,7 +501,17 @@ function prepareRollupStatements(db: Database.Database, table: 'rollups_minute' 
   };
 }
 
-type RollupStatements = ReturnType<typeof prepareRollupStatements>;
+/** A rollup bucket as the history shows it. */
+function rollupPoint(b: Pick<Bucket, 'bucket' | 'probes' | 'failures' | 'sumUs' | 'maxUs' | 'p95Us'>): RollupPoint {
+  return {
+    at: b.bucket,
+    probes: b.probes,
+    failures: b.failures,
+    avgMs: b.probes > 0 ? Math.round(b.sumUs / b.probes) / 1000 : 0,
+    maxMs: b.maxUs / 1000,
+    p95Ms: b.p95Us / 1000,
+  };
+}
 
 type Statements = ReturnType<typeof prepareStatements>;
 
@@ -509,14 +542,14 @@ const HOUSEKEEPING = {
   /** A bucket is rolled up this long after it ends: results are queued and written about once a second. */
   graceMs: 10_000,
   /** Raw rows read per rollup step (one target's window may exceed it: at most spanBuckets of rows). */
-  rollupRows: 4_000,
+  rollupRows: 2_000,
   /** Buckets per rollup window. */
   spanBuckets: { '1m': 60, '1h': 6 } as Record<RollupResolution, number>,
   /** Rows deleted per prune step. */
-  pruneRows: 4_000,
+  pruneRows: 2_000,
   /** Free pages kept for reuse; beyond it the file is shrunk, at most vacuumPages per step. */
   keepFreePages: 2_048,
-  vacuumPages: 2_048,
+  vacuumPages: 1_024,
 } as const;
 
 type HousekeepingTask = HousekeepingStep['task'];
@@ -687,19 +720,23 @@ export class SqliteStore implements Store {
   rollups(target: string, resolution: RollupResolution, query: HistoryQuery): HistoryPage<RollupPoint> {
     const targetId = this.requireTargetId(target);
     const window = historyWindow(query, resolution);
-    const rows = this.statements.rollups[resolution].page.all(targetId, window.from, window.to, window.limit + 1);
-    const items = rows.slice(0, window.limit).map(
-      (row): RollupPoint => ({
-        at: row.bucket,
-        probes: row.probes,
-        failures: row.failures,
-        avgMs: row.probes > 0 ? Math.round(row.sum_us / row.probes) / 1000 : 0,
-        maxMs: row.max_us / 1000,
-        p95Ms: row.p95_us / 1000,
-      }),
-    );
+    let points: RollupPoint[];
+    if (resolution === '1h') {
+      points = this.statements.hours.page
+        .all(targetId, window.from, window.to, window.limit + 1)
+        .map((row) => rollupPoint({ bucket: row.bucket, probes: row.probes, failures: row.failures, sumUs: row.sum_us, maxUs: row.max_us, p95Us: row.p95_us }));
+    } else {
+      points = [];
+      const firstHour = Math.max(Number.MIN_SAFE_INTEGER, bucketStart(window.from, HOUR_MS));
+      for (const row of this.statements.minutes.range.iterate(targetId, firstHour, window.to)) {
+        const minutes = unpackMinutes(row.hour, row.minutes).filter((b) => b.bucket >= window.from && b.bucket <= window.to);
+        for (const b of minutes.reverse()) points.push(rollupPoint(b));
+        if (points.length > window.limit) break;
+      }
+    }
+    const items = points.slice(0, window.limit);
     const last = items.at(-1);
-    return { items, nextCursor: rows.length > window.limit && last ? encodeCursor(last.at, resolution) : null };
+    return { items, nextCursor: points.length > window.limit && last ? encodeCursor(last.at, resolution) : null };
   }
 
   uptime(target: string, from: number, to: number): UptimeCount {
@@ -707,10 +744,17 @@ export class SqliteStore implements Store {
     const count: UptimeCount = { probes: 0, failures: 0 };
     const rolled = (name: MarkName) => this.marks.get(name) ?? Number.NEGATIVE_INFINITY;
     for (const segment of uptimeSegments(from, to, rolled('minute_rolled_until'), rolled('hour_rolled_until'))) {
-      const statement =
-        segment.source === 'raw'
-          ? this.statements.rawUptime
-          : this.statements.rollups[segment.source === 'hour' ? '1h' : '1m'].uptime;
+      if (segment.source === 'minute') {
+        for (const row of this.statements.minutes.range.iterate(targetId, bucketStart(segment.from, HOUR_MS), segment.to - 1)) {
+          for (const b of unpackMinutes(row.hour, row.minutes)) {
+            if (b.bucket < segment.from || b.bucket >= segment.to) continue;
+            count.probes += b.counted;
+            count.failures += b.countedFailures;
+          }
+        }
+        continue;
+      }
+      const statement = segment.source === 'raw' ? this.statements.rawUptime : this.statements.hours.uptime;
       const row = statement.get(targetId, segment.from, segment.to);
       count.probes += row?.probes ?? 0;
       count.failures += row?.failures ?? 0;
@@ -819,11 +863,16 @@ export class SqliteStore implements Store {
         const { rawPruneBoundary, pruneRaw } = this.statements;
         return this.pruneStep(task, cutoff, (id, offset) => rawPruneBoundary.get(id, cutoff, offset)?.at, (id, before) => pruneRaw.run(id, before).changes);
       }
-      case 'prune_minute':
+      case 'prune_minute': {
+        // Packed by the hour: an hour goes once all of it is older than the retention.
+        const cutoff = bucketStart(now - minuteMs, HOUR_MS);
+        const { minutes } = this.statements;
+        return this.pruneStep(task, cutoff, (id, offset) => minutes.pruneBoundary.get(id, cutoff, offset)?.hour, (id, before) => minutes.prune.run(id, before).changes);
+      }
       case 'prune_hour': {
-        const cutoff = now - (task === 'prune_minute' ? minuteMs : hourMs);
-        const rollups = this.statements.rollups[task === 'prune_minute' ? '1m' : '1h'];
-        return this.pruneStep(task, cutoff, (id, offset) => rollups.pruneBoundary.get(id, cutoff, offset)?.bucket, (id, before) => rollups.prune.run(id, before).changes);
+        const cutoff = now - hourMs;
+        const { hours } = this.statements;
+        return this.pruneStep(task, cutoff, (id, offset) => hours.pruneBoundary.get(id, cutoff, offset)?.bucket, (id, before) => hours.prune.run(id, before).changes);
       }
       case 'prune_transitions': {
         // Transitions are few; each target keeps its newest one whatever its age (the state to restore).
@@ -864,7 +913,6 @@ export class SqliteStore implements Store {
     const windowStart = from;
     const windowEnd = Math.min(end, from + HOUSEKEEPING.spanBuckets[resolution] * bucketMs);
     const targets = this.housekeepingTargets();
-    const upsert = this.statements.rollups[resolution].upsert;
     const started = performance.now();
     let rows = 0;
     let nextMark: number | null = null;
@@ -878,9 +926,7 @@ export class SqliteStore implements Store {
           excluded: r.uptime_exclusion,
           durationUs: r.duration_us,
         }));
-        for (const b of aggregate(samples, bucketMs)) {
-          upsert.run(targetId, b.bucket, b.probes, b.failures, b.counted, b.countedFailures, b.sumUs, b.maxUs, b.p95Us);
-        }
+        this.writeRollups(targetId, resolution, windowStart, windowEnd, aggregate(samples, bucketMs));
         rows += samples.length;
         targetIndex++;
       }
@@ -904,6 +950,26 @@ export class SqliteStore implements Store {
       this.hk.windowRows = 0;
     }
     return { task: resolution === '1m' ? 'rollup_minute' : 'rollup_hour', rows, ms: performance.now() - started };
+  }
+
+  /** Stores the buckets of [windowStart, windowEnd); packed minutes of an hour are merged with those outside it. */
+  private writeRollups(targetId: number, resolution: RollupResolution, windowStart: number, windowEnd: number, buckets: Bucket[]): void {
+    if (resolution === '1h') {
+      for (const b of buckets) {
+        this.statements.hours.upsert.run(targetId, b.bucket, b.probes, b.failures, b.counted, b.countedFailures, b.sumUs, b.maxUs, b.p95Us);
+      }
+      return;
+    }
+    const byHour = new Map<number, Bucket[]>();
+    for (const b of buckets) {
+      const hour = bucketStart(b.bucket, HOUR_MS);
+      byHour.set(hour, [...(byHour.get(hour) ?? []), b]);
+    }
+    for (const [hour, fresh] of byHour) {
+      const stored = this.statements.minutes.get.get(targetId, hour);
+      const kept = stored ? unpackMinutes(hour, stored.minutes).filter((b) => b.bucket < windowStart || b.bucket >= windowEnd) : [];
+      this.statements.minutes.upsert.run(targetId, hour, packMinutes(hour, [...kept, ...fresh]));
+    }
   }
 
   /**

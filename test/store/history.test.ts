@@ -189,10 +189,14 @@ describe('retention', () => {
     expect(count('results')).toBe(count('results', `at >= ${now - retention.rawMs}`));
     expect(count('results')).toBe(2 * Math.ceil(retention.rawMs / 30_000)); // the last 2 h, every 30 s
     expect(before - count('results')).toBe(steps.filter((s) => s.task === 'prune_raw').reduce((n, s) => n + s.rows, 0));
-    expect(count('rollups_minute', `bucket < ${now - retention.minuteMs}`)).toBe(0);
-    // kept: from the first bucket at or after now - 1 d (3 d 00:31) up to the last one rolled up (4 d 00:28,
-    // the minute that ended more than the 10 s grace ago): 24 h less 2 minutes, per target
-    expect(count('rollups_minute')).toBe(2 * (24 * 60 - 2));
+    // minute rollups are packed by the hour and go a whole hour at a time: kept from the hour of now - 1 d
+    // (3 d 00:00) up to the last minute rolled up (4 d 00:28, the minute that ended more than the 10 s grace
+    // ago): 25 packed hours, 24 h 29 min of minutes, per target
+    expect(count('rollups_minute', `hour < ${T0 + 3 * DAY_MS}`)).toBe(0);
+    expect(count('rollups_minute')).toBe(2 * 25);
+    const minutes = allRollups(store, 'rras-eu-1', '1m', 10_000).points;
+    expect(minutes).toHaveLength(24 * 60 + 29);
+    expect(minutes.at(-1)!.at).toBe(T0 + 3 * DAY_MS);
     expect(count('rollups_hour', `bucket < ${now - retention.hourMs}`)).toBe(0);
     // kept: hours from 1 d 01:00 (the first at or after now - 3 d) to 3 d 23:00 (the last whole hour): 71 per target
     expect(count('rollups_hour')).toBe(2 * (3 * 24 - 1));
@@ -200,7 +204,7 @@ describe('retention', () => {
     expect(count('state_transitions')).toBe(2 * 2 * 2);
     expect(count('state_transitions', `at < ${now - retention.hourMs}`)).toBe(0);
     // every step is one bounded transaction
-    for (const step of steps.filter((s) => s.task.startsWith('prune'))) expect(step.rows).toBeLessThanOrEqual(4_000);
+    for (const step of steps.filter((s) => s.task.startsWith('prune'))) expect(step.rows).toBeLessThanOrEqual(2_000);
     expect(steps.filter((s) => s.task === 'prune_raw').length).toBeGreaterThan(2);
     // a second pass has nothing left to delete
     expect(housekeep(store, now).filter((s) => s.task.startsWith('prune')).every((s) => s.rows === 0)).toBe(true);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HOUR_MS, MINUTE_MS, aggregate, nearestRank, uptimeSegments } from '../../src/store/rollup.js';
+import { HOUR_MS, MINUTE_MS, aggregate, nearestRank, packMinutes, unpackMinutes, uptimeSegments } from '../../src/store/rollup.js';
 import { HOUR, MINUTES, SAMPLES, T0 } from '../fixtures/rollup-table.js';
 
 describe('rollup maths', () => {
@@ -55,5 +55,24 @@ describe('uptime segments', () => {
       expect(segments.at(-1)!.to).toBe(to);
     }
     expect(uptimeSegments(T0, T0 + 5 * HOUR_MS, Number.NEGATIVE_INFINITY, Number.NEGATIVE_INFINITY)).toEqual([{ source: 'raw', from: T0, to: T0 + 5 * HOUR_MS }]);
+  });
+});
+
+describe('packed minutes', () => {
+  it('round-trip the minutes of an hour, leaving out empty minutes, in about 11 bytes a minute', () => {
+    expect(unpackMinutes(T0, packMinutes(T0, MINUTES))).toEqual(MINUTES);
+    expect(unpackMinutes(T0, packMinutes(T0, []))).toEqual([]);
+    const big = { bucket: T0 + 59 * MINUTE_MS, probes: 3600, failures: 1800, counted: 1000, countedFailures: 900, sumUs: 3600 * 5_000_000, maxUs: 2 ** 40, p95Us: 5_000_000 };
+    expect(unpackMinutes(T0, packMinutes(T0, [big]))).toEqual([big]);
+    const everyMinute = aggregate(
+      Array.from({ length: 120 }, (_, i) => ({ at: T0 + i * 30_000, errorKind: 0, excluded: 0, durationUs: 2000 + i * 37 })),
+      MINUTE_MS,
+    );
+    expect(packMinutes(T0, everyMinute).length).toBeLessThanOrEqual(60 * 11);
+  });
+
+  it('refuses a bucket outside the hour, and a truncated blob', () => {
+    expect(() => packMinutes(T0, [{ ...MINUTES[0]!, bucket: T0 + HOUR_MS }])).toThrow(RangeError);
+    expect(() => unpackMinutes(T0, packMinutes(T0, MINUTES).subarray(0, 5))).toThrow(/truncated/);
   });
 });
