@@ -53,8 +53,8 @@ tbody th { font-weight: 600; }
 .targets td.last { min-width: 14rem; }
 .role { font-weight: normal; font-size: .8rem; color: var(--muted); }
 .url, .since, .maint, .flapping, .strip-text, .cert-until, .muted, .generated { font-size: .85rem; color: var(--muted); }
-.url { font-weight: normal; overflow-wrap: anywhere; }
-.target-name { overflow-wrap: anywhere; }
+.url { font-weight: normal; overflow-wrap: break-word; }
+.target-name { overflow-wrap: break-word; }
 .flapping, .warn-text { color: var(--warn-fg); }
 .error-headline { color: var(--down-fg); }
 code { font-size: .85rem; overflow-wrap: anywhere; white-space: pre-wrap; }
@@ -71,6 +71,7 @@ summary { cursor: pointer; color: var(--link); }
 .uptime-list dt { color: var(--muted); }
 .uptime-list dd { margin: 0; font-variant-numeric: tabular-nums; }
 .cert-days { font-weight: 600; }
+.cert-days, .cert-until { white-space: nowrap; }
 .cert-warning { color: var(--warn-fg); background: var(--warn-bg); padding: 0 .3rem; border-radius: .2rem; }
 .cert-critical, .cert-expired { color: var(--down-fg); background: var(--down-bg); padding: 0 .3rem; border-radius: .2rem; }
 .reason { overflow-wrap: anywhere; }
