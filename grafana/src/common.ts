@@ -163,6 +163,14 @@ export const PROBE_RESULT_MAPPINGS: dashboard.ValueMapping[] = [
   valueMap({ '0': { text: 'FAILED', color: COLORS.critical }, '1': { text: 'OK', color: COLORS.ok } }),
 ];
 
+export const CHECK_MAPPINGS: dashboard.ValueMapping[] = [
+  valueMap({ '0': { text: 'FAIL', color: COLORS.critical }, '1': { text: 'PASS', color: COLORS.ok } }),
+];
+
+export const HANDSHAKE_MAPPINGS: dashboard.ValueMapping[] = [
+  valueMap({ '0': { text: 'FAILED', color: COLORS.critical }, '1': { text: 'ACCEPTED', color: COLORS.ok } }),
+];
+
 /** HTTP status codes: 401 is the SSTP listener's healthy answer; 0 means no status line at all. */
 export const STATUS_CODE_MAPPINGS: dashboard.ValueMapping[] = [
   valueMap({ '0': { text: 'no answer', color: COLORS.critical }, '401': { text: '401', color: COLORS.ok } }),

@@ -11,6 +11,7 @@ import {
   COLORS,
   DATASOURCE,
   GROUP_STATE_MAPPINGS,
+  HANDSHAKE_MAPPINGS,
   STATUS_CODE_MAPPINGS,
   TARGET_STATE_MAPPINGS,
   UNITS,
@@ -327,6 +328,61 @@ function statusCodePanel(): statetimeline.PanelBuilder {
     .height(8);
 }
 
+function mappedStat(title: string, description: string, expr: string, legendFormat: string, mappings: dashboard.ValueMapping[]): stat.PanelBuilder {
+  return new stat.PanelBuilder()
+    .title(title)
+    .description(description)
+    .datasource(DATASOURCE)
+    .withTarget(instantQuery(expr, legendFormat))
+    .unit(UNITS.none)
+    .mappings(mappings)
+    .thresholds(thresholds(COLORS.neutral))
+    .colorScheme(colorByThresholds())
+    .colorMode(common.BigValueColorMode.Background)
+    .graphMode(common.BigValueGraphMode.None)
+    .textMode(common.BigValueTextMode.ValueAndName)
+    .reduceOptions(lastValue())
+    .height(6);
+}
+
+function certificateAndDeepChecks(): stat.PanelBuilder[] {
+  return [
+    countStat(
+      'Failed certificate checks',
+      'Leaf certificate checks failing across the targets (sstp_cert_valid == 0): eku (Server Authentication), name ' +
+        '(matches the public VPN name), chain (leads to a trusted root), revoked (listed in its CRL). Any of them ' +
+        'makes Windows refuse the SSTP tunnel; the target dashboard names the check.',
+      `count(sstp_cert_valid{${GROUPS}} == 0) or vector(0)`,
+      thresholds(COLORS.ok, [1, COLORS.critical]),
+    )
+      .span(4)
+      .height(6),
+    mappedStat(
+      'Group certificate consistency',
+      'Per group: servers (every RRAS server presents the same leaf), vip (the VIP presents the servers\' leaf), ' +
+        'offload_hash (the VIP leaf is the configured offload_cert_sha256). DIFFERENT on a group behind a load ' +
+        'balancer means clients fail on some servers only. Absent where there is nothing to compare.',
+      `min by (group, check) (sstp_group_cert_consistent{${GROUPS}})`,
+      '{{group}} {{check}}',
+      [
+        {
+          type: dashboard.MappingType.ValueToText,
+          options: { '0': { text: 'DIFFERENT', color: COLORS.critical, index: 0 }, '1': { text: 'SAME', color: COLORS.ok, index: 1 } },
+        },
+      ],
+    ).span(8),
+    mappedStat(
+      'Deep SSTP check',
+      'Targets with `check: sstp`: the last full SSTP call setup (SSTP_DUPLEX_POST, Call Connect Request, Ack, ' +
+        'Disconnect) every sstp_interval. ACCEPTED means RRAS would take a real tunnel, not only answer the health ' +
+        'check. Empty when no target uses check: sstp.',
+      `max by (group, target) (sstp_handshake_success{${GROUPS}})`,
+      '{{target}}',
+      HANDSHAKE_MAPPINGS,
+    ).span(12),
+  ];
+}
+
 export function fleetDashboard(): dashboard.Dashboard {
   const builder = new dashboard.DashboardBuilder('SSTP fleet')
     .uid(FLEET_UID)
@@ -367,6 +423,8 @@ export function fleetDashboard(): dashboard.Dashboard {
     .withPanel(phasePanel())
     .withPanel(errorKindsPanel())
     .withRow(new dashboard.RowBuilder('HTTP'))
-    .withPanel(statusCodePanel());
+    .withPanel(statusCodePanel())
+    .withRow(new dashboard.RowBuilder('Certificates and deep checks'));
+  for (const panel of certificateAndDeepChecks()) builder.withPanel(panel);
   return numberPanels(builder.build());
 }

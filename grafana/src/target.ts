@@ -8,7 +8,9 @@ import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import {
   ALERT_THRESHOLDS,
   COLORS,
+  CHECK_MAPPINGS,
   DATASOURCE,
+  HANDSHAKE_MAPPINGS,
   PROBE_RESULT_MAPPINGS,
   STATUS_CODE_MAPPINGS,
   TARGET_STATE_MAPPINGS,
@@ -50,6 +52,8 @@ interface StatOptions {
   steps: dashboard.ThresholdsConfigBuilder;
   mappings?: dashboard.ValueMapping[];
   decimals?: number;
+  /** Series name shown with the value (default: the title). */
+  legendFormat?: string;
 }
 
 function statPanel(o: StatOptions): stat.PanelBuilder {
@@ -57,7 +61,7 @@ function statPanel(o: StatOptions): stat.PanelBuilder {
     .title(o.title)
     .description(o.description)
     .datasource(DATASOURCE)
-    .withTarget(instantQuery(o.expr, o.title))
+    .withTarget(instantQuery(o.expr, o.legendFormat ?? o.title))
     .unit(o.unit)
     .thresholds(o.steps)
     .colorScheme(colorByThresholds())
@@ -278,6 +282,87 @@ function certificateTable(): table.PanelBuilder {
     .height(5);
 }
 
+function certificateChecks(): stat.PanelBuilder {
+  return statPanel({
+    title: 'Certificate checks',
+    description:
+      'What an SSTP client checks on the leaf: eku (Server Authentication EKU), name (the public VPN name in ' +
+      'subject/SAN), chain (leads to a trusted root), revoked (PASS = not listed in the CRL; absent without a CRL).',
+    expr: `max by (check) (sstp_cert_valid{${TARGET}})`,
+    unit: UNITS.none,
+    steps: thresholds(COLORS.neutral),
+    mappings: CHECK_MAPPINGS,
+    legendFormat: '{{check}}',
+  })
+    .textMode(common.BigValueTextMode.ValueAndName)
+    .span(12)
+    .height(5);
+}
+
+function chainExpiry(): stat.PanelBuilder {
+  return statPanel({
+    title: 'Chain expires first',
+    description:
+      'Days until the certificate of the presented chain that expires first expires (leaf, intermediate or root): ' +
+      `an intermediate expiring breaks every client as surely as the leaf. Red under ${ALERT_THRESHOLDS.certCriticalDays}, ` +
+      `orange under ${ALERT_THRESHOLDS.certWarningDays} days, as the certificate alerts.`,
+    expr: `min by (position) (sstp_cert_chain_earliest_expiry_timestamp_seconds{${TARGET}} - time()) / 86400`,
+    unit: UNITS.days,
+    steps: certificateThresholds(),
+    decimals: 1,
+    legendFormat: '{{position}}',
+  })
+    .textMode(common.BigValueTextMode.ValueAndName)
+    .span(12)
+    .height(5);
+}
+
+function deepChecks(): Array<stat.PanelBuilder | timeseries.PanelBuilder> {
+  const lastDeepCheck = statPanel({
+    title: 'Last deep check',
+    description:
+      'Only for `check: sstp` targets: the last full SSTP call setup (POST, Call Connect Request, Ack with ' +
+      'SHA-256, Call Disconnect). ACCEPTED means RRAS would take a real tunnel.',
+    expr: `max by (group, target) (sstp_handshake_success{${TARGET}})`,
+    unit: UNITS.none,
+    steps: thresholds(COLORS.neutral),
+    mappings: HANDSHAKE_MAPPINGS,
+  })
+    .span(6)
+    .height(8);
+  const stages = new timeseries.PanelBuilder()
+    .title('Deep check time by stage')
+    .description('The last deep check\'s time per stage, stacked: dns, connect, tls, http (POST -> 200), call (Call Connect Request -> reply), disconnect.')
+    .datasource(DATASOURCE)
+    .withTarget(rangeQuery(`max by (stage) (sstp_handshake_stage_seconds{${TARGET}})`, '{{stage}}'))
+    .unit(UNITS.seconds)
+    .min(0)
+    .stacking(stacked())
+    .fillOpacity(40)
+    .colorScheme(palette())
+    .legend(legend())
+    .tooltip(multiTooltip())
+    .span(9)
+    .height(8);
+  const results = new timeseries.PanelBuilder()
+    .title('Deep checks by result')
+    .description('Deep checks per minute by result: ok, or the error kind (sstp_nak, sstp_abort, http status, timeout, ...).')
+    .datasource(DATASOURCE)
+    .withTarget(rangeQuery(`60 * sum by (result) (rate(sstp_handshakes_total{${TARGET}}[$__rate_interval]))`, '{{result}}'))
+    .unit(UNITS.perMinute)
+    .min(0)
+    .drawStyle(common.GraphDrawStyle.Bars)
+    .fillOpacity(80)
+    .stacking(stacked())
+    .colorScheme(palette())
+    .overrideByName('ok', [{ id: 'color', value: { mode: 'fixed', fixedColor: COLORS.ok } }])
+    .legend(legend())
+    .tooltip(multiTooltip())
+    .span(9)
+    .height(8);
+  return [lastDeepCheck, stages, results];
+}
+
 export function targetDashboard(): dashboard.Dashboard {
   const builder = new dashboard.DashboardBuilder('SSTP target')
     .uid(TARGET_UID)
@@ -310,6 +395,10 @@ export function targetDashboard(): dashboard.Dashboard {
     .withPanel(phases())
     .withPanel(probeTime())
     .withRow(new dashboard.RowBuilder('Certificate'))
-    .withPanel(certificateTable());
+    .withPanel(certificateTable())
+    .withPanel(certificateChecks())
+    .withPanel(chainExpiry())
+    .withRow(new dashboard.RowBuilder('Deep SSTP check'));
+  for (const panel of deepChecks()) builder.withPanel(panel);
   return numberPanels(builder.build());
 }

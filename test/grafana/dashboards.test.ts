@@ -131,9 +131,10 @@ describe('grafana/dashboards/*.json', () => {
     });
 
     it('every certificate-days panel turns orange under 21 days and red under 7', () => {
-      const certPanels = [...panelsWith(loadDashboard('sstp-fleet.json'), 'sstp_cert_not_after'), ...panelsWith(loadDashboard('sstp-target.json'), 'sstp_cert_not_after')]
+      const certPanels = DASHBOARD_FILES.map(loadDashboard)
+        .flatMap((d) => [...panelsWith(d, 'sstp_cert_not_after'), ...panelsWith(d, 'sstp_cert_chain_earliest_expiry')])
         .filter((p) => p.title !== `Certificates < ${ALERT_THRESHOLDS.certWarningDays} days`);
-      expect(certPanels.length).toBeGreaterThanOrEqual(2);
+      expect(certPanels.map((p) => p.title).sort()).toEqual(['Certificate', 'Certificate days left', 'Chain expires first']);
       for (const panel of certPanels) {
         expect(thresholdValues(panel), panel.title).toEqual([null, ALERT_THRESHOLDS.certCriticalDays, ALERT_THRESHOLDS.certWarningDays]);
         expect(panel.fieldConfig?.defaults?.thresholds?.steps.map((s) => s.color), panel.title).toEqual(['red', 'orange', 'green']);
@@ -141,10 +142,11 @@ describe('grafana/dashboards/*.json', () => {
     });
 
     it('every probe-time panel draws the SSTPProbeSlow line at 1 s', () => {
-      const timePanels = [...panelsWith(loadDashboard('sstp-fleet.json'), 'seconds'), ...panelsWith(loadDashboard('sstp-target.json'), 'seconds')].filter(
-        (p) => p.fieldConfig?.defaults?.unit === 's',
-      );
-      expect(timePanels.length).toBeGreaterThanOrEqual(4);
+      const timePanels = DASHBOARD_FILES.map(loadDashboard).flatMap((d) => [
+        ...panelsWith(d, 'sstp_probe_duration_seconds'),
+        ...panelsWith(d, 'sstp_probe_phase_seconds'),
+      ]);
+      expect(timePanels.length).toBe(5);
       for (const panel of timePanels) expect(thresholdValues(panel), panel.title).toEqual([null, ALERT_THRESHOLDS.probeSlowSeconds]);
     });
   });

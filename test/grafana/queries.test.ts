@@ -3,8 +3,9 @@
 // reads is one sstpwatch exports. Grafana cannot run here; this is the next best proof that the panels work.
 //
 // The scenario gives every panel something to show: two groups, a VIP, a certificate 10 days from expiry
-// (SSTPCertificateExpiresSoon), a server answering 404 (unexpected_status), and a server that stops
-// mid-run (connect_refused, a DOWN state, SSTPServerDown firing). The rules are prometheus/alerts.yml with
+// (SSTPCertificateExpiresSoon), a server answering 404 (unexpected_status), a server that stops mid-run
+// (connect_refused, a DOWN state, SSTPServerDown firing), and deep SSTP checks (`check: sstp`): one against a
+// fake SSTP server that accepts the call, one against the fake RRAS server that stops. The rules are prometheus/alerts.yml with
 // every `for:` shortened to 1s, so that the ALERTS series the fleet's alert table reads exists.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeRras } from '../../src/demo/fake-rras.js';
+import { startFakeSstp, type FakeSstp } from '../../src/demo/fake-sstp.js';
 import { testCertificates, VPN_HOSTNAME } from '../fixtures/certs.js';
 import { closeAllRras, startRras } from '../fixtures/fake-rras.js';
 import { prometheusConfig, shortenForDurations, startPrometheus, stopAllDaemons, type RunningPrometheus } from '../fixtures/prometheus.js';
@@ -49,6 +51,7 @@ describe('dashboard queries against a real Prometheus scraping sstpwatch', () =>
   let service: RunningService | undefined;
   let prometheus: RunningPrometheus;
   let stopping: FakeRras;
+  let sstp: FakeSstp | undefined;
   let startedAt: number;
   let endedAt: number;
   let metricsText: string;
@@ -64,6 +67,7 @@ describe('dashboard queries against a real Prometheus scraping sstpwatch', () =>
       startRras(null, 404),
     ]);
     stopping = n2;
+    sstp = await startFakeSstp({ tls: null, behavior: 'ack' });
     writeFileSync(join(dir, 'ca.pem'), certs.ca.certPem);
     const port = await freePort();
     writeFileSync(
@@ -83,12 +87,13 @@ describe('dashboard queries against a real Prometheus scraping sstpwatch', () =>
         `    vip: "${vip.url}"`,
         '    servers:',
         `      - { name: rras-n1, url: "${n1.url}" }`,
-        `      - { name: ${STOPPING}, url: "${n2.url}" }`,
+        `      - { name: ${STOPPING}, url: "${n2.url}", check: sstp, sstp_interval: 1s }`,
         `  - name: ${SOUTH}`,
         `    hostname: ${VPN_HOSTNAME}`,
         '    servers:',
         `      - { name: rras-s1, url: "${s1.url}" }`,
         `      - { name: rras-s2, url: "${s2.url}", offload: true }`,
+        `      - { name: rras-s3, url: "${sstp.url}", offload: true, check: sstp, sstp_interval: 1s }`,
       ].join('\n'),
     );
     service = await startService(join(dir, 'sstpwatch.yml'), port);
@@ -99,8 +104,8 @@ describe('dashboard queries against a real Prometheus scraping sstpwatch', () =>
     startedAt = Date.now();
     await prometheus.waitForTargetsUp();
     await waitFor(
-      'Prometheus to see the four answering targets up',
-      async () => (await prometheus.query('sstp_target_state{state="up"} == 1')).length === 4,
+      'Prometheus to see the five answering targets up',
+      async () => (await prometheus.query('sstp_target_state{state="up"} == 1')).length === 5,
       30_000,
     );
     // A few seconds of history before the stop, so that rates and quantiles have samples on both sides.
@@ -123,7 +128,7 @@ describe('dashboard queries against a real Prometheus scraping sstpwatch', () =>
   }, 120_000);
 
   afterAll(async () => {
-    await Promise.allSettled([service?.stop(), stopAllDaemons(), closeAllRras()]);
+    await Promise.allSettled([service?.stop(), stopAllDaemons(), closeAllRras(), sstp?.close()]);
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -173,7 +178,7 @@ describe('dashboard queries against a real Prometheus scraping sstpwatch', () =>
     expect(await labelValues(query(fleet, 'group'), {})).toEqual([NORTH, SOUTH]);
     expect(await labelValues(query(target, 'group'), {})).toEqual([NORTH, SOUTH]);
     expect(await labelValues(query(target, 'target'), { group: NORTH })).toEqual(['rras-n1', STOPPING, `${NORTH}-vip`]);
-    expect(await labelValues(query(target, 'target'), { group: SOUTH })).toEqual(['rras-s1', 'rras-s2']);
+    expect(await labelValues(query(target, 'target'), { group: SOUTH })).toEqual(['rras-s1', 'rras-s2', 'rras-s3']);
   });
 
   it('every fleet query runs and returns data, with all groups and with one', async () => {
@@ -189,7 +194,7 @@ describe('dashboard queries against a real Prometheus scraping sstpwatch', () =>
   it('every target query runs without an error for every target', async () => {
     const target = loadDashboard('sstp-target.json');
     const errors: string[] = [];
-    for (const [group, name] of [[NORTH, 'rras-n1'], [NORTH, `${NORTH}-vip`], [SOUTH, 'rras-s1'], [SOUTH, 'rras-s2']] as const) {
+    for (const [group, name] of [[NORTH, 'rras-n1'], [NORTH, `${NORTH}-vip`], [SOUTH, 'rras-s1'], [SOUTH, 'rras-s2'], [SOUTH, 'rras-s3']] as const) {
       for (const panel of dataPanels(target)) {
         for (const q of panel.targets ?? []) {
           await run(q, { group, target: name }).catch((err: Error) => errors.push(`${name} "${panel.title}": ${err.message}`));
@@ -221,6 +226,8 @@ describe('dashboard queries against a real Prometheus scraping sstpwatch', () =>
     expect(availability['rras-n1']).toBe(1);
     expect(availability[STOPPING]).toBeGreaterThan(0);
     expect(availability[STOPPING]).toBeLessThan(1);
+    const deep = await instant('Deep SSTP check');
+    expect(deep).toEqual({ [STOPPING]: 0, 'rras-s3': 1 });
   });
 
   it('every metric a query reads is one sstpwatch exports', () => {
