@@ -546,7 +546,8 @@ class SstpProbe {
   /** An external abort (shutdown): a call in progress still gets its Call Disconnect, within the wait. */
   private readonly onAbort = (): void => {
     if (this.done) return;
-    if (this.step === 'call' || this.step === 'settle') {
+    if (this.step === 'settle') return this.disconnect(); // the verdict on the Ack stands
+    if (this.step === 'call') {
       this.verdict = { kind: 'timeout', message: `deep check aborted during the SSTP call` };
       return this.disconnect();
     }
