@@ -1,6 +1,6 @@
 // The committed dashboards: up to date with their TypeScript source, every panel complete (title, unit,
 // datasource variable), and coloured by the same numbers as prometheus/alerts.yml.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -149,6 +149,46 @@ describe('grafana/dashboards/*.json', () => {
       expect(timePanels.length).toBe(5);
       for (const panel of timePanels) expect(thresholdValues(panel), panel.title).toEqual([null, ALERT_THRESHOLDS.probeSlowSeconds]);
     });
+  });
+});
+
+describe('grafana/provisioning and grafana/README.md', () => {
+  const grafanaFile = (path: string): string => readFileSync(fileURLToPath(new URL(`../../grafana/${path}`, import.meta.url)), 'utf8');
+
+  it('provisions a Prometheus datasource and a file provider for the mounted dashboards directory', () => {
+    const datasources = parse(grafanaFile('provisioning/datasources/sstpwatch.yml')) as {
+      apiVersion: number;
+      datasources: Array<{ type: string; url: string; jsonData?: { timeInterval?: string } }>;
+    };
+    expect(datasources.apiVersion).toBe(1);
+    expect(datasources.datasources).toHaveLength(1);
+    expect(datasources.datasources[0]).toMatchObject({ type: 'prometheus', url: '${PROMETHEUS_URL}', jsonData: { timeInterval: '15s' } });
+
+    const providers = parse(grafanaFile('provisioning/dashboards/sstpwatch.yml')) as {
+      apiVersion: number;
+      providers: Array<{ type: string; options: { path: string } }>;
+    };
+    expect(providers.apiVersion).toBe(1);
+    expect(providers.providers).toHaveLength(1);
+    expect(providers.providers[0]!.type).toBe('file');
+    const path = providers.providers[0]!.options.path;
+    expect(path).toBe('/etc/grafana/sstpwatch/dashboards');
+    // The README's docker run mounts grafana/ where the provider looks, and points provisioning at it.
+    const readme = grafanaFile('README.md');
+    expect(readme).toContain('-v "$PWD/grafana:/etc/grafana/sstpwatch:ro"');
+    expect(readme).toContain('GF_PATHS_PROVISIONING=/etc/grafana/sstpwatch/provisioning');
+  });
+
+  it('the dashboards directory holds exactly the generated dashboards', () => {
+    const dir = fileURLToPath(new URL('../../grafana/dashboards/', import.meta.url));
+    expect(readdirSync(dir).sort()).toEqual([...DASHBOARD_FILES].sort());
+  });
+
+  it('the README describes every panel by its title', () => {
+    const readme = grafanaFile('README.md');
+    for (const file of DASHBOARD_FILES) {
+      for (const panel of dataPanels(loadDashboard(file))) expect(readme, `${file}: "${panel.title}"`).toContain(`**${panel.title}**`);
+    }
   });
 });
 
