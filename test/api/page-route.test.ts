@@ -1,0 +1,131 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/api/app.js';
+import type { TargetView } from '../../src/api/deps.js';
+import { PAGE_CSP } from '../../src/api/routes/page.js';
+import { builtInProbeSettings } from '../../src/config/schema.js';
+import type { ProbeResult } from '../../src/probe/types.js';
+import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.js';
+
+const log = pino({ level: 'silent' });
+const MIN = 60_000;
+/** Half past a minute, so that "the minute holding now" is unambiguous. */
+const NOW = Date.UTC(2026, 10, 26, 21, 0, 30);
+
+function result(at: number, ok: boolean): ProbeResult {
+  return {
+    at,
+    ok,
+    errorKind: ok ? 'ok' : 'connect_refused',
+    message: ok ? 'ok' : 'connect ECONNREFUSED 10.0.0.11:443',
+    statusCode: ok ? 401 : null,
+    httpVersion: ok ? '1.1' : null,
+    durationMs: ok ? 12 : 1,
+    phasesMs: {},
+    tlsVersion: null,
+    certificateSha256: null,
+  } as ProbeResult;
+}
+
+describe('GET / (status page route)', () => {
+  let dir: string;
+  let store: SqliteStore;
+  let app: ReturnType<typeof buildApp>;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sstpwatch-page-route-'));
+    store = openSqliteStore({ path: join(dir, 'test.db'), log, now: () => NOW });
+    store.syncTargets([{ name: 'rras-1', group: 'vpn', role: 'server', url: 'https://10.0.0.11' }]);
+    store.record('rras-1', result(NOW - 30 * MIN, true));
+    store.record('rras-1', result(NOW - 10 * MIN, false));
+    store.flush();
+    // Roll those minutes up, then add a result of the current minute (not rolled up yet: read raw).
+    while (store.housekeepingStep(NOW) !== null);
+    expect(store.rollups('rras-1', '1m', { limit: 10 }).items.map((r) => r.at)).toEqual([NOW - 10 * MIN - 30_000, NOW - 30 * MIN - 30_000]);
+    store.record('rras-1', result(NOW - 20_000, true));
+    store.flush();
+
+    const view: TargetView = {
+      config: { name: 'rras-1', group: 'vpn', role: 'server', url: 'https://10.0.0.11', hostname: 'vpn.example.com', offload: false, settings: builtInProbeSettings() },
+      health: { state: 'up', since: NOW - 20_000, consecutiveFailures: 0, consecutiveSuccesses: 1, lastResult: result(NOW - 20_000, true), maintenance: null, underlying: 'up' },
+    };
+    app = buildApp({
+      status: {
+        targets: () => [view],
+        target: (name) => (name === 'rras-1' ? view : undefined),
+        groups: () => [{ config: { name: 'vpn', hostname: 'vpn.example.com', servers: ['rras-1'], vip: null }, health: { state: 'ok', serversUp: 1, serversTotal: 1 } }],
+      },
+      store,
+      registry: new Registry(),
+      log,
+      now: () => NOW,
+      version: '9.9.9',
+      readiness: () => ({ database: { ok: true, reason: null, pendingResults: 0 }, scheduler: { ok: true } }),
+    });
+    await app.ready();
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    store?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('serves HTML with a strict CSP, nosniff, a referrer policy and no caching', async () => {
+    const res = await app.inject({ method: 'GET', url: '/' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(res.headers['content-security-policy']).toBe(PAGE_CSP);
+    expect(PAGE_CSP).not.toMatch(/unsafe|\*|https?:/);
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['referrer-policy']).toBe('no-referrer');
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.body).toContain('<tr data-target="rras-1" data-state="up">');
+    expect(res.body).toContain('by sstpwatch 9.9.9');
+  });
+
+  it('draws the strip from the minute rollups and, for the current minute, from raw results', async () => {
+    const body = (await app.inject({ method: 'GET', url: '/' })).body;
+    const bars = [...body.matchAll(/<rect class="bar (ok|partial|failed)" x="(\d+)"/g)].map((m) => [m[1], Number(m[2]) / 4]);
+    // 60 minutes, oldest first: now is index 59.
+    expect(bars).toEqual([
+      ['ok', 59 - 30],
+      ['failed', 59 - 10],
+      ['ok', 59],
+    ]);
+    expect(body).toContain('3 probes, 1 failed');
+    expect(body).toContain('<dt>24 h</dt><dd>66.66 %</dd>');
+  });
+
+  it('takes the refresh period from ?refresh and refuses a bad one with 400', async () => {
+    expect((await app.inject({ method: 'GET', url: '/?refresh=300' })).body).toContain('<meta http-equiv="refresh" content="300">');
+    for (const bad of ['1', '3601', 'soon']) {
+      const res = await app.inject({ method: 'GET', url: `/?refresh=${bad}` });
+      expect(res.statusCode, bad).toBe(400);
+      expect(res.json().error.code).toBe('bad_request');
+    }
+  });
+
+  it('serves its stylesheet and script itself, with the same headers', async () => {
+    const css = await app.inject({ method: 'GET', url: '/page/status.css' });
+    expect(css.statusCode).toBe(200);
+    expect(css.headers['content-type']).toBe('text/css; charset=utf-8');
+    expect(css.headers['x-content-type-options']).toBe('nosniff');
+    expect(css.body).toContain('.badge');
+    const js = await app.inject({ method: 'GET', url: '/page/status.js' });
+    expect(js.statusCode).toBe(200);
+    expect(js.headers['content-type']).toBe('text/javascript; charset=utf-8');
+    expect(js.body).toContain("getElementById('content')");
+    expect(js.body).not.toMatch(/innerHTML|eval\(|new Function/);
+  });
+
+  it('answers HEAD / without a body', async () => {
+    const res = await app.inject({ method: 'HEAD', url: '/' });
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toBe('');
+  });
+});
