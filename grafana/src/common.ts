@@ -8,7 +8,7 @@ import * as prometheus from '@grafana/grafana-foundation-sdk/prometheus';
 export const DATASOURCE: common.DataSourceRef = { type: 'prometheus', uid: '${datasource}' };
 
 /**
- * The numbers of prometheus/alerts.yml, so that a panel turns the colour of the alert that would fire
+ * The numbers of prometheus/alerts.yml and alerts-certificates.yml, so that a panel turns the colour of the alert that would fire
  * (test/grafana/dashboards.test.ts reads alerts.yml and fails when these drift from it).
  */
 export const ALERT_THRESHOLDS = {
@@ -16,6 +16,8 @@ export const ALERT_THRESHOLDS = {
   certWarningDays: 21,
   /** SSTPCertificateExpiresSoon, severity critical: less than 7 days left. */
   certCriticalDays: 7,
+  /** SSTPChainCertificateExpiresSoon (alerts-certificates.yml): an intermediate or root within 30 days; expired is critical. */
+  chainWarningDays: 30,
   /** SSTPProbeSlow: p95 of the probe duration over 5 minutes above 1 s. */
   probeSlowSeconds: 1,
   /** SSTPProbesStale: no finished probe for more than 3 probe intervals. */
@@ -79,6 +81,10 @@ export function thresholds(base: string, ...steps: Array<[number, string]>): das
 
 export const certificateThresholds = (): dashboard.ThresholdsConfigBuilder =>
   thresholds(COLORS.critical, [ALERT_THRESHOLDS.certCriticalDays, COLORS.warning], [ALERT_THRESHOLDS.certWarningDays, COLORS.ok]);
+
+/** For an intermediate or root CA certificate: orange within 30 days, red once expired. */
+export const chainCaThresholds = (): dashboard.ThresholdsConfigBuilder =>
+  thresholds(COLORS.critical, [0, COLORS.warning], [ALERT_THRESHOLDS.chainWarningDays, COLORS.ok]);
 
 export const probeTimeThresholds = (): dashboard.ThresholdsConfigBuilder =>
   thresholds(COLORS.ok, [ALERT_THRESHOLDS.probeSlowSeconds, COLORS.critical]);

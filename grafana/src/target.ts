@@ -19,6 +19,7 @@ import {
   availabilityThresholds,
   certDaysLeft,
   certificateThresholds,
+  chainCaThresholds,
   colorByThresholds,
   datasourceVariable,
   instantQuery,
@@ -304,14 +305,18 @@ function chainExpiry(): stat.PanelBuilder {
     title: 'Chain expires first',
     description:
       'Days until the certificate of the presented chain that expires first expires (leaf, intermediate or root): ' +
-      `an intermediate expiring breaks every client as surely as the leaf. Red under ${ALERT_THRESHOLDS.certCriticalDays}, ` +
-      `orange under ${ALERT_THRESHOLDS.certWarningDays} days, as the certificate alerts.`,
+      'an intermediate expiring breaks every client as surely as the leaf. The leaf is red under ' +
+      `${ALERT_THRESHOLDS.certCriticalDays} and orange under ${ALERT_THRESHOLDS.certWarningDays} days ` +
+      `(SSTPCertificateExpiresSoon); an intermediate or root orange under ${ALERT_THRESHOLDS.chainWarningDays} days ` +
+      'and red once expired (SSTPChainCertificateExpiresSoon/Expired).',
     expr: `min by (position) (sstp_cert_chain_earliest_expiry_timestamp_seconds{${TARGET}} - time()) / 86400`,
     unit: UNITS.days,
     steps: certificateThresholds(),
     decimals: 1,
     legendFormat: '{{position}}',
   })
+    .overrideByName('intermediate', [{ id: 'thresholds', value: chainCaThresholds().build() }])
+    .overrideByName('root', [{ id: 'thresholds', value: chainCaThresholds().build() }])
     .textMode(common.BigValueTextMode.ValueAndName)
     .span(12)
     .height(5);

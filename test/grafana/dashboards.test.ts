@@ -26,9 +26,11 @@ interface Rule {
 }
 
 function alertRules(): Rule[] {
-  const file = fileURLToPath(new URL('../../prometheus/alerts.yml', import.meta.url));
-  const doc = parse(readFileSync(file, 'utf8')) as { groups: Array<{ rules: Rule[] }> };
-  return doc.groups.flatMap((g) => g.rules);
+  return ['alerts.yml', 'alerts-certificates.yml'].flatMap((name) => {
+    const file = fileURLToPath(new URL(`../../prometheus/${name}`, import.meta.url));
+    const doc = parse(readFileSync(file, 'utf8')) as { groups: Array<{ rules: Rule[] }> };
+    return doc.groups.flatMap((g) => g.rules);
+  });
 }
 
 function rulesNamed(name: string): string[] {
@@ -127,6 +129,7 @@ describe('grafana/dashboards/*.json', () => {
       expect(slow).toMatch(/histogram_quantile\(0\.95,/);
       expect(slow).toMatch(new RegExp(`\\)\\s*> ${ALERT_THRESHOLDS.probeSlowSeconds}\\s`));
       expect(rulesNamed('SSTPProbesStale').join('\n')).toContain(`${ALERT_THRESHOLDS.staleIntervals} * sstp_probe_interval_seconds`);
+      expect(rulesNamed('SSTPChainCertificateExpiresSoon').join('\n')).toContain(`< ${ALERT_THRESHOLDS.chainWarningDays} * 86400`);
       expect(rulesNamed('SSTPRedundancyLost').join('\n')).toMatch(new RegExp(`< ${ALERT_THRESHOLDS.redundancyServers}\\s`));
     });
 
@@ -138,6 +141,20 @@ describe('grafana/dashboards/*.json', () => {
       for (const panel of certPanels) {
         expect(thresholdValues(panel), panel.title).toEqual([null, ALERT_THRESHOLDS.certCriticalDays, ALERT_THRESHOLDS.certWarningDays]);
         expect(panel.fieldConfig?.defaults?.thresholds?.steps.map((s) => s.color), panel.title).toEqual(['red', 'orange', 'green']);
+      }
+    });
+
+    it('the chain panel colours an intermediate or root by SSTPChainCertificateExpiresSoon: orange within 30 days, red once expired', () => {
+      const panel = dataPanels(loadDashboard('sstp-target.json')).find((p) => p.title === 'Chain expires first')!;
+      const overrides = (panel.fieldConfig as { overrides: Array<{ matcher: { id: string; options: string }; properties: Array<{ id: string; value: { steps: Array<{ value: number | null; color: string }> } }> }> }).overrides;
+      expect(overrides.map((o) => o.matcher.options).sort()).toEqual(['intermediate', 'root']);
+      for (const o of overrides) {
+        expect(o.properties[0]!.id).toBe('thresholds');
+        expect(o.properties[0]!.value.steps).toEqual([
+          { value: null, color: 'red' },
+          { value: 0, color: 'orange' },
+          { value: ALERT_THRESHOLDS.chainWarningDays, color: 'green' },
+        ]);
       }
     });
 

@@ -4,9 +4,10 @@
 //
 // The scenario gives every panel something to show: two groups, a VIP, a certificate 10 days from expiry
 // (SSTPCertificateExpiresSoon), a server answering 404 (unexpected_status), a server that stops mid-run
-// (connect_refused, a DOWN state, SSTPServerDown firing), and deep SSTP checks (`check: sstp`): one against a
-// fake SSTP server that accepts the call, one against the fake RRAS server that stops. The rules are prometheus/alerts.yml with
-// every `for:` shortened to 1s, so that the ALERTS series the fleet's alert table reads exists.
+// (connect_refused, a DOWN state, SSTPServerDown firing), and deep SSTP checks (`check: sstp`): one against
+// a fake SSTP server that accepts the call, one against the fake RRAS server that stops. The rules are
+// prometheus/alerts.yml and alerts-certificates.yml with every `for:` shortened to 1s, so that the ALERTS
+// series the fleet's alert table reads exists.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,7 +31,8 @@ import {
   type DashboardQuery,
 } from './dashboard-queries.js';
 
-const RULES = fileURLToPath(new URL('../../prometheus/alerts.yml', import.meta.url));
+const RULE_FILES = ['alerts.yml', 'alerts-certificates.yml'];
+const rules = (name: string): string => readFileSync(fileURLToPath(new URL(`../../prometheus/${name}`, import.meta.url)), 'utf8');
 const NORTH = 'vpn-north';
 const SOUTH = 'vpn-south';
 /** The target the target dashboard is checked with in depth: it answers, then stops. */
@@ -98,8 +100,8 @@ describe('dashboard queries against a real Prometheus scraping sstpwatch', () =>
     );
     service = await startService(join(dir, 'sstpwatch.yml'), port);
     prometheus = await startPrometheus({
-      config: prometheusConfig({ job: 'sstpwatch', targets: [`127.0.0.1:${port}`], interval: `${SCRAPE_S}s`, ruleFiles: ['alerts.yml'] }),
-      files: { 'alerts.yml': shortenForDurations(readFileSync(RULES, 'utf8'), '1s') },
+      config: prometheusConfig({ job: 'sstpwatch', targets: [`127.0.0.1:${port}`], interval: `${SCRAPE_S}s`, ruleFiles: RULE_FILES }),
+      files: Object.fromEntries(RULE_FILES.map((name) => [name, shortenForDurations(rules(name), '1s')])),
     });
     startedAt = Date.now();
     await prometheus.waitForTargetsUp();
