@@ -1,6 +1,7 @@
 // The SSTP HEAD probe, as a load balancer's health check does it: resolve, TCP connect, TLS (unless offload),
 // `HEAD /sra_{...}/ HTTP/1.1`, read the status line and headers, never the body. Over net/tls directly so every
 // phase is timed and every failure lands in exactly one error kind.
+import { createHash } from 'node:crypto';
 import dns from 'node:dns';
 import net from 'node:net';
 import tls from 'node:tls';
@@ -58,7 +59,9 @@ export function createHeadProber(opts: HeadProberOptions = {}): ProbeFn {
   const contexts = new Map<string, tls.SecureContext>();
   const certificates = new Map<string, CertificateInfo>();
   const chainCertificates = new Map<string, CertificateDetails | null>();
+  const chains = new Map<string, { chain: CertificateDetails[]; at: number }>();
   const anchors = new Map<string, Set<string>>();
+  const caIds = new Map<string, string>();
   const deps: ProbeDeps = {
     lookup: opts.lookup ?? lookupAddress,
     userAgent: opts.userAgent ?? USER_AGENT,
@@ -67,7 +70,19 @@ export function createHeadProber(opts: HeadProberOptions = {}): ProbeFn {
     secureContext: (ca) =>
       remember(contexts, 32, ca ?? '', () => tls.createSecureContext(ca ? { ca: [...tls.rootCertificates, ca] } : {})),
     certificate: (peer) => remember(certificates, 256, peer.fingerprint256, () => certificateInfo(peer)),
-    chainCertificate: (peer) => remember(chainCertificates, 512, peer.fingerprint256, () => parseOrNull(peer.raw)),
+    chain: (key, detailed) => {
+      // getPeerCertificate(true) costs about 20 times the leaf alone (it builds every certificate of the chain as an
+      // object): read the chain once per leaf, trust store and verification result, and again after CHAIN_REFRESH_MS
+      // (an intermediate replaced under the same leaf, still verifying the same way).
+      const now = Date.now();
+      const cached = chains.get(key);
+      if (cached && now - cached.at < CHAIN_REFRESH_MS) return cached.chain;
+      const chain = readChain(detailed(), (peer) => remember(chainCertificates, 512, peer.fingerprint256, () => parseOrNull(peer.raw)));
+      chains.delete(key);
+      remember(chains, 256, key, () => ({ chain, at: now }));
+      return chain;
+    },
+    caId: (ca) => (ca === null ? '' : remember(caIds, 32, ca, () => createHash('sha256').update(ca).digest('hex').slice(0, 16))),
     anchors: (ca) => remember(anchors, 32, ca ?? '', () => pemFingerprints(ca ? [...tls.rootCertificates, ca] : tls.rootCertificates)),
   };
   return (target, signal) => new HeadProbe(target, deps, signal).run();
@@ -99,9 +114,24 @@ interface ProbeDeps {
   maxHeadBytes: number;
   secureContext: (ca: string | null) => tls.SecureContext;
   certificate: (peer: tls.PeerCertificate) => CertificateInfo;
-  /** Null for a certificate that cannot be parsed (the chain then stops before it). */
-  chainCertificate: (peer: tls.PeerCertificate) => CertificateDetails | null;
+  /** The chain behind `key` (leaf, trust store, verification); `detailed` reads it from the socket when not cached. */
+  chain: (key: string, detailed: () => tls.DetailedPeerCertificate) => CertificateDetails[];
+  /** A short stable id of a CA bundle, for cache keys. */
+  caId: (ca: string | null) => string;
   anchors: (ca: string | null) => Set<string>;
+}
+
+/** How long a leaf's chain is reused before it is read from a handshake again. */
+const CHAIN_REFRESH_MS = 5 * 60_000;
+
+/** The chain's certificates, parsed; it stops before one that cannot be parsed. */
+function readChain(leaf: tls.DetailedPeerCertificate, parse: (peer: tls.PeerCertificate) => CertificateDetails | null): CertificateDetails[] {
+  const chain: CertificateDetails[] = [];
+  for (const cert of peerChain(leaf, (p) => parse(p) ?? UNPARSEABLE)) {
+    if (cert === UNPARSEABLE) break;
+    chain.push(cert);
+  }
+  return chain;
 }
 
 function parseOrNull(der: Buffer): CertificateDetails | null {
@@ -251,7 +281,7 @@ class HeadProbe {
   private onSecure(tlsSocket: tls.TLSSocket): void {
     this.phases.tls = this.lap();
     this.tlsVersion = tlsSocket.getProtocol();
-    const peer = tlsSocket.getPeerCertificate(true);
+    const peer = tlsSocket.getPeerCertificate();
     const hasCertificate = Buffer.isBuffer(peer?.raw) && peer.raw.length > 0;
     if (hasCertificate) {
       this.certificate = this.deps.certificate(peer);
@@ -270,16 +300,13 @@ class HeadProbe {
   }
 
   /** The presented chain and the SSTP checks on it; a chain that cannot be read leaves both absent. */
-  private inspectChain(tlsSocket: tls.TLSSocket, peer: tls.DetailedPeerCertificate): void {
-    const chain: CertificateDetails[] = [];
-    for (const cert of peerChain(peer, (p) => this.deps.chainCertificate(p) ?? UNPARSEABLE)) {
-      if (cert === UNPARSEABLE) break;
-      chain.push(cert);
-    }
-    if (chain.length === 0) return;
+  private inspectChain(tlsSocket: tls.TLSSocket, peer: tls.PeerCertificate): void {
     const error: unknown = tlsSocket.authorized ? null : tlsSocket.authorizationError;
     const code = error === null ? null : typeof error === 'string' ? error : ((error as { code?: string }).code ?? 'CERT_UNTRUSTED');
     const ca = this.target.settings.tls.ca;
+    const key = `${peer.fingerprint256}|${code ?? ''}|${this.deps.caId(ca)}`;
+    const chain = this.deps.chain(key, () => tlsSocket.getPeerCertificate(true));
+    if (chain.length === 0) return;
     this.chain = chain;
     this.chainChecks = chainChecks(chain, this.endpoint!.name, { error: code, anchors: () => this.deps.anchors(ca) }) ?? undefined;
   }
