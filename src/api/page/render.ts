@@ -59,7 +59,7 @@ export function renderStatusPage(m: StatusPageModel): string {
 <a class="skip" href="#content">Skip to the status</a>
 <header class="top">
 <h1>SSTP VPN status</h1>
-<p class="controls"><a href="" id="reload">Reload</a> <span id="refresh-state" role="status" aria-live="polite">This page reloads itself every ${m.refreshSeconds} s.</span></p>
+<p class="controls"><a href="" id="reload">Reload</a> <span id="refresh-state">This page reloads itself every ${m.refreshSeconds} s.</span></p>
 </header>
 <main id="content" data-refresh="${m.refreshSeconds}" data-title="${title}">
 ${summary(m)}
