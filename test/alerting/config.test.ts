@@ -132,7 +132,7 @@ describe('prometheus/prometheus.example.yml', () => {
   it('passes promtool check config, rules included', () => {
     const run = runTool('promtool', ['check', 'config', join(DIR, 'prometheus.example.yml')]);
     expect(run.code, run.output).toBe(0);
-    expect(run.output).toContain('SUCCESS: 1 rule files found');
+    expect(run.output).toMatch(/SUCCESS: [1-9]\d* rule files found/);
   });
 
   it('names its scrape job "sstpwatch", the job SSTPWatchDown watches', () => {
