@@ -93,11 +93,14 @@ describe('sstpwatch serve, end to end', () => {
     const seenByFake = rras1.requests;
     const db = new Database(join(dir, 'state', 'sstpwatch.db'), { readonly: true });
     try {
-      const row = db
-        .prepare('SELECT count(*) AS n FROM results JOIN targets USING (target_id) WHERE targets.name = ?')
-        .get('rras-1') as { n: number };
-      // Every request the fake answered was written before exit (nothing queued in memory was lost).
-      expect(row.n).toBe(seenByFake);
+      const count = (sql: string) => (db.prepare(sql).get('rras-1') as { n: number }).n;
+      const rows = count('SELECT count(*) AS n FROM results JOIN targets USING (target_id) WHERE targets.name = ?');
+      const okRows = count('SELECT count(*) AS n FROM results JOIN targets USING (target_id) WHERE targets.name = ? AND error_kind = 0');
+      // Every request the fake answered belongs to a probe whose result was written before exit; a probe that
+      // timed out before sending its request (possible on a loaded machine) adds a row without a request.
+      expect(okRows).toBeLessThanOrEqual(seenByFake);
+      expect(seenByFake).toBeLessThanOrEqual(rows);
+      expect(okRows).toBeGreaterThanOrEqual(2);
       expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
     } finally {
       db.close();
