@@ -1,13 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import Type from 'typebox';
 import { incidentsFrom } from '../../health/incidents.js';
-import type { AppDeps, TargetView } from '../deps.js';
-import { HttpError, badRequest, notFound } from '../errors.js';
+import { findTarget, targetReadErrors, timeBound } from './common.js';
+import type { AppDeps } from '../deps.js';
+import { HttpError, badRequest } from '../errors.js';
 import { presentIncident } from '../present.js';
 import { IncidentsQuerySchema, IncidentsSchema, TargetParams, UptimeQuerySchema, UptimeSchema } from '../schemas.js';
-import { timeBound } from './targets.js';
-
-const errors = { 400: Type.Ref('ErrorBody'), 404: Type.Ref('ErrorBody') };
 
 const HOUR_MS = 3_600_000;
 export const UPTIME_WINDOWS_MS = { '1h': HOUR_MS, '24h': 24 * HOUR_MS, '7d': 7 * 24 * HOUR_MS, '30d': 30 * 24 * HOUR_MS } as const;
@@ -16,17 +13,11 @@ export const UPTIME_WINDOWS_MS = { '1h': HOUR_MS, '24h': 24 * HOUR_MS, '7d': 7 *
 export const availabilityRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
   const now = deps.now ?? Date.now;
 
-  function findTarget(name: string): TargetView {
-    const target = deps.status.target(name);
-    if (!target) throw notFound(`no target named ${JSON.stringify(name)}`);
-    return target;
-  }
-
   app.get(
     '/api/v1/targets/:name/incidents',
-    { schema: { params: TargetParams, querystring: IncidentsQuerySchema, response: { 200: IncidentsSchema, ...errors } } },
+    { schema: { params: TargetParams, querystring: IncidentsQuerySchema, response: { 200: IncidentsSchema, ...targetReadErrors } } },
     async (request) => {
-      const target = findTarget(request.params.name);
+      const target = findTarget(deps.status, request.params.name);
       const t = now();
       const from = timeBound('from', request.query.from) ?? 0;
       const to = timeBound('to', request.query.to) ?? t;
@@ -41,9 +32,9 @@ export const availabilityRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = 
 
   app.get(
     '/api/v1/targets/:name/uptime',
-    { schema: { params: TargetParams, querystring: UptimeQuerySchema, response: { 200: UptimeSchema, ...errors } } },
+    { schema: { params: TargetParams, querystring: UptimeQuerySchema, response: { 200: UptimeSchema, ...targetReadErrors } } },
     async (request) => {
-      const target = findTarget(request.params.name);
+      const target = findTarget(deps.status, request.params.name);
       const { window } = request.query;
       const t = now();
       if (!deps.store.uptime) throw new HttpError(503, 'not_available', 'uptime is not available here');

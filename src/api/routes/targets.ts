@@ -1,32 +1,24 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import Type from 'typebox';
-import type { AppDeps, TargetView } from '../deps.js';
-import { HttpError, badRequest, notFound } from '../errors.js';
-import { parseTimeBound, presentResult, presentRollup, presentTarget } from '../present.js';
+import { findTarget, targetReadErrors, timeBound } from './common.js';
+import type { AppDeps } from '../deps.js';
+import { HttpError, badRequest } from '../errors.js';
+import { presentResult, presentRollup, presentTarget } from '../present.js';
 import { HistoryQuerySchema, HistorySchema, TargetParams, TargetStatusSchema } from '../schemas.js';
-
-const errors = { 400: Type.Ref('ErrorBody'), 404: Type.Ref('ErrorBody') };
 
 export const targetRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
   const now = deps.now ?? Date.now;
 
-  function findTarget(name: string): TargetView {
-    const target = deps.status.target(name);
-    if (!target) throw notFound(`no target named ${JSON.stringify(name)}`);
-    return target;
-  }
-
   app.get(
     '/api/v1/targets/:name',
-    { schema: { params: TargetParams, response: { 200: TargetStatusSchema, ...errors } } },
-    async (request) => presentTarget(findTarget(request.params.name), now(), deps.certificates?.target(request.params.name)),
+    { schema: { params: TargetParams, response: { 200: TargetStatusSchema, ...targetReadErrors } } },
+    async (request) => presentTarget(findTarget(deps.status, request.params.name), now(), deps.certificates?.target(request.params.name)),
   );
 
   app.get(
     '/api/v1/targets/:name/history',
-    { schema: { params: TargetParams, querystring: HistoryQuerySchema, response: { 200: HistorySchema, ...errors } } },
+    { schema: { params: TargetParams, querystring: HistoryQuerySchema, response: { 200: HistorySchema, ...targetReadErrors } } },
     async (request) => {
-      const target = findTarget(request.params.name);
+      const target = findTarget(deps.status, request.params.name);
       const { limit, cursor } = request.query;
       const from = timeBound('from', request.query.from);
       const to = timeBound('to', request.query.to);
@@ -45,9 +37,3 @@ export const targetRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async 
   );
 };
 
-export function timeBound(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const ms = parseTimeBound(value);
-  if (ms === null) throw badRequest(`${name} must be an ISO 8601 time or Unix milliseconds (got ${JSON.stringify(value)})`);
-  return ms;
-}
