@@ -8,6 +8,7 @@ export type {
   ListenConfig,
   ProbeSettings,
   RetentionConfig,
+  ServerTlsConfig,
   TargetConfig,
   TargetRole,
   TlsSettings,
@@ -16,4 +17,5 @@ export { ConfigError } from './types.js';
 export { DurationError, formatDuration, parseDuration, tryParseDuration } from './duration.js';
 export { CONFIG_PATH_ENV, DEFAULT_CONFIG_PATH, loadConfigFile, parseConfig, resolveConfigPath } from './load.js';
 export type { ParseOptions } from './load.js';
+export { readAuthToken, type AuthToken } from './token.js';
 export { builtInProbeSettings, isHostname, parseListen, SSTP_PATH } from './schema.js';

@@ -3,6 +3,7 @@
 
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
+import { createSecureContext } from 'node:tls';
 import { parseDocument, type YAMLError } from 'yaml';
 import { formatDuration } from './duration.js';
 import {
@@ -22,6 +23,7 @@ import {
   type ConfigIssue,
   type GroupConfig,
   type ProbeSettings,
+  type ServerTlsConfig,
   type TargetConfig,
   type TlsSettings,
 } from './types.js';
@@ -63,8 +65,39 @@ export function parseConfig(yamlText: string, opts: ParseOptions): Config {
   const raw = readConfig(document.value, issues);
   const certificates = readCertificates(raw, opts, issues);
   const config = resolveConfig(raw, certificates, opts.baseDir, issues);
+  config.serverTls = readServerTls(raw, opts, issues);
   if (!issues.empty) throw new ConfigError(issues.list);
   return config;
+}
+
+/** The top-level `tls` files, read now so that a bad path or a key that does not fit fails `config check`. */
+function readServerTls(raw: RawConfig, opts: ParseOptions, issues: Issues): ServerTlsConfig | null {
+  if (raw.serverTls === null) return null;
+  const readFile = opts.readFile ?? ((path: string) => readFileSync(path, 'utf8'));
+  const { certFile, keyFile } = raw.serverTls;
+  const read = (file: string, path: string, marker: RegExp, what: string): string | null => {
+    let pem: string;
+    try {
+      pem = readFile(resolve(opts.baseDir, file));
+    } catch (err) {
+      issues.add(path, `cannot read ${JSON.stringify(file)}: ${errorCode(err)}`);
+      return null;
+    }
+    if (marker.test(pem)) return pem;
+    issues.add(path, `${JSON.stringify(file)} holds no PEM ${what}`);
+    return null;
+  };
+  const cert = read(certFile, 'tls.cert_file', /-----BEGIN CERTIFICATE-----/, 'certificate (-----BEGIN CERTIFICATE-----)');
+  const key = read(keyFile, 'tls.key_file', /-----BEGIN [A-Z ]*PRIVATE KEY-----/, 'private key (-----BEGIN PRIVATE KEY-----)');
+  if (cert === null || key === null) return null;
+  try {
+    createSecureContext({ cert, key });
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    issues.add('tls.key_file', `${JSON.stringify(keyFile)} cannot serve with ${JSON.stringify(certFile)}: ${reason}`);
+    return null;
+  }
+  return { certFile, keyFile, cert, key };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -277,7 +310,8 @@ function resolveConfig(raw: RawConfig, certificates: Map<string, string>, baseDi
   return {
     listen: raw.listen,
     database: resolveDatabasePath(raw.database, baseDir),
-    auth: raw.auth,
+    auth: { ...raw.auth, tokenFile: raw.auth.tokenFile === null ? null : resolve(baseDir, raw.auth.tokenFile) },
+    serverTls: null,
     defaults,
     retention: raw.retention,
     groups: resolved.flatMap((entry) => (entry.group === undefined ? [] : [entry.group])),

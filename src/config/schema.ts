@@ -106,11 +106,18 @@ export interface RawGroup {
   offloadCertSha256?: string;
 }
 
+export interface RawServerTls {
+  certFile: string;
+  keyFile: string;
+}
+
 export interface RawConfig {
   listen: ListenConfig;
   /** As written; load.ts resolves it against the config file's directory. */
   database: string;
   auth: AuthConfig;
+  /** Top-level `tls`, paths as written; load.ts reads the files. */
+  serverTls: RawServerTls | null;
   defaults: ProbeOverrides;
   retention: RetentionConfig;
   groups: RawGroup[];
@@ -602,8 +609,9 @@ function readGroups(value: unknown, demo: boolean, issues: Issues): RawGroup[] {
 // ---------------------------------------------------------------------------------------------
 // Top-level sections
 
-const TOP_KEYS = ['listen', 'database', 'auth', 'defaults', 'retention', 'groups', 'demo', 'probe_endpoint'] as const;
-const AUTH_KEYS = ['token_env'] as const;
+const TOP_KEYS = ['listen', 'database', 'auth', 'tls', 'defaults', 'retention', 'groups', 'demo', 'probe_endpoint'] as const;
+const AUTH_KEYS = ['token_env', 'token_file', 'protect_reads'] as const;
+const SERVER_TLS_KEYS = ['cert_file', 'key_file'] as const;
 const RETENTION_KEYS = ['raw', 'minute', 'hour'] as const;
 
 const LISTEN_FORMAT = 'must be "host:port" or "[ipv6]:port", like "127.0.0.1:9470"';
@@ -637,18 +645,52 @@ function readDatabase(value: unknown, issues: Issues): string {
   return DEFAULT_DATABASE;
 }
 
-/** `token_env: null` disables the write endpoints; absent means SSTPWATCH_TOKEN. */
+/**
+ * `token_env: null` disables the write endpoints; absent means SSTPWATCH_TOKEN, unless `token_file` is given (the
+ * token is then read from that file; naming both is an error). `protect_reads: true` puts every read route except
+ * /healthz and /readyz behind the token too.
+ */
 function readAuth(value: unknown, issues: Issues): AuthConfig {
   const section = readSection(value, 'auth', AUTH_KEYS, issues);
+  const protectReads = readBoolean(section['protect_reads'], 'auth.protect_reads', issues) ?? false;
+  const tokenFileValue = section['token_file'];
+  let tokenFile: string | null = null;
+  if (typeof tokenFileValue === 'string' && tokenFileValue.trim() !== '') tokenFile = tokenFileValue.trim();
+  else if (tokenFileValue !== undefined && tokenFileValue !== null) {
+    issues.add('auth.token_file', `must be the path of a file holding the bearer token ${got(tokenFileValue)}`);
+  }
   const tokenEnv = section['token_env'];
-  if (tokenEnv === undefined) return { tokenEnv: DEFAULT_TOKEN_ENV };
-  if (tokenEnv === null) return { tokenEnv: null };
-  if (typeof tokenEnv === 'string' && ENV_NAME.test(tokenEnv)) return { tokenEnv };
+  if (tokenEnv === undefined) return { tokenEnv: tokenFile === null ? DEFAULT_TOKEN_ENV : null, tokenFile, protectReads };
+  if (tokenEnv === null) return { tokenEnv: null, tokenFile, protectReads };
+  if (typeof tokenEnv === 'string' && ENV_NAME.test(tokenEnv)) {
+    if (tokenFile !== null) {
+      issues.add('auth', `set either token_env or token_file, not both (got token_env ${show(tokenEnv)} and token_file ${show(tokenFile)})`);
+    }
+    return { tokenEnv, tokenFile, protectReads };
+  }
   issues.add(
     'auth.token_env',
     `must be the name of an environment variable, like SSTPWATCH_TOKEN, or null to disable write endpoints ${got(tokenEnv)}`,
   );
-  return { tokenEnv: null };
+  return { tokenEnv: null, tokenFile, protectReads };
+}
+
+/** Top-level `tls: {cert_file, key_file}`: sstpwatch serves HTTPS itself. Absent or null: plain HTTP. */
+function readServerTls(value: unknown, issues: Issues): RawServerTls | null {
+  if (value === undefined || value === null) return null;
+  const section = readMapping(value, 'tls', SERVER_TLS_KEYS, issues);
+  if (section === undefined) return null;
+  const file = (key: 'cert_file' | 'key_file', what: string): string | undefined => {
+    const path = keyPath('tls', key);
+    const entry = section[key];
+    if (!required(entry, path, issues)) return undefined;
+    if (typeof entry === 'string' && entry.trim() !== '') return entry.trim();
+    issues.add(path, `must be the path of a PEM file holding ${what} ${got(entry)}`);
+    return undefined;
+  };
+  const certFile = file('cert_file', 'the certificate (and its chain)');
+  const keyFile = file('key_file', 'the private key');
+  return certFile === undefined || keyFile === undefined ? null : { certFile, keyFile };
 }
 
 function readRetention(value: unknown, issues: Issues): RetentionConfig {
@@ -682,6 +724,7 @@ export function readConfig(document: unknown, issues: Issues): RawConfig {
     listen: readListen(entry['listen'], issues),
     database: readDatabase(entry['database'], issues),
     auth: readAuth(entry['auth'], issues),
+    serverTls: readServerTls(entry['tls'], issues),
     defaults: readProbeOverrides(readSection(entry['defaults'], 'defaults', PROBE_KEYS, issues), 'defaults', issues),
     retention: readRetention(entry['retention'], issues),
     groups: readGroups(entry['groups'], demo, issues),

@@ -73,6 +73,18 @@ export interface RetentionConfig {
 export interface AuthConfig {
   /** Name of the environment variable holding the bearer token for write endpoints. */
   tokenEnv: string | null;
+  /** Path of a file holding the token (resolved against the config file's directory); read at start and on reload. */
+  tokenFile: string | null;
+  /** Every read route except /healthz and /readyz needs the token too. */
+  protectReads: boolean;
+}
+
+/** Top-level `tls`: sstpwatch serves HTTPS with this certificate and key (PEM text read at load time). */
+export interface ServerTlsConfig {
+  certFile: string;
+  keyFile: string;
+  cert: string;
+  key: string;
 }
 
 export interface ListenConfig {
@@ -92,6 +104,8 @@ export interface Config {
   /** SQLite file path, resolved relative to the config file's directory. */
   database: string;
   auth: AuthConfig;
+  /** Null: plain HTTP (the default; put a reverse proxy with TLS in front before listening beyond loopback). */
+  serverTls: ServerTlsConfig | null;
   defaults: ProbeSettings;
   retention: RetentionConfig;
   groups: GroupConfig[];

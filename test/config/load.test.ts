@@ -13,6 +13,7 @@ import {
   type Config,
   type ProbeSettings,
 } from '../../src/config/index.js';
+import { testCertificates } from '../fixtures/certs.js';
 
 const SSTP_PATH = '/sra_{BA195980-CD49-458b-9E23-C84EE0ADCD75}/';
 const DAY = 86_400_000;
@@ -104,7 +105,8 @@ describe('a valid config', () => {
     expect(config).toEqual<Config>({
       listen: { host: '127.0.0.1', port: 9470 },
       database: '/etc/sstpwatch/data/sstpwatch.db',
-      auth: { tokenEnv: 'SSTPWATCH_TOKEN' },
+      auth: { tokenEnv: 'SSTPWATCH_TOKEN', tokenFile: null, protectReads: false },
+      serverTls: null,
       defaults: defaultSettings(),
       retention: { rawMs: 14 * DAY, minuteMs: 90 * DAY, hourMs: 400 * DAY },
       groups: [
@@ -169,7 +171,7 @@ groups:
     const corpCa = { caFile: 'corp-ca.pem', ca: PEM };
     expect(config.listen).toEqual({ host: '::1', port: 9000 });
     expect(config.database).toBe('/var/lib/sstpwatch/db.sqlite');
-    expect(config.auth).toEqual({ tokenEnv: null });
+    expect(config.auth).toEqual({ tokenEnv: null, tokenFile: null, protectReads: false });
     expect(config.defaults).toEqual(defaultSettings({ timeoutMs: 3_000, tls: { verify: true, ...corpCa } }));
     const settingsOf = (name: string) => config.targets.find((target) => target.name === name)?.settings;
     const group = { intervalMs: null, schedule: '*/10 * * * * *', timeoutMs: 3_000, rise: 1 };
@@ -187,7 +189,7 @@ groups:
     const config = parse(MINIMAL);
     expect(config.listen).toEqual({ host: '127.0.0.1', port: 9470 });
     expect(config.database).toBe('/etc/sstpwatch/data/sstpwatch.db');
-    expect(config.auth).toEqual({ tokenEnv: 'SSTPWATCH_TOKEN' });
+    expect(config.auth).toEqual({ tokenEnv: 'SSTPWATCH_TOKEN', tokenFile: null, protectReads: false });
     expect(config.defaults).toEqual(defaultSettings());
     expect(config.retention).toEqual({ rawMs: 14 * DAY, minuteMs: 90 * DAY, hourMs: 400 * DAY });
     expect(config.demo).toBe(false);
@@ -197,7 +199,7 @@ groups:
 
   it('treats empty sections ("auth:" alone) as all defaults', () => {
     const config = parse(`auth:\ndefaults:\nretention:\n${MINIMAL}`);
-    expect(config.auth).toEqual({ tokenEnv: 'SSTPWATCH_TOKEN' });
+    expect(config.auth).toEqual({ tokenEnv: 'SSTPWATCH_TOKEN', tokenFile: null, protectReads: false });
     expect(config.defaults).toEqual(defaultSettings());
   });
 
@@ -619,6 +621,49 @@ describe('an invalid config', () => {
       yaml: withServer('"https://10.0.0.11"'),
       errors: ['groups[0].servers[0]: must be a mapping of keys (got "https://10.0.0.11")'],
     },
+    {
+      case: 'both token_env and token_file',
+      yaml: `auth: { token_env: MY_TOKEN, token_file: /etc/sstpwatch/token }\n${MINIMAL}`,
+      errors: ['auth: set either token_env or token_file, not both (got token_env "MY_TOKEN" and token_file "/etc/sstpwatch/token")'],
+    },
+    {
+      case: 'token_file that is not a path',
+      yaml: `auth: { token_file: 42 }\n${MINIMAL}`,
+      errors: ['auth.token_file: must be the path of a file holding the bearer token (got 42)'],
+    },
+    {
+      case: 'protect_reads as a string',
+      yaml: `auth: { protect_reads: "yes" }\n${MINIMAL}`,
+      errors: ['auth.protect_reads: must be true or false (got "yes")'],
+    },
+    {
+      case: 'auth key misspelled',
+      yaml: `auth: { token-file: /etc/sstpwatch/token }\n${MINIMAL}`,
+      errors: ['auth.token-file: unknown key (did you mean "token_file"?)'],
+    },
+    {
+      case: 'tls without key_file',
+      yaml: `tls: { cert_file: cert.pem }\n${MINIMAL}`,
+      errors: ['tls.key_file: required key is missing'],
+    },
+    {
+      case: 'tls with an empty cert_file and an unknown key',
+      yaml: `tls: { cert_file: "", key_file: key.pem, ca_file: ca.pem }\n${MINIMAL}`,
+      errors: [
+        'tls.ca_file: unknown key',
+        'tls.cert_file: must be the path of a PEM file holding the certificate (and its chain) (got "")',
+      ],
+    },
+    {
+      case: 'tls as a string',
+      yaml: `tls: on\n${MINIMAL}`,
+      errors: ['tls: must be a mapping of keys (got "on")'],
+    },
+    {
+      case: 'tls files that cannot be read',
+      yaml: `tls: { cert_file: cert.pem, key_file: key.pem }\n${MINIMAL}`,
+      errors: ['tls.cert_file: cannot read "cert.pem": ENOENT', 'tls.key_file: cannot read "key.pem": ENOENT'],
+    },
   ];
 
   it.each(rows)('reports $case', ({ yaml, errors }) => {
@@ -732,6 +777,38 @@ describe('config files on disk', () => {
       'rras-us-1:server:false',
       'rras-us-2:server:false',
     ]);
+  });
+
+  it('reads auth.token_file relative to the config file directory, token_env then off unless named', () => {
+    writeFileSync(join(dir, 'sstpwatch.yml'), `auth: { token_file: secrets/token, protect_reads: true }\n${MINIMAL}`);
+    expect(loadConfigFile(join(dir, 'sstpwatch.yml')).auth).toEqual({
+      tokenEnv: null,
+      tokenFile: join(dir, 'secrets', 'token'),
+      protectReads: true,
+    });
+  });
+
+  it('reads the top-level tls certificate and key, and refuses a key that does not fit the certificate', async () => {
+    const certs = await testCertificates();
+    writeFileSync(join(dir, 'cert.pem'), certs.valid.chainPem);
+    writeFileSync(join(dir, 'key.pem'), certs.valid.keyPem);
+    writeFileSync(join(dir, 'other-key.pem'), certs.wrongName.keyPem);
+    writeFileSync(join(dir, 'sstpwatch.yml'), `tls: { cert_file: cert.pem, key_file: key.pem }\n${MINIMAL}`);
+    expect(loadConfigFile(join(dir, 'sstpwatch.yml')).serverTls).toEqual({
+      certFile: 'cert.pem',
+      keyFile: 'key.pem',
+      cert: certs.valid.chainPem,
+      key: certs.valid.keyPem,
+    });
+    writeFileSync(join(dir, 'sstpwatch.yml'), `tls: { cert_file: cert.pem, key_file: other-key.pem }\n${MINIMAL}`);
+    expect(() => loadConfigFile(join(dir, 'sstpwatch.yml'))).toThrow(/^tls\.key_file: "other-key\.pem" cannot serve with "cert\.pem": .*key values mismatch/);
+    writeFileSync(join(dir, 'sstpwatch.yml'), `tls: { cert_file: key.pem, key_file: cert.pem }\n${MINIMAL}`);
+    expect(() => loadConfigFile(join(dir, 'sstpwatch.yml'))).toThrow(
+      new ConfigError([
+        { path: 'tls.cert_file', message: '"key.pem" holds no PEM certificate (-----BEGIN CERTIFICATE-----)' },
+        { path: 'tls.key_file', message: '"cert.pem" holds no PEM private key (-----BEGIN PRIVATE KEY-----)' },
+      ]),
+    );
   });
 
   it('reports a config file that cannot be read', () => {
