@@ -6,7 +6,14 @@ import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, USAGE, type Output } from './cli/outp
 import { loadConfigFile, resolveConfigPath } from './config/load.js';
 import { ConfigError, type Config } from './config/types.js';
 import { startDemo, type Demo } from './demo/demo.js';
-import { createService } from './service.js';
+import { createLagLog } from './scheduler/lag-log.js';
+import { createService, type Service } from './service.js';
+
+/**
+ * From the first SIGTERM/SIGINT: past this, shutdown is abandoned (exit 1). Probes get SHUTDOWN_GRACE_MS of it;
+ * the rest is room for the final write, under the 10 s a container runtime usually waits before SIGKILL.
+ */
+const SHUTDOWN_DEADLINE_MS = 8_000;
 
 const io: Output = {
   out: (line) => process.stdout.write(`${line}\n`),
@@ -78,7 +85,10 @@ async function serve(args: string[]): Promise<number> {
 
   const authToken = config.auth.tokenEnv ? process.env[config.auth.tokenEnv] : undefined;
   if (!authToken) log.info({ tokenEnv: config.auth.tokenEnv }, 'no bearer token configured: write endpoints answer 401');
-  const service = createService(config, { log, authToken });
+  // Benchmark hook (bench/fleet.ts): raw scheduling lag samples to a file; unset in normal operation.
+  const lagLogPath = process.env.SSTPWATCH_BENCH_LAG_LOG;
+  const lagLog = lagLogPath ? createLagLog(lagLogPath) : null;
+  const service = createService(config, { log, authToken, onLag: lagLog ? (seconds) => lagLog.record(seconds) : undefined });
   try {
     await service.app.listen({ host: config.listen.host, port: config.listen.port });
   } catch (err) {
@@ -89,9 +99,34 @@ async function serve(args: string[]): Promise<number> {
   }
   service.start();
   await waitForStopSignal(log);
+  // A second signal, or a shutdown past its deadline, ends the process now (after writing what is queued).
+  const onSecondSignal = (signal: NodeJS.Signals) => abandonShutdown(service, log, 'second stop signal during shutdown: exiting now', { signal });
+  process.on('SIGINT', onSecondSignal);
+  process.on('SIGTERM', onSecondSignal);
+  const deadline = setTimeout(
+    () => abandonShutdown(service, log, 'shutdown did not finish in time: exiting now', { deadlineMs: SHUTDOWN_DEADLINE_MS }),
+    SHUTDOWN_DEADLINE_MS,
+  );
+  const stopStarted = performance.now();
   await service.stop();
+  clearTimeout(deadline);
+  log.info({ ms: Math.round(performance.now() - stopStarted) }, 'shutdown complete');
+  lagLog?.close();
   await demo?.close();
   return EXIT_OK;
+}
+
+/** Writes what is queued (synchronously: no probe or request can interleave), says why, and exits 1. */
+function abandonShutdown(service: Service, log: Logger, message: string, fields: Record<string, unknown>): never {
+  let written = false;
+  try {
+    service.store.flush();
+    written = service.store.writeHealth().ok;
+  } catch {
+    // flush() never throws; a closed store ignores it
+  }
+  log.error({ ...fields, queuedWritten: written, pendingResults: service.store.writeHealth().pending }, message);
+  process.exit(EXIT_FAILED);
 }
 
 function waitForStopSignal(log: Logger): Promise<void> {

@@ -2,10 +2,14 @@ import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { lookup } from 'node:dns/promises';
 import { buildApp, type App } from './api/app.js';
+import type { AuthSettings, RateLimits, ReloadReport } from './api/deps.js';
+import type { ProbeEndpointDeps } from './api/routes/probe.js';
 import { AllowList } from './config/allow-list.js';
-import type { Config } from './config/types.js';
+import { configInForce, diffConfig } from './config/diff.js';
+import { ConfigError, type Config, type ConfigIssue } from './config/types.js';
 import { createCertificateMetrics } from './metrics/certificates.js';
 import { createMetrics } from './metrics/metrics.js';
+import { createReloadMetrics } from './metrics/reload.js';
 import { createHeadProber } from './probe/head.js';
 import { createSstpProber } from './probe/sstp.js';
 import type { ProbeFn } from './probe/types.js';
@@ -18,6 +22,11 @@ import { openSqliteStore } from './store/sqlite.js';
 import type { Store } from './store/store.js';
 
 export const VERSION = '0.1.0';
+
+/** How long stop() lets probes in flight finish before aborting them (README "Reliability"). */
+export const SHUTDOWN_GRACE_MS = 5_000;
+/** While database writes fail, the next try waits 1 s, 2 s, 4 s... up to this (a failing batch of 100,000 rows costs CPU). */
+const MAX_WRITE_RETRY_MS = 8_000;
 
 /** Requests to GET /probe per minute and client address: room for a Prometheus scraping ~100 targets every 15 s. */
 const PROBE_ENDPOINT_RATE_LIMIT = 600;
@@ -35,6 +44,27 @@ export interface ServiceOptions {
   authToken?: string | null;
   /** Time between housekeeping passes (rollups, retention, vacuum, checkpoint), ms. */
   housekeepingIntervalMs?: number;
+  /** How long stop() waits for probes in flight before aborting them; default SHUTDOWN_GRACE_MS. */
+  shutdownGraceMs?: number;
+  /** Also told every scheduled HEAD probe's start lag in seconds (the benchmark's raw lag log). */
+  onLag?: (seconds: number) => void;
+  /**
+   * Re-reads the config (main.ts: the file, the token, the demo's targets) for reload(); throws ConfigError when
+   * the new config is invalid. Absent: reload() refuses.
+   */
+  reloadConfig?: () => ReloadedConfig;
+  /** Per-client limits of the write and probe-now routes; defaults in api/deps.ts. */
+  rateLimits?: Partial<RateLimits>;
+  /** Resolves /probe target names; defaults to the system resolver. */
+  resolve?: (hostname: string) => Promise<{ address: string }>;
+}
+
+/** A config read again for a reload, with the token it names. */
+export interface ReloadedConfig {
+  config: Config;
+  authToken: string | null;
+  /** Logged, e.g. a token file others may read. */
+  warnings: string[];
 }
 
 export interface Service {
@@ -49,6 +79,11 @@ export interface Service {
   start(): void;
   /** Stops probing, writes what is queued, closes the database and the HTTP server. Idempotent. */
   stop(): Promise<void>;
+  /**
+   * Re-reads the config (SIGHUP, POST /-/reload) and applies it to the monitor, both schedulers, the certificate
+   * monitor, /probe and the token. An invalid config is refused, every error logged with its path; the old stays.
+   */
+  reload(): ReloadReport;
 }
 
 /** Wires the parts together; does not listen (main.ts does). */
@@ -58,6 +93,7 @@ export function createService(config: Config, options: ServiceOptions): Service 
   const registry = new Registry();
   const metrics = createMetrics(registry);
   const store = openSqliteStore({ path: config.database, log, retention: config.retention });
+  metrics.trackStoreWrites(() => store.writeHealth());
   const monitor = new Monitor({ store, metrics, log }, config.targets, config.groups);
   // Chains, group certificate findings and CRL/OCSP reachability (its own 15-minute cadence, off the probe path).
   const certificates = new CertificateMonitor({ metrics: createCertificateMetrics(registry), log }, config.targets, config.groups);
@@ -67,7 +103,10 @@ export function createService(config: Config, options: ServiceOptions): Service 
       monitor.handleResult(target, result);
       certificates.observe(target, result);
     },
-    onLag: (seconds) => metrics.observeLag(seconds),
+    onLag: (seconds) => {
+      metrics.observeLag(seconds);
+      options.onLag?.(seconds);
+    },
     onTick: (now) => monitor.tick(now),
     log,
     maxInFlight: options.maxInFlight,
@@ -80,20 +119,34 @@ export function createService(config: Config, options: ServiceOptions): Service 
     log,
     maxInFlight: options.maxInFlight,
   });
+  // One object each, updated in place on reload: the routes read them per request.
+  const probeEndpoint: ProbeEndpointDeps = {
+    enabled: config.probeEndpoint.enabled,
+    allowList: new AllowList(config.probeEndpoint.allow),
+    defaults: config.defaults,
+    probe,
+    resolve: options.resolve ?? ((hostname) => lookup(hostname)),
+    rateLimitPerMinute: PROBE_ENDPOINT_RATE_LIMIT,
+  };
+  const auth: AuthSettings = {
+    token: options.authToken || null,
+    tokenEnv: config.auth.tokenEnv,
+    tokenFile: config.auth.tokenFile,
+    protectReads: config.auth.protectReads,
+  };
+  const reloadMetrics = createReloadMetrics(registry);
+  reloadMetrics.succeeded(Date.now());
+  let running = config;
   const app = buildApp({
-    probeEndpoint: {
-      enabled: config.probeEndpoint.enabled,
-      allowList: new AllowList(config.probeEndpoint.allow),
-      defaults: config.defaults,
-      probe,
-      resolve: (hostname) => lookup(hostname),
-      rateLimitPerMinute: PROBE_ENDPOINT_RATE_LIMIT,
-    },
+    probeEndpoint,
     version: VERSION,
     status: monitor,
     certificates,
     store,
-    auth: { token: options.authToken || null, tokenEnv: config.auth.tokenEnv },
+    auth,
+    https: config.serverTls ? { cert: config.serverTls.cert, key: config.serverTls.key } : undefined,
+    rateLimits: options.rateLimits,
+    reload: () => reload(),
     control: {
       probeNow: (name) => scheduler.probeNow(name),
       setMaintenance: (name, maintenance) => monitor.setMaintenance(name, maintenance),
@@ -111,8 +164,73 @@ export function createService(config: Config, options: ServiceOptions): Service 
   });
   let flushTimer: NodeJS.Timeout | null = null;
   let stopping: Promise<void> | null = null;
+  // While writes fail (full or read-only disk), retry with a growing pause; results stay queued meanwhile.
+  let nextWriteAt = 0;
+  let writeRetryMs = 0;
+  const flushQueued = (): void => {
+    const now = Date.now();
+    if (now < nextWriteAt) return;
+    store.flush();
+    if (store.writeHealth().ok) {
+      writeRetryMs = 0;
+      nextWriteAt = 0;
+    } else {
+      writeRetryMs = Math.min(MAX_WRITE_RETRY_MS, writeRetryMs === 0 ? 1_000 : writeRetryMs * 2);
+      nextWriteAt = now + writeRetryMs;
+    }
+  };
   // Rollups and retention run on their own timer, in short steps, never on the probe path.
   const housekeeping = createHousekeeping(store, { log, intervalMs: options.housekeepingIntervalMs });
+
+  const refuse = (errors: ConfigIssue[]): ReloadReport => {
+    reloadMetrics.failed();
+    for (const issue of errors) log.error({ path: issue.path, problem: issue.message }, 'config reload refused: the running config stays');
+    return { ok: false, errors, added: [], removed: [], changed: [], unchanged: running.targets.length, restartRequired: [], warnings: [] };
+  };
+
+  function reload(): ReloadReport {
+    if (!options.reloadConfig) return refuse([{ path: '', message: 'this sstpwatch was started without a config file to reload' }]);
+    let next: ReloadedConfig;
+    try {
+      next = options.reloadConfig();
+    } catch (err) {
+      if (err instanceof ConfigError) return refuse(err.issues);
+      return refuse([{ path: '', message: `cannot read the config: ${err instanceof Error ? err.message : String(err)}` }]);
+    }
+    const { config: file, authToken, warnings } = next;
+    const diff = diffConfig(running, file);
+    const config = configInForce(running, file);
+    try {
+      monitor.setConfig(config.targets, config.groups);
+    } catch (err) {
+      log.error({ err }, 'config reload failed while recording the new targets');
+      return refuse([{ path: '', message: `the new targets could not be recorded: ${err instanceof Error ? err.message : String(err)}` }]);
+    }
+    certificates.setConfig(config.targets, config.groups);
+    scheduler.setTargets(config.targets);
+    sstpScheduler.setTargets(sstpCheckTargets(config.targets));
+    Object.assign(probeEndpoint, {
+      enabled: config.probeEndpoint.enabled,
+      allowList: new AllowList(config.probeEndpoint.allow),
+      defaults: config.defaults,
+    });
+    Object.assign(auth, { token: authToken || null, tokenEnv: config.auth.tokenEnv, tokenFile: config.auth.tokenFile, protectReads: config.auth.protectReads });
+    // A renewed certificate or key (tls stays on): new connections get it, no restart.
+    if (config.serverTls && running.serverTls && (config.serverTls.cert !== running.serverTls.cert || config.serverTls.key !== running.serverTls.key)) {
+      (app.server as unknown as { setSecureContext(options: { cert: string; key: string }): void }).setSecureContext({
+        cert: config.serverTls.cert,
+        key: config.serverTls.key,
+      });
+      log.info({ certFile: config.serverTls.certFile }, 'config reload: new TLS certificate in use');
+    }
+    running = config;
+    reloadMetrics.succeeded(Date.now());
+    for (const warning of warnings) log.warn({ warning }, 'config reload: warning');
+    const { added, removed, changed, unchanged, restartRequired } = diff;
+    log.info({ added, removed, changed, unchanged, targets: config.targets.length }, 'config reloaded');
+    if (restartRequired.length) log.warn({ keys: restartRequired }, 'config reloaded, but these settings take effect only after a restart');
+    return { ok: true, errors: [], added, removed, changed, unchanged, restartRequired, warnings };
+  }
 
   return {
     app,
@@ -122,17 +240,19 @@ export function createService(config: Config, options: ServiceOptions): Service 
     store,
     registry,
     housekeeping,
+    reload,
     start() {
       scheduler.start();
       certificates.start();
       sstpScheduler.start();
-      flushTimer = setInterval(() => store.flush(), options.flushIntervalMs ?? 1000);
+      flushTimer = setInterval(flushQueued, options.flushIntervalMs ?? 1000);
       housekeeping.start();
-      log.info({ targets: config.targets.length, groups: config.groups.length }, 'probing started');
+      log.info({ targets: running.targets.length, groups: running.groups.length }, 'probing started');
     },
     stop() {
       stopping ??= (async () => {
-        await Promise.all([scheduler.stop(), sstpScheduler.stop()]);
+        const graceMs = options.shutdownGraceMs ?? SHUTDOWN_GRACE_MS;
+        await Promise.all([scheduler.stop({ graceMs }), sstpScheduler.stop({ graceMs })]);
         await certificates.stop();
         if (flushTimer) clearInterval(flushTimer);
         await housekeeping.stop();

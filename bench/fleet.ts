@@ -1,0 +1,302 @@
+// Benchmark (not a test): how many SSTP endpoints one sstpwatch watches, at what cost, against Debian's
+// blackbox_exporter doing the same checks and against the floor (a bare Node loop of connect + TLS + HEAD).
+//
+// For each N: a fake RRAS fleet (child process, `--ports` TLS listeners on 127.0.0.1, one full handshake per
+// probe) serves N targets; then, one after the other against the same fleet:
+//   sstpwatch  the real service (node bin/sstpwatch.js serve), N targets every --interval s, a temp database;
+//              after --warmup s, a --measure s window of probing only (CPU, probes, raw lag, commits), then
+//              autocannon on /api/v1/status and /metrics (--api s each) while probing goes on.
+//   blackbox   prometheus-blackbox-exporter driven at the same schedule (GET /probe per target per interval)
+//   floor      a minimal Node loop doing the same probes with nothing else
+// CPU is utime+stime of the measured process from /proc (never the fake fleet's or a driver's).
+//
+//   npm run bench                                   # N = 100, 1000, 10000 (about 12 minutes)
+//   npm run bench -- --sizes 1000 --measure 30      # quicker
+//   npm run bench -- --sizes 10000 --profile        # also a CPU profile of sstpwatch (--cpu-prof; work dir kept)
+// Writes bench/results/<date>.json and .md (the markdown is also printed).
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import Database from 'better-sqlite3';
+import { createTestCa, issueIntermediate, issueLeaf, type KeyType } from '../src/demo/certs.js';
+import type { DriverStats } from './lib/driver.js';
+import type { FleetStats } from './lib/fake-fleet.js';
+import { cpuSeconds, forkTs, loadAverage, memory, sleep, type IpcChild } from './lib/proc.js';
+import { renderMarkdown, type BenchReport, type DatabaseFigures, type SizeReport, type SystemFigures } from './lib/report.js';
+import { histogramQuantile, parseLagLog, parseMetrics, summarizeLag, sumOf } from './lib/stats.js';
+import { BENCH_HOSTNAME, SSTP_PATH, endpointLatency, startBlackbox, startSstpwatch, targetPort, type Fleet } from './lib/systems.js';
+
+const { values } = parseArgs({
+  options: {
+    sizes: { type: 'string', default: '100,1000,10000' },
+    interval: { type: 'string', default: '30' },
+    warmup: { type: 'string', default: '30' },
+    'warmup-others': { type: 'string', default: '10' },
+    measure: { type: 'string', default: '60' },
+    api: { type: 'string', default: '10' },
+    systems: { type: 'string', default: 'sstpwatch,blackbox,floor' },
+    key: { type: 'string', default: 'rsa' },
+    ports: { type: 'string', default: '16' },
+    out: { type: 'string', default: fileURLToPath(new URL('./results', import.meta.url)) },
+    profile: { type: 'boolean', default: false },
+    keep: { type: 'boolean', default: false },
+    label: { type: 'string', default: '' },
+  },
+});
+const sizes = values.sizes.split(',').map(Number);
+const intervalS = Number(values.interval);
+const warmupS = Number(values.warmup);
+const warmupOthersS = Number(values['warmup-others']);
+const measureS = Number(values.measure);
+const apiS = Number(values.api);
+const systems = new Set(values.systems.split(','));
+const keyType = values.key as KeyType;
+if (keyType !== 'rsa' && keyType !== 'ec') throw new Error('--key must be rsa or ec');
+for (const n of [...sizes, intervalS, warmupS, measureS]) if (!(n > 0)) throw new Error('sizes and durations must be positive numbers');
+
+const workDir = mkdtempSync(join(tmpdir(), 'sstpwatch-fleet-'));
+const children: IpcChild[] = [];
+const log = (message: string): void => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
+
+async function main(): Promise<void> {
+  const started = new Date();
+  log(`work dir ${workDir}; load average ${loadAverage().join(' ')}`);
+  const ca = await createTestCa({ keyType });
+  const intermediate = await issueIntermediate(ca, { keyType });
+  const leaf = await issueLeaf(intermediate, { commonName: BENCH_HOSTNAME, dnsNames: [BENCH_HOSTNAME], keyType });
+  const caFile = join(workDir, 'ca.pem');
+  writeFileSync(caFile, ca.certPem);
+
+  const fake = forkTs(fileURLToPath(new URL('./lib/fake-fleet.ts', import.meta.url)));
+  children.push(fake);
+  const { ports } = await fake.request<{ ports: number[] }>({ type: 'start', ports: Number(values.ports), cert: leaf.chainPem, key: leaf.keyPem }, 'ready');
+  const fleet: Fleet = { ports, caFile };
+  log(`fake fleet: ${ports.length} TLS listeners (${keyType === 'rsa' ? 'RSA-2048' : 'ECDSA P-256'}, leaf + intermediate)`);
+
+  const reports: SizeReport[] = [];
+  for (const n of sizes) {
+    const size: SizeReport = { targets: n, scheduledPerS: n / intervalS, systems: {} };
+    if (systems.has('sstpwatch')) size.systems.sstpwatch = await runSstpwatch(n, fleet, fake);
+    if (systems.has('blackbox')) size.systems.blackbox = await runDriven('blackbox', n, fleet, fake, ca.certPem);
+    if (systems.has('floor')) size.systems.floor = await runDriven('floor', n, fleet, fake, ca.certPem);
+    reports.push(size);
+  }
+
+  const report: BenchReport = {
+    startedAt: started.toISOString(),
+    finishedAt: new Date().toISOString(),
+    label: values.label,
+    machine: machine(),
+    settings: { intervalS, warmupS, warmupOthersS, measureS, apiS, key: keyType === 'rsa' ? 'RSA-2048' : 'ECDSA P-256', ports: ports.length },
+    sizes: reports,
+  };
+  mkdirSync(values.out, { recursive: true });
+  const stamp = started.toISOString().slice(0, 16).replace(':', '-');
+  const base = join(values.out, `${stamp}${values.label ? `-${values.label}` : ''}`);
+  writeFileSync(`${base}.json`, `${JSON.stringify(report, null, 2)}\n`);
+  const markdown = renderMarkdown(report);
+  writeFileSync(`${base}.md`, markdown);
+  console.log(markdown);
+  log(`wrote ${base}.json and ${base}.md`);
+}
+
+function machine(): BenchReport['machine'] {
+  const blackboxVersion = (() => {
+    try {
+      return /version (\S+)/.exec(execFileSync('/usr/bin/prometheus-blackbox-exporter', ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }))?.[1] ?? null;
+    } catch (err) {
+      return /version (\S+)/.exec(String((err as { stderr?: string }).stderr ?? ''))?.[1] ?? null;
+    }
+  })();
+  return {
+    nproc: cpus().length,
+    cpuModel: /^model name\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown',
+    node: process.version,
+    blackbox: blackboxVersion,
+    kernel: readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim(),
+  };
+}
+
+async function fleetStats(fake: IpcChild): Promise<FleetStats> {
+  return fake.request<FleetStats>({ type: 'stats' }, 'stats');
+}
+
+function windowFigures(
+  pid: number,
+  before: { cpu: number; fleet: FleetStats },
+  after: { cpu: number; fleet: FleetStats },
+  n: number,
+  load: number[],
+): SystemFigures {
+  const seconds = (after.fleet.at - before.fleet.at) / 1000;
+  const probes = after.fleet.requests - before.fleet.requests;
+  const cpu = after.cpu - before.cpu;
+  const mem = memory(pid);
+  return {
+    windowS: round(seconds, 1),
+    scheduledPerS: round(n / intervalS, 2),
+    achievedPerS: round(probes / seconds, 2),
+    probes,
+    failures: 0,
+    fleetTlsErrors: after.fleet.tlsErrors - before.fleet.tlsErrors,
+    cpuSeconds: round(cpu, 2),
+    cpuSecondsPer1000: probes > 0 ? round((cpu / probes) * 1000, 3) : NaN,
+    fleetCpuSeconds: round(after.fleet.cpuSeconds - before.fleet.cpuSeconds, 2),
+    peakRssBytes: mem.peakRss,
+    rssBytes: mem.rss,
+    loadAverage: load,
+  };
+}
+
+async function runSstpwatch(n: number, fleet: Fleet, fake: IpcChild): Promise<SystemFigures> {
+  const dir = join(workDir, `sstpwatch-${n}`);
+  mkdirSync(dir);
+  const profileDir = join(dir, 'profile');
+  log(`N=${n} sstpwatch: starting`);
+  const t0 = Date.now();
+  const service = await startSstpwatch(dir, n, fleet, intervalS, values.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []);
+  const startupS = (Date.now() - t0) / 1000;
+  let figures: SystemFigures;
+  try {
+    log(`N=${n} sstpwatch: answering after ${startupS.toFixed(1)} s; warm-up ${warmupS} s`);
+    await sleep(warmupS * 1000);
+    const commits = watchCommits(service.database);
+    const before = { cpu: cpuSeconds(service.pid), fleet: await fleetStats(fake) };
+    log(`N=${n} sstpwatch: measuring ${measureS} s`);
+    await sleep(measureS * 1000);
+    const after = { cpu: cpuSeconds(service.pid), fleet: await fleetStats(fake) };
+    const commitsSeen = commits.stop();
+    figures = windowFigures(service.pid, before, after, n, loadAverage());
+    figures.startupS = round(startupS, 1);
+    figures.commitsPerS = round(commitsSeen / figures.windowS, 2);
+
+    log(`N=${n} sstpwatch: API latency under load (${apiS} s per endpoint)`);
+    const apiFrom = Date.now();
+    figures.api = [];
+    if (apiS > 0) {
+      figures.api.push(await endpointLatency(service.baseUrl, '/api/v1/status', apiS));
+      figures.api.push(await endpointLatency(service.baseUrl, '/metrics', apiS));
+    }
+    const apiTo = Date.now();
+    figures.peakRssBytes = memory(service.pid).peakRss;
+
+    const metrics = parseMetrics(await (await fetch(`${service.baseUrl}/metrics`)).text());
+    figures.failures = sumOf(metrics, 'sstp_probes_total', (l) => l.result !== 'ok');
+    figures.failuresScope = 'whole run';
+    figures.probesWholeRun = sumOf(metrics, 'sstp_probes_total');
+    figures.lagHistogram = {
+      p50: round(histogramQuantile(metrics, 'sstp_scheduler_lag_seconds', 0.5), 4),
+      p99: round(histogramQuantile(metrics, 'sstp_scheduler_lag_seconds', 0.99), 4),
+    };
+    await sleep(1200); // the lag log is appended once a second
+    const lag = parseLagLog(readFileSync(service.lagLog, 'utf8'));
+    figures.lag = roundLag(summarizeLag(lag, before.fleet.at, after.fleet.at));
+    if (apiS > 0) figures.lagDuringApi = roundLag(summarizeLag(lag, apiFrom, apiTo));
+  } finally {
+    const code = await service.stop();
+    if (code !== 0) log(`N=${n} sstpwatch exited with ${code}; see ${join(dir, 'sstpwatch.log')}`);
+  }
+  figures.database = databaseFigures(service.database);
+  if (values.profile) {
+    const profiles = existsSync(profileDir) ? readdirSync(profileDir).map((f) => join(profileDir, f)) : [];
+    figures.profile = profiles[0] ?? null;
+    log(`N=${n} sstpwatch: CPU profile ${figures.profile ?? '(none written)'}`);
+  }
+  log(`N=${n} sstpwatch: ${figures.achievedPerS}/${figures.scheduledPerS} probes/s, ${figures.cpuSecondsPer1000} CPU s/1k, lag p99 ${figures.lag?.p99}s, failures ${figures.failures}`);
+  return figures;
+}
+
+/** Commits by sstpwatch seen by a reader polling PRAGMA data_version every 50 ms (a lower bound). */
+function watchCommits(path: string): { stop(): number } {
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  let last = db.pragma('data_version', { simple: true }) as number;
+  let commits = 0;
+  const timer = setInterval(() => {
+    const v = db.pragma('data_version', { simple: true }) as number;
+    if (v !== last) commits++;
+    last = v;
+  }, 50);
+  return {
+    stop() {
+      clearInterval(timer);
+      db.close();
+      return commits;
+    },
+  };
+}
+
+function databaseFigures(path: string): DatabaseFigures {
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    const results = (db.prepare('SELECT count(*) AS c FROM results').get() as { c: number }).c;
+    const failed = (db.prepare('SELECT count(*) AS c FROM results WHERE error_kind <> 0').get() as { c: number }).c;
+    const withMessage = (db.prepare('SELECT count(*) AS c FROM results WHERE message IS NOT NULL').get() as { c: number }).c;
+    const table = db.prepare("SELECT sum(pgsize) AS bytes, sum(payload) AS payload FROM dbstat WHERE name = 'results'").get() as { bytes: number; payload: number };
+    const fileBytes = statSync(path).size + (existsSync(`${path}-wal`) ? statSync(`${path}-wal`).size : 0);
+    return {
+      results,
+      failedResults: failed,
+      resultsWithMessage: withMessage,
+      resultsTableBytes: table.bytes,
+      bytesPerResult: round(table.bytes / results, 1),
+      payloadBytesPerResult: round(table.payload / results, 1),
+      fileBytes,
+    };
+  } finally {
+    db.close();
+  }
+}
+
+async function runDriven(mode: 'blackbox' | 'floor', n: number, fleet: Fleet, fake: IpcChild, caPem: string): Promise<SystemFigures> {
+  const dir = join(workDir, `${mode}-${n}`);
+  mkdirSync(dir);
+  const blackbox = mode === 'blackbox' ? await startBlackbox(dir, fleet.caFile) : null;
+  const driver = forkTs(fileURLToPath(new URL('./lib/driver.ts', import.meta.url)));
+  children.push(driver);
+  try {
+    const portsOf = Array.from({ length: n }, (_, i) => targetPort(fleet, i));
+    await driver.request({ type: 'start', mode, ports: portsOf, intervalMs: intervalS * 1000, hostname: BENCH_HOSTNAME, path: SSTP_PATH, caPem, timeoutMs: 5000, blackboxUrl: blackbox?.baseUrl }, 'started');
+    const pid = blackbox ? blackbox.pid : driver.child.pid!;
+    log(`N=${n} ${mode}: warm-up ${warmupOthersS} s`);
+    await sleep(warmupOthersS * 1000);
+    const beforeDriver = await driver.request<DriverStats>({ type: 'stats' }, 'stats');
+    const before = { cpu: cpuSeconds(pid), fleet: await fleetStats(fake) };
+    log(`N=${n} ${mode}: measuring ${measureS} s`);
+    await sleep(measureS * 1000);
+    const after = { cpu: cpuSeconds(pid), fleet: await fleetStats(fake) };
+    const afterDriver = await driver.request<DriverStats>({ type: 'stats' }, 'stats');
+    const figures = windowFigures(pid, before, after, n, loadAverage());
+    figures.failures = afterDriver.failed;
+    figures.failuresScope = 'whole run';
+    figures.probesWholeRun = afterDriver.completed;
+    figures.failureSamples = afterDriver.failures;
+    figures.driverMaxLateS = round(afterDriver.maxLateSeconds, 3);
+    figures.driverCpuSeconds = round(afterDriver.cpuSeconds - beforeDriver.cpuSeconds, 2);
+    log(`N=${n} ${mode}: ${figures.achievedPerS}/${figures.scheduledPerS} probes/s, ${figures.cpuSecondsPer1000} CPU s/1k, failures ${figures.failures}`);
+    return figures;
+  } finally {
+    await driver.stop();
+    children.splice(children.indexOf(driver), 1);
+    await blackbox?.stop();
+  }
+}
+
+function roundLag(lag: { samples: number; p50: number; p99: number; max: number }) {
+  return { samples: lag.samples, p50: round(lag.p50, 4), p99: round(lag.p99, 4), max: round(lag.max, 4) };
+}
+
+function round(value: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}
+
+try {
+  await main();
+} finally {
+  for (const child of children) await child.stop();
+  if (!values.keep && !values.profile) rmSync(workDir, { recursive: true, force: true });
+  else log(`kept ${workDir}`);
+}

@@ -1,0 +1,128 @@
+// The fleet benchmark's result shape and its markdown summary.
+import type { EndpointLatency } from './systems.js';
+
+export interface LagFigures {
+  samples: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+export interface DatabaseFigures {
+  results: number;
+  failedResults: number;
+  resultsWithMessage: number;
+  /** Pages of the results table (dbstat), bytes. */
+  resultsTableBytes: number;
+  bytesPerResult: number;
+  payloadBytesPerResult: number;
+  fileBytes: number;
+}
+
+export interface SystemFigures {
+  windowS: number;
+  scheduledPerS: number;
+  /** Requests the fake fleet answered in the window, per second. */
+  achievedPerS: number;
+  probes: number;
+  failures: number;
+  failuresScope?: string;
+  probesWholeRun?: number;
+  failureSamples?: string[];
+  fleetTlsErrors: number;
+  cpuSeconds: number;
+  /** CPU seconds of the measured process per 1,000 probes (= CPU ms per probe). */
+  cpuSecondsPer1000: number;
+  fleetCpuSeconds: number;
+  peakRssBytes: number;
+  rssBytes: number;
+  loadAverage: number[];
+  startupS?: number;
+  lag?: LagFigures;
+  lagDuringApi?: LagFigures;
+  lagHistogram?: { p50: number; p99: number };
+  commitsPerS?: number;
+  api?: EndpointLatency[];
+  database?: DatabaseFigures;
+  profile?: string | null;
+  driverMaxLateS?: number;
+  driverCpuSeconds?: number;
+}
+
+export interface SizeReport {
+  targets: number;
+  scheduledPerS: number;
+  systems: { sstpwatch?: SystemFigures; blackbox?: SystemFigures; floor?: SystemFigures };
+}
+
+export interface BenchReport {
+  startedAt: string;
+  finishedAt: string;
+  label: string;
+  machine: { nproc: number; cpuModel: string; node: string; blackbox: string | null; kernel: string };
+  settings: { intervalS: number; warmupS: number; warmupOthersS: number; measureS: number; apiS: number; key: string; ports: number };
+  sizes: SizeReport[];
+}
+
+const fmt = (value: number | undefined, digits = 2): string =>
+  value === undefined || Number.isNaN(value) ? 'n/a' : value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: 0 });
+const ms = (seconds: number | undefined): string => (seconds === undefined || Number.isNaN(seconds) ? 'n/a' : `${fmt(seconds * 1000, 1)} ms`);
+const mib = (bytes: number | undefined): string => (bytes === undefined ? 'n/a' : `${fmt(bytes / 1048576, 0)} MiB`);
+const verdict = (ok: boolean | undefined): string => (ok === undefined ? 'n/a' : ok ? 'met' : 'MISSED');
+
+export function renderMarkdown(report: BenchReport): string {
+  const m = report.machine;
+  const s = report.settings;
+  const out: string[] = [
+    `# sstpwatch fleet benchmark ${report.startedAt.slice(0, 16).replace('T', ' ')} UTC${report.label ? ` (${report.label})` : ''}`,
+    '',
+    `Machine: ${m.nproc} CPUs (${m.cpuModel}), Linux ${m.kernel}, Node ${m.node}, blackbox_exporter ${m.blackbox ?? '?'}.`,
+    `Each probe: TCP connect + TLS handshake (${s.key} leaf + intermediate, no resumption) + HEAD, against a fake fleet`,
+    `on ${s.ports} loopback ports in its own process. Interval ${s.intervalS} s; sstpwatch warm-up ${s.warmupS} s, others`,
+    `${s.warmupOthersS} s; measured window ${s.measureS} s per system, one system at a time; API ${s.apiS} s per endpoint`,
+    '(autocannon, 1 connection, while probing goes on). CPU = utime+stime of the measured process only.',
+    '',
+    '| N | system | probes/s (sched.) | failures | CPU s / 1k probes | vs floor | lag p50 / p99 / max | peak RSS | load avg |',
+    '|---:|---|---:|---:|---:|---:|---|---:|---:|',
+  ];
+  for (const size of report.sizes) {
+    const floor = size.systems.floor?.cpuSecondsPer1000;
+    for (const [name, f] of Object.entries(size.systems) as [string, SystemFigures][]) {
+      const lag = f.lag ? `${ms(f.lag.p50)} / ${ms(f.lag.p99)} / ${ms(f.lag.max)}` : name === 'floor' || name === 'blackbox' ? `(driver late max ${ms(f.driverMaxLateS)})` : 'n/a';
+      out.push(
+        `| ${fmt(size.targets, 0)} | ${name} | ${fmt(f.achievedPerS)} (${fmt(f.scheduledPerS)}) | ${fmt(f.failures, 0)} | ${fmt(f.cpuSecondsPer1000, 3)} | ${
+          floor ? `${fmt(f.cpuSecondsPer1000 / floor)}x` : 'n/a'
+        } | ${lag} | ${mib(f.peakRssBytes)} | ${fmt(f.loadAverage[0], 1)} |`,
+      );
+    }
+  }
+  out.push('', '## sstpwatch only', '', '| N | startup | status p50 / p99 | /metrics p50 / p99 | lag p99 during API load | DB bytes / result | DB commits/s | ratio CPU vs blackbox |', '|---:|---:|---|---|---:|---:|---:|---:|');
+  for (const size of report.sizes) {
+    const f = size.systems.sstpwatch;
+    if (!f) continue;
+    const status = f.api?.find((a) => a.path === '/api/v1/status');
+    const metrics = f.api?.find((a) => a.path === '/metrics');
+    const bb = size.systems.blackbox?.cpuSecondsPer1000;
+    out.push(
+      `| ${fmt(size.targets, 0)} | ${fmt(f.startupS, 1)} s | ${status ? `${fmt(status.p50Ms, 1)} / ${fmt(status.p99Ms, 1)} ms` : 'n/a'} | ${
+        metrics ? `${fmt(metrics.p50Ms, 1)} / ${fmt(metrics.p99Ms, 1)} ms` : 'n/a'
+      } | ${ms(f.lagDuringApi?.p99)} | ${fmt(f.database?.bytesPerResult, 1)} (${fmt(f.database?.results, 0)} rows) | ${fmt(f.commitsPerS)} | ${
+        bb ? fmt(f.cpuSecondsPer1000 / bb) : 'n/a'
+      } |`,
+    );
+  }
+  out.push('', '## Goals', '');
+  for (const size of report.sizes) {
+    const f = size.systems.sstpwatch;
+    if (!f) continue;
+    const bb = size.systems.blackbox?.cpuSecondsPer1000;
+    const floor = size.systems.floor?.cpuSecondsPer1000;
+    const status = f.api?.find((a) => a.path === '/api/v1/status');
+    out.push(
+      `- N=${fmt(size.targets, 0)}: 0 failures ${verdict(f.failures === 0)}; lag p99 < 1 s ${verdict(f.lag ? f.lag.p99 < 1 : undefined)}; ` +
+        `CPU <= blackbox ${verdict(bb ? f.cpuSecondsPer1000 <= bb : undefined)}; within 1.5x floor ${verdict(floor ? f.cpuSecondsPer1000 <= 1.5 * floor : undefined)}; ` +
+        `status p99 < 50 ms ${verdict(status ? status.p99Ms < 50 : undefined)}; < 64 DB bytes/result ${verdict(f.database ? f.database.bytesPerResult < 64 : undefined)}`,
+    );
+  }
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,31 @@
+// Benchmark hook (bench/fleet.ts): every scheduled probe's start lag as a raw sample, where the
+// sstp_scheduler_lag_seconds histogram only has buckets. Enabled by main.ts when SSTPWATCH_BENCH_LAG_LOG names a
+// file; off in normal operation. Lines are `<epoch ms> <lag seconds>`, appended once a second (and at close).
+import { appendFileSync } from 'node:fs';
+
+export interface LagLog {
+  record(seconds: number): void;
+  /** Writes what is buffered and stops the timer. */
+  close(): void;
+}
+
+export function createLagLog(path: string, now: () => number = Date.now, flushEveryMs = 1000): LagLog {
+  let buffered = '';
+  const flush = (): void => {
+    if (buffered === '') return;
+    const text = buffered;
+    buffered = '';
+    appendFileSync(path, text);
+  };
+  const timer = setInterval(flush, flushEveryMs);
+  timer.unref();
+  return {
+    record(seconds) {
+      buffered += `${now()} ${seconds}\n`;
+    },
+    close() {
+      clearInterval(timer);
+      flush();
+    },
+  };
+}
