@@ -14,7 +14,8 @@
 --   tls_version    the text itself for anything else, so every value round-trips exactly. Codes must be bound
 --                  as integers: a JS number is bound as REAL, which an ANY column keeps (8 bytes).
 --   certificate_id the certificate's SHA-256 is stored once, in `certificates`
---   message        NULL when empty (ok results)
+--   message        NULL for an ok result whose message is the standard status line (rebuilt on read: see
+--                  encodeMessage in src/store/sqlite.ts); any other text as is
 -- Measured (test/store/sqlite.test.ts): about 41 bytes of database file per ok result, pages ~89% full.
 
 CREATE TABLE targets (

@@ -231,6 +231,11 @@ function stageName(stage: ProbeStage): string {
 }
 
 /** `expected 401, got 404`; `expected 401 or 200, got 404`. */
+/** An ok result's message: the status line as received, e.g. `HTTP/1.1 401 Unauthorized`. */
+export function describeOk(httpVersion: string, statusCode: number, reason: string): string {
+  return `HTTP/${httpVersion} ${statusCode}${reason ? ` ${reason}` : ''}`;
+}
+
 export function describeStatus(expected: readonly number[], got: number): string {
   const list = expected.length <= 1 ? String(expected[0] ?? '?') : `${expected.slice(0, -1).join(', ')} or ${expected.at(-1)}`;
   return `expected ${list}, got ${got}`;

@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { STATUS_CODES } from 'node:http';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
@@ -6,6 +7,7 @@ import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { RetentionConfig } from '../config/types.js';
 import { TARGET_STATES, type Maintenance, type StateTransition, type TargetState } from '../health/types.js';
+import { describeOk } from '../probe/classify.js';
 import type { ErrorKind, PhasesMs, ProbeResult } from '../probe/types.js';
 import { migrate } from './migrate.js';
 import { encodeSstpCheck, SstpCheckLog } from './sstp-checks.js';
@@ -197,9 +199,30 @@ export function encodeResult(targetId: number, result: ProbeResult, fallbackAt: 
     httpVersion: encodeVersion(result.httpVersion, HTTP_VERSION_CODES),
     tlsVersion: encodeVersion(result.tlsVersion, TLS_VERSION_CODES),
     certificateSha256: nonEmptyString(result.certificateSha256),
-    message: nonEmptyString(result.message),
+    message: encodeMessage(result),
     uptimeExclusion: exclusion === null ? 0 : UPTIME_EXCLUSION_CODES[exclusion],
   };
+}
+
+/**
+ * An ok result's message is the status line it got ("HTTP/1.1 401 Unauthorized", ~25 bytes a row): stored as
+ * NULL when it is the standard one for its version and status, and rebuilt on read. Any other text is kept; an
+ * empty message is kept as '' (as small as NULL in the record format).
+ */
+function encodeMessage(result: ProbeResult): string | null {
+  const message = typeof result.message === 'string' ? result.message : '';
+  const standard = result.errorKind === 'ok' ? standardOkMessage(result.httpVersion, result.statusCode) : null;
+  return standard !== null && message === standard ? null : message;
+}
+
+function decodeMessage(errorKind: ErrorKind, statusCode: number | null, httpVersion: number | string | null): string {
+  if (errorKind !== 'ok') return ''; // rows written before this rule stored an empty message as NULL
+  return standardOkMessage(decodeVersion(httpVersion, HTTP_VERSION_BY_CODE), statusCode) ?? '';
+}
+
+function standardOkMessage(httpVersion: string | null, statusCode: number | null): string | null {
+  if (!httpVersion || statusCode === null || !Number.isSafeInteger(statusCode)) return null;
+  return describeOk(httpVersion, statusCode, STATUS_CODES[statusCode] ?? '');
 }
 
 function decodePhases(row: SelectedResult): PhasesMs {
@@ -218,7 +241,7 @@ function decodeResult(row: SelectedResult): StoredResult {
     at: row.at,
     ok: errorKind === 'ok',
     errorKind,
-    message: row.message ?? '',
+    message: row.message ?? decodeMessage(errorKind, row.status_code, row.http_version),
     statusCode: row.status_code,
     httpVersion: decodeVersion(row.http_version, HTTP_VERSION_BY_CODE),
     durationMs: row.duration_us / 1000,

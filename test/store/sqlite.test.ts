@@ -186,6 +186,37 @@ describe('writing and reading results', () => {
     expect(store.writeHealth()).toEqual({ ok: true, reason: null, pending: 0, dropped: 0, failedWrites: 0 });
   });
 
+  it("stores an ok result's standard status line as NULL and rebuilds it on read; any other message as is", () => {
+    const store = openStore();
+    store.syncTargets([target('rras-1')]);
+    const results = [
+      okResult(T0, { message: 'HTTP/1.1 401 Unauthorized' }),
+      okResult(T0 + 1, { message: 'HTTP/1.1 401 Access Denied' }), // a reason phrase of its own
+      okResult(T0 + 2, { message: '' }),
+      okResult(T0 + 3, { message: 'HTTP/1.0 200 OK', statusCode: 200, httpVersion: '1.0' }),
+      okResult(T0 + 4, { message: 'HTTP/1.1 401 Unauthorized', statusCode: null }),
+      okResult(T0 + 5, { message: 'HTTP/9 401 Unauthorized', httpVersion: '9' }),
+      failedResult(T0 + 6, { errorKind: 'unexpected_status', message: 'HTTP/1.1 404 Not Found', statusCode: 404, httpVersion: '1.1' }),
+      failedResult(T0 + 7, { message: '' }),
+    ];
+    for (const result of results) store.record('rras-1', result);
+    store.flush();
+    expect(store.history('rras-1', { limit: 100 }).items).toEqual(results.map(stored).reverse());
+    const messages = connect().prepare('SELECT message FROM results ORDER BY at').all().map((r) => (r as { message: string | null }).message);
+    expect(messages).toEqual([
+      null, 'HTTP/1.1 401 Access Denied', '', null, 'HTTP/1.1 401 Unauthorized', null, 'HTTP/1.1 404 Not Found', '',
+    ]);
+  });
+
+  it('reads a NULL message of a row written before that rule as empty for a failed result', () => {
+    const store = openStore();
+    store.syncTargets([target('rras-1')]);
+    store.record('rras-1', failedResult(T0, { message: 'x' }));
+    store.flush();
+    connect().prepare('UPDATE results SET message = NULL').run();
+    expect(store.lastResult('rras-1')?.message).toBe('');
+  });
+
   it('stores the usual HTTP and TLS versions as integer codes, anything else as text', () => {
     const store = openStore();
     store.syncTargets([target('rras-1')]);
@@ -468,7 +499,7 @@ describe('size on disk', () => {
     const phasesMs = { dns: ms(0.02, 0.3), connect: ms(0.2, 3), tls: ms(3, 15), processing: ms(1, 20) };
     const durationMs = Math.round((phasesMs.dns + phasesMs.connect + phasesMs.tls + phasesMs.processing) * 1000) / 1000;
     if (next() < 0.01) return failedResult(at, { errorKind: 'timeout', message: 'no answer within 5000 ms', durationMs: 5000 });
-    return okResult(at, { durationMs, phasesMs });
+    return okResult(at, { durationMs, phasesMs, message: 'HTTP/1.1 401 Unauthorized' }); // what the HEAD probe reports
   }
 
   it('stays under 64 bytes per raw result (100 targets x 2,000 results)', () => {
