@@ -15,6 +15,7 @@ import {
   describeAbort,
   describeCertificateError,
   describeError,
+  describeOk,
   describeStatus,
   describeTimeout,
   parseResponseHead,
@@ -119,6 +120,21 @@ interface ProbeDeps {
   /** A short stable id of a CA bundle, for cache keys. */
   caId: (ca: string | null) => string;
   anchors: (ca: string | null) => Set<string>;
+}
+
+/**
+ * Node's TLS client converts the whole peer chain to objects (getPeerCertificate(true)) after every verified
+ * handshake only to hand it to checkServerIdentity, a no-op here: that was about a fifth of a probe's CPU. A probe's
+ * socket answers that call with an empty object (startTls) and reads the leaf itself (readPeerCertificate), and the
+ * chain only when it is not cached. (getPeerX509Certificate() is no way out: on Node 20, the legacy call returns
+ * {} after it.)
+ */
+const skipPeerCertificate = (() => ({})) as unknown as tls.TLSSocket['getPeerCertificate'];
+
+function readPeerCertificate(socket: tls.TLSSocket): tls.PeerCertificate;
+function readPeerCertificate(socket: tls.TLSSocket, detailed: true): tls.DetailedPeerCertificate;
+function readPeerCertificate(socket: tls.TLSSocket, detailed = false): tls.PeerCertificate {
+  return tls.TLSSocket.prototype.getPeerCertificate.call(socket, detailed);
 }
 
 /** How long a leaf's chain is reused before it is read from a handshake again. */
@@ -272,6 +288,7 @@ class HeadProbe {
       rejectUnauthorized: false, // verified below, so the certificate stays readable on failures
       checkServerIdentity: () => undefined,
     });
+    tlsSocket.getPeerCertificate = skipPeerCertificate;
     this.tlsSocket = tlsSocket;
     tlsSocket.on('error', this.fail);
     tlsSocket.on('close', this.onClose);
@@ -281,7 +298,7 @@ class HeadProbe {
   private onSecure(tlsSocket: tls.TLSSocket): void {
     this.phases.tls = this.lap();
     this.tlsVersion = tlsSocket.getProtocol();
-    const peer = tlsSocket.getPeerCertificate();
+    const peer = readPeerCertificate(tlsSocket);
     const hasCertificate = Buffer.isBuffer(peer?.raw) && peer.raw.length > 0;
     if (hasCertificate) {
       this.certificate = this.deps.certificate(peer);
@@ -305,7 +322,7 @@ class HeadProbe {
     const code = error === null ? null : typeof error === 'string' ? error : ((error as { code?: string }).code ?? 'CERT_UNTRUSTED');
     const ca = this.target.settings.tls.ca;
     const key = `${peer.fingerprint256}|${code ?? ''}|${this.deps.caId(ca)}`;
-    const chain = this.deps.chain(key, () => tlsSocket.getPeerCertificate(true));
+    const chain = this.deps.chain(key, () => readPeerCertificate(tlsSocket, true));
     if (chain.length === 0) return;
     this.chain = chain;
     this.chainChecks = chainChecks(chain, this.endpoint!.name, { error: code, anchors: () => this.deps.anchors(ca) }) ?? undefined;
@@ -348,7 +365,7 @@ class HeadProbe {
       return this.finish('http_version', `expected HTTP/1.1, got HTTP/${head.httpVersion} ${head.statusCode}`);
     }
     if (!expected.includes(head.statusCode)) return this.finish('unexpected_status', describeStatus(expected, head.statusCode));
-    this.finish('ok', `HTTP/1.1 ${head.statusCode}${head.reason ? ` ${head.reason}` : ''}`);
+    this.finish('ok', describeOk(head.httpVersion, head.statusCode, head.reason));
   }
 
   /** The peer closed (FIN) before the response head was complete. */
