@@ -4,10 +4,11 @@ import { runCheck } from './cli/check.js';
 import { runConfigCheck } from './cli/config-check.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, USAGE, type Output } from './cli/output.js';
 import { loadConfigFile, resolveConfigPath } from './config/load.js';
+import { readAuthToken, type AuthToken } from './config/token.js';
 import { ConfigError, type Config } from './config/types.js';
 import { startDemo, type Demo } from './demo/demo.js';
 import { createLagLog } from './scheduler/lag-log.js';
-import { createService, type Service } from './service.js';
+import { createService, type ReloadedConfig, type Service } from './service.js';
 
 /**
  * From the first SIGTERM/SIGINT: past this, shutdown is abandoned (exit 1). Probes get SHUTDOWN_GRACE_MS of it;
@@ -83,12 +84,38 @@ async function serve(args: string[]): Promise<number> {
     log.info({ targets: demo.targets.map((t) => t.name) }, 'demo mode: simulated RRAS servers started on loopback');
   }
 
-  const authToken = config.auth.tokenEnv ? process.env[config.auth.tokenEnv] : undefined;
-  if (!authToken) log.info({ tokenEnv: config.auth.tokenEnv }, 'no bearer token configured: write endpoints answer 401');
+  let token: AuthToken;
+  try {
+    token = readAuthToken(config.auth, process.env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    for (const issue of err.issues) io.err(`sstpwatch: invalid config ${path}: ${issue.path}: ${issue.message}`);
+    await demo?.close();
+    return EXIT_FAILED;
+  }
+  const authToken = token.token;
+  for (const warning of token.warnings) log.warn({ warning }, 'token file warning');
+  if (!authToken) log.info({ tokenEnv: config.auth.tokenEnv, tokenFile: config.auth.tokenFile }, 'no bearer token configured: write endpoints answer 401');
+  else log.info({ source: token.source, protectReads: config.auth.protectReads }, 'bearer token configured');
+  if (!isLoopback(config.listen.host) && !config.serverTls) {
+    log.warn({ listen: config.listen }, 'listening beyond loopback over plain HTTP: put a reverse proxy with TLS in front, or set tls: {cert_file, key_file}');
+  }
+  // SIGHUP and POST /-/reload read the file again; the demo's simulated servers (started once) stay.
+  const running = demo;
+  const reloadConfig = (): ReloadedConfig => {
+    const next = loadConfigFile(path);
+    const nextToken = readAuthToken(next.auth, process.env);
+    const config = running ? { ...next, groups: [...next.groups, ...running.groups], targets: [...next.targets, ...running.targets] } : next;
+    return { config, authToken: nextToken.token, warnings: nextToken.warnings };
+  };
   // Benchmark hook (bench/fleet.ts): raw scheduling lag samples to a file; unset in normal operation.
   const lagLogPath = process.env.SSTPWATCH_BENCH_LAG_LOG;
   const lagLog = lagLogPath ? createLagLog(lagLogPath) : null;
-  const service = createService(config, { log, authToken, onLag: lagLog ? (seconds) => lagLog.record(seconds) : undefined });
+  const service = createService(config, { log, authToken, reloadConfig, onLag: lagLog ? (seconds) => lagLog.record(seconds) : undefined });
+  process.on('SIGHUP', () => {
+    log.info({ config: path }, 'SIGHUP: reloading the config');
+    service.reload();
+  });
   try {
     await service.app.listen({ host: config.listen.host, port: config.listen.port });
   } catch (err) {
@@ -127,6 +154,10 @@ function abandonShutdown(service: Service, log: Logger, message: string, fields:
   }
   log.error({ ...fields, queuedWritten: written, pendingResults: service.store.writeHealth().pending }, message);
   process.exit(EXIT_FAILED);
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
 }
 
 function waitForStopSignal(log: Logger): Promise<void> {

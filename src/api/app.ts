@@ -1,8 +1,11 @@
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { LogController, type FastifyError } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyReply } from 'fastify';
+import type { RequestListener, Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { guardReads } from './auth.js';
 import type { AppDeps } from './deps.js';
 import { HttpError } from './errors.js';
 import { ErrorBody } from './schemas.js';
@@ -13,6 +16,7 @@ import { metricsRoutes } from './routes/metrics.js';
 import { pageRoutes } from './routes/page.js';
 import { probeNowRoutes } from './routes/probe-now.js';
 import { probeRoutes } from './routes/probe.js';
+import { reloadRoutes } from './routes/reload.js';
 import { statusRoutes } from './routes/status.js';
 import { targetRoutes } from './routes/targets.js';
 import { InvalidCursorError, TargetNotFoundError } from '../store/store.js';
@@ -21,7 +25,10 @@ export type App = ReturnType<typeof buildApp>;
 
 /** Builds the HTTP API. It does not listen: main.ts does, tests use app.inject(). */
 export function buildApp(deps: AppDeps) {
+  const { https } = deps;
   const app = Fastify({
+    // HTTPS through a server factory keeps one (http) type for the instance; setSecureContext swaps the certificate on reload.
+    ...(https ? { serverFactory: (handler: RequestListener) => createHttpsServer({ cert: https.cert, key: https.key }, handler) as unknown as Server } : {}),
     loggerInstance: deps.log,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 64 * 1024,
@@ -47,6 +54,12 @@ export function buildApp(deps: AppDeps) {
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
+  // With auth.protect_reads, every read but /healthz and /readyz needs the token (before anything else runs).
+  app.addHook('onRequest', guardReads(deps.auth));
+  app.addHook('onSend', async (_request, reply, payload) => {
+    securityHeaders(reply);
+    return payload;
+  });
   void app.register(swaggerUi, { routePrefix: '/docs' });
   // Limits are set per route (probe, writes); nothing is limited unless a route asks.
   void app.register(rateLimit, { global: false });
@@ -60,7 +73,23 @@ export function buildApp(deps: AppDeps) {
   void app.register(healthRoutes, { deps });
   void app.register(probeRoutes, { probeEndpoint: deps.probeEndpoint });
   void app.register(pageRoutes, { deps });
+  void app.register(reloadRoutes, { deps });
   return app;
+}
+
+/**
+ * On every response, unless the route set its own (the status page sets a full CSP): no MIME sniffing, no
+ * referrer, no framing, and nothing cached (API answers are live state; some need the token).
+ */
+function securityHeaders(reply: FastifyReply): void {
+  const defaults: Record<string, string> = {
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    'x-frame-options': 'DENY',
+    'content-security-policy': "frame-ancestors 'none'",
+    'cache-control': 'no-store',
+  };
+  for (const [name, value] of Object.entries(defaults)) if (!reply.hasHeader(name)) void reply.header(name, value);
 }
 
 function classifyError(err: FastifyError): { statusCode: number; code: string; message: string } {

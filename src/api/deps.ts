@@ -42,12 +42,46 @@ export interface TargetControl {
   clearMaintenance(name: string): TargetView | undefined;
 }
 
-/** The bearer token the write routes require. */
+/**
+ * The bearer token the write routes require. The service keeps one object and updates it on reload (a new token
+ * file, protect_reads switched), so routes read it per request.
+ */
 export interface AuthSettings {
   /** Null: no token configured, every write route answers 401 saying how to configure one. */
   token: string | null;
   /** The config's auth.token_env (for the message). */
   tokenEnv: string | null;
+  /** The config's auth.token_file (for the message). */
+  tokenFile?: string | null;
+  /** auth.protect_reads: every read route except /healthz and /readyz needs the token too. */
+  protectReads?: boolean;
+}
+
+/** Requests per minute and client address on the routes that change something or cost a probe. */
+export interface RateLimits {
+  /** PUT and DELETE maintenance, each. */
+  writePerMinute: number;
+  /** POST /api/v1/targets/:name/probe: each is a real connection to an RRAS server. */
+  probeNowPerMinute: number;
+  /** POST /-/reload. */
+  reloadPerMinute: number;
+}
+
+export const DEFAULT_RATE_LIMITS: RateLimits = { writePerMinute: 60, probeNowPerMinute: 30, reloadPerMinute: 10 };
+
+/** What a config reload did, or why the new config was refused (the old one then stays in force). */
+export interface ReloadReport {
+  ok: boolean;
+  /** Why the new config was refused, each with its path (`groups[0].servers[1].url`); empty when ok. */
+  errors: { path: string; message: string }[];
+  added: string[];
+  removed: string[];
+  /** Targets whose settings changed; their state is kept unless their URL, hostname, group or role changed. */
+  changed: string[];
+  unchanged: number;
+  /** Top-level keys that changed but take effect only after a restart (listen, database, ...). */
+  restartRequired: string[];
+  warnings: string[];
 }
 
 /** A target's presented chain and its checks, and a group's certificate findings (kept by the CertificateMonitor). */
@@ -80,4 +114,10 @@ export interface AppDeps {
   probeEndpoint?: ProbeEndpointDeps;
   /** Shown in the OpenAPI document. */
   version?: string;
+  /** Re-reads the config file and applies it (`POST /-/reload`); absent: the route answers 503. */
+  reload?: () => ReloadReport;
+  /** Serve HTTPS with this certificate (chain) and key, PEM. Absent: plain HTTP. */
+  https?: { cert: string; key: string };
+  /** Defaults: DEFAULT_RATE_LIMITS. */
+  rateLimits?: Partial<RateLimits>;
 }

@@ -1,12 +1,19 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { requireToken } from '../auth.js';
-import type { AppDeps, TargetControl, TargetView } from '../deps.js';
+import { DEFAULT_RATE_LIMITS, type AppDeps, type TargetControl, type TargetView } from '../deps.js';
 import { HttpError, badRequest, notFound } from '../errors.js';
 import { parseTimeBound, presentTarget } from '../present.js';
 import { MaintenanceBodySchema, TargetParams, TargetStatusSchema } from '../schemas.js';
 
-const errors = { 400: Type.Ref('ErrorBody'), 401: Type.Ref('ErrorBody'), 404: Type.Ref('ErrorBody'), 503: Type.Ref('ErrorBody') };
+const errors = {
+  400: Type.Ref('ErrorBody'),
+  401: Type.Ref('ErrorBody'),
+  404: Type.Ref('ErrorBody'),
+  413: Type.Ref('ErrorBody'),
+  429: Type.Ref('ErrorBody'),
+  503: Type.Ref('ErrorBody'),
+};
 
 /** The longest maintenance window accepted. */
 export const MAX_MAINTENANCE_MS = 366 * 86_400_000;
@@ -25,11 +32,13 @@ export function found(name: string, target: TargetView | undefined): TargetView 
 export const maintenanceRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
   const now = deps.now ?? Date.now;
   const security = [{ bearer: [] }];
+  const rateLimit = { max: deps.rateLimits?.writePerMinute ?? DEFAULT_RATE_LIMITS.writePerMinute, timeWindow: 60_000 };
 
   app.put(
     '/api/v1/targets/:name/maintenance',
     {
       preHandler: requireToken(deps.auth),
+      config: { rateLimit },
       schema: { params: TargetParams, body: MaintenanceBodySchema, security, response: { 200: TargetStatusSchema, ...errors } },
     },
     async (request) => {
@@ -46,7 +55,11 @@ export const maintenanceRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = a
 
   app.delete(
     '/api/v1/targets/:name/maintenance',
-    { preHandler: requireToken(deps.auth), schema: { params: TargetParams, security, response: { 200: TargetStatusSchema, ...errors } } },
+    {
+      preHandler: requireToken(deps.auth),
+      config: { rateLimit },
+      schema: { params: TargetParams, security, response: { 200: TargetStatusSchema, ...errors } },
+    },
     async (request) => {
       const control = requireControl(deps.control);
       const { name } = request.params;
