@@ -20,6 +20,12 @@ export type RrasBehavior =
   | { mode: 'reset' }
   /** Send a status line, then one header line every intervalMs, forever. */
   | { mode: 'endless-headers'; intervalMs?: number; lineBytes?: number }
+  /** Answer 401 correctly, but one byte every intervalMs (default 1 s), then close. */
+  | { mode: 'trickle'; intervalMs?: number }
+  /** Answer 401 with a body of `bytes` (default 10 MB) although the request is HEAD. */
+  | { mode: 'huge-body'; bytes?: number }
+  /** Read the TLS ClientHello, send the first bytes of a handshake record, then nothing (a stall mid-TLS). */
+  | { mode: 'tls-partial' }
   /** Close (FIN) right after accepting. */
   | { mode: 'close' }
   /** The server is down: the listener is closed, connects are refused. */
@@ -77,6 +83,14 @@ export interface FakeRras {
 }
 
 const MAX_REQUEST_HEAD_BYTES = 64 * 1024;
+const HUGE_BODY_BYTES = 10 * 1024 * 1024;
+/** Body buffers by size, allocated on first use and shared by every huge-body answer (a few sizes at most). */
+const bodies = new Map<number, Buffer>();
+function bodyOf(bytes: number): Buffer {
+  let body = bodies.get(bytes);
+  if (!body) bodies.set(bytes, (body = Buffer.alloc(bytes, 0x78)));
+  return body;
+}
 const RECENT_REQUESTS = 50;
 
 export function normalizeBehavior(input: RrasBehaviorInput): RrasBehavior {
@@ -208,6 +222,10 @@ class FakeRrasServer implements FakeRras {
       case 'reset':
         raw.once('data', () => raw.resetAndDestroy());
         return;
+      case 'tls-partial':
+        // A ServerHello record header announcing 4 KiB, and 6 of them: the client waits for the rest forever.
+        raw.once('data', () => raw.write(Buffer.from([0x16, 0x03, 0x03, 0x10, 0x00, 0x02, 0x00, 0x00, 0x46, 0x03, 0x03])));
+        return;
     }
     if (!this.secureContext) return this.serveHttp(raw, behavior, null);
     const tlsSocket = this.track(new tls.TLSSocket(raw, { isServer: true, secureContext: this.secureContext }));
@@ -259,6 +277,21 @@ class FakeRrasServer implements FakeRras {
       case 'garbage':
         socket.end(behavior.data ?? Buffer.from('\x00\x01SSTP?\xff\xfe garbage \r\n\r\n', 'latin1'));
         return;
+      case 'trickle': {
+        const bytes = Buffer.from(response(401, '1.1'), 'latin1');
+        let sent = 0;
+        this.every(behavior.intervalMs ?? 1000, () => {
+          if (sent < bytes.length) socket.write(bytes.subarray(sent, ++sent));
+          else socket.end();
+        }, socket);
+        return;
+      }
+      case 'huge-body': {
+        const size = behavior.bytes ?? HUGE_BODY_BYTES;
+        socket.write(response(401, '1.1', { 'Content-Length': String(size) }));
+        socket.end(bodyOf(size));
+        return;
+      }
       case 'endless-headers': {
         socket.write('HTTP/1.1 401 Unauthorized\r\nServer: Microsoft-HTTPAPI/2.0\r\n');
         const filler = 'x'.repeat(Math.max(1, (behavior.lineBytes ?? 32) - 16));

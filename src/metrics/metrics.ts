@@ -29,6 +29,17 @@ export interface Metrics {
   /** Deletes every series of a target no longer configured. */
   forgetTarget(labels: TargetLabels): void;
   forgetGroup(group: string): void;
+  /** Publishes the store's write health, read at every scrape: failed writes, pending and dropped results. */
+  trackStoreWrites(read: () => StoreWriteCounts): void;
+}
+
+/** The store's write counters as it reports them (cumulative since start, except `pending`). */
+export interface StoreWriteCounts {
+  failedWrites: number;
+  /** Results waiting in memory for the next write. */
+  pending: number;
+  /** Results dropped because the in-memory buffer was full. */
+  dropped: number;
 }
 
 export interface MetricsOptions {
@@ -72,6 +83,22 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers,
   });
+
+  let readStore: (() => StoreWriteCounts) | null = null;
+  const storeSeen = { failedWrites: 0, dropped: 0 };
+  /** Brings the store series up to date (called by each of them at scrape time). */
+  function syncStore(): void {
+    if (!readStore) return;
+    const counts = readStore();
+    if (counts.failedWrites > storeSeen.failedWrites) storeWriteFailures.inc(counts.failedWrites - storeSeen.failedWrites);
+    if (counts.dropped > storeSeen.dropped) storeDropped.inc(counts.dropped - storeSeen.dropped);
+    storeSeen.failedWrites = Math.max(storeSeen.failedWrites, counts.failedWrites);
+    storeSeen.dropped = Math.max(storeSeen.dropped, counts.dropped);
+    storePending.set(counts.pending);
+  }
+  const storeWriteFailures = new Counter({ name: 'sstp_store_write_failures_total', help: 'Database writes (batches) that failed; their rows stayed queued in memory.', registers, collect: syncStore });
+  const storePending = new Gauge({ name: 'sstp_store_pending_results', help: 'Results queued in memory, not yet written to the database.', registers, collect: syncStore });
+  const storeDropped = new Counter({ name: 'sstp_store_dropped_results_total', help: 'Results dropped (oldest first) because the in-memory queue was full while writes failed.', registers, collect: syncStore });
 
   /** The cert_info label set now exported per target, so a new certificate replaces the old series. */
   const certLabels = new Map<string, { sha256: string; subject: string; issuer: string }>();
@@ -158,6 +185,11 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
     forgetGroup(group) {
       groupUp.remove({ group });
       groupTotal.remove({ group });
+    },
+
+    trackStoreWrites(read) {
+      readStore = read;
+      syncStore();
     },
   };
 }

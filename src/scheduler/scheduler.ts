@@ -27,12 +27,25 @@ export interface SchedulerStats {
   /** Due probes skipped because the previous probe of the same target had not finished. */
   skipped: number;
   started: number;
+  /** Probes aborted by stop() after its grace period; their results were not reported. */
+  cancelled: number;
+}
+
+export interface StopOptions {
+  /**
+   * How long to wait for the probes in flight before aborting them (each is bounded by its own timeout anyway).
+   * Default: no limit.
+   */
+  graceMs?: number;
 }
 
 export interface Scheduler {
   start(): void;
-  /** Stops planning, drops queued probes and waits for the ones in flight (each bounded by its timeout). */
-  stop(): Promise<void>;
+  /**
+   * Stops planning, drops queued probes and waits for the ones in flight (each bounded by its timeout), at most
+   * `graceMs`: then aborts the rest. An aborted probe's result is not reported: it says nothing about the target.
+   */
+  stop(options?: StopOptions): Promise<void>;
   /** Replaces the target list; unchanged targets keep their timing. */
   setTargets(targets: TargetConfig[]): void;
   /** Probes a target now (or joins its probe in flight). Resolves to null for an unknown name. */
@@ -74,6 +87,7 @@ export function createScheduler(initialTargets: TargetConfig[], deps: SchedulerD
   let running = false;
   let skipped = 0;
   let started = 0;
+  let cancelled = 0;
 
   function makeEntry(target: TargetConfig): Entry {
     const { intervalMs, schedule } = target.settings;
@@ -171,6 +185,10 @@ export function createScheduler(initialTargets: TargetConfig[], deps: SchedulerD
     const promise = deps
       .probe(entry.target, abort.signal)
       .then((result) => {
+        if (abort.signal.aborted && !running) {
+          cancelled++;
+          return result;
+        }
         try {
           deps.onResult(entry.target, result);
         } catch (err) {
@@ -199,7 +217,7 @@ export function createScheduler(initialTargets: TargetConfig[], deps: SchedulerD
       plan(Math.floor(now() / TICK_MS) * TICK_MS + 2 * TICK_MS);
     },
 
-    async stop() {
+    async stop(options = {}) {
       running = false;
       if (tick) {
         await tick.destroy();
@@ -208,7 +226,21 @@ export function createScheduler(initialTargets: TargetConfig[], deps: SchedulerD
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
       queue.length = 0;
-      await Promise.allSettled([...inFlight]);
+      const settled = Promise.allSettled([...inFlight]);
+      const { graceMs } = options;
+      if (graceMs !== undefined && Number.isFinite(graceMs) && inFlight.size > 0) {
+        let grace: NodeJS.Timeout | undefined;
+        const expired = await Promise.race([
+          settled.then(() => false),
+          new Promise<boolean>((resolve) => (grace = setTimeout(() => resolve(true), Math.max(0, graceMs)))),
+        ]);
+        clearTimeout(grace);
+        if (expired) {
+          deps.log.warn({ inFlight: inFlight.size, graceMs }, 'probes still running at shutdown; aborting them');
+          for (const abort of aborts) abort.abort(new Error('sstpwatch is stopping'));
+        }
+      }
+      await settled;
       for (const entry of entries.values()) entry.plannedUntil = 0;
     },
 
@@ -221,7 +253,7 @@ export function createScheduler(initialTargets: TargetConfig[], deps: SchedulerD
     },
 
     stats() {
-      return { running, inFlight: inFlight.size, queued: queue.length, skipped, started };
+      return { running, inFlight: inFlight.size, queued: queue.length, skipped, started, cancelled };
     },
   };
 }
