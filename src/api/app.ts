@@ -33,6 +33,15 @@ export function buildApp(deps: AppDeps) {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 64 * 1024,
     routerOptions: { maxParamLength: 200 },
+    // The router's own refusals (a name over maxParamLength, broken percent-encoding) in the contract shape too.
+    frameworkErrors: (err, _request, reply) => {
+      const tooLong = err.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      void reply.status(tooLong ? 414 : 400).send({
+        error: tooLong
+          ? { code: 'uri_too_long', message: 'a path segment is too long (target names are at most 200 characters)' }
+          : { code: 'bad_request', message: 'the URL is not valid (broken percent-encoding?)' },
+      });
+    },
     ajv: { customOptions: { coerceTypes: true, useDefaults: true, removeAdditional: false, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 

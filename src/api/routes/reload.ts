@@ -20,7 +20,7 @@ const ReloadedSchema = Type.Object({
 
 /** The contract's error shape, plus every problem of the refused config with its path. */
 const InvalidConfigSchema = Type.Object({
-  error: Type.Object({ code: Type.String(), message: Type.String(), issues: Type.Array(ConfigIssueSchema) }),
+  error: Type.Object({ code: Type.String(), message: Type.String(), issues: Type.Optional(Type.Array(ConfigIssueSchema)) }),
 });
 
 /**
