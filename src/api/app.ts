@@ -36,6 +36,7 @@ export function buildApp(deps: AppDeps) {
     // The router's own refusals (a name over maxParamLength, broken percent-encoding) in the contract shape too.
     frameworkErrors: (err, _request, reply) => {
       const tooLong = err.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      securityHeaders(reply); // no route, so no onSend hook runs for these
       void reply.status(tooLong ? 414 : 400).send({
         error: tooLong
           ? { code: 'uri_too_long', message: 'a path segment is too long (target names are at most 200 characters)' }
