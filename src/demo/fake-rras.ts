@@ -214,6 +214,7 @@ class FakeRrasServer implements FakeRras {
     const behavior = this.behavior;
     switch (behavior.mode) {
       case 'accept-stall':
+        raw.resume(); // read and ignore: silent, but a client's hang-up still closes the socket
         return;
       case 'close':
       case 'stopped':

@@ -11,6 +11,8 @@ export interface FleetTarget {
 export function writeFleetConfig(
   path: string,
   opts: { port: number; database: string; targets: FleetTarget[]; defaults: string[]; perGroup?: number; caFile?: string;
+    /** Every group's public name; default vpn-N.example.test. */
+    hostname?: string;
     /** Probe settings a group overrides (YAML lines), by group index. */
     groupSettings?: (group: number) => string[] },
 ): void {
@@ -20,7 +22,7 @@ export function writeFleetConfig(
   if (opts.caFile) lines.push(`  tls: { ca_file: ${JSON.stringify(opts.caFile)} }`);
   lines.push('groups:');
   for (let g = 0; g * perGroup < opts.targets.length; g++) {
-    lines.push(`  - name: vpn-${g}`, `    hostname: vpn-${g}.example.test`);
+    lines.push(`  - name: vpn-${g}`, `    hostname: ${opts.hostname ?? `vpn-${g}.example.test`}`);
     lines.push(...(opts.groupSettings?.(g) ?? []).map((l) => `    ${l}`), '    servers:');
     for (const t of opts.targets.slice(g * perGroup, (g + 1) * perGroup)) {
       lines.push(`      - { name: ${t.name}, url: "${t.url}"${t.url.startsWith('http:') ? ', offload: true' : ''} }`);
