@@ -34,8 +34,9 @@ export function buildApp(deps: AppDeps) {
     bodyLimit: 64 * 1024,
     routerOptions: { maxParamLength: 200 },
     // The router's own refusals (a name over maxParamLength, broken percent-encoding) in the contract shape too.
-    frameworkErrors: (err, _request, reply) => {
+    frameworkErrors: (err, _request, routeReply) => {
       const tooLong = err.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      const reply = routeReply as unknown as FastifyReply;
       securityHeaders(reply); // no route, so no onSend hook runs for these
       void reply.status(tooLong ? 414 : 400).send({
         error: tooLong

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -129,6 +129,26 @@ describe('sstpwatch config check', () => {
     expect(code).toBe(1);
     expect(stderr).toContain('groups[0].servers[1].url: must be an http(s) URL (got "vpn3")');
     expect(stderr).toMatch(/defaults\.rise: .*\(got 0\)/);
+  });
+
+  it('checks auth.token_file like a start would, without printing the token', async () => {
+    const minimal = ['groups:', '  - name: vpn-eu', '    hostname: vpn.example.com', '    servers:', '      - { name: rras-eu-1, url: "https://10.0.0.11" }'];
+    const file = join(dir, 'token.yml');
+    writeFileSync(file, ['auth: { token_file: ./token-file }', ...minimal].join('\n'));
+    const missing = await sstpwatch('config', 'check', '--config', file);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain(`auth.token_file: cannot read "${join(dir, 'token-file')}": ENOENT`);
+    writeFileSync(join(dir, 'token-file'), 'short-secret\n', { mode: 0o600 });
+    const short = await sstpwatch('config', 'check', '--config', file);
+    expect(short.code).toBe(1);
+    expect(short.stderr).toContain('the token is 12 characters long');
+    expect(short.stderr).not.toContain('short-secret');
+    writeFileSync(join(dir, 'token-file'), 'a-long-enough-secret-token\n');
+    chmodSync(join(dir, 'token-file'), 0o640);
+    const open = await sstpwatch('config', 'check', '--config', file);
+    expect(open.code).toBe(0);
+    expect(open.stderr).toContain('is open to other users (mode 640); chmod 600 it');
+    expect(open.stdout + open.stderr).not.toContain('a-long-enough-secret-token');
   });
 
   it('exits 1 when the file does not exist', async () => {
