@@ -13,6 +13,7 @@
 //   npm run bench                                   # N = 100, 1000, 10000 (about 12 minutes)
 //   npm run bench -- --sizes 1000 --measure 30      # quicker
 //   npm run bench -- --sizes 10000 --profile        # also a CPU profile of sstpwatch (--cpu-prof; work dir kept)
+//   npm run bench -- --baseline /tmp/old/bin/sstpwatch.js   # also an older sstpwatch (a git worktree), same fakes
 // Writes bench/results/<date>.json and .md (the markdown is also printed).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -44,6 +45,7 @@ const { values } = parseArgs({
     profile: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
     label: { type: 'string', default: '' },
+    baseline: { type: 'string' },
   },
 });
 const sizes = values.sizes.split(',').map(Number);
@@ -80,6 +82,7 @@ async function main(): Promise<void> {
   for (const n of sizes) {
     const size: SizeReport = { targets: n, scheduledPerS: n / intervalS, systems: {} };
     if (systems.has('sstpwatch')) size.systems.sstpwatch = await runSstpwatch(n, fleet, fake);
+    if (values.baseline) size.systems.baseline = await runSstpwatch(n, fleet, fake, values.baseline);
     if (systems.has('blackbox')) size.systems.blackbox = await runDriven('blackbox', n, fleet, fake, ca.certPem);
     if (systems.has('floor')) size.systems.floor = await runDriven('floor', n, fleet, fake, ca.certPem);
     reports.push(size);
@@ -151,21 +154,25 @@ function windowFigures(
   };
 }
 
-async function runSstpwatch(n: number, fleet: Fleet, fake: IpcChild): Promise<SystemFigures> {
-  const dir = join(workDir, `sstpwatch-${n}`);
+async function runSstpwatch(n: number, fleet: Fleet, fake: IpcChild, bin?: string): Promise<SystemFigures> {
+  const name = bin ? 'baseline' : 'sstpwatch';
+  const dir = join(workDir, `${name}-${n}`);
   mkdirSync(dir);
   const profileDir = join(dir, 'profile');
-  log(`N=${n} sstpwatch: starting`);
+  log(`N=${n} ${name}: starting`);
   const t0 = Date.now();
-  const service = await startSstpwatch(dir, n, fleet, intervalS, values.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []);
+  const service = await startSstpwatch(dir, n, fleet, intervalS, {
+    bin,
+    nodeArgs: values.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+  });
   const startupS = (Date.now() - t0) / 1000;
   let figures: SystemFigures;
   try {
-    log(`N=${n} sstpwatch: answering after ${startupS.toFixed(1)} s; warm-up ${warmupS} s`);
+    log(`N=${n} ${name}: answering after ${startupS.toFixed(1)} s; warm-up ${warmupS} s`);
     await sleep(warmupS * 1000);
     const commits = watchCommits(service.database);
     const before = { cpu: cpuSeconds(service.pid), fleet: await fleetStats(fake) };
-    log(`N=${n} sstpwatch: measuring ${measureS} s`);
+    log(`N=${n} ${name}: measuring ${measureS} s`);
     await sleep(measureS * 1000);
     const after = { cpu: cpuSeconds(service.pid), fleet: await fleetStats(fake) };
     const commitsSeen = commits.stop();
@@ -173,7 +180,7 @@ async function runSstpwatch(n: number, fleet: Fleet, fake: IpcChild): Promise<Sy
     figures.startupS = round(startupS, 1);
     figures.commitsPerS = round(commitsSeen / figures.windowS, 2);
 
-    log(`N=${n} sstpwatch: API latency under load (${apiS} s per endpoint)`);
+    log(`N=${n} ${name}: API latency under load (${apiS} s per endpoint)`);
     const apiFrom = Date.now();
     figures.api = [];
     if (apiS > 0) {
@@ -197,15 +204,15 @@ async function runSstpwatch(n: number, fleet: Fleet, fake: IpcChild): Promise<Sy
     if (apiS > 0) figures.lagDuringApi = roundLag(summarizeLag(lag, apiFrom, apiTo));
   } finally {
     const code = await service.stop();
-    if (code !== 0) log(`N=${n} sstpwatch exited with ${code}; see ${join(dir, 'sstpwatch.log')}`);
+    if (code !== 0) log(`N=${n} ${name} exited with ${code}; see ${join(dir, 'sstpwatch.log')}`);
   }
   figures.database = databaseFigures(service.database);
   if (values.profile) {
     const profiles = existsSync(profileDir) ? readdirSync(profileDir).map((f) => join(profileDir, f)) : [];
     figures.profile = profiles[0] ?? null;
-    log(`N=${n} sstpwatch: CPU profile ${figures.profile ?? '(none written)'}`);
+    log(`N=${n} ${name}: CPU profile ${figures.profile ?? '(none written)'}`);
   }
-  log(`N=${n} sstpwatch: ${figures.achievedPerS}/${figures.scheduledPerS} probes/s, ${figures.cpuSecondsPer1000} CPU s/1k, lag p99 ${figures.lag?.p99}s, failures ${figures.failures}`);
+  log(`N=${n} ${name}: ${figures.achievedPerS}/${figures.scheduledPerS} probes/s, ${figures.cpuSecondsPer1000} CPU s/1k, lag p99 ${figures.lag?.p99}s, failures ${figures.failures}`);
   return figures;
 }
 

@@ -52,7 +52,8 @@ export interface SystemFigures {
 export interface SizeReport {
   targets: number;
   scheduledPerS: number;
-  systems: { sstpwatch?: SystemFigures; blackbox?: SystemFigures; floor?: SystemFigures };
+  /** baseline: another sstpwatch build (--baseline), run the same way. */
+  systems: { sstpwatch?: SystemFigures; baseline?: SystemFigures; blackbox?: SystemFigures; floor?: SystemFigures };
 }
 
 export interface BenchReport {
@@ -97,14 +98,13 @@ export function renderMarkdown(report: BenchReport): string {
     }
   }
   out.push('', '## sstpwatch only', '', '| N | startup | status p50 / p99 | /metrics p50 / p99 | lag p99 during API load | DB bytes / result | DB commits/s | ratio CPU vs blackbox |', '|---:|---:|---|---|---:|---:|---:|---:|');
-  for (const size of report.sizes) {
-    const f = size.systems.sstpwatch;
+  for (const size of report.sizes) for (const [name, f] of [['sstpwatch', size.systems.sstpwatch], ['baseline', size.systems.baseline]] as const) {
     if (!f) continue;
     const status = f.api?.find((a) => a.path === '/api/v1/status');
     const metrics = f.api?.find((a) => a.path === '/metrics');
     const bb = size.systems.blackbox?.cpuSecondsPer1000;
     out.push(
-      `| ${fmt(size.targets, 0)} | ${fmt(f.startupS, 1)} s | ${status ? `${fmt(status.p50Ms, 1)} / ${fmt(status.p99Ms, 1)} ms` : 'n/a'} | ${
+      `| ${fmt(size.targets, 0)}${name === 'baseline' ? ' (baseline)' : ''} | ${fmt(f.startupS, 1)} s | ${status ? `${fmt(status.p50Ms, 1)} / ${fmt(status.p99Ms, 1)} ms` : 'n/a'} | ${
         metrics ? `${fmt(metrics.p50Ms, 1)} / ${fmt(metrics.p99Ms, 1)} ms` : 'n/a'
       } | ${ms(f.lagDuringApi?.p99)} | ${fmt(f.database?.bytesPerResult, 1)} (${fmt(f.database?.results, 0)} rows) | ${fmt(f.commitsPerS)} | ${
         bb ? fmt(f.cpuSecondsPer1000 / bb) : 'n/a'

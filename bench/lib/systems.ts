@@ -80,7 +80,13 @@ async function waitUntilAnswering(child: ChildProcess, url: string, what: string
 }
 
 /** Starts the real sstpwatch (node bin/sstpwatch.js serve) with the raw lag log hook on. */
-export async function startSstpwatch(dir: string, n: number, fleet: Fleet, intervalS: number, extraNodeArgs: string[] = []): Promise<RunningProcess & { lagLog: string; database: string }> {
+export async function startSstpwatch(
+  dir: string,
+  n: number,
+  fleet: Fleet,
+  intervalS: number,
+  opts: { nodeArgs?: string[]; bin?: string } = {},
+): Promise<RunningProcess & { lagLog: string; database: string }> {
   const port = await freePort();
   const database = join(dir, 'sstpwatch.db');
   const lagLog = join(dir, 'lag.log');
@@ -88,7 +94,7 @@ export async function startSstpwatch(dir: string, n: number, fleet: Fleet, inter
   writeFileSync(configPath, sstpwatchConfig(n, fleet, { port, database, intervalS }));
   const logFile = join(dir, 'sstpwatch.log');
   const log = createWriteStream(logFile);
-  const child = spawn(process.execPath, [...extraNodeArgs, BIN, 'serve', '--config', configPath], {
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), opts.bin ?? BIN, 'serve', '--config', configPath], {
     env: { ...process.env, SSTPWATCH_LOG_LEVEL: 'info', SSTPWATCH_BENCH_LAG_LOG: lagLog },
     stdio: ['ignore', 'pipe', 'pipe'],
     cwd: dir,
@@ -158,10 +164,19 @@ export interface EndpointLatency {
   maxMs: number;
   non2xx: number;
   errors: number;
+  /** The first request alone (before autocannon): it may pay one-time costs such as compiling a serializer. */
+  firstMs: number;
+  bytes: number;
 }
 
-/** autocannon against one endpoint: one connection (a dashboard or a scraper), `seconds` long. */
+/** One request, then autocannon against the endpoint: one connection (a dashboard or a scraper), `seconds` long. */
 export async function endpointLatency(baseUrl: string, path: string, seconds: number): Promise<EndpointLatency> {
+  const started = performance.now();
+  const body = await (await fetch(baseUrl + path, { signal: AbortSignal.timeout(60_000) })).arrayBuffer();
+  const firstMs = Math.round(performance.now() - started);
   const r = await autocannon({ url: baseUrl + path, connections: 1, duration: seconds, timeout: 30 });
-  return { path, requests: r.requests.total, p50Ms: r.latency.p50, p99Ms: r.latency.p99, maxMs: r.latency.max, non2xx: r.non2xx, errors: r.errors + r.timeouts };
+  return {
+    path, requests: r.requests.total, p50Ms: r.latency.p50, p99Ms: r.latency.p99, maxMs: r.latency.max,
+    non2xx: r.non2xx, errors: r.errors + r.timeouts, firstMs, bytes: body.byteLength,
+  };
 }
