@@ -1,0 +1,79 @@
+// stop({ graceMs }): probes that finish within the grace are reported; the rest are aborted and not reported.
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import type { TargetConfig } from '../../src/config/types.js';
+import type { ProbeResult } from '../../src/probe/types.js';
+import { createScheduler } from '../../src/scheduler/scheduler.js';
+
+const log = pino({ level: 'silent' });
+
+function target(name: string): TargetConfig {
+  return {
+    name,
+    group: 'g',
+    role: 'server',
+    url: 'https://127.0.0.1',
+    hostname: 'vpn.test',
+    offload: false,
+    settings: { intervalMs: 60_000, schedule: null, timeoutMs: 30_000, rise: 1, fall: 1, expectStatus: [401], path: '/', tls: { verify: true, caFile: null, ca: null } },
+  };
+}
+
+function result(ok: boolean, message: string): ProbeResult {
+  return {
+    at: Date.now(),
+    ok,
+    errorKind: ok ? 'ok' : 'timeout',
+    message,
+    statusCode: ok ? 401 : null,
+    httpVersion: ok ? '1.1' : null,
+    durationMs: 1,
+    phasesMs: {},
+    tlsVersion: null,
+    certificateSha256: null,
+    certificate: null,
+  };
+}
+
+describe('scheduler stop with a grace period', () => {
+  it('reports the probe that finishes within the grace, aborts the hanging one without reporting it', async () => {
+    const reported: string[] = [];
+    const scheduler = createScheduler([target('quick'), target('hanging')], {
+      // 'quick' answers after 100 ms; 'hanging' only ends when aborted (as the HEAD prober does).
+      probe: (t, signal) =>
+        new Promise((resolve) => {
+          if (t.name === 'quick') setTimeout(() => resolve(result(true, 'HTTP/1.1 401')), 100);
+          signal.addEventListener('abort', () => resolve(result(false, 'probe aborted')), { once: true });
+        }),
+      onResult: (t, r) => reported.push(`${t.name}: ${r.message}`),
+      log,
+    });
+    scheduler.start();
+    const probes = [scheduler.probeNow('quick'), scheduler.probeNow('hanging')];
+    expect(scheduler.stats().inFlight).toBe(2);
+
+    const started = performance.now();
+    await scheduler.stop({ graceMs: 300 });
+    const waitedMs = performance.now() - started;
+
+    expect(reported).toEqual(['quick: HTTP/1.1 401']);
+    expect(scheduler.stats()).toMatchObject({ running: false, inFlight: 0, cancelled: 1 });
+    // Returned to whoever asked for it, but never reported as a result of the target.
+    expect((await probes[1])!.message).toBe('probe aborted');
+    expect(waitedMs).toBeGreaterThanOrEqual(250);
+  });
+
+  it('without a grace it waits for every probe, as before', async () => {
+    const reported: string[] = [];
+    const scheduler = createScheduler([target('slow')], {
+      probe: () => new Promise((resolve) => setTimeout(() => resolve(result(true, 'late but whole')), 400)),
+      onResult: (t, r) => reported.push(`${t.name}: ${r.message}`),
+      log,
+    });
+    scheduler.start();
+    void scheduler.probeNow('slow');
+    await scheduler.stop();
+    expect(reported).toEqual(['slow: late but whole']);
+    expect(scheduler.stats().cancelled).toBe(0);
+  });
+});
