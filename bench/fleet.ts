@@ -161,9 +161,12 @@ async function runSstpwatch(n: number, fleet: Fleet, fake: IpcChild, bin?: strin
   const profileDir = join(dir, 'profile');
   log(`N=${n} ${name}: starting`);
   const t0 = Date.now();
-  const service = await startSstpwatch(dir, n, fleet, intervalS, {
-    bin,
-    nodeArgs: values.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+  const start = () => startSstpwatch(dir, n, fleet, intervalS, { bin, nodeArgs: values.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [] });
+  // One retry: on a machine shared with test suites, the free port found may be taken before sstpwatch binds it.
+  const service = await start().catch((err: unknown) => {
+    log(`N=${n} ${name}: did not start (${(err as Error).message.slice(0, 300)}); once more`);
+    rmSync(join(dir, 'sstpwatch.db'), { force: true });
+    return start();
   });
   const startupS = (Date.now() - t0) / 1000;
   let figures: SystemFigures;

@@ -2,7 +2,7 @@
 // each with a generated config for N targets spread over the fake fleet's ports.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createWriteStream, existsSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -64,10 +64,18 @@ async function stopChild(child: ChildProcess, killAfterMs: number): Promise<numb
   return code;
 }
 
+function tail(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').slice(-2000);
+  } catch {
+    return '(no output)';
+  }
+}
+
 async function waitUntilAnswering(child: ChildProcess, url: string, what: string, logFile: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}; see ${logFile}`);
+    if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}: ${tail(logFile)}`);
     try {
       if ((await fetch(url, { signal: AbortSignal.timeout(5000) })).ok) return;
     } catch {
