@@ -7,7 +7,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { guardReads } from './auth.js';
 import type { AppDeps } from './deps.js';
-import { HttpError } from './errors.js';
+import { badRequest, HttpError } from './errors.js';
 import { ErrorBody } from './schemas.js';
 import { availabilityRoutes } from './routes/availability.js';
 import { healthRoutes } from './routes/health.js';
@@ -67,6 +67,10 @@ export function buildApp(deps: AppDeps) {
   });
   // With auth.protect_reads, every read but /healthz and /readyz needs the token (before anything else runs).
   app.addHook('onRequest', guardReads(deps.auth));
+  app.addHook('preHandler', async (request) => {
+    rejectNonFiniteNumbers('querystring', request.query);
+    rejectNonFiniteNumbers('body', request.body);
+  });
   app.addHook('onSend', async (_request, reply, payload) => {
     securityHeaders(reply);
     return payload;
@@ -101,6 +105,18 @@ function securityHeaders(reply: FastifyReply): void {
     'cache-control': 'no-store',
   };
   for (const [name, value] of Object.entries(defaults)) if (!reply.hasHeader(name)) void reply.header(name, value);
+}
+
+/**
+ * Ajv coerces "Infinity" and "1e400" to Infinity and lets them through `integer`, `minimum` and `maximum`:
+ * and JSON.parse reads 1e400 as Infinity: a number in a query or body must be finite, or it is a 400 like any
+ * other bad value.
+ */
+function rejectNonFiniteNumbers(part: string, values: unknown): void {
+  if (typeof values !== 'object' || values === null) return;
+  for (const [name, value] of Object.entries(values)) {
+    if (typeof value === 'number' && !Number.isFinite(value)) throw badRequest(`${part}/${name} must be a finite number`);
+  }
 }
 
 function classifyError(err: FastifyError): { statusCode: number; code: string; message: string } {

@@ -155,6 +155,8 @@ describe('HTTP API', () => {
     ['limit=0', /limit/],
     ['limit=10001', /limit/],
     ['limit=ten', /limit/],
+    ['limit=Infinity', /querystring\/limit must be a finite number/],
+    ['limit=1e400', /querystring\/limit must be a finite number/],
     ['from=yesterday', /from must be an ISO 8601 time or Unix milliseconds \(got "yesterday"\)/],
     ['to=2026-13-45T00:00:00Z', /to must be/],
     ['from=2026-11-26T00:00:00Z&to=2026-11-25T00:00:00Z', /from \(2026-11-26T00:00:00Z\) is after to/],
