@@ -8,6 +8,7 @@ import type { FakeRras } from '../../src/demo/fake-rras.js';
 import { testCertificates, VPN_HOSTNAME } from '../fixtures/certs.js';
 import { closeAllRras, startRras } from '../fixtures/fake-rras.js';
 import { BIN } from '../fixtures/service.js';
+import { runCheck } from '../../src/cli/check.js';
 
 const run = promisify(execFile);
 
@@ -77,20 +78,32 @@ describe('sstpwatch check', () => {
     expect(result.certificate.san).toEqual([VPN_HOSTNAME]);
   });
 
+  // Usage errors are decided before any probe: run them in-process (the binary's own exit path is covered above
+  // and by the unknown-command row).
   it.each([
-    [['check'], /a URL is required/],
-    [['check', 'vpn3'], /not a URL: "vpn3"/],
-    [['check', 'ftp://10.0.0.1'], /must be an http\(s\) URL/],
-    [['check', 'https://10.0.0.1/sra'], /give the server only/],
-    [['check', 'https://127.0.0.1:1', '--timeout', 'soon'], /--timeout must be a duration/],
-    [['check', 'https://127.0.0.1:1', '--offload'], /--offload probes plain HTTP/],
-    [['check', 'https://127.0.0.1:1', '--ca', '/nonexistent/ca.pem'], /cannot read --ca "\/nonexistent\/ca.pem": ENOENT/],
-    [['check', 'https://127.0.0.1:1', '--bogus'], /Unknown option '--bogus'/],
-    [['frobnicate'], /unknown command "frobnicate"/],
-  ])('exits 2 with a usage message for %j', async (args, message) => {
-    const { code, stderr } = await sstpwatch(...args);
+    [[], /a URL is required/],
+    [['vpn3'], /not a URL: "vpn3"/],
+    [['ftp://10.0.0.1'], /must be an http\(s\) URL/],
+    [['https://10.0.0.1/sra'], /give the server only/],
+    [['https://127.0.0.1:1', '--timeout', 'soon'], /--timeout must be a duration/],
+    [['https://127.0.0.1:1', '--offload'], /--offload probes plain HTTP/],
+    [['https://127.0.0.1:1', '--ca', '/nonexistent/ca.pem'], /cannot read --ca "\/nonexistent\/ca.pem": ENOENT/],
+    [['https://127.0.0.1:1', '--bogus'], /Unknown option '--bogus'/],
+  ])('check %j exits 2 with a usage message', async (args, message) => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const neverProbe = () => Promise.reject(new Error('a usage error must not probe'));
+    const code = await runCheck(args, { out: (l) => out.push(l), err: (l) => err.push(l) }, neverProbe, neverProbe);
     expect(code).toBe(2);
-    expect(stderr).toMatch(message);
+    expect(err.join('\n')).toMatch(message);
+    expect(err.join('\n')).toContain('Usage:');
+    expect(out).toEqual([]);
+  });
+
+  it('exits 2 with a usage message for an unknown command', async () => {
+    const { code, stderr } = await sstpwatch('frobnicate');
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/unknown command "frobnicate"/);
     expect(stderr).toContain('Usage:');
   });
 });
