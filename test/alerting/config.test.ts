@@ -59,6 +59,7 @@ describe('prometheus/alerts.yml', () => {
       [
         'SSTPCertificateExpired',
         'SSTPCertificateExpiresSoon',
+        'SSTPHandshakeFailing',
         'SSTPProbeSlow',
         'SSTPProbesStale',
         'SSTPRedundancyLost',
@@ -110,7 +111,7 @@ describe('prometheus/alerts.test.yml (promtool test rules)', () => {
     writeFileSync(join(dir, 'alerts.test.yml'), readFileSync(RULE_TESTS));
     const run = runTool('promtool', ['test', 'rules', join(dir, 'alerts.test.yml')]);
     expect(run.code).not.toBe(0);
-    for (const name of ['SSTPServerDown', 'SSTPServiceDown', 'SSTPCertificateExpiresSoon', 'SSTPCertificateExpired', 'SSTPProbeSlow', 'SSTPProbesStale']) {
+    for (const name of ['SSTPServerDown', 'SSTPServiceDown', 'SSTPCertificateExpiresSoon', 'SSTPCertificateExpired', 'SSTPProbeSlow', 'SSTPProbesStale', 'SSTPHandshakeFailing']) {
       expect(run.output, name).toContain(`alertname: ${name},`);
     }
   });
