@@ -4,50 +4,20 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { GroupConfig, ProbeSettings, TargetConfig } from '../../src/config/types.js';
 import { incidentsFrom } from '../../src/health/incidents.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
-import type { ProbeResult } from '../../src/probe/types.js';
 import { Monitor } from '../../src/scheduler/monitor.js';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.js';
+import { probeResult, probeSettings, targetConfig, vpnEuGroup } from '../fixtures/domain.js';
 
 const T0 = Date.parse('2026-11-26T21:00:00.000Z');
-const settings: ProbeSettings = {
-  intervalMs: 30_000,
-  schedule: null,
-  timeoutMs: 5_000,
-  rise: 2,
-  fall: 2,
-  expectStatus: [401],
-  path: '/sra_{BA195980-CD49-458b-9E23-C84EE0ADCD75}/',
-  tls: { verify: true, caFile: null, ca: null },
-};
-const target = (name: string): TargetConfig => ({
-  name,
-  group: 'vpn-eu',
-  role: 'server',
-  url: `https://${name}.example.test`,
-  hostname: 'vpn.example.test',
-  offload: false,
-  settings,
-});
+const settings = probeSettings({ rise: 2, fall: 2 });
+const target = (name: string) => targetConfig(name, settings);
 const targets = [target('rras-eu-1'), target('rras-eu-2')];
-const groups: GroupConfig[] = [{ name: 'vpn-eu', hostname: 'vpn.example.test', servers: ['rras-eu-1', 'rras-eu-2'], vip: null }];
+const groups = [vpnEuGroup(['rras-eu-1', 'rras-eu-2'])];
 
-function result(at: number, ok: boolean): ProbeResult {
-  return {
-    at,
-    ok,
-    errorKind: ok ? 'ok' : 'timeout',
-    message: ok ? '' : 'no answer within 5 s',
-    statusCode: ok ? 401 : null,
-    httpVersion: ok ? '1.1' : null,
-    durationMs: ok ? 12 : 5000,
-    phasesMs: {},
-    tlsVersion: null,
-    certificateSha256: null,
-    certificate: null,
-  };
+function result(at: number, ok: boolean) {
+  return probeResult(at, ok, { kind: 'timeout', message: 'no answer within 5 s', durationMs: 5000 }, 12);
 }
 
 let dir: string;
