@@ -32,6 +32,7 @@ import type {
   ProbeResult,
   ProbeTarget,
 } from './types.js';
+import { certificateVerificationError } from './tls-verify.js';
 
 export const USER_AGENT = 'sstpwatch/0.1';
 
@@ -305,7 +306,7 @@ class HeadProbe {
       this.inspectChain(tlsSocket, peer);
     }
     if (this.target.settings.tls.verify) {
-      const code = hasCertificate ? this.verificationError(tlsSocket, peer) : 'NO_PEER_CERTIFICATE';
+      const code = hasCertificate ? certificateVerificationError(tlsSocket, peer, this.endpoint!.name) : 'NO_PEER_CERTIFICATE';
       if (code) {
         const message = hasCertificate
           ? describeCertificateError(code, this.certificate, this.endpoint!.name, Date.now())
@@ -328,17 +329,7 @@ class HeadProbe {
     this.chainChecks = chainChecks(chain, this.endpoint!.name, { error: code, anchors: () => this.deps.anchors(ca) }) ?? undefined;
   }
 
-  /** The chain's verification result first, then the public name. */
-  private verificationError(tlsSocket: tls.TLSSocket, peer: tls.PeerCertificate): string | null {
-    if (!tlsSocket.authorized) {
-      const error: unknown = tlsSocket.authorizationError;
-      if (typeof error === 'string') return error;
-      const code = (error as { code?: unknown } | null)?.code;
-      return typeof code === 'string' ? code : 'CERT_UNTRUSTED';
-    }
-    const mismatch = tls.checkServerIdentity(this.endpoint!.name, peer);
-    return mismatch ? ((mismatch as { code?: string }).code ?? 'ERR_TLS_CERT_ALTNAME_INVALID') : null;
-  }
+
 
   private sendRequest(socket: net.Socket): void {
     this.stage = 'http';

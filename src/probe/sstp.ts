@@ -41,6 +41,7 @@ import {
   type StatusInfo,
 } from './sstp-frames.js';
 import type { CertificateInfo, ErrorKind, PhasesMs, ProbeFn, ProbeResult, ProbeTarget, SstpDetails } from './types.js';
+import { certificateVerificationError } from './tls-verify.js';
 
 /** What every SSTP client sends: 2^64 - 1, "the rest of the connection". */
 export const SSTP_CONTENT_LENGTH = '18446744073709551615';
@@ -256,7 +257,7 @@ class SstpProbe {
     const hasCertificate = Buffer.isBuffer(peer?.raw) && peer.raw.length > 0;
     if (hasCertificate) this.certificate = certificateInfo(peer);
     if (this.target.settings.tls.verify) {
-      const code = hasCertificate ? this.verificationError(tlsSocket, peer) : 'NO_PEER_CERTIFICATE';
+      const code = hasCertificate ? certificateVerificationError(tlsSocket, peer, this.name) : 'NO_PEER_CERTIFICATE';
       if (code) {
         const message = hasCertificate
           ? describeCertificateError(code, this.certificate, this.name, Date.now())
@@ -267,16 +268,6 @@ class SstpProbe {
     this.sendPost(tlsSocket);
   }
 
-  private verificationError(tlsSocket: tls.TLSSocket, peer: tls.PeerCertificate): string | null {
-    if (!tlsSocket.authorized) {
-      const error: unknown = tlsSocket.authorizationError;
-      if (typeof error === 'string') return error;
-      const code = (error as { code?: unknown } | null)?.code;
-      return typeof code === 'string' ? code : 'CERT_UNTRUSTED';
-    }
-    const mismatch = tls.checkServerIdentity(this.name, peer);
-    return mismatch ? ((mismatch as { code?: string }).code ?? 'ERR_TLS_CERT_ALTNAME_INVALID') : null;
-  }
 
   // -------------------------------------------------------------------------------------------------------------
   // HTTP: SSTP_DUPLEX_POST -> 200
