@@ -3,6 +3,7 @@
 import * as common from '@grafana/grafana-foundation-sdk/common';
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import * as prometheus from '@grafana/grafana-foundation-sdk/prometheus';
+import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 
 /** Every panel and variable points at the dashboard's datasource variable, never at a datasource uid. */
 export const DATASOURCE: common.DataSourceRef = { type: 'prometheus', uid: '${datasource}' };
@@ -250,4 +251,24 @@ export function numberPanels(built: dashboard.Dashboard): dashboard.Dashboard {
     if (panel.type === 'row') for (const inner of (panel as dashboard.RowPanel).panels) inner.id = id++;
   }
   return built;
+}
+
+/** Probe time per phase, stacked so the top is the whole probe, with SSTPProbeSlow's threshold as a line. */
+export function phaseTimePanel(title: string, description: string, expr: string): timeseries.PanelBuilder {
+  return new timeseries.PanelBuilder()
+    .title(title)
+    .description(description)
+    .datasource(DATASOURCE)
+    .withTarget(rangeQuery(expr, '{{phase}}'))
+    .unit(UNITS.seconds)
+    .min(0)
+    .stacking(stacked())
+    .fillOpacity(40)
+    .thresholds(probeTimeThresholds())
+    .thresholdsStyle(thresholdLine())
+    .colorScheme(palette())
+    .legend(legend())
+    .tooltip(multiTooltip())
+    .span(12)
+    .height(8);
 }

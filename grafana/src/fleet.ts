@@ -29,6 +29,7 @@ import {
   multiTooltip,
   numberPanels,
   palette,
+  phaseTimePanel,
   probeQuantile,
   probeTimeThresholds,
   rangeQuery,
@@ -262,25 +263,12 @@ function probeTimePanel(q: number, label: string): timeseries.PanelBuilder {
 }
 
 function phasePanel(): timeseries.PanelBuilder {
-  return new timeseries.PanelBuilder()
-    .title('Time per phase (fleet average)')
-    .description(
-      'Where a probe spends its time, averaged over the targets: dns, connect (network), tls (handshake, server ' +
-        'CPU), processing (HTTP.sys and RRAS answering the HEAD). Stacked: the top is the whole probe.',
-    )
-    .datasource(DATASOURCE)
-    .withTarget(rangeQuery(`avg by (phase) (sstp_probe_phase_seconds{${GROUPS}})`, '{{phase}}'))
-    .unit(UNITS.seconds)
-    .min(0)
-    .stacking(stacked())
-    .fillOpacity(40)
-    .thresholds(probeTimeThresholds())
-    .thresholdsStyle(thresholdLine())
-    .colorScheme(palette())
-    .legend(legend())
-    .tooltip(multiTooltip())
-    .span(12)
-    .height(8);
+  return phaseTimePanel(
+    'Time per phase (fleet average)',
+    'Where a probe spends its time, averaged over the targets: dns, connect (network), tls (handshake, server ' +
+      'CPU), processing (HTTP.sys and RRAS answering the HEAD). Stacked: the top is the whole probe.',
+    `avg by (phase) (sstp_probe_phase_seconds{${GROUPS}})`,
+  );
 }
 
 function errorKindsPanel(): timeseries.PanelBuilder {

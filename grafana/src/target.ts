@@ -29,6 +29,7 @@ import {
   multiTooltip,
   numberPanels,
   palette,
+  phaseTimePanel,
   probeQuantile,
   probeTimeThresholds,
   rangeQuery,
@@ -200,26 +201,13 @@ function consecutiveFailures(): timeseries.PanelBuilder {
 }
 
 function phases(): timeseries.PanelBuilder {
-  return new timeseries.PanelBuilder()
-    .title('Latency by phase')
-    .description(
-      'The last probe\'s time per phase, stacked: dns, connect (network path), tls (handshake: server CPU, ' +
-        'certificate chain), processing (HTTP.sys and RRAS answering the HEAD). The dashed line is SSTPProbeSlow\'s ' +
-        `${ALERT_THRESHOLDS.probeSlowSeconds} s.`,
-    )
-    .datasource(DATASOURCE)
-    .withTarget(rangeQuery(`max by (phase) (sstp_probe_phase_seconds{${TARGET}})`, '{{phase}}'))
-    .unit(UNITS.seconds)
-    .min(0)
-    .stacking(stacked())
-    .fillOpacity(40)
-    .thresholds(probeTimeThresholds())
-    .thresholdsStyle(thresholdLine())
-    .colorScheme(palette())
-    .legend(legend())
-    .tooltip(multiTooltip())
-    .span(12)
-    .height(8);
+  return phaseTimePanel(
+    'Latency by phase',
+    'The last probe\'s time per phase, stacked: dns, connect (network path), tls (handshake: server CPU, ' +
+      'certificate chain), processing (HTTP.sys and RRAS answering the HEAD). The dashed line is SSTPProbeSlow\'s ' +
+      `${ALERT_THRESHOLDS.probeSlowSeconds} s.`,
+    `max by (phase) (sstp_probe_phase_seconds{${TARGET}})`,
+  );
 }
 
 function probeTime(): timeseries.PanelBuilder {
