@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { runTool } from '../fixtures/prometheus.js';
+import { runTool } from '../../fixtures/prometheus.js';
 
-const DIR = fileURLToPath(new URL('../../prometheus/', import.meta.url));
+const DIR = fileURLToPath(new URL('../../../prometheus/', import.meta.url));
 const RULES = join(DIR, 'alerts-certificates.yml');
 const RULE_TESTS = join(DIR, 'alerts-certificates.test.yml');
 const MAINTENANCE_CLAUSE = 'unless on (job, instance, target) sstp_target_state{state="maintenance"} == 1';

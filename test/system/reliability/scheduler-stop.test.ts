@@ -1,9 +1,9 @@
 // stop({ graceMs }): probes that finish within the grace are reported; the rest are aborted and not reported.
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import type { TargetConfig } from '../../src/config/types.js';
-import type { ProbeResult } from '../../src/probe/types.js';
-import { createScheduler } from '../../src/scheduler/scheduler.js';
+import type { TargetConfig } from '../../../src/config/types.js';
+import type { ProbeResult } from '../../../src/probe/types.js';
+import { createScheduler } from '../../../src/scheduler/scheduler.js';
 
 const log = pino({ level: 'silent' });
 

@@ -5,12 +5,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { IssuedCertificate } from '../../src/demo/certs.js';
-import type { FakeRras } from '../../src/demo/fake-rras.js';
-import { VPN_HOSTNAME } from '../fixtures/certs.js';
-import { closeAllRras, startRras } from '../fixtures/fake-rras.js';
-import { createTestPki, type TestPki } from '../fixtures/pki.js';
-import { freePort, startService, waitFor, type RunningService } from '../fixtures/service.js';
+import type { IssuedCertificate } from '../../../src/demo/certs.js';
+import type { FakeRras } from '../../../src/demo/fake-rras.js';
+import { VPN_HOSTNAME } from '../../fixtures/certs.js';
+import { closeAllRras, startRras } from '../../fixtures/fake-rras.js';
+import { createTestPki, type TestPki } from '../../fixtures/pki.js';
+import { freePort, startService, waitFor, type RunningService } from '../../fixtures/service.js';
 
 const DAY = 86_400_000;
 

@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FakeRras } from '../../src/demo/fake-rras.js';
-import { testCertificates, VPN_HOSTNAME } from '../fixtures/certs.js';
-import { closeAllRras, startRras } from '../fixtures/fake-rras.js';
-import { freePort, startService, waitFor, type RunningService } from '../fixtures/service.js';
+import type { FakeRras } from '../../../src/demo/fake-rras.js';
+import { testCertificates, VPN_HOSTNAME } from '../../fixtures/certs.js';
+import { closeAllRras, startRras } from '../../fixtures/fake-rras.js';
+import { freePort, startService, waitFor, type RunningService } from '../../fixtures/service.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
@@ -22,7 +22,7 @@ const CHROMIUM_ARGS = [
   '--no-first-run',
   '--disable-quic',
 ];
-const ARTIFACTS = fileURLToPath(new URL('../artifacts/', import.meta.url));
+const ARTIFACTS = fileURLToPath(new URL('../../artifacts/', import.meta.url));
 const TOKEN = 'status-page-test-token';
 const HOSTILE = '<img src=x onerror=alert(1)>';
 const HOSTILE_REASON = `patching KB5034441 <script>alert(2)</script>${HOSTILE}`;

@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FakeRras } from '../../src/demo/fake-rras.js';
-import { testCertificates, VPN_HOSTNAME } from '../fixtures/certs.js';
-import { closeAllRras, startRras } from '../fixtures/fake-rras.js';
+import type { FakeRras } from '../../../src/demo/fake-rras.js';
+import { testCertificates, VPN_HOSTNAME } from '../../fixtures/certs.js';
+import { closeAllRras, startRras } from '../../fixtures/fake-rras.js';
 import {
   prometheusConfig,
   shortenForDurations,
@@ -21,10 +21,10 @@ import {
   type ReceivedAlert,
   type RunningPrometheus,
   type WebhookReceiver,
-} from '../fixtures/prometheus.js';
-import { freePort, startService, waitFor, type RunningService } from '../fixtures/service.js';
+} from '../../fixtures/prometheus.js';
+import { freePort, startService, waitFor, type RunningService } from '../../fixtures/service.js';
 
-const RULES = fileURLToPath(new URL('../../prometheus/alerts.yml', import.meta.url));
+const RULES = fileURLToPath(new URL('../../../prometheus/alerts.yml', import.meta.url));
 const GROUP = 'vpn-alerting';
 const TOKEN = 'alerting-e2e-token';
 const FALL = 2;

@@ -8,14 +8,14 @@ import { join } from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startFakeRras, type FakeRras, type RrasBehaviorInput } from '../../src/demo/fake-rras.js';
-import { createHeadProber } from '../../src/probe/head.js';
-import type { ProbeTarget } from '../../src/probe/types.js';
-import { phaseOffset } from '../../src/scheduler/plan.js';
-import { testCertificates, VPN_HOSTNAME } from '../fixtures/certs.js';
-import { probeTarget } from '../fixtures/fake-rras.js';
-import { startLeanFleet, type LeanFleet } from '../fixtures/lean-fleet.js';
-import { freePort, startService, type RunningService } from '../fixtures/service.js';
+import { startFakeRras, type FakeRras, type RrasBehaviorInput } from '../../../src/demo/fake-rras.js';
+import { createHeadProber } from '../../../src/probe/head.js';
+import type { ProbeTarget } from '../../../src/probe/types.js';
+import { phaseOffset } from '../../../src/scheduler/plan.js';
+import { testCertificates, VPN_HOSTNAME } from '../../fixtures/certs.js';
+import { probeTarget } from '../../fixtures/fake-rras.js';
+import { startLeanFleet, type LeanFleet } from '../../fixtures/lean-fleet.js';
+import { freePort, startService, type RunningService } from '../../fixtures/service.js';
 import { sample, sleep, writeFleetConfig } from './helpers.js';
 
 /** The hostile behaviors, and whether each speaks TLS in the in-process rounds (plain HTTP is cheaper). */

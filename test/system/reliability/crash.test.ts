@@ -6,8 +6,8 @@ import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startLeanFleet, type LeanFleet, type LeanMode } from '../fixtures/lean-fleet.js';
-import { freePort, startService, waitFor, type RunningService } from '../fixtures/service.js';
+import { startLeanFleet, type LeanFleet, type LeanMode } from '../../fixtures/lean-fleet.js';
+import { freePort, startService, waitFor, type RunningService } from '../../fixtures/service.js';
 import { readDb, sleep, storedResults, writeFleetConfig } from './helpers.js';
 
 const TARGETS = 200;

@@ -5,10 +5,10 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FakeRras } from '../../src/demo/fake-rras.js';
-import { testCertificates, VPN_HOSTNAME } from '../fixtures/certs.js';
-import { closeAllRras, startRras } from '../fixtures/fake-rras.js';
-import { freePort, startService, waitFor, type RunningService } from '../fixtures/service.js';
+import type { FakeRras } from '../../../src/demo/fake-rras.js';
+import { testCertificates, VPN_HOSTNAME } from '../../fixtures/certs.js';
+import { closeAllRras, startRras } from '../../fixtures/fake-rras.js';
+import { freePort, startService, waitFor, type RunningService } from '../../fixtures/service.js';
 
 const TOKEN = '3f9d0b6c2e8a4f1d97c5b0a2e4d6f8a1c3e5b7d9';
 const WRONG = 'wrong-token-5a5a5a5a5a5a5a5a5a5a5a5a';

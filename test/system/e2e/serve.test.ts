@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeAllRras, startRras } from '../fixtures/fake-rras.js';
-import { testCertificates, VPN_HOSTNAME } from '../fixtures/certs.js';
-import { freePort, startService, waitFor, type RunningService } from '../fixtures/service.js';
-import type { FakeRras } from '../../src/demo/fake-rras.js';
+import { closeAllRras, startRras } from '../../fixtures/fake-rras.js';
+import { testCertificates, VPN_HOSTNAME } from '../../fixtures/certs.js';
+import { freePort, startService, waitFor, type RunningService } from '../../fixtures/service.js';
+import type { FakeRras } from '../../../src/demo/fake-rras.js';
 
 interface TargetJson {
   name: string;

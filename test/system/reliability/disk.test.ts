@@ -9,11 +9,11 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ProbeResult } from '../../src/probe/types.js';
-import { createHousekeeping } from '../../src/store/housekeeping.js';
-import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.js';
-import { startLeanFleet, type LeanFleet } from '../fixtures/lean-fleet.js';
-import { freePort, startService, waitFor, type RunningService } from '../fixtures/service.js';
+import type { ProbeResult } from '../../../src/probe/types.js';
+import { createHousekeeping } from '../../../src/store/housekeeping.js';
+import { openSqliteStore, type SqliteStore } from '../../../src/store/sqlite.js';
+import { startLeanFleet, type LeanFleet } from '../../fixtures/lean-fleet.js';
+import { freePort, startService, waitFor, type RunningService } from '../../fixtures/service.js';
 import { sample, sleep, writeFleetConfig } from './helpers.js';
 
 function run(command: string, args: string[]): string {
