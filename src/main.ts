@@ -95,7 +95,7 @@ async function serve(args: string[]): Promise<number> {
   }
   const authToken = token.token;
   for (const warning of token.warnings) log.warn({ warning }, 'token file warning');
-  if (!authToken) log.info({ tokenEnv: config.auth.tokenEnv, tokenFile: config.auth.tokenFile }, 'no bearer token configured: write endpoints answer 401');
+  if (!authToken) log.warn({ tokenEnv: config.auth.tokenEnv, tokenFile: config.auth.tokenFile, howTo: tokenHowTo(config) }, 'no bearer token configured: write endpoints answer 401');
   else log.info({ source: token.source, protectReads: config.auth.protectReads }, 'bearer token configured');
   if (!isLoopback(config.listen.host) && !config.serverTls) {
     log.warn({ listen: config.listen }, 'listening beyond loopback over plain HTTP: put a reverse proxy with TLS in front, or set tls: {cert_file, key_file}');
@@ -154,6 +154,13 @@ function abandonShutdown(service: Service, log: Logger, message: string, fields:
   }
   log.error({ ...fields, queuedWritten: written, pendingResults: service.store.writeHealth().pending }, message);
   process.exit(EXIT_FAILED);
+}
+
+/** For the operator's log only: clients are told just that a bearer token is required. */
+function tokenHowTo(config: Config): string {
+  if (config.auth.tokenFile) return `put a token (at least 16 printable characters, e.g. openssl rand -hex 24) in ${config.auth.tokenFile} and reload`;
+  if (config.auth.tokenEnv) return `set the environment variable ${config.auth.tokenEnv} to a token (at least 16 printable characters) and restart`;
+  return 'set auth.token_env or auth.token_file in the config (docs/security.md)';
 }
 
 function isLoopback(host: string): boolean {

@@ -130,8 +130,6 @@ export function createService(config: Config, options: ServiceOptions): Service 
   };
   const auth: AuthSettings = {
     token: options.authToken || null,
-    tokenEnv: config.auth.tokenEnv,
-    tokenFile: config.auth.tokenFile,
     protectReads: config.auth.protectReads,
   };
   const reloadMetrics = createReloadMetrics(registry);
@@ -214,7 +212,7 @@ export function createService(config: Config, options: ServiceOptions): Service 
       allowList: new AllowList(config.probeEndpoint.allow),
       defaults: config.defaults,
     });
-    Object.assign(auth, { token: authToken || null, tokenEnv: config.auth.tokenEnv, tokenFile: config.auth.tokenFile, protectReads: config.auth.protectReads });
+    Object.assign(auth, { token: authToken || null, protectReads: config.auth.protectReads });
     // A renewed certificate or key (tls stays on): new connections get it, no restart.
     if (config.serverTls && running.serverTls && (config.serverTls.cert !== running.serverTls.cert || config.serverTls.key !== running.serverTls.key)) {
       (app.server as unknown as { setSecureContext(options: { cert: string; key: string }): void }).setSecureContext({

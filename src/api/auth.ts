@@ -12,24 +12,15 @@ export function tokenMatches(given: string, expected: string): boolean {
   return timingSafeEqual(digest(given), digest(expected));
 }
 
-/** Where the token is configured, for messages: never the token itself. */
-function tokenSource(auth: AuthSettings | undefined): string {
-  if (auth?.tokenFile) return `the file auth.token_file names (${auth.tokenFile})`;
-  return auth?.tokenEnv ? `the environment variable ${auth.tokenEnv}` : 'the configured variable';
-}
-
-/** Why a request may not write, or null when it carries the configured bearer token. */
+/**
+ * Why a request may not write, or null when it carries the configured bearer token. A client learns only that a
+ * bearer token is required (or that none is configured): where the token lives (a file path, a variable name) is
+ * for the operator, in the log at start and in docs/security.md, never for whoever sends a request.
+ */
 export function authProblem(auth: AuthSettings | undefined, header: string | undefined): string | null {
-  const tokenEnv = auth?.tokenEnv ?? null;
-  if (!auth?.token) {
-    if (auth?.tokenFile) return `write endpoints are disabled: no token is configured; put a secret token in ${auth.tokenFile} (auth.token_file) and reload sstpwatch`;
-    if (tokenEnv === null) {
-      return 'write endpoints are disabled: auth.token_env is null in the config; set it to the name of an environment variable (e.g. SSTPWATCH_TOKEN), put a secret token in that variable and restart sstpwatch';
-    }
-    return `write endpoints are disabled: no token is configured; set the environment variable ${tokenEnv} (named by auth.token_env in the config) to a secret token and restart sstpwatch`;
-  }
+  if (!auth?.token) return 'write endpoints are disabled: no bearer token is configured (the sstpwatch log and docs/security.md say how to set one)';
   const match = header === undefined ? null : /^Bearer +(\S+) *$/i.exec(header);
-  if (!match?.[1]) return `this endpoint needs the header "Authorization: Bearer <token>" (the token set in ${tokenSource(auth)})`;
+  if (!match?.[1]) return 'this endpoint needs a bearer token: send the header "Authorization: Bearer <token>"';
   return tokenMatches(match[1], auth.token) ? null : 'invalid bearer token';
 }
 
@@ -49,10 +40,8 @@ export function readAuthProblem(auth: AuthSettings | undefined, header: string |
   }
   const problem = authProblem(auth, header);
   if (problem === null) return null;
-  if (!auth.token) return `auth.protect_reads is on but no token is configured, so nothing can be read; set ${tokenSource(auth)} and restart or reload`;
-  return problem.startsWith('this endpoint needs')
-    ? `auth.protect_reads is on: send "Authorization: Bearer <token>" (or HTTP Basic with the token as password), the token set in ${tokenSource(auth)}`
-    : problem;
+  if (!auth.token) return 'reads need a bearer token here, and none is configured (the sstpwatch log and docs/security.md say how to set one)';
+  return problem === 'invalid bearer token' ? problem : 'this endpoint needs a bearer token: send "Authorization: Bearer <token>" (or HTTP Basic with the token as the password)';
 }
 
 /** Routes that answer without a token even with auth.protect_reads: a load balancer or orchestrator probes them. */

@@ -44,15 +44,12 @@ export interface TargetControl {
 
 /**
  * The bearer token the write routes require. The service keeps one object and updates it on reload (a new token
- * file, protect_reads switched), so routes read it per request.
+ * file, protect_reads switched), so routes read it per request. Where the token lives is not here: clients are
+ * never told (main.ts logs it for the operator).
  */
 export interface AuthSettings {
   /** Null: no token configured, every write route answers 401 saying how to configure one. */
   token: string | null;
-  /** The config's auth.token_env (for the message). */
-  tokenEnv: string | null;
-  /** The config's auth.token_file (for the message). */
-  tokenFile?: string | null;
   /** auth.protect_reads: every read route except /healthz and /readyz needs the token too. */
   protectReads?: boolean;
 }

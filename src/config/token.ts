@@ -25,10 +25,25 @@ const realFileSystem: TokenFileSystem = {
   mode: (path) => statSync(path).mode,
 };
 
-/** The shortest token accepted from a file: anything shorter is a placeholder or a mistake. */
+/** The shortest token accepted (from a file or the environment): anything shorter is a placeholder or a mistake. */
 export const MIN_TOKEN_LENGTH = 16;
 
-/** Resolves the configured token. Throws ConfigError (path `auth.token_file`) when the file cannot serve. */
+/**
+ * Why a token cannot serve, or null when it can. One rule for both sources: a client sends the token in an HTTP
+ * header, so it must be printable ASCII (a space or a non-ASCII character could never match what a client sends),
+ * and long enough not to be guessed. The token itself never appears in the answer.
+ */
+export function tokenProblem(token: string): string | null {
+  if (/\s/.test(token)) return 'the token must not contain spaces or other whitespace';
+  if (!/^[\x21-\x7e]*$/.test(token)) return 'the token must be printable ASCII (letters, digits, punctuation): an HTTP header cannot carry anything else';
+  if (token.length < MIN_TOKEN_LENGTH) return `the token is ${token.length} characters long; use at least ${MIN_TOKEN_LENGTH} (e.g. openssl rand -hex 24)`;
+  return null;
+}
+
+/**
+ * Resolves the configured token. Throws ConfigError (path `auth.token_file` or `auth.token_env`) when the file or
+ * the variable holds a token that cannot serve.
+ */
 export function readAuthToken(
   auth: AuthConfig,
   env: Readonly<Record<string, string | undefined>>,
@@ -36,7 +51,10 @@ export function readAuthToken(
 ): AuthToken {
   if (auth.tokenFile === null) {
     const token = auth.tokenEnv === null ? '' : (env[auth.tokenEnv] ?? '').trim();
-    return token ? { token, source: `env ${auth.tokenEnv}`, warnings: [] } : { token: null, source: null, warnings: [] };
+    if (!token) return { token: null, source: null, warnings: [] };
+    const problem = tokenProblem(token);
+    if (problem !== null) throw new ConfigError([{ path: 'auth.token_env', message: `the environment variable ${auth.tokenEnv}: ${problem}` }]);
+    return { token, source: `env ${auth.tokenEnv}`, warnings: [] };
   }
   const file = auth.tokenFile;
   const fail = (message: string): never => {
@@ -52,10 +70,8 @@ export function readAuthToken(
   if (lines.length === 0) fail(`${JSON.stringify(file)} is empty: put the bearer token on its first line`);
   if (lines.length > 1) fail(`${JSON.stringify(file)} must hold the token on one line (it has ${lines.length} lines)`);
   const token = lines[0]!.trim();
-  if (/\s/.test(token)) fail(`${JSON.stringify(file)}: the token must not contain spaces`);
-  if (token.length < MIN_TOKEN_LENGTH) {
-    fail(`${JSON.stringify(file)}: the token is ${token.length} characters long; use at least ${MIN_TOKEN_LENGTH} (e.g. openssl rand -hex 24)`);
-  }
+  const problem = tokenProblem(token);
+  if (problem !== null) fail(`${JSON.stringify(file)}: ${problem}`);
   const warnings: string[] = [];
   let mode: number | null = null;
   try {

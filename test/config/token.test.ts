@@ -45,7 +45,8 @@ describe('the bearer token', () => {
     { case: 'a missing file', content: undefined, message: 'cannot read "/t": ENOENT' },
     { case: 'an empty file', content: '\n\n', message: '"/t" is empty: put the bearer token on its first line' },
     { case: 'two lines', content: `${TOKEN}\n${TOKEN}\n`, message: '"/t" must hold the token on one line (it has 2 lines)' },
-    { case: 'a token with a space', content: `${TOKEN} x`, message: '"/t": the token must not contain spaces' },
+    { case: 'a token with a space', content: `${TOKEN} x`, message: '"/t": the token must not contain spaces or other whitespace' },
+    { case: 'a non-ASCII token', content: `${TOKEN}é`, message: '"/t": the token must be printable ASCII (letters, digits, punctuation): an HTTP header cannot carry anything else' },
     { case: 'a short token', content: 'secret', message: '"/t": the token is 6 characters long; use at least 16 (e.g. openssl rand -hex 24)' },
   ])('refuses $case with the path auth.token_file, never quoting the token', ({ content, message }) => {
     const fs = files(content === undefined ? {} : { '/t': content });
@@ -59,5 +60,27 @@ describe('the bearer token', () => {
     expect((error as ConfigError).issues).toEqual([{ path: 'auth.token_file', message }]);
     expect((error as ConfigError).message).not.toContain(TOKEN);
     expect((error as ConfigError).message).not.toContain('secret');
+  });
+
+  it.each([
+    { case: 'a one-letter token', value: 'a', message: 'the token is 1 characters long; use at least 16 (e.g. openssl rand -hex 24)' },
+    { case: 'a token with a space inside', value: `${TOKEN} ${TOKEN}`, message: 'the token must not contain spaces or other whitespace' },
+    { case: 'a token with a tab inside', value: `${TOKEN}\t${TOKEN}`, message: 'the token must not contain spaces or other whitespace' },
+    { case: 'a non-ASCII token', value: `${TOKEN}ü`, message: 'the token must be printable ASCII (letters, digits, punctuation): an HTTP header cannot carry anything else' },
+    { case: 'a token with a control character', value: `${TOKEN}\u0001`, message: 'the token must be printable ASCII (letters, digits, punctuation): an HTTP header cannot carry anything else' },
+  ])('refuses $case from the environment as it would from a file, with the path auth.token_env', ({ value, message }) => {
+    let error: unknown;
+    try {
+      readAuthToken(auth({ tokenEnv: 'SSTPWATCH_TOKEN' }), { SSTPWATCH_TOKEN: value });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).issues).toEqual([{ path: 'auth.token_env', message: `the environment variable SSTPWATCH_TOKEN: ${message}` }]);
+    expect((error as ConfigError).message).not.toContain(TOKEN);
+  });
+
+  it('trims the newline a shell leaves around a token from the environment', () => {
+    expect(readAuthToken(auth({ tokenEnv: 'T' }), { T: `\n${TOKEN}\n` }).token).toBe(TOKEN);
   });
 });

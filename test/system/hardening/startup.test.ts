@@ -1,0 +1,37 @@
+// Starts of the real service that must be refused with one clear line: never a stack trace, never a hang.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../fixtures/service.js';
+import { oneServerConfig, runToEnd } from './run.js';
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'sstpwatch-startup-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function configFile(name: string, top: string): Promise<string> {
+  const port = await freePort();
+  const file = join(dir, name);
+  writeFileSync(file, oneServerConfig([`listen: "127.0.0.1:${port}"`, `database: ${join(dir, `${name}.db`)}`, top].join('\n')));
+  return file;
+}
+
+describe('a token from the environment is checked as a token file is', () => {
+  it.each([
+    { case: 'a one-letter token', value: 'a', reason: 'the token is 1 characters long; use at least 16' },
+    { case: 'a token with a space inside', value: 'correct horse battery staple', reason: 'must not contain spaces' },
+    { case: 'a non-ASCII token', value: 'pässwörd-pässwörd-pässwörd', reason: 'must be printable ASCII' },
+  ])('serve refuses $case in one line naming the variable, without quoting it', async ({ value, reason }) => {
+    const file = await configFile('token.yml', 'auth: { token_env: HARDENING_TOKEN }');
+    const run = await runToEnd(['serve', '--config', file], { HARDENING_TOKEN: value });
+    expect(run.hung).toBe(false);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('auth.token_env: the environment variable HARDENING_TOKEN: ');
+    expect(run.stderr).toContain(reason);
+    if (value.length > 8) expect(run.stderr + run.stdout).not.toContain(value); // a single letter is in any text
+    expect(run.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+});
