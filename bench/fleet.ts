@@ -198,8 +198,8 @@ async function runSstpwatch(n: number, fleet: Fleet, fake: IpcChild, bin?: strin
     figures.failuresScope = 'whole run';
     figures.probesWholeRun = sumOf(metrics, 'sstp_probes_total');
     figures.lagHistogram = {
-      p50: round(histogramQuantile(metrics, 'sstp_scheduler_lag_seconds', 0.5), 4),
-      p99: round(histogramQuantile(metrics, 'sstp_scheduler_lag_seconds', 0.99), 4),
+      p50: round(histogramQuantile(metrics, 'sstpwatch_scheduler_lag_seconds', 0.5), 4),
+      p99: round(histogramQuantile(metrics, 'sstpwatch_scheduler_lag_seconds', 0.99), 4),
     };
     await sleep(1200); // the lag log is appended once a second
     const lag = parseLagLog(readFileSync(service.lagLog, 'utf8'));

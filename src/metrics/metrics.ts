@@ -47,9 +47,21 @@ export interface MetricsOptions {
   processMetrics?: boolean;
 }
 
+/**
+ * prom-client's default process and Node.js metrics, minus the three gauges it names `*_total`
+ * (`nodejs_active_{handles,requests,resources}_total`), which `promtool check metrics` rejects: a `_total` name
+ * promises a counter. `sum(nodejs_active_handles)` etc. give the same numbers.
+ */
+export const DROPPED_PROCESS_GAUGES = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'] as const;
+
+function collectProcessMetrics(registry: Registry): void {
+  collectDefaultMetrics({ register: registry });
+  for (const name of DROPPED_PROCESS_GAUGES) registry.removeSingleMetric(name);
+}
+
 /** Creates the contract's metrics in `registry` (never the global one). */
 export function createMetrics(registry: Registry, options: MetricsOptions = {}): Metrics {
-  if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry });
+  if (options.processMetrics ?? true) collectProcessMetrics(registry);
   const targetLabels = ['target', 'group', 'role'] as const;
   const registers = [registry];
 
@@ -71,14 +83,14 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
   const certNotAfter = new Gauge({ name: 'sstp_cert_not_after_timestamp_seconds', help: 'Expiry of the leaf certificate presented (Unix seconds).', labelNames: targetLabels, registers });
   const certInfo = new Gauge({ name: 'sstp_cert_info', help: 'The leaf certificate now presented.', labelNames: [...targetLabels, 'sha256', 'subject', 'issuer'], registers });
   const groupUp = new Gauge({ name: 'sstp_group_servers_up', help: 'Servers of the group whose state is up.', labelNames: ['group'], registers });
-  const groupTotal = new Gauge({ name: 'sstp_group_servers_total', help: 'Servers configured in the group.', labelNames: ['group'], registers });
+  const groupTotal = new Gauge({ name: 'sstp_group_servers', help: 'Servers configured in the group.', labelNames: ['group'], registers });
   const interval = new Gauge({ name: 'sstp_probe_interval_seconds', help: 'Configured probe interval (absent for cron schedules).', labelNames: targetLabels, registers });
   const handshakeSuccess = new Gauge({ name: 'sstp_handshake_success', help: 'Last deep SSTP check: 1 the call was accepted (Call Connect Ack with SHA-256), 0 failed.', labelNames: targetLabels, registers });
   const handshakeStage = new Gauge({ name: 'sstp_handshake_stage_seconds', help: "Last deep SSTP check's duration by stage (dns, connect, tls, http, call, disconnect).", labelNames: [...targetLabels, 'stage'], registers });
   const handshakeTimestamp = new Gauge({ name: 'sstp_handshake_last_timestamp_seconds', help: 'When the last deep SSTP check finished (Unix seconds).', labelNames: targetLabels, registers });
   const handshakes = new Counter({ name: 'sstp_handshakes_total', help: 'Deep SSTP checks by result (error_kind).', labelNames: [...targetLabels, 'result'], registers });
   const lag = new Histogram({
-    name: 'sstp_scheduler_lag_seconds',
+    name: 'sstpwatch_scheduler_lag_seconds',
     help: 'How late probes start against their schedule.',
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers,
@@ -96,9 +108,9 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
     storeSeen.dropped = Math.max(storeSeen.dropped, counts.dropped);
     storePending.set(counts.pending);
   }
-  const storeWriteFailures = new Counter({ name: 'sstp_store_write_failures_total', help: 'Database writes (batches) that failed; their rows stayed queued in memory.', registers, collect: syncStore });
-  const storePending = new Gauge({ name: 'sstp_store_pending_results', help: 'Results queued in memory, not yet written to the database.', registers, collect: syncStore });
-  const storeDropped = new Counter({ name: 'sstp_store_dropped_results_total', help: 'Results dropped (oldest first) because the in-memory queue was full while writes failed.', registers, collect: syncStore });
+  const storeWriteFailures = new Counter({ name: 'sstpwatch_store_write_failures_total', help: 'Database writes (batches) that failed; their rows stayed queued in memory.', registers, collect: syncStore });
+  const storePending = new Gauge({ name: 'sstpwatch_store_pending_results', help: 'Results queued in memory, not yet written to the database.', registers, collect: syncStore });
+  const storeDropped = new Counter({ name: 'sstpwatch_store_dropped_results_total', help: 'Results dropped (oldest first) because the in-memory queue was full while writes failed.', registers, collect: syncStore });
 
   /** The cert_info label set now exported per target, so a new certificate replaces the old series. */
   const certLabels = new Map<string, { sha256: string; subject: string; issuer: string }>();

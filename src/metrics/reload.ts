@@ -10,12 +10,12 @@ export interface ReloadMetrics {
 
 export function createReloadMetrics(registry: Registry): ReloadMetrics {
   const successful = new Gauge({
-    name: 'sstp_config_last_reload_successful',
+    name: 'sstpwatch_config_last_reload_successful',
     help: 'Whether the last configuration reload attempt was successful (1) or refused (0).',
     registers: [registry],
   });
   const timestamp = new Gauge({
-    name: 'sstp_config_last_reload_success_timestamp_seconds',
+    name: 'sstpwatch_config_last_reload_success_timestamp_seconds',
     help: 'Timestamp of the last successful configuration load (at start or by a reload), Unix seconds.',
     registers: [registry],
   });

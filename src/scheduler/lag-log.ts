@@ -1,5 +1,5 @@
 // Benchmark hook (bench/fleet.ts): every scheduled probe's start lag as a raw sample, where the
-// sstp_scheduler_lag_seconds histogram only has buckets. Enabled by main.ts when SSTPWATCH_BENCH_LAG_LOG names a
+// sstpwatch_scheduler_lag_seconds histogram only has buckets. Enabled by main.ts when SSTPWATCH_BENCH_LAG_LOG names a
 // file; off in normal operation. Lines are `<epoch ms> <lag seconds>`, appended once a second (and at close).
 import { appendFileSync } from 'node:fs';
 

@@ -219,12 +219,12 @@ describe('HTTP API', () => {
       'sstp_cert_not_after_timestamp_seconds{target="rras-eu-1",group="vpn-eu",role="server"} 1798761600',
       `sstp_cert_info{target="rras-eu-1",group="vpn-eu",role="server",sha256="${'AB'.repeat(32)}",subject="CN=vpn.example.test",issuer="CN=Test CA"} 1`,
       'sstp_group_servers_up{group="vpn-eu"} 1',
-      'sstp_group_servers_total{group="vpn-eu"} 2',
+      'sstp_group_servers{group="vpn-eu"} 2',
     ]) {
       expect(text).toContain(line);
     }
     expect(text).not.toContain('sstp_target_up{target="rras-eu-2"');
-    expect(text).toContain('# TYPE sstp_scheduler_lag_seconds histogram');
+    expect(text).toContain('# TYPE sstpwatch_scheduler_lag_seconds histogram');
   });
 
   it('drops every series of a target removed from the config', async () => {
@@ -232,7 +232,7 @@ describe('HTTP API', () => {
     monitor.setConfig([targets[0]!, targets[2]!], [{ ...groups[0]!, servers: ['rras-eu-1'] }]);
     const text = (await app.inject({ method: 'GET', url: '/metrics' })).body;
     expect(text).not.toContain('rras-eu-2');
-    expect(text).toContain('sstp_group_servers_total{group="vpn-eu"} 1');
+    expect(text).toContain('sstp_group_servers{group="vpn-eu"} 1');
   });
 
   it('answers liveness and readiness', async () => {

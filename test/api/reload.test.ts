@@ -33,7 +33,7 @@ describe('POST /-/reload', () => {
     const b = await target('rras-b');
     expect([a.state, b.state]).toEqual(['up', 'up']);
     expect(await service.sstpScheduler.probeNow('rras-c')).not.toBeNull();
-    const loadedAt = metric(await metrics(), 'sstp_config_last_reload_success_timestamp_seconds')!;
+    const loadedAt = metric(await metrics(), 'sstpwatch_config_last_reload_success_timestamp_seconds')!;
 
     await new Promise((r) => setTimeout(r, 20));
     run.setYaml(configYaml([{ name: 'rras-a' }, { name: 'rras-b', extra: 'interval: 5s, timeout: 1s' }, { name: 'rras-d', extra: 'check: sstp' }]));
@@ -66,15 +66,15 @@ describe('POST /-/reload', () => {
     expect(text).not.toContain('target="rras-c"');
     expect(text).toContain('sstp_probe_interval_seconds{target="rras-b",group="vpn-test",role="server"} 5');
     expect(text).toMatch(/sstp_handshake_success\{target="rras-d"/);
-    expect(metric(text, 'sstp_config_last_reload_successful')).toBe(1);
-    expect(metric(text, 'sstp_config_last_reload_success_timestamp_seconds')).toBeGreaterThan(loadedAt);
+    expect(metric(text, 'sstpwatch_config_last_reload_successful')).toBe(1);
+    expect(metric(text, 'sstpwatch_config_last_reload_success_timestamp_seconds')).toBeGreaterThan(loadedAt);
     expect(run.logs()).toMatch(/"added":\["rras-d"\],"removed":\["rras-c"\],"changed":\["rras-b"\],"unchanged":1.*"msg":"config reloaded"/);
   });
 
   it('refuses an invalid config with 400 and every error with its path, logs each, and keeps the running config', async () => {
     await run.service.scheduler.probeNow('rras-a');
     const before = await target('rras-a');
-    const loadedAt = metric(await metrics(), 'sstp_config_last_reload_success_timestamp_seconds');
+    const loadedAt = metric(await metrics(), 'sstpwatch_config_last_reload_success_timestamp_seconds');
     run.setYaml(`${configYaml([{ name: 'rras-a', extra: 'intervall: 5s' }, { name: 'rras-e' }])}\n      - { name: rras-f, url: "vpn3" }`);
     const res = await reload();
     expect(res.statusCode).toBe(400);
@@ -94,13 +94,13 @@ describe('POST /-/reload', () => {
     expect(status.targets.map((t: { name: string }) => t.name).sort()).toEqual(['rras-a', 'rras-b', 'rras-c']);
     expect((await target('rras-a')).since).toBe(before.since);
     const text = await metrics();
-    expect(metric(text, 'sstp_config_last_reload_successful')).toBe(0);
-    expect(metric(text, 'sstp_config_last_reload_success_timestamp_seconds')).toBe(loadedAt);
+    expect(metric(text, 'sstpwatch_config_last_reload_successful')).toBe(0);
+    expect(metric(text, 'sstpwatch_config_last_reload_success_timestamp_seconds')).toBe(loadedAt);
 
     // A good file afterwards is taken, and the gauge says so again.
     run.setYaml(initial);
     expect((await reload()).statusCode).toBe(200);
-    expect(metric(await metrics(), 'sstp_config_last_reload_successful')).toBe(1);
+    expect(metric(await metrics(), 'sstpwatch_config_last_reload_successful')).toBe(1);
   });
 
   it('reports settings that need a restart instead of ignoring them, and keeps them as they run', async () => {

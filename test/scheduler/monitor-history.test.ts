@@ -162,7 +162,7 @@ describe('group state', () => {
     expect(monitor.groups()[0]!.health.state).toBe('down');
     return registry.metrics().then((text) => {
       expect(text).toMatch(/sstp_group_servers_up\{group="vpn-eu"\} 0/);
-      expect(text).toMatch(/sstp_group_servers_total\{group="vpn-eu"\} 2/);
+      expect(text).toMatch(/sstp_group_servers\{group="vpn-eu"\} 2/);
     });
   });
 });

@@ -101,19 +101,19 @@ describe('reloading the config of a running sstpwatch', () => {
     await new Promise((r) => setTimeout(r, 2500));
     expect(rras.c!.requests - cAfterReload).toBeLessThanOrEqual(1);
     expect(cAfterReload).toBeGreaterThanOrEqual(cRequests);
-    expect(await metric('sstp_config_last_reload_successful')).toBe(1);
+    expect(await metric('sstpwatch_config_last_reload_successful')).toBe(1);
     expect(service.output()).toMatch(/"added":\["rras-d"\],"removed":\["rras-c"\],"changed":\["rras-b"\],"unchanged":1/);
   }, 90_000);
 
   it('SIGHUP with an invalid file: refused, each error logged with its path, the old config kept', async () => {
-    const good = await metric('sstp_config_last_reload_success_timestamp_seconds');
+    const good = await metric('sstpwatch_config_last_reload_success_timestamp_seconds');
     writeFileSync(configPath, `${config([server('a'), '{ name: rras-e, url: "vpn3" }'])}\nretention: { raw: forever }`);
     service.child.kill('SIGHUP');
     await waitFor('the refusal in the log', async () => service.output().includes('config reload refused'), 15_000);
     expect(service.output()).toContain('"path":"groups[0].servers[1].url"');
     expect(service.output()).toContain('"path":"retention.raw"');
-    expect(await metric('sstp_config_last_reload_successful')).toBe(0);
-    expect(await metric('sstp_config_last_reload_success_timestamp_seconds')).toBe(good);
+    expect(await metric('sstpwatch_config_last_reload_successful')).toBe(0);
+    expect(await metric('sstpwatch_config_last_reload_success_timestamp_seconds')).toBe(good);
     expect(await names()).toEqual(['rras-a', 'rras-b', 'rras-d']);
     expect(service.child.exitCode).toBeNull();
   }, 60_000);
@@ -130,7 +130,7 @@ describe('reloading the config of a running sstpwatch', () => {
     const ok = await post('/-/reload', TOKEN);
     expect(ok.status).toBe(200);
     expect(ok.json).toMatchObject({ reloaded: true, targets: { added: [], removed: [], changed: [], unchanged: 3 }, restart_required: ['listen'] });
-    expect(await metric('sstp_config_last_reload_successful')).toBe(1);
+    expect(await metric('sstpwatch_config_last_reload_successful')).toBe(1);
     expect(service.output()).toContain('config reloaded, but these settings take effect only after a restart');
   }, 60_000);
 

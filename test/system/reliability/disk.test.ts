@@ -221,9 +221,9 @@ describe('disk trouble', () => {
 
       const metrics = await service!.get('/metrics');
       expect(metrics.status).toBe(200);
-      expect(sample(metrics.body, 'sstp_store_write_failures_total')).toBeGreaterThan(0);
-      expect(sample(metrics.body, 'sstp_store_pending_results')).toBeGreaterThan(0);
-      expect(sample(metrics.body, 'sstp_store_dropped_results_total')).toBe(0);
+      expect(sample(metrics.body, 'sstpwatch_store_write_failures_total')).toBeGreaterThan(0);
+      expect(sample(metrics.body, 'sstpwatch_store_pending_results')).toBeGreaterThan(0);
+      expect(sample(metrics.body, 'sstpwatch_store_dropped_results_total')).toBe(0);
       expect(sample(metrics.body, 'sstp_probe_success{target="t7",group="vpn-0",role="server"}')).toBe(1);
     }
 
@@ -248,7 +248,7 @@ describe('disk trouble', () => {
       await waitFor('ready again', async () => (await readiness()).status === 200, 30_000);
       expect(await history()).toContain(heldAt);
       const metrics = (await service!.get('/metrics')).body;
-      expect(sample(metrics, 'sstp_store_pending_results')).toBeLessThan(100);
+      expect(sample(metrics, 'sstpwatch_store_pending_results')).toBeLessThan(100);
       expect(service!.output()).toContain('database writes recovered');
       expect(await service!.stop()).toBe(0);
       service = null;
