@@ -1,5 +1,5 @@
-// Pure decisions of the HEAD probe: which error kind a failure is, what to tell a person about it, and
-// where the HTTP response head ends. No I/O here; head.ts does the talking.
+// Pure decisions of the probes: which error kind a failure is, what to tell a person about it, and
+// where the HTTP response head ends. No I/O here; transport.ts and the check kinds do the talking.
 import type { CertificateInfo, ErrorKind } from './types.js';
 
 /** Where a probe was when it failed or stalled. `http` = request written, waiting for the response head. */
@@ -264,7 +264,8 @@ export interface ResponseHead {
 export type ResponseHeadParse =
   | { state: 'incomplete' }
   | { state: 'invalid'; reason: string }
-  | { state: 'complete'; head: ResponseHead };
+  /** `length`: the bytes of the head, blank line included (what follows is the body or the next protocol). */
+  | { state: 'complete'; head: ResponseHead; length: number };
 
 const STATUS_LINE = /^HTTP\/(\d(?:\.\d)?) ([1-9]\d\d)(?:[ \t]([^\r\n]*))?$/;
 const HEADER_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*(.*?)[ \t]*$/;
@@ -289,7 +290,8 @@ export function parseResponseHead(data: Buffer, maxBytes = MAX_RESPONSE_HEAD_BYT
     }
     return { state: 'incomplete' };
   }
-  return parseHeadText(data.toString('latin1', 0, end));
+  const parsed = parseHeadText(data.toString('latin1', 0, end));
+  return parsed.state === 'complete' ? { ...parsed, length: end } : parsed;
 }
 
 /** Index just past the blank line ending the head (CRLF CRLF, or bare LF LF as lenient parsers allow), or -1. */
@@ -302,7 +304,7 @@ function headEnd(data: Buffer, maxBytes: number): number {
   return end > maxBytes + 4 ? -1 : end;
 }
 
-function parseHeadText(text: string): ResponseHeadParse {
+function parseHeadText(text: string): { state: 'invalid'; reason: string } | { state: 'complete'; head: ResponseHead } {
   const lines = text.split(/\r?\n/).slice(0, -2);
   const statusLine = lines[0] ?? '';
   const status = STATUS_LINE.exec(statusLine);

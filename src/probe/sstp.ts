@@ -11,22 +11,8 @@
 // Call Disconnect Ack). The disconnect wait is reserved inside the timeout: the whole check never takes
 // longer than target.settings.timeoutMs.
 import { randomUUID } from 'node:crypto';
-import dns from 'node:dns';
-import net from 'node:net';
-import tls from 'node:tls';
-import { performance } from 'node:perf_hooks';
-import { certificateInfo } from './certificate.js';
-import {
-  certificateErrorKind,
-  classifyError,
-  describeBytes,
-  describeCertificateError,
-  describeError,
-  formatDuration,
-  parseResponseHead,
-  type ProbeStage,
-} from './classify.js';
-import { hostHeader, USER_AGENT, type LookupFn } from './head.js';
+import type net from 'node:net';
+import { describeBytes, describeTimeout, formatDuration } from './classify.js';
 import {
   callConnectRequest,
   callDisconnect,
@@ -40,8 +26,8 @@ import {
   truncated,
   type StatusInfo,
 } from './sstp-frames.js';
-import type { CertificateInfo, ErrorKind, PhasesMs, ProbeFn, ProbeResult, ProbeTarget, SstpDetails } from './types.js';
-import { certificateVerificationError } from './tls-verify.js';
+import { createTransport, USER_AGENT, type Connection, type LookupFn, type Transport } from './transport.js';
+import type { ErrorKind, ProbeFn, ProbeResult, ProbeTarget, SstpDetails } from './types.js';
 
 /** What every SSTP client sends: 2^64 - 1, "the rest of the connection". */
 export const SSTP_CONTENT_LENGTH = '18446744073709551615';
@@ -56,9 +42,9 @@ export interface SstpProberOptions {
   disconnectWaitMs?: number;
   /** How long to watch after a Call Connect Ack for a server that disconnects at once; default 100 ms. */
   settleMs?: number;
+  /** A transport to share with other check kinds (its caches); by default one of its own. */
+  transport?: Transport;
 }
-
-const MAX_HEAD_BYTES = 16 * 1024;
 
 /** The request that opens an SSTP connection. */
 export function buildDuplexPost(path: string, host: string, correlationId: string, userAgent = USER_AGENT): string {
@@ -74,45 +60,27 @@ export function disconnectWaitFor(timeoutMs: number): number {
 
 /** A deep SSTP prober: same signature as the HEAD prober, never rejects, bounded by the target's timeout. */
 export function createSstpProber(opts: SstpProberOptions = {}): ProbeFn {
-  const contexts = new Map<string, tls.SecureContext>();
   const deps: SstpDeps = {
-    lookup: opts.lookup ?? lookupAddress,
+    transport: opts.transport ?? createTransport({ lookup: opts.lookup }),
     userAgent: opts.userAgent ?? USER_AGENT,
     disconnectWaitMs: opts.disconnectWaitMs,
     settleMs: opts.settleMs ?? 100,
-    secureContext: (ca) => {
-      const key = ca ?? '';
-      let context = contexts.get(key);
-      if (!context) {
-        context = tls.createSecureContext(ca ? { ca: [...tls.rootCertificates, ca] } : {});
-        contexts.set(key, context);
-        if (contexts.size > 32) contexts.delete(contexts.keys().next().value!);
-      }
-      return context;
-    },
   };
   return (target, signal) => new SstpProbe(target, deps, signal).run();
 }
 
 interface SstpDeps {
-  lookup: LookupFn;
+  transport: Transport;
   userAgent: string;
   disconnectWaitMs: number | undefined;
   settleMs: number;
-  secureContext: (ca: string | null) => tls.SecureContext;
 }
 
-async function lookupAddress(hostname: string): Promise<{ address: string; family: number }> {
-  const addresses = await dns.promises.lookup(hostname, { all: true });
-  const chosen = addresses.find((a) => a.family === 4) ?? addresses[0];
-  if (!chosen) throw Object.assign(new Error(`no addresses for ${hostname}`), { code: 'ENODATA' });
-  return chosen;
-}
-
-const round1 = (ms: number): number => Math.round(ms * 10) / 10;
-
-/** Where the check is; `call` = Call Connect Request sent, `settle` = Ack received, watching; `disconnect` = ending. */
-type Step = 'dns' | 'connect' | 'tls' | 'http' | 'call' | 'settle' | 'disconnect';
+/**
+ * Where the check is; `transport` = the connection's own stages (dns, connect, tls), `call` = Call Connect Request
+ * sent, `settle` = Ack received, watching; `disconnect` = ending.
+ */
+type Step = 'transport' | 'http' | 'call' | 'settle' | 'disconnect';
 
 interface Verdict {
   kind: ErrorKind;
@@ -120,19 +88,9 @@ interface Verdict {
 }
 
 class SstpProbe {
-  private step: Step = 'dns';
-  private readonly startedAt = performance.now();
-  private lapStart = this.startedAt;
-  private readonly phases: PhasesMs = {};
+  private step: Step = 'transport';
+  private readonly connection: Connection;
   private readonly details: SstpDetails;
-  private host = '';
-  private port = 0;
-  private plain = false;
-  private name = '';
-  private peer = '';
-  private hostHeader = '';
-  private socket: net.Socket | undefined;
-  private tlsSocket: tls.TLSSocket | undefined;
   /** The socket SSTP talks over (the TLS one, or the TCP one under offload). */
   private stream: net.Socket | undefined;
   private deadline: NodeJS.Timeout | undefined;
@@ -140,8 +98,6 @@ class SstpProbe {
   private buffer: Buffer = Buffer.alloc(0);
   private statusCode: number | null = null;
   private httpVersion: string | null = null;
-  private tlsVersion: string | null = null;
-  private certificate: CertificateInfo | null = null;
   /** The verdict on the call, decided before the disconnect; the disconnect never changes it. */
   private verdict: Verdict | null = null;
   private settle: (result: ProbeResult) => void = () => {};
@@ -164,6 +120,12 @@ class SstpProbe {
       correlationId: randomUUID().toUpperCase(),
     };
     this.disconnectWaitMs = deps.disconnectWaitMs ?? disconnectWaitFor(target.settings.timeoutMs);
+    this.connection = deps.transport.connect(target, {
+      onOpen: (stream) => this.sendPost(stream),
+      onFailure: (kind, message) => this.finish({ kind, message }),
+      onError: this.fail,
+      onClose: this.onClose,
+    });
   }
 
   run(): Promise<ProbeResult> {
@@ -177,97 +139,14 @@ class SstpProbe {
     });
   }
 
-  // -------------------------------------------------------------------------------------------------------------
-  // Transport: resolve, connect, TLS with the same verification as the HEAD probe
-
   private start(): void {
     if (this.signal?.aborted) return this.finish({ kind: 'timeout', message: 'deep check aborted before it started' });
     this.signal?.addEventListener('abort', this.onAbort, { once: true });
     // The handshake must be over in time to leave room for a clean disconnect.
     const handshakeMs = Math.max(1, this.target.settings.timeoutMs - this.disconnectWaitMs);
     this.deadline = setTimeout(this.onDeadline, handshakeMs);
-    let url: URL;
-    try {
-      url = new URL(this.target.url);
-      this.host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-      if (!this.host) throw new TypeError('no host in the URL');
-    } catch (err) {
-      return this.finish({ kind: 'dns', message: `invalid target URL ${JSON.stringify(this.target.url)}: ${(err as Error).message}` });
-    }
-    this.plain = this.target.offload || url.protocol === 'http:';
-    const defaultPort = url.protocol === 'http:' ? 80 : 443;
-    this.port = url.port ? Number(url.port) : defaultPort;
-    this.name = this.target.hostname || this.host;
-    this.hostHeader = hostHeader(this.name, this.port, defaultPort);
-    this.peer = net.isIPv6(this.host) ? `[${this.host}]:${this.port}` : `${this.host}:${this.port}`;
-    if (net.isIP(this.host)) {
-      this.phases.dns = 0;
-      return this.connect(this.host, net.isIP(this.host));
-    }
-    this.deps.lookup(this.host).then(
-      ({ address, family }) => {
-        if (this.done) return;
-        this.phases.dns = this.lap();
-        this.peer = family === 6 ? `[${address}]:${this.port}` : `${address}:${this.port}`;
-        this.connect(address, family);
-      },
-      (err: unknown) => this.fail(err),
-    );
+    this.connection.start();
   }
-
-  private connect(address: string, family: number): void {
-    this.step = 'connect';
-    const socket = net.connect({ host: address, port: this.port, family });
-    this.socket = socket;
-    socket.setNoDelay(true);
-    socket.on('error', this.fail);
-    socket.on('close', this.onClose);
-    socket.once('connect', () => {
-      this.phases.connect = this.lap();
-      if (this.plain) this.sendPost(socket);
-      else this.startTls(socket);
-    });
-  }
-
-  private startTls(socket: net.Socket): void {
-    this.step = 'tls';
-    let secureContext: tls.SecureContext;
-    try {
-      secureContext = this.deps.secureContext(this.target.settings.tls.ca);
-    } catch (err) {
-      return this.finish({ kind: 'tls_handshake', message: `unusable CA bundle: ${(err as Error).message}` });
-    }
-    const tlsSocket = tls.connect({
-      socket,
-      secureContext,
-      servername: net.isIP(this.name) ? undefined : this.name,
-      rejectUnauthorized: false, // verified below, so the certificate stays readable on failures
-      checkServerIdentity: () => undefined,
-    });
-    this.tlsSocket = tlsSocket;
-    tlsSocket.on('error', this.fail);
-    tlsSocket.on('close', this.onClose);
-    tlsSocket.once('secureConnect', () => this.onSecure(tlsSocket));
-  }
-
-  private onSecure(tlsSocket: tls.TLSSocket): void {
-    this.phases.tls = this.lap();
-    this.tlsVersion = tlsSocket.getProtocol();
-    const peer = tlsSocket.getPeerCertificate();
-    const hasCertificate = Buffer.isBuffer(peer?.raw) && peer.raw.length > 0;
-    if (hasCertificate) this.certificate = certificateInfo(peer);
-    if (this.target.settings.tls.verify) {
-      const code = hasCertificate ? certificateVerificationError(tlsSocket, peer, this.name) : 'NO_PEER_CERTIFICATE';
-      if (code) {
-        const message = hasCertificate
-          ? describeCertificateError(code, this.certificate, this.name, Date.now())
-          : 'the server presented no certificate';
-        return this.finish({ kind: certificateErrorKind(code), message });
-      }
-    }
-    this.sendPost(tlsSocket);
-  }
-
 
   // -------------------------------------------------------------------------------------------------------------
   // HTTP: SSTP_DUPLEX_POST -> 200
@@ -276,9 +155,10 @@ class SstpProbe {
     this.details.stageReached = 'transport';
     this.step = 'http';
     this.stream = stream;
-    this.lap();
+    this.connection.lap();
     stream.on('data', this.onData);
-    stream.write(buildDuplexPost(this.target.settings.path, this.hostHeader, this.details.correlationId, this.deps.userAgent));
+    const { hostHeader } = this.connection.endpoint!;
+    stream.write(buildDuplexPost(this.target.settings.path, hostHeader, this.details.correlationId, this.deps.userAgent));
   }
 
   private readonly onData = (chunk: Buffer): void => {
@@ -289,12 +169,13 @@ class SstpProbe {
   };
 
   private readResponseHead(): void {
-    const parsed = parseResponseHead(this.buffer, MAX_HEAD_BYTES);
+    const parsed = this.connection.parseResponseHead(this.buffer);
     if (parsed.state === 'incomplete') return;
     if (parsed.state === 'invalid') return this.finish({ kind: 'http_protocol', message: parsed.reason });
     const head = parsed.head;
-    this.phases.processing = this.lap();
-    this.details.stagesMs.http = this.phases.processing;
+    const { phases } = this.connection;
+    phases.processing = this.connection.lap();
+    this.details.stagesMs.http = phases.processing;
     this.statusCode = head.statusCode;
     this.httpVersion = head.httpVersion;
     if (head.httpVersion !== '1.1') {
@@ -305,7 +186,7 @@ class SstpProbe {
       return this.finish({ kind: 'sstp_http_status', message: `SSTP_DUPLEX_POST answered ${head.statusCode}${reason}, expected 200` });
     }
     this.details.stageReached = 'http';
-    this.buffer = this.buffer.subarray(headLength(this.buffer));
+    this.buffer = this.buffer.subarray(parsed.length);
     this.sendConnectRequest();
   }
 
@@ -314,7 +195,7 @@ class SstpProbe {
 
   private sendConnectRequest(): void {
     this.step = 'call';
-    this.lap();
+    this.connection.lap();
     this.stream!.write(callConnectRequest());
     if (this.buffer.length > 0) this.readPackets();
   }
@@ -358,7 +239,7 @@ class SstpProbe {
 
   private onAck(hashBitmask: number): void {
     if (this.step !== 'call') return this.onBadFrame('a second Call Connect Ack');
-    this.details.stagesMs.call = this.lap();
+    this.details.stagesMs.call = this.connection.lap();
     this.details.stageReached = 'call_reply';
     this.details.reply = 'ack';
     this.details.hashBitmask = hashBitmask;
@@ -374,7 +255,7 @@ class SstpProbe {
   }
 
   private onRefused(reply: 'nak', status: StatusInfo, verdict: Verdict): void {
-    this.details.stagesMs.call = this.lap();
+    this.details.stagesMs.call = this.connection.lap();
     this.details.stageReached = 'call_reply';
     this.details.reply = reply;
     this.details.status = { code: status.status, attributeId: status.attributeId };
@@ -385,7 +266,7 @@ class SstpProbe {
   /** Call Abort or Call Disconnect instead of an answer, or right after the Ack. */
   private onServerEnded(reply: 'abort' | 'disconnect', status: StatusInfo | null): void {
     const afterAck = this.step === 'settle';
-    if (!afterAck) this.details.stagesMs.call = this.lap();
+    if (!afterAck) this.details.stagesMs.call = this.connection.lap();
     this.details.stageReached = 'call_reply';
     this.details.reply = afterAck ? this.details.reply : reply;
     if (status) this.details.status = { code: status.status, attributeId: status.attributeId };
@@ -423,7 +304,7 @@ class SstpProbe {
     clearTimeout(this.stepTimer);
     clearTimeout(this.deadline);
     this.step = 'disconnect';
-    this.lap();
+    this.connection.lap();
     this.details.disconnectSent = true;
     this.stream!.write(callDisconnect());
     this.stepTimer = setTimeout(() => {
@@ -436,7 +317,7 @@ class SstpProbe {
   private onDisconnectPhasePacket(messageType: number | null, reply: ReturnType<typeof interpretCallReply>): void {
     if (messageType === MESSAGE_TYPES.callDisconnectAck || messageType === MESSAGE_TYPES.callDisconnect) {
       if (messageType === MESSAGE_TYPES.callDisconnect) this.stream!.write(callDisconnectAck());
-      this.details.stagesMs.disconnect = this.lap();
+      this.details.stagesMs.disconnect = this.connection.lap();
       this.details.disconnectAcked = true;
       // The stages are the handshake's: a call the server never answered did not reach disconnect_ack.
       if (this.details.stageReached === 'call_reply') this.details.stageReached = 'disconnect_ack';
@@ -452,14 +333,14 @@ class SstpProbe {
   /** The handshake did not finish in time. */
   private readonly onDeadline = (): void => {
     if (this.done) return;
-    const within = formatDuration(this.target.settings.timeoutMs - this.disconnectWaitMs);
+    const handshakeMs = this.target.settings.timeoutMs - this.disconnectWaitMs;
+    const within = formatDuration(handshakeMs);
+    const { endpoint, peer } = this.connection;
     switch (this.step) {
-      case 'dns':
-        return this.finish({ kind: 'timeout', message: `no DNS answer for ${this.host} within ${within}` });
-      case 'connect':
-        return this.finish({ kind: 'timeout', message: `no TCP connection to ${this.peer} within ${within}` });
-      case 'tls':
-        return this.finish({ kind: 'timeout', message: `no TLS handshake within ${within}` });
+      case 'transport': {
+        const context = { host: endpoint?.host ?? '', peer, offload: endpoint?.plain ?? false, responseBytes: 0 };
+        return this.finish({ kind: 'timeout', message: describeTimeout(this.connection.probeStage, handshakeMs, context) });
+      }
       case 'http':
         return this.finish({
           kind: 'sstp_no_response',
@@ -491,26 +372,24 @@ class SstpProbe {
   /** The peer closed. Before the call it is a failure of its own; during the call the verdict says what happened. */
   private readonly onClose = (): void => {
     if (this.done) return;
+    const { peer } = this.connection;
     switch (this.step) {
-      case 'dns':
-      case 'connect':
-        return this.finish({ kind: 'connect_reset', message: `connection closed by ${this.peer}` });
-      case 'tls':
-        return this.finish({ kind: 'tls_handshake', message: `connection closed by ${this.peer} during the TLS handshake` });
+      case 'transport':
+        return; // the connection reports a close before it opened
       case 'http':
         return this.finish({
           kind: this.buffer.length === 0 ? 'sstp_no_response' : 'http_protocol',
           message:
             this.buffer.length === 0
-              ? `connection closed by ${this.peer} without answering SSTP_DUPLEX_POST`
-              : `connection closed by ${this.peer} in the middle of the response headers: ${describeBytes(this.buffer)}`,
+              ? `connection closed by ${peer} without answering SSTP_DUPLEX_POST`
+              : `connection closed by ${peer} in the middle of the response headers: ${describeBytes(this.buffer)}`,
         });
       case 'call': {
         const partial = this.partialPacket();
         return this.finish(
           partial
             ? { kind: 'sstp_bad_frame', message: `bad SSTP packet from the server: ${partial}, then the connection closed` }
-            : { kind: 'sstp_no_response', message: `connection closed by ${this.peer} without answering Call Connect Request` },
+            : { kind: 'sstp_no_response', message: `connection closed by ${peer} without answering Call Connect Request` },
         );
       }
       case 'settle':
@@ -525,13 +404,13 @@ class SstpProbe {
 
   private readonly fail = (err: unknown): void => {
     if (this.done) return;
-    const stage: ProbeStage = this.step === 'dns' || this.step === 'connect' || this.step === 'tls' ? this.step : 'http';
+    const { peer } = this.connection;
     if (this.step === 'call' || this.step === 'settle' || this.step === 'disconnect') {
       // A reset during the call: the server dropped it; nothing left to disconnect.
-      const verdict = this.verdict ?? { kind: 'sstp_no_response' as const, message: `connection reset by ${this.peer} after Call Connect Request` };
-      return this.finish(this.step === 'settle' ? { kind: 'sstp_abort', message: `connection reset by ${this.peer} right after the Call Connect Ack` } : verdict);
+      const verdict = this.verdict ?? { kind: 'sstp_no_response' as const, message: `connection reset by ${peer} after Call Connect Request` };
+      return this.finish(this.step === 'settle' ? { kind: 'sstp_abort', message: `connection reset by ${peer} right after the Call Connect Ack` } : verdict);
     }
-    this.finish({ kind: classifyError(err, stage), message: describeError(err, stage, this.peer, this.host) });
+    this.finish(this.connection.describeFailure(err));
   };
 
   /** An external abort (shutdown): a call in progress still gets its Call Disconnect, within the wait. */
@@ -543,15 +422,9 @@ class SstpProbe {
       return this.disconnect();
     }
     if (this.step === 'disconnect') return;
-    this.finish({ kind: 'timeout', message: `deep check aborted during ${this.step === 'http' ? 'the HTTP request' : `the ${this.step} step`}` });
+    const during = this.step === 'http' ? 'the HTTP request' : `the ${this.connection.stage} step`;
+    this.finish({ kind: 'timeout', message: `deep check aborted during ${during}` });
   };
-
-  private lap(): number {
-    const now = performance.now();
-    const elapsed = round1(now - this.lapStart);
-    this.lapStart = now;
-    return elapsed;
-  }
 
   private finish(verdict: Verdict): void {
     if (this.done) return;
@@ -559,17 +432,9 @@ class SstpProbe {
     clearTimeout(this.deadline);
     clearTimeout(this.stepTimer);
     this.signal?.removeEventListener('abort', this.onAbort);
-    // end() first so the last packet written (Disconnect or its Ack) is flushed before the close.
-    for (const socket of [this.tlsSocket, this.socket]) {
-      if (!socket) continue;
-      socket.on('error', () => {});
-      socket.off('close', this.onClose);
-    }
-    if (this.stream && this.details.disconnectSent && !this.stream.destroyed) {
-      const stream = this.stream;
-      stream.end(() => this.destroySockets());
-      setTimeout(() => this.destroySockets(), 50).unref();
-    } else this.destroySockets();
+    // A flushed close, so the last packet written (Disconnect or its Ack) reaches the server before the close.
+    const { connection } = this;
+    connection.close(this.details.disconnectSent);
     this.settle({
       at: Date.now(),
       ok: verdict.kind === 'ok',
@@ -577,24 +442,12 @@ class SstpProbe {
       message: verdict.message,
       statusCode: this.statusCode,
       httpVersion: this.httpVersion,
-      durationMs: round1(performance.now() - this.startedAt),
-      phasesMs: this.phases,
-      tlsVersion: this.tlsVersion,
-      certificateSha256: this.certificate?.sha256 ?? null,
-      certificate: this.certificate,
+      durationMs: connection.elapsed(),
+      phasesMs: connection.phases,
+      tlsVersion: connection.tlsVersion,
+      certificateSha256: connection.certificate?.sha256 ?? null,
+      certificate: connection.certificate,
       sstp: this.details,
     });
   }
-
-  private destroySockets(): void {
-    for (const socket of [this.tlsSocket, this.socket]) socket?.destroy();
-  }
-}
-
-/** Bytes of the response head, blank line included (CRLF CRLF as HTTP.sys sends, or bare LF LF). */
-function headLength(buffer: Buffer): number {
-  const crlf = buffer.indexOf('\r\n\r\n');
-  const lf = buffer.indexOf('\n\n');
-  const ends = [crlf === -1 ? -1 : crlf + 4, lf === -1 ? -1 : lf + 2].filter((i) => i !== -1);
-  return ends.length ? Math.min(...ends) : buffer.length;
 }

@@ -2,7 +2,8 @@ import net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { issueLeaf } from '../../src/demo/certs.js';
 import { SSTP_PATH, type RrasBehaviorInput } from '../../src/demo/fake-rras.js';
-import { buildRequest, createHeadProber, hostHeader } from '../../src/probe/head.js';
+import { buildRequest, createHeadProber } from '../../src/probe/head.js';
+import { hostHeader } from '../../src/probe/transport.js';
 
 const probeHead = createHeadProber();
 import type { ErrorKind, ProbeResult, ProbeTarget } from '../../src/probe/types.js';

@@ -1,0 +1,415 @@
+// The one way every check kind reaches a target: resolve, TCP connect, TLS (unless offload or http:) with SNI and
+// the verification an SSTP client does, every phase timed and every failure in exactly one error kind. A check
+// kind gets an open stream (or a failure) and speaks its own protocol over it; the transport keeps the caches
+// that make a handshake cheap (secure contexts, parsed certificates, chains).
+import { createHash } from 'node:crypto';
+import dns from 'node:dns';
+import net from 'node:net';
+import tls from 'node:tls';
+import { performance } from 'node:perf_hooks';
+import { certificateInfo } from './certificate.js';
+import { certificateDetails, chainChecks, peerChain, pemFingerprints } from './chain.js';
+import {
+  MAX_RESPONSE_HEAD_BYTES,
+  certificateErrorKind,
+  classifyError,
+  describeCertificateError,
+  describeError,
+  parseResponseHead,
+  type ProbeStage,
+  type ResponseHeadParse,
+} from './classify.js';
+import type { CertificateDetails, CertificateInfo, ChainChecks, ErrorKind, PhasesMs, ProbeTarget } from './types.js';
+
+/** What every check kind sends as User-Agent. */
+export const USER_AGENT = 'sstpwatch/0.1';
+
+export interface ResolvedAddress {
+  address: string;
+  family: number;
+}
+
+/** Resolves a name to the one address the probe connects to. Rejects with Node's DNS errors (`ENOTFOUND`...). */
+export type LookupFn = (hostname: string) => Promise<ResolvedAddress>;
+
+export interface TransportOptions {
+  /** Replaces the system resolver (tests, or a resolver pinned to one DNS server). */
+  lookup?: LookupFn;
+  /** A response head may not exceed this; default 16 KiB. */
+  maxResponseHeadBytes?: number;
+}
+
+/** Where a connection is; `open` = the stream is handed to the check kind. */
+export type TransportStage = 'dns' | 'connect' | 'tls' | 'open';
+
+/** What a check kind hears from its connection. Exactly one of onOpen and onFailure is called, at most once. */
+export interface ConnectionHandler {
+  /** The stream is up: TCP under offload or http:, else TLS with the certificate verified (when configured). */
+  onOpen(stream: net.Socket): void;
+  /** The connection failed before it opened: resolution, connect, TLS or verification. */
+  onFailure(kind: ErrorKind, message: string): void;
+  /** After onOpen: an error on the stream. */
+  onError(err: unknown): void;
+  /** After onOpen: the stream closed without an error. */
+  onClose(): void;
+}
+
+export interface OpenOptions {
+  /** Read the presented chain and its SSTP checks (cached per leaf); default false. */
+  chain?: boolean;
+}
+
+export interface Transport {
+  /** A connection to the target; call start() once the check kind has armed its timer. */
+  connect(target: ProbeTarget, handler: ConnectionHandler, opts?: OpenOptions): Connection;
+}
+
+/**
+ * A transport with its own caches: one TLS secure context per distinct CA bundle (building one per connection
+ * costs about 20% CPU per probe), parsed certificates of the chain by fingerprint, and the trust anchors'
+ * fingerprints per CA bundle (built only when a chain check needs them).
+ */
+export function createTransport(opts: TransportOptions = {}): Transport {
+  const contexts = new Map<string, tls.SecureContext>();
+  const certificates = new Map<string, CertificateInfo>();
+  const chainCertificates = new Map<string, CertificateDetails | null>();
+  const chains = new Map<string, { chain: CertificateDetails[]; at: number }>();
+  const anchors = new Map<string, Set<string>>();
+  const caIds = new Map<string, string>();
+  const deps: TransportDeps = {
+    lookup: opts.lookup ?? lookupAddress,
+    maxHeadBytes: opts.maxResponseHeadBytes ?? MAX_RESPONSE_HEAD_BYTES,
+    // The configured CA bundle is trusted in addition to the bundled roots, not instead of them.
+    secureContext: (ca) =>
+      remember(contexts, 32, ca ?? '', () => tls.createSecureContext(ca ? { ca: [...tls.rootCertificates, ca] } : {})),
+    certificate: (peer) => remember(certificates, 256, peer.fingerprint256, () => certificateInfo(peer)),
+    chain: (key, detailed) => {
+      // getPeerCertificate(true) costs about 20 times the leaf alone (it builds every certificate of the chain as an
+      // object): read the chain once per leaf, trust store and verification result, and again after CHAIN_REFRESH_MS
+      // (an intermediate replaced under the same leaf, still verifying the same way).
+      const now = Date.now();
+      const cached = chains.get(key);
+      if (cached && now - cached.at < CHAIN_REFRESH_MS) return cached.chain;
+      const chain = readChain(detailed(), (peer) => remember(chainCertificates, 512, peer.fingerprint256, () => parseOrNull(peer.raw)));
+      chains.delete(key);
+      remember(chains, 256, key, () => ({ chain, at: now }));
+      return chain;
+    },
+    caId: (ca) => (ca === null ? '' : remember(caIds, 32, ca, () => createHash('sha256').update(ca).digest('hex').slice(0, 16))),
+    anchors: (ca) => remember(anchors, 32, ca ?? '', () => pemFingerprints(ca ? [...tls.rootCertificates, ca] : tls.rootCertificates)),
+  };
+  return { connect: (target, handler, options = {}) => new Connection(target, deps, handler, options.chain ?? false) };
+}
+
+/** The Host header value: the name, bracketed if IPv6, with the port unless it is the scheme's default. */
+export function hostHeader(hostname: string, port: number, defaultPort: number): string {
+  const host = net.isIPv6(hostname) ? `[${hostname}]` : hostname;
+  return port === defaultPort ? host : `${host}:${port}`;
+}
+
+/**
+ * Why a completed handshake's certificate fails an SSTP client's checks, as an OpenSSL/Node error code, or null:
+ * the chain's verification result first, then the public name. Connections use rejectUnauthorized off and
+ * decide here, so the peer certificate stays readable on failures.
+ */
+export function certificateVerificationError(tlsSocket: tls.TLSSocket, peer: tls.PeerCertificate, publicName: string): string | null {
+  if (!tlsSocket.authorized) {
+    const error: unknown = tlsSocket.authorizationError;
+    if (typeof error === 'string') return error;
+    const code = (error as { code?: unknown } | null)?.code;
+    return typeof code === 'string' ? code : 'CERT_UNTRUSTED';
+  }
+  const mismatch = tls.checkServerIdentity(publicName, peer);
+  return mismatch ? ((mismatch as { code?: string }).code ?? 'ERR_TLS_CERT_ALTNAME_INVALID') : null;
+}
+
+/** The system resolver (getaddrinfo, so /etc/hosts counts), IPv4 first: RRAS deployments are mostly IPv4. */
+async function lookupAddress(hostname: string): Promise<ResolvedAddress> {
+  const addresses = await dns.promises.lookup(hostname, { all: true });
+  const chosen = addresses.find((a) => a.family === 4) ?? addresses[0];
+  if (!chosen) throw Object.assign(new Error(`no addresses for ${hostname}`), { code: 'ENODATA' });
+  return chosen;
+}
+
+interface TransportDeps {
+  lookup: LookupFn;
+  maxHeadBytes: number;
+  secureContext: (ca: string | null) => tls.SecureContext;
+  certificate: (peer: tls.PeerCertificate) => CertificateInfo;
+  /** The chain behind `key` (leaf, trust store, verification); `detailed` reads it from the socket when not cached. */
+  chain: (key: string, detailed: () => tls.DetailedPeerCertificate) => CertificateDetails[];
+  /** A short stable id of a CA bundle, for cache keys. */
+  caId: (ca: string | null) => string;
+  anchors: (ca: string | null) => Set<string>;
+}
+
+/**
+ * Node's TLS client converts the whole peer chain to objects (getPeerCertificate(true)) after every verified
+ * handshake only to hand it to checkServerIdentity, a no-op here: that was about a fifth of a probe's CPU. A
+ * connection's socket answers that call with an empty object (startTls) and reads the leaf itself
+ * (readPeerCertificate), and the chain only when it is not cached. (getPeerX509Certificate() is no way out: on
+ * Node 20, the legacy call returns {} after it.)
+ */
+const skipPeerCertificate = (() => ({})) as unknown as tls.TLSSocket['getPeerCertificate'];
+
+function readPeerCertificate(socket: tls.TLSSocket): tls.PeerCertificate;
+function readPeerCertificate(socket: tls.TLSSocket, detailed: true): tls.DetailedPeerCertificate;
+function readPeerCertificate(socket: tls.TLSSocket, detailed = false): tls.PeerCertificate {
+  return tls.TLSSocket.prototype.getPeerCertificate.call(socket, detailed);
+}
+
+/** How long a leaf's chain is reused before it is read from a handshake again. */
+const CHAIN_REFRESH_MS = 5 * 60_000;
+
+/** Marks a certificate peerChain() could not parse; the chain is cut there. */
+const UNPARSEABLE = {} as CertificateDetails;
+
+/** The chain's certificates, parsed; it stops before one that cannot be parsed. */
+function readChain(leaf: tls.DetailedPeerCertificate, parse: (peer: tls.PeerCertificate) => CertificateDetails | null): CertificateDetails[] {
+  const chain: CertificateDetails[] = [];
+  for (const cert of peerChain(leaf, (p) => parse(p) ?? UNPARSEABLE)) {
+    if (cert === UNPARSEABLE) break;
+    chain.push(cert);
+  }
+  return chain;
+}
+
+function parseOrNull(der: Buffer): CertificateDetails | null {
+  try {
+    return certificateDetails(der);
+  } catch {
+    return null;
+  }
+}
+
+/** Looks `key` up in `cache`, building and adding it when missing; forgets the oldest entry beyond `max`. */
+function remember<V>(cache: Map<string, V>, max: number, key: string, build: () => V): V {
+  let value = cache.get(key);
+  if (value === undefined) {
+    value = build();
+    cache.set(key, value);
+    if (cache.size > max) cache.delete(cache.keys().next().value!);
+  }
+  return value;
+}
+
+export interface Endpoint {
+  host: string;
+  port: number;
+  /** No TLS: offload, or an http: URL. */
+  plain: boolean;
+  /** The group's public name: SNI, Host header and certificate name check. */
+  name: string;
+  hostHeader: string;
+}
+
+function endpointOf(target: ProbeTarget): Endpoint {
+  const url = new URL(target.url);
+  const plain = target.offload || url.protocol === 'http:';
+  const defaultPort = url.protocol === 'http:' ? 80 : 443;
+  const port = url.port ? Number(url.port) : defaultPort;
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  if (!host) throw new TypeError('no host in the URL');
+  const name = target.hostname || host;
+  return { host, port, plain, name, hostHeader: hostHeader(name, port, defaultPort) };
+}
+
+export const round1 = (ms: number): number => Math.round(ms * 10) / 10;
+
+/**
+ * One connection attempt. The check kind owns the clock (its timeout and abort) and reads `stage`, `host` and
+ * `peer` to describe where a stall happened; the connection owns the sockets until close().
+ */
+export class Connection {
+  stage: TransportStage = 'dns';
+  readonly startedAt = performance.now();
+  private lapStart = this.startedAt;
+  readonly phases: PhasesMs = {};
+  endpoint: Endpoint | undefined;
+  /** `address:port` once known (the URL's host before resolution). */
+  peer = '';
+  tlsVersion: string | null = null;
+  certificate: CertificateInfo | null = null;
+  chain: CertificateDetails[] | undefined;
+  chainChecks: ChainChecks | undefined;
+  private socket: net.Socket | undefined;
+  private tlsSocket: tls.TLSSocket | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly target: ProbeTarget,
+    private readonly deps: TransportDeps,
+    private readonly handler: ConnectionHandler,
+    private readonly inspectChain: boolean,
+  ) {}
+
+  /** The URL's host (a name or an address), '' before start() parsed it. */
+  get host(): string {
+    return this.endpoint?.host ?? '';
+  }
+
+  /** Resolves, connects and starts TLS; the handler hears how it went. */
+  start(): void {
+    try {
+      this.endpoint = endpointOf(this.target);
+    } catch (err) {
+      return this.failWith('dns', `invalid target URL ${JSON.stringify(this.target.url)}: ${(err as Error).message}`);
+    }
+    const { host, port } = this.endpoint;
+    this.peer = net.isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`;
+    if (net.isIP(host)) {
+      this.phases.dns = 0;
+      return this.connectTo(host, net.isIP(host));
+    }
+    this.deps.lookup(host).then(
+      ({ address, family }) => {
+        if (this.closed) return;
+        this.phases.dns = this.lap();
+        this.peer = family === 6 ? `[${address}]:${port}` : `${address}:${port}`;
+        this.connectTo(address, family);
+      },
+      (err: unknown) => this.onSocketError(err),
+    );
+  }
+
+  /** The stage for error descriptions: once the stream is open, the check waits for its HTTP response. */
+  get probeStage(): ProbeStage {
+    return this.stage === 'open' ? 'http' : this.stage;
+  }
+
+  /** The error kind and sentence for a Node error at the current stage. */
+  describeFailure(err: unknown): { kind: ErrorKind; message: string } {
+    const stage = this.probeStage;
+    return { kind: classifyError(err, stage), message: describeError(err, stage, this.peer, this.host) };
+  }
+
+  /** Parses a response head received so far, within the transport's head limit. */
+  parseResponseHead(data: Buffer): ResponseHeadParse {
+    return parseResponseHead(data, this.deps.maxHeadBytes);
+  }
+
+  /** Milliseconds since the previous lap (the start for the first). */
+  lap(): number {
+    const now = performance.now();
+    const elapsed = round1(now - this.lapStart);
+    this.lapStart = now;
+    return elapsed;
+  }
+
+  /** Milliseconds since the connection was created. */
+  elapsed(): number {
+    return round1(performance.now() - this.startedAt);
+  }
+
+  /**
+   * Ends the connection; no handler is called after it. `flush`: end the stream first so the last bytes written
+   * reach the peer (bounded by a short grace), instead of destroying it at once.
+   */
+  close(flush = false): void {
+    if (this.closed) return;
+    this.closed = true;
+    const sockets = [this.tlsSocket, this.socket].filter((s): s is net.Socket => s !== undefined);
+    for (const socket of sockets) socket.on('error', () => {}); // late errors of a closed socket are of no interest
+    const stream = this.tlsSocket ?? this.socket;
+    const destroy = (): void => sockets.forEach((s) => s.destroy());
+    if (flush && stream && !stream.destroyed) {
+      stream.end(destroy);
+      setTimeout(destroy, 50).unref();
+    } else destroy();
+  }
+
+  private connectTo(address: string, family: number): void {
+    this.stage = 'connect';
+    const socket = net.connect({ host: address, port: this.endpoint!.port, family });
+    this.socket = socket;
+    socket.setNoDelay(true);
+    socket.on('error', this.onSocketError);
+    socket.on('close', this.onSocketClose);
+    socket.once('connect', () => {
+      this.phases.connect = this.lap();
+      if (this.endpoint!.plain) this.open(socket);
+      else this.startTls(socket);
+    });
+  }
+
+  private startTls(socket: net.Socket): void {
+    this.stage = 'tls';
+    const { name } = this.endpoint!;
+    let secureContext: tls.SecureContext;
+    try {
+      secureContext = this.deps.secureContext(this.target.settings.tls.ca);
+    } catch (err) {
+      return this.failWith('tls_handshake', `unusable CA bundle: ${(err as Error).message}`);
+    }
+    const tlsSocket = tls.connect({
+      socket,
+      secureContext,
+      servername: net.isIP(name) ? undefined : name, // RFC 6066: no IP addresses in SNI
+      rejectUnauthorized: false, // verified below, so the certificate stays readable on failures
+      checkServerIdentity: () => undefined,
+    });
+    tlsSocket.getPeerCertificate = skipPeerCertificate;
+    this.tlsSocket = tlsSocket;
+    tlsSocket.on('error', this.onSocketError);
+    tlsSocket.on('close', this.onSocketClose);
+    tlsSocket.once('secureConnect', () => this.onSecure(tlsSocket));
+  }
+
+  private onSecure(tlsSocket: tls.TLSSocket): void {
+    if (this.closed) return;
+    this.phases.tls = this.lap();
+    this.tlsVersion = tlsSocket.getProtocol();
+    const peer = readPeerCertificate(tlsSocket);
+    const hasCertificate = Buffer.isBuffer(peer?.raw) && peer.raw.length > 0;
+    if (hasCertificate) {
+      this.certificate = this.deps.certificate(peer);
+      if (this.inspectChain) this.readChain(tlsSocket, peer);
+    }
+    if (this.target.settings.tls.verify) {
+      const { name } = this.endpoint!;
+      const code = hasCertificate ? certificateVerificationError(tlsSocket, peer, name) : 'NO_PEER_CERTIFICATE';
+      if (code) {
+        const message = hasCertificate ? describeCertificateError(code, this.certificate, name, Date.now()) : 'the server presented no certificate';
+        return this.failWith(certificateErrorKind(code), message);
+      }
+    }
+    this.open(tlsSocket);
+  }
+
+  /** The presented chain and the SSTP checks on it; a chain that cannot be read leaves both absent. */
+  private readChain(tlsSocket: tls.TLSSocket, peer: tls.PeerCertificate): void {
+    const error: unknown = tlsSocket.authorized ? null : tlsSocket.authorizationError;
+    const code = error === null ? null : typeof error === 'string' ? error : ((error as { code?: string }).code ?? 'CERT_UNTRUSTED');
+    const ca = this.target.settings.tls.ca;
+    const key = `${peer.fingerprint256}|${code ?? ''}|${this.deps.caId(ca)}`;
+    const chain = this.deps.chain(key, () => readPeerCertificate(tlsSocket, true));
+    if (chain.length === 0) return;
+    this.chain = chain;
+    this.chainChecks = chainChecks(chain, this.endpoint!.name, { error: code, anchors: () => this.deps.anchors(ca) }) ?? undefined;
+  }
+
+  private open(stream: net.Socket): void {
+    this.stage = 'open';
+    this.handler.onOpen(stream);
+  }
+
+  private failWith(kind: ErrorKind, message: string): void {
+    if (this.closed) return;
+    this.handler.onFailure(kind, message);
+  }
+
+  private readonly onSocketError = (err: unknown): void => {
+    if (this.closed) return;
+    if (this.stage === 'open') return this.handler.onError(err);
+    const { kind, message } = this.describeFailure(err);
+    this.failWith(kind, message);
+  };
+
+  /** A close that came without an error: before the stream opened it is a failure of its own. */
+  private readonly onSocketClose = (): void => {
+    if (this.closed) return;
+    if (this.stage === 'open') return this.handler.onClose();
+    if (this.stage === 'tls') return this.failWith('tls_handshake', `connection closed by ${this.peer} during the TLS handshake`);
+    this.failWith('connect_reset', `connection closed by ${this.peer}`);
+  };
+}
