@@ -90,7 +90,7 @@ function appliedVersions(db: Database.Database): number[] {
   return rows.map((row) => row.version);
 }
 
-function assertKnownVersions(applied: number[], migrations: Migration[]): void {
+export function assertKnownVersions(applied: number[], migrations: Migration[]): void {
   const known = new Set(migrations.map((m) => m.version));
   const newest = migrations.at(-1)?.version ?? 0;
   const unknown = applied.filter((version) => !known.has(version));

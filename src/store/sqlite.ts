@@ -125,7 +125,7 @@ export interface TransitionRow {
 }
 
 /** A `results` row as selected (joined with its certificate). */
-interface SelectedResult {
+export interface SelectedResult {
   at: number;
   error_kind: number;
   status_code: number | null;
@@ -140,7 +140,7 @@ interface SelectedResult {
   message: string | null;
 }
 
-interface SelectedTransition {
+export interface SelectedTransition {
   at: number;
   from_state: string;
   to_state: string;
@@ -234,7 +234,7 @@ function decodePhases(row: SelectedResult): PhasesMs {
   return phases;
 }
 
-function decodeResult(row: SelectedResult): StoredResult {
+export function decodeResult(row: SelectedResult): StoredResult {
   const errorKind = ERROR_KIND_BY_CODE.get(row.error_kind);
   if (errorKind === undefined) throw new Error(`results row at ${row.at} has an unknown error_kind code ${row.error_kind}`);
   return {
@@ -268,7 +268,7 @@ function asTargetState(value: unknown): TargetState {
   return value as TargetState;
 }
 
-function decodeTransition(target: string, row: SelectedTransition): StateTransition {
+export function decodeTransition(target: string, row: SelectedTransition): StateTransition {
   return {
     target,
     at: row.at,
@@ -525,7 +525,7 @@ function prepareRollupStatements(db: Database.Database, table: 'rollups_hour') {
 }
 
 /** A rollup bucket as the history shows it. */
-function rollupPoint(b: Pick<Bucket, 'bucket' | 'probes' | 'failures' | 'sumUs' | 'maxUs' | 'p95Us'>): RollupPoint {
+export function rollupPoint(b: Pick<Bucket, 'bucket' | 'probes' | 'failures' | 'sumUs' | 'maxUs' | 'p95Us'>): RollupPoint {
   return {
     at: b.bucket,
     probes: b.probes,
@@ -561,7 +561,7 @@ export const DEFAULT_RETENTION: RetentionConfig = { rawMs: 14 * 86_400_000, minu
  * Housekeeping bounds. Every step is one short write transaction, so a probe's result never waits long for the
  * database (and the event loop is free between steps).
  */
-const HOUSEKEEPING = {
+export const HOUSEKEEPING = {
   /** A bucket is rolled up this long after it ends: results are queued and written about once a second. */
   graceMs: 10_000,
   /** Raw rows read per rollup step (one target's window may exceed it: at most spanBuckets of rows). */

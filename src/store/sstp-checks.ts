@@ -35,7 +35,7 @@ export interface SstpCheckRow {
   message: string | null;
 }
 
-interface SelectedSstpCheck {
+export interface SelectedSstpCheck {
   at: number;
   error_kind: number;
   stage: number;

@@ -1,0 +1,204 @@
+// The one place sstpwatch talks to PostgreSQL: the pool, its settings, transactions, advisory locks and the
+// connect-with-backoff at start. Everything else in src/store/postgres/ goes through a PostgresConnection.
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import type { Logger } from 'pino';
+
+/** Advisory lock keys (one bigint namespace per database, shared by every sstpwatch using it). */
+export const ADVISORY_LOCKS = {
+  /** Held while migrations run: two instances starting at once migrate once. */
+  migrate: 0x5357_4d01n,
+} as const;
+
+export interface PostgresOptions {
+  /** `postgres://user@host:port/db` (or `postgresql://`); a password in it is used but never logged. */
+  url: string;
+  /** The password when the URL has none (from a password file); else PGPASSWORD, as libpq does. */
+  password?: string | null;
+  log: Logger;
+  /** Pool size: writes are one batch at a time, reads come from the API. Default 4. */
+  maxConnections?: number;
+  /** A statement running longer is cancelled (ms). Default 30 s. */
+  statementTimeoutMs?: number;
+  /** How long a new connection may take (ms). Default 5 s. */
+  connectTimeoutMs?: number;
+}
+
+/** The URL with any password replaced, for logs and messages. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '<unparsable PostgreSQL URL>';
+  }
+}
+
+// bigint (int8) and numeric come back as strings by default; every value sstpwatch stores is a safe integer.
+const INT8_OID = 20;
+const NUMERIC_OID = 1700;
+const parseSafeNumber = (text: string): number => {
+  const value = Number(text);
+  if (!Number.isSafeInteger(value)) throw new RangeError(`PostgreSQL returned ${text}, beyond a safe integer`);
+  return value;
+};
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
+    if (oid === INT8_OID || oid === NUMERIC_OID) return parseSafeNumber;
+    return pg.types.getTypeParser(oid, format as 'text');
+  }) as typeof pg.types.getTypeParser,
+};
+
+export type Queryable = Pick<pg.PoolClient, 'query'>;
+
+/** A named query: node-postgres prepares it once per connection and reuses the plan. */
+export interface Statement {
+  name: string;
+  text: string;
+}
+
+export class PostgresConnection {
+  readonly pool: pg.Pool;
+  /** The URL without its password. */
+  readonly where: string;
+  private readonly log: Logger;
+
+  constructor(options: PostgresOptions) {
+    this.log = options.log;
+    this.where = redactUrl(options.url);
+    const config: pg.PoolConfig = {
+      connectionString: options.url,
+      max: options.maxConnections ?? 4,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
+      idleTimeoutMillis: 30_000,
+      statement_timeout: options.statementTimeoutMs ?? 30_000,
+      application_name: 'sstpwatch',
+      keepAlive: true,
+      types,
+    };
+    if (options.password && !new URL(options.url).password) config.password = options.password;
+    this.pool = new pg.Pool(config);
+    // An idle connection cut by a server restart emits here; unhandled it would end the process.
+    this.pool.on('error', (err) => this.log.warn({ err: describePgError(err), database: this.where }, 'idle PostgreSQL connection lost'));
+  }
+
+  query<R extends pg.QueryResultRow>(statement: Statement | string, values: unknown[] = []): Promise<pg.QueryResult<R>> {
+    return typeof statement === 'string' ? this.pool.query<R>(statement, values) : this.pool.query<R>({ ...statement, values });
+  }
+
+  /** Runs `work` in one transaction on one connection; rolls back when it throws. */
+  async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const { client, release } = await this.checkout();
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      try {
+        await client.query('ROLLBACK');
+      } catch {
+        broken = true;
+      }
+      throw err;
+    } finally {
+      release(broken);
+    }
+  }
+
+  /**
+   * A connection of the pool for several statements. While it is out of the pool, a connection the server cuts
+   * between two statements emits 'error' with nobody listening (which would end the process): log it here; the
+   * next statement on it fails and the caller sees that.
+   */
+  private async checkout(): Promise<{ client: pg.PoolClient; release: (broken: boolean) => void }> {
+    const client = await this.pool.connect();
+    const onError = (err: Error) => this.log.warn({ err: describePgError(err), database: this.where }, 'PostgreSQL connection lost');
+    client.on('error', onError);
+    return {
+      client,
+      release: (broken) => {
+        client.removeListener('error', onError);
+        client.release(broken);
+      },
+    };
+  }
+
+  /** Runs `work` holding a session advisory lock on its own connection (waits for another holder). */
+  async withAdvisoryLock<T>(key: bigint, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const { client, release } = await this.checkout();
+    let broken = false;
+    try {
+      await client.query('SELECT pg_advisory_lock($1)', [key.toString()]);
+      try {
+        return await work(client);
+      } finally {
+        try {
+          await client.query('SELECT pg_advisory_unlock($1)', [key.toString()]);
+        } catch {
+          broken = true; // a lost session releases its locks
+        }
+      }
+    } finally {
+      release(broken);
+    }
+  }
+
+  /**
+   * Waits until the server answers, retrying with a growing pause (1 s, 2 s, 4 s ... 15 s) for at most
+   * `withinMs`. Throws the last error, described, when it never does.
+   */
+  async waitUntilReachable(withinMs: number): Promise<void> {
+    const deadline = Date.now() + withinMs;
+    let pauseMs = 1_000;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.pool.query('SELECT 1');
+        if (attempt > 1) this.log.info({ database: this.where, attempt }, 'PostgreSQL reachable');
+        return;
+      } catch (err) {
+        const reason = describePgError(err);
+        if (Date.now() + pauseMs > deadline) throw new PostgresUnreachableError(this.where, reason, { cause: err });
+        this.log.warn({ database: this.where, attempt, reason, retryInMs: pauseMs }, 'PostgreSQL not reachable; retrying');
+        await sleep(pauseMs);
+        pauseMs = Math.min(pauseMs * 2, 15_000);
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+export class PostgresUnreachableError extends Error {
+  constructor(where: string, reason: string, options?: { cause?: unknown }) {
+    super(`cannot reach PostgreSQL at ${where}: ${reason}`, options);
+    this.name = 'PostgresUnreachableError';
+  }
+}
+
+/** `CODE: message` (the SQLSTATE or the socket error code), never the connection string. */
+export function describePgError(err: unknown): string {
+  if (err instanceof AggregateError && err.errors.length > 0) return describePgError(err.errors[0]);
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    const message = err.message || err.name;
+    return typeof code === 'string' && !message.includes(code) ? `${code}: ${message}` : message;
+  }
+  return String(err);
+}
+
+/**
+ * True when the error is about the connection (server down, restarting, network, timeout), so the same rows
+ * will go in once it is back; false for an error in the data or the statement.
+ */
+export function isConnectionError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return true;
+  // SQLSTATE classes 08 (connection), 53 (resources), 57 (operator intervention: shutdown), 58 (system).
+  if (/^(08|53|57|58)/.test(code)) return true;
+  return /^E[A-Z]+$/.test(code); // ECONNREFUSED, ECONNRESET, ETIMEDOUT ...
+}

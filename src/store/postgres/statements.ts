@@ -1,0 +1,124 @@
+// The PostgreSQL store's statements, named so node-postgres prepares each once per connection.
+// Counts and sums are cast to int8, which the connection parses to a number.
+import type { Statement } from './connection.js';
+
+const s = (name: string, text: string): Statement => ({ name, text });
+
+const SELECT_RESULTS = `SELECT r.at, r.error_kind, r.status_code, r.duration_us, r.dns_us, r.connect_us, r.tls_us,
+  r.processing_us, r.http_version, r.tls_version, c.sha256, r.message
+  FROM results r LEFT JOIN certificates c ON c.certificate_id = r.certificate_id`;
+const TRANSITION_COLUMNS = 'at, from_state, to_state, cause, message';
+const SSTP_COLUMNS = `at, error_kind, stage, reply, status_code, duration_us, dns_us, connect_us, tls_us, http_us, call_us,
+  disconnect_us, hash_bitmask, sstp_status, status_attribute, disconnect, tls_version, correlation_id, message`;
+
+export const SQL = {
+  upsertTargets: s(
+    'upsert_targets',
+    `INSERT INTO targets (name, group_name, role, url, created_at)
+     SELECT t.name, t.group_name, t.role, t.url, $5 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS t (name, group_name, role, url)
+     ON CONFLICT (name) DO UPDATE SET group_name = excluded.group_name, role = excluded.role, url = excluded.url
+     WHERE targets.group_name <> excluded.group_name OR targets.role <> excluded.role OR targets.url <> excluded.url`,
+  ),
+  selectTargets: s('select_targets', 'SELECT target_id, name FROM targets'),
+  insertCertificates: s('insert_certificates', 'INSERT INTO certificates (sha256) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING'),
+  selectCertificates: s('select_certificates', 'SELECT certificate_id, sha256 FROM certificates WHERE sha256 = ANY($1::text[])'),
+  history: s('history', `${SELECT_RESULTS} WHERE r.target_id = $1 AND r.at BETWEEN $2 AND $3 ORDER BY r.at DESC LIMIT $4`),
+  lastResult: s('last_result', `${SELECT_RESULTS} WHERE r.target_id = $1 ORDER BY r.at DESC LIMIT 1`),
+  lastTransition: s('last_transition', `SELECT ${TRANSITION_COLUMNS} FROM state_transitions WHERE target_id = $1 ORDER BY at DESC LIMIT 1`),
+  transitionBefore: s(
+    'transition_before',
+    `SELECT ${TRANSITION_COLUMNS} FROM state_transitions WHERE target_id = $1 AND at < $2 ORDER BY at DESC LIMIT 1`,
+  ),
+  transitionsBetween: s(
+    'transitions_between',
+    `SELECT ${TRANSITION_COLUMNS} FROM state_transitions WHERE target_id = $1 AND at BETWEEN $2 AND $3 ORDER BY at LIMIT 100000`,
+  ),
+  transitionAfter: s(
+    'transition_after',
+    `SELECT ${TRANSITION_COLUMNS} FROM state_transitions WHERE target_id = $1 AND at > $2 ORDER BY at LIMIT 1`,
+  ),
+  lastSstpCheck: s('last_sstp_check', `SELECT ${SSTP_COLUMNS} FROM sstp_checks WHERE target_id = $1 ORDER BY at DESC LIMIT 1`),
+  pruneSstpChecks: s('prune_sstp_checks', 'DELETE FROM sstp_checks WHERE target_id = ANY($1::int4[]) AND at < $2'),
+  rawUptime: s(
+    'raw_uptime',
+    `SELECT count(*)::int8 AS probes, count(*) FILTER (WHERE error_kind <> 0)::int8 AS failures FROM results
+     WHERE target_id = $1 AND at >= $2 AND at < $3 AND uptime_exclusion = 0`,
+  ),
+  hoursUptime: s(
+    'hours_uptime',
+    `SELECT coalesce(sum(counted), 0)::int8 AS probes, coalesce(sum(counted_failures), 0)::int8 AS failures FROM rollups_hour
+     WHERE target_id = $1 AND bucket >= $2 AND bucket < $3`,
+  ),
+  hoursPage: s(
+    'hours_page',
+    `SELECT bucket, probes, failures, sum_us, max_us, p95_us FROM rollups_hour
+     WHERE target_id = $1 AND bucket BETWEEN $2 AND $3 ORDER BY bucket DESC LIMIT $4`,
+  ),
+  minutesPage: s(
+    'minutes_page',
+    'SELECT hour, minutes FROM rollups_minute WHERE target_id = $1 AND hour BETWEEN $2 AND $3 ORDER BY hour DESC LIMIT $4',
+  ),
+  minutesRange: s('minutes_range', 'SELECT hour, minutes FROM rollups_minute WHERE target_id = $1 AND hour BETWEEN $2 AND $3'),
+  selectMaintenance: s('select_maintenance', 'SELECT until, reason FROM maintenance WHERE target_id = $1'),
+  upsertMaintenance: s(
+    'upsert_maintenance',
+    `INSERT INTO maintenance (target_id, until, reason, set_at) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (target_id) DO UPDATE SET until = excluded.until, reason = excluded.reason, set_at = excluded.set_at`,
+  ),
+  deleteMaintenance: s('delete_maintenance', 'DELETE FROM maintenance WHERE target_id = $1'),
+  selectMarks: s('select_marks', 'SELECT name, at FROM housekeeping_marks'),
+  upsertMark: s('upsert_mark', 'INSERT INTO housekeeping_marks (name, at) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET at = excluded.at'),
+
+  // Housekeeping: a few targets per statement (target_id = ANY(...) walks the primary key once per target).
+  /** The oldest result at or after $1 over every target: one index probe per target. */
+  firstResultAt: s(
+    'first_result_at',
+    `SELECT min(f.at) AS at FROM targets t CROSS JOIN LATERAL
+       (SELECT r.at FROM results r WHERE r.target_id = t.target_id AND r.at >= $1 ORDER BY r.at LIMIT 1) f`,
+  ),
+  rawSamples: s(
+    'raw_samples',
+    `SELECT target_id, at, error_kind, uptime_exclusion, duration_us FROM results
+     WHERE target_id = ANY($1::int4[]) AND at >= $2 AND at < $3`,
+  ),
+  minutesOfHours: s(
+    'minutes_of_hours',
+    'SELECT target_id, hour, minutes FROM rollups_minute WHERE target_id = ANY($1::int4[]) AND hour >= $2 AND hour < $3',
+  ),
+  upsertMinutes: s(
+    'upsert_minutes',
+    `INSERT INTO rollups_minute (target_id, hour, minutes) SELECT * FROM unnest($1::int4[], $2::int8[], $3::bytea[])
+     ON CONFLICT (target_id, hour) DO UPDATE SET minutes = excluded.minutes`,
+  ),
+  upsertHours: s(
+    'upsert_hours',
+    `INSERT INTO rollups_hour (target_id, bucket, probes, failures, counted, counted_failures, sum_us, max_us, p95_us)
+     SELECT * FROM unnest($1::int4[], $2::int8[], $3::int4[], $4::int4[], $5::int4[], $6::int4[], $7::int8[], $8::int4[], $9::int4[])
+     ON CONFLICT (target_id, bucket) DO UPDATE SET probes = excluded.probes, failures = excluded.failures,
+       counted = excluded.counted, counted_failures = excluded.counted_failures, sum_us = excluded.sum_us,
+       max_us = excluded.max_us, p95_us = excluded.p95_us`,
+  ),
+  /** Deletes at most $3 rows below $2 of the targets $1, oldest first; returns how many. */
+  pruneRaw: s(
+    'prune_raw',
+    `WITH doomed AS (SELECT target_id, at FROM results WHERE target_id = ANY($1::int4[]) AND at < $2 ORDER BY target_id, at LIMIT $3)
+     DELETE FROM results r USING doomed d WHERE r.target_id = d.target_id AND r.at = d.at`,
+  ),
+  pruneMinutes: s(
+    'prune_minutes',
+    `WITH doomed AS (SELECT target_id, hour FROM rollups_minute WHERE target_id = ANY($1::int4[]) AND hour < $2 ORDER BY target_id, hour LIMIT $3)
+     DELETE FROM rollups_minute m USING doomed d WHERE m.target_id = d.target_id AND m.hour = d.hour`,
+  ),
+  pruneHours: s(
+    'prune_hours',
+    `WITH doomed AS (SELECT target_id, bucket FROM rollups_hour WHERE target_id = ANY($1::int4[]) AND bucket < $2 ORDER BY target_id, bucket LIMIT $3)
+     DELETE FROM rollups_hour h USING doomed d WHERE h.target_id = d.target_id AND h.bucket = d.bucket`,
+  ),
+  /** Transitions are few; each target keeps its newest one whatever its age (the state to restore). */
+  pruneTransitions: s(
+    'prune_transitions',
+    `WITH doomed AS (SELECT s.target_id, s.at FROM state_transitions s WHERE s.target_id = ANY($1::int4[]) AND s.at < $2
+       AND s.at < (SELECT max(n.at) FROM state_transitions n WHERE n.target_id = s.target_id) ORDER BY s.target_id, s.at LIMIT $3)
+     DELETE FROM state_transitions t USING doomed d WHERE t.target_id = d.target_id AND t.at = d.at`,
+  ),
+} as const;
