@@ -1,6 +1,10 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources directly through tsx: no build step to forget.
-import { register } from 'tsx/esm/api';
+// Runs the compiled service (dist/, built by `npm run build`; `npm install` in a checkout builds it).
+import { existsSync } from 'node:fs';
 
-register();
-await import('../src/main.ts');
+const main = new URL('../dist/main.js', import.meta.url);
+if (!existsSync(main)) {
+  process.stderr.write(`sstpwatch: ${main.pathname} is missing: run "npm run build" in ${new URL('..', import.meta.url).pathname}\n`);
+  process.exit(1);
+}
+await import(main.href);

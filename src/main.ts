@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { runCheck } from './cli/check.js';
 import { runConfigCheck } from './cli/config-check.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, USAGE, type Output } from './cli/output.js';
@@ -7,8 +7,10 @@ import { loadConfigFile, resolveConfigPath } from './config/load.js';
 import { readAuthToken, type AuthToken } from './config/token.js';
 import { ConfigError, type Config } from './config/types.js';
 import { startDemo, type Demo } from './demo/demo.js';
+import { chooseLogSettings, createLogger } from './log.js';
 import { createLagLog } from './scheduler/lag-log.js';
 import { createService, type ReloadedConfig, type Service } from './service.js';
+import { VERSION } from './version.js';
 
 /**
  * From the first SIGTERM/SIGINT: past this, shutdown is abandoned (exit 1). Probes get SHUTDOWN_GRACE_MS of it;
@@ -23,7 +25,9 @@ const io: Output = {
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  if (command === undefined || command.startsWith('-')) return command === '--help' || command === '-h' ? help() : serve(argv);
+  if (command === '--help' || command === '-h') return help();
+  if (command === '--version' || command === '-V') return version();
+  if (command === undefined || command.startsWith('-')) return serve(argv);
   switch (command) {
     case 'serve':
       return serve(rest);
@@ -34,6 +38,8 @@ async function main(argv: string[]): Promise<number> {
       return usage(`unknown command "config ${rest[0] ?? ''}": did you mean "config check"?`);
     case 'help':
       return help();
+    case 'version':
+      return version();
     default:
       return usage(`unknown command ${JSON.stringify(command)}`);
   }
@@ -41,6 +47,11 @@ async function main(argv: string[]): Promise<number> {
 
 function help(): number {
   io.out(USAGE);
+  return EXIT_OK;
+}
+
+function version(): number {
+  io.out(`sstpwatch ${VERSION} (node ${process.version})`);
   return EXIT_OK;
 }
 
@@ -63,10 +74,24 @@ function configCheck(args: string[]): number {
   return typeof path === 'number' ? path : runConfigCheck(path, io);
 }
 
+function serveFlags(args: string[]): { path: string; logFormat?: string } | number {
+  try {
+    const { values } = parseArgs({
+      args,
+      options: { config: { type: 'string', short: 'c' }, 'log-format': { type: 'string' } },
+      strict: true,
+      allowPositionals: false,
+    });
+    return { path: resolveConfigPath(values.config, process.env), logFormat: values['log-format'] };
+  } catch (err) {
+    return usage((err as Error).message);
+  }
+}
+
 async function serve(args: string[]): Promise<number> {
-  const path = configFlag(args);
-  if (typeof path === 'number') return path;
-  const log = pino({ level: process.env.SSTPWATCH_LOG_LEVEL ?? 'info', base: { app: 'sstpwatch' } });
+  const flags = serveFlags(args);
+  if (typeof flags === 'number') return flags;
+  const { path } = flags;
   let config: Config;
   try {
     config = loadConfigFile(path);
@@ -76,6 +101,15 @@ async function serve(args: string[]): Promise<number> {
     for (const issue of err.issues) io.err(`  ${issue.path ? `${issue.path}: ` : ''}${issue.message}`);
     return EXIT_FAILED;
   }
+  const logSettings = chooseLogSettings({
+    flagFormat: flags.logFormat,
+    envLevel: process.env.SSTPWATCH_LOG_LEVEL,
+    config: config.log,
+    stdoutIsTerminal: process.stdout.isTTY === true,
+  });
+  if (typeof logSettings === 'string') return usage(logSettings);
+  const log = createLogger(logSettings, process.stdout.isTTY === true && !process.env.NO_COLOR);
+  log.info({ version: VERSION, node: process.version, config: path, pid: process.pid }, 'sstpwatch starting');
 
   let demo: Demo | null = null;
   if (config.demo) {

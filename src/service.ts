@@ -8,6 +8,7 @@ import { AllowList } from './config/allow-list.js';
 import { configInForce, diffConfig } from './config/diff.js';
 import { ConfigError, type Config, type ConfigIssue } from './config/types.js';
 import { createCertificateMetrics } from './metrics/certificates.js';
+import { registerBuildInfo } from './metrics/build-info.js';
 import { createMetrics } from './metrics/metrics.js';
 import { createReloadMetrics } from './metrics/reload.js';
 import { createHeadProber } from './probe/head.js';
@@ -20,8 +21,7 @@ import { sstpCheckTargets } from './scheduler/sstp-plan.js';
 import { createHousekeeping, type Housekeeping } from './store/housekeeping.js';
 import { openSqliteStore } from './store/sqlite.js';
 import type { Store } from './store/store.js';
-
-export const VERSION = '0.1.0';
+import { VERSION } from './version.js';
 
 /** How long stop() lets probes in flight finish before aborting them (README "Reliability"). */
 export const SHUTDOWN_GRACE_MS = 5_000;
@@ -92,6 +92,7 @@ export function createService(config: Config, options: ServiceOptions): Service 
   const probe = options.probe ?? createHeadProber();
   const registry = new Registry();
   const metrics = createMetrics(registry);
+  registerBuildInfo(registry, VERSION);
   const store = openSqliteStore({ path: config.database, log, retention: config.retention });
   metrics.trackStoreWrites(() => store.writeHealth());
   const monitor = new Monitor({ store, metrics, log }, config.targets, config.groups);

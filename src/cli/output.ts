@@ -9,7 +9,8 @@ export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
 
 export const USAGE = `Usage:
-  sstpwatch [serve] [--config FILE]          run the service (default command)
+  sstpwatch [serve] [--config FILE] [--log-format text|json]
+                                             run the service (default command)
   sstpwatch check URL [--hostname H] [--offload] [--ca FILE] [--insecure]
                       [--timeout 5s] [--path P] [--expect 401] [--json] [--sstp]
                       [--offload-hash SHA256] [--no-revocation]
@@ -17,8 +18,11 @@ export const USAGE = `Usage:
                                              its certificate chain, CRL/OCSP reachability, and
                                              (--offload-hash) the TLS-offload hash RRAS was given
   sstpwatch config check [--config FILE]     validate a config file
+  sstpwatch version | --version              print the version
   check --sstp URL ...                       the deep SSTP check instead: SSTP_DUPLEX_POST, Call Connect
                                              Request, then Call Disconnect; explains each stage
 
 The config file is --config, else $SSTPWATCH_CONFIG, else ./sstpwatch.yml.
+Logs: text on a terminal, JSON otherwise (--log-format or log.format to choose);
+the level is $SSTPWATCH_LOG_LEVEL, else log.level, else info.
 Exit codes: 0 ok/up, 1 down/invalid, 2 usage error.`;

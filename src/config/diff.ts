@@ -15,7 +15,7 @@ export interface ConfigDiff {
 
 /**
  * Decided: `listen` (the socket is bound), `database` (the store is open), `retention` (the store was opened with
- * it), `demo` (its simulated servers are started once) and switching `tls` on or off (the server is HTTP or HTTPS)
+ * it), `demo` (its simulated servers are started once), `log` (the logger is made once) and switching `tls` on or off (the server is HTTP or HTTPS)
  * need a restart. Everything else applies on reload: targets, groups, defaults, `probe_endpoint`, `auth` (token,
  * token file, protect_reads), and a renewed `tls` certificate or key while tls stays on.
  */
@@ -32,6 +32,7 @@ export function diffConfig(running: Config, next: Config): ConfigDiff {
     same(running.retention, next.retention) ? null : 'retention',
     running.demo === next.demo ? null : 'demo',
     (running.serverTls === null) === (next.serverTls === null) ? null : 'tls',
+    same(running.log, next.log) ? null : 'log',
   ].filter((key): key is string => key !== null);
   return { added, removed, changed, unchanged: after.size - added.length - changed.length, restartRequired };
 }
@@ -48,6 +49,7 @@ export function configInForce(running: Config, next: Config): Config {
     database: running.database,
     retention: running.retention,
     demo: running.demo,
+    log: running.log,
     serverTls: tlsSwitched ? running.serverTls : next.serverTls,
   };
 }

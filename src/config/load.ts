@@ -318,6 +318,7 @@ function resolveConfig(raw: RawConfig, certificates: Map<string, string>, baseDi
     targets: resolved.flatMap((entry) => entry.targets),
     demo: raw.demo,
     probeEndpoint: raw.probeEndpoint,
+    log: raw.log,
   };
 }
 

@@ -13,14 +13,17 @@ import cron from 'node-cron';
 import { isIP, isIPv6 } from 'node:net';
 import { formatDuration, tryParseDuration } from './duration.js';
 import { parseAllowEntry } from './allow-list.js';
-import type {
-  AuthConfig,
-  ConfigIssue,
-  ListenConfig,
-  ProbeCheck,
-  ProbeEndpointConfig,
-  ProbeSettings,
-  RetentionConfig,
+import {
+  LOG_FORMATS,
+  LOG_LEVELS,
+  type AuthConfig,
+  type ConfigIssue,
+  type ListenConfig,
+  type LogConfig,
+  type ProbeCheck,
+  type ProbeEndpointConfig,
+  type ProbeSettings,
+  type RetentionConfig,
 } from './types.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -123,6 +126,7 @@ export interface RawConfig {
   groups: RawGroup[];
   demo: boolean;
   probeEndpoint: ProbeEndpointConfig;
+  log: LogConfig;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -609,7 +613,7 @@ function readGroups(value: unknown, demo: boolean, issues: Issues): RawGroup[] {
 // ---------------------------------------------------------------------------------------------
 // Top-level sections
 
-const TOP_KEYS = ['listen', 'database', 'auth', 'tls', 'defaults', 'retention', 'groups', 'demo', 'probe_endpoint'] as const;
+const TOP_KEYS = ['listen', 'database', 'auth', 'tls', 'defaults', 'retention', 'groups', 'demo', 'probe_endpoint', 'log'] as const;
 const AUTH_KEYS = ['token_env', 'token_file', 'protect_reads'] as const;
 const SERVER_TLS_KEYS = ['cert_file', 'key_file'] as const;
 const RETENTION_KEYS = ['raw', 'minute', 'hour'] as const;
@@ -730,7 +734,22 @@ export function readConfig(document: unknown, issues: Issues): RawConfig {
     groups: readGroups(entry['groups'], demo, issues),
     demo,
     probeEndpoint: readProbeEndpoint(entry['probe_endpoint'], issues),
+    log: readLog(entry['log'], issues),
   };
+}
+
+const LOG_KEYS = ['level', 'format'] as const;
+
+function readLog(value: unknown, issues: Issues): LogConfig {
+  const section = readSection(value, 'log', LOG_KEYS, issues);
+  const oneOf = <T extends string>(key: string, allowed: readonly T[]): T | null => {
+    const entry = section[key];
+    if (entry === undefined || entry === null) return null;
+    if (typeof entry === 'string' && (allowed as readonly string[]).includes(entry)) return entry as T;
+    issues.add(keyPath('log', key), `must be one of ${allowed.join(', ')} ${got(entry)}`);
+    return null;
+  };
+  return { level: oneOf('level', LOG_LEVELS), format: oneOf('format', LOG_FORMATS) };
 }
 
 const PROBE_ENDPOINT_KEYS = ['enabled', 'allow'] as const;

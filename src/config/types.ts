@@ -99,6 +99,18 @@ export interface ProbeEndpointConfig {
   allow: string[];
 }
 
+/** `log:` in the config. Null: not set (the level comes from SSTPWATCH_LOG_LEVEL or is info; the format follows stdout). */
+export interface LogConfig {
+  level: LogLevel | null;
+  format: LogFormat | null;
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+/** text: one readable line per entry (for a terminal); json: one JSON object per line (for journald, Docker, a log shipper). */
+export const LOG_FORMATS = ['text', 'json'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
 export interface Config {
   listen: ListenConfig;
   /** SQLite file path, resolved relative to the config file's directory. */
@@ -112,6 +124,7 @@ export interface Config {
   targets: TargetConfig[];
   demo: boolean;
   probeEndpoint: ProbeEndpointConfig;
+  log: LogConfig;
 }
 
 /** One validation problem, with the path of the offending key: `groups[0].servers[1].url`. */

@@ -236,7 +236,7 @@ describe('HTTP API', () => {
   });
 
   it('answers liveness and readiness', async () => {
-    expect((await app.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({ status: 'ok' });
+    expect((await app.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({ status: 'ok', version: expect.any(String) });
     const ready = await app.inject({ method: 'GET', url: '/readyz' });
     expect(ready.statusCode).toBe(200);
     expect(ready.json()).toEqual({ ready: true, checks: { database: { ok: true, reason: null, pending_results: 0 }, scheduler: { ok: true } } });

@@ -143,6 +143,7 @@ describe('a valid config', () => {
       ],
       demo: false,
       probeEndpoint: { enabled: false, allow: [] },
+      log: { level: null, format: null },
     });
   });
 

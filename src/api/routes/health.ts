@@ -4,7 +4,12 @@ import type { AppDeps } from '../deps.js';
 import { ReadinessSchema } from '../schemas.js';
 
 export const healthRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
-  app.get('/healthz', { schema: { response: { 200: Type.Object({ status: Type.Literal('ok') }) } } }, async () => ({ status: 'ok' as const }));
+  // The version answers "which sstpwatch is this?" for a supervisor or a load balancer, without the token.
+  const version = deps.version ?? '0.0.0';
+  app.get('/healthz', { schema: { response: { 200: Type.Object({ status: Type.Literal('ok'), version: Type.String() }) } } }, async () => ({
+    status: 'ok' as const,
+    version,
+  }));
 
   app.get('/readyz', { schema: { response: { 200: ReadinessSchema, 503: ReadinessSchema } } }, async (_request, reply) => {
     const { database, scheduler } = deps.readiness();
