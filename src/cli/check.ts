@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { presentCertificate, presentResult } from '../api/present.js';
 import { tryParseDuration } from '../config/duration.js';
-import { builtInProbeSettings, normalizeSha256 } from '../config/schema.js';
+import { builtInProbeSettings, isHostname, normalizeSha256 } from '../config/schema.js';
 import { daysLeft } from '../probe/certificate.js';
 import { diagnose } from '../probe/diagnose.js';
 import { createHeadProber } from '../probe/head.js';
@@ -79,6 +79,9 @@ export function parseCheckArgs(args: string[]): { target: ProbeTarget; json: boo
   if (values.expect !== undefined) settings.expectStatus = parseStatuses(values.expect);
   settings.tls = { verify: !values.insecure, caFile: values.ca ?? null, ca: values.ca ? readCa(values.ca) : null };
 
+  if (values.hostname !== undefined && !isHostname(values.hostname)) {
+    throw new UsageError(`--hostname must be a DNS name or an IP address (got ${JSON.stringify(values.hostname)})`);
+  }
   const hostname = values.hostname ?? url.hostname.replace(/^\[|\]$/g, '');
   const target: ProbeTarget = { name: 'check', url: url.origin, hostname, offload, settings };
   let offloadHash: string | null = null;

@@ -32,6 +32,8 @@ export function initialHealth(): TargetHealth {
  * the underlying state keeps evolving, but the visible state stays `maintenance` and no transition is made.
  */
 export function applyResult(target: string, health: TargetHealth, result: ProbeResult, t: Thresholds): HealthStep {
+  // sstpwatch's own failure (out of descriptors or memory) says nothing about the target: no count, no verdict.
+  if (result.errorKind === 'monitor_error') return { health, transition: null };
   const consecutiveSuccesses = result.ok ? health.consecutiveSuccesses + 1 : 0;
   const consecutiveFailures = result.ok ? 0 : health.consecutiveFailures + 1;
   let underlying = health.underlying;

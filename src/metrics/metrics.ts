@@ -26,6 +26,8 @@ export interface Metrics {
   observeSstp(labels: TargetLabels, result: ProbeResult): void;
   /** How late a probe started against its schedule. */
   observeLag(seconds: number): void;
+  /** Counts a probe that failed for sstpwatch's own reasons (error kind monitor_error); no target series moves. */
+  observeMonitorError(): void;
   /** Deletes every series of a target no longer configured. */
   forgetTarget(labels: TargetLabels): void;
   forgetGroup(group: string): void;
@@ -111,6 +113,11 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
   const storeWriteFailures = new Counter({ name: 'sstpwatch_store_write_failures_total', help: 'Database writes (batches) that failed; their rows stayed queued in memory.', registers, collect: syncStore });
   const storePending = new Gauge({ name: 'sstpwatch_store_pending_results', help: 'Results queued in memory, not yet written to the database.', registers, collect: syncStore });
   const storeDropped = new Counter({ name: 'sstpwatch_store_dropped_results_total', help: 'Results dropped (oldest first) because the in-memory queue was full while writes failed.', registers, collect: syncStore });
+  const monitorErrors = new Counter({
+    name: 'sstpwatch_probe_monitor_errors_total',
+    help: 'Probes that failed because of sstpwatch itself (out of file descriptors or memory, or a request it refused to send); they count against no target.',
+    registers,
+  });
 
   /** The cert_info label set now exported per target, so a new certificate replaces the old series. */
   const certLabels = new Map<string, { sha256: string; subject: string; issuer: string }>();
@@ -177,6 +184,10 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
 
     observeLag(seconds) {
       lag.observe(Math.max(0, seconds));
+    },
+
+    observeMonitorError() {
+      monitorErrors.inc();
     },
 
     forgetTarget(labels) {

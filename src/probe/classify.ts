@@ -26,6 +26,12 @@ const NETWORK_CODES = new Set([
   'EPERM',
 ]);
 
+/**
+ * The monitor itself out of resources: too many open files (the process's or the system's limit), no buffer space,
+ * no memory. A probe failing with these says nothing about the target.
+ */
+const MONITOR_CODES = new Set(['EMFILE', 'ENFILE', 'ENOBUFS', 'ENOMEM']);
+
 /** OpenSSL verification results (socket.authorizationError) and Node's own hostname check. */
 const CERT_KINDS: Record<string, ErrorKind> = {
   CERT_HAS_EXPIRED: 'cert_expired',
@@ -80,9 +86,10 @@ function isTlsError(err: ErrorLike): boolean {
  * binding looks exactly like that); the same before TLS or after the request was written is `connect_reset`.
  */
 export function classifyError(error: unknown, stage: ProbeStage): ErrorKind {
-  if (stage === 'dns') return 'dns';
   const err = asErrorLike(error);
   const code = typeof err.code === 'string' ? err.code : '';
+  if (MONITOR_CODES.has(code)) return 'monitor_error';
+  if (stage === 'dns') return 'dns';
   if (isCertificateCode(code)) return certificateErrorKind(code);
   if (isTlsError(err)) return 'tls_handshake';
   if (code === 'ECONNREFUSED') return 'connect_refused';
@@ -97,6 +104,7 @@ export function describeError(error: unknown, stage: ProbeStage, peer: string, h
   const err = asErrorLike(error);
   const code = typeof err.code === 'string' ? err.code : '';
   const detail = code ? ` (${code})` : '';
+  if (MONITOR_CODES.has(code)) return `sstpwatch could not probe: ${MONITOR_REASONS[code]} (${code} during ${stageName(stage)}); this says nothing about the target`;
   if (stage === 'dns') return `cannot resolve ${host}: ${dnsReason(code, err)}`;
   if (isTlsError(err)) return `TLS handshake failed: ${opensslReason(err)}`;
   switch (code) {
@@ -115,6 +123,13 @@ export function describeError(error: unknown, stage: ProbeStage, peer: string, h
   if (RESET_CODES.has(code)) return describeReset(err, stage, peer);
   return `${stageName(stage)} failed: ${messageOf(err)}${detail && !messageOf(err).includes(code) ? detail : ''}`;
 }
+
+const MONITOR_REASONS: Record<string, string> = {
+  EMFILE: 'the sstpwatch process is out of file descriptors',
+  ENFILE: 'the system is out of file descriptors',
+  ENOBUFS: 'the system is out of socket buffers',
+  ENOMEM: 'the system is out of memory',
+};
 
 function describeReset(err: ErrorLike, stage: ProbeStage, peer: string): string {
   // Node reports a peer that closed (FIN) during the handshake as ECONNRESET without a syscall.

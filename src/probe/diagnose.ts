@@ -107,6 +107,14 @@ export function diagnose(result: ProbeResult, ctx: DiagnoseContext): Diagnosis {
           "public VPN name, correct the group's hostname in the sstpwatch config.");
     case 'cert_untrusted':
       return certUntrusted(result.message, where);
+    case 'monitor_error':
+      return {
+        verdict: 'down',
+        headline: 'sstpwatch could not probe: the failure is on this host, not the target',
+        phase: null,
+        explanation: `${result.message}. Nothing was learned about ${where.host}:${where.port}.`,
+        fix: 'Raise the open-files limit of sstpwatch (LimitNOFILE in its systemd unit, ulimit -n), look for what holds descriptors or memory on this host, and try again.',
+      };
   }
 }
 

@@ -8,6 +8,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import { certificateInfo } from './certificate.js';
+import { unsafeRequestHead } from './header-value.js';
 import { certificateDetails, chainChecks, peerChain, pemFingerprints } from './chain.js';
 import {
   MAX_RESPONSE_HEAD_BYTES,
@@ -255,6 +256,9 @@ export class Connection {
     } catch (err) {
       return this.failWith('dns', `invalid target URL ${JSON.stringify(this.target.url)}: ${(err as Error).message}`);
     }
+    // The Host header is also the SNI; the path goes into the request line.
+    const unsafe = unsafeRequestHead({ path: this.target.settings.path, 'Host header': this.endpoint.hostHeader });
+    if (unsafe !== null) return this.failWith('monitor_error', unsafe);
     const { host, port } = this.endpoint;
     this.peer = net.isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`;
     if (net.isIP(host)) {

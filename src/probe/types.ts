@@ -23,6 +23,9 @@ export const ERROR_KINDS = [
   'sstp_abort',
   'sstp_bad_frame',
   'sstp_no_sha256',
+  // The probe could not be made because sstpwatch itself failed (out of file descriptors or memory, or it refused
+  // to write a malformed request): says nothing about the target, never counts toward fall nor opens an incident.
+  'monitor_error',
 ] as const;
 
 export type ErrorKind = (typeof ERROR_KINDS)[number];

@@ -88,6 +88,7 @@ export class Monitor {
     const entry = this.targetsByName.get(config.name);
     if (!entry) return; // removed by a reload while its probe was in flight
     const labels = labelsOf(entry.config);
+    if (result.errorKind === 'monitor_error') return this.handleMonitorError(config.name, result, 'probe');
     const step = applyResult(config.name, entry.health, result, config.settings);
     this.deps.store.record(config.name, result, uptimeExclusion(step.health));
     this.deps.metrics.observeProbe(labels, result);
@@ -103,6 +104,7 @@ export class Monitor {
   handleSstpResult(config: TargetConfig, result: ProbeResult): void {
     const entry = this.targetsByName.get(config.name);
     if (!entry) return;
+    if (result.errorKind === 'monitor_error') return this.handleMonitorError(config.name, result, 'deep SSTP check');
     const failedBefore = entry.lastSstp !== undefined && !entry.lastSstp.ok;
     entry.lastSstp = result;
     this.deps.store.recordSstp?.(config.name, result);
@@ -110,6 +112,16 @@ export class Monitor {
     const fields = { target: config.name, kind: result.errorKind, message: result.message, stage: result.sstp?.stageReached };
     if (!result.ok) this.deps.log.warn(fields, 'deep SSTP check failed');
     else if (failedBefore) this.deps.log.info(fields, 'deep SSTP check recovered');
+  }
+
+  /**
+   * A probe that failed for sstpwatch's own reasons (out of file descriptors...): kept in the history, excluded from
+   * uptime, counted in its own metric, logged; the target's state, counters and series do not move.
+   */
+  private handleMonitorError(target: string, result: ProbeResult, what: string): void {
+    this.deps.metrics.observeMonitorError();
+    if (what === 'probe') this.deps.store.record(target, result, 'unknown');
+    this.deps.log.error({ target, message: result.message }, `${what} not made: sstpwatch itself failed; the target's state is unchanged`);
   }
 
   /** Once a second: ends maintenance windows whose time is up. */

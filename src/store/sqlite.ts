@@ -67,6 +67,7 @@ export const ERROR_KIND_CODES: Readonly<Record<ErrorKind, number>> = {
   sstp_abort: 17,
   sstp_bad_frame: 18,
   sstp_no_sha256: 19,
+  monitor_error: 20,
 };
 
 /** `results.http_version`: these values are stored as their code, any other string as itself. */

@@ -31,8 +31,8 @@ export interface HistoryPage<T> {
 }
 
 /**
- * Why a result does not count for uptime: the target was in maintenance, or had no verdict yet (state unknown).
- * Null: it counts.
+ * Why a result does not count for uptime: the target was in maintenance, or the result gives no verdict about it
+ * (state unknown, or a probe sstpwatch itself failed to make: error kind monitor_error). Null: it counts.
  */
 export type UptimeExclusion = 'maintenance' | 'unknown' | null;
 

@@ -115,6 +115,29 @@ describe('GET /probe (Prometheus-driven probes)', () => {
     expect(res.json().error.message).toMatch(message);
   });
 
+  it.each([
+    { case: 'CR LF (header injection, request splitting)', hostname: 'vpn.test\r\nContent-Length: 0\r\n\r\nDELETE /admin HTTP/1.1' },
+    { case: 'a bare LF', hostname: 'vpn.test\nX-Injected: 1' },
+    { case: 'a NUL', hostname: 'vpn.test\u0000' },
+    { case: 'a space', hostname: 'a b' },
+    { case: 'a port, user and path', hostname: 'evil.com:80@x/' },
+    { case: 'an underscore label', hostname: 'bad_name.test' },
+  ])('answers 400 for a hostname with $case, without probing', async ({ hostname }) => {
+    const before = healthy.connections;
+    const query = new URLSearchParams({ target: healthy.url, hostname });
+    const res = await app.inject({ method: 'GET', url: `/probe?${query}` });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.message).toMatch(/^hostname must be a DNS name or an IP address \(got /);
+    expect(healthy.connections).toBe(before);
+  });
+
+  it('takes a hostname that is a DNS name or an address', async () => {
+    for (const hostname of [VPN_HOSTNAME, '127.0.0.1', '::1']) {
+      const query = new URLSearchParams({ target: healthy.url, hostname });
+      expect((await app.inject({ method: 'GET', url: `/probe?${query}` })).statusCode).toBe(200);
+    }
+  });
+
   it("obeys Prometheus' scrape timeout header", () => {
     expect(scrapeTimeout(undefined, 5000)).toBe(5000);
     expect(scrapeTimeout('10', 5000)).toBe(5000);

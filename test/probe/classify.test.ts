@@ -51,6 +51,11 @@ describe('classifyError', () => {
     ['unknown error after the request', new Error('weird'), 'http', 'network'],
     ['a thrown string', 'boom', 'http', 'network'],
     ['null', null, 'connect', 'network'],
+    ['EMFILE while connecting: sstpwatch out of descriptors', err('EMFILE', { syscall: 'connect' }), 'connect', 'monitor_error'],
+    ['EMFILE while resolving', err('EMFILE'), 'dns', 'monitor_error'],
+    ['ENFILE: the system out of descriptors', err('ENFILE'), 'connect', 'monitor_error'],
+    ['ENOBUFS', err('ENOBUFS'), 'http', 'monitor_error'],
+    ['ENOMEM during TLS', err('ENOMEM'), 'tls', 'monitor_error'],
   ];
 
   it.each(table)('%s -> %s', (_name, error, stage, kind) => {
@@ -92,6 +97,12 @@ describe('describeError', () => {
       'TLS handshake failed: unsupported protocol',
     ],
     ['unknown', new Error('weird'), 'http', 'the wait for the HTTP response failed: weird'],
+    [
+      'out of descriptors',
+      err('EMFILE', { syscall: 'connect' }),
+      'connect',
+      'sstpwatch could not probe: the sstpwatch process is out of file descriptors (EMFILE during the TCP connect); this says nothing about the target',
+    ],
   ])('%s', (_name, error, stage, message) => {
     expect(describeError(error, stage, peer, 'vpn.example.com')).toBe(message);
   });

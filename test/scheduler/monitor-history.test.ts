@@ -166,3 +166,38 @@ describe('group state', () => {
     });
   });
 });
+
+describe("sstpwatch's own failures (error kind monitor_error)", () => {
+  const outOfDescriptors = (at: number) =>
+    probeResult(at, false, { kind: 'monitor_error', message: 'sstpwatch could not probe: the sstpwatch process is out of file descriptors (EMFILE during the TCP connect)' });
+
+  it('never count toward fall nor open an incident: the state, the counters and the target series stay; its own metric counts', async () => {
+    const { store, monitor, registry } = start();
+    feed(monitor, [true, true]);
+    const before = await registry.metrics();
+    const upSince = monitor.target('rras-eu-1')!.health.since;
+    for (let i = 0; i < 5; i++) {
+      now += 30_000;
+      monitor.handleResult(target('rras-eu-1'), outOfDescriptors(now));
+    }
+    expect(monitor.target('rras-eu-1')!.health).toMatchObject({ state: 'up', since: upSince, consecutiveFailures: 0, consecutiveSuccesses: 2 });
+    const after = await registry.metrics();
+    expect(after).toContain('sstpwatch_probe_monitor_errors_total 5');
+    const targetSeries = (text: string) => text.split('\n').filter((line) => line.startsWith('sstp_') && line.includes('target="rras-eu-1"'));
+    expect(targetSeries(after)).toEqual(targetSeries(before));
+    store.flush();
+    expect(incidents(store)).toEqual([]);
+    expect(store.uptime('rras-eu-1', T0, now + 1)).toEqual({ probes: 1, failures: 0 }); // the first ok had no verdict yet
+    expect(store.history('rras-eu-1', { from: T0, to: now + 1, limit: 100 }).items.filter((r) => r.errorKind === 'monitor_error')).toHaveLength(5);
+  });
+
+  it('keep a failing target where the failures had taken it: one real failure after them still completes fall', () => {
+    const { monitor } = start();
+    feed(monitor, [true, true, false]);
+    now += 30_000;
+    monitor.handleResult(target('rras-eu-1'), outOfDescriptors(now));
+    expect(monitor.target('rras-eu-1')!.health).toMatchObject({ state: 'up', consecutiveFailures: 1 });
+    feed(monitor, [false]);
+    expect(monitor.target('rras-eu-1')!.health.state).toBe('down');
+  });
+});

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Gauge, Registry } from 'prom-client';
 import Type from 'typebox';
 import type { AllowList } from '../../config/allow-list.js';
+import { isHostname } from '../../config/schema.js';
 import type { ProbeSettings } from '../../config/types.js';
 import type { ProbeFn, ProbeResult, ProbeTarget } from '../../probe/types.js';
 import { ERROR_KINDS } from '../../probe/types.js';
@@ -46,6 +47,7 @@ export const probeRoutes: FastifyPluginAsyncTypebox<{ probeEndpoint?: ProbeEndpo
           400: Type.Ref('ErrorBody'),
           403: Type.Ref('ErrorBody'),
           429: Type.Ref('ErrorBody'),
+          503: Type.Ref('ErrorBody'),
         },
       },
       config: { rateLimit: { max: deps?.rateLimitPerMinute ?? 60, timeWindow: 60_000 } },
@@ -62,7 +64,7 @@ export const probeRoutes: FastifyPluginAsyncTypebox<{ probeEndpoint?: ProbeEndpo
       const urlHost = url.hostname.replace(/^\[|\]$/g, '');
       const address = await allowedAddress(deps, urlHost);
       const timeoutMs = scrapeTimeout(request.headers[SCRAPE_TIMEOUT_HEADER], deps.defaults.timeoutMs);
-      const hostname = request.query.hostname ?? urlHost;
+      const hostname = probeHostname(request.query.hostname, urlHost);
       const pinned = new URL(url.origin);
       pinned.hostname = address.includes(':') ? `[${address}]` : address;
       const target: ProbeTarget = {
@@ -73,11 +75,23 @@ export const probeRoutes: FastifyPluginAsyncTypebox<{ probeEndpoint?: ProbeEndpo
         settings: { ...deps.defaults, timeoutMs, intervalMs: null, schedule: null },
       };
       const result = await deps.probe(target, AbortSignal.timeout(timeoutMs + 1000));
+      // The monitor's own failure is no answer about the target: the scrape fails (up 0), probe_success stays honest.
+      if (result.errorKind === 'monitor_error') throw new HttpError(503, 'monitor_error', result.message);
       const text = await blackboxMetrics(result).metrics();
       return reply.type('text/plain; version=0.0.4; charset=utf-8').send(text);
     },
   );
 };
+
+/**
+ * The public name for SNI and Host: a DNS name or an IP address, validated as the config validates a group's
+ * hostname, so CR/LF (header injection), spaces, `user@host/path` and the like are a 400, never sent.
+ */
+function probeHostname(given: string | undefined, urlHost: string): string {
+  if (given === undefined) return urlHost;
+  if (!isHostname(given)) throw badRequest(`hostname must be a DNS name or an IP address (got ${JSON.stringify(given.slice(0, 100))})`);
+  return given;
+}
 
 function parseProbeUrl(text: string): URL {
   let url: URL;
