@@ -4,7 +4,8 @@ import { daysLeft } from './certificate.js';
 import { diagnoseSstp } from './sstp-diagnose.js';
 import type { ProbeResult } from './types.js';
 
-export type DiagnosisPhase = 'dns' | 'connect' | 'tls' | 'http' | 'certificate' | 'sstp';
+/** `monitor`: the failure is sstpwatch's own (error kind monitor_error), on the monitoring host. */
+export type DiagnosisPhase = 'dns' | 'connect' | 'tls' | 'http' | 'certificate' | 'sstp' | 'monitor';
 
 export interface Diagnosis {
   verdict: 'up' | 'down';
@@ -111,7 +112,7 @@ export function diagnose(result: ProbeResult, ctx: DiagnoseContext): Diagnosis {
       return {
         verdict: 'down',
         headline: 'sstpwatch could not probe: the failure is on this host, not the target',
-        phase: null,
+        phase: 'monitor',
         explanation: `${result.message}. Nothing was learned about ${where.host}:${where.port}.`,
         fix: 'Raise the open-files limit of sstpwatch (LimitNOFILE in its systemd unit, ulimit -n), look for what holds descriptors or memory on this host, and try again.',
       };
