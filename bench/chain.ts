@@ -29,7 +29,7 @@ const target = {
   url: server.url,
   hostname: 'vpn.example.test',
   offload: false,
-  settings: { intervalMs: 30_000, schedule: null, timeoutMs: 5000, rise: 2, fall: 3, expectStatus: [401], path: SSTP_PATH, tls: { verify: true, caFile: null, ca: ca.certPem } },
+  settings: { intervalMs: 30_000, schedule: null, timeoutMs: 5000, rise: 2, fall: 3, expectStatus: [401], path: SSTP_PATH, tls: { verify: true, caFile: null, ca: ca.certPem }, check: 'head' as const, sstpIntervalMs: 300_000 },
 };
 for (let i = 0; i < 200; i++) await probe(target);
 const N = 2000;

@@ -11,13 +11,11 @@ import { createCertificateMetrics } from './metrics/certificates.js';
 import { registerBuildInfo } from './metrics/build-info.js';
 import { createMetrics } from './metrics/metrics.js';
 import { createReloadMetrics } from './metrics/reload.js';
-import { createHeadProber } from './probe/head.js';
-import { createSstpProber } from './probe/sstp.js';
-import type { ProbeFn } from './probe/types.js';
+import { CHECKS, createProbes } from './probe/checks.js';
+import type { CheckKind, ProbeFn } from './probe/types.js';
 import { CertificateMonitor } from './scheduler/certificates.js';
 import { Monitor } from './scheduler/monitor.js';
 import { createScheduler, type Scheduler } from './scheduler/scheduler.js';
-import { sstpCheckTargets } from './scheduler/sstp-plan.js';
 import { createHousekeeping, type Housekeeping } from './store/housekeeping.js';
 import { openSqliteStore } from './store/sqlite.js';
 import type { Store } from './store/store.js';
@@ -33,10 +31,8 @@ const PROBE_ENDPOINT_RATE_LIMIT = 600;
 
 export interface ServiceOptions {
   log: Logger;
-  /** Defaults to the SSTP HEAD probe. */
-  probe?: ProbeFn;
-  /** Defaults to the deep SSTP check (targets with `check: sstp`). */
-  sstpProbe?: ProbeFn;
+  /** Replace the probe of some check kinds (tests); by default each kind's own (probe/checks.ts). */
+  probes?: Partial<Record<CheckKind, ProbeFn>>;
   /** How often queued results are written (ms). */
   flushIntervalMs?: number;
   maxInFlight?: number;
@@ -46,7 +42,7 @@ export interface ServiceOptions {
   housekeepingIntervalMs?: number;
   /** How long stop() waits for probes in flight before aborting them; default SHUTDOWN_GRACE_MS. */
   shutdownGraceMs?: number;
-  /** Also told every scheduled HEAD probe's start lag in seconds (the benchmark's raw lag log). */
+  /** Also told every scheduled probe's start lag in seconds (the benchmark's raw lag log). */
   onLag?: (seconds: number) => void;
   /**
    * Re-reads the config (main.ts: the file, the token, the demo's targets) for reload(); throws ConfigError when
@@ -70,9 +66,8 @@ export interface ReloadedConfig {
 export interface Service {
   app: App;
   monitor: Monitor;
+  /** Plans every check of every target: the HEAD probe, and the deep SSTP check of targets with `check: sstp`. */
   scheduler: Scheduler;
-  /** Plans the deep SSTP checks (targets with `check: sstp`, every sstp_interval) beside the HEAD probes. */
-  sstpScheduler: Scheduler;
   store: Store;
   registry: Registry;
   housekeeping: Housekeeping;
@@ -80,7 +75,7 @@ export interface Service {
   /** Stops probing, writes what is queued, closes the database and the HTTP server. Idempotent. */
   stop(): Promise<void>;
   /**
-   * Re-reads the config (SIGHUP, POST /-/reload) and applies it to the monitor, both schedulers, the certificate
+   * Re-reads the config (SIGHUP, POST /-/reload) and applies it to the monitor, the scheduler, the certificate
    * monitor, /probe and the token. An invalid config is refused, every error logged with its path; the old stays.
    */
   reload(): ReloadReport;
@@ -89,7 +84,7 @@ export interface Service {
 /** Wires the parts together; does not listen (main.ts does). */
 export function createService(config: Config, options: ServiceOptions): Service {
   const { log } = options;
-  const probe = options.probe ?? createHeadProber();
+  const probes = createProbes(options.probes);
   const registry = new Registry();
   const metrics = createMetrics(registry);
   registerBuildInfo(registry, VERSION);
@@ -99,10 +94,11 @@ export function createService(config: Config, options: ServiceOptions): Service 
   // Chains, group certificate findings and CRL/OCSP reachability (its own 15-minute cadence, off the probe path).
   const certificates = new CertificateMonitor({ metrics: createCertificateMetrics(registry), log }, config.targets, config.groups);
   const scheduler = createScheduler(config.targets, {
-    probe: (target, signal) => probe(target, signal),
-    onResult: (target, result) => {
-      monitor.handleResult(target, result);
-      certificates.observe(target, result);
+    probe: (target, check, signal) => probes[check](target, signal),
+    onResult: (target, check, result) => {
+      if (check === 'sstp') monitor.handleSstpResult(target, result);
+      else monitor.handleResult(target, result);
+      if (CHECKS[check].drivesHealth) certificates.observe(target, result);
     },
     onLag: (seconds) => {
       metrics.observeLag(seconds);
@@ -112,20 +108,12 @@ export function createService(config: Config, options: ServiceOptions): Service 
     log,
     maxInFlight: options.maxInFlight,
   });
-  const sstpProbe = options.sstpProbe ?? createSstpProber();
-  const sstpScheduler = createScheduler(sstpCheckTargets(config.targets), {
-    probe: (target, signal) => sstpProbe(target, signal),
-    onResult: (target, result) => monitor.handleSstpResult(target, result),
-    onLag: (seconds) => metrics.observeLag(seconds),
-    log,
-    maxInFlight: options.maxInFlight,
-  });
   // One object each, updated in place on reload: the routes read them per request.
   const probeEndpoint: ProbeEndpointDeps = {
     enabled: config.probeEndpoint.enabled,
     allowList: new AllowList(config.probeEndpoint.allow),
     defaults: config.defaults,
-    probe,
+    probe: probes.head,
     resolve: options.resolve ?? ((hostname) => lookup(hostname)),
     rateLimitPerMinute: PROBE_ENDPOINT_RATE_LIMIT,
   };
@@ -207,7 +195,6 @@ export function createService(config: Config, options: ServiceOptions): Service 
     }
     certificates.setConfig(config.targets, config.groups);
     scheduler.setTargets(config.targets);
-    sstpScheduler.setTargets(sstpCheckTargets(config.targets));
     Object.assign(probeEndpoint, {
       enabled: config.probeEndpoint.enabled,
       allowList: new AllowList(config.probeEndpoint.allow),
@@ -235,7 +222,6 @@ export function createService(config: Config, options: ServiceOptions): Service 
     app,
     monitor,
     scheduler,
-    sstpScheduler,
     store,
     registry,
     housekeeping,
@@ -243,7 +229,6 @@ export function createService(config: Config, options: ServiceOptions): Service 
     start() {
       scheduler.start();
       certificates.start();
-      sstpScheduler.start();
       flushTimer = setInterval(flushQueued, options.flushIntervalMs ?? 1000);
       housekeeping.start();
       log.info({ targets: running.targets.length, groups: running.groups.length }, 'probing started');
@@ -251,7 +236,7 @@ export function createService(config: Config, options: ServiceOptions): Service 
     stop() {
       stopping ??= (async () => {
         const graceMs = options.shutdownGraceMs ?? SHUTDOWN_GRACE_MS;
-        await Promise.all([scheduler.stop({ graceMs }), sstpScheduler.stop({ graceMs })]);
+        await scheduler.stop({ graceMs });
         await certificates.stop();
         if (flushTimer) clearInterval(flushTimer);
         await housekeeping.stop();

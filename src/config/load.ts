@@ -8,7 +8,6 @@ import { parseDocument, type YAMLError } from 'yaml';
 import { formatDuration } from './duration.js';
 import {
   builtInProbeSettings,
-  DEFAULT_SSTP_INTERVAL_MS,
   Issues,
   readConfig,
   type ProbeOverrides,
@@ -199,8 +198,8 @@ function mergeProbeSettings(
     expectStatus: [...(overrides.expectStatus ?? base.expectStatus)],
     path: overrides.path ?? base.path,
     tls: mergeTls(base.tls, overrides.tls, certificates),
-    check: overrides.check ?? base.check ?? 'head',
-    sstpIntervalMs: overrides.sstpIntervalMs ?? base.sstpIntervalMs ?? DEFAULT_SSTP_INTERVAL_MS,
+    check: overrides.check ?? base.check,
+    sstpIntervalMs: overrides.sstpIntervalMs ?? base.sstpIntervalMs,
   };
 }
 
@@ -220,7 +219,7 @@ function checkTimeout(path: string, settings: ProbeSettings, parent: ProbeSettin
 /** The deep SSTP check, like HEAD, must finish before its next one is due; reported like checkTimeout. */
 function checkSstpTimeout(path: string, settings: ProbeSettings, parent: ProbeSettings | null, issues: Issues): void {
   const { check, sstpIntervalMs, timeoutMs } = settings;
-  if (check !== 'sstp' || sstpIntervalMs === undefined || timeoutMs < sstpIntervalMs) return;
+  if (check !== 'sstp' || timeoutMs < sstpIntervalMs) return;
   if (parent !== null && parent.check === 'sstp' && parent.sstpIntervalMs === sstpIntervalMs && parent.timeoutMs === timeoutMs) return;
   issues.add(path, `timeout ${formatDuration(timeoutMs)} must be shorter than sstp_interval ${formatDuration(sstpIntervalMs)}`);
 }

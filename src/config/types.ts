@@ -24,12 +24,11 @@ export interface ProbeSettings {
   tls: TlsSettings;
   /**
    * `head`: the HEAD health check only. `sstp`: the HEAD check keeps the up/down state at its own cadence and the
-   * deep SSTP check (probe/sstp.ts) also runs every sstpIntervalMs. Always set by the config loader; optional
-   * only so that hand-built settings (tests, demo) need not name it: absent means `head`.
+   * deep SSTP check (probe/sstp.ts) also runs every sstpIntervalMs.
    */
-  check?: ProbeCheck;
-  /** How often the deep SSTP check runs when check is `sstp` (default 5 minutes; absent means that default). */
-  sstpIntervalMs?: number;
+  check: ProbeCheck;
+  /** How often the deep SSTP check runs when check is `sstp` (default 5 minutes, set by the config loader). */
+  sstpIntervalMs: number;
 }
 
 export type ProbeCheck = 'head' | 'sstp';

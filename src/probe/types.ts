@@ -138,3 +138,6 @@ export type ProbeTarget = Pick<TargetConfig, 'name' | 'url' | 'hostname' | 'offl
  * with an error kind and a message. It is bounded by target.settings.timeoutMs and by `signal`.
  */
 export type ProbeFn = (target: ProbeTarget, signal?: AbortSignal) => Promise<ProbeResult>;
+
+/** The kinds of check a target can run: the HEAD probe (drives up/down) and the deep SSTP handshake. */
+export type CheckKind = 'head' | 'sstp';

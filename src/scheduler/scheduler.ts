@@ -1,15 +1,18 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
+import type { Cadence } from '../config/schema.js';
 import type { TargetConfig } from '../config/types.js';
-import type { ProbeResult } from '../probe/types.js';
+import { CHECK_KINDS, CHECKS, plannedChecks } from '../probe/checks.js';
+import type { CheckKind, ProbeResult } from '../probe/types.js';
 import { dueTimesIn, phaseOffset } from './plan.js';
 
-export type TargetProbe = (target: TargetConfig, signal: AbortSignal) => Promise<ProbeResult>;
+/** Runs one check of a target; never rejects (a probe's contract). */
+export type CheckProbe = (target: TargetConfig, check: CheckKind, signal: AbortSignal) => Promise<ProbeResult>;
 
 export interface SchedulerDeps {
-  probe: TargetProbe;
-  /** Called with every finished probe, scheduled or on demand. Must not throw. */
-  onResult: (target: TargetConfig, result: ProbeResult) => void;
+  probe: CheckProbe;
+  /** Called with every finished check, scheduled or on demand. Must not throw. */
+  onResult: (target: TargetConfig, check: CheckKind, result: ProbeResult) => void;
   /** How late a scheduled probe started, in seconds. */
   onLag?: (seconds: number) => void;
   /** Called once a second, before planning (maintenance expiry and the like). */
@@ -24,7 +27,7 @@ export interface SchedulerStats {
   running: boolean;
   inFlight: number;
   queued: number;
-  /** Due probes skipped because the previous probe of the same target had not finished. */
+  /** Due probes skipped because the previous probe of the same check of the target had not finished. */
   skipped: number;
   started: number;
   /** Probes aborted by stop() after its grace period; their results were not reported. */
@@ -48,14 +51,21 @@ export interface Scheduler {
   stop(options?: StopOptions): Promise<void>;
   /** Replaces the target list; unchanged targets keep their timing. */
   setTargets(targets: TargetConfig[]): void;
-  /** Probes a target now (or joins its probe in flight). Resolves to null for an unknown name. */
-  probeNow(name: string): Promise<ProbeResult | null>;
+  /**
+   * Runs one check of a target now (or joins its run in flight); by default the check that drives the target's
+   * health. Resolves to null for an unknown name or a check the target does not run.
+   */
+  probeNow(name: string, check?: CheckKind): Promise<ProbeResult | null>;
   stats(): SchedulerStats;
 }
 
+/** One (target, check) pair: the unit planned, run, and kept from overlapping itself. */
 interface Entry {
+  key: string;
   target: TargetConfig;
-  /** Interval targets: phase on the grid. */
+  check: CheckKind;
+  cadence: Cadence;
+  /** Interval cadence: phase on the grid. */
   offset: number;
   /** Schedule targets: node-cron's matcher. Never started: sstpwatch's own tick drives every target. */
   cronTask: ScheduledTask | null;
@@ -71,9 +81,16 @@ interface DueProbe {
 
 const TICK_MS = 1000;
 
+/** The kind run by probeNow() when none is named. */
+const HEALTH_CHECK = CHECK_KINDS.find((check) => CHECKS[check].drivesHealth)!;
+
+const keyOf = (name: string, check: CheckKind): string => `${check}\u0000${name}`;
+
 /**
  * node-cron ticks every second; each tick plans the probes due in the next second and sets a timer for each
- * at its exact time, so lag is measured against the real schedule, not the tick.
+ * at its exact time, so lag is measured against the real schedule, not the tick. Every check a target runs (the
+ * check table says which, and how often) is its own entry, spread over its interval by a hash of the target's
+ * name; one bound on probes in flight covers them all.
  */
 export function createScheduler(initialTargets: TargetConfig[], deps: SchedulerDeps): Scheduler {
   const now = deps.now ?? Date.now;
@@ -89,14 +106,17 @@ export function createScheduler(initialTargets: TargetConfig[], deps: SchedulerD
   let started = 0;
   let cancelled = 0;
 
-  function makeEntry(target: TargetConfig): Entry {
-    const { intervalMs, schedule } = target.settings;
+  function makeEntry(target: TargetConfig, check: CheckKind, cadence: Cadence, inFlight: Promise<ProbeResult> | null): Entry {
+    const { intervalMs, schedule } = cadence;
     return {
+      key: keyOf(target.name, check),
       target,
+      check,
+      cadence,
       offset: intervalMs ? phaseOffset(target.name, intervalMs) : 0,
       cronTask: schedule ? cron.createTask(schedule, () => undefined) : null,
       plannedUntil: 0,
-      inFlight: null,
+      inFlight,
     };
   }
 
@@ -105,21 +125,27 @@ export function createScheduler(initialTargets: TargetConfig[], deps: SchedulerD
   }
 
   function setTargets(targets: TargetConfig[]): void {
-    const next = new Map(targets.map((t) => [t.name, t]));
-    for (const [name, entry] of entries) {
-      const target = next.get(name);
-      if (!target || JSON.stringify(target) !== JSON.stringify(entry.target)) {
+    const next = new Map<string, { target: TargetConfig; check: CheckKind; cadence: Cadence }>();
+    for (const target of targets) {
+      for (const { check, cadence } of plannedChecks(target.settings)) next.set(keyOf(target.name, check), { target, check, cadence });
+    }
+    // A changed target's entry is replaced but keeps its run in flight: the next one waits for it all the same.
+    const carried = new Map<string, Promise<ProbeResult>>();
+    for (const [key, entry] of entries) {
+      const planned = next.get(key);
+      if (!planned || JSON.stringify(planned.target) !== JSON.stringify(entry.target)) {
+        if (planned && entry.inFlight) carried.set(key, entry.inFlight);
         dropEntry(entry);
-        entries.delete(name);
+        entries.delete(key);
       }
     }
-    for (const target of targets) {
-      if (!entries.has(target.name)) entries.set(target.name, makeEntry(target));
+    for (const [key, { target, check, cadence }] of next) {
+      if (!entries.has(key)) entries.set(key, makeEntry(target, check, cadence, carried.get(key) ?? null));
     }
   }
 
   function dueTimes(entry: Entry, start: number, end: number): number[] {
-    const { intervalMs } = entry.target.settings;
+    const { intervalMs } = entry.cadence;
     if (intervalMs) return dueTimesIn(start, end, intervalMs, entry.offset);
     const times: number[] = [];
     const firstSecond = Math.ceil(start / 1000) * 1000;
@@ -138,7 +164,7 @@ export function createScheduler(initialTargets: TargetConfig[], deps: SchedulerD
       for (const dueAt of dueTimes(entry, start, end)) {
         const timer = setTimeout(() => {
           timers.delete(timer);
-          if (entries.get(entry.target.name) === entry) enqueue({ entry, dueAt });
+          if (entries.get(entry.key) === entry) enqueue({ entry, dueAt });
         }, Math.max(0, dueAt - now()));
         timers.add(timer);
       }
@@ -161,7 +187,7 @@ export function createScheduler(initialTargets: TargetConfig[], deps: SchedulerD
     if (!running) return;
     if (due.entry.inFlight) {
       skipped++;
-      deps.log.warn({ target: due.entry.target.name }, 'probe skipped: the previous one is still running');
+      deps.log.warn({ target: due.entry.target.name, check: due.entry.check }, 'probe skipped: the previous one is still running');
       return;
     }
     queue.push(due);
@@ -171,10 +197,10 @@ export function createScheduler(initialTargets: TargetConfig[], deps: SchedulerD
   function drain(): void {
     while (running && queue.length > 0 && inFlight.size < maxInFlight) {
       const due = queue.shift()!;
-      if (due.entry.inFlight || entries.get(due.entry.target.name) !== due.entry) continue;
+      if (due.entry.inFlight || entries.get(due.entry.key) !== due.entry) continue;
       deps.onLag?.((now() - due.dueAt) / 1000);
       // A probe never rejects by contract; a bug that makes one reject must not crash the service.
-      runProbe(due.entry).catch((err: unknown) => deps.log.error({ err, target: due.entry.target.name }, 'probe threw'));
+      runProbe(due.entry).catch((err: unknown) => deps.log.error({ err, target: due.entry.target.name, check: due.entry.check }, 'probe threw'));
     }
   }
 
@@ -183,23 +209,25 @@ export function createScheduler(initialTargets: TargetConfig[], deps: SchedulerD
     const abort = new AbortController();
     aborts.add(abort);
     const promise = deps
-      .probe(entry.target, abort.signal)
+      .probe(entry.target, entry.check, abort.signal)
       .then((result) => {
         if (abort.signal.aborted && !running) {
           cancelled++;
           return result;
         }
         try {
-          deps.onResult(entry.target, result);
+          deps.onResult(entry.target, entry.check, result);
         } catch (err) {
-          deps.log.error({ err, target: entry.target.name }, 'result handler failed');
+          deps.log.error({ err, target: entry.target.name, check: entry.check }, 'result handler failed');
         }
         return result;
       })
       .finally(() => {
         aborts.delete(abort);
         inFlight.delete(promise);
-        entry.inFlight = null;
+        if (entry.inFlight === promise) entry.inFlight = null;
+        const current = entries.get(entry.key);
+        if (current?.inFlight === promise) current.inFlight = null;
         drain();
       });
     entry.inFlight = promise;
@@ -246,8 +274,8 @@ export function createScheduler(initialTargets: TargetConfig[], deps: SchedulerD
 
     setTargets,
 
-    probeNow(name) {
-      const entry = entries.get(name);
+    probeNow(name, check = HEALTH_CHECK) {
+      const entry = entries.get(keyOf(name, check));
       if (!entry) return Promise.resolve(null);
       return entry.inFlight ?? runProbe(entry);
     },

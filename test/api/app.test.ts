@@ -20,6 +20,8 @@ const settings: ProbeSettings = {
   expectStatus: [401],
   path: '/sra_{BA195980-CD49-458b-9E23-C84EE0ADCD75}/',
   tls: { verify: true, caFile: null, ca: null },
+  check: 'head',
+  sstpIntervalMs: 300_000,
 };
 
 const target = (name: string, role: 'server' | 'vip' = 'server'): TargetConfig => ({

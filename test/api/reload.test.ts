@@ -32,7 +32,7 @@ describe('POST /-/reload', () => {
     const a = await target('rras-a');
     const b = await target('rras-b');
     expect([a.state, b.state]).toEqual(['up', 'up']);
-    expect(await service.sstpScheduler.probeNow('rras-c')).not.toBeNull();
+    expect(await service.scheduler.probeNow('rras-c', 'sstp')).not.toBeNull();
     const loadedAt = metric(await metrics(), 'sstpwatch_config_last_reload_success_timestamp_seconds')!;
 
     await new Promise((r) => setTimeout(r, 20));
@@ -55,8 +55,8 @@ describe('POST /-/reload', () => {
     expect((await target('rras-d')).state).toBe('unknown');
     expect((await run.service.app.inject({ url: '/api/v1/targets/rras-c' })).statusCode).toBe(404);
     expect(await service.scheduler.probeNow('rras-c')).toBeNull();
-    expect(await service.sstpScheduler.probeNow('rras-c')).toBeNull();
-    expect(await service.sstpScheduler.probeNow('rras-d')).not.toBeNull();
+    expect(await service.scheduler.probeNow('rras-c', 'sstp')).toBeNull();
+    expect(await service.scheduler.probeNow('rras-d', 'sstp')).not.toBeNull();
     expect(await service.scheduler.probeNow('rras-d')).not.toBeNull();
     const status = (await run.service.app.inject({ url: '/api/v1/status' })).json();
     expect(status.targets.map((t: { name: string }) => t.name).sort()).toEqual(['rras-a', 'rras-b', 'rras-d']);

@@ -17,6 +17,8 @@ function settings(over: Partial<ProbeSettings>): ProbeSettings {
     expectStatus: [401],
     path: '/',
     tls: { verify: true, caFile: null, ca: null },
+    check: 'head',
+    sstpIntervalMs: 300_000,
     ...over,
   };
 }
@@ -196,5 +198,77 @@ describe('scheduler', () => {
     await sleep(2200);
     expect(calls).toBeGreaterThanOrEqual(2);
     expect(scheduler.stats().running).toBe(true);
+  });
+
+  it('runs every check a target has at its own cadence, and never two runs of one check of a target at once', async () => {
+    const runs: string[] = [];
+    let running = 0;
+    let maxRunning = 0;
+    const perCheck = new Map<string, number>();
+    let maxPerCheck = 0;
+    // HEAD every second; the deep check every 2 s and slower than that, so some of its due runs find it busy.
+    scheduler = createScheduler([target('deep', { check: 'sstp', sstpIntervalMs: 2000 })], {
+      probe: async (t, check) => {
+        runs.push(check);
+        running++;
+        perCheck.set(check, (perCheck.get(check) ?? 0) + 1);
+        maxRunning = Math.max(maxRunning, running);
+        maxPerCheck = Math.max(maxPerCheck, ...perCheck.values());
+        await sleep(check === 'sstp' ? 2500 : 50);
+        perCheck.set(check, perCheck.get(check)! - 1);
+        running--;
+        return okResult();
+      },
+      onResult: () => undefined,
+      log,
+    });
+    scheduler.start();
+    await sleep(5600);
+    expect(runs.filter((c) => c === 'head').length).toBeGreaterThanOrEqual(4);
+    expect(runs.filter((c) => c === 'sstp').length).toBeGreaterThanOrEqual(1);
+    expect(runs.filter((c) => c === 'sstp').length).toBeLessThanOrEqual(2);
+    expect(maxPerCheck).toBe(1);
+    expect(maxRunning).toBe(2); // HEAD went on while the deep check ran
+    expect(scheduler.stats().skipped).toBeGreaterThanOrEqual(1);
+  });
+
+  it('probes one check on demand, HEAD unless another is named, and nothing a target does not run', async () => {
+    const runs: string[] = [];
+    scheduler = createScheduler([target('deep', { check: 'sstp', intervalMs: 60_000 }), target('plain', { intervalMs: 60_000 })], {
+      probe: async (t, check) => {
+        runs.push(`${t.name}/${check}`);
+        return okResult();
+      },
+      onResult: () => undefined,
+      log,
+    });
+    expect(await scheduler.probeNow('deep')).not.toBeNull();
+    expect(await scheduler.probeNow('deep', 'sstp')).not.toBeNull();
+    expect(await scheduler.probeNow('plain', 'sstp')).toBeNull();
+    expect(runs).toEqual(['deep/head', 'deep/sstp']);
+  });
+
+  it('keeps a changed target from starting a second run while the one from before the reload is in flight', async () => {
+    let running = 0;
+    let maxRunning = 0;
+    const reported: number[] = [];
+    scheduler = createScheduler([target('a', { intervalMs: 60_000 })], {
+      probe: async () => {
+        running++;
+        maxRunning = Math.max(maxRunning, running);
+        await sleep(300);
+        running--;
+        return okResult();
+      },
+      onResult: (t) => reported.push(t.settings.timeoutMs),
+      log,
+    });
+    const first = scheduler.probeNow('a');
+    scheduler.setTargets([target('a', { intervalMs: 60_000, timeoutMs: 400 })]);
+    const joined = scheduler.probeNow('a');
+    expect(await joined).toBe(await first);
+    expect(maxRunning).toBe(1);
+    await scheduler.probeNow('a');
+    expect(reported).toEqual([500, 400]);
   });
 });

@@ -10,9 +10,9 @@ import { loadConfigFile } from '../../src/config/load.js';
 import type { ProbeSettings, TargetConfig } from '../../src/config/types.js';
 import { startFakeSstp, type FakeSstp } from '../../src/demo/fake-sstp.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
+import { plannedChecks } from '../../src/probe/checks.js';
 import type { ProbeResult } from '../../src/probe/types.js';
 import { Monitor } from '../../src/scheduler/monitor.js';
-import { sstpCheckTargets } from '../../src/scheduler/sstp-plan.js';
 import { createService, type Service } from '../../src/service.js';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.js';
 
@@ -65,23 +65,23 @@ function deep(at: number, kind: 'ok' | 'sstp_nak'): ProbeResult {
   };
 }
 
-describe('the deep check planner', () => {
-  it('deep-checks only targets with check: sstp, every sstp_interval, even when HEAD runs on a cron schedule', () => {
-    const planned = sstpCheckTargets([
-      target('rras-head'),
-      target('rras-deep', { check: 'sstp', sstpIntervalMs: 60_000 }),
-      target('rras-cron', { check: 'sstp', intervalMs: null, schedule: '*/10 * * * * *' }),
-    ]);
-    expect(planned.map((t) => [t.name, t.settings.intervalMs, t.settings.schedule])).toEqual([
-      ['rras-deep', 60_000, null],
-      ['rras-cron', 300_000, null],
-    ]);
+describe('the checks a target runs', () => {
+  const planned = (t: TargetConfig) => plannedChecks(t.settings).map(({ check, cadence }) => [check, cadence.intervalMs, cadence.schedule]);
+
+  it('is the HEAD probe alone at its interval or schedule, unless check: sstp adds the deep check', () => {
+    expect(planned(target('rras-head'))).toEqual([['head', 30_000, null]]);
+    expect(planned(target('rras-head', { intervalMs: null, schedule: '*/10 * * * * *' }))).toEqual([['head', null, '*/10 * * * * *']]);
   });
 
-  it('leaves the HEAD targets themselves untouched', () => {
-    const original = target('rras-deep', { check: 'sstp', intervalMs: 15_000 });
-    sstpCheckTargets([original]);
-    expect(original.settings.intervalMs).toBe(15_000);
+  it('deep-checks every sstp_interval, even when HEAD runs on a cron schedule', () => {
+    expect(planned(target('rras-deep', { check: 'sstp', sstpIntervalMs: 60_000 }))).toEqual([
+      ['head', 30_000, null],
+      ['sstp', 60_000, null],
+    ]);
+    expect(planned(target('rras-cron', { check: 'sstp', intervalMs: null, schedule: '*/10 * * * * *' }))).toEqual([
+      ['head', null, '*/10 * * * * *'],
+      ['sstp', 300_000, null],
+    ]);
   });
 });
 

@@ -50,6 +50,8 @@ const settings: ProbeSettings = {
   expectStatus: [401],
   path: SSTP_PATH,
   tls: { verify: false, caFile: null, ca: null },
+  check: 'head',
+  sstpIntervalMs: 300_000,
 };
 
 describe('housekeeping next to probing', () => {
@@ -83,8 +85,8 @@ describe('housekeeping next to probing', () => {
     const lags: number[] = [];
     const probe = createHeadProber();
     scheduler = createScheduler(targets, {
-      probe: (target, signal) => probe(target, signal),
-      onResult: (target, result) => {
+      probe: (target, _check, signal) => probe(target, signal),
+      onResult: (target, _check, result) => {
         results.push(result);
         monitor.handleResult(target, result);
       },

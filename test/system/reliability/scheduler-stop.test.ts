@@ -15,7 +15,7 @@ function target(name: string): TargetConfig {
     url: 'https://127.0.0.1',
     hostname: 'vpn.test',
     offload: false,
-    settings: { intervalMs: 60_000, schedule: null, timeoutMs: 30_000, rise: 1, fall: 1, expectStatus: [401], path: '/', tls: { verify: true, caFile: null, ca: null } },
+    settings: { intervalMs: 60_000, schedule: null, timeoutMs: 30_000, rise: 1, fall: 1, expectStatus: [401], path: '/', tls: { verify: true, caFile: null, ca: null }, check: 'head', sstpIntervalMs: 300_000 },
   };
 }
 
@@ -40,12 +40,12 @@ describe('scheduler stop with a grace period', () => {
     const reported: string[] = [];
     const scheduler = createScheduler([target('quick'), target('hanging')], {
       // 'quick' answers after 100 ms; 'hanging' only ends when aborted (as the HEAD prober does).
-      probe: (t, signal) =>
+      probe: (t, _check, signal) =>
         new Promise((resolve) => {
           if (t.name === 'quick') setTimeout(() => resolve(result(true, 'HTTP/1.1 401')), 100);
           signal.addEventListener('abort', () => resolve(result(false, 'probe aborted')), { once: true });
         }),
-      onResult: (t, r) => reported.push(`${t.name}: ${r.message}`),
+      onResult: (t, _check, r) => reported.push(`${t.name}: ${r.message}`),
       log,
     });
     scheduler.start();
@@ -67,7 +67,7 @@ describe('scheduler stop with a grace period', () => {
     const reported: string[] = [];
     const scheduler = createScheduler([target('slow')], {
       probe: () => new Promise((resolve) => setTimeout(() => resolve(result(true, 'late but whole')), 400)),
-      onResult: (t, r) => reported.push(`${t.name}: ${r.message}`),
+      onResult: (t, _check, r) => reported.push(`${t.name}: ${r.message}`),
       log,
     });
     scheduler.start();
