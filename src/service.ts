@@ -7,6 +7,7 @@ import type { ProbeEndpointDeps } from './api/routes/probe.js';
 import { AllowList } from './config/allow-list.js';
 import { configInForce, diffConfig } from './config/diff.js';
 import { ConfigError, type Config, type ConfigIssue } from './config/types.js';
+import { MaintenanceCalendar } from './health/maintenance-calendar.js';
 import { createCertificateMetrics } from './metrics/certificates.js';
 import { registerBuildInfo } from './metrics/build-info.js';
 import { createMetrics } from './metrics/metrics.js';
@@ -90,7 +91,8 @@ export function createService(config: Config, options: ServiceOptions): Service 
   registerBuildInfo(registry, VERSION);
   const store = openSqliteStore({ path: config.database, log, retention: config.retention });
   metrics.trackStoreWrites(() => store.writeHealth());
-  const monitor = new Monitor({ store, metrics, log }, config.targets, config.groups);
+  const windows = new MaintenanceCalendar(config.maintenanceWindows);
+  const monitor = new Monitor({ store, metrics, log, windows }, config.targets, config.groups);
   // Chains, group certificate findings and CRL/OCSP reachability (its own 15-minute cadence, off the probe path).
   const certificates = new CertificateMonitor({ metrics: createCertificateMetrics(registry), log }, config.targets, config.groups);
   const scheduler = createScheduler(config.targets, {
@@ -188,8 +190,10 @@ export function createService(config: Config, options: ServiceOptions): Service 
     const diff = diffConfig(running, file);
     const config = configInForce(running, file);
     try {
+      windows.setWindows(config.maintenanceWindows);
       monitor.setConfig(config.targets, config.groups);
     } catch (err) {
+      windows.setWindows(running.maintenanceWindows);
       log.error({ err }, 'config reload failed while recording the new targets');
       return refuse([{ path: '', message: `the new targets could not be recorded: ${err instanceof Error ? err.message : String(err)}` }]);
     }

@@ -6,6 +6,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import { parseDocument, type YAMLError } from 'yaml';
 import { formatDuration } from './duration.js';
+import { readMaintenanceWindows } from './maintenance-windows.js';
 import {
   builtInProbeSettings,
   Issues,
@@ -65,6 +66,9 @@ export function parseConfig(yamlText: string, opts: ParseOptions): Config {
   const certificates = readCertificates(raw, opts, issues);
   const config = resolveConfig(raw, certificates, opts.baseDir, issues);
   config.serverTls = readServerTls(raw, opts, issues);
+  const section = typeof document.value === 'object' && document.value !== null ? (document.value as Record<string, unknown>) : {};
+  const known = { groups: config.groups.map((g) => g.name), targets: config.targets.map((t) => t.name) };
+  config.maintenanceWindows = readMaintenanceWindows(section['maintenance_windows'], known, issues);
   if (!issues.empty) throw new ConfigError(issues.list);
   return config;
 }
@@ -318,6 +322,7 @@ function resolveConfig(raw: RawConfig, certificates: Map<string, string>, baseDi
     demo: raw.demo,
     probeEndpoint: raw.probeEndpoint,
     log: raw.log,
+    maintenanceWindows: [],
   };
 }
 

@@ -181,7 +181,7 @@ function isMapping(value: unknown): value is Mapping {
 }
 
 /** Checks a mapping's keys against the allowed ones; unknown keys are errors. */
-function readMapping(value: unknown, path: string, allowed: readonly string[], issues: Issues): Mapping | undefined {
+export function readMapping(value: unknown, path: string, allowed: readonly string[], issues: Issues): Mapping | undefined {
   if (!isMapping(value)) {
     issues.add(path, `must be a mapping of keys ${got(value)}`);
     return undefined;
@@ -204,7 +204,7 @@ function unknownKeyMessage(key: string, allowed: readonly string[]): string {
 }
 
 /** The allowed key a typo most likely meant: "ca-file" -> "ca_file", "intervall" -> "interval". */
-function closestKey(key: string, allowed: readonly string[]): string | undefined {
+export function closestKey(key: string, allowed: readonly string[]): string | undefined {
   const normalized = key.toLowerCase().replaceAll('-', '_');
   let best: string | undefined;
   let bestDistance = 3;
@@ -218,7 +218,7 @@ function closestKey(key: string, allowed: readonly string[]): string | undefined
   return best;
 }
 
-function editDistance(a: string, b: string): number {
+export function editDistance(a: string, b: string): number {
   let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
   for (let i = 1; i <= a.length; i++) {
     const current = [i];
@@ -231,7 +231,7 @@ function editDistance(a: string, b: string): number {
   return previous[b.length] ?? 0;
 }
 
-function required(value: unknown, path: string, issues: Issues): boolean {
+export function required(value: unknown, path: string, issues: Issues): boolean {
   if (value !== undefined) return true;
   issues.add(path, 'required key is missing');
   return false;
@@ -257,7 +257,7 @@ function readInteger(
 }
 
 /** A duration string of at least minMs. */
-function readDuration(value: unknown, path: string, minMs: number, issues: Issues): number | undefined {
+export function readDuration(value: unknown, path: string, minMs: number, issues: Issues): number | undefined {
   if (value === undefined) return undefined;
   const ms = typeof value === 'string' ? tryParseDuration(value) : null;
   if (ms === null) {
@@ -279,7 +279,7 @@ const NAME = /^[a-z0-9][a-z0-9._-]*$/;
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-function readName(value: unknown, path: string, issues: Issues): string | undefined {
+export function readName(value: unknown, path: string, issues: Issues): string | undefined {
   if (!required(value, path, issues)) return undefined;
   if (typeof value === 'string' && NAME.test(value)) return value;
   issues.add(
@@ -613,7 +613,8 @@ function readGroups(value: unknown, demo: boolean, issues: Issues): RawGroup[] {
 // ---------------------------------------------------------------------------------------------
 // Top-level sections
 
-const TOP_KEYS = ['listen', 'database', 'auth', 'tls', 'defaults', 'retention', 'groups', 'demo', 'probe_endpoint', 'log'] as const;
+// `maintenance_windows` is read by maintenance-windows.ts once the groups and targets are known (load.ts).
+const TOP_KEYS = ['listen', 'database', 'auth', 'tls', 'defaults', 'retention', 'groups', 'demo', 'probe_endpoint', 'log', 'maintenance_windows'] as const;
 const AUTH_KEYS = ['token_env', 'token_file', 'protect_reads'] as const;
 const SERVER_TLS_KEYS = ['cert_file', 'key_file'] as const;
 const RETENTION_KEYS = ['raw', 'minute', 'hour'] as const;

@@ -110,6 +110,31 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export const LOG_FORMATS = ['text', 'json'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
 
+/** 0 = Sunday ... 6 = Saturday, as Date.getUTCDay() counts. */
+export type Weekday = 0 | 1 | 2 | 3 | 4 | 5 | 6;
+
+/** When a maintenance window recurs, on the local calendar of its time zone. */
+export type MaintenanceRecurrence =
+  | { kind: 'daily' }
+  | { kind: 'weekly'; days: Weekday[] }
+  /** The nth (1-4) given weekday of each month, or the last one (-1). */
+  | { kind: 'monthly'; nth: 1 | 2 | 3 | 4 | -1; day: Weekday };
+
+/** `maintenance_windows[]`: a recurring window during which its targets are in state maintenance. */
+export interface MaintenanceWindowConfig {
+  name: string;
+  /** Groups whose every target (servers and VIP) the window covers. */
+  groups: string[];
+  /** Further targets, by name. */
+  targets: string[];
+  every: MaintenanceRecurrence;
+  /** Local start time in `timezone`. */
+  start: { hour: number; minute: number };
+  durationMs: number;
+  /** IANA name, canonical as Intl resolves it ("Europe/Berlin", "UTC"). */
+  timezone: string;
+}
+
 export interface Config {
   listen: ListenConfig;
   /** SQLite file path, resolved relative to the config file's directory. */
@@ -124,6 +149,7 @@ export interface Config {
   demo: boolean;
   probeEndpoint: ProbeEndpointConfig;
   log: LogConfig;
+  maintenanceWindows: MaintenanceWindowConfig[];
 }
 
 /** One validation problem, with the path of the offending key: `groups[0].servers[1].url`. */

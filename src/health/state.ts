@@ -96,6 +96,23 @@ export function expireMaintenance(target: string, health: TargetHealth, now: num
   return exitMaintenance(target, health, now);
 }
 
+/**
+ * The maintenance in force at `now`: of the one set through the API and the configured window in progress, the
+ * one that lasts longer (both are in force; the target leaves maintenance when neither is). Null: none.
+ */
+export function maintenanceInForce(fromApi: Maintenance | null, fromWindow: Maintenance | null, now: number): Maintenance | null {
+  const active = [fromApi, fromWindow].filter((m): m is Maintenance => m !== null && m.until > now);
+  return active.reduce<Maintenance | null>((longest, m) => (longest === null || m.until > longest.until ? m : longest), null);
+}
+
+/** Moves a target into, along (a later end, another reason: no transition) or out of maintenance to match `wanted`. */
+export function followMaintenance(target: string, health: TargetHealth, wanted: Maintenance | null, at: number): HealthStep {
+  if (wanted === null) return exitMaintenance(target, health, at);
+  const current = health.maintenance;
+  if (current && current.until === wanted.until && current.reason === wanted.reason) return { health, transition: null };
+  return enterMaintenance(target, health, wanted, at);
+}
+
 function changeVisibleState(
   target: string,
   health: TargetHealth,

@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import type { GroupConfig, TargetConfig } from '../config/types.js';
 import { groupHealth, type GroupHealth } from '../health/group.js';
-import { applyResult, enterMaintenance, exitMaintenance, expireMaintenance, restoreHealth, type HealthStep } from '../health/state.js';
+import type { MaintenanceCalendar } from '../health/maintenance-calendar.js';
+import { applyResult, followMaintenance, maintenanceInForce, restoreHealth, type HealthStep } from '../health/state.js';
 import type { Maintenance, StateTransition, TargetHealth } from '../health/types.js';
 import type { Metrics, TargetLabels } from '../metrics/metrics.js';
 import type { ProbeResult } from '../probe/types.js';
@@ -13,6 +14,8 @@ export interface MonitorDeps {
   metrics: Metrics;
   log: Logger;
   now?: () => number;
+  /** The config's recurring maintenance windows; absent: none. */
+  windows?: Pick<MaintenanceCalendar, 'activeFor'>;
 }
 
 export interface MonitoredTarget {
@@ -34,6 +37,8 @@ export interface MonitoredGroup {
 export class Monitor {
   private readonly targetsByName = new Map<string, MonitoredTarget>();
   private readonly groupsByName = new Map<string, MonitoredGroup>();
+  /** Maintenance set through the API (kept in the store); the config's windows come from deps.windows. */
+  private readonly apiMaintenance = new Map<string, Maintenance>();
 
   constructor(
     private readonly deps: MonitorDeps,
@@ -54,14 +59,21 @@ export class Monitor {
       if (!names.has(name)) {
         this.deps.metrics.forgetTarget(labelsOf(entry.config));
         this.targetsByName.delete(name);
+        this.apiMaintenance.delete(name);
       }
     }
+    const now = this.now();
     for (const config of targets) {
       const existing = this.targetsByName.get(config.name);
       if (existing && sameIdentity(existing.config, config)) existing.config = config;
       else {
         if (existing) this.deps.metrics.forgetTarget(labelsOf(existing.config));
-        const step = restoreHealth(config.name, this.deps.store.lastTransition(config.name), this.deps.store.maintenance(config.name), this.now());
+        const fromApi = this.deps.store.maintenance(config.name);
+        if (fromApi && fromApi.until > now) this.apiMaintenance.set(config.name, fromApi);
+        else this.apiMaintenance.delete(config.name);
+        // A restart inside a configured window resumes it: no transition out of maintenance and back.
+        const inForce = maintenanceInForce(fromApi, this.deps.windows?.activeFor(config, now) ?? null, now);
+        const step = restoreHealth(config.name, this.deps.store.lastTransition(config.name), inForce, now);
         this.targetsByName.set(config.name, { config, health: step.health });
         if (step.transition) {
           this.logTransition(step.transition);
@@ -73,6 +85,8 @@ export class Monitor {
       const { intervalMs } = config.settings;
       this.deps.metrics.setProbeInterval(labelsOf(config), intervalMs === null ? null : intervalMs / 1000);
     }
+    // A reload that adds, moves or removes a window takes effect now, not at the next tick.
+    for (const entry of this.targetsByName.values()) this.followMaintenance(entry, now);
     const groupNames = new Set(groups.map((g) => g.name));
     for (const name of this.groupsByName.keys()) {
       if (!groupNames.has(name)) {
@@ -87,6 +101,7 @@ export class Monitor {
   handleResult(config: TargetConfig, result: ProbeResult): void {
     const entry = this.targetsByName.get(config.name);
     if (!entry) return; // removed by a reload while its probe was in flight
+    this.followMaintenance(entry, this.now()); // a window that began within the last tick already counts
     const labels = labelsOf(entry.config);
     if (result.errorKind === 'monitor_error') return this.handleMonitorError(config.name, result, 'probe');
     const step = applyResult(config.name, entry.health, result, config.settings);
@@ -124,13 +139,9 @@ export class Monitor {
     this.deps.log.error({ target, message: result.message }, `${what} not made: sstpwatch itself failed; the target's state is unchanged`);
   }
 
-  /** Once a second: ends maintenance windows whose time is up. */
+  /** Once a second: starts and ends maintenance as configured windows begin and end and API maintenance expires. */
   tick(now: number): void {
-    for (const entry of this.targetsByName.values()) {
-      if (!entry.health.maintenance) continue;
-      this.apply(entry, expireMaintenance(entry.config.name, entry.health, now));
-      if (!entry.health.maintenance) this.persistMaintenance(entry.config.name, null);
-    }
+    for (const entry of this.targetsByName.values()) this.followMaintenance(entry, now);
   }
 
   /** Puts a target in maintenance until `maintenance.until` (or changes its window). Undefined for an unknown name. */
@@ -138,19 +149,25 @@ export class Monitor {
     const entry = this.targetsByName.get(name);
     if (!entry) return undefined;
     this.persistMaintenance(name, maintenance);
-    this.apply(entry, enterMaintenance(name, entry.health, maintenance, now));
+    this.apiMaintenance.set(name, maintenance);
+    this.followMaintenance(entry, now);
     this.deps.log.info({ target: name, until: new Date(maintenance.until).toISOString(), reason: maintenance.reason }, 'maintenance set');
     return entry;
   }
 
-  /** Ends a target's maintenance now (nothing happens when it is not in maintenance). Undefined for an unknown name. */
+  /**
+   * Ends the maintenance set through the API now (nothing happens when there is none). A configured window in
+   * progress keeps the target in maintenance until the window ends. Undefined for an unknown name.
+   */
   clearMaintenance(name: string, now = this.now()): MonitoredTarget | undefined {
     const entry = this.targetsByName.get(name);
     if (!entry) return undefined;
-    if (entry.health.maintenance) {
+    if (entry.health.maintenance || this.apiMaintenance.has(name)) {
       this.persistMaintenance(name, null);
-      this.apply(entry, exitMaintenance(name, entry.health, now));
-      this.deps.log.info({ target: name }, 'maintenance ended');
+      this.apiMaintenance.delete(name);
+      this.followMaintenance(entry, now);
+      if (entry.health.maintenance) this.deps.log.info({ target: name, until: new Date(entry.health.maintenance.until).toISOString() }, 'maintenance set through the API ended; a configured window goes on');
+      else this.deps.log.info({ target: name }, 'maintenance ended');
     }
     return entry;
   }
@@ -178,6 +195,20 @@ export class Monitor {
       group.health = this.computeGroup(group.config);
       this.deps.metrics.setGroup(group.config.name, group.health);
     }
+  }
+
+  /** Brings the target's maintenance in line with the API's and the configured windows' at `now`. */
+  private followMaintenance(entry: MonitoredTarget, now: number): void {
+    const name = entry.config.name;
+    let fromApi = this.apiMaintenance.get(name) ?? null;
+    if (fromApi && fromApi.until <= now) {
+      this.apiMaintenance.delete(name);
+      this.persistMaintenance(name, null);
+      fromApi = null;
+    }
+    const wanted = maintenanceInForce(fromApi, this.deps.windows?.activeFor(entry.config, now) ?? null, now);
+    if (wanted === null && !entry.health.maintenance) return;
+    this.apply(entry, followMaintenance(name, entry.health, wanted, now));
   }
 
   private now(): number {

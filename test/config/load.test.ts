@@ -144,6 +144,7 @@ describe('a valid config', () => {
       demo: false,
       probeEndpoint: { enabled: false, allow: [] },
       log: { level: null, format: null },
+      maintenanceWindows: [],
     });
   });
 
