@@ -69,7 +69,7 @@ function configFlag(args: string[]): string | number {
   }
 }
 
-function configCheck(args: string[]): number {
+function configCheck(args: string[]): number | Promise<number> {
   const path = configFlag(args);
   return typeof path === 'number' ? path : runConfigCheck(path, io);
 }

@@ -28,7 +28,7 @@ export function diffConfig(running: Config, next: Config): ConfigDiff {
   const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
   const restartRequired = [
     same(running.listen, next.listen) ? null : 'listen',
-    running.database === next.database ? null : 'database',
+    running.database === next.database && running.databasePasswordFile === next.databasePasswordFile ? null : 'database',
     same(running.retention, next.retention) ? null : 'retention',
     running.demo === next.demo ? null : 'demo',
     (running.serverTls === null) === (next.serverTls === null) ? null : 'tls',
@@ -47,6 +47,7 @@ export function configInForce(running: Config, next: Config): Config {
     ...next,
     listen: running.listen,
     database: running.database,
+    databasePasswordFile: running.databasePasswordFile,
     retention: running.retention,
     demo: running.demo,
     log: running.log,

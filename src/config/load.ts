@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import { parseDocument, type YAMLError } from 'yaml';
+import { isPostgresUrl } from './database.js';
 import { formatDuration } from './duration.js';
 import { readMaintenanceWindows } from './maintenance-windows.js';
 import {
@@ -313,6 +314,7 @@ function resolveConfig(raw: RawConfig, certificates: Map<string, string>, baseDi
   return {
     listen: raw.listen,
     database: resolveDatabasePath(raw.database, baseDir),
+    databasePasswordFile: raw.databasePasswordFile === null ? null : resolve(baseDir, raw.databasePasswordFile),
     auth: { ...raw.auth, tokenFile: raw.auth.tokenFile === null ? null : resolve(baseDir, raw.auth.tokenFile) },
     serverTls: null,
     defaults,
@@ -326,8 +328,8 @@ function resolveConfig(raw: RawConfig, certificates: Map<string, string>, baseDi
   };
 }
 
-/** Relative to the config file's directory; SQLite's ":memory:" is kept as is. */
+/** Relative to the config file's directory; SQLite's ":memory:" and a PostgreSQL URL are kept as is. */
 function resolveDatabasePath(database: string, baseDir: string): string {
-  if (database === ':memory:' || isAbsolute(database)) return database;
+  if (database === ':memory:' || isAbsolute(database) || isPostgresUrl(database)) return database;
   return resolve(baseDir, database);
 }

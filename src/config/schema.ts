@@ -13,6 +13,7 @@ import cron from 'node-cron';
 import { isIP, isIPv6 } from 'node:net';
 import { formatDuration, tryParseDuration } from './duration.js';
 import { parseAllowEntry } from './allow-list.js';
+import { isPostgresUrl, postgresUrlProblem } from './database.js';
 import {
   LOG_FORMATS,
   LOG_LEVELS,
@@ -116,8 +117,10 @@ export interface RawServerTls {
 
 export interface RawConfig {
   listen: ListenConfig;
-  /** As written; load.ts resolves it against the config file's directory. */
+  /** As written; load.ts resolves a path against the config file's directory (a PostgreSQL URL stays as is). */
   database: string;
+  /** As written; only with a PostgreSQL URL. */
+  databasePasswordFile: string | null;
   auth: AuthConfig;
   /** Top-level `tls`, paths as written; load.ts reads the files. */
   serverTls: RawServerTls | null;
@@ -614,7 +617,7 @@ function readGroups(value: unknown, demo: boolean, issues: Issues): RawGroup[] {
 // Top-level sections
 
 // `maintenance_windows` is read by maintenance-windows.ts once the groups and targets are known (load.ts).
-const TOP_KEYS = ['listen', 'database', 'auth', 'tls', 'defaults', 'retention', 'groups', 'demo', 'probe_endpoint', 'log', 'maintenance_windows'] as const;
+const TOP_KEYS = ['listen', 'database', 'database_password_file', 'auth', 'tls', 'defaults', 'retention', 'groups', 'demo', 'probe_endpoint', 'log', 'maintenance_windows'] as const;
 const AUTH_KEYS = ['token_env', 'token_file', 'protect_reads'] as const;
 const SERVER_TLS_KEYS = ['cert_file', 'key_file'] as const;
 const RETENTION_KEYS = ['raw', 'minute', 'hour'] as const;
@@ -643,11 +646,28 @@ function readListen(value: unknown, issues: Issues): ListenConfig {
   return listen;
 }
 
+/** An SQLite file path, or a PostgreSQL URL (`postgres://` or `postgresql://`), which is checked here. */
 function readDatabase(value: unknown, issues: Issues): string {
   if (value === undefined) return DEFAULT_DATABASE;
-  if (typeof value === 'string' && value.trim() !== '') return value.trim();
-  issues.add('database', `must be the path of the SQLite file ${got(value)}`);
+  if (typeof value === 'string' && value.trim() !== '') {
+    const database = value.trim();
+    const problem = isPostgresUrl(database) ? postgresUrlProblem(database) : null;
+    // never echo the URL: it may hold a password
+    if (problem !== null) issues.add('database', `the PostgreSQL URL ${problem}`);
+    return database;
+  }
+  issues.add('database', `must be the path of the SQLite file or a postgres:// URL ${got(value)}`);
   return DEFAULT_DATABASE;
+}
+
+function readDatabasePasswordFile(value: unknown, database: string, issues: Issues): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'string' || value.trim() === '') {
+    issues.add('database_password_file', `must be the path of a file holding the PostgreSQL password ${got(value)}`);
+    return null;
+  }
+  if (!isPostgresUrl(database)) issues.add('database_password_file', 'applies only to a PostgreSQL database (database: postgres://...)');
+  return value.trim();
 }
 
 /**
@@ -725,9 +745,11 @@ export function readConfig(document: unknown, issues: Issues): RawConfig {
   }
   const entry = isMapping(document) ? readMapping(document, '', TOP_KEYS, issues) ?? {} : {};
   const demo = readBoolean(entry['demo'], 'demo', issues) ?? false;
+  const database = readDatabase(entry['database'], issues);
   return {
     listen: readListen(entry['listen'], issues),
-    database: readDatabase(entry['database'], issues),
+    database,
+    databasePasswordFile: readDatabasePasswordFile(entry['database_password_file'], database, issues),
     auth: readAuth(entry['auth'], issues),
     serverTls: readServerTls(entry['tls'], issues),
     defaults: readProbeOverrides(readSection(entry['defaults'], 'defaults', PROBE_KEYS, issues), 'defaults', issues),

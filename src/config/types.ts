@@ -137,8 +137,10 @@ export interface MaintenanceWindowConfig {
 
 export interface Config {
   listen: ListenConfig;
-  /** SQLite file path, resolved relative to the config file's directory. */
+  /** SQLite file path, resolved relative to the config file's directory; or a PostgreSQL URL (isPostgresUrl). */
   database: string;
+  /** The file holding the PostgreSQL password (resolved like database), or null: the URL's or PGPASSWORD. */
+  databasePasswordFile: string | null;
   auth: AuthConfig;
   /** Null: plain HTTP (the default; put a reverse proxy with TLS in front before listening beyond loopback). */
   serverTls: ServerTlsConfig | null;

@@ -105,6 +105,7 @@ describe('a valid config', () => {
     expect(config).toEqual<Config>({
       listen: { host: '127.0.0.1', port: 9470 },
       database: '/etc/sstpwatch/data/sstpwatch.db',
+      databasePasswordFile: null,
       auth: { tokenEnv: 'SSTPWATCH_TOKEN', tokenFile: null, protectReads: false },
       serverTls: null,
       defaults: defaultSettings(),
@@ -269,6 +270,36 @@ groups:
 
   it('keeps SQLite ":memory:" as is', () => {
     expect(parse(`database: ":memory:"\n${MINIMAL}`).database).toBe(':memory:');
+  });
+});
+
+describe('database: a PostgreSQL URL', () => {
+  it('selects PostgreSQL and is kept as written (not resolved as a path)', () => {
+    for (const url of ['postgres://sstpwatch@db.example.com:5432/sstpwatch', 'postgresql://sstpwatch@10.0.0.5/monitoring?sslmode=verify-full']) {
+      expect(parse(`database: "${url}"\n${MINIMAL}`).database).toBe(url);
+    }
+  });
+
+  it('takes database_password_file, resolved against the config file like other paths', () => {
+    const config = parse(`database: postgres://sstpwatch@db/sstpwatch\ndatabase_password_file: pg-password\n${MINIMAL}`);
+    expect(config.databasePasswordFile).toBe('/etc/sstpwatch/pg-password');
+  });
+
+  it.each([
+    ['postgres://sstpwatch@db.example.com:5432/', 'database: the PostgreSQL URL names no database: write it as postgres://USER@HOST:PORT/DATABASE'],
+    ['postgres://db.example.com/sstpwatch', 'database: the PostgreSQL URL names no user: write it as postgres://USER@HOST:PORT/DATABASE'],
+    ['postgres://sstpwatch@db.example.com:99999/sstpwatch', 'database: the PostgreSQL URL is not a valid URL: write it as postgres://USER@HOST:PORT/DATABASE'],
+    ['postgres://sstpwatch:s3cret@db/sstpwatch?sslmode=sometimes', 'database: the PostgreSQL URL has sslmode=sometimes; use one of disable, prefer, require, verify-ca, verify-full, no-verify'],
+  ])('refuses %s, saying why without repeating a password', (url, error) => {
+    const errors = errorsOf(`database: "${url}"\n${MINIMAL}`);
+    expect(errors).toEqual([error]);
+    expect(errors.join('\n')).not.toContain('s3cret');
+  });
+
+  it('refuses database_password_file beside an SQLite path', () => {
+    expect(errorsOf(`database: ./data/sstpwatch.db\ndatabase_password_file: pw\n${MINIMAL}`)).toEqual([
+      'database_password_file: applies only to a PostgreSQL database (database: postgres://...)',
+    ]);
   });
 });
 

@@ -35,6 +35,14 @@ export function redactUrl(url: string): string {
   }
 }
 
+function withPassword(url: string, password: string | null): string {
+  if (!password) return url;
+  const parsed = new URL(url);
+  if (parsed.password) return url;
+  parsed.password = encodeURIComponent(password);
+  return parsed.toString();
+}
+
 // bigint (int8) and numeric come back as strings by default; every value sstpwatch stores is a safe integer.
 const INT8_OID = 20;
 const NUMERIC_OID = 1700;
@@ -68,7 +76,9 @@ export class PostgresConnection {
     this.log = options.log;
     this.where = redactUrl(options.url);
     const config: pg.PoolConfig = {
-      connectionString: options.url,
+      // node-postgres lets the URL's fields override the config's, an absent password included: so a password
+      // from a file goes into the URL (which only this pool sees).
+      connectionString: withPassword(options.url, options.password ?? null),
       max: options.maxConnections ?? 4,
       connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
       idleTimeoutMillis: 30_000,
@@ -77,7 +87,6 @@ export class PostgresConnection {
       keepAlive: true,
       types,
     };
-    if (options.password && !new URL(options.url).password) config.password = options.password;
     this.pool = new pg.Pool(config);
     // An idle connection cut by a server restart emits here; unhandled it would end the process.
     this.pool.on('error', (err) => this.log.warn({ err: describePgError(err), database: this.where }, 'idle PostgreSQL connection lost'));
