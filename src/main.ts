@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
 import { runCheck } from './cli/check.js';
 import { runConfigCheck } from './cli/config-check.js';
+import { runMigrateStore } from './cli/migrate-store.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, USAGE, type Output } from './cli/output.js';
 import { loadConfigFile, resolveConfigPath } from './config/load.js';
 import { readAuthToken, type AuthToken } from './config/token.js';
@@ -36,6 +37,8 @@ async function main(argv: string[]): Promise<number> {
     case 'config':
       if (rest[0] === 'check') return configCheck(rest.slice(1));
       return usage(`unknown command "config ${rest[0] ?? ''}": did you mean "config check"?`);
+    case 'migrate-store':
+      return runMigrateStore(rest, io);
     case 'help':
       return help();
     case 'version':

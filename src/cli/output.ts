@@ -17,7 +17,10 @@ export const USAGE = `Usage:
                                              probe one SSTP endpoint now and explain the result,
                                              its certificate chain, CRL/OCSP reachability, and
                                              (--offload-hash) the TLS-offload hash RRAS was given
-  sstpwatch config check [--config FILE]     validate a config file
+  sstpwatch config check [--config FILE]     validate a config file (and connect to a PostgreSQL database)
+  sstpwatch migrate-store --from FILE.db --to postgres://USER@HOST:PORT/DB [--password-file FILE]
+                                             copy an SQLite history into an empty PostgreSQL database
+                                             and verify the row counts (password: the file, else PGPASSWORD)
   sstpwatch version | --version              print the version
   check --sstp URL ...                       the deep SSTP check instead: SSTP_DUPLEX_POST, Call Connect
                                              Request, then Call Disconnect; explains each stage

@@ -5,15 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { StateTransition } from '../../src/health/types.js';
-import type { ProbeResult } from '../../src/probe/types.js';
 import { MigrationError, readMigrations } from '../../src/store/migrate.js';
 import { PostgresConnection } from '../../src/store/postgres/connection.js';
 import { migratePostgres, POSTGRES_MIGRATIONS_DIR } from '../../src/store/postgres/migrate.js';
 import { openPostgresStore, type PostgresStore } from '../../src/store/postgres/store.js';
 import { DEFAULT_MIGRATIONS_DIR, openSqliteStore, type SqliteStore } from '../../src/store/sqlite.js';
-import type { TargetRecord, UptimeExclusion } from '../../src/store/store.js';
+import type { TargetRecord } from '../../src/store/store.js';
 import { startPostgres, type TestPostgres } from '../fixtures/postgres.js';
+import { expectSameAnswers, historyResult, writeHistory } from '../fixtures/store-history.js';
 
 const T0 = Date.parse('2026-11-20T00:00:00.000Z');
 const MINUTE = 60_000;
@@ -92,114 +91,23 @@ describe('PostgreSQL migrations', () => {
 });
 
 // ---------------------------------------------------------------------------------------------------------------
-// Three days of history for two targets, written the same way into both stores.
-
-const SHA = ['AB'.repeat(32), 'CD'.repeat(32)];
-
-function resultAt(i: number, name: string): ProbeResult {
-  const at = T0 + i * 30_000 + (name === 'rras-2' ? 7 : 0);
-  const ok = i % 17 !== 3 && !(i > 2000 && i < 2040 && name === 'rras-2');
-  const base: ProbeResult = {
-    at,
-    ok,
-    errorKind: ok ? 'ok' : i % 2 ? 'timeout' : 'connect_refused',
-    message: ok ? 'HTTP/1.1 401 Unauthorized' : `refused #${i}`,
-    statusCode: ok ? 401 : null,
-    httpVersion: ok ? (i % 50 === 0 ? '2' : '1.1') : null,
-    durationMs: ((i * 7919) % 500) / 10 + 0.001,
-    phasesMs: ok ? { dns: 0.1, connect: 0.4 + (i % 5), tls: 6.2, processing: 5.7 } : {},
-    tlsVersion: ok ? (i % 40 === 0 ? 'TLSv1.2' : 'TLSv1.3') : null,
-    certificateSha256: ok ? SHA[i % 400 < 200 ? 0 : 1]! : null,
-    certificate: null,
-  };
-  if (ok && i % 97 === 0) base.message = 'HTTP/1.1 401 Something else';
-  return base;
-}
-
-const exclusionAt = (i: number): UptimeExclusion => (i < 4 ? 'unknown' : i >= 3000 && i < 3100 ? 'maintenance' : null);
-
-const transitions = (name: string): StateTransition[] => [
-  { target: name, at: T0, from: 'unknown', to: 'up', cause: null, message: null },
-  { target: name, at: T0 + 2001 * 30_000, from: 'up', to: 'down', cause: 'timeout', message: 'timed out' },
-  { target: name, at: T0 + 2040 * 30_000, from: 'down', to: 'up', cause: 'ok', message: null },
-  { target: name, at: T0 + 2040 * 30_000, from: 'up', to: 'maintenance', cause: null, message: 'same millisecond' },
-];
-
-interface Writable {
-  syncTargets(t: TargetRecord[]): unknown;
-  record(target: string, result: ProbeResult, exclusion?: UptimeExclusion): void;
-  recordTransition(t: StateTransition): void;
-  recordSstp(target: string, result: ProbeResult): void;
-  flush(): unknown;
-  housekeepingStep(now: number): unknown;
-}
 
 const PROBES = 3 * 24 * 120; // three days every 30 s
 const NOW = T0 + PROBES * 30_000 + 5 * MINUTE;
-
-async function writeHistory(store: Writable): Promise<void> {
-  await store.syncTargets([target('rras-1'), target('rras-2')]);
-  for (let i = 0; i < PROBES; i++) {
-    for (const name of ['rras-1', 'rras-2']) store.record(name, resultAt(i, name), exclusionAt(i));
-    if (i % 1000 === 999) await store.flush();
-  }
-  // Two results of one target in the same millisecond: both kept, the second a millisecond later.
-  store.record('rras-1', resultAt(PROBES, 'rras-1'));
-  store.record('rras-1', { ...resultAt(PROBES, 'rras-1'), durationMs: 99 });
-  for (const name of ['rras-1', 'rras-2']) for (const t of transitions(name)) store.recordTransition(t);
-  store.recordSstp('rras-1', { ...resultAt(10, 'rras-1'), at: NOW - MINUTE, sstp: undefined });
-  await store.flush();
-  while ((await store.housekeepingStep(NOW)) !== null) {
-    // one bounded step at a time, to the end of the pass
-  }
-}
+const RETENTION = { rawMs: 2 * 86_400_000, minuteMs: 90 * 86_400_000, hourMs: 400 * 86_400_000 };
+const resultAt = (i: number, name: string) => historyResult(T0, i, name);
 
 describe('the PostgreSQL store', () => {
   it('answers exactly as the SQLite store for the same three days of history', { timeout: 120_000 }, async () => {
     const now = () => NOW;
-    const sqlite: SqliteStore = openSqliteStore({ path: join(dir, 'same.db'), log: quiet, now, retention: { rawMs: 2 * 86_400_000, minuteMs: 90 * 86_400_000, hourMs: 400 * 86_400_000 } });
+    const sqlite: SqliteStore = openSqliteStore({ path: join(dir, 'same.db'), log: quiet, now, retention: RETENTION });
     cleanups.push(() => sqlite.close());
-    const pgStore = await openPostgresStore({
-      url: server.urlWithPassword(await server.createDatabase()),
-      log: quiet,
-      now,
-      retention: { rawMs: 2 * 86_400_000, minuteMs: 90 * 86_400_000, hourMs: 400 * 86_400_000 },
-    });
+    const pgStore = await openPostgresStore({ url: server.urlWithPassword(await server.createDatabase()), log: quiet, now, retention: RETENTION });
     cleanups.push(() => pgStore.close());
-    await writeHistory(sqlite);
-    await writeHistory(pgStore);
+    await writeHistory(sqlite, T0, PROBES, NOW);
+    await writeHistory(pgStore, T0, PROBES, NOW);
     expect(pgStore.writeHealth()).toEqual(sqlite.writeHealth());
-
-    for (const name of ['rras-1', 'rras-2']) {
-      // raw history, every page
-      let cursor: string | undefined;
-      let pages = 0;
-      do {
-        const a = sqlite.history(name, { limit: 997, cursor });
-        const b = await pgStore.history(name, { limit: 997, cursor });
-        expect(b).toEqual(a);
-        cursor = a.nextCursor ?? undefined;
-        pages++;
-      } while (cursor);
-      expect(pages).toBeGreaterThan(2);
-      for (const resolution of ['1m', '1h'] as const) {
-        let next: string | undefined;
-        do {
-          const a = sqlite.rollups(name, resolution, { limit: 500, cursor: next });
-          expect(await pgStore.rollups(name, resolution, { limit: 500, cursor: next })).toEqual(a);
-          next = a.nextCursor ?? undefined;
-        } while (next);
-        const window = { from: T0 + 26 * HOUR + 7 * MINUTE + 11, to: T0 + 40 * HOUR, limit: 100 };
-        expect(await pgStore.rollups(name, resolution, window)).toEqual(sqlite.rollups(name, resolution, window));
-      }
-      for (const [from, to] of [[T0, NOW], [T0 + 1234, T0 + 50 * HOUR + 17], [NOW - 3 * HOUR, NOW], [T0 + 30 * HOUR, T0 + 31 * HOUR]] as const) {
-        expect(await pgStore.uptime(name, from, to)).toEqual(sqlite.uptime(name, from, to));
-      }
-      expect(await pgStore.transitionsBetween(name, T0 + HOUR, NOW)).toEqual(sqlite.transitionsBetween(name, T0 + HOUR, NOW));
-      expect(await pgStore.lastTransition(name)).toEqual(sqlite.lastTransition(name));
-      expect(await pgStore.lastResult(name)).toEqual(sqlite.lastResult(name));
-      expect(await pgStore.lastSstpResult(name)).toEqual(sqlite.lastSstpResult(name));
-    }
+    await expectSameAnswers(sqlite, pgStore, T0, NOW);
     const uptime = await pgStore.uptime('rras-1', T0, NOW);
     expect(uptime.probes).toBeGreaterThan(PROBES - 200);
     expect(uptime.failures).toBeGreaterThan(0);
