@@ -4,6 +4,7 @@ import { lookup } from 'node:dns/promises';
 import { buildApp, type App } from './api/app.js';
 import type { AuthSettings, RateLimits, ReloadReport } from './api/deps.js';
 import type { ProbeEndpointDeps } from './api/routes/probe.js';
+import { connectionLimits, DEFAULT_OPEN_FILES, readOpenFilesLimit, type ConnectionLimits } from './api/connections.js';
 import { AllowList } from './config/allow-list.js';
 import { configInForce, diffConfig } from './config/diff.js';
 import { ConfigError, type Config, type ConfigIssue } from './config/types.js';
@@ -52,6 +53,8 @@ export interface ServiceOptions {
   reloadConfig?: () => ReloadedConfig;
   /** Per-client limits of the write and probe-now routes; defaults in api/deps.ts. */
   rateLimits?: Partial<RateLimits>;
+  /** The API listener's connection limits; default: from this process's descriptor limit (api/connections.ts). */
+  connectionLimits?: ConnectionLimits;
   /** Resolves /probe target names; defaults to the system resolver. */
   resolve?: (hostname: string) => Promise<{ address: string }>;
 }
@@ -123,6 +126,12 @@ export function createService(config: Config, options: ServiceOptions): Service 
     token: options.authToken || null,
     protectReads: config.auth.protectReads,
   };
+  const openFiles = readOpenFilesLimit();
+  const connections = options.connectionLimits ?? connectionLimits(openFiles ?? DEFAULT_OPEN_FILES);
+  log.info(
+    { openFiles: openFiles ?? `unknown, assumed ${DEFAULT_OPEN_FILES}`, apiConnections: connections.total, perClient: connections.perClient, requestTimeoutMs: connections.requestTimeoutMs },
+    'API connection limits (the rest of the descriptors is kept for probes)',
+  );
   const reloadMetrics = createReloadMetrics(registry);
   reloadMetrics.succeeded(Date.now());
   let running = config;
@@ -135,6 +144,7 @@ export function createService(config: Config, options: ServiceOptions): Service 
     auth,
     https: config.serverTls ? { cert: config.serverTls.cert, key: config.serverTls.key } : undefined,
     rateLimits: options.rateLimits,
+    connections,
     reload: () => reload(),
     control: {
       probeNow: (name) => scheduler.probeNow(name),

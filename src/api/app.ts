@@ -1,11 +1,13 @@
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { LogController, type FastifyError, type FastifyReply } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { RequestListener, Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { guardReads } from './auth.js';
+import { answerClientError, SECURITY_HEADERS } from './client-errors.js';
+import { limitConnections, TIMEOUT_CHECK_INTERVAL_MS } from './connections.js';
 import type { AppDeps } from './deps.js';
 import { badRequest, HttpError } from './errors.js';
 import { ErrorBody } from './schemas.js';
@@ -28,7 +30,11 @@ export function buildApp(deps: AppDeps) {
   const { https } = deps;
   const app = Fastify({
     // HTTPS through a server factory keeps one (http) type for the instance; setSecureContext swaps the certificate on reload.
-    ...(https ? { serverFactory: (handler: RequestListener) => createHttpsServer({ cert: https.cert, key: https.key }, handler) as unknown as Server } : {}),
+    ...(https
+      ? { serverFactory: (handler: RequestListener) => createHttpsServer({ cert: https.cert, key: https.key, ...SERVER_OPTIONS }, handler) as unknown as Server }
+      : { http: SERVER_OPTIONS }),
+    // Malformed requests, headers over 16 KiB, requests that did not arrive in time: the contract shape too.
+    clientErrorHandler: answerClientError,
     loggerInstance: deps.log,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 64 * 1024,
@@ -46,6 +52,8 @@ export function buildApp(deps: AppDeps) {
     },
     ajv: { customOptions: { coerceTypes: true, useDefaults: true, removeAdditional: false, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  if (deps.connections) limitConnections(app.server, deps.connections, deps.registry, deps.log);
 
   app.addSchema(ErrorBody);
   app.setErrorHandler((err: FastifyError, request, reply) => {
@@ -65,7 +73,9 @@ export function buildApp(deps: AppDeps) {
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
-  // With auth.protect_reads, every read but /healthz and /readyz needs the token (before anything else runs).
+  // Before anything else (the token check too): requests that are malformed though Node's parser let them pass.
+  app.addHook('onRequest', refuseMalformed);
+  // With auth.protect_reads, every read but /healthz and /readyz needs the token.
   app.addHook('onRequest', guardReads(deps.auth));
   app.addHook('preHandler', async (request) => {
     rejectNonFiniteNumbers('querystring', request.query);
@@ -93,18 +103,26 @@ export function buildApp(deps: AppDeps) {
 }
 
 /**
+ * Options of the HTTP(S) server: requests past their timeout are found within a second (Node's default, 30 s,
+ * would let one live 40 s), and a missing Host header is answered by refuseMalformed in the contract shape rather
+ * than by Node with an empty 400.
+ */
+const SERVER_OPTIONS = { connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS, requireHostHeader: false } as const;
+
+/** Longer request targets are refused with 414 (target names are at most 200 characters; queries are short). */
+const MAX_URL_LENGTH = 8 * 1024;
+
+async function refuseMalformed(request: FastifyRequest): Promise<void> {
+  if (request.url.length > MAX_URL_LENGTH) throw new HttpError(414, 'uri_too_long', `the request target is longer than ${MAX_URL_LENGTH} characters`);
+  if (request.raw.httpVersion === '1.1' && !request.headers.host) throw badRequest('the Host header is missing (HTTP/1.1 requires it)');
+}
+
+/**
  * On every response, unless the route set its own (the status page sets a full CSP): no MIME sniffing, no
  * referrer, no framing, and nothing cached (API answers are live state; some need the token).
  */
 function securityHeaders(reply: FastifyReply): void {
-  const defaults: Record<string, string> = {
-    'x-content-type-options': 'nosniff',
-    'referrer-policy': 'no-referrer',
-    'x-frame-options': 'DENY',
-    'content-security-policy': "frame-ancestors 'none'",
-    'cache-control': 'no-store',
-  };
-  for (const [name, value] of Object.entries(defaults)) if (!reply.hasHeader(name)) void reply.header(name, value);
+  for (const [name, value] of Object.entries(SECURITY_HEADERS)) if (!reply.hasHeader(name)) void reply.header(name, value);
 }
 
 /**
@@ -132,7 +150,10 @@ function classifyError(err: FastifyError): { statusCode: number; code: string; m
 function clientErrorCode(status: number): string {
   if (status === 401) return 'unauthorized';
   if (status === 404) return 'not_found';
+  if (status === 408) return 'request_timeout';
   if (status === 413) return 'payload_too_large';
+  if (status === 414) return 'uri_too_long';
+  if (status === 431) return 'headers_too_large';
   if (status === 415) return 'unsupported_media_type';
   if (status === 429) return 'rate_limited';
   return 'bad_request';

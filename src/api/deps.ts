@@ -6,6 +6,7 @@ import type { Maintenance, TargetHealth } from '../health/types.js';
 import type { GroupCertificateReport, TargetRevocation } from '../health/certificates.js';
 import type { CertificateDetails, ChainChecks, ProbeResult } from '../probe/types.js';
 import type { Store } from '../store/store.js';
+import type { ConnectionLimits } from './connections.js';
 import type { ProbeEndpointDeps } from './routes/probe.js';
 
 export interface TargetView {
@@ -117,4 +118,6 @@ export interface AppDeps {
   https?: { cert: string; key: string };
   /** Defaults: DEFAULT_RATE_LIMITS. */
   rateLimits?: Partial<RateLimits>;
+  /** Connection limits and timeouts of the listener (service.ts sets them from the descriptor limit); absent: Node's defaults. */
+  connections?: ConnectionLimits;
 }
