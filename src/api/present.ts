@@ -10,7 +10,7 @@ import type {
   SstpDetailsJson,
   TargetStatusJson,
 } from './schemas.js';
-import { leafRevoked, type GroupCertificateReport, type TargetRevocation } from '../health/certificates.js';
+import { chainRevoked, type GroupCertificateReport, type TargetRevocation } from '../health/certificates.js';
 import { ekuName, positionOf } from '../probe/chain.js';
 import type { CertificateDetails, CertificateInfo, ChainChecks, ProbeResult, SstpDetails } from '../probe/types.js';
 import type { Incident } from '../health/incidents.js';
@@ -106,7 +106,7 @@ export function presentCertificates(
 ): { certificate_chain: ChainCertificateJson[]; certificate_checks: CertificateChecksJson | null; revocation: RevocationSourceJson[] } {
   return {
     certificate_chain: chain.map((cert, i) => presentChainCertificate(cert, i, chain, now)),
-    certificate_checks: checks ? presentChecks(checks, leafRevoked(revocation), now) : null,
+    certificate_checks: checks ? presentChecks(checks, chainRevoked(revocation), now) : null,
     revocation: revocation.map(presentRevocation),
   };
 }
@@ -153,8 +153,23 @@ function presentRevocation(r: TargetRevocation): RevocationSourceJson {
     reachable: s ? s.reachable : null,
     error: s?.error ?? null,
     http_status: s?.httpStatus ?? null,
+    signature: s?.signature ?? null,
+    signature_problem: s?.signatureProblem ?? null,
+    this_update: s?.thisUpdate == null ? null : iso(s.thisUpdate),
     next_update: s?.nextUpdate == null ? null : iso(s.nextUpdate),
-    revoked: r.kind === 'crl' && s?.reachable ? s.revokedSerials.includes(r.serialNumber) : null,
+    revoked: s?.reachable ? s.revokedSerials.includes(r.serialNumber) : null,
+    ocsp_status: s?.ocspStatus ?? null,
+    revoked_at: s?.revokedAt == null ? null : iso(s.revokedAt),
+    delta_crl: s?.delta
+      ? {
+          url: s.delta.url,
+          reachable: s.delta.reachable,
+          error: s.delta.error,
+          signature: s.delta.signature,
+          this_update: s.delta.thisUpdate === null ? null : iso(s.delta.thisUpdate),
+          next_update: s.delta.nextUpdate === null ? null : iso(s.delta.nextUpdate),
+        }
+      : null,
   };
 }
 

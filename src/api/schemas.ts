@@ -94,10 +94,14 @@ export const CertificateChecksSchema = Type.Object({
     subject: Type.String(),
     sha256: Type.String(),
   }),
-  revoked: Nullable(Type.Boolean({ description: "the leaf is listed in its CRL; null: no CRL fetched yet" })),
+  revoked: Nullable(Type.Boolean({ description: 'a certificate of the chain (leaf or intermediate) is revoked by its CRL or OCSP responder; null: no answer for the leaf yet' })),
 });
 
-/** One CRL distribution point or OCSP responder of the chain, and its last fetch. */
+const SignatureStateSchema = Type.Union([Type.Literal('valid'), Type.Literal('invalid'), Type.Literal('unverified')], {
+  description: 'signed by the issuing CA of the chain (OCSP: or a responder it delegated to); unverified: the issuer is not in the chain',
+});
+
+/** One CRL distribution point or OCSP responder of the chain, and its last check. */
 export const RevocationSourceSchema = Type.Object({
   url: Type.String(),
   kind: Type.Union([Type.Literal('crl'), Type.Literal('ocsp')]),
@@ -108,12 +112,30 @@ export const RevocationSourceSchema = Type.Object({
   reachable: Nullable(Type.Boolean({ description: 'null: not fetched yet' })),
   error: Nullable(Type.String()),
   http_status: Nullable(Type.Integer()),
+  signature: Nullable(SignatureStateSchema),
+  signature_problem: Nullable(Type.String({ description: 'why the signature is invalid or was not checked' })),
+  this_update: Nullable(Timestamp),
   next_update: Nullable(Timestamp),
-  revoked: Nullable(Type.Boolean({ description: 'CRL only: this certificate is listed' })),
+  revoked: Nullable(Type.Boolean({ description: 'this certificate is listed in the CRL (or its delta CRL), or the OCSP responder answers revoked; null: no answer yet' })),
+  ocsp_status: Nullable(Type.Union([Type.Literal('good'), Type.Literal('revoked'), Type.Literal('unknown')], { description: "OCSP only: the responder's answer" })),
+  revoked_at: Nullable(Timestamp),
+  delta_crl: Nullable(
+    Type.Object(
+      {
+        url: Type.String(),
+        reachable: Type.Boolean(),
+        error: Nullable(Type.String()),
+        signature: Nullable(SignatureStateSchema),
+        this_update: Nullable(Timestamp),
+        next_update: Nullable(Timestamp),
+      },
+      { description: 'CRL only: the delta CRL the base CRL names (FreshestCRL); null when none' },
+    ),
+  ),
 });
 
 export const FindingSchema = Type.Object({
-  code: Type.String({ description: 'servers_certificate_mismatch, vip_certificate_mismatch, offload_hash_mismatch, no_server_auth_eku, name_mismatch, chain_untrusted, certificate_expired, certificate_expires_soon, certificate_revoked, crl_unreachable, crl_expired, ocsp_unreachable, ...' }),
+  code: Type.String({ description: 'servers_certificate_mismatch, vip_certificate_mismatch, offload_hash_mismatch, no_server_auth_eku, name_mismatch, chain_untrusted, certificate_expired, certificate_expires_soon, certificate_revoked, crl_unreachable, crl_expired, crl_expires_soon, crl_signature_invalid, delta_crl_unreachable, ocsp_unreachable, ocsp_signature_invalid, ocsp_response_expired, ocsp_unknown, revocation_unverified, ...' }),
   severity: Type.Union([Type.Literal('critical'), Type.Literal('warning')]),
   targets: Type.Array(Type.String()),
   message: Type.String(),

@@ -1,10 +1,10 @@
 // `sstpwatch check`: the presented chain, the SSTP certificate checks, revocation reachability (fetched now)
 // and, with --offload-hash, the TLS-offload hash comparison, each finding with its likely fix.
 import { presentCertificates, presentFindings } from '../api/present.js';
-import { groupCertificateReport, targetRevocation, type GroupCertificateReport, type TargetRevocation } from '../health/certificates.js';
+import { groupCertificateReport, offloadInstruction, targetRevocation, type GroupCertificateReport, type TargetRevocation } from '../health/certificates.js';
 import { daysLeft } from '../probe/certificate.js';
 import { describeChainError, ekuName, positionOf } from '../probe/chain.js';
-import { fetchRevocation, revocationSources, type RevocationStatus } from '../probe/revocation.js';
+import { checkRevocation, revocationQueries, revocationSources, type RevocationStatus } from '../probe/revocation.js';
 import type { ProbeResult, ProbeTarget } from '../probe/types.js';
 
 export interface CertificateInspection {
@@ -18,7 +18,7 @@ export interface InspectOptions {
   /** Fetch the CRL/OCSP URLs now. */
   revocation: boolean;
   timeoutMs: number;
-  fetch?: typeof fetchRevocation;
+  check?: typeof checkRevocation;
 }
 
 /** The name findings use for the RRAS servers behind the load balancer checked with --offload-hash. */
@@ -30,17 +30,14 @@ export async function inspectCertificates(target: ProbeTarget, result: ProbeResu
   if (!chain || chain.length === 0) return null;
   const statuses = new Map<string, RevocationStatus>();
   if (opts.revocation) {
-    const sources = revocationSources(chain);
-    const urls = [...new Set(sources.map((s) => s.url))];
-    const fetch = opts.fetch ?? fetchRevocation;
+    const check = opts.check ?? checkRevocation;
     await Promise.all(
-      urls.map(async (url) => {
-        const forUrl = sources.filter((s) => s.url === url);
-        statuses.set(url, await fetch(url, forUrl[0]!.kind, forUrl.map((s) => s.serialNumber), { timeoutMs: opts.timeoutMs }));
+      [...revocationQueries(revocationSources(chain))].map(async ([key, query]) => {
+        statuses.set(key, await check(query, { timeoutMs: opts.timeoutMs }));
       }),
     );
   }
-  const revocation = targetRevocation(chain, (url) => statuses.get(url));
+  const revocation = targetRevocation(chain, (key) => statuses.get(key));
   const me = opts.offloadHash === null ? 'this server' : 'this load balancer';
   const members = [
     { name: me, role: opts.offloadHash === null ? ('server' as const) : ('vip' as const), offload: false, chain, checks: result.chainChecks ?? null },
@@ -53,7 +50,7 @@ export async function inspectCertificates(target: ProbeTarget, result: ProbeResu
     result.at,
   );
   // The group wording asks to set the group's config key; on the command line that does not apply.
-  report.findings = report.findings.map((f) => ({ ...f, fix: f.fix.replace(/, then set offload_cert_sha256: "[0-9A-F]+" on group check\.$/, '.') }));
+  report.findings = report.findings.map((f) => ({ ...f, fix: f.fix.replace(/ Then set offload_cert_sha256: "[0-9A-F]+" on group check\.$/, '') }));
   return { report, revocation };
 }
 
@@ -99,20 +96,39 @@ export function describeInspection(
   }
   if (inspection.revocation.length > 0) {
     lines.push('', '  revocation:');
-    for (const r of inspection.revocation) {
-      const s = r.status;
-      const state = !s ? 'not checked' : !s.reachable ? `UNREACHABLE (${s.error ?? 'no answer'})` : r.kind === 'ocsp' ? 'reachable' : `reachable, next update ${s.nextUpdate ? new Date(s.nextUpdate).toISOString() : 'none'}${s.revokedSerials.includes(r.serialNumber) ? ', REVOKED' : ''}`;
-      lines.push(`    ${r.kind.toUpperCase().padEnd(4)} ${r.position.padEnd(12)} ${r.url}: ${state}`);
-    }
+    for (const r of inspection.revocation) lines.push(`    ${r.kind.toUpperCase().padEnd(4)} ${r.position.padEnd(12)} ${r.url}: ${describeRevocation(r, result.at)}`);
   }
   const findings = [...inspection.report.findings].sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'critical' ? -1 : 1));
   for (const f of findings) {
     lines.push('', `  ${f.severity.toUpperCase()} ${f.code}: ${f.message}`, `    Fix: ${f.fix}`);
   }
   if (offloadHash === null) {
-    lines.push('', `  TLS offload: if a load balancer presents this certificate and offloads TLS, run on each RRAS server behind it:`, `    Enable-SSTPOffload -CertificateHash ${chain[0]!.sha256} -Restart`);
+    lines.push(
+      '',
+      '  TLS offload: if a load balancer presents this certificate and offloads TLS, on each RRAS server behind it',
+      `    ${offloadInstruction(chain[0]!.sha256)}.`,
+    );
   } else if (!findings.some((f) => f.code === 'offload_hash_mismatch')) {
     lines.push('', `  TLS offload: this certificate's SHA-256 is the configured hash ${offloadHash}.`);
   }
   return lines;
 }
+
+/** One revocation source in a line: reachable or why not, signature, dates, and the verdict on the certificate. */
+export function describeRevocation(r: TargetRevocation, now: number): string {
+  const s = r.status;
+  if (!s) return 'not checked';
+  if (!s.reachable) return `UNREACHABLE (${s.error ?? 'no answer'})`;
+  const parts: string[] = [];
+  if (r.kind === 'ocsp') parts.push(s.revokedSerials.includes(r.serialNumber) ? `REVOKED${s.revokedAt ? ` since ${iso(s.revokedAt)}` : ''}` : (s.ocspStatus ?? 'no status'));
+  else parts.push(s.revokedSerials.includes(r.serialNumber) ? 'REVOKED' : 'not listed');
+  parts.push(s.signature === 'valid' ? 'signature ok' : s.signature === 'invalid' ? `BAD SIGNATURE (${s.signatureProblem ?? ''})` : `signature not checked (${s.signatureProblem ?? ''})`);
+  if (s.nextUpdate !== null) parts.push(`${s.nextUpdate < now ? 'EXPIRED' : 'next update'} ${iso(s.nextUpdate)}`);
+  if (s.delta) {
+    const d = s.delta;
+    parts.push(!d.reachable || d.error ? `delta ${d.url} UNUSABLE (${d.error ?? 'no answer'})` : `delta ${d.url}: ${d.signature === 'valid' ? 'signature ok' : 'BAD SIGNATURE'}${d.nextUpdate !== null ? `, ${d.nextUpdate < now ? 'EXPIRED' : 'next update'} ${iso(d.nextUpdate)}` : ''}`);
+  }
+  return parts.join(', ');
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();

@@ -497,7 +497,7 @@ const GROUP_KEYS = ['name', 'hostname', 'vip', 'servers', 'offload_cert_sha256',
 
 /**
  * `offload_cert_sha256`: the SHA-256 of the certificate the load balancer presents, as configured on every
- * offloaded RRAS server (`SHA256CertificateHash`, `Enable-SSTPOffload -CertificateHash`). Written as Windows
+ * offloaded RRAS server (`SHA256CertificateHash`, `Enable-SstpOffload -CertificateHash` of the AOVPNTools PowerShell module). Written as Windows
  * or OpenSSL print it: any case, with or without colons or spaces.
  */
 export function normalizeSha256(text: string): string | null {
@@ -515,7 +515,7 @@ function readOffloadCertSha256(value: unknown, path: string, issues: Issues): st
   if (hash === null) {
     issues.add(
       path,
-      `must be a SHA-256 certificate hash: 64 hex digits, colons and spaces allowed (the value given to Enable-SSTPOffload -CertificateHash) ${got(value)}`,
+      `must be a SHA-256 certificate hash: 64 hex digits, colons and spaces allowed (the SHA256CertificateHash of the offloaded servers, as given to Enable-SstpOffload -CertificateHash of the AOVPNTools module) ${got(value)}`,
     );
     return undefined;
   }

@@ -4,44 +4,32 @@
 // offload, the load balancer's certificate hash is the one configured on the RRAS servers.
 import type { GroupConfig, TargetRole } from '../config/types.js';
 import { describeChainError, ekuName } from '../probe/chain.js';
-import { revocationSources, type RevocationKind, type RevocationStatus } from '../probe/revocation.js';
+import { revocationSources, type RevocationStatus } from '../probe/revocation.js';
 import type { CertificateDetails, CertificatePosition, ChainChecks } from '../probe/types.js';
+import { FindingSet, type Finding } from './finding.js';
+import { revocationFindings, type TargetRevocation } from './revocation-findings.js';
 
 const DAY_MS = 86_400_000;
 /** Below this many days left in any certificate of a chain, a warning. */
 export const CERT_EXPIRY_WARNING_DAYS = 30;
 
-export type FindingSeverity = 'critical' | 'warning';
+export const SSTPSVC_PARAMETERS = 'HKLM:\\SYSTEM\\CurrentControlSet\\Services\\SstpSvc\\Parameters';
 
-export const FINDING_CODES = [
-  'servers_certificate_mismatch',
-  'vip_certificate_mismatch',
-  'offload_hash_mismatch',
-  'offload_hash_not_configured',
-  'offload_hash_unverifiable',
-  'no_server_auth_eku',
-  'name_mismatch',
-  'chain_untrusted',
-  'certificate_expired',
-  'certificate_expires_soon',
-  'certificate_revoked',
-  'crl_unreachable',
-  'crl_expired',
-  'ocsp_unreachable',
-] as const;
-
-export type FindingCode = (typeof FINDING_CODES)[number];
-
-export interface Finding {
-  code: FindingCode;
-  severity: FindingSeverity;
-  /** The targets it is about. */
-  targets: string[];
-  /** What is wrong and what SSTP clients will do about it. */
-  message: string;
-  /** The likely fix. */
-  fix: string;
+/**
+ * How to give offloaded RRAS servers the load balancer's certificate hash. Enable-SstpOffload is a cmdlet of
+ * Richard Hicks' AOVPNTools PowerShell module (Install-Module AOVPNTools), not of Windows; what it sets is
+ * named too, for admins who set the registry themselves.
+ */
+export function offloadInstruction(sha256: string): string {
+  return (
+    `run Enable-SstpOffload -CertificateHash ${sha256} -Restart (a cmdlet of Richard Hicks' AOVPNTools PowerShell module: Install-Module AOVPNTools), ` +
+    `or set under ${SSTPSVC_PARAMETERS} UseHttps = 0 (DWORD), isHashConfiguredByAdmin = 1 (DWORD) and SHA256CertificateHash = ${sha256} (REG_BINARY, 32 bytes), ` +
+    'then restart the Remote Access service'
+  );
 }
+
+export { FINDING_CODES, type Finding, type FindingCode, type FindingSeverity } from './finding.js';
+export { chainRevoked, type TargetRevocation } from './revocation-findings.js';
 
 /** One target of the group as its latest probe saw it. */
 export interface CertificateMember {
@@ -51,16 +39,6 @@ export interface CertificateMember {
   /** The chain of the latest probe; null when it had none (plain HTTP, or no TLS handshake). */
   chain: CertificateDetails[] | null;
   checks: ChainChecks | null;
-}
-
-/** One revocation source of a target's chain and what its last fetch found (null: not fetched yet). */
-export interface TargetRevocation {
-  url: string;
-  kind: RevocationKind;
-  position: CertificatePosition;
-  subject: string;
-  serialNumber: string;
-  status: RevocationStatus | null;
 }
 
 /** null: nothing to compare (too few certificates seen, or the check does not apply). */
@@ -75,16 +53,9 @@ export interface GroupCertificateReport {
   findings: Finding[];
 }
 
-/** The revocation sources of a chain joined with the statuses fetched so far. */
-export function targetRevocation(chain: readonly CertificateDetails[], statusOf: (url: string) => RevocationStatus | undefined): TargetRevocation[] {
-  return revocationSources(chain).map((source) => ({ ...source, status: statusOf(source.url) ?? null }));
-}
-
-/** Per target: the leaf is revoked (true), not listed in any CRL fetched (false), or no CRL fetched yet (null). */
-export function leafRevoked(revocation: readonly TargetRevocation[]): boolean | null {
-  const crls = revocation.filter((r) => r.kind === 'crl' && r.position === 'leaf' && r.status?.reachable);
-  if (crls.length === 0) return null;
-  return crls.some((r) => r.status!.revokedSerials.includes(r.serialNumber));
+/** The revocation sources of a chain joined with the statuses checked so far (looked up by source key). */
+export function targetRevocation(chain: readonly CertificateDetails[], statusOf: (key: string) => RevocationStatus | undefined): TargetRevocation[] {
+  return revocationSources(chain).map(({ der: _der, issuerDer: _issuer, ...source }) => ({ ...source, status: statusOf(source.key) ?? null }));
 }
 
 export function groupCertificateReport(
@@ -166,7 +137,7 @@ export function groupCertificateReport(
           message:
             `${names(offloaded)} ${offloaded.length === 1 ? 'is' : 'are'} behind TLS offload: RRAS accepts clients only when its SHA256CertificateHash ` +
             `equals the load balancer's certificate, which is ${vipLeaf.sha256}. The group does not say which hash the servers were given, so this is not checked.`,
-          fix: `Check the hash on each offloaded server (Get-ItemProperty HKLM:\\SYSTEM\\CurrentControlSet\\Services\\SstpSvc\\Parameters), then set offload_cert_sha256: "${vipLeaf.sha256}" on group ${group.name}.`,
+          fix: `Check SHA256CertificateHash on each offloaded server (Get-ItemProperty ${SSTPSVC_PARAMETERS}), then set offload_cert_sha256: "${vipLeaf.sha256}" on group ${group.name}.`,
         });
       } else {
         consistent.offloadHash = vipLeaf.sha256 === configured;
@@ -178,7 +149,7 @@ export function groupCertificateReport(
             message:
               `The load balancer (${vip.name}) presents ${describeCert(vipLeaf)}, but the hash configured for the offloaded RRAS servers is ${configured}. ` +
               'Clients connect and are then dropped by RRAS (client event RasSstp 6, security check failure): their crypto binding carries the hash they saw.',
-            fix: `Run Enable-SSTPOffload -CertificateHash ${vipLeaf.sha256} -Restart on ${offloaded.length > 0 ? names(offloaded) : 'every offloaded RRAS server'}, then set offload_cert_sha256: "${vipLeaf.sha256}" on group ${group.name}.`,
+            fix: `On ${offloaded.length > 0 ? names(offloaded) : 'every offloaded RRAS server'}: ${offloadInstruction(vipLeaf.sha256)}. Then set offload_cert_sha256: "${vipLeaf.sha256}" on group ${group.name}.`,
           });
         }
       }
@@ -192,17 +163,25 @@ export function groupCertificateReport(
 
 /** EKU, name, trust and expiry: one finding per problem and certificate, naming every target presenting it. */
 function chainFindings(hostname: string, members: readonly CertificateMember[], now: number): Finding[] {
-  const byKey = new Map<string, Finding>();
-  const add = (key: string, target: string, make: () => Omit<Finding, 'targets'>): void => {
-    const existing = byKey.get(key);
-    if (existing) existing.targets.push(target);
-    else byKey.set(key, { ...make(), targets: [target] });
-  };
+  const set = new FindingSet();
+  const add = set.add.bind(set);
   for (const m of members) {
     const leaf = m.chain![0]!;
     const checks = m.checks;
     if (!checks) continue;
-    if (!checks.serverAuthEku) {
+    if (!checks.serverAuthEku && m.role === 'vip' && leaf.ekus === null) {
+      // Verified behaviour (SSTP-NOTES): a certificate without any EKU extension is valid for every purpose to a
+      // Windows client; only RRAS's own certificate must name Server Authentication or Any Purpose.
+      add(`eku-vip:${leaf.sha256}`, m.name, () => ({
+        code: 'no_server_auth_eku',
+        severity: 'warning',
+        message:
+          `The load balancer's certificate ${describeCert(leaf)} has no EKU extension at all. Windows SSTP clients accept it where the load balancer ` +
+          'terminates TLS (no EKU means any purpose), but RRAS refuses such a certificate for its own binding (RasSstp event 13): ' +
+          'it must not be used on the RRAS servers, and a re-encrypting load balancer needs the servers to present a certificate with the Server Authentication EKU.',
+        fix: 'Nothing is required while the load balancer offloads TLS; at the next renewal, issue it from a template with the Server Authentication EKU.',
+      }));
+    } else if (!checks.serverAuthEku) {
       add(`eku:${leaf.sha256}`, m.name, () => ({
         code: 'no_server_auth_eku',
         severity: 'critical',
@@ -249,68 +228,12 @@ function chainFindings(hostname: string, members: readonly CertificateMember[], 
       }
     });
   }
-  return [...byKey.values()];
+  return set.list();
 }
 
 function renewFix(position: CertificatePosition): string {
   if (position === 'leaf') return 'Renew the certificate, bind the new one on every server (and the load balancer), and update offload_cert_sha256 where TLS is offloaded.';
   return `Get the CA's current ${position} certificate and install it on the servers and the load balancer in place of the old one (renew the leaf if the CA requires it).`;
-}
-
-/** CRL/OCSP reachability, CRL expiry, revoked certificates. */
-function revocationFindings(
-  members: readonly CertificateMember[],
-  revocation: ReadonlyMap<string, readonly TargetRevocation[]>,
-  now: number,
-): Finding[] {
-  const byKey = new Map<string, Finding>();
-  const add = (key: string, target: string, make: () => Omit<Finding, 'targets'>): void => {
-    const existing = byKey.get(key);
-    if (existing) {
-      if (!existing.targets.includes(target)) existing.targets.push(target);
-    } else byKey.set(key, { ...make(), targets: [target] });
-  };
-  for (const m of members) {
-    const sources = revocation.get(m.name) ?? [];
-    for (const source of sources) {
-      const status = source.status;
-      if (!status) continue;
-      // Windows needs one answering source per certificate; with another reachable one this is a warning.
-      const alternatives = sources.filter((s) => s.serialNumber === source.serialNumber && s.url !== source.url && s.status?.reachable);
-      const severity: FindingSeverity = alternatives.length > 0 ? 'warning' : 'critical';
-      if (!status.reachable) {
-        add(`unreachable:${source.url}`, m.name, () => ({
-          code: source.kind === 'crl' ? 'crl_unreachable' : 'ocsp_unreachable',
-          severity,
-          message:
-            `The ${source.kind === 'crl' ? 'CRL distribution point' : 'OCSP responder'} ${source.url} of the ${source.position} certificate ${source.subject} cannot be reached (${status.error ?? 'no answer'}). ` +
-            (severity === 'critical' ? 'SSTP clients that cannot check revocation fail with 0x80092013 (CRYPT_E_REVOCATION_OFFLINE).' : 'Another revocation source of that certificate still answers.'),
-          fix: `Make ${source.url} reachable from the internet over plain HTTP (firewall, DNS, web server, or the CA's publication); clients check it before every connection.`,
-        }));
-        continue;
-      }
-      if (source.kind !== 'crl') continue;
-      if (status.nextUpdate !== null && status.nextUpdate < now) {
-        add(`stale:${source.url}`, m.name, () => ({
-          code: 'crl_expired',
-          severity: 'critical',
-          message: `The CRL at ${source.url} was due for renewal on ${iso(status.nextUpdate!)} and has not been republished. Clients treat an expired CRL as no CRL: 0x80092013 (CRYPT_E_REVOCATION_OFFLINE).`,
-          fix: `Publish a fresh CRL from the CA to ${source.url} (certutil -CRL on a Windows CA), and check the CA's publication schedule.`,
-        }));
-      }
-      if (status.revokedSerials.includes(source.serialNumber)) {
-        add(`revoked:${source.serialNumber}`, m.name, () => ({
-          code: 'certificate_revoked',
-          severity: 'critical',
-          message: `The ${source.position} certificate ${source.subject} (serial ${source.serialNumber}) is listed as revoked in ${source.url}. SSTP clients refuse it.`,
-          fix: source.position === 'leaf'
-            ? 'Issue a new certificate and bind it on every server (and the load balancer); update offload_cert_sha256 where TLS is offloaded.'
-            : "The CA has revoked this intermediate: get the CA's current chain and reissue the certificate under it.",
-        }));
-      }
-    }
-  }
-  return [...byKey.values()];
 }
 
 /** The most recently issued certificate (ties: the first), as the one a renewal rolls out. */

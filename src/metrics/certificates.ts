@@ -5,10 +5,11 @@ import type { CertificatePosition, ChainChecks } from '../probe/types.js';
 import type { TargetLabels } from './metrics.js';
 
 export const CERT_CHECKS = ['eku', 'name', 'chain', 'revoked'] as const;
+const OCSP_STATUSES = ['good', 'revoked', 'unknown'] as const;
 const CONSISTENCY_CHECKS = { servers: 'servers', vip: 'vip', offloadHash: 'offload_hash' } as const;
 
 export interface CertificateMetrics {
-  /** The chain checks of a target's latest chain; `revoked` null = no CRL fetched for the leaf (series absent). */
+  /** The chain checks of a target's latest chain; `revoked` null = no revocation answer for the leaf yet (series absent). */
   setChain(labels: TargetLabels, checks: ChainChecks, revoked: boolean | null): void;
   /** Replaces a target's revocation series with these sources (fetched ones only). */
   setRevocation(labels: TargetLabels, sources: readonly TargetRevocation[]): void;
@@ -28,7 +29,7 @@ export function createCertificateMetrics(registry: Registry): CertificateMetrics
   });
   const valid = new Gauge({
     name: 'sstp_cert_valid',
-    help: 'SSTP certificate checks on the leaf: eku (Server Authentication EKU), name (names the group hostname), chain (leads to a trusted root), revoked (1 = not listed in its CRL). 1 pass, 0 fail.',
+    help: 'SSTP certificate checks on the leaf: eku (Server Authentication EKU), name (names the group hostname), chain (leads to a trusted root), revoked (1 = no certificate of the chain is revoked by its CRL, delta CRL or OCSP responder). 1 pass, 0 fail.',
     labelNames: [...targetLabels, 'check'],
     registers,
   });
@@ -46,20 +47,62 @@ export function createCertificateMetrics(registry: Registry): CertificateMetrics
   });
   const nextUpdate = new Gauge({
     name: 'sstp_crl_next_update_timestamp_seconds',
-    help: 'nextUpdate of the CRL last fetched from url (Unix seconds): clients reject it after that time.',
+    help: 'nextUpdate of the CRL (or delta CRL) last fetched from url (Unix seconds): clients reject it after that time.',
     labelNames: [...targetLabels, 'url'],
+    registers,
+  });
+  const thisUpdate = new Gauge({
+    name: 'sstp_crl_this_update_timestamp_seconds',
+    help: 'thisUpdate of the CRL (or delta CRL) last fetched from url (Unix seconds): when the CA issued it.',
+    labelNames: [...targetLabels, 'url'],
+    registers,
+  });
+  const signatureValid = new Gauge({
+    name: 'sstp_revocation_signature_valid',
+    help: 'The CRL (kind crl, delta CRLs included) or OCSP answer (kind ocsp) last fetched from url is signed by the issuing CA of the chain (OCSP: or its delegated responder): 1 yes, 0 no. Absent when it could not be checked.',
+    labelNames: [...targetLabels, 'url', 'kind'],
+    registers,
+  });
+  const ocspStatus = new Gauge({
+    name: 'sstp_ocsp_status',
+    help: "The OCSP responder's last answer for the certificate at position: 1 for the status given (good, revoked, unknown), 0 for the others.",
+    labelNames: [...targetLabels, 'url', 'position', 'status'],
     registers,
   });
 
   const positions = new Map<string, CertificatePosition>();
-  const revocationLabels = new Map<string, { reachable: { url: string; kind: string }[]; nextUpdate: string[] }>();
+  interface Published {
+    reachable: { url: string; kind: string }[];
+    crlDates: string[];
+    ocsp: { url: string; position: string }[];
+  }
+  const revocationLabels = new Map<string, Published>();
 
   function clearRevocation(labels: TargetLabels): void {
     const previous = revocationLabels.get(labels.target);
     if (!previous) return;
-    for (const l of previous.reachable) reachable.remove({ ...labels, ...l });
-    for (const url of previous.nextUpdate) nextUpdate.remove({ ...labels, url });
+    for (const l of previous.reachable) {
+      reachable.remove({ ...labels, ...l });
+      signatureValid.remove({ ...labels, ...l });
+    }
+    for (const url of previous.crlDates) {
+      nextUpdate.remove({ ...labels, url });
+      thisUpdate.remove({ ...labels, url });
+    }
+    for (const l of previous.ocsp) for (const status of OCSP_STATUSES) ocspStatus.remove({ ...labels, ...l, status });
     revocationLabels.delete(labels.target);
+  }
+
+  function setSource(labels: TargetLabels, set: Published, url: string, kind: string, s: { reachable: boolean; signature: string | null; thisUpdate: number | null; nextUpdate: number | null }): void {
+    if (set.reachable.some((l) => l.url === url && l.kind === kind)) return;
+    set.reachable.push({ url, kind });
+    reachable.set({ ...labels, url, kind }, s.reachable ? 1 : 0);
+    if (s.signature === 'valid' || s.signature === 'invalid') signatureValid.set({ ...labels, url, kind }, s.signature === 'valid' ? 1 : 0);
+    if (kind === 'crl' && s.nextUpdate !== null) {
+      nextUpdate.set({ ...labels, url }, s.nextUpdate / 1000);
+      if (s.thisUpdate !== null) thisUpdate.set({ ...labels, url }, s.thisUpdate / 1000);
+      set.crlDates.push(url);
+    }
   }
 
   return {
@@ -78,15 +121,15 @@ export function createCertificateMetrics(registry: Registry): CertificateMetrics
 
     setRevocation(labels, sources) {
       clearRevocation(labels);
-      const set = { reachable: [] as { url: string; kind: string }[], nextUpdate: [] as string[] };
+      const set: Published = { reachable: [], crlDates: [], ocsp: [] };
       for (const source of sources) {
         const status = source.status;
-        if (!status || set.reachable.some((l) => l.url === source.url)) continue;
-        reachable.set({ ...labels, url: source.url, kind: source.kind }, status.reachable ? 1 : 0);
-        set.reachable.push({ url: source.url, kind: source.kind });
-        if (source.kind === 'crl' && status.nextUpdate !== null) {
-          nextUpdate.set({ ...labels, url: source.url }, status.nextUpdate / 1000);
-          set.nextUpdate.push(source.url);
+        if (!status) continue;
+        setSource(labels, set, source.url, source.kind, status);
+        if (status.delta) setSource(labels, set, status.delta.url, 'crl', status.delta);
+        if (source.kind === 'ocsp' && status.ocspStatus && !set.ocsp.some((l) => l.url === source.url && l.position === source.position)) {
+          for (const s of OCSP_STATUSES) ocspStatus.set({ ...labels, url: source.url, position: source.position, status: s }, s === status.ocspStatus ? 1 : 0);
+          set.ocsp.push({ url: source.url, position: source.position });
         }
       }
       revocationLabels.set(labels.target, set);

@@ -54,6 +54,7 @@ export function certificateDetails(der: Buffer): CertificateDetails {
     crlUrls,
     ocspUrls: uris(aia?.ocsp),
     caIssuerUrls: uris(aia?.caIssuers),
+    der,
   };
 }
 

@@ -193,7 +193,7 @@ function httpProtocol(message: string, where: Where): Diagnosis {
     return down('http', 'this port expects TLS',
       `The probe spoke plain HTTP (offload) and the server ${answeredTls ? 'answered with TLS' : 'closed the connection without a word'}: ` +
         'this port most likely expects TLS, so TLS is not offloaded for this server.',
-      'Probe it with an https:// URL (drop offload), or move SSTP to plain HTTP with Enable-SSTPOffload if the load balancer terminates TLS.');
+      'Probe it with an https:// URL (drop offload), or move SSTP to plain HTTP if the load balancer terminates TLS: Enable-SstpOffload from Richard Hicks\' AOVPNTools PowerShell module sets UseHttps = 0, isHashConfiguredByAdmin = 1 and SHA256CertificateHash under HKLM\\SYSTEM\\CurrentControlSet\\Services\\SstpSvc\\Parameters.');
   }
   if (silent) {
     return down('http', 'server closed without answering',
@@ -336,5 +336,5 @@ function certUntrusted(message: string, where: Where): Diagnosis {
 function offloadHashNote(where: Where): string {
   return where.offload
     ? ''
-    : ' If a load balancer offloads TLS for this name, also update SHA256CertificateHash on every RRAS server behind it (Enable-SSTPOffload).';
+    : ' If a load balancer offloads TLS for this name, also update SHA256CertificateHash (SstpSvc\\Parameters, with isHashConfiguredByAdmin = 1 and UseHttps = 0) on every RRAS server behind it: Enable-SstpOffload from Richard Hicks\' AOVPNTools PowerShell module sets all three.';
 }

@@ -76,14 +76,16 @@ export function diagnoseSstp(result: ProbeResult): SstpDiagnosis | null {
 }
 
 /** One line per stage for `sstpwatch check --sstp`: what was sent, what came back, how long it took. */
-export function describeSstpStages(result: ProbeResult): string[] {
+export function describeSstpStages(result: ProbeResult, target: { plainHttp: boolean }): string[] {
   const sstp: SstpDetails | undefined = result.sstp;
   if (!sstp) return [];
   const ms = (v: number | undefined) => (v === undefined ? '' : ` (${v.toFixed(1)} ms)`);
   const reached = ['transport', 'http', 'call_reply', 'disconnect_ack'].indexOf(sstp.stageReached);
   const lines: string[] = [];
   const mark = (ok: boolean) => (ok ? 'ok  ' : 'FAIL');
-  lines.push(`  1 ${reached >= 0 ? 'ok  ' : 'FAIL'} transport: TCP${result.tlsVersion ? ` + ${result.tlsVersion}` : ' (plain HTTP, TLS offloaded)'}`);
+  // What was asked for, not what was reached: an https target whose TLS failed is not "plain HTTP".
+  const transport = target.plainHttp ? 'TCP (plain HTTP, TLS offloaded)' : `TCP + ${result.tlsVersion ?? 'TLS (no handshake)'}`;
+  lines.push(`  1 ${reached >= 0 ? 'ok  ' : 'FAIL'} transport: ${transport}`);
   if (reached < 0) return lines;
   const http = reached >= 1;
   lines.push(

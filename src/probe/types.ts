@@ -67,6 +67,8 @@ export interface CertificateDetails extends CertificateInfo {
   /** OCSP responders from Authority Information Access. */
   ocspUrls: string[];
   caIssuerUrls: string[];
+  /** The certificate itself: what CRL and OCSP signatures are verified against. Never presented by the API. */
+  der: Buffer;
 }
 
 /** What an SSTP client checks on the presented chain (see probe/chain.ts). */

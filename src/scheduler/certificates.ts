@@ -4,8 +4,8 @@
 import type { Logger } from 'pino';
 import type { GroupConfig, TargetConfig } from '../config/types.js';
 import {
+  chainRevoked,
   groupCertificateReport,
-  leafRevoked,
   targetRevocation,
   type CertificateMember,
   type GroupCertificateReport,
@@ -13,7 +13,7 @@ import {
 } from '../health/certificates.js';
 import type { CertificateMetrics } from '../metrics/certificates.js';
 import type { TargetLabels } from '../metrics/metrics.js';
-import { fetchRevocation, revocationSources, type RevocationKind, type RevocationStatus } from '../probe/revocation.js';
+import { checkRevocation, failedStatus, revocationQueries, revocationSources, type RevocationQuery, type RevocationStatus } from '../probe/revocation.js';
 import type { CertificateDetails, ChainChecks, ProbeResult } from '../probe/types.js';
 
 export const REVOCATION_INTERVAL_MS = 15 * 60_000;
@@ -22,15 +22,15 @@ const MAX_CONCURRENT_FETCHES = 4;
 /** How often due URLs are looked for; new URLs are fetched at once regardless. */
 const REVOCATION_TICK_MS = 30_000;
 
-export type RevocationFetch = typeof fetchRevocation;
+export type RevocationCheck = typeof checkRevocation;
 
 export interface CertificateMonitorDeps {
   metrics: CertificateMetrics;
   log: Logger;
-  /** Default 15 minutes: each CRL/OCSP URL is fetched at most this often. */
+  /** Default 15 minutes: each CRL (per URL) and OCSP responder (per URL and certificate) is checked at most this often. */
   revocationIntervalMs?: number;
   revocationTimeoutMs?: number;
-  fetch?: RevocationFetch;
+  check?: RevocationCheck;
   now?: () => number;
 }
 
@@ -47,9 +47,9 @@ export interface CertificateSource {
   target(name: string): TargetCertificates | undefined;
 }
 
-interface UrlEntry {
-  kind: RevocationKind;
-  serials: Set<string>;
+/** One revocation check (a CRL URL, or an OCSP URL and certificate) and the certificates it is asked about. */
+interface SourceEntry {
+  query: RevocationQuery;
   status: RevocationStatus | null;
   dueAt: number;
   fetching: boolean;
@@ -64,10 +64,10 @@ interface TargetEntry {
 export class CertificateMonitor implements CertificateSource {
   private readonly targets = new Map<string, TargetEntry>();
   private readonly groups = new Map<string, { config: GroupConfig; report: GroupCertificateReport }>();
-  private readonly urls = new Map<string, UrlEntry>();
+  private readonly sources = new Map<string, SourceEntry>();
   private readonly intervalMs: number;
   private readonly timeoutMs: number;
-  private readonly fetch: RevocationFetch;
+  private readonly check: RevocationCheck;
   private readonly now: () => number;
   private timer: NodeJS.Timeout | null = null;
   private readonly inFlight = new Set<Promise<void>>();
@@ -80,7 +80,7 @@ export class CertificateMonitor implements CertificateSource {
   ) {
     this.intervalMs = deps.revocationIntervalMs ?? REVOCATION_INTERVAL_MS;
     this.timeoutMs = deps.revocationTimeoutMs ?? REVOCATION_TIMEOUT_MS;
-    this.fetch = deps.fetch ?? fetchRevocation;
+    this.check = deps.check ?? checkRevocation;
     this.now = deps.now ?? Date.now;
     this.setConfig(targets, groups);
   }
@@ -111,7 +111,7 @@ export class CertificateMonitor implements CertificateSource {
     }
     for (const config of groups) this.groups.set(config.name, { config, report: { consistent: { servers: null, vip: null, offloadHash: null }, findings: [] } });
     for (const name of groupNames) this.evaluateGroup(name);
-    this.dropUnusedUrls();
+    this.dropUnusedSources();
   }
 
   /** A finished probe. Synchronous and cheap; a chain with new CRL/OCSP URLs starts their fetch in the background. */
@@ -122,7 +122,7 @@ export class CertificateMonitor implements CertificateSource {
       const changed = !sameChain(entry.chain, result.chain);
       entry.chain = result.chain;
       entry.checks = result.chainChecks ?? null;
-      if (changed) this.watchUrls(result.chain);
+      if (changed) this.watchSources(result.chain);
       this.publishTarget(entry);
     } else {
       // No handshake this time (down, or plain HTTP): the group compares only what it sees now.
@@ -148,7 +148,7 @@ export class CertificateMonitor implements CertificateSource {
 
   /** Fetches every URL now (force) or those due, and resolves when they are done. For tests and `check`. */
   async refreshRevocation(opts: { force?: boolean } = {}): Promise<void> {
-    if (opts.force) for (const entry of this.urls.values()) entry.dueAt = 0;
+    if (opts.force) for (const entry of this.sources.values()) entry.dueAt = 0;
     this.runDue();
     while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
   }
@@ -164,20 +164,22 @@ export class CertificateMonitor implements CertificateSource {
   }
 
   private revocationOf(chain: readonly CertificateDetails[]): TargetRevocation[] {
-    return targetRevocation(chain, (url) => this.urls.get(url)?.status ?? undefined);
+    return targetRevocation(chain, (key) => this.sources.get(key)?.status ?? undefined);
   }
 
-  private watchUrls(chain: readonly CertificateDetails[]): void {
+  private watchSources(chain: readonly CertificateDetails[]): void {
     let added = false;
-    for (const source of revocationSources(chain)) {
-      let entry = this.urls.get(source.url);
+    for (const [key, query] of revocationQueries(revocationSources(chain))) {
+      let entry = this.sources.get(key);
       if (!entry) {
-        entry = { kind: source.kind, serials: new Set(), status: null, dueAt: 0, fetching: false };
-        this.urls.set(source.url, entry);
+        entry = { query: { ...query, subjects: [] }, status: null, dueAt: 0, fetching: false };
+        this.sources.set(key, entry);
       }
-      if (!entry.serials.has(source.serialNumber)) {
-        entry.serials.add(source.serialNumber);
-        entry.dueAt = 0; // a certificate this CRL was not asked about yet
+      entry.query.issuerDer ??= query.issuerDer;
+      for (const subject of query.subjects) {
+        if (entry.query.subjects.some((s) => s.serialNumber === subject.serialNumber)) continue;
+        entry.query.subjects.push(subject);
+        entry.dueAt = 0; // a certificate this source was not asked about yet
         added = true;
       }
     }
@@ -187,11 +189,11 @@ export class CertificateMonitor implements CertificateSource {
   private runDue(): void {
     if (this.stopped) return;
     const now = this.now();
-    for (const [url, entry] of this.urls) {
+    for (const [key, entry] of this.sources) {
       if (this.inFlight.size >= MAX_CONCURRENT_FETCHES) break;
       if (entry.fetching || entry.dueAt > now) continue;
       entry.fetching = true;
-      const job = this.fetchOne(url, entry).finally(() => {
+      const job = this.checkOne(key, entry).finally(() => {
         entry.fetching = false;
         this.inFlight.delete(job);
         if (!this.stopped) this.runDue();
@@ -200,20 +202,22 @@ export class CertificateMonitor implements CertificateSource {
     }
   }
 
-  private async fetchOne(url: string, entry: UrlEntry): Promise<void> {
+  private async checkOne(key: string, entry: SourceEntry): Promise<void> {
+    const { url, kind } = entry.query;
     let status: RevocationStatus;
     try {
-      status = await this.fetch(url, entry.kind, [...entry.serials], { timeoutMs: this.timeoutMs, now: this.now });
+      status = await this.check(entry.query, { timeoutMs: this.timeoutMs, now: this.now });
     } catch (err) {
-      status = { url, kind: entry.kind, checkedAt: this.now(), reachable: false, error: (err as Error).message, httpStatus: null, thisUpdate: null, nextUpdate: null, revokedSerials: [] };
+      status = failedStatus(entry.query, this.now(), (err as Error).message);
     }
     entry.status = status;
     entry.dueAt = status.checkedAt + this.intervalMs;
-    if (!status.reachable) this.deps.log.warn({ url, kind: entry.kind, reason: status.error }, 'revocation source unreachable');
-    else if (status.revokedSerials.length > 0) this.deps.log.warn({ url, serials: status.revokedSerials }, 'certificate listed as revoked');
+    if (!status.reachable) this.deps.log.warn({ url, kind, reason: status.error }, 'revocation source unreachable');
+    else if (status.revokedSerials.length > 0) this.deps.log.warn({ url, kind, serials: status.revokedSerials }, 'certificate revoked');
+    else if (status.signature === 'invalid') this.deps.log.warn({ url, kind, reason: status.signatureProblem }, 'revocation answer not correctly signed');
     const groups = new Set<string>();
     for (const target of this.targets.values()) {
-      if (!target.chain || !revocationSources(target.chain).some((s) => s.url === url)) continue;
+      if (!target.chain || !revocationSources(target.chain).some((s) => s.key === key)) continue;
       this.publishTarget(target);
       groups.add(target.config.group);
     }
@@ -224,7 +228,7 @@ export class CertificateMonitor implements CertificateSource {
     if (!entry.chain) return;
     const labels = labelsOf(entry.config);
     const revocation = this.revocationOf(entry.chain);
-    if (entry.checks) this.deps.metrics.setChain(labels, entry.checks, leafRevoked(revocation));
+    if (entry.checks) this.deps.metrics.setChain(labels, entry.checks, chainRevoked(revocation));
     this.deps.metrics.setRevocation(labels, revocation);
   }
 
@@ -244,10 +248,10 @@ export class CertificateMonitor implements CertificateSource {
     this.deps.metrics.setGroup(name, group.report.consistent);
   }
 
-  private dropUnusedUrls(): void {
+  private dropUnusedSources(): void {
     const used = new Set<string>();
-    for (const entry of this.targets.values()) for (const s of entry.chain ? revocationSources(entry.chain) : []) used.add(s.url);
-    for (const url of this.urls.keys()) if (!used.has(url)) this.urls.delete(url);
+    for (const entry of this.targets.values()) for (const s of entry.chain ? revocationSources(entry.chain) : []) used.add(s.key);
+    for (const key of this.sources.keys()) if (!used.has(key)) this.sources.delete(key);
   }
 }
 

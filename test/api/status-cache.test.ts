@@ -50,14 +50,14 @@ const leaf = {
 } as unknown as CertificateDetails;
 
 function revocationStatus(reachable: boolean): RevocationStatus {
-  return { url: 'http://127.0.0.1:9/ca.crl', kind: 'crl', checkedAt: T0, reachable, error: reachable ? null : 'refused', httpStatus: null, thisUpdate: null, nextUpdate: null, revokedSerials: [] } as RevocationStatus;
+  return { url: 'http://127.0.0.1:9/ca.crl', kind: 'crl', checkedAt: T0, reachable, error: reachable ? null : 'refused', httpStatus: null, thisUpdate: null, nextUpdate: null, revokedSerials: [], signature: null, signatureProblem: null, delta: null, ocspStatus: null, revokedAt: null };
 }
 
 function certificates(chain: CertificateDetails[], status: RevocationStatus | null): CertificateView {
   return {
     chain,
     checks: null,
-    revocation: [{ url: 'http://127.0.0.1:9/ca.crl', kind: 'crl', position: 'leaf', subject: leaf.subject, serialNumber: '01', status }],
+    revocation: [{ key: 'http://127.0.0.1:9/ca.crl', url: 'http://127.0.0.1:9/ca.crl', kind: 'crl', position: 'leaf', subject: leaf.subject, serialNumber: '01', status }],
   } as CertificateView;
 }
 

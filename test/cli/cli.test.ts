@@ -93,7 +93,7 @@ describe('sstpwatch check', () => {
     const out: string[] = [];
     const err: string[] = [];
     const neverProbe = () => Promise.reject(new Error('a usage error must not probe'));
-    const code = await runCheck(args, { out: (l) => out.push(l), err: (l) => err.push(l) }, neverProbe, neverProbe);
+    const code = await runCheck(args, { out: (l) => out.push(l), err: (l) => err.push(l) }, { head: neverProbe, sstp: neverProbe });
     expect(code).toBe(2);
     expect(err.join('\n')).toMatch(message);
     expect(err.join('\n')).toContain('Usage:');

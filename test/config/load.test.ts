@@ -592,14 +592,14 @@ describe('an invalid config', () => {
       case: 'offload_cert_sha256 of the wrong length',
       yaml: withGroupKeys('    offload_cert_sha256: "3A7BD3E2"'),
       errors: [
-        'groups[0].offload_cert_sha256: must be a SHA-256 certificate hash: 64 hex digits, colons and spaces allowed (the value given to Enable-SSTPOffload -CertificateHash) (got "3A7BD3E2")',
+        'groups[0].offload_cert_sha256: must be a SHA-256 certificate hash: 64 hex digits, colons and spaces allowed (the SHA256CertificateHash of the offloaded servers, as given to Enable-SstpOffload -CertificateHash of the AOVPNTools module) (got "3A7BD3E2")',
       ],
     },
     {
       case: 'offload_cert_sha256 that is not hex',
       yaml: withGroupKeys(`    offload_cert_sha256: "${'Z'.repeat(64)}"`),
       errors: [
-        `groups[0].offload_cert_sha256: must be a SHA-256 certificate hash: 64 hex digits, colons and spaces allowed (the value given to Enable-SSTPOffload -CertificateHash) (got "${'Z'.repeat(64)}")`,
+        `groups[0].offload_cert_sha256: must be a SHA-256 certificate hash: 64 hex digits, colons and spaces allowed (the SHA256CertificateHash of the offloaded servers, as given to Enable-SstpOffload -CertificateHash of the AOVPNTools module) (got "${'Z'.repeat(64)}")`,
       ],
     },
     {
@@ -611,7 +611,7 @@ describe('an invalid config', () => {
       case: 'offload_cert_sha256 as a list',
       yaml: withGroupKeys('    offload_cert_sha256: [ab, cd]'),
       errors: [
-        'groups[0].offload_cert_sha256: must be a SHA-256 certificate hash: 64 hex digits, colons and spaces allowed (the value given to Enable-SSTPOffload -CertificateHash) (got a list)',
+        'groups[0].offload_cert_sha256: must be a SHA-256 certificate hash: 64 hex digits, colons and spaces allowed (the SHA256CertificateHash of the offloaded servers, as given to Enable-SstpOffload -CertificateHash of the AOVPNTools module) (got a list)',
       ],
     },
     {

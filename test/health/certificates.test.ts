@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   groupCertificateReport,
-  leafRevoked,
+  chainRevoked,
+  offloadInstruction,
   targetRevocation,
   type CertificateMember,
   type FindingCode,
@@ -12,6 +13,7 @@ import type { RevocationStatus } from '../../src/probe/revocation.js';
 import type { CertificateDetails, ChainChecks } from '../../src/probe/types.js';
 
 const DAY = 86_400_000;
+const HOUR = 3_600_000;
 const NOW = 1_000 * DAY;
 const HOST = 'vpn.contoso.com';
 
@@ -33,6 +35,7 @@ function leaf(sha256: string, overrides: Partial<CertificateDetails> = {}): Cert
     crlUrls: ['http://pki.contoso.com/issuing.crl'],
     ocspUrls: [],
     caIssuerUrls: [],
+    der: Buffer.alloc(0),
     ...overrides,
   };
 }
@@ -90,11 +93,11 @@ describe('group certificate consistency', () => {
     expect(finding!.message).toContain('rras-eu-1, rras-eu-3 present');
   });
 
-  it('asks to run Enable-SSTPOffload with the load balancer\'s hash on the offloaded servers', () => {
+  it('asks to run Enable-SstpOffload (AOVPNTools) or set the registry values with the load balancer\'s hash on the offloaded servers', () => {
     const [finding] = report([offloaded('rras-eu-1'), offloaded('rras-eu-2'), vip(LB)], NEW.sha256).findings;
     expect(finding!.targets).toEqual(['vpn-eu-vip', 'rras-eu-1', 'rras-eu-2']);
     expect(finding!.fix).toBe(
-      `Run Enable-SSTPOffload -CertificateHash ${LB.sha256} -Restart on rras-eu-1, rras-eu-2, then set offload_cert_sha256: "${LB.sha256}" on group vpn-eu.`,
+      `On rras-eu-1, rras-eu-2: ${offloadInstruction(LB.sha256)}. Then set offload_cert_sha256: "${LB.sha256}" on group vpn-eu.`,
     );
     expect(finding!.message).toMatch(/RasSstp 6/);
   });
@@ -126,6 +129,19 @@ describe('chain findings', () => {
     expect(finding!.message).toMatch(/^The intermediate certificate CN=Issuing CA .* \(12 days left\)\.$/);
   });
 
+  it('makes a load balancer certificate without any EKU extension a warning, explaining why clients accept it and RRAS would not', () => {
+    const noEku = leaf('E', { ekus: null });
+    const [finding] = report([vip(noEku), offloaded('rras-1')].map((m) => (m.role === 'vip' ? { ...m, checks: { ...m.checks!, serverAuthEku: false } } : m)), noEku.sha256).findings;
+    expect(finding).toMatchObject({ code: 'no_server_auth_eku', severity: 'warning', targets: ['vpn-eu-vip'] });
+    expect(finding!.message).toMatch(/no EKU extension at all.*Windows SSTP clients accept it where the load balancer terminates TLS.*RasSstp event 13/);
+  });
+
+  it('keeps a load balancer certificate with EKUs but not Server Authentication critical', () => {
+    const clientOnly = leaf('E', { ekus: ['1.3.6.1.5.5.7.3.2'] });
+    const r = report([{ ...vip(clientOnly), checks: { ...goodChecks(clientOnly), serverAuthEku: false } }]);
+    expect(r.findings.map((f) => `${f.severity} ${f.code}`)).toEqual(['critical no_server_auth_eku']);
+  });
+
   it('reports one finding for a certificate shared by several targets', () => {
     const bad = leaf('E', { ekus: ['1.3.6.1.5.5.7.3.2'] });
     const r = report([server('rras-1', bad, { serverAuthEku: false }), server('rras-2', bad, { serverAuthEku: false })]);
@@ -147,12 +163,21 @@ describe('revocation findings', () => {
     thisUpdate: NOW - DAY,
     nextUpdate: NOW + 6 * DAY,
     revokedSerials: [],
+    signature: 'valid',
+    signatureProblem: null,
+    delta: null,
+    ocspStatus: overrides.kind === 'ocsp' ? 'good' : null,
+    revokedAt: null,
     ...overrides,
+  });
+  const delta = (overrides: Partial<NonNullable<RevocationStatus['delta']>>) => ({
+    url: 'http://pki.contoso.com/issuing+.crl', reachable: true, error: null, httpStatus: 200, signature: 'valid' as const, signatureProblem: null, thisUpdate: NOW - HOUR, nextUpdate: NOW + DAY, ...overrides,
   });
   const withOcsp = leaf('B', { ocspUrls: [OCSP] });
 
   function revocationOf(cert: CertificateDetails, statuses: Record<string, RevocationStatus>): Map<string, TargetRevocation[]> {
-    return new Map([['rras-1', targetRevocation([cert], (url) => statuses[url])]]);
+    // An OCSP source is keyed by URL and serial number; these tables name it by its URL.
+    return new Map([['rras-1', targetRevocation([cert], (key) => statuses[key.split('#')[0]!])]]);
   }
 
   it.each<[string, CertificateDetails, Record<string, RevocationStatus>, FindingCode[], string[]]>([
@@ -162,6 +187,16 @@ describe('revocation findings', () => {
     ['an unreachable OCSP responder, the CRL reachable', withOcsp, { [CRL]: status({}), [OCSP]: status({ url: OCSP, kind: 'ocsp', reachable: false, error: 'no answer within 5000 ms' }) }, ['ocsp_unreachable'], ['warning']],
     ['an expired CRL', NEW, { [CRL]: status({ nextUpdate: NOW - 60_000 }) }, ['crl_expired'], ['critical']],
     ['a CRL listing the leaf', NEW, { [CRL]: status({ revokedSerials: ['B'] }) }, ['certificate_revoked'], ['critical']],
+    ['an OCSP responder answering revoked', withOcsp, { [CRL]: status({}), [OCSP]: status({ url: OCSP, kind: 'ocsp', ocspStatus: 'revoked', revokedSerials: ['B'] }) }, ['certificate_revoked'], ['critical']],
+    ['an OCSP responder answering unknown, the CRL usable', withOcsp, { [CRL]: status({}), [OCSP]: status({ url: OCSP, kind: 'ocsp', ocspStatus: 'unknown' }) }, ['ocsp_unknown'], ['warning']],
+    ['an OCSP answer past its nextUpdate', withOcsp, { [CRL]: status({}), [OCSP]: status({ url: OCSP, kind: 'ocsp', nextUpdate: NOW - 1 }) }, ['ocsp_response_expired'], ['warning']],
+    ['a CRL not signed by the issuing CA, the only source', NEW, { [CRL]: status({ signature: 'invalid', signatureProblem: 'the signature does not verify' }) }, ['crl_signature_invalid'], ['critical']],
+    ['a CRL whose signature could not be checked', NEW, { [CRL]: status({ signature: 'unverified', signatureProblem: 'the issuing CA certificate is not in the presented chain' }) }, ['revocation_unverified'], ['warning']],
+    ['a CRL in the last fifth of its validity', NEW, { [CRL]: status({ thisUpdate: NOW - 6 * DAY, nextUpdate: NOW + 12 * HOUR }) }, ['crl_expires_soon'], ['warning']],
+    ['a CRL with a day left of seven', NEW, { [CRL]: status({ thisUpdate: NOW - 6 * DAY, nextUpdate: NOW + 25 * HOUR }) }, [], []],
+    ['a delta CRL not published', NEW, { [CRL]: status({ delta: delta({ reachable: false, error: 'HTTP 404 instead of the CRL', httpStatus: 404 }) }) }, ['delta_crl_unreachable'], ['critical']],
+    ['an expired delta CRL', NEW, { [CRL]: status({ delta: delta({ thisUpdate: NOW - 2 * DAY, nextUpdate: NOW - HOUR }) }) }, ['crl_expired'], ['critical']],
+    ['a delta CRL not published, OCSP usable', { ...withOcsp }, { [CRL]: status({ delta: delta({ reachable: false, error: 'connection refused' }) }), [OCSP]: status({ url: OCSP, kind: 'ocsp' }) }, ['delta_crl_unreachable'], ['warning']],
     ['not fetched yet', NEW, {}, [], []],
   ])('%s', (_what, cert, statuses, expected, severities) => {
     const r = report([server('rras-1', cert)], null, revocationOf(cert, statuses));
@@ -174,7 +209,7 @@ describe('revocation findings', () => {
     ['not listed', { [CRL]: status({}) }, false],
     ['the CRL unreachable', { [CRL]: status({ reachable: false }) }, null],
     ['not fetched', {}, null],
-  ])('leafRevoked when %s: %s', (_what, statuses, expected) => {
-    expect(leafRevoked(targetRevocation([NEW], (url) => statuses[url]))).toBe(expected);
+  ])('chainRevoked when %s: %s', (_what, statuses, expected) => {
+    expect(chainRevoked(targetRevocation([NEW], (key) => statuses[key]))).toBe(expected);
   });
 });

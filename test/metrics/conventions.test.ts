@@ -36,7 +36,7 @@ async function everyFamily(): Promise<string> {
   metrics.observeLag(0.002);
   metrics.trackStoreWrites(() => ({ failedWrites: 1, pending: 3, dropped: 1 }));
   certificates.setChain(labels, { serverAuthEku: true, nameMatchesHostname: true, chainTrusted: true, chainError: null, earliestExpiry: { notAfter: now + 30 * DAY, position: 'leaf', subject: 'CN=vpn.example.test', sha256: 'AB12' } }, false);
-  certificates.setRevocation(labels, [{ url: 'http://127.0.0.1/ca.crl', kind: 'crl', position: 'leaf', subject: 'CN=vpn.example.test', serialNumber: '01', status: { url: 'http://127.0.0.1/ca.crl', kind: 'crl', checkedAt: now, reachable: true, error: null, httpStatus: 200, thisUpdate: now, nextUpdate: now + DAY } as never }]);
+  certificates.setRevocation(labels, [{ key: 'http://127.0.0.1/ca.crl', url: 'http://127.0.0.1/ca.crl', kind: 'crl', position: 'leaf', subject: 'CN=vpn.example.test', serialNumber: '01', status: { url: 'http://127.0.0.1/ca.crl', kind: 'crl', checkedAt: now, reachable: true, error: null, httpStatus: 200, thisUpdate: now, nextUpdate: now + DAY, signature: 'valid' } as never }]);
   certificates.setGroup('vpn-eu', { servers: true, vip: null, offloadHash: null });
   reload.succeeded(now);
   return registry.metrics();

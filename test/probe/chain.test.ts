@@ -75,6 +75,7 @@ function cert(overrides: Partial<CertificateDetails>): CertificateDetails {
     crlUrls: [],
     ocspUrls: [],
     caIssuerUrls: [],
+    der: Buffer.alloc(0),
     ...overrides,
   };
 }

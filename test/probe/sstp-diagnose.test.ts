@@ -50,7 +50,13 @@ describe('diagnosing a deep SSTP check', () => {
   });
 
   it('lists the stages reached, and stops at the first that failed', () => {
-    const lines = describeSstpStages(deep('sstp_http_status', { stageReached: 'transport', reply: null, disconnectSent: false, disconnectAcked: false }, { statusCode: 503 }));
+    const lines = describeSstpStages(deep('sstp_http_status', { stageReached: 'transport', reply: null, disconnectSent: false, disconnectAcked: false }, { statusCode: 503 }), { plainHttp: false });
     expect(lines).toEqual(['  1 ok   transport: TCP + TLSv1.3', '  2 FAIL SSTP_DUPLEX_POST -> HTTP/1.1 503 (1.0 ms)']);
+  });
+
+  it('names the transport that was asked for: an https target whose TLS failed is not "plain HTTP"', () => {
+    const failed = deep('connect_refused', { stageReached: 'none', reply: null, disconnectSent: false, disconnectAcked: false }, { tlsVersion: null });
+    expect(describeSstpStages(failed, { plainHttp: false })).toEqual(['  1 FAIL transport: TCP + TLS (no handshake)']);
+    expect(describeSstpStages(failed, { plainHttp: true })).toEqual(['  1 FAIL transport: TCP (plain HTTP, TLS offloaded)']);
   });
 });

@@ -1,11 +1,13 @@
+import { X509Certificate } from 'node:crypto';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { GroupConfig, TargetConfig } from '../../src/config/types.js';
 import type { IssuedCertificate } from '../../src/demo/certs.js';
+import { offloadInstruction } from '../../src/health/certificates.js';
 import { createCertificateMetrics } from '../../src/metrics/certificates.js';
 import { createHeadProber } from '../../src/probe/head.js';
-import { fetchRevocation, normalizeSerial, parseCrl } from '../../src/probe/revocation.js';
+import { checkRevocation, normalizeSerial, type RevocationQuery } from '../../src/probe/revocation.js';
 import { CertificateMonitor } from '../../src/scheduler/certificates.js';
 import { closeAllRras, probeTarget, startRras } from '../fixtures/fake-rras.js';
 import { createTestPki, type TestPki } from '../fixtures/pki.js';
@@ -24,27 +26,39 @@ afterAll(async () => {
 afterEach(async () => {
   await closeAllRras();
   await Promise.all([pki.publishCrl(), pki.publishRootCrl()]);
-  pki.server.publish(pki.ocspPath, { status: 400 });
 });
 
-describe('fetchRevocation against a loopback CRL server', () => {
-  it('reads a served CRL: reachable, its nextUpdate, and no listed serial', async () => {
+describe('checkRevocation: fetching a CRL from a loopback server', () => {
+  const crlQuery = (url: string, serials: string[], issuerPem: string | null = pki.intermediate.certPem): RevocationQuery => ({
+    url,
+    kind: 'crl',
+    subjects: serials.map((serialNumber) => ({ serialNumber, der: Buffer.alloc(0) })),
+    issuerDer: issuerPem === null ? null : new X509Certificate(issuerPem).raw,
+  });
+
+  it('reads a served CRL: reachable, signed by the issuing CA, its nextUpdate, and no listed serial', async () => {
     const leaf = await pki.issue();
     const nextUpdate = new Date(Date.now() + 3 * DAY);
     await pki.publishCrl({ nextUpdate });
-    const status = await fetchRevocation(pki.server.base + pki.crlPath, 'crl', [leaf.cert.serialNumber], { timeoutMs: 5000 });
-    expect(status).toMatchObject({ reachable: true, error: null, httpStatus: 200, revokedSerials: [] });
+    const status = await checkRevocation(crlQuery(pki.server.base + pki.crlPath, [leaf.cert.serialNumber]), { timeoutMs: 5000 });
+    expect(status).toMatchObject({ reachable: true, error: null, httpStatus: 200, revokedSerials: [], signature: 'valid', delta: null });
     expect(status.nextUpdate).toBe(Math.floor(nextUpdate.getTime() / 1000) * 1000);
   });
 
-  it('finds the leaf serial in a CRL that revokes it (DER and PEM)', async () => {
+  it('finds the serial in a CRL that revokes it (DER and PEM)', async () => {
     const leaf = await pki.issue();
     await pki.publishCrl({ revoked: [leaf.cert] });
-    const der = await fetchRevocation(pki.server.base + pki.crlPath, 'crl', [leaf.cert.serialNumber.toUpperCase()], { timeoutMs: 5000 });
-    expect(der.revokedSerials).toEqual([leaf.cert.serialNumber.toUpperCase()]);
+    const der = await checkRevocation(crlQuery(pki.server.base + pki.crlPath, [leaf.cert.serialNumber.toUpperCase()]), { timeoutMs: 5000 });
+    expect(der.revokedSerials).toEqual([normalizeSerial(leaf.cert.serialNumber)]);
     await pki.publishRootCrl({ revoked: [pki.intermediate.cert] });
-    const pem = await fetchRevocation(pki.server.base + pki.rootCrlPath, 'crl', [pki.intermediate.cert.serialNumber], { timeoutMs: 5000 });
+    const pem = await checkRevocation(crlQuery(pki.server.base + pki.rootCrlPath, [pki.intermediate.cert.serialNumber], pki.root.certPem), { timeoutMs: 5000 });
     expect(pem.revokedSerials).toHaveLength(1);
+    expect(pem.signature).toBe('valid');
+  });
+
+  it('leaves the signature unchecked, and says why, when the chain does not hold the issuer', async () => {
+    const status = await checkRevocation(crlQuery(pki.server.base + pki.crlPath, ['01'], null), { timeoutMs: 5000 });
+    expect(status).toMatchObject({ reachable: true, signature: 'unverified', signatureProblem: 'the issuing CA certificate is not in the presented chain' });
   });
 
   it.each([
@@ -53,34 +67,36 @@ describe('fetchRevocation against a loopback CRL server', () => {
     ['no answer in time', 'hang' as const, /no answer within 300 ms/],
   ])('reports %s as unreachable', async (_what, publication, error) => {
     pki.server.publish('/broken.crl', publication);
-    const status = await fetchRevocation(`${pki.server.base}/broken.crl`, 'crl', ['01'], { timeoutMs: 300 });
+    const status = await checkRevocation(crlQuery(`${pki.server.base}/broken.crl`, ['01']), { timeoutMs: 300 });
     expect(status.reachable).toBe(false);
     expect(status.error).toMatch(error);
   });
 
   it('reports a refused connection and a non-http URL as unreachable', async () => {
-    const refused = await fetchRevocation('http://127.0.0.1:9/x.crl', 'crl', [], { timeoutMs: 2000 });
+    const refused = await checkRevocation(crlQuery('http://127.0.0.1:9/x.crl', []), { timeoutMs: 2000 });
     expect(refused).toMatchObject({ reachable: false, error: 'connection refused' });
-    expect(await fetchRevocation('ldap:///CN=x', 'crl', [], { timeoutMs: 2000 })).toMatchObject({ reachable: false, error: 'not an http(s) URL' });
+    expect(await checkRevocation(crlQuery('ldap:///CN=x', []), { timeoutMs: 2000 })).toMatchObject({ reachable: false, error: 'not an http(s) URL' });
   });
 
-  it('counts an OCSP responder as reachable when it answers below 500', async () => {
-    const url = pki.server.base + pki.ocspPath;
-    expect((await fetchRevocation(url, 'ocsp', [], { timeoutMs: 2000 })).reachable).toBe(true);
+  it('reports an OCSP responder answering an HTTP error as unreachable', async () => {
     pki.server.publish(pki.ocspPath, { status: 503 });
-    expect(await fetchRevocation(url, 'ocsp', [], { timeoutMs: 2000 })).toMatchObject({ reachable: false, error: 'the responder answered HTTP 503' });
+    const leaf = await pki.issue();
+    const status = await checkRevocation(
+      { url: pki.server.base + pki.ocspPath, kind: 'ocsp', subjects: [{ serialNumber: leaf.cert.serialNumber, der: Buffer.from(leaf.cert.rawData) }], issuerDer: Buffer.from(pki.intermediate.cert.rawData) },
+      { timeoutMs: 2000 },
+    );
+    expect(status).toMatchObject({ reachable: false, error: 'the responder answered HTTP 503' });
   });
 
   it('refuses a response over the size limit', async () => {
     pki.server.publish('/huge.crl', { body: Buffer.alloc(4096) });
-    const status = await fetchRevocation(`${pki.server.base}/huge.crl`, 'crl', [], { timeoutMs: 2000, maxBytes: 1024 });
+    const status = await checkRevocation(crlQuery(`${pki.server.base}/huge.crl`, []), { timeoutMs: 2000, maxBytes: 1024 });
     expect(status).toMatchObject({ reachable: false });
     expect(status.error).toMatch(/larger than/);
   });
 
   it('matches serial numbers whatever their leading zeros and case', () => {
     expect(normalizeSerial('00ab:CD')).toBe('ABCD');
-    expect(parseCrl(Buffer.from('junk'), [])).toEqual({ error: 'the response is not a CRL (neither DER nor PEM)' });
   });
 });
 
@@ -138,14 +154,14 @@ describe('CertificateMonitor', () => {
     const reachable = await metric(registry, 'sstp_crl_reachable');
     expect(reachable.filter((l) => l.includes('rras-eu-1'))).toEqual([
       `sstp_crl_reachable{target="rras-eu-1",group="vpn-eu",role="server",url="${pki.server.base}${pki.crlPath}",kind="crl"} 1`,
-      `sstp_crl_reachable{target="rras-eu-1",group="vpn-eu",role="server",url="${pki.server.base}${pki.ocspPath}",kind="ocsp"} 1`,
       `sstp_crl_reachable{target="rras-eu-1",group="vpn-eu",role="server",url="${pki.server.base}${pki.rootCrlPath}",kind="crl"} 1`,
     ]);
     expect(await metric(registry, 'sstp_crl_next_update_timestamp_seconds')).toHaveLength(4);
+    expect(await metric(registry, 'sstp_revocation_signature_valid')).toHaveLength(4);
+    expect((await metric(registry, 'sstp_revocation_signature_valid')).every((l) => l.endsWith(' 1'))).toBe(true);
     expect((await metric(registry, 'sstp_cert_chain_earliest_expiry_timestamp_seconds'))[0]).toMatch(/position="leaf"/);
     expect(monitor.target('rras-eu-1')?.revocation.map((r) => [r.position, r.kind, r.status?.reachable])).toEqual([
       ['leaf', 'crl', true],
-      ['leaf', 'ocsp', true],
       ['intermediate', 'crl', true],
     ]);
     // Each URL was fetched once, not once per target.
@@ -161,7 +177,7 @@ describe('CertificateMonitor', () => {
 
     pki.server.publish(pki.crlPath, { status: 404 });
     await monitor.refreshRevocation({ force: true });
-    expect(monitor.group('vpn-eu')!.findings.map((f) => [f.code, f.severity])).toEqual([['crl_unreachable', 'warning']]);
+    expect(monitor.group('vpn-eu')!.findings.map((f) => [f.code, f.severity])).toEqual([['crl_unreachable', 'critical']]);
     expect(await metric(registry, 'sstp_crl_reachable')).toContain(
       `sstp_crl_reachable{target="rras-eu-1",group="vpn-eu",role="server",url="${pki.server.base}${pki.crlPath}",kind="crl"} 0`,
     );
@@ -209,7 +225,7 @@ describe('CertificateMonitor', () => {
     await bad.round();
     const [finding] = bad.monitor.group('vpn-eu')!.findings;
     expect(finding).toMatchObject({ code: 'offload_hash_mismatch', targets: ['vpn-eu-vip', 'rras-eu-1', 'rras-eu-2'] });
-    expect(finding!.fix).toBe(`Run Enable-SSTPOffload -CertificateHash ${lb.sha256} -Restart on rras-eu-1, rras-eu-2, then set offload_cert_sha256: "${lb.sha256}" on group vpn-eu.`);
+    expect(finding!.fix).toBe(`On rras-eu-1, rras-eu-2: ${offloadInstruction(lb.sha256)}. Then set offload_cert_sha256: "${lb.sha256}" on group vpn-eu.`);
     expect(await metric(bad.registry, 'sstp_group_cert_consistent')).toEqual(['sstp_group_cert_consistent{group="vpn-eu",check="offload_hash"} 0']);
   });
 

@@ -35,7 +35,7 @@ describe('prometheus/alerts-certificates.yml', () => {
     expect(doc.groups.map((g) => g.name)).toEqual(['sstpwatch-certificates']);
   });
 
-  it('alerts on every certificate metric of issue 6, each rule with a severity, a summary and a description', () => {
+  it('alerts on every certificate and revocation metric, each rule with a severity, a summary and a description', () => {
     const exprs = rules.map((r) => r.expr).join('\n');
     for (const metric of [
       'sstp_cert_chain_earliest_expiry_timestamp_seconds',
@@ -47,6 +47,9 @@ describe('prometheus/alerts-certificates.yml', () => {
       'sstp_group_cert_consistent{check="offload_hash"}',
       'sstp_crl_reachable',
       'sstp_crl_next_update_timestamp_seconds',
+      'sstp_crl_this_update_timestamp_seconds',
+      'sstp_revocation_signature_valid',
+      'sstp_ocsp_status{status="unknown"}',
     ]) {
       expect(exprs, metric).toContain(metric);
     }
