@@ -101,8 +101,7 @@ export function createService(config: Config, options: ServiceOptions): Service 
   const scheduler = createScheduler(config.targets, {
     probe: (target, check, signal) => probes[check](target, signal),
     onResult: (target, check, result) => {
-      if (check === 'sstp') monitor.handleSstpResult(target, result);
-      else monitor.handleResult(target, result);
+      monitor.handleResult(target, check, result);
       if (CHECKS[check].drivesHealth) certificates.observe(target, result);
     },
     onLag: (seconds) => {

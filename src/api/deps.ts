@@ -4,7 +4,7 @@ import type { GroupConfig, TargetConfig } from '../config/types.js';
 import type { GroupHealth } from '../health/group.js';
 import type { Maintenance, TargetHealth } from '../health/types.js';
 import type { GroupCertificateReport, TargetRevocation } from '../health/certificates.js';
-import type { CertificateDetails, ChainChecks, ProbeResult } from '../probe/types.js';
+import type { CertificateDetails, ChainChecks, CheckKind, ProbeResult } from '../probe/types.js';
 import type { Store } from '../store/store.js';
 import type { ConnectionLimits } from './connections.js';
 import type { ProbeEndpointDeps } from './routes/probe.js';
@@ -12,8 +12,8 @@ import type { ProbeEndpointDeps } from './routes/probe.js';
 export interface TargetView {
   config: TargetConfig;
   health: TargetHealth;
-  /** The last deep SSTP check, for targets with `check: sstp`. */
-  lastSstp?: ProbeResult;
+  /** The last result of each check the target runs (the deep SSTP check's under `sstp`); absent until it has run. */
+  lastResults: Partial<Record<CheckKind, ProbeResult>>;
 }
 
 export interface GroupView {

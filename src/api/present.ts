@@ -79,7 +79,7 @@ function presentSstp(s: SstpDetails): SstpDetailsJson {
   };
 }
 
-export function presentTarget({ config, health, lastSstp }: TargetView, now: number, certificates?: CertificateView): TargetStatusJson {
+export function presentTarget({ config, health, lastResults }: TargetView, now: number, certificates?: CertificateView): TargetStatusJson {
   const last = health.lastResult;
   return {
     name: config.name,
@@ -92,7 +92,7 @@ export function presentTarget({ config, health, lastSstp }: TargetView, now: num
     consecutive_failures: health.consecutiveFailures,
     consecutive_successes: health.consecutiveSuccesses,
     last_result: last ? presentResult(last) : null,
-    ...(config.settings.check === 'sstp' ? { last_sstp_result: lastSstp ? presentResult(lastSstp) : null } : {}),
+    ...(config.settings.check === 'sstp' ? { last_sstp_result: lastResults.sstp ? presentResult(lastResults.sstp) : null } : {}),
     certificate: last?.certificate ? presentCertificate(last.certificate, now) : null,
     maintenance: health.maintenance ? { until: iso(health.maintenance.until), reason: health.maintenance.reason } : null,
     ...(certificates ? presentCertificates(certificates, now) : {}),

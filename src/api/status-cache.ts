@@ -1,7 +1,7 @@
 // The /api/v1/status body's targets, serialized one target at a time and kept until the target changes. At 10,000
 // targets the array is ~26 MB of JSON: presenting and serializing all of it on every request held the event loop for
 // seconds (bench/fleet.ts), and probes started late meanwhile. A target's JSON is rebuilt when its config, its health
-// (a new object with every result), its deep-check result or its certificate view changes, and at least every
+// (a new object with every result), its last results of every check or its certificate view changes, and at least every
 // MAX_AGE_MS so that days_left keeps moving.
 import type { CertificateView, TargetView } from './deps.js';
 import { presentTarget } from './present.js';
@@ -10,7 +10,7 @@ const MAX_AGE_MS = 60_000;
 
 interface Entry {
   health: TargetView['health'];
-  lastSstp: TargetView['lastSstp'];
+  lastResults: TargetView['lastResults'];
   config: TargetView['config'];
   certificates: CertificateView | undefined;
   builtAt: number;
@@ -30,13 +30,13 @@ export class TargetJsonCache {
       now - entry.builtAt < MAX_AGE_MS &&
       entry.config === view.config &&
       entry.health === view.health &&
-      entry.lastSstp === view.lastSstp &&
+      entry.lastResults === view.lastResults &&
       sameCertificates(entry.certificates, certificates)
     ) {
       return entry.json;
     }
     const json = JSON.stringify(presentTarget(view, now, certificates));
-    this.entries.set(name, { health: view.health, lastSstp: view.lastSstp, config: view.config, certificates, builtAt: now, json });
+    this.entries.set(name, { health: view.health, lastResults: view.lastResults, config: view.config, certificates, builtAt: now, json });
     return json;
   }
 

@@ -2,28 +2,24 @@ import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 
 import type { TargetRole } from '../config/types.js';
 import type { GroupHealth } from '../health/group.js';
 import { TARGET_STATES, type TargetHealth } from '../health/types.js';
-import { ERROR_KINDS, type ProbeResult } from '../probe/types.js';
+import { CHECK_KINDS, CHECKS, type CheckSeries } from '../probe/checks.js';
+import { ERROR_KINDS, type CheckKind, type ProbeResult } from '../probe/types.js';
 
-export interface TargetLabels {
+// A type, not an interface: a label set of prom-client's string-keyed series.
+export type TargetLabels = {
   target: string;
   group: string;
   role: TargetRole;
-}
-
-const PHASES = ['dns', 'connect', 'tls', 'processing'] as const;
-/** Stages of the deep SSTP check: the transport's phases, then POST -> 200, Call Connect Request -> reply, Disconnect -> Ack. */
-export const SSTP_STAGES = ['dns', 'connect', 'tls', 'http', 'call', 'disconnect'] as const;
+};
 
 export interface Metrics {
-  /** Records one finished probe. */
-  observeProbe(labels: TargetLabels, result: ProbeResult): void;
+  /** Records one finished check of a target in the series of its kind (probe/checks.ts); no other kind's move. */
+  observe(check: CheckKind, labels: TargetLabels, result: ProbeResult): void;
   /** Publishes a target's debounced state. */
   setHealth(labels: TargetLabels, health: TargetHealth): void;
   setGroup(group: string, health: GroupHealth): void;
   /** Publishes how often a target is probed (null: a cron schedule, no fixed interval); alert rules use it. */
   setProbeInterval(labels: TargetLabels, seconds: number | null): void;
-  /** Records one finished deep SSTP check (its own series: it never touches the HEAD probe's). */
-  observeSstp(labels: TargetLabels, result: ProbeResult): void;
   /** How late a probe started against its schedule. */
   observeLag(seconds: number): void;
   /** Counts a probe that failed for sstpwatch's own reasons (error kind monitor_error); no target series moves. */
@@ -69,28 +65,13 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
 
   const up = new Gauge({ name: 'sstp_target_up', help: 'Debounced state: 1 up, 0 down (absent while unknown or in maintenance).', labelNames: targetLabels, registers });
   const state = new Gauge({ name: 'sstp_target_state', help: 'Debounced state, one-hot over up/down/unknown/maintenance.', labelNames: [...targetLabels, 'state'], registers });
-  const success = new Gauge({ name: 'sstp_probe_success', help: 'Last raw probe: 1 ok, 0 failed.', labelNames: targetLabels, registers });
-  const lastTimestamp = new Gauge({ name: 'sstp_probe_last_timestamp_seconds', help: 'When the last probe finished (Unix seconds).', labelNames: targetLabels, registers });
-  const duration = new Histogram({
-    name: 'sstp_probe_duration_seconds',
-    help: 'Total duration of every probe.',
-    labelNames: targetLabels,
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers,
-  });
-  const phase = new Gauge({ name: 'sstp_probe_phase_seconds', help: "Last probe's duration by phase (dns, connect, tls, processing).", labelNames: [...targetLabels, 'phase'], registers });
-  const statusCode = new Gauge({ name: 'sstp_probe_http_status_code', help: 'Last HTTP status code (0 when none).', labelNames: targetLabels, registers });
-  const probes = new Counter({ name: 'sstp_probes_total', help: 'Probes by result (error_kind).', labelNames: [...targetLabels, 'result'], registers });
+  const kinds = Object.fromEntries(CHECK_KINDS.map((check) => [check, kindSeries(CHECKS[check].series, registers)])) as Record<CheckKind, KindSeries>;
   const failures = new Gauge({ name: 'sstp_target_consecutive_failures', help: 'Failed probes in a row.', labelNames: targetLabels, registers });
   const certNotAfter = new Gauge({ name: 'sstp_cert_not_after_timestamp_seconds', help: 'Expiry of the leaf certificate presented (Unix seconds).', labelNames: targetLabels, registers });
   const certInfo = new Gauge({ name: 'sstp_cert_info', help: 'The leaf certificate now presented.', labelNames: [...targetLabels, 'sha256', 'subject', 'issuer'], registers });
   const groupUp = new Gauge({ name: 'sstp_group_servers_up', help: 'Servers of the group whose state is up.', labelNames: ['group'], registers });
   const groupTotal = new Gauge({ name: 'sstp_group_servers', help: 'Servers configured in the group.', labelNames: ['group'], registers });
   const interval = new Gauge({ name: 'sstp_probe_interval_seconds', help: 'Configured probe interval (absent for cron schedules).', labelNames: targetLabels, registers });
-  const handshakeSuccess = new Gauge({ name: 'sstp_handshake_success', help: 'Last deep SSTP check: 1 the call was accepted (Call Connect Ack with SHA-256), 0 failed.', labelNames: targetLabels, registers });
-  const handshakeStage = new Gauge({ name: 'sstp_handshake_stage_seconds', help: "Last deep SSTP check's duration by stage (dns, connect, tls, http, call, disconnect).", labelNames: [...targetLabels, 'stage'], registers });
-  const handshakeTimestamp = new Gauge({ name: 'sstp_handshake_last_timestamp_seconds', help: 'When the last deep SSTP check finished (Unix seconds).', labelNames: targetLabels, registers });
-  const handshakes = new Counter({ name: 'sstp_handshakes_total', help: 'Deep SSTP checks by result (error_kind).', labelNames: [...targetLabels, 'result'], registers });
   const lag = new Histogram({
     name: 'sstpwatch_scheduler_lag_seconds',
     help: 'How late probes start against their schedule.',
@@ -134,18 +115,21 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
   }
 
   return {
-    observeProbe(labels, result) {
-      success.set(labels, result.ok ? 1 : 0);
-      lastTimestamp.set(labels, result.at / 1000);
-      duration.observe(labels, result.durationMs / 1000);
-      for (const p of PHASES) {
-        const ms = result.phasesMs[p];
-        if (ms === undefined) phase.remove({ ...labels, phase: p });
-        else phase.set({ ...labels, phase: p }, ms / 1000);
+    observe(check, labels, result) {
+      const series = kinds[check];
+      series.success.set(labels, result.ok ? 1 : 0);
+      series.lastTimestamp.set(labels, result.at / 1000);
+      series.duration?.observe(labels, result.durationMs / 1000);
+      const times = series.spec.steps.of(result);
+      for (const step of series.spec.steps.steps) {
+        const ms = times[step];
+        const stepLabels = { ...labels, [series.spec.steps.label]: step };
+        if (ms === undefined) series.steps.remove(stepLabels);
+        else series.steps.set(stepLabels, ms / 1000);
       }
-      statusCode.set(labels, result.statusCode ?? 0);
-      probes.inc({ ...labels, result: result.errorKind });
-      setCertificate(labels, result);
+      series.statusCode?.set(labels, result.statusCode ?? 0);
+      series.results.inc({ ...labels, result: result.errorKind });
+      if (series.spec.certificate) setCertificate(labels, result);
     },
 
     setHealth(labels, health) {
@@ -165,23 +149,6 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
       else interval.set(labels, seconds);
     },
 
-    observeSstp(labels, result) {
-      handshakeSuccess.set(labels, result.ok ? 1 : 0);
-      handshakeTimestamp.set(labels, result.at / 1000);
-      handshakes.inc({ ...labels, result: result.errorKind });
-      const stages: Partial<Record<(typeof SSTP_STAGES)[number], number>> = {
-        dns: result.phasesMs.dns,
-        connect: result.phasesMs.connect,
-        tls: result.phasesMs.tls,
-        ...result.sstp?.stagesMs,
-      };
-      for (const stage of SSTP_STAGES) {
-        const ms = stages[stage];
-        if (ms === undefined) handshakeStage.remove({ ...labels, stage });
-        else handshakeStage.set({ ...labels, stage }, ms / 1000);
-      }
-    },
-
     observeLag(seconds) {
       lag.observe(Math.max(0, seconds));
     },
@@ -192,14 +159,13 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
 
     forgetTarget(labels) {
       // prom-client removes exact label sets only: name every combination this module ever set.
-      for (const metric of [up, success, lastTimestamp, duration, statusCode, failures, certNotAfter, interval]) metric.remove(labels);
+      for (const metric of [up, failures, certNotAfter, interval]) metric.remove(labels);
       for (const s of TARGET_STATES) state.remove({ ...labels, state: s });
-      for (const p of PHASES) phase.remove({ ...labels, phase: p });
-      for (const kind of ERROR_KINDS) probes.remove({ ...labels, result: kind });
-      handshakeSuccess.remove(labels);
-      handshakeTimestamp.remove(labels);
-      for (const stage of SSTP_STAGES) handshakeStage.remove({ ...labels, stage });
-      for (const kind of ERROR_KINDS) handshakes.remove({ ...labels, result: kind });
+      for (const series of Object.values(kinds)) {
+        for (const metric of [series.success, series.lastTimestamp, series.duration, series.statusCode]) metric?.remove(labels);
+        for (const step of series.spec.steps.steps) series.steps.remove({ ...labels, [series.spec.steps.label]: step });
+        for (const kind of ERROR_KINDS) series.results.remove({ ...labels, result: kind });
+      }
       const cert = certLabels.get(labels.target);
       if (cert) certInfo.remove({ ...labels, ...cert });
       certLabels.delete(labels.target);
@@ -214,5 +180,33 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
       readStore = read;
       syncStore();
     },
+  };
+}
+
+/** The series of one kind of check, built from its description in the check table. */
+interface KindSeries {
+  spec: CheckSeries;
+  success: Gauge;
+  lastTimestamp: Gauge;
+  results: Counter;
+  steps: Gauge;
+  duration: Histogram | null;
+  statusCode: Gauge | null;
+}
+
+function kindSeries(spec: CheckSeries, registers: Registry[]): KindSeries {
+  const labelNames = ['target', 'group', 'role'];
+  const gauge = (series: { name: string; help: string }, extra: string[] = []): Gauge =>
+    new Gauge({ name: series.name, help: series.help, labelNames: [...labelNames, ...extra], registers });
+  return {
+    spec,
+    success: gauge(spec.success),
+    lastTimestamp: gauge(spec.lastTimestamp),
+    results: new Counter({ name: spec.results.name, help: spec.results.help, labelNames: [...labelNames, 'result'], registers }),
+    steps: gauge(spec.steps, [spec.steps.label]),
+    duration: spec.duration
+      ? new Histogram({ name: spec.duration.name, help: spec.duration.help, labelNames, buckets: spec.duration.buckets, registers })
+      : null,
+    statusCode: spec.statusCode ? gauge(spec.statusCode) : null,
   };
 }

@@ -5,7 +5,8 @@ import type { MaintenanceCalendar } from '../health/maintenance-calendar.js';
 import { applyResult, followMaintenance, maintenanceInForce, restoreHealth, type HealthStep } from '../health/state.js';
 import type { Maintenance, StateTransition, TargetHealth } from '../health/types.js';
 import type { Metrics, TargetLabels } from '../metrics/metrics.js';
-import type { ProbeResult } from '../probe/types.js';
+import { CHECKS, type CheckDefinition } from '../probe/checks.js';
+import type { CheckKind, ProbeResult } from '../probe/types.js';
 import type { Store, UptimeExclusion } from '../store/store.js';
 
 export interface MonitorDeps {
@@ -21,8 +22,8 @@ export interface MonitorDeps {
 export interface MonitoredTarget {
   config: TargetConfig;
   health: TargetHealth;
-  /** The last deep SSTP check (targets with `check: sstp`); absent until one has run. */
-  lastSstp?: ProbeResult;
+  /** The last result of each check the target runs (a new object on every result); a kind is absent until it has run. */
+  lastResults: Partial<Record<CheckKind, ProbeResult>>;
 }
 
 export interface MonitoredGroup {
@@ -74,7 +75,7 @@ export class Monitor {
         // A restart inside a configured window resumes it: no transition out of maintenance and back.
         const inForce = maintenanceInForce(fromApi, this.deps.windows?.activeFor(config, now) ?? null, now);
         const step = restoreHealth(config.name, this.deps.store.lastTransition(config.name), inForce, now);
-        this.targetsByName.set(config.name, { config, health: step.health });
+        this.targetsByName.set(config.name, { config, health: step.health, lastResults: {} });
         if (step.transition) {
           this.logTransition(step.transition);
           this.deps.store.recordTransition(step.transition);
@@ -98,45 +99,42 @@ export class Monitor {
     for (const group of this.groupsByName.values()) this.deps.metrics.setGroup(group.config.name, group.health);
   }
 
-  handleResult(config: TargetConfig, result: ProbeResult): void {
+  /**
+   * A finished check of any kind (probe/checks.ts). Its series move and it is stored; a kind that drives the
+   * health (HEAD) also moves the up/down state (rise/fall). The others never do: a server that answers HEAD but
+   * refuses calls shows as up with sstp_handshake_success 0, since the state is what a load balancer acts on.
+   */
+  handleResult(config: TargetConfig, check: CheckKind, result: ProbeResult): void {
     const entry = this.targetsByName.get(config.name);
     if (!entry) return; // removed by a reload while its probe was in flight
-    this.followMaintenance(entry, this.now()); // a window that began within the last tick already counts
-    const labels = labelsOf(entry.config);
-    if (result.errorKind === 'monitor_error') return this.handleMonitorError(config.name, result, 'probe');
+    const kind = CHECKS[check];
+    if (kind.drivesHealth) this.followMaintenance(entry, this.now()); // a window that began within the last tick already counts
+    if (result.errorKind === 'monitor_error') return this.handleMonitorError(config.name, kind, result);
+    const failedBefore = entry.lastResults[check]?.ok === false;
+    entry.lastResults = { ...entry.lastResults, [check]: result };
+    this.deps.metrics.observe(check, labelsOf(entry.config), result);
+    const fields = { target: config.name, kind: result.errorKind, message: result.message, stage: result.sstp?.stageReached };
+    if (!kind.drivesHealth) {
+      this.deps.store.recordSstp?.(config.name, result);
+      if (!result.ok) this.deps.log.warn(fields, `${kind.noun} failed`);
+      else if (failedBefore) this.deps.log.info(fields, `${kind.noun} recovered`);
+      return;
+    }
     const step = applyResult(config.name, entry.health, result, config.settings);
     this.deps.store.record(config.name, result, uptimeExclusion(step.health));
-    this.deps.metrics.observeProbe(labels, result);
-    if (!result.ok) this.deps.log.debug({ target: config.name, kind: result.errorKind, message: result.message }, 'probe failed');
+    // Failures of the health check are told by the state transitions; each one alone is detail.
+    if (!result.ok) this.deps.log.debug(fields, `${kind.noun} failed`);
     this.apply(entry, step);
-  }
-
-  /**
-   * A deep SSTP check's result. Decision (issue 9): it has its own series (sstp_handshake_*), its own table and
-   * `lastSstp`, and never moves the up/down state: that stays the HEAD probe's, at its cadence, which is what a
-   * load balancer acts on. A server that answers HEAD but refuses calls shows as up with sstp_handshake_success 0.
-   */
-  handleSstpResult(config: TargetConfig, result: ProbeResult): void {
-    const entry = this.targetsByName.get(config.name);
-    if (!entry) return;
-    if (result.errorKind === 'monitor_error') return this.handleMonitorError(config.name, result, 'deep SSTP check');
-    const failedBefore = entry.lastSstp !== undefined && !entry.lastSstp.ok;
-    entry.lastSstp = result;
-    this.deps.store.recordSstp?.(config.name, result);
-    this.deps.metrics.observeSstp(labelsOf(entry.config), result);
-    const fields = { target: config.name, kind: result.errorKind, message: result.message, stage: result.sstp?.stageReached };
-    if (!result.ok) this.deps.log.warn(fields, 'deep SSTP check failed');
-    else if (failedBefore) this.deps.log.info(fields, 'deep SSTP check recovered');
   }
 
   /**
    * A probe that failed for sstpwatch's own reasons (out of file descriptors...): kept in the history, excluded from
    * uptime, counted in its own metric, logged; the target's state, counters and series do not move.
    */
-  private handleMonitorError(target: string, result: ProbeResult, what: string): void {
+  private handleMonitorError(target: string, kind: CheckDefinition, result: ProbeResult): void {
     this.deps.metrics.observeMonitorError();
-    if (what === 'probe') this.deps.store.record(target, result, 'unknown');
-    this.deps.log.error({ target, message: result.message }, `${what} not made: sstpwatch itself failed; the target's state is unchanged`);
+    if (kind.drivesHealth) this.deps.store.record(target, result, 'unknown');
+    this.deps.log.error({ target, message: result.message }, `${kind.noun} not made: sstpwatch itself failed; the target's state is unchanged`);
   }
 
   /** Once a second: starts and ends maintenance as configured windows begin and end and API maintenance expires. */

@@ -95,9 +95,9 @@ describe('HTTP API', () => {
   });
 
   it('shows the status of every group and target in the contract shape', async () => {
-    monitor.handleResult(targets[0]!, result(NOW - 1000, 401));
-    monitor.handleResult(targets[1]!, result(NOW - 1000, 404));
-    monitor.handleResult(targets[1]!, result(NOW - 500, 404));
+    monitor.handleResult(targets[0]!, 'head', result(NOW - 1000, 401));
+    monitor.handleResult(targets[1]!, 'head', result(NOW - 1000, 404));
+    monitor.handleResult(targets[1]!, 'head', result(NOW - 500, 404));
     const res = await app.inject({ method: 'GET', url: '/api/v1/status' });
     expect(res.statusCode).toBe(200);
     const body = res.json();
@@ -174,7 +174,7 @@ describe('HTTP API', () => {
   });
 
   it('pages through raw history newest first with no gaps or repeats', async () => {
-    for (let i = 0; i < 25; i++) monitor.handleResult(targets[0]!, result(NOW - 100_000 + i * 1000, i % 5 === 0 ? 503 : 401));
+    for (let i = 0; i < 25; i++) monitor.handleResult(targets[0]!, 'head', result(NOW - 100_000 + i * 1000, i % 5 === 0 ? 503 : 401));
     store.flush();
     const seen: string[] = [];
     let cursor: string | null = null;
@@ -192,7 +192,7 @@ describe('HTTP API', () => {
   });
 
   it('filters history by from/to given as ISO time or Unix ms', async () => {
-    for (let i = 0; i < 10; i++) monitor.handleResult(targets[0]!, result(NOW - 10_000 + i * 1000, 401));
+    for (let i = 0; i < 10; i++) monitor.handleResult(targets[0]!, 'head', result(NOW - 10_000 + i * 1000, 401));
     store.flush();
     const from = NOW - 7000;
     const to = new Date(NOW - 4000).toISOString();
@@ -202,7 +202,7 @@ describe('HTTP API', () => {
   });
 
   it('exports the contract metrics in Prometheus text', async () => {
-    monitor.handleResult(targets[0]!, result(NOW, 401));
+    monitor.handleResult(targets[0]!, 'head', result(NOW, 401));
     const res = await app.inject({ method: 'GET', url: '/metrics' });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/text\/plain/);
@@ -230,7 +230,7 @@ describe('HTTP API', () => {
   });
 
   it('drops every series of a target removed from the config', async () => {
-    monitor.handleResult(targets[1]!, result(NOW, 404));
+    monitor.handleResult(targets[1]!, 'head', result(NOW, 404));
     monitor.setConfig([targets[0]!, targets[2]!], [{ ...groups[0]!, servers: ['rras-eu-1'] }]);
     const text = (await app.inject({ method: 'GET', url: '/metrics' })).body;
     expect(text).not.toContain('rras-eu-2');

@@ -57,7 +57,7 @@ function app(auth: AuthSettings | null = { token: TOKEN }) {
         if (!config) return null;
         probes.push(name);
         const r = result(now, true);
-        monitor.handleResult(config, r);
+        monitor.handleResult(config, 'head', r);
         return r;
       },
       setMaintenance: (name, maintenance) => monitor.setMaintenance(name, maintenance, now),
@@ -118,7 +118,7 @@ describe('write routes need the bearer token', () => {
 describe('maintenance routes', () => {
   it('PUT puts the target in maintenance until `until`, DELETE takes it out, and both answer its status', async () => {
     const api = app();
-    monitor.handleResult(targets[0]!, result(now, true));
+    monitor.handleResult(targets[0]!, 'head', result(now, true));
     const put = await api.inject({ method: 'PUT', url: '/api/v1/targets/rras-eu-1/maintenance', headers: bearer(TOKEN), payload: { until: until(NOW + 3_600_000), reason: 'patching KB5034441' } });
     expect(put.statusCode).toBe(200);
     expect(put.json()).toMatchObject({ name: 'rras-eu-1', state: 'maintenance', maintenance: { until: until(NOW + 3_600_000), reason: 'patching KB5034441' } });
@@ -186,7 +186,7 @@ describe('incidents, uptime and rollup history', () => {
     const start = NOW;
     for (let i = 0; i < 120; i++) {
       now = start + i * 60_000 + 500;
-      monitor.handleResult(targets[0]!, result(now, !(i >= 10 && i < 20)));
+      monitor.handleResult(targets[0]!, 'head', result(now, !(i >= 10 && i < 20)));
     }
     now = start + 2 * 3_600_000 + 30_000;
     store.flush();

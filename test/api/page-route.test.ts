@@ -52,6 +52,7 @@ describe('GET / (status page route)', () => {
     const view: TargetView = {
       config: { name: 'rras-1', group: 'vpn', role: 'server', url: 'https://10.0.0.11', hostname: 'vpn.example.com', offload: false, settings: builtInProbeSettings() },
       health: { state: 'up', since: NOW - 20_000, consecutiveFailures: 0, consecutiveSuccesses: 1, lastResult: result(NOW - 20_000, true), maintenance: null, underlying: 'up' },
+      lastResults: {},
     };
     app = buildApp({
       status: {

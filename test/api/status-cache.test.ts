@@ -40,7 +40,7 @@ function result(at: number, ok: boolean): ProbeResult {
 
 function view(at: number, ok = true, previous?: TargetView): TargetView {
   const health = applyResult(config.name, previous?.health ?? initialHealth(), result(at, ok), config.settings).health;
-  return { config, health };
+  return { config, health, lastResults: {} };
 }
 
 const leaf = {

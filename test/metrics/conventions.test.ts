@@ -28,11 +28,11 @@ async function everyFamily(): Promise<string> {
   const reload = createReloadMetrics(registry);
   const now = Date.now();
   const result = withCertificate(probeResult(now, true), now);
-  metrics.observeProbe(labels, result);
+  metrics.observe('head', labels, result);
   metrics.setHealth(labels, { state: 'up', since: now, consecutiveFailures: 0, consecutiveSuccesses: 2, lastResult: result, maintenance: null, underlying: 'up' });
   metrics.setGroup('vpn-eu', { state: 'ok', serversUp: 1, serversTotal: 1 });
   metrics.setProbeInterval(labels, 30);
-  metrics.observeSstp(labels, { ...result, sstp: undefined });
+  metrics.observe('sstp', labels, { ...result, sstp: undefined });
   metrics.observeLag(0.002);
   metrics.trackStoreWrites(() => ({ failedWrites: 1, pending: 3, dropped: 1 }));
   certificates.setChain(labels, { serverAuthEku: true, nameMatchesHostname: true, chainTrusted: true, chainError: null, earliestExpiry: { notAfter: now + 30 * DAY, position: 'leaf', subject: 'CN=vpn.example.test', sha256: 'AB12' } }, false);

@@ -73,7 +73,7 @@ function at(monitor: Monitor, t: number): void {
 }
 
 function probe(monitor: Monitor, ok: boolean, name = 'rras-eu-1'): void {
-  monitor.handleResult(targets.find((t) => t.name === name)!, probeResult(now, ok));
+  monitor.handleResult(targets.find((t) => t.name === name)!, 'head', probeResult(now, ok));
 }
 
 const state = (monitor: Monitor, name = 'rras-eu-1') => monitor.target(name)!.health.state;

@@ -52,7 +52,7 @@ function stop(store: SqliteStore): void {
 function feed(monitor: Monitor, oks: boolean[], name = 'rras-eu-1'): void {
   for (const ok of oks) {
     now += 30_000;
-    monitor.handleResult(target(name), result(now, ok));
+    monitor.handleResult(target(name), 'head', result(now, ok));
   }
 }
 
@@ -178,7 +178,7 @@ describe("sstpwatch's own failures (error kind monitor_error)", () => {
     const upSince = monitor.target('rras-eu-1')!.health.since;
     for (let i = 0; i < 5; i++) {
       now += 30_000;
-      monitor.handleResult(target('rras-eu-1'), outOfDescriptors(now));
+      monitor.handleResult(target('rras-eu-1'), 'head', outOfDescriptors(now));
     }
     expect(monitor.target('rras-eu-1')!.health).toMatchObject({ state: 'up', since: upSince, consecutiveFailures: 0, consecutiveSuccesses: 2 });
     const after = await registry.metrics();
@@ -195,7 +195,7 @@ describe("sstpwatch's own failures (error kind monitor_error)", () => {
     const { monitor } = start();
     feed(monitor, [true, true, false]);
     now += 30_000;
-    monitor.handleResult(target('rras-eu-1'), outOfDescriptors(now));
+    monitor.handleResult(target('rras-eu-1'), 'head', outOfDescriptors(now));
     expect(monitor.target('rras-eu-1')!.health).toMatchObject({ state: 'up', consecutiveFailures: 1 });
     feed(monitor, [false]);
     expect(monitor.target('rras-eu-1')!.health.state).toBe('down');

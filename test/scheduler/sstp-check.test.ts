@@ -106,13 +106,13 @@ describe('the monitor and a deep check result', () => {
   const metric = async (name: string) => (await registry.getSingleMetric(name)?.get())?.values ?? [];
 
   it('a failed deep check does not move the HEAD state: the target stays up, with its own failing series', async () => {
-    monitor.handleResult(config, headOk(1_000));
+    monitor.handleResult(config, 'head', headOk(1_000));
     expect(monitor.target('rras-eu-1')!.health.state).toBe('up');
-    monitor.handleSstpResult(config, deep(2_000, 'sstp_nak'));
+    monitor.handleResult(config, 'sstp', deep(2_000, 'sstp_nak'));
     const entry = monitor.target('rras-eu-1')!;
     expect(entry.health).toMatchObject({ state: 'up', consecutiveFailures: 0, consecutiveSuccesses: 1 });
     expect(entry.health.lastResult?.errorKind).toBe('ok');
-    expect(entry.lastSstp?.errorKind).toBe('sstp_nak');
+    expect(entry.lastResults.sstp?.errorKind).toBe('sstp_nak');
     expect(await metric('sstp_handshake_success')).toEqual([{ labels: { target: 'rras-eu-1', group: 'vpn-eu', role: 'server' }, value: 0 }]);
     expect(await metric('sstp_probe_success')).toEqual([expect.objectContaining({ value: 1 })]);
     expect(await metric('sstp_handshakes_total')).toEqual([expect.objectContaining({ labels: expect.objectContaining({ result: 'sstp_nak' }), value: 1 })]);
@@ -121,7 +121,7 @@ describe('the monitor and a deep check result', () => {
   });
 
   it('publishes every stage of the handshake, in seconds', async () => {
-    monitor.handleSstpResult(config, deep(2_000, 'ok'));
+    monitor.handleResult(config, 'sstp', deep(2_000, 'ok'));
     const stages = Object.fromEntries((await metric('sstp_handshake_stage_seconds')).map((v) => [v.labels.stage, v.value]));
     expect(stages).toEqual({ dns: 0, connect: 0.0005, tls: 0.002, http: 0.001, call: 0.0015, disconnect: 0.0005 });
     expect(await metric('sstp_handshake_success')).toEqual([expect.objectContaining({ value: 1 })]);
@@ -129,8 +129,8 @@ describe('the monitor and a deep check result', () => {
 
   it('stores deep results apart from the HEAD history, with every field', () => {
     const now = Date.now(); // within retention.raw: older deep results are deleted as new ones are written
-    monitor.handleResult(config, headOk(now - 1_000));
-    monitor.handleSstpResult(config, deep(now, 'sstp_nak'));
+    monitor.handleResult(config, 'head', headOk(now - 1_000));
+    monitor.handleResult(config, 'sstp', deep(now, 'sstp_nak'));
     store.flush();
     expect(store.history('rras-eu-1', { limit: 10 }).items.map((r) => r.at)).toEqual([now - 1_000]);
     const stored = store.lastSstpResult('rras-eu-1');
@@ -139,7 +139,7 @@ describe('the monitor and a deep check result', () => {
   });
 
   it('drops the deep series of a target removed from the config', async () => {
-    monitor.handleSstpResult(config, deep(2_000, 'ok'));
+    monitor.handleResult(config, 'sstp', deep(2_000, 'ok'));
     monitor.setConfig([], []);
     expect(await metric('sstp_handshake_success')).toEqual([]);
     expect(await metric('sstp_handshake_stage_seconds')).toEqual([]);
@@ -207,15 +207,15 @@ groups:
     service.start();
     const deadline = Date.now() + 20_000;
     while (Date.now() < deadline) {
-      const deepResult = service.monitor.target('rras-deep')?.lastSstp;
+      const deepResult = service.monitor.target('rras-deep')?.lastResults.sstp;
       const state = service.monitor.target('rras-deep')?.health.state;
       if (deepResult && state === 'up' && server.calls.filter((c) => c.method === 'SSTP_DUPLEX_POST').length >= 2) break;
       await new Promise((r) => setTimeout(r, 100));
     }
     const deepTarget = service.monitor.target('rras-deep')!;
     expect(deepTarget.health.state).toBe('up');
-    expect(deepTarget.lastSstp).toMatchObject({ errorKind: 'sstp_nak', sstp: { reply: 'nak', status: { code: 4 } } });
-    expect(service.monitor.target('rras-head')!.lastSstp).toBeUndefined();
+    expect(deepTarget.lastResults.sstp).toMatchObject({ errorKind: 'sstp_nak', sstp: { reply: 'nak', status: { code: 4 } } });
+    expect(service.monitor.target('rras-head')!.lastResults.sstp).toBeUndefined();
     const metrics = (await service.app.inject({ method: 'GET', url: '/metrics' })).body;
     expect(metrics).toMatch(/sstp_handshake_success\{target="rras-deep",group="vpn-eu",role="server"\} 0/);
     expect(metrics).not.toMatch(/sstp_handshake_success\{target="rras-head"/);

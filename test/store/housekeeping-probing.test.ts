@@ -88,7 +88,7 @@ describe('housekeeping next to probing', () => {
       probe: (target, _check, signal) => probe(target, signal),
       onResult: (target, _check, result) => {
         results.push(result);
-        monitor.handleResult(target, result);
+        monitor.handleResult(target, 'head', result);
       },
       onLag: (seconds) => lags.push(seconds),
       log,

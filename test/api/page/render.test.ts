@@ -44,6 +44,7 @@ function hostilePage(): string {
   const up: TargetView = {
     config: target('rras-1', { url: `https://10.0.0.11/${HOSTILE}`, hostname: HOSTILE }),
     health: { state: 'up', since: NOW - 3_600_000, consecutiveFailures: 0, consecutiveSuccesses: 5, lastResult: result(), maintenance: null, underlying: 'up' },
+    lastResults: {},
   };
   const down: TargetView = {
     config: target('rras-2'),
@@ -56,10 +57,12 @@ function hostilePage(): string {
       maintenance: null,
       underlying: 'down',
     },
+    lastResults: {},
   };
   const maint: TargetView = {
     config: target('rras-3', { role: 'vip' }),
     health: { state: 'maintenance', since: NOW - 60_000, consecutiveFailures: 0, consecutiveSuccesses: 0, lastResult: null, maintenance: { until: NOW + 3_600_000, reason: HOSTILE }, underlying: 'up' },
+    lastResults: {},
   };
   const views = new Map([up, down, maint].map((v) => [v.config.name, v]));
   const group: GroupView = {
