@@ -11,6 +11,7 @@ import { readMaintenanceWindows } from './maintenance-windows.js';
 import {
   builtInProbeSettings,
   Issues,
+  MIN_SAFE_SSTP_INTERVAL_MS,
   readConfig,
   type ProbeOverrides,
   type RawConfig,
@@ -213,12 +214,31 @@ function mergeProbeSettings(
  * but reported only where the conflict appears: a target inheriting both values from its group is
  * not reported again. With a cron schedule there is no fixed interval to compare against.
  */
-function checkTimeout(path: string, settings: ProbeSettings, parent: ProbeSettings | null, issues: Issues): void {
+function checkTimeout(path: string, settings: ProbeSettings, parent: ProbeSettings | null, rules: SettingRules, issues: Issues): void {
   checkSstpTimeout(path, settings, parent, issues);
+  checkSstpInterval(path, settings, parent, rules, issues);
   const { intervalMs, timeoutMs } = settings;
   if (intervalMs === null || timeoutMs < intervalMs) return;
   if (parent !== null && parent.intervalMs === intervalMs && parent.timeoutMs === timeoutMs) return;
   issues.add(path, `timeout ${formatDuration(timeoutMs)} must be shorter than interval ${formatDuration(intervalMs)}`);
+}
+
+/** What the top of the config allows of the probe settings. */
+interface SettingRules {
+  allowFastSstpInterval: boolean;
+}
+
+/** A deep check more often than once a minute is refused unless allowed; reported like checkTimeout. */
+function checkSstpInterval(path: string, settings: ProbeSettings, parent: ProbeSettings | null, rules: SettingRules, issues: Issues): void {
+  const { check, sstpIntervalMs } = settings;
+  if (rules.allowFastSstpInterval || check !== 'sstp' || sstpIntervalMs >= MIN_SAFE_SSTP_INTERVAL_MS) return;
+  if (parent !== null && parent.check === 'sstp' && parent.sstpIntervalMs === sstpIntervalMs) return;
+  issues.add(
+    path,
+    `sstp_interval ${formatDuration(sstpIntervalMs)} is shorter than ${formatDuration(MIN_SAFE_SSTP_INTERVAL_MS)}: every deep check opens a real SSTP call ` +
+      'on the server (a port held, a session started and logged), so this would load production servers; ' +
+      'use 1m or more, or set allow_fast_sstp_interval: true at the top of the config for a lab or a test',
+  );
 }
 
 /** The deep SSTP check, like HEAD, must finish before its next one is due; reported like checkTimeout. */
@@ -259,10 +279,11 @@ function resolveTarget(
   groupSettings: ProbeSettings,
   role: TargetConfig['role'],
   certificates: Map<string, string>,
+  rules: SettingRules,
   issues: Issues,
 ): TargetConfig | undefined {
   const settings = mergeProbeSettings(groupSettings, raw.probe, certificates);
-  checkTimeout(raw.path, settings, groupSettings, issues);
+  checkTimeout(raw.path, settings, groupSettings, rules, issues);
   if (raw.name === undefined || raw.url === undefined || group.name === undefined || group.hostname === undefined) {
     return undefined; // already reported
   }
@@ -281,12 +302,13 @@ function resolveGroup(
   group: RawGroup,
   defaults: ProbeSettings,
   certificates: Map<string, string>,
+  rules: SettingRules,
   issues: Issues,
 ): { group?: GroupConfig; targets: TargetConfig[] } {
   const settings = mergeProbeSettings(defaults, group.probe, certificates);
-  checkTimeout(group.path, settings, defaults, issues);
-  const servers = group.servers.map((server) => resolveTarget(server, group, settings, 'server', certificates, issues));
-  const vip = group.vip === undefined ? undefined : resolveTarget(group.vip, group, settings, 'vip', certificates, issues);
+  checkTimeout(group.path, settings, defaults, rules, issues);
+  const servers = group.servers.map((server) => resolveTarget(server, group, settings, 'server', certificates, rules, issues));
+  const vip = group.vip === undefined ? undefined : resolveTarget(group.vip, group, settings, 'vip', certificates, rules, issues);
   const targets = [...servers, vip].filter((target): target is TargetConfig => target !== undefined);
   if (group.name === undefined || group.hostname === undefined) return { targets };
   return {
@@ -303,14 +325,15 @@ function resolveGroup(
 
 function resolveConfig(raw: RawConfig, certificates: Map<string, string>, baseDir: string, issues: Issues): Config {
   const defaults = mergeProbeSettings(builtInProbeSettings(), raw.defaults, certificates);
-  checkTimeout('defaults', defaults, null, issues);
+  const rules: SettingRules = { allowFastSstpInterval: raw.allowFastSstpInterval };
+  checkTimeout('defaults', defaults, null, rules, issues);
   checkUniqueNames(
     raw.groups.map((group) => ({ name: group.name, namePath: `${group.path}.name` })),
     'group',
     issues,
   );
   checkUniqueNames(raw.groups.flatMap(groupTargets), 'target', issues);
-  const resolved = raw.groups.map((group) => resolveGroup(group, defaults, certificates, issues));
+  const resolved = raw.groups.map((group) => resolveGroup(group, defaults, certificates, rules, issues));
   return {
     listen: raw.listen,
     database: resolveDatabasePath(raw.database, baseDir),

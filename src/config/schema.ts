@@ -38,6 +38,12 @@ export const SSTP_PATH = '/sra_{BA195980-CD49-458b-9E23-C84EE0ADCD75}/';
 export const MIN_INTERVAL_MS = 1_000;
 /** The deep SSTP check holds an SSTP port on the server for its few milliseconds: every 5 minutes by default. */
 export const DEFAULT_SSTP_INTERVAL_MS = 300_000;
+/**
+ * Below this, sstp_interval needs `allow_fast_sstp_interval: true`: every deep check is a real call on the
+ * server (an SSTP port held, with accel-ppp a pty and pppd started, a RemoteAccess log entry), so a short
+ * interval by mistake loads production servers and floods their logs.
+ */
+export const MIN_SAFE_SSTP_INTERVAL_MS = 60_000;
 export const MAX_RISE_FALL = 100;
 
 /** A fresh copy of the built-in probe settings, before `defaults:` is applied. */
@@ -128,6 +134,8 @@ export interface RawConfig {
   retention: RetentionConfig;
   groups: RawGroup[];
   demo: boolean;
+  /** `allow_fast_sstp_interval: true`: deep checks more often than MIN_SAFE_SSTP_INTERVAL_MS are allowed. */
+  allowFastSstpInterval: boolean;
   probeEndpoint: ProbeEndpointConfig;
   log: LogConfig;
 }
@@ -617,7 +625,7 @@ function readGroups(value: unknown, demo: boolean, issues: Issues): RawGroup[] {
 // Top-level sections
 
 // `maintenance_windows` is read by maintenance-windows.ts once the groups and targets are known (load.ts).
-const TOP_KEYS = ['listen', 'database', 'database_password_file', 'auth', 'tls', 'defaults', 'retention', 'groups', 'demo', 'probe_endpoint', 'log', 'maintenance_windows'] as const;
+const TOP_KEYS = ['listen', 'database', 'database_password_file', 'auth', 'tls', 'defaults', 'retention', 'groups', 'demo', 'allow_fast_sstp_interval', 'probe_endpoint', 'log', 'maintenance_windows'] as const;
 const AUTH_KEYS = ['token_env', 'token_file', 'protect_reads'] as const;
 const SERVER_TLS_KEYS = ['cert_file', 'key_file'] as const;
 const RETENTION_KEYS = ['raw', 'minute', 'hour'] as const;
@@ -756,6 +764,7 @@ export function readConfig(document: unknown, issues: Issues): RawConfig {
     retention: readRetention(entry['retention'], issues),
     groups: readGroups(entry['groups'], demo, issues),
     demo,
+    allowFastSstpInterval: readBoolean(entry['allow_fast_sstp_interval'], 'allow_fast_sstp_interval', issues) ?? false,
     probeEndpoint: readProbeEndpoint(entry['probe_endpoint'], issues),
     log: readLog(entry['log'], issues),
   };

@@ -250,6 +250,15 @@ groups:
     expect(parse(MINIMAL).groups[0]).not.toHaveProperty('offloadCertSha256');
   });
 
+  it('allows a deep check more often than once a minute only with allow_fast_sstp_interval: true', () => {
+    const fast = withGroupKeys('    check: sstp\n    sstp_interval: 10s');
+    expect(() => parse(fast)).toThrow(/sstp_interval 10s is shorter than 1m/);
+    const config = parse(`allow_fast_sstp_interval: true\n${fast}`);
+    expect(config.targets[0]!.settings).toMatchObject({ check: 'sstp', sstpIntervalMs: 10_000 });
+    // A short sstp_interval where the deep check is off is harmless and not reported.
+    expect(() => parse(withGroupKeys("    sstp_interval: 10s"))).not.toThrow();
+  });
+
   it('reads check and sstp_interval per level: defaults <- group <- target', () => {
     const config = parse(
       `defaults: { sstp_interval: 10m }\n` +
@@ -641,8 +650,20 @@ describe('an invalid config', () => {
     },
     {
       case: 'a deep check whose timeout is not shorter than sstp_interval, reported where it appears',
-      yaml: withGroupKeys('    check: sstp\n    sstp_interval: 5s'),
+      yaml: `allow_fast_sstp_interval: true\n${withGroupKeys('    check: sstp\n    sstp_interval: 5s')}`,
       errors: ['groups[0]: timeout 5s must be shorter than sstp_interval 5s'],
+    },
+    {
+      case: 'a deep check more often than once a minute, not allowed',
+      yaml: withGroupKeys('    check: sstp\n    sstp_interval: 30s'),
+      errors: [
+        'groups[0]: sstp_interval 30s is shorter than 1m: every deep check opens a real SSTP call on the server (a port held, a session started and logged), so this would load production servers; use 1m or more, or set allow_fast_sstp_interval: true at the top of the config for a lab or a test',
+      ],
+    },
+    {
+      case: 'allow_fast_sstp_interval given as a string',
+      yaml: `allow_fast_sstp_interval: "yes"\n${MINIMAL}`,
+      errors: ['allow_fast_sstp_interval: must be true or false (got "yes")'],
     },
     {
       case: 'sstp_interval misspelled',

@@ -77,6 +77,7 @@ describe('dashboard queries against a real Prometheus scraping sstpwatch', () =>
       [
         `listen: "127.0.0.1:${port}"`,
         'database: ./state/sstpwatch.db',
+        'allow_fast_sstp_interval: true',
         'defaults:',
         '  interval: 1s',
         '  timeout: 800ms',

@@ -194,6 +194,7 @@ describe('the service runs HEAD and the deep check side by side', () => {
       join(dir, 'sstpwatch.yml'),
       `database: ./test.db
 auth: { token_env: null }
+allow_fast_sstp_interval: true
 defaults: { interval: 1s, timeout: 800ms, rise: 1, fall: 1 }
 groups:
   - name: vpn-eu
