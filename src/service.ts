@@ -51,6 +51,8 @@ export interface ServiceOptions {
    * the new config is invalid. Absent: reload() refuses.
    */
   reloadConfig?: () => ReloadedConfig;
+  /** The clock the monitor (maintenance windows) and the API read; default Date.now. Tests drive time with it. */
+  now?: () => number;
   /** Per-client limits of the write and probe-now routes; defaults in api/deps.ts. */
   rateLimits?: Partial<RateLimits>;
   /** The API listener's connection limits; default: from this process's descriptor limit (api/connections.ts). */
@@ -95,7 +97,7 @@ export function createService(config: Config, options: ServiceOptions): Service 
   const store = openSqliteStore({ path: config.database, log, retention: config.retention });
   metrics.trackStoreWrites(() => store.writeHealth());
   const windows = new MaintenanceCalendar(config.maintenanceWindows);
-  const monitor = new Monitor({ store, metrics, log, windows }, config.targets, config.groups);
+  const monitor = new Monitor({ store, metrics, log, windows, now: options.now }, config.targets, config.groups);
   // Chains, group certificate findings and CRL/OCSP reachability (its own 15-minute cadence, off the probe path).
   const certificates = new CertificateMonitor({ metrics: createCertificateMetrics(registry), log }, config.targets, config.groups);
   const scheduler = createScheduler(config.targets, {
@@ -108,7 +110,7 @@ export function createService(config: Config, options: ServiceOptions): Service 
       metrics.observeLag(seconds);
       options.onLag?.(seconds);
     },
-    onTick: (now) => monitor.tick(now),
+    onTick: (now) => monitor.tick(options.now?.() ?? now),
     log,
     maxInFlight: options.maxInFlight,
   });
@@ -138,6 +140,8 @@ export function createService(config: Config, options: ServiceOptions): Service 
     probeEndpoint,
     version: VERSION,
     status: monitor,
+    maintenanceWindows: windows,
+    now: options.now,
     certificates,
     store,
     auth,

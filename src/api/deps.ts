@@ -4,6 +4,7 @@ import type { GroupConfig, TargetConfig } from '../config/types.js';
 import type { GroupHealth } from '../health/group.js';
 import type { Maintenance, TargetHealth } from '../health/types.js';
 import type { GroupCertificateReport, TargetRevocation } from '../health/certificates.js';
+import type { MaintenanceCalendar } from '../health/maintenance-calendar.js';
 import type { CertificateDetails, ChainChecks, CheckKind, ProbeResult } from '../probe/types.js';
 import type { Store } from '../store/store.js';
 import type { ConnectionLimits } from './connections.js';
@@ -94,8 +95,13 @@ export interface CertificateStatusSource {
   target(name: string): CertificateView | undefined;
 }
 
+/** The config's recurring maintenance windows (kept by the service, updated on reload). */
+export type MaintenanceWindowSource = Pick<MaintenanceCalendar, 'forTarget' | 'forGroup' | 'covers' | 'coversGroup' | 'list'>;
+
 export interface AppDeps {
   status: StatusSource;
+  /** Absent: targets and groups are shown without scheduled_maintenance. */
+  maintenanceWindows?: MaintenanceWindowSource;
   /** Absent: targets and groups are shown without certificate chains and findings. */
   certificates?: CertificateStatusSource;
   /** Rollups, uptime and transitions are optional so a test app can leave them out (those routes then answer 503). */

@@ -1,4 +1,4 @@
-import type { CertificateView, GroupView, TargetView } from './deps.js';
+import type { CertificateView, GroupView, MaintenanceWindowSource, TargetView } from './deps.js';
 import type {
   CertificateChecksJson,
   CertificateJson,
@@ -6,6 +6,7 @@ import type {
   FindingJson,
   GroupStatusJson,
   ResultJson,
+  ScheduledMaintenanceJson,
   RevocationSourceJson,
   SstpDetailsJson,
   TargetStatusJson,
@@ -14,6 +15,8 @@ import { chainRevoked, type GroupCertificateReport, type TargetRevocation } from
 import { ekuName, positionOf } from '../probe/chain.js';
 import type { CertificateDetails, CertificateInfo, ChainChecks, ProbeResult, SstpDetails } from '../probe/types.js';
 import type { Incident } from '../health/incidents.js';
+import type { ScheduledMaintenance } from '../health/maintenance-calendar.js';
+import type { Occurrence } from '../health/maintenance-windows.js';
 import { incidentDurationS } from '../health/incidents.js';
 import type { RollupPoint, StoredResult } from '../store/store.js';
 
@@ -79,7 +82,32 @@ function presentSstp(s: SstpDetails): SstpDetailsJson {
   };
 }
 
-export function presentTarget({ config, health, lastResults }: TargetView, now: number, certificates?: CertificateView): TargetStatusJson {
+/** A target's or group's configured windows now; null when none covers it, undefined when the app has no calendar. */
+export function scheduledFor(
+  windows: MaintenanceWindowSource | undefined,
+  subject: { target: TargetView['config'] } | { group: string },
+  now: number,
+): ScheduledMaintenance | null | undefined {
+  if (!windows) return undefined;
+  if ('target' in subject) return windows.covers(subject.target) ? windows.forTarget(subject.target, now) : null;
+  return windows.coversGroup(subject.group) ? windows.forGroup(subject.group, now) : null;
+}
+
+function presentOccurrence(o: Occurrence | null) {
+  return o === null ? null : { window: o.window, start: iso(o.start), end: iso(o.end) };
+}
+
+export function presentScheduled(s: ScheduledMaintenance | null | undefined): { scheduled_maintenance?: ScheduledMaintenanceJson | null } {
+  if (s === undefined) return {};
+  return { scheduled_maintenance: s === null ? null : { current: presentOccurrence(s.current), next: presentOccurrence(s.next) } };
+}
+
+export function presentTarget(
+  { config, health, lastResults }: TargetView,
+  now: number,
+  certificates?: CertificateView,
+  scheduled?: ScheduledMaintenance | null,
+): TargetStatusJson {
   const last = health.lastResult;
   return {
     name: config.name,
@@ -95,6 +123,7 @@ export function presentTarget({ config, health, lastResults }: TargetView, now: 
     ...(config.settings.check === 'sstp' ? { last_sstp_result: lastResults.sstp ? presentResult(lastResults.sstp) : null } : {}),
     certificate: last?.certificate ? presentCertificate(last.certificate, now) : null,
     maintenance: health.maintenance ? { until: iso(health.maintenance.until), reason: health.maintenance.reason } : null,
+    ...presentScheduled(scheduled),
     ...(certificates ? presentCertificates(certificates, now) : {}),
   };
 }
@@ -182,13 +211,18 @@ export function presentFindings(report: GroupCertificateReport): Pick<GroupStatu
   return { certificate_consistency: { servers, vip, offload_hash: offloadHash }, findings };
 }
 
-export function presentGroup({ config, health }: GroupView, certificates?: GroupCertificateReport): GroupStatusJson {
+export function presentGroup(
+  { config, health }: GroupView,
+  certificates?: GroupCertificateReport,
+  scheduled?: ScheduledMaintenance | null,
+): GroupStatusJson {
   return {
     name: config.name,
     hostname: config.hostname,
     state: health.state,
     servers_up: health.serversUp,
     servers_total: health.serversTotal,
+    ...presentScheduled(scheduled),
     ...(certificates ? presentFindings(certificates) : {}),
   };
 }

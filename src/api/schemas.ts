@@ -150,6 +150,16 @@ export const CertificateConsistencySchema = Type.Object({
 
 export const MaintenanceSchema = Type.Object({ until: Timestamp, reason: Type.String() });
 
+export const OccurrenceSchema = Type.Object({ window: Type.String({ description: 'the name in maintenance_windows' }), start: Timestamp, end: Timestamp });
+
+export const ScheduledMaintenanceSchema = Type.Object(
+  {
+    current: Nullable(OccurrenceSchema),
+    next: Nullable(OccurrenceSchema),
+  },
+  { description: 'the configured maintenance windows covering it: the occurrence in progress and the next one to start' },
+);
+
 export const TargetStatusSchema = Type.Object({
   name: Type.String(),
   group: Type.String(),
@@ -165,6 +175,8 @@ export const TargetStatusSchema = Type.Object({
   last_sstp_result: Type.Optional(Nullable(ResultSchema)),
   certificate: Nullable(CertificateSchema),
   maintenance: Nullable(MaintenanceSchema),
+  /** Null: no configured window covers the target (absent: this app has no window calendar). */
+  scheduled_maintenance: Type.Optional(Nullable(ScheduledMaintenanceSchema)),
   certificate_chain: Type.Optional(Type.Array(ChainCertificateSchema)),
   certificate_checks: Type.Optional(Nullable(CertificateChecksSchema)),
   revocation: Type.Optional(Type.Array(RevocationSourceSchema)),
@@ -176,6 +188,8 @@ export const GroupStatusSchema = Type.Object({
   state: GroupStateSchema,
   servers_up: Type.Integer(),
   servers_total: Type.Integer(),
+  /** Windows naming the group in `groups:`; null: none does. */
+  scheduled_maintenance: Type.Optional(Nullable(ScheduledMaintenanceSchema)),
   certificate_consistency: Type.Optional(CertificateConsistencySchema),
   findings: Type.Optional(Type.Array(FindingSchema, { description: 'certificate and load-balancer findings, most severe first' })),
 });
@@ -276,6 +290,7 @@ export const ReadinessSchema = Type.Object({
   error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() })),
 });
 
+export type ScheduledMaintenanceJson = Static<typeof ScheduledMaintenanceSchema>;
 export type ResultJson = Static<typeof ResultSchema>;
 export type SstpDetailsJson = Static<typeof SstpDetailsSchema>;
 export type CertificateJson = Static<typeof CertificateSchema>;

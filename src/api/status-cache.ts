@@ -3,6 +3,7 @@
 // seconds (bench/fleet.ts), and probes started late meanwhile. A target's JSON is rebuilt when its config, its health
 // (a new object with every result), its last results of every check or its certificate view changes, and at least every
 // MAX_AGE_MS so that days_left keeps moving.
+import type { ScheduledMaintenance } from '../health/maintenance-calendar.js';
 import type { CertificateView, TargetView } from './deps.js';
 import { presentTarget } from './present.js';
 
@@ -13,6 +14,7 @@ interface Entry {
   lastResults: TargetView['lastResults'];
   config: TargetView['config'];
   certificates: CertificateView | undefined;
+  scheduled: ScheduledMaintenance | null | undefined;
   builtAt: number;
   json: string;
 }
@@ -21,7 +23,7 @@ export class TargetJsonCache {
   private entries = new Map<string, Entry>();
 
   /** The target's TargetStatus JSON as presentTarget() gives it, from the cache while nothing it shows changed. */
-  json(view: TargetView, certificates: CertificateView | undefined, now: number): string {
+  json(view: TargetView, certificates: CertificateView | undefined, now: number, scheduled?: ScheduledMaintenance | null): string {
     const name = view.config.name;
     const entry = this.entries.get(name);
     if (
@@ -31,12 +33,13 @@ export class TargetJsonCache {
       entry.config === view.config &&
       entry.health === view.health &&
       entry.lastResults === view.lastResults &&
-      sameCertificates(entry.certificates, certificates)
+      sameCertificates(entry.certificates, certificates) &&
+      sameScheduled(entry.scheduled, scheduled)
     ) {
       return entry.json;
     }
-    const json = JSON.stringify(presentTarget(view, now, certificates));
-    this.entries.set(name, { health: view.health, lastResults: view.lastResults, config: view.config, certificates, builtAt: now, json });
+    const json = JSON.stringify(presentTarget(view, now, certificates, scheduled));
+    this.entries.set(name, { health: view.health, lastResults: view.lastResults, config: view.config, certificates, scheduled, builtAt: now, json });
     return json;
   }
 
@@ -46,6 +49,12 @@ export class TargetJsonCache {
     const names = new Set(views.map((v) => v.config.name));
     for (const name of this.entries.keys()) if (!names.has(name)) this.entries.delete(name);
   }
+}
+
+/** The calendar keeps each occurrence object until it changes. */
+function sameScheduled(a: ScheduledMaintenance | null | undefined, b: ScheduledMaintenance | null | undefined): boolean {
+  if (a === b) return true;
+  return !!a && !!b && a.current === b.current && a.next === b.next;
 }
 
 /** The chain and checks are kept objects; revocation is rebuilt per call around status objects that are replaced. */

@@ -1,15 +1,23 @@
 import { isPostgresUrl, readDatabasePassword, urlHasPassword } from '../config/database.js';
 import { loadConfigFile } from '../config/load.js';
 import { readAuthToken } from '../config/token.js';
-import { ConfigError } from '../config/types.js';
+import { ConfigError, type MaintenanceWindowConfig } from '../config/types.js';
+import { describeWindow, occurrenceAt, occurrencesAfter, type Occurrence } from '../health/maintenance-windows.js';
+import { formatLocal } from '../health/zoned-time.js';
 import { checkPostgres } from '../store/postgres/check.js';
 import { EXIT_FAILED, EXIT_OK, type Output } from './output.js';
 
 /**
- * `sstpwatch config check`: every problem with its path, exit 1; or a summary of what would be probed. With a
+ * `sstpwatch config check`: every problem with its path, exit 1; or a summary of what would be probed and, for each
+ * maintenance window, the occurrence in progress and the next three (so an admin sees how a DST night falls). With a
  * PostgreSQL database it also connects (PGPASSWORD is read from the environment, as at start) and says whether it can.
  */
-export async function runConfigCheck(path: string, io: Output, env: Readonly<Record<string, string | undefined>> = process.env): Promise<number> {
+export async function runConfigCheck(
+  path: string,
+  io: Output,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  now = Date.now(),
+): Promise<number> {
   try {
     const config = loadConfigFile(path);
     // The token file is read as at start (its text is never printed); the environment is not looked at here.
@@ -17,6 +25,7 @@ export async function runConfigCheck(path: string, io: Output, env: Readonly<Rec
     const servers = config.targets.filter((t) => t.role === 'server').length;
     const vips = config.targets.length - servers;
     io.out(`${path}: valid: ${config.groups.length} group(s), ${servers} server(s), ${vips} VIP(s)${config.demo ? ', demo mode on' : ''}`);
+    for (const window of config.maintenanceWindows) for (const line of windowLines(window, now)) io.out(line);
     if (!isPostgresUrl(config.database)) return EXIT_OK;
     const password = readDatabasePassword(config.databasePasswordFile);
     for (const warning of password.warnings) io.err(`warning: database_password_file: ${warning}`);
@@ -32,4 +41,17 @@ export async function runConfigCheck(path: string, io: Output, env: Readonly<Rec
     for (const issue of err.issues) io.err(`  ${issue.path ? `${issue.path}: ` : ''}${issue.message}`);
     return EXIT_FAILED;
   }
+}
+
+/** The window, what it covers, and its occurrences in its own time zone and in UTC. */
+export function windowLines(window: MaintenanceWindowConfig, now: number): string[] {
+  const covers = [...window.groups.map((g) => `group ${g}`), ...window.targets.map((t) => `target ${t}`)].join(', ');
+  const span = (o: Occurrence) =>
+    `${formatLocal(window.timezone, o.start)} to ${formatLocal(window.timezone, o.end)} (${new Date(o.start).toISOString()} to ${new Date(o.end).toISOString()})`;
+  const current = occurrenceAt(window, now);
+  return [
+    `maintenance window ${window.name}: ${describeWindow(window)}; covers ${covers}`,
+    ...(current ? [`  now:  ${span(current)}`] : []),
+    ...occurrencesAfter(window, now, 3).map((o) => `  next: ${span(o)}`),
+  ];
 }

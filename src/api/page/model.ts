@@ -1,6 +1,7 @@
 // Pure: the live state and what the store knows -> what the status page shows.
 import type { GroupState } from '../../health/group.js';
 import type { Incident } from '../../health/incidents.js';
+import type { ScheduledMaintenance, WindowStatus } from '../../health/maintenance-calendar.js';
 import type { Maintenance, TargetState } from '../../health/types.js';
 import { diagnose, type Diagnosis } from '../../probe/diagnose.js';
 import type { ErrorKind, ProbeResult } from '../../probe/types.js';
@@ -31,6 +32,8 @@ export interface TargetRow {
   diagnosis: Diagnosis | null;
   certificate: { daysLeft: number; notAfter: number; subject: string } | null;
   maintenance: Maintenance | null;
+  /** The configured windows covering it; null: none does. */
+  scheduled: ScheduledMaintenance | null;
   history: TargetHistory;
 }
 
@@ -70,6 +73,8 @@ export interface StatusPageModel {
   /** How far back the incident list reaches, ms. */
   incidentWindowMs: number;
   maintenance: MaintenanceRow[];
+  /** The configured recurring windows, in config order. */
+  windows: WindowStatus[];
 }
 
 export interface ModelInput {
@@ -80,6 +85,8 @@ export interface ModelInput {
   target(name: string): TargetView | undefined;
   history(name: string): TargetHistory;
   incidentWindowMs: number;
+  /** The configured windows' state now, and those covering a target (absent: none configured). */
+  windows?: { list: WindowStatus[]; forTarget(config: TargetView['config']): ScheduledMaintenance | null };
 }
 
 export function buildStatusPage(input: ModelInput): StatusPageModel {
@@ -92,7 +99,7 @@ export function buildStatusPage(input: ModelInput): StatusPageModel {
     for (const name of names) {
       const view = input.target(name);
       if (!view) continue;
-      const row = targetRow(view, input.history(name), input.now);
+      const row = targetRow(view, input.history(name), input.now, input.windows?.forTarget(view.config) ?? null);
       targets.push(row);
       summary.targets++;
       summary[row.state]++;
@@ -112,10 +119,11 @@ export function buildStatusPage(input: ModelInput): StatusPageModel {
     incidents,
     incidentWindowMs: input.incidentWindowMs,
     maintenance,
+    windows: input.windows?.list ?? [],
   };
 }
 
-function targetRow({ config, health }: TargetView, history: TargetHistory, now: number): TargetRow {
+function targetRow({ config, health }: TargetView, history: TargetHistory, now: number, scheduled: ScheduledMaintenance | null): TargetRow {
   const last = health.lastResult;
   const cert = last?.certificate ?? null;
   return {
@@ -130,6 +138,7 @@ function targetRow({ config, health }: TargetView, history: TargetHistory, now: 
     diagnosis: last ? diagnose(last, { url: config.url, hostname: config.hostname, offload: config.offload, now }) : null,
     certificate: cert ? { daysLeft: (cert.notAfter - now) / 86_400_000, notAfter: cert.notAfter, subject: cert.subject } : null,
     maintenance: health.maintenance,
+    scheduled,
     history,
   };
 }

@@ -4,6 +4,7 @@ import type { GroupState } from '../../health/group.js';
 import type { TargetState } from '../../health/types.js';
 import { certLevel, formatDaysLeft, formatLatency, formatRatio, formatSpan, formatUtc } from './format.js';
 import { html, type SafeHtml } from './html.js';
+import type { WindowStatus } from '../../health/maintenance-calendar.js';
 import type { GroupSection, IncidentRow, MaintenanceRow, StatusPageModel, TargetRow } from './model.js';
 import { UPTIME_WINDOWS } from './model.js';
 import { describeStrip, renderStrip } from './strip.js';
@@ -64,7 +65,7 @@ export function renderStatusPage(m: StatusPageModel): string {
 <main id="content" data-refresh="${m.refreshSeconds}" data-title="${title}">
 ${summary(m)}
 ${m.groups.map((g) => group(g, m.now))}
-${maintenanceSection(m.maintenance, m.now)}
+${maintenanceSection(m.maintenance, m.windows, m.now)}
 ${incidentSection(m.incidents, m.incidentWindowMs, m.now)}
 <p class="generated">Generated ${time(m.now, formatUtc(m.now))} by sstpwatch ${m.version}.</p>
 </main>
@@ -136,6 +137,10 @@ function stateDetail(t: TargetRow, now: number): SafeHtml {
   if (t.state === 'maintenance' && t.maintenance) {
     lines.push(html`<span class="maint">until ${time(t.maintenance.until, formatUtc(t.maintenance.until))}: <q class="reason">${t.maintenance.reason}</q></span>`);
   }
+  const next = t.scheduled?.next;
+  if (next && !t.scheduled?.current) {
+    lines.push(html`<span class="next-window">next window <q>${next.window}</q> ${time(next.start, `${formatUtc(next.start)} (in ${formatSpan(next.start - now)})`)}</span>`);
+  }
   if (t.state === 'up' && t.consecutiveFailures > 0) lines.push(html`<span class="flapping">${t.consecutiveFailures} failed in a row</span>`);
   return html`${lines.map((l) => html`<br>${l}`)}`;
 }
@@ -177,7 +182,21 @@ function certificate(t: TargetRow): SafeHtml {
   return html`<span class="cert-days cert-${level}"><span aria-hidden="true">${icon}</span>${formatDaysLeft(c.daysLeft)}${CERT_LEVEL_LABEL[level]}</span><br><span class="cert-until">until ${time(c.notAfter, formatUtc(c.notAfter).slice(0, 10))}</span>`;
 }
 
-function maintenanceSection(rows: MaintenanceRow[], now: number): SafeHtml {
+function windowsTable(windows: WindowStatus[], now: number): SafeHtml {
+  if (!windows.length) return html``;
+  const covers = (w: WindowStatus) => [...w.config.groups.map((g) => `group ${g}`), ...w.config.targets].join(', ');
+  const when = (w: WindowStatus): SafeHtml => {
+    if (w.current) return html`<strong>in progress</strong> until ${time(w.current.end, `${formatUtc(w.current.end)} (in ${formatSpan(w.current.end - now)})`)}`;
+    return w.next ? html`${time(w.next.start, `${formatUtc(w.next.start)} (in ${formatSpan(w.next.start - now)})`)}` : html`<span class="muted">none</span>`;
+  };
+  return html`<table class="windows">
+<caption>Maintenance windows (from the config)</caption>
+<thead><tr><th scope="col">Window</th><th scope="col">Covers</th><th scope="col">Recurs</th><th scope="col">Now / next</th></tr></thead>
+<tbody>${windows.map((w) => html`<tr data-window="${w.config.name}"><th scope="row">${w.config.name}</th><td data-label="Covers">${covers(w)}</td><td data-label="Recurs">${w.description}</td><td data-label="Now / next">${when(w)}</td></tr>`)}</tbody>
+</table>`;
+}
+
+function maintenanceSection(rows: MaintenanceRow[], windows: WindowStatus[], now: number): SafeHtml {
   const body = rows.length
     ? html`<table>
 <caption class="visually-hidden">Targets in maintenance</caption>
@@ -188,6 +207,7 @@ function maintenanceSection(rows: MaintenanceRow[], now: number): SafeHtml {
   return html`<section class="maintenance" aria-labelledby="maintenance-heading">
 <h2 id="maintenance-heading">Maintenance</h2>
 ${body}
+${windowsTable(windows, now)}
 </section>
 `;
 }

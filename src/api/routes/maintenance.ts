@@ -3,7 +3,7 @@ import Type from 'typebox';
 import { requireToken } from '../auth.js';
 import { DEFAULT_RATE_LIMITS, type AppDeps, type TargetControl, type TargetView } from '../deps.js';
 import { HttpError, badRequest, notFound } from '../errors.js';
-import { parseTimeBound, presentTarget } from '../present.js';
+import { parseTimeBound, presentTarget, scheduledFor } from '../present.js';
 import { MaintenanceBodySchema, TargetParams, TargetStatusSchema } from '../schemas.js';
 
 const errors = {
@@ -49,7 +49,8 @@ export const maintenanceRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = a
       if (until <= t) throw badRequest(`until must be in the future (got ${request.body.until}, now is ${new Date(t).toISOString()})`);
       if (until - t > MAX_MAINTENANCE_MS) throw badRequest(`until must be within 366 days (got ${request.body.until})`);
       const { name } = request.params;
-      return presentTarget(found(name, control.setMaintenance(name, { until, reason: request.body.reason })), t);
+      const target = found(name, control.setMaintenance(name, { until, reason: request.body.reason }));
+      return presentTarget(target, t, undefined, scheduledFor(deps.maintenanceWindows, { target: target.config }, t));
     },
   );
 
@@ -63,7 +64,9 @@ export const maintenanceRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = a
     async (request) => {
       const control = requireControl(deps.control);
       const { name } = request.params;
-      return presentTarget(found(name, control.clearMaintenance(name)), now());
+      const t = now();
+      const target = found(name, control.clearMaintenance(name));
+      return presentTarget(target, t, undefined, scheduledFor(deps.maintenanceWindows, { target: target.config }, t));
     },
   );
 };

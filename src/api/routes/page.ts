@@ -3,6 +3,7 @@ import type { FastifyReply } from 'fastify';
 import Type from 'typebox';
 import { incidentsFrom } from '../../health/incidents.js';
 import type { AppDeps } from '../deps.js';
+import { scheduledFor } from '../present.js';
 import { PAGE_SCRIPT, PAGE_STYLE } from '../page/assets.js';
 import { buildStatusPage, UPTIME_WINDOWS, type TargetHistory, type UptimeWindow } from '../page/model.js';
 import { PAGE_SCRIPT_PATH, PAGE_STYLE_PATH, renderStatusPage } from '../page/render.js';
@@ -103,6 +104,9 @@ export const pageRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (a
         target: (name) => deps.status.target(name),
         history: (name) => history(name, t),
         incidentWindowMs: INCIDENT_WINDOW_MS,
+        ...(deps.maintenanceWindows
+          ? { windows: { list: deps.maintenanceWindows.list(t), forTarget: (config) => scheduledFor(deps.maintenanceWindows, { target: config }, t) ?? null } }
+          : {}),
       });
       return securityHeaders(reply).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(renderStatusPage(model));
     },

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AppDeps } from '../deps.js';
-import { presentGroup } from '../present.js';
+import { presentGroup, scheduledFor } from '../present.js';
 import { StatusSchema, type StatusJson } from '../schemas.js';
 import { TargetJsonCache } from '../status-cache.js';
 
@@ -17,9 +17,13 @@ export const statusRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async 
     const head = JSON.stringify({
       generated_at: new Date(t).toISOString(),
       summary,
-      groups: deps.status.groups().map((group) => presentGroup(group, deps.certificates?.group(group.config.name))),
+      groups: deps.status.groups().map((group) =>
+        presentGroup(group, deps.certificates?.group(group.config.name), scheduledFor(deps.maintenanceWindows, { group: group.config.name }, t)),
+      ),
     });
-    const parts = targets.map((target) => targetJson.json(target, deps.certificates?.target(target.config.name), t));
+    const parts = targets.map((target) =>
+      targetJson.json(target, deps.certificates?.target(target.config.name), t, scheduledFor(deps.maintenanceWindows, { target: target.config }, t)),
+    );
     targetJson.retain(targets);
     const body = `${head.slice(0, -1)},"targets":[${parts.join(',')}]}`;
     return reply.type('application/json; charset=utf-8').send(body as unknown as StatusJson); // a string goes out as is

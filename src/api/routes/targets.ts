@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { findTarget, targetReadErrors, timeBound } from './common.js';
 import type { AppDeps } from '../deps.js';
 import { HttpError, badRequest } from '../errors.js';
-import { presentResult, presentRollup, presentTarget } from '../present.js';
+import { presentResult, presentRollup, presentTarget, scheduledFor } from '../present.js';
 import { HistoryQuerySchema, HistorySchema, TargetParams, TargetStatusSchema } from '../schemas.js';
 
 export const targetRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
@@ -11,7 +11,11 @@ export const targetRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async 
   app.get(
     '/api/v1/targets/:name',
     { schema: { params: TargetParams, response: { 200: TargetStatusSchema, ...targetReadErrors } } },
-    async (request) => presentTarget(findTarget(deps.status, request.params.name), now(), deps.certificates?.target(request.params.name)),
+    async (request) => {
+      const target = findTarget(deps.status, request.params.name);
+      const t = now();
+      return presentTarget(target, t, deps.certificates?.target(request.params.name), scheduledFor(deps.maintenanceWindows, { target: target.config }, t));
+    },
   );
 
   app.get(
