@@ -2,7 +2,7 @@
 // reading the --ca file; a bad command line is a UsageError (exit 2 with the message and the usage).
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { tryParseDuration } from '../config/duration.js';
+import { timerLimitProblem, tryParseDuration } from '../config/duration.js';
 import { builtInProbeSettings, isHostname, normalizeSha256 } from '../config/schema.js';
 import type { ProbeTarget } from '../probe/types.js';
 
@@ -51,6 +51,8 @@ export function parseCheckArgs(args: string[]): CheckRequest {
   if (values.timeout !== undefined) {
     const ms = tryParseDuration(values.timeout);
     if (ms === null || ms <= 0) throw new UsageError(`--timeout must be a duration such as 5s or 500ms (got ${JSON.stringify(values.timeout)})`);
+    const tooLong = timerLimitProblem(ms);
+    if (tooLong !== null) throw new UsageError(`--timeout ${tooLong} (got ${JSON.stringify(values.timeout)})`);
     settings.timeoutMs = ms;
   }
   if (values.path !== undefined) {

@@ -18,6 +18,17 @@ const UNITS_DESCENDING: readonly Unit[] = ['w', 'd', 'h', 'm', 's', 'ms'];
 /** Units formatDuration writes: days rather than weeks, so that "14d" stays "14d". */
 const FORMAT_UNITS: readonly Unit[] = ['d', 'h', 'm', 's', 'ms'];
 
+/**
+ * The longest delay Node.js timers accept (2^31 - 1 ms, about 24.8 days): a longer one fires after 1 ms instead.
+ * Durations that feed timers (probe timeouts and intervals) are refused beyond it.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Why `ms` cannot feed a timer, or null when it can. */
+export function timerLimitProblem(ms: number): string | null {
+  return ms > MAX_TIMER_MS ? `must be at most 24d (the longest wait Node.js timers support, about 24.8 days)` : null;
+}
+
 export class DurationError extends Error {
   constructor(readonly input: string, reason: string) {
     super(`${JSON.stringify(input)} is not a duration: ${reason}`);

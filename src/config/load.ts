@@ -6,6 +6,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import { parseDocument, type YAMLError } from 'yaml';
 import { isPostgresUrl } from './database.js';
+import { shortestCronPeriodMs } from './cron-period.js';
 import { formatDuration } from './duration.js';
 import { readMaintenanceWindows } from './maintenance-windows.js';
 import {
@@ -212,15 +213,20 @@ function mergeProbeSettings(
 /**
  * A probe must finish before the next one is due. Checked on the effective settings of every level,
  * but reported only where the conflict appears: a target inheriting both values from its group is
- * not reported again. With a cron schedule there is no fixed interval to compare against.
+ * not reported again. With a cron schedule, the shortest gap between two of its runs is the interval.
  */
 function checkTimeout(path: string, settings: ProbeSettings, parent: ProbeSettings | null, rules: SettingRules, issues: Issues): void {
   checkSstpTimeout(path, settings, parent, issues);
   checkSstpInterval(path, settings, parent, rules, issues);
-  const { intervalMs, timeoutMs } = settings;
-  if (intervalMs === null || timeoutMs < intervalMs) return;
-  if (parent !== null && parent.intervalMs === intervalMs && parent.timeoutMs === timeoutMs) return;
-  issues.add(path, `timeout ${formatDuration(timeoutMs)} must be shorter than interval ${formatDuration(intervalMs)}`);
+  const { intervalMs, schedule, timeoutMs } = settings;
+  if (parent !== null && parent.intervalMs === intervalMs && parent.schedule === schedule && parent.timeoutMs === timeoutMs) return;
+  if (intervalMs !== null && timeoutMs >= intervalMs) {
+    issues.add(path, `timeout ${formatDuration(timeoutMs)} must be shorter than interval ${formatDuration(intervalMs)}`);
+  }
+  const period = schedule === null ? null : shortestCronPeriodMs(schedule);
+  if (period !== null && timeoutMs >= period) {
+    issues.add(path, `timeout ${formatDuration(timeoutMs)} must be shorter than the shortest gap between runs of schedule ${JSON.stringify(schedule)} (${formatDuration(period)})`);
+  }
 }
 
 /** What the top of the config allows of the probe settings. */

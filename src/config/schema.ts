@@ -11,7 +11,7 @@
 
 import cron from 'node-cron';
 import { isIP, isIPv6 } from 'node:net';
-import { formatDuration, tryParseDuration } from './duration.js';
+import { formatDuration, timerLimitProblem, tryParseDuration } from './duration.js';
 import { parseAllowEntry } from './allow-list.js';
 import { isPostgresUrl, postgresUrlProblem } from './database.js';
 import {
@@ -267,8 +267,8 @@ function readInteger(
   return undefined;
 }
 
-/** A duration string of at least minMs. */
-export function readDuration(value: unknown, path: string, minMs: number, issues: Issues): number | undefined {
+/** A duration string of at least minMs; with `timer`, no longer than a Node.js timer can wait. */
+export function readDuration(value: unknown, path: string, minMs: number, issues: Issues, timer = false): number | undefined {
   if (value === undefined) return undefined;
   const ms = typeof value === 'string' ? tryParseDuration(value) : null;
   if (ms === null) {
@@ -278,6 +278,11 @@ export function readDuration(value: unknown, path: string, minMs: number, issues
   if (ms < minMs) {
     const bound = minMs <= 1 ? 'longer than 0' : `at least ${formatDuration(minMs)}`;
     issues.add(path, `must be ${bound} ${got(value)}`);
+    return undefined;
+  }
+  const tooLong = timer ? timerLimitProblem(ms) : null;
+  if (tooLong !== null) {
+    issues.add(path, `${tooLong} ${got(value)}`);
     return undefined;
   }
   return ms;
@@ -392,7 +397,7 @@ function readProbeOverrides(entry: Mapping, path: string, issues: Issues): Probe
   const overrides: ProbeOverrides = { tls: {} };
   const cadence = readCadence(entry, path, issues);
   if (cadence !== undefined) overrides.cadence = cadence;
-  const timeoutMs = readDuration(entry['timeout'], keyPath(path, 'timeout'), 1, issues);
+  const timeoutMs = readDuration(entry['timeout'], keyPath(path, 'timeout'), 1, issues, true);
   if (timeoutMs !== undefined) overrides.timeoutMs = timeoutMs;
   const rise = readInteger(entry['rise'], keyPath(path, 'rise'), RISE_FALL_RANGE, issues);
   if (rise !== undefined) overrides.rise = rise;
@@ -405,7 +410,7 @@ function readProbeOverrides(entry: Mapping, path: string, issues: Issues): Probe
   overrides.tls = readTls(entry['tls'], keyPath(path, 'tls'), issues);
   const check = readCheck(entry['check'], keyPath(path, 'check'), issues);
   if (check !== undefined) overrides.check = check;
-  const sstpIntervalMs = readDuration(entry['sstp_interval'], keyPath(path, 'sstp_interval'), MIN_INTERVAL_MS, issues);
+  const sstpIntervalMs = readDuration(entry['sstp_interval'], keyPath(path, 'sstp_interval'), MIN_INTERVAL_MS, issues, true);
   if (sstpIntervalMs !== undefined) overrides.sstpIntervalMs = sstpIntervalMs;
   return overrides;
 }
@@ -422,7 +427,7 @@ function readCheck(value: unknown, path: string, issues: Issues): ProbeCheck | u
 
 /** `interval` or `schedule`: setting either at a level replaces whichever one was inherited. */
 function readCadence(entry: Mapping, path: string, issues: Issues): Cadence | undefined {
-  const intervalMs = readDuration(entry['interval'], keyPath(path, 'interval'), MIN_INTERVAL_MS, issues);
+  const intervalMs = readDuration(entry['interval'], keyPath(path, 'interval'), MIN_INTERVAL_MS, issues, true);
   const schedule = readSchedule(entry['schedule'], keyPath(path, 'schedule'), issues);
   if (entry['interval'] !== undefined && entry['schedule'] !== undefined) {
     issues.add(path, 'set either interval or schedule, not both');

@@ -501,6 +501,29 @@ describe('an invalid config', () => {
       errors: ['groups[0]: timeout 10s must be shorter than interval 10s'],
     },
     {
+      case: 'a 30-day timeout (beyond what a Node.js timer can wait: it would fire after 1 ms)',
+      yaml: `defaults: { timeout: 30d, interval: 31d }\n${MINIMAL}`,
+      errors: [
+        'defaults.interval: must be at most 24d (the longest wait Node.js timers support, about 24.8 days) (got "31d")',
+        'defaults.timeout: must be at most 24d (the longest wait Node.js timers support, about 24.8 days) (got "30d")',
+      ],
+    },
+    {
+      case: 'an sstp_interval beyond the timer limit',
+      yaml: `defaults: { sstp_interval: 4w }\n${MINIMAL}`,
+      errors: ['defaults.sstp_interval: must be at most 24d (the longest wait Node.js timers support, about 24.8 days) (got "4w")'],
+    },
+    {
+      case: 'timeout not shorter than the shortest gap of a cron schedule',
+      yaml: `defaults: { schedule: "*/10 * * * * *", timeout: 10s }\n${MINIMAL}`,
+      errors: ['defaults: timeout 10s must be shorter than the shortest gap between runs of schedule "*/10 * * * * *" (10s)'],
+    },
+    {
+      case: 'timeout against an uneven cron schedule (minutes 0 and 1 of each hour: 1m apart at the shortest)',
+      yaml: `defaults: { schedule: "0 0,1 * * * *", timeout: 90s }\n${MINIMAL}`,
+      errors: ['defaults: timeout 1m30s must be shorter than the shortest gap between runs of schedule "0 0,1 * * * *" (1m)'],
+    },
+    {
       case: 'zero timeout',
       yaml: `defaults: { timeout: 0s }\n${MINIMAL}`,
       errors: ['defaults.timeout: must be longer than 0 (got "0s")'],

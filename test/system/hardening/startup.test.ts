@@ -35,3 +35,19 @@ describe('a token from the environment is checked as a token file is', () => {
     expect(run.stderr).not.toMatch(/\n\s+at /); // no stack trace
   });
 });
+
+describe('durations beyond what a timer can wait', () => {
+  it('config check refuses a 30-day timeout with one line naming the limit', async () => {
+    const file = await configFile('timeout.yml', 'defaults: { timeout: 30d, interval: 24d }');
+    const run = await runToEnd(['config', 'check', '--config', file]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('defaults.timeout: must be at most 24d (the longest wait Node.js timers support, about 24.8 days) (got "30d")');
+  });
+
+  it('check --timeout 30d is a usage error (exit 2), not a probe that fails after 1 ms', async () => {
+    const run = await runToEnd(['check', 'https://127.0.0.1:9', '--timeout', '30d']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--timeout must be at most 24d');
+    expect(run.stdout).not.toContain('DOWN');
+  });
+});
