@@ -9,7 +9,7 @@ import {
   describeTimeout,
   type ResponseHead,
 } from './classify.js';
-import { createTransport, USER_AGENT, type Connection, type LookupFn, type Transport } from './transport.js';
+import { createTransport, runCheck, USER_AGENT, type Connection, type LookupFn, type Transport } from './transport.js';
 import type { ErrorKind, ProbeFn, ProbeResult, ProbeTarget } from './types.js';
 
 export interface HeadProberOptions {
@@ -26,7 +26,7 @@ export interface HeadProberOptions {
 export function createHeadProber(opts: HeadProberOptions = {}): ProbeFn {
   const transport = opts.transport ?? createTransport({ lookup: opts.lookup, maxResponseHeadBytes: opts.maxResponseHeadBytes });
   const userAgent = opts.userAgent ?? USER_AGENT;
-  return (target, signal) => new HeadProbe(target, transport, userAgent, signal).run();
+  return (target, signal) => runCheck(new HeadProbe(target, transport, userAgent, signal));
 }
 
 /** The request a load balancer's SSTP health check sends. */
@@ -62,18 +62,9 @@ class HeadProbe {
     );
   }
 
-  run(): Promise<ProbeResult> {
-    return new Promise((resolve) => {
-      this.settle = resolve;
-      try {
-        this.start();
-      } catch (err) {
-        this.fail(err);
-      }
-    });
-  }
-
-  private start(): void {
+  /** Starts the check; its result comes through `settle`. */
+  begin(settle: (result: ProbeResult) => void): void {
+    this.settle = settle;
     if (this.signal?.aborted) return this.finish('timeout', 'probe aborted before it started');
     this.signal?.addEventListener('abort', this.onAbort, { once: true });
     this.timer = setTimeout(this.onTimeout, this.target.settings.timeoutMs);
@@ -115,7 +106,7 @@ class HeadProbe {
     this.finish('http_protocol', `connection closed by ${this.connection.peer} in the middle of the response headers`);
   };
 
-  private readonly fail = (err: unknown): void => {
+  readonly fail = (err: unknown): void => {
     const { kind, message } = this.connection.describeFailure(err);
     this.finish(kind, message);
   };
@@ -142,20 +133,6 @@ class HeadProbe {
     this.signal?.removeEventListener('abort', this.onAbort);
     const { connection } = this;
     connection.close();
-    this.settle({
-      at: Date.now(),
-      ok: kind === 'ok',
-      errorKind: kind,
-      message,
-      statusCode: this.statusCode,
-      httpVersion: this.httpVersion,
-      durationMs: connection.elapsed(),
-      phasesMs: connection.phases,
-      tlsVersion: connection.tlsVersion,
-      certificateSha256: connection.certificate?.sha256 ?? null,
-      certificate: connection.certificate,
-      ...(connection.chain ? { chain: connection.chain } : {}),
-      ...(connection.chainChecks ? { chainChecks: connection.chainChecks } : {}),
-    });
+    this.settle(connection.result(kind, message, { statusCode: this.statusCode, httpVersion: this.httpVersion }));
   }
 }

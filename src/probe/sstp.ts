@@ -26,7 +26,7 @@ import {
   truncated,
   type StatusInfo,
 } from './sstp-frames.js';
-import { createTransport, USER_AGENT, type Connection, type LookupFn, type Transport } from './transport.js';
+import { createTransport, runCheck, USER_AGENT, type Connection, type LookupFn, type Transport } from './transport.js';
 import type { ErrorKind, ProbeFn, ProbeResult, ProbeTarget, SstpDetails } from './types.js';
 
 /** What every SSTP client sends: 2^64 - 1, "the rest of the connection". */
@@ -66,7 +66,7 @@ export function createSstpProber(opts: SstpProberOptions = {}): ProbeFn {
     disconnectWaitMs: opts.disconnectWaitMs,
     settleMs: opts.settleMs ?? 100,
   };
-  return (target, signal) => new SstpProbe(target, deps, signal).run();
+  return (target, signal) => runCheck(new SstpProbe(target, deps, signal));
 }
 
 interface SstpDeps {
@@ -128,18 +128,9 @@ class SstpProbe {
     });
   }
 
-  run(): Promise<ProbeResult> {
-    return new Promise((resolve) => {
-      this.settle = resolve;
-      try {
-        this.start();
-      } catch (err) {
-        this.fail(err);
-      }
-    });
-  }
-
-  private start(): void {
+  /** Starts the check; its result comes through `settle`. */
+  begin(settle: (result: ProbeResult) => void): void {
+    this.settle = settle;
     if (this.signal?.aborted) return this.finish({ kind: 'timeout', message: 'deep check aborted before it started' });
     this.signal?.addEventListener('abort', this.onAbort, { once: true });
     // The handshake must be over in time to leave room for a clean disconnect.
@@ -402,7 +393,7 @@ class SstpProbe {
     }
   };
 
-  private readonly fail = (err: unknown): void => {
+  readonly fail = (err: unknown): void => {
     if (this.done) return;
     const { peer } = this.connection;
     if (this.step === 'call' || this.step === 'settle' || this.step === 'disconnect') {
@@ -435,19 +426,7 @@ class SstpProbe {
     // A flushed close, so the last packet written (Disconnect or its Ack) reaches the server before the close.
     const { connection } = this;
     connection.close(this.details.disconnectSent);
-    this.settle({
-      at: Date.now(),
-      ok: verdict.kind === 'ok',
-      errorKind: verdict.kind,
-      message: verdict.message,
-      statusCode: this.statusCode,
-      httpVersion: this.httpVersion,
-      durationMs: connection.elapsed(),
-      phasesMs: connection.phases,
-      tlsVersion: connection.tlsVersion,
-      certificateSha256: connection.certificate?.sha256 ?? null,
-      certificate: connection.certificate,
-      sstp: this.details,
-    });
+    const http = { statusCode: this.statusCode, httpVersion: this.httpVersion };
+    this.settle({ ...connection.result(verdict.kind, verdict.message, http), sstp: this.details });
   }
 }

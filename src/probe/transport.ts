@@ -9,7 +9,7 @@ import tls from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import { certificateInfo } from './certificate.js';
 import { unsafeRequestHead } from './header-value.js';
-import { certificateDetails, chainChecks, peerChain, pemFingerprints } from './chain.js';
+import { chainChecks, pemFingerprints } from './chain.js';
 import {
   MAX_RESPONSE_HEAD_BYTES,
   certificateErrorKind,
@@ -20,7 +20,15 @@ import {
   type ProbeStage,
   type ResponseHeadParse,
 } from './classify.js';
-import type { CertificateDetails, CertificateInfo, ChainChecks, ErrorKind, PhasesMs, ProbeTarget } from './types.js';
+import {
+  CHAIN_REFRESH_MS,
+  certificateVerificationError,
+  parseOrNull,
+  readChain,
+  readPeerCertificate,
+  skipPeerCertificate,
+} from './peer-certificate.js';
+import type { CertificateDetails, CertificateInfo, ChainChecks, ErrorKind, PhasesMs, ProbeResult, ProbeTarget } from './types.js';
 
 /** What every check kind sends as User-Agent. */
 export const USER_AGENT = 'sstpwatch/0.1';
@@ -108,22 +116,6 @@ export function hostHeader(hostname: string, port: number, defaultPort: number):
   return port === defaultPort ? host : `${host}:${port}`;
 }
 
-/**
- * Why a completed handshake's certificate fails an SSTP client's checks, as an OpenSSL/Node error code, or null:
- * the chain's verification result first, then the public name. Connections use rejectUnauthorized off and
- * decide here, so the peer certificate stays readable on failures.
- */
-export function certificateVerificationError(tlsSocket: tls.TLSSocket, peer: tls.PeerCertificate, publicName: string): string | null {
-  if (!tlsSocket.authorized) {
-    const error: unknown = tlsSocket.authorizationError;
-    if (typeof error === 'string') return error;
-    const code = (error as { code?: unknown } | null)?.code;
-    return typeof code === 'string' ? code : 'CERT_UNTRUSTED';
-  }
-  const mismatch = tls.checkServerIdentity(publicName, peer);
-  return mismatch ? ((mismatch as { code?: string }).code ?? 'ERR_TLS_CERT_ALTNAME_INVALID') : null;
-}
-
 /** The system resolver (getaddrinfo, so /etc/hosts counts), IPv4 first: RRAS deployments are mostly IPv4. */
 async function lookupAddress(hostname: string): Promise<ResolvedAddress> {
   const addresses = await dns.promises.lookup(hostname, { all: true });
@@ -142,45 +134,6 @@ interface TransportDeps {
   /** A short stable id of a CA bundle, for cache keys. */
   caId: (ca: string | null) => string;
   anchors: (ca: string | null) => Set<string>;
-}
-
-/**
- * Node's TLS client converts the whole peer chain to objects (getPeerCertificate(true)) after every verified
- * handshake only to hand it to checkServerIdentity, a no-op here: that was about a fifth of a probe's CPU. A
- * connection's socket answers that call with an empty object (startTls) and reads the leaf itself
- * (readPeerCertificate), and the chain only when it is not cached. (getPeerX509Certificate() is no way out: on
- * Node 20, the legacy call returns {} after it.)
- */
-const skipPeerCertificate = (() => ({})) as unknown as tls.TLSSocket['getPeerCertificate'];
-
-function readPeerCertificate(socket: tls.TLSSocket): tls.PeerCertificate;
-function readPeerCertificate(socket: tls.TLSSocket, detailed: true): tls.DetailedPeerCertificate;
-function readPeerCertificate(socket: tls.TLSSocket, detailed = false): tls.PeerCertificate {
-  return tls.TLSSocket.prototype.getPeerCertificate.call(socket, detailed);
-}
-
-/** How long a leaf's chain is reused before it is read from a handshake again. */
-const CHAIN_REFRESH_MS = 5 * 60_000;
-
-/** Marks a certificate peerChain() could not parse; the chain is cut there. */
-const UNPARSEABLE = {} as CertificateDetails;
-
-/** The chain's certificates, parsed; it stops before one that cannot be parsed. */
-function readChain(leaf: tls.DetailedPeerCertificate, parse: (peer: tls.PeerCertificate) => CertificateDetails | null): CertificateDetails[] {
-  const chain: CertificateDetails[] = [];
-  for (const cert of peerChain(leaf, (p) => parse(p) ?? UNPARSEABLE)) {
-    if (cert === UNPARSEABLE) break;
-    chain.push(cert);
-  }
-  return chain;
-}
-
-function parseOrNull(der: Buffer): CertificateDetails | null {
-  try {
-    return certificateDetails(der);
-  } catch {
-    return null;
-  }
 }
 
 /** Looks `key` up in `cache`, building and adding it when missing; forgets the oldest entry beyond `max`. */
@@ -215,7 +168,25 @@ function endpointOf(target: ProbeTarget): Endpoint {
   return { host, port, plain, name, hostHeader: hostHeader(name, port, defaultPort) };
 }
 
-export const round1 = (ms: number): number => Math.round(ms * 10) / 10;
+const round1 = (ms: number): number => Math.round(ms * 10) / 10;
+
+/** One run of a check kind over a connection: started once, reporting its result through `settle`. */
+export interface CheckRun {
+  begin(settle: (result: ProbeResult) => void): void;
+  /** A failure the run did not foresee: turned into its result. */
+  readonly fail: (err: unknown) => void;
+}
+
+/** Runs a check; a throw while it starts becomes its result, so the promise never rejects (a probe's contract). */
+export function runCheck(run: CheckRun): Promise<ProbeResult> {
+  return new Promise((resolve) => {
+    try {
+      run.begin(resolve);
+    } catch (err) {
+      run.fail(err);
+    }
+  });
+}
 
 /**
  * One connection attempt. The check kind owns the clock (its timeout and abort) and reads `stage`, `host` and
@@ -285,6 +256,25 @@ export class Connection {
   describeFailure(err: unknown): { kind: ErrorKind; message: string } {
     const stage = this.probeStage;
     return { kind: classifyError(err, stage), message: describeError(err, stage, this.peer, this.host) };
+  }
+
+  /** A check's result: its verdict and HTTP status line, with what the connection saw (phases, TLS, certificate). */
+  result(kind: ErrorKind, message: string, http: Pick<ProbeResult, 'statusCode' | 'httpVersion'>): ProbeResult {
+    return {
+      at: Date.now(),
+      ok: kind === 'ok',
+      errorKind: kind,
+      message,
+      statusCode: http.statusCode,
+      httpVersion: http.httpVersion,
+      durationMs: this.elapsed(),
+      phasesMs: this.phases,
+      tlsVersion: this.tlsVersion,
+      certificateSha256: this.certificate?.sha256 ?? null,
+      certificate: this.certificate,
+      ...(this.chain ? { chain: this.chain } : {}),
+      ...(this.chainChecks ? { chainChecks: this.chainChecks } : {}),
+    };
   }
 
   /** Parses a response head received so far, within the transport's head limit. */
