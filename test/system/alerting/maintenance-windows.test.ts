@@ -8,7 +8,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createService } from '../../../src/service.js';
 import type { ProbeResult } from '../../../src/probe/types.js';
 import { configYaml, okResult, startInProcess, TOKEN, type InProcess } from '../../fixtures/in-process.js';
 import { runTool } from '../../fixtures/prometheus.js';
@@ -151,5 +153,33 @@ describe('a configured maintenance window in the running service', () => {
     run!.setYaml(configYaml([{ name: 'rras-a' }, { name: 'rras-b' }]));
     expect(run!.service.reload()).toMatchObject({ ok: true });
     expect(run!.service.monitor.target('rras-a')!.health.state).toBe('unknown');
+  });
+
+  it('goes on across a restart in the middle of the window, with no transition out and back in', async () => {
+    start();
+    moveTo('2026-03-29T00:40:00Z');
+    expect(run!.service.monitor.target('rras-a')!.health.state).toBe('maintenance');
+    await run!.service.stop();
+
+    clock = Date.parse('2026-03-29T01:10:00Z'); // restarted after the jump, on the same database file
+    const again = createService(run!.parse(configYaml([{ name: 'rras-a' }, { name: 'rras-b' }], WINDOW)), {
+      log: pino({ level: 'silent' }),
+      now: () => clock,
+      probes: { head: () => Promise.resolve(okResult(clock)) },
+    });
+    try {
+      expect(again.monitor.target('rras-a')!.health).toMatchObject({ state: 'maintenance', maintenance: { until: Date.parse(END) } });
+      await again.scheduler.probeNow('rras-a');
+      again.monitor.tick(Date.parse(END));
+      clock = Date.parse(END);
+      await again.scheduler.probeNow('rras-a');
+      expect(again.monitor.target('rras-a')!.health.state).toBe('up');
+      again.store.flush();
+      const transitions = again.store.transitionsBetween('rras-a', 0, Number.MAX_SAFE_INTEGER).map((t) => `${new Date(t.at).toISOString()} ${t.from}->${t.to}`);
+      // The probe inside the window (ok, rise 1) decided the state underneath: the window ends straight into up.
+      expect(transitions).toEqual(['2026-03-29T00:40:00.000Z unknown->maintenance', `${END} maintenance->up`]);
+    } finally {
+      await again.stop();
+    }
   });
 });
