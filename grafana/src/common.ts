@@ -4,23 +4,27 @@ import * as common from '@grafana/grafana-foundation-sdk/common';
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import * as prometheus from '@grafana/grafana-foundation-sdk/prometheus';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
+import { DEFAULT_CERTIFICATE_THRESHOLDS, DEFAULT_SLOW_THRESHOLD_MS } from '../../src/config/policy.js';
 
 /** Every panel and variable points at the dashboard's datasource variable, never at a datasource uid. */
 export const DATASOURCE: common.DataSourceRef = { type: 'prometheus', uid: '${datasource}' };
 
 /**
- * The numbers of prometheus/alerts.yml and alerts-certificates.yml, so that a panel turns the colour of the alert that would fire
- * (test/grafana/dashboards.test.ts reads alerts.yml and fails when these drift from it).
+ * The numbers the panels are coloured by. The certificate and slow-probe colours are the built-in defaults of
+ * config/policy.ts (`certificates: { warn_days: 21, critical_days: 7 }`, `slow_threshold: 1s`): a colour cannot
+ * differ per series. The panels that count or judge targets read the thresholds sstpwatch exports per target
+ * (sstp_cert_{warning,critical}_threshold_seconds, sstp_probe_slow_threshold_seconds), as the alert rules do,
+ * so they follow the config. test/grafana/dashboards.test.ts checks both against prometheus/alerts.yml.
  */
 export const ALERT_THRESHOLDS = {
-  /** SSTPCertificateExpiresSoon, severity warning: less than 21 days left. */
-  certWarningDays: 21,
-  /** SSTPCertificateExpiresSoon, severity critical: less than 7 days left. */
-  certCriticalDays: 7,
-  /** SSTPChainCertificateExpiresSoon (alerts-certificates.yml): an intermediate or root within 30 days; expired is critical. */
-  chainWarningDays: 30,
-  /** SSTPProbeSlow: p95 of the probe duration over 5 minutes above 1 s. */
-  probeSlowSeconds: 1,
+  /** SSTPCertificateExpiresSoon, severity warning: less than warn_days left (default 21). */
+  certWarningDays: DEFAULT_CERTIFICATE_THRESHOLDS.warnDays,
+  /** SSTPCertificateExpiresSoon, severity critical: less than critical_days left (default 7). */
+  certCriticalDays: DEFAULT_CERTIFICATE_THRESHOLDS.criticalDays,
+  /** SSTPChainCertificateExpiresSoon (alerts-certificates.yml): an intermediate or root within warn_days; expired is critical. */
+  chainWarningDays: DEFAULT_CERTIFICATE_THRESHOLDS.warnDays,
+  /** SSTPProbeSlow: p95 of the probe duration over 5 minutes above slow_threshold (default 1 s). */
+  probeSlowSeconds: DEFAULT_SLOW_THRESHOLD_MS / 1000,
   /** SSTPProbesStale: no finished probe for more than 3 probe intervals. */
   staleIntervals: 3,
   /** SSTPRedundancyLost: fewer than 2 servers up in a group. */
@@ -203,6 +207,45 @@ export function availability(selector: string): string {
 export function probeQuantile(q: number, selector: string): string {
   return `histogram_quantile(${q}, sum by (group, target, le) (rate(sstp_probe_duration_seconds_bucket{${selector}}[$__rate_interval])))`;
 }
+
+/** Seconds left on each target's certificate compared with its own threshold series (sstpwatch exports them). */
+function certUnder(selector: string, threshold: 'warning' | 'critical'): string {
+  return (
+    `sstp_cert_not_after_timestamp_seconds{${selector}} - time()\n` +
+    `    < on (job, instance, target) group_left () sstp_cert_${threshold}_threshold_seconds{${selector}}`
+  );
+}
+
+/**
+ * Each target's certificate judged by its own `certificates` thresholds, as SSTPCertificateExpiresSoon judges
+ * it: ok 0, warning 1, critical 2, expired 3. One number per target, whatever the number of sstpwatch
+ * instances reporting it.
+ */
+export function certLevelCode(selector: string): string {
+  const notAfter = `sstp_cert_not_after_timestamp_seconds{${selector}}`;
+  return [
+    `max by (group, target) (`,
+    `  (${notAfter} - time() <= 0) * 0 + 3`,
+    `  or (${certUnder(selector, 'critical')}) * 0 + 2`,
+    `  or (${certUnder(selector, 'warning')}) * 0 + 1`,
+    `  or ${notAfter} * 0`,
+    `)`,
+  ].join('\n');
+}
+
+/** How many targets' certificates are under their own warning threshold (each target once). */
+export function certsToRenew(selector: string): string {
+  return `count(max by (group, target) (\n  ${certUnder(selector, 'warning')}\n)) or vector(0)`;
+}
+
+export const CERT_LEVEL_MAPPINGS: dashboard.ValueMapping[] = [
+  valueMap({
+    '0': { text: 'OK', color: COLORS.ok },
+    '1': { text: 'RENEW SOON', color: COLORS.warning },
+    '2': { text: 'CRITICAL', color: COLORS.critical },
+    '3': { text: 'EXPIRED', color: COLORS.critical },
+  }),
+];
 
 export function certDaysLeft(selector: string): string {
   return `min by (group, target) (sstp_cert_not_after_timestamp_seconds{${selector}} - time()) / 86400`;

@@ -8,6 +8,7 @@ import * as table from '@grafana/grafana-foundation-sdk/table';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import {
   ALERT_THRESHOLDS,
+  CERT_LEVEL_MAPPINGS,
   COLORS,
   DATASOURCE,
   GROUP_STATE_MAPPINGS,
@@ -18,7 +19,9 @@ import {
   availability,
   availabilityThresholds,
   certDaysLeft,
+  certLevelCode,
   certificateThresholds,
+  certsToRenew,
   colorByThresholds,
   datasourceVariable,
   groupStateCode,
@@ -135,9 +138,11 @@ function overview(): Array<dashboard.PanelBuilder | stat.PanelBuilder> {
       thresholds(COLORS.ok, [1, COLORS.unknown]),
     ),
     countStat(
-      `Certificates < ${ALERT_THRESHOLDS.certWarningDays} days`,
-      `Targets whose TLS certificate expires within ${ALERT_THRESHOLDS.certWarningDays} days (SSTPCertificateExpiresSoon: warning under ${ALERT_THRESHOLDS.certWarningDays} days, critical under ${ALERT_THRESHOLDS.certCriticalDays}).`,
-      `count(sstp_cert_not_after_timestamp_seconds{${GROUPS}} - time() < ${ALERT_THRESHOLDS.certWarningDays} * 86400) or vector(0)`,
+      'Certificates to renew',
+      'Targets whose TLS certificate expires within their `certificates.warn_days` (default ' +
+        `${ALERT_THRESHOLDS.certWarningDays} days; sstpwatch exports each target's as sstp_cert_warning_threshold_seconds): ` +
+        'SSTPCertificateExpiresSoon fires for each of them.',
+      certsToRenew(GROUPS),
       thresholds(COLORS.ok, [1, COLORS.warning]),
     ),
     countStat(
@@ -197,8 +202,9 @@ function certificatePanel(): bargauge.PanelBuilder {
     .title('Certificate days left')
     .description(
       `Days until the leaf certificate each target presents expires, soonest first. Red under ` +
-        `${ALERT_THRESHOLDS.certCriticalDays} days (SSTPCertificateExpiresSoon critical), orange under ` +
-        `${ALERT_THRESHOLDS.certWarningDays} (warning). Targets behind TLS offload present none.`,
+        `${ALERT_THRESHOLDS.certCriticalDays} days, orange under ${ALERT_THRESHOLDS.certWarningDays}: the built-in ` +
+        'thresholds; "Certificates by their thresholds" judges each target by its own `certificates` setting. ' +
+        'Targets behind TLS offload present none.',
     )
     .datasource(DATASOURCE)
     .withTarget(instantQuery(`sort(${certDaysLeft(GROUPS)})`, '{{target}}'))
@@ -359,6 +365,15 @@ function certificateAndDeepChecks(): stat.PanelBuilder[] {
         },
       ],
     ).span(8),
+    mappedStat(
+      'Certificates by their thresholds',
+      "Each target's certificate judged by its own `certificates: { warn_days, critical_days }` from sstpwatch.yml, " +
+        'as SSTPCertificateExpiresSoon judges it: RENEW SOON (under warn_days), CRITICAL (under critical_days), ' +
+        'EXPIRED. Change the thresholds in the config, not here. Targets behind TLS offload present none.',
+      certLevelCode(GROUPS),
+      '{{target}}',
+      CERT_LEVEL_MAPPINGS,
+    ).span(24),
     mappedStat(
       'Deep SSTP check',
       'Targets with `check: sstp`: the last full SSTP call setup (SSTP_DUPLEX_POST, Call Connect Request, Ack, ' +

@@ -215,11 +215,13 @@ function probeTime(): timeseries.PanelBuilder {
     .title('Probe time p50 / p95')
     .description(
       'Quantiles of the whole probe from the sstp_probe_duration_seconds histogram. SSTPProbeSlow fires when the ' +
-        `p95 stays above ${ALERT_THRESHOLDS.probeSlowSeconds} s (dashed) for 10 minutes while the target is up.`,
+        "p95 stays above the target's slow_threshold (the slow_threshold series; the dashed line is the default " +
+        `${ALERT_THRESHOLDS.probeSlowSeconds} s) for 10 minutes while the target is up.`,
     )
     .datasource(DATASOURCE)
     .withTarget(rangeQuery(probeQuantile(0.5, TARGET), 'p50', 'A'))
     .withTarget(rangeQuery(probeQuantile(0.95, TARGET), 'p95', 'B'))
+    .withTarget(rangeQuery(`max(sstp_probe_slow_threshold_seconds{${TARGET}})`, 'slow_threshold', 'C'))
     .unit(UNITS.seconds)
     .min(0)
     .thresholds(probeTimeThresholds())
@@ -296,7 +298,8 @@ function chainExpiry(): stat.PanelBuilder {
       'an intermediate expiring breaks every client as surely as the leaf. The leaf is red under ' +
       `${ALERT_THRESHOLDS.certCriticalDays} and orange under ${ALERT_THRESHOLDS.certWarningDays} days ` +
       `(SSTPCertificateExpiresSoon); an intermediate or root orange under ${ALERT_THRESHOLDS.chainWarningDays} days ` +
-      'and red once expired (SSTPChainCertificateExpiresSoon/Expired).',
+      'and red once expired (SSTPChainCertificateExpiresSoon/Expired). These colours are the built-in thresholds; ' +
+      'the alerts use the target\'s own `certificates` setting.',
     expr: `min by (position) (sstp_cert_chain_earliest_expiry_timestamp_seconds{${TARGET}} - time()) / 86400`,
     unit: UNITS.days,
     steps: certificateThresholds(),

@@ -1,6 +1,7 @@
 // `sstpwatch check`: the presented chain, the SSTP certificate checks, revocation reachability (fetched now)
 // and, with --offload-hash, the TLS-offload hash comparison, each finding with its likely fix.
 import { presentCertificates, presentFindings } from '../api/present.js';
+import { thresholdsOf } from '../config/policy.js';
 import { groupCertificateReport, offloadInstruction, targetRevocation, type GroupCertificateReport, type TargetRevocation } from '../health/certificates.js';
 import { daysLeft } from '../probe/certificate.js';
 import { describeChainError, ekuName, positionOf } from '../probe/chain.js';
@@ -39,9 +40,10 @@ export async function inspectCertificates(target: ProbeTarget, result: ProbeResu
   }
   const revocation = targetRevocation(chain, (key) => statuses.get(key));
   const me = opts.offloadHash === null ? 'this server' : 'this load balancer';
+  const thresholds = thresholdsOf(target.settings).certificates;
   const members = [
-    { name: me, role: opts.offloadHash === null ? ('server' as const) : ('vip' as const), offload: false, chain, checks: result.chainChecks ?? null },
-    ...(opts.offloadHash === null ? [] : [{ name: OFFLOADED_SERVERS, role: 'server' as const, offload: true, chain: null, checks: null }]),
+    { name: me, role: opts.offloadHash === null ? ('server' as const) : ('vip' as const), offload: false, chain, checks: result.chainChecks ?? null, thresholds },
+    ...(opts.offloadHash === null ? [] : [{ name: OFFLOADED_SERVERS, role: 'server' as const, offload: true, chain: null, checks: null, thresholds }]),
   ];
   const report = groupCertificateReport(
     { name: 'check', hostname: target.hostname, offloadCertSha256: opts.offloadHash },

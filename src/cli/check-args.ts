@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { timerLimitProblem, tryParseDuration } from '../config/duration.js';
 import { builtInProbeSettings, isHostname, normalizeSha256 } from '../config/schema.js';
 import type { ProbeTarget } from '../probe/types.js';
+import { checkThresholds, type AppliedThresholds, type ThresholdEnvironment } from './check-thresholds.js';
 
 const CHECK_OPTIONS = {
   hostname: { type: 'string' },
@@ -18,6 +19,10 @@ const CHECK_OPTIONS = {
   sstp: { type: 'boolean' },
   'offload-hash': { type: 'string' },
   'no-revocation': { type: 'boolean' },
+  config: { type: 'string' },
+  'warn-days': { type: 'string' },
+  'critical-days': { type: 'string' },
+  'slow-threshold': { type: 'string' },
 } as const;
 
 /** A command line that cannot be run: exit 2 with the message. */
@@ -32,9 +37,11 @@ export interface CheckRequest {
   offloadHash: string | null;
   /** false with --no-revocation: do not check the chain's CRL/OCSP sources. */
   revocation: boolean;
+  /** The certificate and slow-probe thresholds applied (also set in target.settings), and where they came from. */
+  applied: AppliedThresholds;
 }
 
-export function parseCheckArgs(args: string[]): CheckRequest {
+export function parseCheckArgs(args: string[], environment?: ThresholdEnvironment): CheckRequest {
   let parsed;
   try {
     parsed = parseArgs({ args, options: CHECK_OPTIONS, allowPositionals: true, strict: true });
@@ -62,6 +69,15 @@ export function parseCheckArgs(args: string[]): CheckRequest {
   if (values.expect !== undefined) settings.expectStatus = parseStatuses(values.expect);
   settings.tls = { verify: !values.insecure, caFile: values.ca ?? null, ca: values.ca ? readCa(values.ca) : null };
 
+  let applied: AppliedThresholds;
+  try {
+    applied = checkThresholds(values, url.origin, environment);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  settings.certificates = applied.thresholds.certificates;
+  settings.slowThresholdMs = applied.thresholds.slowThresholdMs;
+
   if (values.hostname !== undefined && !isHostname(values.hostname)) {
     throw new UsageError(`--hostname must be a DNS name or an IP address (got ${JSON.stringify(values.hostname)})`);
   }
@@ -73,7 +89,7 @@ export function parseCheckArgs(args: string[]): CheckRequest {
     if (offloadHash === null) throw new UsageError(`--offload-hash must be a SHA-256 hash: 64 hex digits, colons or spaces allowed (got ${JSON.stringify(values['offload-hash'])})`);
     if (offload) throw new UsageError('--offload-hash compares the certificate of an https:// load balancer; give its https:// URL');
   }
-  return { target, sstp: values.sstp ?? false, json: values.json ?? false, offloadHash, revocation: !values['no-revocation'] };
+  return { target, sstp: values.sstp ?? false, json: values.json ?? false, offloadHash, revocation: !values['no-revocation'], applied };
 }
 
 function parseUrl(text: string): URL {

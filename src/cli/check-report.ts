@@ -2,11 +2,13 @@
 // deep check's stages, timings and the certificate, then the chain, revocation and findings. Pure: a checked
 // probe in, lines (or the JSON object) and the exit code out.
 import { presentCertificate, presentResult } from '../api/present.js';
+import { formatDays, thresholdsOf } from '../config/policy.js';
 import { daysLeft } from '../probe/certificate.js';
 import { diagnose } from '../probe/diagnose.js';
 import { describeSstpStages } from '../probe/sstp-diagnose.js';
 import type { ProbeResult } from '../probe/types.js';
 import type { CheckRequest } from './check-args.js';
+import type { AppliedThresholds } from './check-thresholds.js';
 import { describeInspection, inspectionJson, type CertificateInspection } from './certificates.js';
 import { EXIT_FAILED, EXIT_OK } from './output.js';
 
@@ -28,13 +30,27 @@ function blockingFindings(outcome: CheckOutcome) {
 }
 
 /** `--json`: the contract's result object, the certificate, and the chain, revocation and findings. */
-export function checkJson(outcome: CheckOutcome): object {
+export function checkJson(outcome: CheckOutcome, applied?: AppliedThresholds): object {
   const { result, inspection } = outcome;
   return {
     ...presentResult(result),
     certificate: result.certificate ? presentCertificate(result.certificate, result.at) : null,
     ...inspectionJson(result, inspection),
+    ...(applied ? { thresholds: thresholdsJson(applied) } : {}),
   };
+}
+
+function thresholdsJson({ thresholds, source }: AppliedThresholds): object {
+  return {
+    certificates: { warn_days: thresholds.certificates.warnDays, critical_days: thresholds.certificates.criticalDays },
+    slow_threshold_ms: thresholds.slowThresholdMs,
+    source,
+  };
+}
+
+function describeThresholds({ thresholds, source }: AppliedThresholds): string[] {
+  const { warnDays, criticalDays } = thresholds.certificates;
+  return ['', `  thresholds: certificate warning under ${formatDays(warnDays)}, critical under ${formatDays(criticalDays)}; slow above ${thresholds.slowThresholdMs} ms (${source})`];
 }
 
 export function checkReport(request: CheckRequest, outcome: CheckOutcome): string[] {
@@ -46,6 +62,7 @@ export function checkReport(request: CheckRequest, outcome: CheckOutcome): strin
     ...details(result),
     ...describeInspection(result, outcome.inspection, { hostname: request.target.hostname, offloadHash: request.offloadHash }),
     ...clientsFail(outcome),
+    ...describeThresholds(request.applied),
   ];
 }
 
@@ -55,7 +72,7 @@ function header({ target, sstp }: CheckRequest): string[] {
 }
 
 function verdict({ target }: CheckRequest, result: ProbeResult): string[] {
-  const d = diagnose(result, { url: target.url, hostname: target.hostname, offload: target.offload, now: result.at });
+  const d = diagnose(result, { url: target.url, hostname: target.hostname, offload: target.offload, now: result.at, thresholds: thresholdsOf(target.settings) });
   const lines = [`  ${d.verdict.toUpperCase()}: ${d.headline}`];
   if (!result.ok) lines.push(`  probe said: ${result.message} [${result.errorKind}${d.phase ? `, ${d.phase} phase` : ''}]`);
   lines.push('', ...wrap(d.explanation, '  '));

@@ -7,6 +7,7 @@ import type { ProbeFn } from '../probe/types.js';
 import { parseCheckArgs, type CheckRequest } from './check-args.js';
 import { checkExitCode, checkJson, checkReport, type CheckOutcome } from './check-report.js';
 import { inspectCertificates } from './certificates.js';
+import type { ThresholdEnvironment } from './check-thresholds.js';
 import { EXIT_USAGE, USAGE, type Output } from './output.js';
 
 export interface CheckProbes {
@@ -14,16 +15,17 @@ export interface CheckProbes {
   sstp?: ProbeFn;
 }
 
-export async function runCheck(args: string[], io: Output, probes: CheckProbes = {}): Promise<number> {
+export async function runCheck(args: string[], io: Output, probes: CheckProbes = {}, environment?: ThresholdEnvironment): Promise<number> {
   let request: CheckRequest;
   try {
-    request = parseCheckArgs(args);
+    request = parseCheckArgs(args, environment);
   } catch (err) {
     io.err(`sstpwatch check${args.includes('--sstp') ? ' --sstp' : ''}: ${(err as Error).message}\n\n${USAGE}`);
     return EXIT_USAGE;
   }
+  if (request.applied.warning) io.err(`warning: ${request.applied.warning}`);
   const outcome = await runCheckProbe(request, probes);
-  if (request.json) io.out(JSON.stringify(checkJson(outcome), null, 2));
+  if (request.json) io.out(JSON.stringify(checkJson(outcome, request.applied), null, 2));
   else for (const line of checkReport(request, outcome)) io.out(line);
   return checkExitCode(outcome);
 }

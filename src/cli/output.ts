@@ -14,9 +14,11 @@ export const USAGE = `Usage:
   sstpwatch check URL [--hostname H] [--offload] [--ca FILE] [--insecure]
                       [--timeout 5s] [--path P] [--expect 401] [--json] [--sstp]
                       [--offload-hash SHA256] [--no-revocation]
+                      [--config FILE] [--warn-days N] [--critical-days N] [--slow-threshold 1s]
                                              probe one SSTP endpoint now and explain the result,
                                              its certificate chain, CRL/OCSP reachability, and
-                                             (--offload-hash) the TLS-offload hash RRAS was given
+                                             (--offload-hash) the TLS-offload hash RRAS was given;
+                                             thresholds as the config applies them to this URL
   sstpwatch config check [--config FILE]     validate a config file (and connect to a PostgreSQL database)
   sstpwatch migrate-store --from FILE.db --to postgres://USER@HOST:PORT/DB [--password-file FILE]
                                              copy an SQLite history into an empty PostgreSQL database

@@ -9,11 +9,13 @@ import { isPostgresUrl } from './database.js';
 import { shortestCronPeriodMs } from './cron-period.js';
 import { formatDuration } from './duration.js';
 import { readMaintenanceWindows } from './maintenance-windows.js';
+import { thresholdsOf } from './policy.js';
 import {
   builtInProbeSettings,
   Issues,
   MIN_SAFE_SSTP_INTERVAL_MS,
   readConfig,
+  type CertificateOverrides,
   type ProbeOverrides,
   type RawConfig,
   type RawGroup,
@@ -22,6 +24,7 @@ import {
 } from './schema.js';
 import {
   ConfigError,
+  type CertificateThresholds,
   type Config,
   type ConfigIssue,
   type GroupConfig,
@@ -207,7 +210,26 @@ function mergeProbeSettings(
     tls: mergeTls(base.tls, overrides.tls, certificates),
     check: overrides.check ?? base.check,
     sstpIntervalMs: overrides.sstpIntervalMs ?? base.sstpIntervalMs,
+    certificates: mergeCertificateThresholds(thresholdsOf(base).certificates, overrides.certificates),
+    slowThresholdMs: overrides.slowThresholdMs ?? thresholdsOf(base).slowThresholdMs,
   };
+}
+
+function mergeCertificateThresholds(base: CertificateThresholds, overrides: CertificateOverrides | undefined): CertificateThresholds {
+  return { warnDays: overrides?.warnDays ?? base.warnDays, criticalDays: overrides?.criticalDays ?? base.criticalDays };
+}
+
+/**
+ * critical_days beyond warn_days would make a certificate critical before it is a warning. Reported where the
+ * conflict appears (the level that set one of the two), like checkTimeout.
+ */
+function checkCertificateThresholds(settings: ProbeSettings, parent: ProbeSettings | null, overrides: ProbeOverrides, issues: Issues): void {
+  const { warnDays, criticalDays } = thresholdsOf(settings).certificates;
+  if (criticalDays <= warnDays) return;
+  const own = overrides.certificates;
+  if (parent !== null && own?.warnDays === undefined && own?.criticalDays === undefined) return;
+  const path = own?.path ?? 'certificates';
+  issues.add(path, `critical_days (${criticalDays}) must not be more than warn_days (${warnDays}): a certificate would be critical before it is a warning`);
 }
 
 /**
@@ -290,6 +312,7 @@ function resolveTarget(
 ): TargetConfig | undefined {
   const settings = mergeProbeSettings(groupSettings, raw.probe, certificates);
   checkTimeout(raw.path, settings, groupSettings, rules, issues);
+  checkCertificateThresholds(settings, groupSettings, raw.probe, issues);
   if (raw.name === undefined || raw.url === undefined || group.name === undefined || group.hostname === undefined) {
     return undefined; // already reported
   }
@@ -313,6 +336,7 @@ function resolveGroup(
 ): { group?: GroupConfig; targets: TargetConfig[] } {
   const settings = mergeProbeSettings(defaults, group.probe, certificates);
   checkTimeout(group.path, settings, defaults, rules, issues);
+  checkCertificateThresholds(settings, defaults, group.probe, issues);
   const servers = group.servers.map((server) => resolveTarget(server, group, settings, 'server', certificates, rules, issues));
   const vip = group.vip === undefined ? undefined : resolveTarget(group.vip, group, settings, 'vip', certificates, rules, issues);
   const targets = [...servers, vip].filter((target): target is TargetConfig => target !== undefined);
@@ -333,6 +357,7 @@ function resolveConfig(raw: RawConfig, certificates: Map<string, string>, baseDi
   const defaults = mergeProbeSettings(builtInProbeSettings(), raw.defaults, certificates);
   const rules: SettingRules = { allowFastSstpInterval: raw.allowFastSstpInterval };
   checkTimeout('defaults', defaults, null, rules, issues);
+  checkCertificateThresholds(defaults, null, raw.defaults, issues);
   checkUniqueNames(
     raw.groups.map((group) => ({ name: group.name, namePath: `${group.path}.name` })),
     'group',

@@ -13,6 +13,7 @@ import cron from 'node-cron';
 import { isIP, isIPv6 } from 'node:net';
 import { formatDuration, timerLimitProblem, tryParseDuration } from './duration.js';
 import { parseAllowEntry } from './allow-list.js';
+import { DEFAULT_CERTIFICATE_THRESHOLDS, DEFAULT_SLOW_THRESHOLD_MS } from './policy.js';
 import { isPostgresUrl, postgresUrlProblem } from './database.js';
 import {
   LOG_FORMATS,
@@ -59,6 +60,8 @@ export function builtInProbeSettings(): ProbeSettings {
     tls: { verify: true, caFile: null, ca: null },
     check: 'head',
     sstpIntervalMs: DEFAULT_SSTP_INTERVAL_MS,
+    certificates: { ...DEFAULT_CERTIFICATE_THRESHOLDS },
+    slowThresholdMs: DEFAULT_SLOW_THRESHOLD_MS,
   };
 }
 
@@ -81,6 +84,14 @@ export interface TlsOverrides {
   caFilePath?: string;
 }
 
+/** Certificate thresholds set at one level; an absent key inherits. */
+export interface CertificateOverrides {
+  warnDays?: number;
+  criticalDays?: number;
+  /** Where the section is (`groups[0].certificates`), for the message when critical_days exceeds warn_days. */
+  path: string;
+}
+
 /** Probe settings set at one level (defaults, a group or a target); an absent key inherits. */
 export interface ProbeOverrides {
   cadence?: Cadence;
@@ -92,6 +103,8 @@ export interface ProbeOverrides {
   tls: TlsOverrides;
   check?: ProbeCheck;
   sstpIntervalMs?: number;
+  certificates?: CertificateOverrides;
+  slowThresholdMs?: number;
 }
 
 export interface RawTarget {
@@ -390,8 +403,13 @@ export const PROBE_KEYS = [
   'tls',
   'check',
   'sstp_interval',
+  'certificates',
+  'slow_threshold',
 ] as const;
 const TLS_KEYS = ['verify', 'ca_file'] as const;
+const CERTIFICATE_KEYS = ['warn_days', 'critical_days'] as const;
+/** Ten years: any longer is a typo (days, not seconds). */
+const DAYS_RANGE = { min: 0, max: 3650, noun: 'a whole number of days' };
 
 function readProbeOverrides(entry: Mapping, path: string, issues: Issues): ProbeOverrides {
   const overrides: ProbeOverrides = { tls: {} };
@@ -412,7 +430,21 @@ function readProbeOverrides(entry: Mapping, path: string, issues: Issues): Probe
   if (check !== undefined) overrides.check = check;
   const sstpIntervalMs = readDuration(entry['sstp_interval'], keyPath(path, 'sstp_interval'), MIN_INTERVAL_MS, issues, true);
   if (sstpIntervalMs !== undefined) overrides.sstpIntervalMs = sstpIntervalMs;
+  overrides.certificates = readCertificateThresholds(entry['certificates'], keyPath(path, 'certificates'), issues);
+  const slowThresholdMs = readDuration(entry['slow_threshold'], keyPath(path, 'slow_threshold'), 1, issues);
+  if (slowThresholdMs !== undefined) overrides.slowThresholdMs = slowThresholdMs;
   return overrides;
+}
+
+/** `certificates: { warn_days, critical_days }`: either key may be set alone; the other is inherited. */
+function readCertificateThresholds(value: unknown, path: string, issues: Issues): CertificateOverrides {
+  const section = readSection(value, path, CERTIFICATE_KEYS, issues);
+  const thresholds: CertificateOverrides = { path };
+  const warnDays = readInteger(section['warn_days'], keyPath(path, 'warn_days'), DAYS_RANGE, issues);
+  if (warnDays !== undefined) thresholds.warnDays = warnDays;
+  const criticalDays = readInteger(section['critical_days'], keyPath(path, 'critical_days'), DAYS_RANGE, issues);
+  if (criticalDays !== undefined) thresholds.criticalDays = criticalDays;
+  return thresholds;
 }
 
 const CHECKS: readonly ProbeCheck[] = ['head', 'sstp'];

@@ -29,6 +29,19 @@ export interface ProbeSettings {
   check: ProbeCheck;
   /** How often the deep SSTP check runs when check is `sstp` (default 5 minutes, set by the config loader). */
   sstpIntervalMs: number;
+  /**
+   * `certificates`: when an expiring certificate is a warning and when critical. Set by the config loader; absent
+   * (hand-built settings) means the built-in 21/7 days. Read it through config/policy.ts, never directly.
+   */
+  certificates?: CertificateThresholds;
+  /** `slow_threshold`: a target whose probes take longer is slow (absent: 1 s). Read it through config/policy.ts. */
+  slowThresholdMs?: number;
+}
+
+/** Days before a certificate's expiry from which it is a warning, and from which it is critical. */
+export interface CertificateThresholds {
+  warnDays: number;
+  criticalDays: number;
 }
 
 export type ProbeCheck = 'head' | 'sstp';

@@ -2,7 +2,8 @@
 // each target's chain (EKU, name, trust, expiry, revocation), and the ones only a view of the whole group can
 // make: every server presents the same leaf; the load balancer presents it too (TLS re-encryption); with TLS
 // offload, the load balancer's certificate hash is the one configured on the RRAS servers.
-import type { GroupConfig, TargetRole } from '../config/types.js';
+import { certLevel, formatDays } from '../config/policy.js';
+import type { CertificateThresholds, GroupConfig, TargetRole } from '../config/types.js';
 import { describeChainError, ekuName } from '../probe/chain.js';
 import { revocationSources, type RevocationStatus } from '../probe/revocation.js';
 import type { CertificateDetails, CertificatePosition, ChainChecks } from '../probe/types.js';
@@ -10,8 +11,6 @@ import { FindingSet, type Finding } from './finding.js';
 import { revocationFindings, type TargetRevocation } from './revocation-findings.js';
 
 const DAY_MS = 86_400_000;
-/** Below this many days left in any certificate of a chain, a warning. */
-export const CERT_EXPIRY_WARNING_DAYS = 30;
 
 export const SSTPSVC_PARAMETERS = 'HKLM:\\SYSTEM\\CurrentControlSet\\Services\\SstpSvc\\Parameters';
 
@@ -39,6 +38,8 @@ export interface CertificateMember {
   /** The chain of the latest probe; null when it had none (plain HTTP, or no TLS handshake). */
   chain: CertificateDetails[] | null;
   checks: ChainChecks | null;
+  /** The target's `certificates` thresholds: how close to expiry a certificate of its chain is a warning, or critical. */
+  thresholds: CertificateThresholds;
 }
 
 /** null: nothing to compare (too few certificates seen, or the check does not apply). */
@@ -211,18 +212,20 @@ function chainFindings(hostname: string, members: readonly CertificateMember[], 
     m.chain!.forEach((cert, i) => {
       const position = i === 0 ? 'leaf' : i === m.chain!.length - 1 && cert.selfIssued ? 'root' : 'intermediate';
       const days = Math.floor((cert.notAfter - now) / DAY_MS);
-      if (cert.notAfter <= now) {
+      const level = certLevel(cert.notAfter, now, m.thresholds);
+      if (level === 'expired') {
         add(`expired:${cert.sha256}`, m.name, () => ({
           code: 'certificate_expired',
           severity: 'critical',
           message: `The ${position} certificate ${describeCert(cert)} expired on ${iso(cert.notAfter)}. SSTP clients fail with 0x800B0101 (CERT_E_EXPIRED).`,
           fix: renewFix(position),
         }));
-      } else if (days < CERT_EXPIRY_WARNING_DAYS) {
-        add(`soon:${cert.sha256}`, m.name, () => ({
+      } else if (level !== 'ok') {
+        const limit = level === 'critical' ? m.thresholds.criticalDays : m.thresholds.warnDays;
+        add(`soon:${cert.sha256}:${level}`, m.name, () => ({
           code: 'certificate_expires_soon',
-          severity: 'warning',
-          message: `The ${position} certificate ${describeCert(cert)} expires on ${iso(cert.notAfter)} (${days} days left).`,
+          severity: level,
+          message: `The ${position} certificate ${describeCert(cert)} expires on ${iso(cert.notAfter)} (${days} days left; ${level} below ${formatDays(limit)}).`,
           fix: renewFix(position),
         }));
       }

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
+import type { Thresholds } from '../config/policy.js';
 import type { TargetRole } from '../config/types.js';
 import type { GroupHealth } from '../health/group.js';
 import { TARGET_STATES, type TargetHealth } from '../health/types.js';
@@ -20,6 +21,8 @@ export interface Metrics {
   setGroup(group: string, health: GroupHealth): void;
   /** Publishes how often a target is probed (null: a cron schedule, no fixed interval); alert rules use it. */
   setProbeInterval(labels: TargetLabels, seconds: number | null): void;
+  /** Publishes the thresholds config/policy.ts applies to a target; the alert rules compare against them. */
+  setThresholds(labels: TargetLabels, thresholds: Thresholds): void;
   /** How late a probe started against its schedule. */
   observeLag(seconds: number): void;
   /** Counts a probe that failed for sstpwatch's own reasons (error kind monitor_error); no target series moves. */
@@ -72,6 +75,9 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
   const groupUp = new Gauge({ name: 'sstp_group_servers_up', help: 'Servers of the group whose state is up.', labelNames: ['group'], registers });
   const groupTotal = new Gauge({ name: 'sstp_group_servers', help: 'Servers configured in the group.', labelNames: ['group'], registers });
   const interval = new Gauge({ name: 'sstp_probe_interval_seconds', help: 'Configured probe interval (absent for cron schedules).', labelNames: targetLabels, registers });
+  const certWarning = new Gauge({ name: 'sstp_cert_warning_threshold_seconds', help: 'certificates.warn_days in seconds: a certificate expiring sooner is a warning.', labelNames: targetLabels, registers });
+  const certCritical = new Gauge({ name: 'sstp_cert_critical_threshold_seconds', help: 'certificates.critical_days in seconds: a certificate expiring sooner is critical.', labelNames: targetLabels, registers });
+  const slowThreshold = new Gauge({ name: 'sstp_probe_slow_threshold_seconds', help: 'slow_threshold: probes taking longer are slow.', labelNames: targetLabels, registers });
   const lag = new Histogram({
     name: 'sstpwatch_scheduler_lag_seconds',
     help: 'How late probes start against their schedule.',
@@ -149,6 +155,12 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
       else interval.set(labels, seconds);
     },
 
+    setThresholds(labels, thresholds) {
+      certWarning.set(labels, thresholds.certificates.warnDays * 86_400);
+      certCritical.set(labels, thresholds.certificates.criticalDays * 86_400);
+      slowThreshold.set(labels, thresholds.slowThresholdMs / 1000);
+    },
+
     observeLag(seconds) {
       lag.observe(Math.max(0, seconds));
     },
@@ -159,7 +171,7 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
 
     forgetTarget(labels) {
       // prom-client removes exact label sets only: name every combination this module ever set.
-      for (const metric of [up, failures, certNotAfter, interval]) metric.remove(labels);
+      for (const metric of [up, failures, certNotAfter, interval, certWarning, certCritical, slowThreshold]) metric.remove(labels);
       for (const s of TARGET_STATES) state.remove({ ...labels, state: s });
       for (const series of Object.values(kinds)) {
         for (const metric of [series.success, series.lastTimestamp, series.duration, series.statusCode]) metric?.remove(labels);

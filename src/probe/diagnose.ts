@@ -1,11 +1,13 @@
 // Pure: a probe result -> what it means for an SSTP VPN and what an admin can do about it.
 // Used by `sstpwatch check` and the status page.
+import { certLevel, formatDays, isSlow, type Thresholds } from '../config/policy.js';
 import { daysLeft } from './certificate.js';
 import { diagnoseSstp } from './sstp-diagnose.js';
 import type { ProbeResult } from './types.js';
 
-/** `monitor`: the failure is sstpwatch's own (error kind monitor_error), on the monitoring host. */
-export type DiagnosisPhase = 'dns' | 'connect' | 'tls' | 'http' | 'certificate' | 'sstp' | 'monitor';
+/** Where it went wrong; `certificate` and `slow` are warnings on an up target; `monitor`: the failure is
+ * sstpwatch's own (error kind monitor_error), on the monitoring host. */
+export type DiagnosisPhase = 'dns' | 'connect' | 'tls' | 'http' | 'certificate' | 'slow' | 'sstp' | 'monitor';
 
 export interface Diagnosis {
   verdict: 'up' | 'down';
@@ -23,10 +25,9 @@ export interface DiagnoseContext {
   offload: boolean;
   /** For certificate expiry warnings; default Date.now(). */
   now?: number;
+  /** The target's thresholds (config/policy.ts): when a certificate asks for renewal, when a probe is slow. */
+  thresholds: Thresholds;
 }
-
-/** Below this many days left, an up target's diagnosis asks for a renewal. */
-export const EXPIRY_WARNING_DAYS = 30;
 
 const SSTP_URL_RESERVATION = 'https://+:443/sra_{BA195980-CD49-458b-9E23-C84EE0ADCD75}/';
 const BIND_CERTIFICATE =
@@ -47,9 +48,10 @@ export function diagnose(result: ProbeResult, ctx: DiagnoseContext): Diagnosis {
   switch (result.errorKind) {
     case 'ok':
       {
-        const verdict = up(result, where, ctx.now ?? Date.now());
-        // An expiring certificate outranks the deep check's good news.
-        if (!deep || verdict.phase === 'certificate') return verdict;
+        // slow_threshold is about the HEAD check; a deep check's several round trips take longer by design.
+        const verdict = up(result, where, ctx.now ?? Date.now(), ctx.thresholds, !deep);
+        // An expiring certificate or a slow answer outranks the deep check's good news.
+        if (!deep || verdict.phase !== null) return verdict;
         return { ...verdict, headline: deep.headline, explanation: deep.explanation };
       }
     case 'sstp_http_status':
@@ -136,23 +138,42 @@ function down(phase: DiagnosisPhase, headline: string, explanation: string, fix:
   return { verdict: 'down', headline, phase, explanation, fix };
 }
 
-function up(result: ProbeResult, where: Where, now: number): Diagnosis {
+function up(result: ProbeResult, where: Where, now: number, thresholds: Thresholds, judgeSpeed: boolean): Diagnosis {
   const headline = `SSTP listener answers ${result.statusCode} on HTTP/1.1`;
   const base =
     'HTTP.sys answered the SSTP health check the way RRAS does when the SSTP listener is bound: a load balancer ' +
     'would mark this server healthy.';
   const cert = result.certificate;
-  if (!cert) return { verdict: 'up', headline, phase: null, explanation: base, fix: null };
-  const left = daysLeft(cert.notAfter, now);
-  if (left >= EXPIRY_WARNING_DAYS) return { verdict: 'up', headline, phase: null, explanation: base, fix: null };
-  const expiry = new Date(cert.notAfter).toISOString();
-  return {
-    verdict: 'up',
-    headline: `${headline}; certificate expires in ${left} day${left === 1 ? '' : 's'}`,
-    phase: 'certificate',
-    explanation: `${base} The certificate expires on ${expiry}; from then on clients fail with 0x800B0101.`,
-    fix: `Renew the certificate for ${where.hostname} before ${expiry}, then ${BIND_CERTIFICATE}.${offloadHashNote(where)}`,
-  };
+  const level = cert ? certLevel(cert.notAfter, now, thresholds.certificates) : 'ok';
+  if (cert && level !== 'ok') {
+    const left = daysLeft(cert.notAfter, now);
+    const expiry = new Date(cert.notAfter).toISOString();
+    const limit = level === 'critical' ? thresholds.certificates.criticalDays : thresholds.certificates.warnDays;
+    return {
+      verdict: 'up',
+      headline: `${headline}; certificate expires in ${left} day${left === 1 ? '' : 's'} (${level}: under ${formatDays(limit)})`,
+      phase: 'certificate',
+      explanation: `${base} The certificate expires on ${expiry}; from then on clients fail with 0x800B0101.`,
+      fix: `Renew the certificate for ${where.hostname} before ${expiry}, then ${BIND_CERTIFICATE}.${offloadHashNote(where)}`,
+    };
+  }
+  if (judgeSpeed && isSlow(result.durationMs, thresholds)) {
+    return {
+      verdict: 'up',
+      headline: `${headline}, but slowly: ${formatMs(result.durationMs)} (slow above ${formatMs(thresholds.slowThresholdMs)})`,
+      phase: 'slow',
+      explanation:
+        `${base} The whole check took ${formatMs(result.durationMs)}, more than the slow_threshold of ${formatMs(thresholds.slowThresholdMs)}: ` +
+        'users see slow or failing connects before the server goes down. The timings below say where the time goes: ' +
+        'connect (network path), tls (handshake: server CPU), processing (HTTP.sys and RRAS answering).',
+      fix: 'Check CPU and memory on the RRAS server (Get-Counter "\\Processor(_Total)\\% Processor Time"), the number of SSTP connections (Get-RemoteAccessConnectionStatistics), and the network path.',
+    };
+  }
+  return { verdict: 'up', headline, phase: null, explanation: base, fix: null };
+}
+
+function formatMs(ms: number): string {
+  return ms >= 1000 ? `${Math.round(ms / 10) / 100} s` : `${Math.round(ms)} ms`;
 }
 
 function unexpectedStatus(status: number): Diagnosis {

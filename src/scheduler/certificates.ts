@@ -2,6 +2,7 @@
 // after every result of the group, and checks the chains' CRL/OCSP URLs on a slow cadence of its own. Probes
 // never wait for it: results are handed over synchronously, fetches run in the background.
 import type { Logger } from 'pino';
+import { thresholdsOf } from '../config/policy.js';
 import type { GroupConfig, TargetConfig } from '../config/types.js';
 import {
   chainRevoked,
@@ -241,7 +242,7 @@ export class CertificateMonitor implements CertificateSource {
     for (const targetName of memberNames) {
       const entry = this.targets.get(targetName);
       if (!entry) continue;
-      members.push({ name: targetName, role: entry.config.role, offload: entry.config.offload, chain: entry.chain, checks: entry.checks });
+      members.push({ name: targetName, role: entry.config.role, offload: entry.config.offload, chain: entry.chain, checks: entry.checks, thresholds: thresholdsOf(entry.config.settings).certificates });
       if (entry.chain) revocation.set(targetName, this.revocationOf(entry.chain));
     }
     group.report = groupCertificateReport(group.config, members, revocation, this.now());

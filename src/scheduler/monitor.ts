@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { thresholdsOf } from '../config/policy.js';
 import type { GroupConfig, TargetConfig } from '../config/types.js';
 import { groupHealth, type GroupHealth } from '../health/group.js';
 import type { MaintenanceCalendar } from '../health/maintenance-calendar.js';
@@ -85,6 +86,7 @@ export class Monitor {
       this.deps.metrics.setHealth(labelsOf(config), this.targetsByName.get(config.name)!.health);
       const { intervalMs } = config.settings;
       this.deps.metrics.setProbeInterval(labelsOf(config), intervalMs === null ? null : intervalMs / 1000);
+      this.deps.metrics.setThresholds(labelsOf(config), thresholdsOf(config.settings));
     }
     // A reload that adds, moves or removes a window takes effect now, not at the next tick.
     for (const entry of this.targetsByName.values()) this.followMaintenance(entry, now);

@@ -52,6 +52,8 @@ function defaultSettings(overrides: Partial<ProbeSettings> = {}): ProbeSettings 
     tls: { verify: true, caFile: null, ca: null },
     check: 'head',
     sstpIntervalMs: 300_000,
+    certificates: { warnDays: 21, criticalDays: 7 },
+    slowThresholdMs: 1_000,
     ...overrides,
   };
 }
@@ -277,6 +279,23 @@ groups:
     expect(parse(withGroupKeys('    check: sstp')).targets[0]!.settings).toMatchObject({ check: 'sstp', sstpIntervalMs: 300_000 });
   });
 
+  it('reads certificates and slow_threshold per level, certificates merging key by key', () => {
+    const config = parse(
+      `defaults: { certificates: { warn_days: 30 }, slow_threshold: 800ms }\n` +
+        withServer('{ name: rras-eu-1, url: "https://10.0.0.11", certificates: { warn_days: 10 }, slow_threshold: 2s }')
+          .replace('    servers:', '    certificates: { critical_days: 3 }\n    servers:\n      - { name: rras-eu-2, url: "https://10.0.0.12" }'),
+    );
+    expect(config.defaults).toMatchObject({ certificates: { warnDays: 30, criticalDays: 7 }, slowThresholdMs: 800 });
+    expect(config.targets.map((t) => [t.name, t.settings.certificates, t.settings.slowThresholdMs])).toEqual([
+      ['rras-eu-2', { warnDays: 30, criticalDays: 3 }, 800],
+      ['rras-eu-1', { warnDays: 10, criticalDays: 3 }, 2_000],
+    ]);
+  });
+
+  it('defaults to certificate warnings at 21 days, critical at 7, slow above 1 s', () => {
+    expect(parse(MINIMAL).targets[0]!.settings).toMatchObject({ certificates: { warnDays: 21, criticalDays: 7 }, slowThresholdMs: 1_000 });
+  });
+
   it('keeps SQLite ":memory:" as is', () => {
     expect(parse(`database: ":memory:"\n${MINIMAL}`).database).toBe(':memory:');
   });
@@ -314,6 +333,30 @@ describe('database: a PostgreSQL URL', () => {
 
 describe('an invalid config', () => {
   const rows: { case: string; yaml: string; errors: string[] }[] = [
+    {
+      case: 'certificate thresholds that are not whole days, or an unknown key',
+      yaml: `defaults: { certificates: { warn_days: 2.5, critical_days: -1, warn_dyas: 3 } }\n${MINIMAL}`,
+      errors: [
+        'defaults.certificates.warn_dyas: unknown key (did you mean "warn_days"?)',
+        'defaults.certificates.warn_days: must be a whole number of days from 0 to 3650 (got 2.5)',
+        'defaults.certificates.critical_days: must be a whole number of days from 0 to 3650 (got -1)',
+      ],
+    },
+    {
+      case: 'critical_days beyond warn_days, reported where it is set and not again where it is inherited',
+      yaml: withGroupKeys('    certificates: { critical_days: 30 }'),
+      errors: ['groups[0].certificates: critical_days (30) must not be more than warn_days (21): a certificate would be critical before it is a warning'],
+    },
+    {
+      case: 'a target lowering warn_days below the inherited critical_days',
+      yaml: withServer('{ name: rras-eu-1, url: "https://10.0.0.11", certificates: { warn_days: 5 } }'),
+      errors: ['groups[0].servers[0].certificates: critical_days (7) must not be more than warn_days (5): a certificate would be critical before it is a warning'],
+    },
+    {
+      case: 'a slow_threshold that is not a duration',
+      yaml: `defaults: { slow_threshold: 1 }\n${MINIMAL}`,
+      errors: ['defaults.slow_threshold: must be a duration like "30s", "5m" or "1h30m" (got 1)'],
+    },
     {
       case: 'probe endpoint enabled with nothing allowed',
       yaml: `probe_endpoint: { enabled: true }\n${MINIMAL}`,

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { dashboards, render } from '../../grafana/src/build.js';
 import { ALERT_THRESHOLDS } from '../../grafana/src/common.js';
+import { DEFAULT_CERTIFICATE_THRESHOLDS, DEFAULT_SLOW_THRESHOLD_MS } from '../../src/config/policy.js';
 import {
   DASHBOARD_FILES,
   dashboardPath,
@@ -121,22 +122,32 @@ describe('grafana/dashboards/*.json', () => {
   });
 
   describe('thresholds are the alert rules\' numbers', () => {
-    it('ALERT_THRESHOLDS matches prometheus/alerts.yml', () => {
+    it('the alert rules compare against the thresholds sstpwatch exports per target, the panels default to the policy\'s', () => {
       const cert = rulesNamed('SSTPCertificateExpiresSoon').join('\n');
-      expect(cert).toContain(`< ${ALERT_THRESHOLDS.certWarningDays} * 86400`);
-      expect(cert).toContain(`< ${ALERT_THRESHOLDS.certCriticalDays} * 86400`);
+      expect(cert).toContain('< on (job, instance, target) group_left () sstp_cert_warning_threshold_seconds');
+      expect(cert).toContain('< on (job, instance, target) group_left () sstp_cert_critical_threshold_seconds');
+      expect(cert).not.toMatch(/\* 86400/);
       const slow = rulesNamed('SSTPProbeSlow').join('\n');
       expect(slow).toMatch(/histogram_quantile\(0\.95,/);
-      expect(slow).toMatch(new RegExp(`\\)\\s*> ${ALERT_THRESHOLDS.probeSlowSeconds}\\s`));
+      expect(slow).toContain('> on (job, instance, target) group_left () sstp_probe_slow_threshold_seconds');
+      expect(rulesNamed('SSTPChainCertificateExpiresSoon').join('\n')).toContain('group_left () sstp_cert_warning_threshold_seconds');
+      expect(ALERT_THRESHOLDS).toMatchObject({ certWarningDays: DEFAULT_CERTIFICATE_THRESHOLDS.warnDays, certCriticalDays: DEFAULT_CERTIFICATE_THRESHOLDS.criticalDays, probeSlowSeconds: DEFAULT_SLOW_THRESHOLD_MS / 1000 });
       expect(rulesNamed('SSTPProbesStale').join('\n')).toContain(`${ALERT_THRESHOLDS.staleIntervals} * sstp_probe_interval_seconds`);
-      expect(rulesNamed('SSTPChainCertificateExpiresSoon').join('\n')).toContain(`< ${ALERT_THRESHOLDS.chainWarningDays} * 86400`);
       expect(rulesNamed('SSTPRedundancyLost').join('\n')).toMatch(new RegExp(`< ${ALERT_THRESHOLDS.redundancyServers}\\s`));
+    });
+
+    it('the panels that count or judge certificates read the per-target threshold series', () => {
+      const fleet = dataPanels(loadDashboard('sstp-fleet.json'));
+      for (const title of ['Certificates to renew', 'Certificates by their thresholds']) {
+        const expr = fleet.find((p) => p.title === title)!.targets![0]!.expr!;
+        expect(expr, title).toContain('sstp_cert_warning_threshold_seconds');
+      }
     });
 
     it('every certificate-days panel turns orange under 21 days and red under 7', () => {
       const certPanels = DASHBOARD_FILES.map(loadDashboard)
         .flatMap((d) => [...panelsWith(d, 'sstp_cert_not_after'), ...panelsWith(d, 'sstp_cert_chain_earliest_expiry')])
-        .filter((p) => p.title !== `Certificates < ${ALERT_THRESHOLDS.certWarningDays} days`);
+        .filter((p) => p.title !== 'Certificates to renew' && p.title !== 'Certificates by their thresholds');
       expect(certPanels.map((p) => p.title).sort()).toEqual(['Certificate', 'Certificate days left', 'Chain expires first']);
       for (const panel of certPanels) {
         expect(thresholdValues(panel), panel.title).toEqual([null, ALERT_THRESHOLDS.certCriticalDays, ALERT_THRESHOLDS.certWarningDays]);
@@ -144,7 +155,7 @@ describe('grafana/dashboards/*.json', () => {
       }
     });
 
-    it('the chain panel colours an intermediate or root by SSTPChainCertificateExpiresSoon: orange within 30 days, red once expired', () => {
+    it('the chain panel colours an intermediate or root by SSTPChainCertificateExpiresSoon: orange within warn_days, red once expired', () => {
       const panel = dataPanels(loadDashboard('sstp-target.json')).find((p) => p.title === 'Chain expires first')!;
       const overrides = (panel.fieldConfig as { overrides: Array<{ matcher: { id: string; options: string }; properties: Array<{ id: string; value: { steps: Array<{ value: number | null; color: string }> } }> }> }).overrides;
       expect(overrides.map((o) => o.matcher.options).sort()).toEqual(['intermediate', 'root']);

@@ -8,6 +8,7 @@ import {
   type FindingCode,
   type TargetRevocation,
 } from '../../src/health/certificates.js';
+import { DEFAULT_CERTIFICATE_THRESHOLDS } from '../../src/config/policy.js';
 import { SERVER_AUTH_OID } from '../../src/probe/chain.js';
 import type { RevocationStatus } from '../../src/probe/revocation.js';
 import type { CertificateDetails, ChainChecks } from '../../src/probe/types.js';
@@ -53,9 +54,9 @@ const goodChecks = (cert: CertificateDetails): ChainChecks => ({
 });
 
 function server(name: string, cert: CertificateDetails | null, checks: Partial<ChainChecks> = {}): CertificateMember {
-  return { name, role: 'server', offload: false, chain: cert ? [cert] : null, checks: cert ? { ...goodChecks(cert), ...checks } : null };
+  return { name, role: 'server', offload: false, chain: cert ? [cert] : null, checks: cert ? { ...goodChecks(cert), ...checks } : null, thresholds: DEFAULT_CERTIFICATE_THRESHOLDS };
 }
-const offloaded = (name: string): CertificateMember => ({ name, role: 'server', offload: true, chain: null, checks: null });
+const offloaded = (name: string): CertificateMember => ({ name, role: 'server', offload: true, chain: null, checks: null, thresholds: DEFAULT_CERTIFICATE_THRESHOLDS });
 const vip = (cert: CertificateDetails | null): CertificateMember => ({ ...server('vpn-eu-vip', cert), role: 'vip' });
 
 const group = (offloadCertSha256: string | null = null) => ({ name: 'vpn-eu', hostname: HOST, offloadCertSha256 });
@@ -126,7 +127,21 @@ describe('chain findings', () => {
 
   it('names the intermediate, not the leaf, when the intermediate is dying', () => {
     const [finding] = report([{ ...server('rras-1', NEW), chain: [NEW, intermediate] }]).findings;
-    expect(finding!.message).toMatch(/^The intermediate certificate CN=Issuing CA .* \(12 days left\)\.$/);
+    expect(finding!.message).toMatch(/^The intermediate certificate CN=Issuing CA .* \(12 days left; warning below 21 days\)\.$/);
+  });
+
+  it.each<[string, { warnDays: number; criticalDays: number }, number, 'warning' | 'critical' | null]>([
+    ['21/7 days (the defaults), 22 days left', { warnDays: 21, criticalDays: 7 }, 22, null],
+    ['21/7 days, 20 days left', { warnDays: 21, criticalDays: 7 }, 20, 'warning'],
+    ['21/7 days, 6 days left', { warnDays: 21, criticalDays: 7 }, 6, 'critical'],
+    ['45/14 days, 30 days left', { warnDays: 45, criticalDays: 14 }, 30, 'warning'],
+    ['45/14 days, 13 days left', { warnDays: 45, criticalDays: 14 }, 13, 'critical'],
+    ['10/3 days, 20 days left', { warnDays: 10, criticalDays: 3 }, 20, null],
+  ])("follows the target's certificates thresholds: %s", (_what, thresholds, daysLeft, severity) => {
+    const member = { ...server('rras-1', leaf('F', { notAfter: NOW + daysLeft * DAY + 3_600_000 })), thresholds };
+    const findings = report([member]).findings;
+    if (severity === null) expect(findings).toEqual([]);
+    else expect(findings).toMatchObject([{ code: 'certificate_expires_soon', severity }]);
   });
 
   it('makes a load balancer certificate without any EKU extension a warning, explaining why clients accept it and RRAS would not', () => {

@@ -4,8 +4,9 @@ import { ERROR_KINDS, type ErrorKind, type ProbeResult } from '../../src/probe/t
 
 const NOW = Date.parse('2026-06-01T00:00:00Z');
 const DAY = 86_400_000;
-const tlsCtx = { url: 'https://10.0.0.11', hostname: 'vpn.example.com', offload: false, now: NOW };
-const plainCtx = { url: 'http://10.0.0.12:80', hostname: 'vpn.example.com', offload: true, now: NOW };
+const thresholds = { certificates: { warnDays: 21, criticalDays: 7 }, slowThresholdMs: 1_000 };
+const tlsCtx = { url: 'https://10.0.0.11', hostname: 'vpn.example.com', offload: false, now: NOW, thresholds };
+const plainCtx = { url: 'http://10.0.0.12:80', hostname: 'vpn.example.com', offload: true, now: NOW, thresholds };
 
 const allPhases = { dns: 0, connect: 0.4, tls: 6.2, processing: 5.7 };
 
@@ -52,7 +53,7 @@ describe('diagnose', () => {
     ['ok', result('ok', { statusCode: 401, phasesMs: allPhases, certificate: certificate(NOW + 200 * DAY) }), tlsCtx,
       { verdict: 'up', phase: null, fix: null, headline: 'SSTP listener answers 401 on HTTP/1.1' }, /healthy/],
     ['ok, certificate expiring in 10 days', result('ok', { statusCode: 401, certificate: certificate(NOW + 10 * DAY + 1000) }), tlsCtx,
-      { verdict: 'up', phase: 'certificate', headline: 'SSTP listener answers 401 on HTTP/1.1; certificate expires in 10 days' }, /0x800B0101/],
+      { verdict: 'up', phase: 'certificate', headline: 'SSTP listener answers 401 on HTTP/1.1; certificate expires in 10 days (warning: under 21 days)' }, /0x800B0101/],
     ['404', result('unexpected_status', { statusCode: 404 }), tlsCtx,
       { phase: 'http', headline: 'SSTP listener not bound: HTTP.sys answers 404' }, /RRAS service|Remote Access service is stopped/],
     ['503', result('unexpected_status', { statusCode: 503 }), tlsCtx, { phase: 'http' }, /URL reservation/],
@@ -110,6 +111,21 @@ describe('diagnose', () => {
     const d = diagnose(r, ctx);
     expect(d).toMatchObject(expected);
     expect(d.explanation).toMatch(explanation);
+  });
+
+  it.each<[string, Partial<typeof thresholds>, number, Diagnosis['phase']]>([
+    ['25 days left, warn_days 21', {}, 25, null],
+    ['25 days left, warn_days 30', { certificates: { warnDays: 30, criticalDays: 7 } }, 25, 'certificate'],
+    ['10 days left, warn_days 5 critical_days 2', { certificates: { warnDays: 5, criticalDays: 2 } }, 10, null],
+  ])("follows the target's certificate thresholds: %s", (_what, over, days, phase) => {
+    const r = result('ok', { statusCode: 401, certificate: certificate(NOW + days * DAY + 1000) });
+    expect(diagnose(r, { ...tlsCtx, thresholds: { ...thresholds, ...over } }).phase).toBe(phase);
+  });
+
+  it('calls an up target slow above its slow_threshold, and not below', () => {
+    const slow = result('ok', { statusCode: 401, durationMs: 1_500 });
+    expect(diagnose(slow, tlsCtx)).toMatchObject({ verdict: 'up', phase: 'slow', headline: 'SSTP listener answers 401 on HTTP/1.1, but slowly: 1.5 s (slow above 1 s)' });
+    expect(diagnose(slow, { ...tlsCtx, thresholds: { ...thresholds, slowThresholdMs: 2_000 } }).phase).toBeNull();
   });
 
   it('tells how to fix a name mismatch with netsh', () => {

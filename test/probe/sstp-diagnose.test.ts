@@ -18,7 +18,7 @@ function deep(errorKind: ErrorKind, sstp: Partial<SstpDetails>, over: Partial<Pr
   };
 }
 
-const ctx = { url: 'https://10.0.0.11', hostname: 'vpn.example.com', offload: false, now: NOW };
+const ctx = { url: 'https://10.0.0.11', hostname: 'vpn.example.com', offload: false, now: NOW, thresholds: { certificates: { warnDays: 21, criticalDays: 7 }, slowThresholdMs: 1_000 } };
 
 describe('diagnosing a deep SSTP check', () => {
   it.each<[string, ProbeResult, RegExp]>([

@@ -5,19 +5,6 @@ const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 
-/** Certificate thresholds of prometheus/alerts.yml: SSTPCertificateExpiringSoon (21 d) and ...Critical (7 d). */
-export const CERT_WARNING_DAYS = 21;
-export const CERT_CRITICAL_DAYS = 7;
-
-export type CertLevel = 'ok' | 'warning' | 'critical' | 'expired';
-
-export function certLevel(daysLeft: number): CertLevel {
-  if (daysLeft <= 0) return 'expired';
-  if (daysLeft < CERT_CRITICAL_DAYS) return 'critical';
-  if (daysLeft < CERT_WARNING_DAYS) return 'warning';
-  return 'ok';
-}
-
 /** A span for people: `45 s`, `12 min`, `3 h 5 min`, `2 d 4 h`. Two units at most, rounded down. */
 export function formatSpan(ms: number): string {
   const t = Math.max(0, ms);

@@ -1,4 +1,5 @@
 // Pure: the live state and what the store knows -> what the status page shows.
+import { certLevel, thresholdsOf, type CertLevel } from '../../config/policy.js';
 import type { GroupState } from '../../health/group.js';
 import type { Incident } from '../../health/incidents.js';
 import type { ScheduledMaintenance, WindowStatus } from '../../health/maintenance-calendar.js';
@@ -30,7 +31,8 @@ export interface TargetRow {
   last: ProbeResult | null;
   /** `sstpwatch check`'s words for the last result. */
   diagnosis: Diagnosis | null;
-  certificate: { daysLeft: number; notAfter: number; subject: string } | null;
+  /** level: by the target's `certificates` thresholds (config/policy.ts), as the alert rules judge it. */
+  certificate: { daysLeft: number; notAfter: number; subject: string; level: CertLevel } | null;
   maintenance: Maintenance | null;
   /** The configured windows covering it; null: none does. */
   scheduled: ScheduledMaintenance | null;
@@ -126,6 +128,7 @@ export function buildStatusPage(input: ModelInput): StatusPageModel {
 function targetRow({ config, health }: TargetView, history: TargetHistory, now: number, scheduled: ScheduledMaintenance | null): TargetRow {
   const last = health.lastResult;
   const cert = last?.certificate ?? null;
+  const thresholds = thresholdsOf(config.settings);
   return {
     name: config.name,
     role: config.role,
@@ -135,8 +138,10 @@ function targetRow({ config, health }: TargetView, history: TargetHistory, now: 
     since: health.since,
     consecutiveFailures: health.consecutiveFailures,
     last,
-    diagnosis: last ? diagnose(last, { url: config.url, hostname: config.hostname, offload: config.offload, now }) : null,
-    certificate: cert ? { daysLeft: (cert.notAfter - now) / 86_400_000, notAfter: cert.notAfter, subject: cert.subject } : null,
+    diagnosis: last ? diagnose(last, { url: config.url, hostname: config.hostname, offload: config.offload, now, thresholds }) : null,
+    certificate: cert
+      ? { daysLeft: (cert.notAfter - now) / 86_400_000, notAfter: cert.notAfter, subject: cert.subject, level: certLevel(cert.notAfter, now, thresholds.certificates) }
+      : null,
     maintenance: health.maintenance,
     scheduled,
     history,

@@ -2,7 +2,7 @@
 // so the Content-Security-Policy can be `self` only.
 import type { GroupState } from '../../health/group.js';
 import type { TargetState } from '../../health/types.js';
-import { certLevel, formatDaysLeft, formatLatency, formatRatio, formatSpan, formatUtc } from './format.js';
+import { formatDaysLeft, formatLatency, formatRatio, formatSpan, formatUtc } from './format.js';
 import { html, type SafeHtml } from './html.js';
 import type { WindowStatus } from '../../health/maintenance-calendar.js';
 import type { GroupSection, IncidentRow, MaintenanceRow, StatusPageModel, TargetRow } from './model.js';
@@ -151,7 +151,7 @@ function lastProbe(t: TargetRow, now: number): SafeHtml {
   const when = html`${time(last.at, `${formatSpan(now - last.at)} ago`)}`;
   const d = t.diagnosis;
   if (last.ok) {
-    const note = d && d.phase === 'certificate' ? html`<br><span class="warn-text">${d.headline}</span>` : html``;
+    const note = d && (d.phase === 'certificate' || d.phase === 'slow') ? html`<br><span class="warn-text">${d.headline}</span>` : html``;
     return html`<span class="ok-text">${last.statusCode ?? ''} in ${formatLatency(last.durationMs)}</span>, ${when}${note}`;
   }
   return html`<strong class="error-headline">${d ? d.headline : last.errorKind}</strong>, ${when}
@@ -177,7 +177,7 @@ function certificate(t: TargetRow): SafeHtml {
   if (t.offload) return html`<span class="muted">TLS offloaded: none</span>`;
   const c = t.certificate;
   if (!c) return html`<span class="muted">none seen yet</span>`;
-  const level = certLevel(c.daysLeft);
+  const level = c.level;
   const icon = level === 'ok' ? '' : level === 'warning' ? '▲ ' : '✖ ';
   return html`<span class="cert-days cert-${level}"><span aria-hidden="true">${icon}</span>${formatDaysLeft(c.daysLeft)}${CERT_LEVEL_LABEL[level]}</span><br><span class="cert-until">until ${time(c.notAfter, formatUtc(c.notAfter).slice(0, 10))}</span>`;
 }

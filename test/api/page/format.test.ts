@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { certLevel, formatDaysLeft, formatLatency, formatRatio, formatSpan, formatUtc } from '../../../src/api/page/format.js';
+import { formatDaysLeft, formatLatency, formatRatio, formatSpan, formatUtc } from '../../../src/api/page/format.js';
 
 describe('status page formatting', () => {
   it.each([
@@ -32,17 +32,6 @@ describe('status page formatting', () => {
     [0.5, '50 %'],
     [0, '0 %'],
   ])('an uptime ratio of %j reads %j (never rounded up to 100 %%)', (ratio, text) => expect(formatRatio(ratio)).toBe(text));
-
-  it.each([
-    [400, 'ok'],
-    [21, 'ok'],
-    [20.9, 'warning'],
-    [7, 'warning'],
-    [6.9, 'critical'],
-    [0.1, 'critical'],
-    [0, 'expired'],
-    [-3, 'expired'],
-  ])('a certificate with %d days left is %s (the alert rules: 21 and 7 days)', (days, level) => expect(certLevel(days)).toBe(level));
 
   it.each([
     [64.7, '64 days left'],
