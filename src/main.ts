@@ -4,6 +4,7 @@ import { runCheck } from './cli/check.js';
 import { runConfigCheck } from './cli/config-check.js';
 import { runMigrateStore } from './cli/migrate-store.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, USAGE, type Output } from './cli/output.js';
+import { allowListWarnings } from './config/allow-list.js';
 import { loadConfigFile, resolveConfigPath } from './config/load.js';
 import { readAuthToken, type AuthToken } from './config/token.js';
 import { ConfigError, type Config } from './config/types.js';
@@ -132,6 +133,7 @@ async function serve(args: string[]): Promise<number> {
   }
   const authToken = token.token;
   for (const warning of token.warnings) log.warn({ warning }, 'token file warning');
+  for (const warning of probeEndpointWarnings(config)) log.warn({ warning }, 'probe endpoint warning');
   if (!authToken) log.warn({ tokenEnv: config.auth.tokenEnv, tokenFile: config.auth.tokenFile, howTo: tokenHowTo(config) }, 'no bearer token configured: write endpoints answer 401');
   else log.info({ source: token.source, protectReads: config.auth.protectReads }, 'bearer token configured');
   if (!isLoopback(config.listen.host) && !config.serverTls) {
@@ -143,7 +145,7 @@ async function serve(args: string[]): Promise<number> {
     const next = loadConfigFile(path);
     const nextToken = readAuthToken(next.auth, process.env);
     const config = running ? { ...next, groups: [...next.groups, ...running.groups], targets: [...next.targets, ...running.targets] } : next;
-    return { config, authToken: nextToken.token, warnings: nextToken.warnings };
+    return { config, authToken: nextToken.token, warnings: [...nextToken.warnings, ...probeEndpointWarnings(next)] };
   };
   // Benchmark hook (bench/fleet.ts): raw scheduling lag samples to a file; unset in normal operation.
   const lagLogPath = process.env.SSTPWATCH_BENCH_LAG_LOG;
@@ -191,6 +193,11 @@ function abandonShutdown(service: Service, log: Logger, message: string, fields:
   }
   log.error({ ...fields, queuedWritten: written, pendingResults: service.store.writeHealth().pending }, message);
   process.exit(EXIT_FAILED);
+}
+
+/** An enabled /probe whose allow list reaches everything, loopback or link-local: valid, rarely meant. */
+function probeEndpointWarnings(config: Config): string[] {
+  return config.probeEndpoint.enabled ? allowListWarnings(config.probeEndpoint.allow) : [];
 }
 
 /** For the operator's log only: clients are told just that a bearer token is required. */

@@ -1,3 +1,4 @@
+import { allowListWarnings } from '../config/allow-list.js';
 import { isPostgresUrl, readDatabasePassword, urlHasPassword } from '../config/database.js';
 import { loadConfigFile } from '../config/load.js';
 import { readAuthToken } from '../config/token.js';
@@ -22,6 +23,7 @@ export async function runConfigCheck(
     const config = loadConfigFile(path);
     // The token file is read as at start (its text is never printed); the environment is not looked at here.
     if (config.auth.tokenFile !== null) for (const warning of readAuthToken(config.auth, {}).warnings) io.err(`warning: auth.token_file: ${warning}`);
+    if (config.probeEndpoint.enabled) for (const warning of allowListWarnings(config.probeEndpoint.allow)) io.err(`warning: ${warning}`);
     const servers = config.targets.filter((t) => t.role === 'server').length;
     const vips = config.targets.length - servers;
     io.out(`${path}: valid: ${config.groups.length} group(s), ${servers} server(s), ${vips} VIP(s)${config.demo ? ', demo mode on' : ''}`);

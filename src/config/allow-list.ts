@@ -68,3 +68,38 @@ export class AllowList {
     return this.subnets.check(address, version === 6 ? 'ipv6' : 'ipv4');
   }
 }
+
+/** Addresses an allow list should not reach by accident: this host, and link-local (cloud metadata at 169.254.169.254). */
+const SENSITIVE: { what: string; address: string; family: 'ipv4' | 'ipv6' }[] = [
+  { what: 'loopback (services on the sstpwatch host itself)', address: '127.0.0.1', family: 'ipv4' },
+  { what: 'loopback (services on the sstpwatch host itself)', address: '::1', family: 'ipv6' },
+  { what: 'link-local addresses (169.254.169.254 is the cloud metadata service)', address: '169.254.169.254', family: 'ipv4' },
+  { what: 'link-local addresses (169.254.169.254 is the cloud metadata service)', address: 'fe80::1', family: 'ipv6' },
+];
+
+/**
+ * Warnings for `probe_endpoint.allow` entries that let /probe reach everything, this host or link-local addresses:
+ * valid, but rarely meant (a stranger who can call /probe could then probe services on this host). One per entry.
+ */
+export function allowListWarnings(entries: readonly string[]): string[] {
+  const warnings: string[] = [];
+  for (const text of entries) {
+    const entry = parseAllowEntry(text);
+    if (typeof entry === 'string') continue;
+    const quoted = JSON.stringify(text);
+    if (entry.kind === 'host' && (entry.name === 'localhost' || entry.name.endsWith('.localhost'))) {
+      warnings.push(`probe_endpoint.allow: ${quoted} allows loopback (services on the sstpwatch host itself)`);
+      continue;
+    }
+    if (entry.kind !== 'subnet') continue;
+    if (entry.prefix === 0) {
+      warnings.push(`probe_endpoint.allow: ${quoted} allows every ${entry.family === 'ipv6' ? 'IPv6' : 'IPv4'} address: /probe can reach anything sstpwatch can`);
+      continue;
+    }
+    const list = new BlockList();
+    list.addSubnet(entry.address, entry.prefix, entry.family);
+    const reached = SENSITIVE.find((s) => s.family === entry.family && list.check(s.address, s.family));
+    if (reached) warnings.push(`probe_endpoint.allow: ${quoted} allows ${reached.what}`);
+  }
+  return warnings;
+}

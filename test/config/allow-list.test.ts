@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AllowList, parseAllowEntry } from '../../src/config/allow-list.js';
+import { AllowList, allowListWarnings, parseAllowEntry } from '../../src/config/allow-list.js';
 
 describe('probe endpoint allow list', () => {
   it.each([
@@ -41,5 +41,23 @@ describe('probe endpoint allow list', () => {
     ['evilrras.example.net', false],
   ])('name %s allowed: %s', (name, allowed) => {
     expect(list.allowsName(name)).toBe(allowed);
+  });
+});
+
+describe('allowListWarnings', () => {
+  it.each([
+    { entries: ['10.0.0.0/24', 'rras1.example.com', '*.vpn.example.com', '2001:db8::/32'], warnings: [] },
+    { entries: ['0.0.0.0/0'], warnings: ['probe_endpoint.allow: "0.0.0.0/0" allows every IPv4 address: /probe can reach anything sstpwatch can'] },
+    { entries: ['::/0'], warnings: ['probe_endpoint.allow: "::/0" allows every IPv6 address: /probe can reach anything sstpwatch can'] },
+    { entries: ['localhost'], warnings: ['probe_endpoint.allow: "localhost" allows loopback (services on the sstpwatch host itself)'] },
+    { entries: ['127.0.0.0/8'], warnings: ['probe_endpoint.allow: "127.0.0.0/8" allows loopback (services on the sstpwatch host itself)'] },
+    { entries: ['127.0.0.1'], warnings: ['probe_endpoint.allow: "127.0.0.1" allows loopback (services on the sstpwatch host itself)'] },
+    { entries: ['::1'], warnings: ['probe_endpoint.allow: "::1" allows loopback (services on the sstpwatch host itself)'] },
+    { entries: ['64.0.0.0/2'], warnings: ['probe_endpoint.allow: "64.0.0.0/2" allows loopback (services on the sstpwatch host itself)'] },
+    { entries: ['169.254.0.0/16'], warnings: ['probe_endpoint.allow: "169.254.0.0/16" allows link-local addresses (169.254.169.254 is the cloud metadata service)'] },
+    { entries: ['fe80::/10'], warnings: ['probe_endpoint.allow: "fe80::/10" allows link-local addresses (169.254.169.254 is the cloud metadata service)'] },
+    { entries: ['10.0.0.0/8', '0.0.0.0/0', 'localhost'], warnings: [expect.stringContaining('"0.0.0.0/0"'), expect.stringContaining('"localhost"')] },
+  ])('$entries: $warnings.length warning(s)', ({ entries, warnings }) => {
+    expect(allowListWarnings(entries)).toEqual(warnings);
   });
 });

@@ -51,3 +51,15 @@ describe('durations beyond what a timer can wait', () => {
     expect(run.stdout).not.toContain('DOWN');
   });
 });
+
+describe('a /probe allow list that reaches everything, loopback or link-local', () => {
+  it('config check warns, one line per such entry, and the config stays valid', async () => {
+    const file = await configFile('allow.yml', 'probe_endpoint: { enabled: true, allow: [0.0.0.0/0, "::/0", localhost, 169.254.0.0/16, 10.0.0.0/8] }');
+    const check = await runToEnd(['config', 'check', '--config', file]);
+    expect(check.code).toBe(0);
+    expect(check.stderr.split('\n').filter((line) => line.startsWith('warning: probe_endpoint.allow: '))).toHaveLength(4);
+    expect(check.stderr).toContain('warning: probe_endpoint.allow: "0.0.0.0/0" allows every IPv4 address');
+    expect(check.stderr).toContain('"169.254.0.0/16" allows link-local addresses');
+    expect(check.stderr).not.toContain('10.0.0.0/8');
+  });
+});
