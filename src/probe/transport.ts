@@ -66,6 +66,8 @@ export interface ConnectionHandler {
 export interface OpenOptions {
   /** Read the presented chain and its SSTP checks (cached per leaf); default false. */
   chain?: boolean;
+  /** False: open right after the TCP connect, without TLS even for https (a kind that only checks the port). */
+  tls?: boolean;
 }
 
 export interface Transport {
@@ -107,7 +109,7 @@ export function createTransport(opts: TransportOptions = {}): Transport {
     caId: (ca) => (ca === null ? '' : remember(caIds, 32, ca, () => createHash('sha256').update(ca).digest('hex').slice(0, 16))),
     anchors: (ca) => remember(anchors, 32, ca ?? '', () => pemFingerprints(ca ? [...tls.rootCertificates, ca] : tls.rootCertificates)),
   };
-  return { connect: (target, handler, options = {}) => new Connection(target, deps, handler, options.chain ?? false) };
+  return { connect: (target, handler, options = {}) => new Connection(target, deps, handler, options) };
 }
 
 /** The Host header value: the name, bracketed if IPv6, with the port unless it is the scheme's default. */
@@ -212,7 +214,7 @@ export class Connection {
     private readonly target: ProbeTarget,
     private readonly deps: TransportDeps,
     private readonly handler: ConnectionHandler,
-    private readonly inspectChain: boolean,
+    private readonly options: OpenOptions,
   ) {}
 
   /** The URL's host (a name or an address), '' before start() parsed it. */
@@ -321,7 +323,7 @@ export class Connection {
     socket.on('close', this.onSocketClose);
     socket.once('connect', () => {
       this.phases.connect = this.lap();
-      if (this.endpoint!.plain) this.open(socket);
+      if (this.endpoint!.plain || this.options.tls === false) this.open(socket);
       else this.startTls(socket);
     });
   }
@@ -357,7 +359,7 @@ export class Connection {
     const hasCertificate = Buffer.isBuffer(peer?.raw) && peer.raw.length > 0;
     if (hasCertificate) {
       this.certificate = this.deps.certificate(peer);
-      if (this.inspectChain) this.readChain(tlsSocket, peer);
+      if (this.options.chain) this.readChain(tlsSocket, peer);
     }
     if (this.target.settings.tls.verify) {
       const { name } = this.endpoint!;
