@@ -90,7 +90,7 @@ describe('prometheus/alerts.test.yml (promtool test rules)', () => {
     const run = runTool('promtool', ['test', 'rules', RULE_TESTS]);
     expect(run.code, run.output).toBe(0);
     expect(run.output).toContain('SUCCESS');
-  });
+  }, 120_000); // promtool evaluates every case: seconds on a busy machine
 
   it('tests every alert: at least one case where it fires and one where it must not', () => {
     const doc = parse(readFileSync(RULE_TESTS, 'utf8')) as {
