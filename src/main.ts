@@ -11,6 +11,7 @@ import { ConfigError, type Config } from './config/types.js';
 import { startDemo, type Demo } from './demo/demo.js';
 import { chooseLogSettings, createLogger } from './log.js';
 import { createLagLog } from './scheduler/lag-log.js';
+import { databasePathProblem } from './store/database-file.js';
 import { createService, type ReloadedConfig, type Service } from './service.js';
 import { VERSION } from './version.js';
 
@@ -150,7 +151,22 @@ async function serve(args: string[]): Promise<number> {
   // Benchmark hook (bench/fleet.ts): raw scheduling lag samples to a file; unset in normal operation.
   const lagLogPath = process.env.SSTPWATCH_BENCH_LAG_LOG;
   const lagLog = lagLogPath ? createLagLog(lagLogPath) : null;
-  const service = createService(config, { log, authToken, reloadConfig, onLag: lagLog ? (seconds) => lagLog.record(seconds) : undefined });
+  const databaseProblem = databasePathProblem(config.database);
+  if (databaseProblem !== null) {
+    io.err(`sstpwatch: ${databaseProblem}`);
+    await demo?.close();
+    return EXIT_FAILED;
+  }
+  let service: Service;
+  try {
+    service = createService(config, { log, authToken, reloadConfig, onLag: lagLog ? (seconds) => lagLog.record(seconds) : undefined });
+  } catch (err) {
+    // What the path check could not foresee (a full disk, a file that is not a database): one line, no stack trace.
+    const where = /^postgres(ql)?:\/\//i.test(config.database) ? 'the PostgreSQL database' : `the database ${JSON.stringify(config.database)}`;
+    io.err(`sstpwatch: cannot open ${where}: ${err instanceof Error ? err.message : String(err)}`);
+    await demo?.close();
+    return EXIT_FAILED;
+  }
   process.on('SIGHUP', () => {
     log.info({ config: path }, 'SIGHUP: reloading the config');
     service.reload();

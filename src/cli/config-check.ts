@@ -2,6 +2,7 @@ import { allowListWarnings } from '../config/allow-list.js';
 import { isPostgresUrl, readDatabasePassword, urlHasPassword } from '../config/database.js';
 import { loadConfigFile } from '../config/load.js';
 import { readAuthToken } from '../config/token.js';
+import { databasePathProblem } from '../store/database-file.js';
 import { ConfigError, type MaintenanceWindowConfig } from '../config/types.js';
 import { describeWindow, occurrenceAt, occurrencesAfter, type Occurrence } from '../health/maintenance-windows.js';
 import { formatLocal } from '../health/zoned-time.js';
@@ -21,6 +22,8 @@ export async function runConfigCheck(
 ): Promise<number> {
   try {
     const config = loadConfigFile(path);
+    const databaseProblem = databasePathProblem(config.database);
+    if (databaseProblem !== null) throw new ConfigError([{ path: 'database', message: databaseProblem }]);
     // The token file is read as at start (its text is never printed); the environment is not looked at here.
     if (config.auth.tokenFile !== null) for (const warning of readAuthToken(config.auth, {}).warnings) io.err(`warning: auth.token_file: ${warning}`);
     if (config.probeEndpoint.enabled) for (const warning of allowListWarnings(config.probeEndpoint.allow)) io.err(`warning: ${warning}`);

@@ -1,5 +1,5 @@
 // Starts of the real service that must be refused with one clear line: never a stack trace, never a hang.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -62,4 +62,44 @@ describe('a /probe allow list that reaches everything, loopback or link-local', 
     expect(check.stderr).toContain('"169.254.0.0/16" allows link-local addresses');
     expect(check.stderr).not.toContain('10.0.0.0/8');
   });
+});
+
+describe('database paths that cannot serve', () => {
+  const cases = () => {
+    const file = join(dir, 'a-file');
+    writeFileSync(file, 'not a directory');
+    const readOnly = join(dir, 'read-only.db');
+    writeFileSync(readOnly, '');
+    chmodSync(readOnly, 0o444);
+    const lockedDir = join(dir, 'locked');
+    mkdirSync(lockedDir, { recursive: true });
+    chmodSync(lockedDir, 0o555);
+    return [
+      { case: 'under /sys', database: '/sys/x.db', reason: 'is under /sys, a kernel pseudo-filesystem' },
+      { case: 'under /proc (a recursive mkdir there never returned)', database: '/proc/sstp/x.db', reason: 'is under /proc, a kernel pseudo-filesystem' },
+      { case: 'a directory', database: dir, reason: 'is a directory' },
+      { case: 'a path under a file', database: join(file, 'x.db'), reason: `cannot be created: ${JSON.stringify(file)} is a file, not a directory` },
+      { case: 'a read-only file', database: readOnly, reason: 'is read-only for sstpwatch (mode 444)' },
+      { case: 'a file in an unwritable directory', database: join(lockedDir, 'sub', 'x.db'), reason: `the directory ${JSON.stringify(lockedDir)} is not writable` },
+    ];
+  };
+
+  it('config check and serve each refuse every one in a single line naming the path, without a stack trace or a hang', async () => {
+    for (const { database, reason } of cases()) {
+      const port = await freePort();
+      const file = join(dir, 'db.yml');
+      writeFileSync(file, oneServerConfig([`listen: "127.0.0.1:${port}"`, `database: ${JSON.stringify(database)}`].join('\n')));
+      const check = await runToEnd(['config', 'check', '--config', file]);
+      expect(check.hung, database).toBe(false);
+      expect(check.code, database).toBe(1);
+      expect(check.stderr, database).toContain(`database: database ${JSON.stringify(database)} `);
+      expect(check.stderr, database).toContain(reason);
+      const serve = await runToEnd(['serve', '--config', file], {}, 15_000);
+      expect(serve.hung, database).toBe(false);
+      expect(serve.code, database).toBe(1);
+      const lines = serve.stderr.trim().split('\n');
+      expect(lines, database).toEqual([expect.stringContaining(reason)]);
+      expect(lines[0], database).toMatch(/^sstpwatch: database "/);
+    }
+  }, 240_000);
 });
