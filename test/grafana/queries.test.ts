@@ -17,7 +17,7 @@ import type { FakeRras } from '../../src/demo/fake-rras.js';
 import { startFakeSstp, type FakeSstp } from '../../src/demo/fake-sstp.js';
 import { testCertificates, VPN_HOSTNAME } from '../fixtures/certs.js';
 import { closeAllRras, startRras } from '../fixtures/fake-rras.js';
-import { prometheusConfig, shortenForDurations, startPrometheus, stopAllDaemons, type RunningPrometheus } from '../fixtures/prometheus.js';
+import { prometheusConfig, runTool, shortenForDurations, startPrometheus, stopAllDaemons, type RunningPrometheus } from '../fixtures/prometheus.js';
 import { freePort, startService, waitFor, type RunningService } from '../fixtures/service.js';
 import {
   DASHBOARD_FILES,
@@ -231,6 +231,15 @@ describe('dashboard queries against a real Prometheus scraping sstpwatch', () =>
     expect(availability[STOPPING]).toBeLessThan(1);
     const deep = await instant('Deep SSTP check');
     expect(deep).toEqual({ [STOPPING]: 0, 'rras-s3': 1 });
+  });
+
+  it("sstpwatch's /metrics with every family present (targets up and down, certificates, deep checks) passes promtool check metrics", () => {
+    for (const family of ['sstp_target_up', 'sstp_cert_not_after_timestamp_seconds', 'sstp_handshake_success', 'sstp_cert_warning_threshold_seconds', 'sstpwatch_scheduler_lag_seconds_bucket', 'sstpwatch_config_last_reload_successful', 'sstpwatch_store_pending_results', 'process_cpu_seconds_total']) {
+      expect(exposedNames(metricsText).has(family), family).toBe(true);
+    }
+    const run = runTool('promtool', ['check', 'metrics'], undefined, metricsText);
+    expect(run.output).toBe('');
+    expect(run.code).toBe(0);
   });
 
   it('every metric a query reads is one sstpwatch exports', () => {
