@@ -12,6 +12,7 @@ import { startDemo, type Demo } from './demo/demo.js';
 import { chooseLogSettings, createLogger } from './log.js';
 import { createLagLog } from './scheduler/lag-log.js';
 import { databasePathProblem } from './store/database-file.js';
+import { InstanceLockedError, lockDatabase, type InstanceLock } from './store/instance-lock.js';
 import { createService, type ReloadedConfig, type Service } from './service.js';
 import { VERSION } from './version.js';
 
@@ -157,6 +158,16 @@ async function serve(args: string[]): Promise<number> {
     await demo?.close();
     return EXIT_FAILED;
   }
+  let lock: InstanceLock | null = null;
+  if (config.database !== ':memory:' && !/^postgres(ql)?:\/\//i.test(config.database)) {
+    try {
+      lock = lockDatabase(config.database);
+    } catch (err) {
+      io.err(`sstpwatch: ${err instanceof InstanceLockedError ? err.message : `cannot lock the database ${JSON.stringify(config.database)}: ${(err as Error).message}`}`);
+      await demo?.close();
+      return EXIT_FAILED;
+    }
+  }
   let service: Service;
   try {
     service = createService(config, { log, authToken, reloadConfig, onLag: lagLog ? (seconds) => lagLog.record(seconds) : undefined });
@@ -194,6 +205,7 @@ async function serve(args: string[]): Promise<number> {
   clearTimeout(deadline);
   log.info({ ms: Math.round(performance.now() - stopStarted) }, 'shutdown complete');
   lagLog?.close();
+  lock?.release();
   await demo?.close();
   return EXIT_OK;
 }
