@@ -52,7 +52,7 @@ const start = end - days * DAY_MS;
 let now = start;
 const store = openSqliteStore({ path, log: pino({ level: 'warn' }), now: () => now, maxPending: 10_000_000 });
 const targets = Array.from({ length: targetCount }, (_, i) => `rras-${String(i).padStart(3, '0')}`);
-store.syncTargets(targets.map((name) => ({ name, group: `vpn-${name.slice(-1)}`, role: 'server' as const, url: `https://${name}.example` })));
+await store.syncTargets(targets.map((name) => ({ name, group: `vpn-${name.slice(-1)}`, role: 'server' as const, url: `https://${name}.example` })));
 
 const certificate = 'AB'.repeat(32);
 function result(at: number, ok: boolean): ProbeResult {
@@ -77,11 +77,11 @@ function result(at: number, ok: boolean): ProbeResult {
 const longest: Partial<Record<HousekeepingStep['task'], { ms: number; rows: number; cpuMs: number }>> = {};
 let housekeepingMs = 0;
 let housekeepingSteps = 0;
-function housekeep(): void {
+async function housekeep(): Promise<void> {
   const t0 = performance.now();
   for (;;) {
     const cpu = process.cpuUsage();
-    const step = store.housekeepingStep(now);
+    const step = await store.housekeepingStep(now);
     if (!step) break;
     const used = process.cpuUsage(cpu);
     const cpuMs = (used.user + used.system) / 1000;
@@ -109,11 +109,11 @@ for (let at = start; at < end; at += intervalMs) {
       downUntil.delete(name);
       store.recordTransition({ target: name, at, from: 'down', to: 'up', cause: 'ok', message: '' });
     }
-    store.record(name, result(at, !down && random() > 0.001));
+    store.record(name, 'head', result(at, !down && random() > 0.001));
     written++;
   }
-  if ((at - start) % (10 * 60_000) === 0) store.flush();
-  if ((at - start) % HOUR_MS === 0) housekeep();
+  if ((at - start) % (10 * 60_000) === 0) await store.flush();
+  if ((at - start) % HOUR_MS === 0) await housekeep();
   if (performance.now() - lastReport > 30_000) {
     lastReport = performance.now();
     const rate = written / ((lastReport - t0) / 1000);
@@ -121,8 +121,8 @@ for (let at = start; at < end; at += intervalMs) {
   }
 }
 now = end;
-store.flush();
-housekeep();
+await store.flush();
+await housekeep();
 const generateS = (performance.now() - t0) / 1000;
 
 // Queries as the API runs them, at the end of the year.
@@ -136,14 +136,14 @@ let buckets = 0;
 for (let i = 0; i < queryCount; i++) {
   const name = targets[i % targets.length]!;
   let q = performance.now();
-  store.uptime(name, end - 30 * DAY_MS, end + 1);
+  await store.uptime(name, end - 30 * DAY_MS, end + 1);
   uptimeMs.push(performance.now() - q);
   q = performance.now();
-  buckets = store.rollups(name, '1h', { from: end - 30 * DAY_MS, to: end, limit: 1000 }).items.length;
+  buckets = (await store.rollups(name, '1h', { from: end - 30 * DAY_MS, to: end, limit: 1000 })).items.length;
   historyMs.push(performance.now() - q);
 }
-const uptimeSample = store.uptime(targets[0]!, end - 30 * DAY_MS, end + 1);
-store.close();
+const uptimeSample = await store.uptime(targets[0]!, end - 30 * DAY_MS, end + 1);
+await store.close();
 
 const db = new Database(path, { readonly: true });
 const rows = Object.fromEntries(

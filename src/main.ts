@@ -21,6 +21,8 @@ import { VERSION } from './version.js';
  * the rest is room for the final write, under the 10 s a container runtime usually waits before SIGKILL.
  */
 const SHUTDOWN_DEADLINE_MS = 8_000;
+/** How long an abandoned shutdown waits for the last write of what is queued. */
+const ABANDON_FLUSH_MS = 2_000;
 
 const io: Output = {
   out: (line) => process.stdout.write(`${line}\n`),
@@ -170,7 +172,7 @@ async function serve(args: string[]): Promise<number> {
   }
   let service: Service;
   try {
-    service = createService(config, { log, authToken, reloadConfig, onLag: lagLog ? (seconds) => lagLog.record(seconds) : undefined });
+    service = await createService(config, { log, authToken, reloadConfig, onLag: lagLog ? (seconds) => lagLog.record(seconds) : undefined });
   } catch (err) {
     // What the path check could not foresee (a full disk, a file that is not a database): one line, no stack trace.
     const where = /^postgres(ql)?:\/\//i.test(config.database) ? 'the PostgreSQL database' : `the database ${JSON.stringify(config.database)}`;
@@ -180,7 +182,7 @@ async function serve(args: string[]): Promise<number> {
   }
   process.on('SIGHUP', () => {
     log.info({ config: path }, 'SIGHUP: reloading the config');
-    service.reload();
+    void service.reload();
   });
   try {
     await service.app.listen({ host: config.listen.host, port: config.listen.port });
@@ -193,11 +195,11 @@ async function serve(args: string[]): Promise<number> {
   service.start();
   await waitForStopSignal(log);
   // A second signal, or a shutdown past its deadline, ends the process now (after writing what is queued).
-  const onSecondSignal = (signal: NodeJS.Signals) => abandonShutdown(service, log, 'second stop signal during shutdown: exiting now', { signal });
+  const onSecondSignal = (signal: NodeJS.Signals) => void abandonShutdown(service, log, 'second stop signal during shutdown: exiting now', { signal });
   process.on('SIGINT', onSecondSignal);
   process.on('SIGTERM', onSecondSignal);
   const deadline = setTimeout(
-    () => abandonShutdown(service, log, 'shutdown did not finish in time: exiting now', { deadlineMs: SHUTDOWN_DEADLINE_MS }),
+    () => void abandonShutdown(service, log, 'shutdown did not finish in time: exiting now', { deadlineMs: SHUTDOWN_DEADLINE_MS }),
     SHUTDOWN_DEADLINE_MS,
   );
   const stopStarted = performance.now();
@@ -210,15 +212,12 @@ async function serve(args: string[]): Promise<number> {
   return EXIT_OK;
 }
 
-/** Writes what is queued (synchronously: no probe or request can interleave), says why, and exits 1. */
-function abandonShutdown(service: Service, log: Logger, message: string, fields: Record<string, unknown>): never {
-  let written = false;
-  try {
-    service.store.flush();
-    written = service.store.writeHealth().ok;
-  } catch {
-    // flush() never throws; a closed store ignores it
-  }
+/** Writes what is queued (waiting at most ABANDON_FLUSH_MS for the database), says why, and exits 1. */
+async function abandonShutdown(service: Service, log: Logger, message: string, fields: Record<string, unknown>): Promise<never> {
+  // flush() never rejects; a closed store ignores it
+  const flushed = service.store.flush().then(() => service.store.writeHealth().ok);
+  const gaveUp = new Promise<boolean>((resolve) => setTimeout(resolve, ABANDON_FLUSH_MS, false).unref());
+  const written = await Promise.race([flushed, gaveUp]);
   log.error({ ...fields, queuedWritten: written, pendingResults: service.store.writeHealth().pending }, message);
   process.exit(EXIT_FAILED);
 }

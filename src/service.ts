@@ -84,11 +84,14 @@ export interface Service {
    * Re-reads the config (SIGHUP, POST /-/reload) and applies it to the monitor, the scheduler, the certificate
    * monitor, /probe and the token. An invalid config is refused, every error logged with its path; the old stays.
    */
-  reload(): ReloadReport;
+  reload(): Promise<ReloadReport>;
 }
 
-/** Wires the parts together; does not listen (main.ts does). */
-export function createService(config: Config, options: ServiceOptions): Service {
+/**
+ * Wires the parts together and restores each target's recorded state; does not listen (main.ts does).
+ * Rejects (with the store closed again) if the database cannot be opened or read.
+ */
+export async function createService(config: Config, options: ServiceOptions): Promise<Service> {
   const { log } = options;
   const probes = createProbes(options.probes);
   const registry = new Registry();
@@ -97,7 +100,13 @@ export function createService(config: Config, options: ServiceOptions): Service 
   const store = openSqliteStore({ path: config.database, log, retention: config.retention });
   metrics.trackStoreWrites(() => store.writeHealth());
   const windows = new MaintenanceCalendar(config.maintenanceWindows);
-  const monitor = new Monitor({ store, metrics, log, windows, now: options.now }, config.targets, config.groups);
+  let monitor: Monitor;
+  try {
+    monitor = await Monitor.create({ store, metrics, log, windows, now: options.now }, config.targets, config.groups);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   // Chains, group certificate findings and CRL/OCSP reachability (its own 15-minute cadence, off the probe path).
   const certificates = new CertificateMonitor({ metrics: createCertificateMetrics(registry), log }, config.targets, config.groups);
   const scheduler = createScheduler(config.targets, {
@@ -169,10 +178,16 @@ export function createService(config: Config, options: ServiceOptions): Service 
   // While writes fail (full or read-only disk), retry with a growing pause; results stay queued meanwhile.
   let nextWriteAt = 0;
   let writeRetryMs = 0;
-  const flushQueued = (): void => {
+  let flushing = false;
+  const flushQueued = async (): Promise<void> => {
     const now = Date.now();
-    if (now < nextWriteAt) return;
-    store.flush();
+    if (flushing || now < nextWriteAt) return;
+    flushing = true;
+    try {
+      await store.flush();
+    } finally {
+      flushing = false;
+    }
     if (store.writeHealth().ok) {
       writeRetryMs = 0;
       nextWriteAt = 0;
@@ -190,7 +205,15 @@ export function createService(config: Config, options: ServiceOptions): Service 
     return { ok: false, errors, added: [], removed: [], changed: [], unchanged: running.targets.length, restartRequired: [], warnings: [] };
   };
 
-  function reload(): ReloadReport {
+  // One reload at a time (SIGHUP and POST /-/reload may overlap): each diffs against the config the last one left.
+  let reloading: Promise<unknown> = Promise.resolve();
+  function reload(): Promise<ReloadReport> {
+    const report = reloading.then(applyReload);
+    reloading = report.catch(() => undefined);
+    return report;
+  }
+
+  async function applyReload(): Promise<ReloadReport> {
     if (!options.reloadConfig) return refuse([{ path: '', message: 'this sstpwatch was started without a config file to reload' }]);
     let next: ReloadedConfig;
     try {
@@ -204,7 +227,7 @@ export function createService(config: Config, options: ServiceOptions): Service 
     const config = configInForce(running, file);
     try {
       windows.setWindows(config.maintenanceWindows);
-      monitor.setConfig(config.targets, config.groups);
+      await monitor.setConfig(config.targets, config.groups);
     } catch (err) {
       windows.setWindows(running.maintenanceWindows);
       log.error({ err }, 'config reload failed while recording the new targets');
@@ -246,7 +269,7 @@ export function createService(config: Config, options: ServiceOptions): Service 
     start() {
       scheduler.start();
       certificates.start();
-      flushTimer = setInterval(flushQueued, options.flushIntervalMs ?? 1000);
+      flushTimer = setInterval(() => void flushQueued(), options.flushIntervalMs ?? 1000);
       housekeeping.start();
       log.info({ targets: running.targets.length, groups: running.groups.length }, 'probing started');
     },
@@ -258,7 +281,7 @@ export function createService(config: Config, options: ServiceOptions): Service 
         if (flushTimer) clearInterval(flushTimer);
         await housekeeping.stop();
         await app.close();
-        store.close();
+        await store.close();
         log.info('stopped');
       })();
       return stopping;

@@ -104,8 +104,7 @@ export interface AppDeps {
   maintenanceWindows?: MaintenanceWindowSource;
   /** Absent: targets and groups are shown without certificate chains and findings. */
   certificates?: CertificateStatusSource;
-  /** Rollups, uptime and transitions are optional so a test app can leave them out (those routes then answer 503). */
-  store: Pick<Store, 'history'> & Partial<Pick<Store, 'rollups' | 'uptime' | 'transitionsBetween'>>;
+  store: Store;
   /** Absent: write routes answer 503. */
   control?: TargetControl;
   /** Absent: as if no token were configured. */
@@ -119,7 +118,7 @@ export interface AppDeps {
   /** Shown in the OpenAPI document. */
   version?: string;
   /** Re-reads the config file and applies it (`POST /-/reload`); absent: the route answers 503. */
-  reload?: () => ReloadReport;
+  reload?: () => Promise<ReloadReport>;
   /** Serve HTTPS with this certificate (chain) and key, PEM. Absent: plain HTTP. */
   https?: { cert: string; key: string };
   /** Defaults: DEFAULT_RATE_LIMITS. */

@@ -6,13 +6,12 @@ import type { MaintenanceCalendar } from '../health/maintenance-calendar.js';
 import { applyResult, followMaintenance, maintenanceInForce, restoreHealth, type HealthStep } from '../health/state.js';
 import type { Maintenance, StateTransition, TargetHealth } from '../health/types.js';
 import type { Metrics, TargetLabels } from '../metrics/metrics.js';
-import { CHECKS, type CheckDefinition } from '../probe/checks.js';
+import { CHECKS } from '../probe/checks.js';
 import type { CheckKind, ProbeResult } from '../probe/types.js';
 import type { Store, UptimeExclusion } from '../store/store.js';
 
 export interface MonitorDeps {
-  store: Pick<Store, 'record' | 'recordTransition' | 'syncTargets' | 'lastTransition' | 'maintenance' | 'setMaintenance'> &
-    Partial<Pick<Store, 'recordSstp'>>;
+  store: Store;
   metrics: Metrics;
   log: Logger;
   now?: () => number;
@@ -41,21 +40,44 @@ export class Monitor {
   private readonly groupsByName = new Map<string, MonitoredGroup>();
   /** Maintenance set through the API (kept in the store); the config's windows come from deps.windows. */
   private readonly apiMaintenance = new Map<string, Maintenance>();
+  /** The config being applied: one at a time, in call order. */
+  private configuring: Promise<void> = Promise.resolve();
 
-  constructor(
-    private readonly deps: MonitorDeps,
-    targets: TargetConfig[],
-    groups: GroupConfig[],
-  ) {
-    this.setConfig(targets, groups);
+  /** A monitor of `targets`, each resuming the state the store last recorded for it. */
+  static async create(deps: MonitorDeps, targets: TargetConfig[], groups: GroupConfig[]): Promise<Monitor> {
+    const monitor = new Monitor(deps);
+    await monitor.setConfig(targets, groups);
+    return monitor;
   }
+
+  private constructor(private readonly deps: MonitorDeps) {}
 
   /**
    * Applies a (re)loaded config: unchanged targets keep their state, removed ones are forgotten, new ones resume
    * the state the store last recorded for them (restoreHealth: an incident open at shutdown stays open).
+   * Calls are applied one at a time; the live state changes at once, after the store has been read.
    */
-  setConfig(targets: TargetConfig[], groups: GroupConfig[]): void {
-    this.deps.store.syncTargets(targets.map((t) => ({ name: t.name, group: t.group, role: t.role, url: t.url })));
+  setConfig(targets: TargetConfig[], groups: GroupConfig[]): Promise<void> {
+    const applied = this.configuring.then(() => this.applyConfig(targets, groups));
+    this.configuring = applied.catch(() => undefined);
+    return applied;
+  }
+
+  private async applyConfig(targets: TargetConfig[], groups: GroupConfig[]): Promise<void> {
+    await this.deps.store.syncTargets(targets.map((t) => ({ name: t.name, group: t.group, role: t.role, url: t.url })));
+    const recorded = new Map(
+      await Promise.all(
+        targets
+          .filter((config) => !this.keeps(config))
+          .map(async (config) => {
+            const [transition, maintenance] = await Promise.all([
+              this.deps.store.lastTransition(config.name),
+              this.deps.store.maintenance(config.name),
+            ]);
+            return [config.name, { transition, maintenance }] as const;
+          }),
+      ),
+    );
     const names = new Set(targets.map((t) => t.name));
     for (const [name, entry] of this.targetsByName) {
       if (!names.has(name)) {
@@ -70,12 +92,13 @@ export class Monitor {
       if (existing && sameIdentity(existing.config, config)) existing.config = config;
       else {
         if (existing) this.deps.metrics.forgetTarget(labelsOf(existing.config));
-        const fromApi = this.deps.store.maintenance(config.name);
+        const stored = recorded.get(config.name);
+        const fromApi = stored?.maintenance ?? null;
         if (fromApi && fromApi.until > now) this.apiMaintenance.set(config.name, fromApi);
         else this.apiMaintenance.delete(config.name);
         // A restart inside a configured window resumes it: no transition out of maintenance and back.
         const inForce = maintenanceInForce(fromApi, this.deps.windows?.activeFor(config, now) ?? null, now);
-        const step = restoreHealth(config.name, this.deps.store.lastTransition(config.name), inForce, now);
+        const step = restoreHealth(config.name, stored?.transition ?? null, inForce, now);
         this.targetsByName.set(config.name, { config, health: step.health, lastResults: {} });
         if (step.transition) {
           this.logTransition(step.transition);
@@ -111,19 +134,19 @@ export class Monitor {
     if (!entry) return; // removed by a reload while its probe was in flight
     const kind = CHECKS[check];
     if (kind.drivesHealth) this.followMaintenance(entry, this.now()); // a window that began within the last tick already counts
-    if (result.errorKind === 'monitor_error') return this.handleMonitorError(config.name, kind, result);
+    if (result.errorKind === 'monitor_error') return this.handleMonitorError(config.name, check, result);
     const failedBefore = entry.lastResults[check]?.ok === false;
     entry.lastResults = { ...entry.lastResults, [check]: result };
     this.deps.metrics.observe(check, labelsOf(entry.config), result);
     const fields = { target: config.name, kind: result.errorKind, message: result.message, stage: result.sstp?.stageReached };
     if (!kind.drivesHealth) {
-      this.deps.store.recordSstp?.(config.name, result);
+      this.deps.store.record(config.name, check, result);
       if (!result.ok) this.deps.log.warn(fields, `${kind.noun} failed`);
       else if (failedBefore) this.deps.log.info(fields, `${kind.noun} recovered`);
       return;
     }
     const step = applyResult(config.name, entry.health, result, config.settings);
-    this.deps.store.record(config.name, result, uptimeExclusion(step.health));
+    this.deps.store.record(config.name, check, result, uptimeExclusion(step.health));
     // Failures of the health check are told by the state transitions; each one alone is detail.
     if (!result.ok) this.deps.log.debug(fields, `${kind.noun} failed`);
     this.apply(entry, step);
@@ -133,9 +156,10 @@ export class Monitor {
    * A probe that failed for sstpwatch's own reasons (out of file descriptors...): kept in the history, excluded from
    * uptime, counted in its own metric, logged; the target's state, counters and series do not move.
    */
-  private handleMonitorError(target: string, kind: CheckDefinition, result: ProbeResult): void {
+  private handleMonitorError(target: string, check: CheckKind, result: ProbeResult): void {
+    const kind = CHECKS[check];
     this.deps.metrics.observeMonitorError();
-    if (kind.drivesHealth) this.deps.store.record(target, result, 'unknown');
+    if (kind.drivesHealth) this.deps.store.record(target, check, result, 'unknown');
     this.deps.log.error({ target, message: result.message }, `${kind.noun} not made: sstpwatch itself failed; the target's state is unchanged`);
   }
 
@@ -211,17 +235,22 @@ export class Monitor {
     this.apply(entry, followMaintenance(name, entry.health, wanted, now));
   }
 
+  /** Whether a configured target carries on with the state it has (same identity). */
+  private keeps(config: TargetConfig): boolean {
+    const existing = this.targetsByName.get(config.name);
+    return existing !== undefined && sameIdentity(existing.config, config);
+  }
+
   private now(): number {
     return (this.deps.now ?? Date.now)();
   }
 
   /** The window is kept in the database so a restart keeps it; a failing write is logged, the state still changes. */
   private persistMaintenance(name: string, maintenance: Maintenance | null): void {
-    try {
-      this.deps.store.setMaintenance(name, maintenance);
-    } catch (err) {
+    // Not awaited: the store applies its calls in the order they are made.
+    this.deps.store.setMaintenance(name, maintenance).catch((err: unknown) => {
       this.deps.log.error({ err, target: name }, 'maintenance window could not be saved; it is lost on restart');
-    }
+    });
   }
 
   private computeGroup(config: GroupConfig): GroupHealth {

@@ -44,7 +44,7 @@ export function createHousekeeping(store: Pick<Store, 'housekeepingStep'>, optio
     const result: HousekeepingPass = { steps: 0, rows: {}, longestStepMs: 0, ms: 0 };
     for (;;) {
       if (stopping) break;
-      const step = store.housekeepingStep(now());
+      const step = await store.housekeepingStep(now());
       if (!step) break;
       result.steps++;
       result.rows[step.task] = (result.rows[step.task] ?? 0) + step.rows;

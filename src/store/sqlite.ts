@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { RetentionConfig } from '../config/types.js';
 import { TARGET_STATES, type Maintenance, type StateTransition, type TargetState } from '../health/types.js';
 import { describeOk } from '../probe/classify.js';
-import type { ErrorKind, PhasesMs, ProbeResult } from '../probe/types.js';
+import type { CheckKind, ErrorKind, PhasesMs, ProbeResult } from '../probe/types.js';
 import { migrate } from './migrate.js';
 import { encodeSstpCheck, SstpCheckLog } from './sstp-checks.js';
 import {
@@ -647,13 +647,17 @@ export class SqliteStore implements Store {
     for (const row of this.statements.selectMarks.all()) this.marks.set(row.name as MarkName, row.at);
   }
 
-  syncTargets(targets: TargetRecord[]): void {
+  async syncTargets(targets: TargetRecord[]): Promise<void> {
     this.syncBatch.immediate(targets, this.now());
     this.targetIds = this.loadTargetIds();
     for (const t of targets) this.warnedTargets.delete(t.name);
   }
 
-  record(target: string, result: ProbeResult, exclusion: UptimeExclusion = null): void {
+  record(target: string, check: CheckKind, result: ProbeResult, exclusion: UptimeExclusion = null): void {
+    if (check === 'sstp') {
+      this.recordSstp(target, result);
+      return;
+    }
     try {
       const targetId = this.acceptedTargetId(target, 'result');
       if (targetId === undefined) return;
@@ -677,7 +681,7 @@ export class SqliteStore implements Store {
   }
 
   /** Queues a deep SSTP check's result for sstp_checks (never `results`). Never throws. */
-  recordSstp(target: string, result: ProbeResult): void {
+  private recordSstp(target: string, result: ProbeResult): void {
     try {
       const targetId = this.acceptedTargetId(target, 'result');
       if (targetId === undefined) return;
@@ -692,7 +696,7 @@ export class SqliteStore implements Store {
   }
 
   /** The newest stored deep SSTP check of a target, or null. */
-  lastSstpResult(target: string): StoredResult | null {
+  private lastSstpResult(target: string): StoredResult | null {
     const targetId = this.targetIds.get(target);
     if (targetId === undefined) return null;
     return this.sstpChecks.last(targetId, (code) => {
@@ -712,7 +716,11 @@ export class SqliteStore implements Store {
     }
   }
 
-  flush(): void {
+  async flush(): Promise<void> {
+    this.flushNow();
+  }
+
+  private flushNow(): void {
     this.flushSstpChecks();
     if (this.closed || (this.results.size === 0 && this.transitions.size === 0)) return;
     try {
@@ -732,7 +740,7 @@ export class SqliteStore implements Store {
     }
   }
 
-  history(target: string, query: HistoryQuery): HistoryPage<StoredResult> {
+  async history(target: string, query: HistoryQuery): Promise<HistoryPage<StoredResult>> {
     const targetId = this.requireTargetId(target);
     const window = historyWindow(query);
     const rows = this.statements.history.all(targetId, window.from, window.to, window.limit + 1);
@@ -741,7 +749,7 @@ export class SqliteStore implements Store {
     return { items, nextCursor: rows.length > window.limit && last ? encodeCursor(last.at) : null };
   }
 
-  rollups(target: string, resolution: RollupResolution, query: HistoryQuery): HistoryPage<RollupPoint> {
+  async rollups(target: string, resolution: RollupResolution, query: HistoryQuery): Promise<HistoryPage<RollupPoint>> {
     const targetId = this.requireTargetId(target);
     const window = historyWindow(query, resolution);
     let points: RollupPoint[];
@@ -763,7 +771,7 @@ export class SqliteStore implements Store {
     return { items, nextCursor: points.length > window.limit && last ? encodeCursor(last.at, resolution) : null };
   }
 
-  uptime(target: string, from: number, to: number): UptimeCount {
+  async uptime(target: string, from: number, to: number): Promise<UptimeCount> {
     const targetId = this.requireTargetId(target);
     const count: UptimeCount = { probes: 0, failures: 0 };
     const rolled = (name: MarkName) => this.marks.get(name) ?? Number.NEGATIVE_INFINITY;
@@ -786,7 +794,7 @@ export class SqliteStore implements Store {
     return count;
   }
 
-  transitionsBetween(target: string, from: number, to: number): StateTransition[] {
+  async transitionsBetween(target: string, from: number, to: number): Promise<StateTransition[]> {
     const targetId = this.requireTargetId(target);
     const before = this.statements.transitionBefore.get(targetId, from);
     const within = this.statements.transitionsBetween.all(targetId, from, to);
@@ -794,20 +802,20 @@ export class SqliteStore implements Store {
     return [...(before ? [before] : []), ...within, ...(after ? [after] : [])].map((row) => decodeTransition(target, row));
   }
 
-  maintenance(target: string): Maintenance | null {
+  async maintenance(target: string): Promise<Maintenance | null> {
     const targetId = this.targetIds.get(target);
     if (targetId === undefined) return null;
     const row = this.statements.selectMaintenance.get(targetId);
     return row ? { until: row.until, reason: row.reason } : null;
   }
 
-  setMaintenance(target: string, maintenance: Maintenance | null): void {
+  async setMaintenance(target: string, maintenance: Maintenance | null): Promise<void> {
     const targetId = this.requireTargetId(target);
     if (maintenance) this.statements.upsertMaintenance.run(targetId, maintenance.until, maintenance.reason, this.now());
     else this.statements.deleteMaintenance.run(targetId);
   }
 
-  housekeepingStep(now: number): HousekeepingStep | null {
+  async housekeepingStep(now: number): Promise<HousekeepingStep | null> {
     if (this.closed) return null;
     while (this.hk.task < HOUSEKEEPING_TASKS.length) {
       const task = HOUSEKEEPING_TASKS[this.hk.task]!;
@@ -826,14 +834,15 @@ export class SqliteStore implements Store {
     return null;
   }
 
-  lastResult(target: string): StoredResult | null {
+  async lastResult(target: string, check: CheckKind): Promise<StoredResult | null> {
+    if (check === 'sstp') return this.lastSstpResult(target);
     const targetId = this.targetIds.get(target);
     if (targetId === undefined) return null;
     const row = this.statements.lastResult.get(targetId);
     return row ? decodeResult(row) : null;
   }
 
-  lastTransition(target: string): StateTransition | null {
+  async lastTransition(target: string): Promise<StateTransition | null> {
     const targetId = this.targetIds.get(target);
     if (targetId === undefined) return null;
     const row = this.statements.lastTransition.get(targetId);
@@ -844,9 +853,9 @@ export class SqliteStore implements Store {
     return { ...this.health, pending: this.results.size };
   }
 
-  close(): void {
+  async close(): Promise<void> {
     if (this.closed) return;
-    this.flush();
+    this.flushNow();
     this.closed = true;
     if (this.results.size > 0 || this.transitions.size > 0) {
       this.log.error(

@@ -1,6 +1,6 @@
 import type { TargetRole } from '../config/types.js';
 import type { Maintenance, StateTransition } from '../health/types.js';
-import type { ProbeResult } from '../probe/types.js';
+import type { CheckKind, ProbeResult } from '../probe/types.js';
 
 /** A result as read back from the store: the certificate details are not kept per row, only its SHA-256. */
 export type StoredResult = Omit<ProbeResult, 'certificate'>;
@@ -93,46 +93,47 @@ export class TargetNotFoundError extends Error {
 
 /**
  * Where results and state transitions live. Writes are queued in memory and written in batches, so a slow
- * or failing disk never delays or fails a probe; reads see only what has been written.
+ * or failing disk never delays or fails a probe; reads see only what has been written. Every method that
+ * touches the database returns a Promise (a server database cannot answer synchronously); queueing does not.
  */
 export interface Store {
   /** Makes sure every configured target has a row; keeps rows (and history) of targets no longer configured. */
-  syncTargets(targets: TargetRecord[]): void;
-  /** Queues a result for the next batch. Never throws. `exclusion`: why it does not count for uptime (null: it counts). */
-  record(target: string, result: ProbeResult, exclusion?: UptimeExclusion): void;
+  syncTargets(targets: TargetRecord[]): Promise<void>;
+  /**
+   * Queues the result of one check of a target for the next batch. Never throws. `exclusion`: why a `head`
+   * result does not count for uptime (null: it counts); other kinds never count for uptime.
+   */
+  record(target: string, check: CheckKind, result: ProbeResult, exclusion?: UptimeExclusion): void;
   /** Queues a state transition for the next batch. Never throws. */
   recordTransition(transition: StateTransition): void;
-  /** Writes everything queued, in one transaction. Never throws; failures show in writeHealth(). */
-  flush(): void;
-  /** Raw results of one target, newest first, cursor-paginated. Throws TargetNotFoundError, InvalidCursorError. */
-  history(target: string, query: HistoryQuery): HistoryPage<StoredResult>;
-  /** Minute or hour rollups of one target, newest first, cursor-paginated. Throws like history(). */
-  rollups(target: string, resolution: RollupResolution, query: HistoryQuery): HistoryPage<RollupPoint>;
-  /** Counted probes and failures with `at` in [from, to), read from rollups wherever they exist. Throws TargetNotFoundError. */
-  uptime(target: string, from: number, to: number): UptimeCount;
+  /** Writes everything queued, in one transaction. Never rejects; failures show in writeHealth(). */
+  flush(): Promise<void>;
+  /** Raw `head` results of one target, newest first, cursor-paginated. Rejects with TargetNotFoundError, InvalidCursorError. */
+  history(target: string, query: HistoryQuery): Promise<HistoryPage<StoredResult>>;
+  /** Minute or hour rollups of one target, newest first, cursor-paginated. Rejects like history(). */
+  rollups(target: string, resolution: RollupResolution, query: HistoryQuery): Promise<HistoryPage<RollupPoint>>;
+  /** Counted probes and failures with `at` in [from, to), read from rollups wherever they exist. Rejects with TargetNotFoundError. */
+  uptime(target: string, from: number, to: number): Promise<UptimeCount>;
   /**
    * The transitions of a target with `at` in [from, to], oldest first, plus the one before `from` and the one
-   * after `to` (so a period in progress at either end is complete). Throws TargetNotFoundError.
+   * after `to` (so a period in progress at either end is complete). Rejects with TargetNotFoundError.
    */
-  transitionsBetween(target: string, from: number, to: number): StateTransition[];
+  transitionsBetween(target: string, from: number, to: number): Promise<StateTransition[]>;
   /** The maintenance window recorded for a target, or null. */
-  maintenance(target: string): Maintenance | null;
-  /** Records (or with null, removes) a target's maintenance window, now (not queued). Throws if it cannot. */
-  setMaintenance(target: string, maintenance: Maintenance | null): void;
+  maintenance(target: string): Promise<Maintenance | null>;
+  /** Records (or with null, removes) a target's maintenance window, now (not queued). Rejects if it cannot. */
+  setMaintenance(target: string, maintenance: Maintenance | null): Promise<void>;
   /**
    * Does one bounded step of rollup, retention, vacuum or checkpoint work due at `now`; null when a full pass is
-   * done (the next call starts a new pass). Never throws: a failing step is logged and the pass ends.
+   * done (the next call starts a new pass). Never rejects: a failing step is logged and the pass ends.
    */
-  housekeepingStep(now: number): HousekeepingStep | null;
+  housekeepingStep(now: number): Promise<HousekeepingStep | null>;
   /** The newest recorded transition of a target, or null. */
-  lastTransition(target: string): StateTransition | null;
-  /** The newest recorded result of a target, or null. */
-  lastResult(target: string): StoredResult | null;
-  /** Queues a deep SSTP check's result (stored apart from the HEAD results: sstp_checks). Never throws. */
-  recordSstp(target: string, result: ProbeResult): void;
-  /** The newest stored deep SSTP check of a target, or null. */
-  lastSstpResult(target: string): StoredResult | null;
+  lastTransition(target: string): Promise<StateTransition | null>;
+  /** The newest stored result of one check of a target, or null. */
+  lastResult(target: string, check: CheckKind): Promise<StoredResult | null>;
+  /** How the writes are going; read at every scrape and readiness check, so answered from memory. */
   writeHealth(): WriteHealth;
-  /** Flushes, checkpoints and closes the database. */
-  close(): void;
+  /** Flushes, checkpoints and closes the database. Idempotent. */
+  close(): Promise<void>;
 }

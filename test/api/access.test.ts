@@ -42,8 +42,8 @@ function expectError(res: { statusCode: number; json(): unknown }, status: numbe
 
 describe('write routes need the bearer token', () => {
   let run: InProcess;
-  beforeAll(() => {
-    run = startInProcess(configYaml([{ name: 'rras-a' }]));
+  beforeAll(async () => {
+    run = await startInProcess(configYaml([{ name: 'rras-a' }]));
   });
   afterAll(async () => {
     await run?.close();
@@ -79,7 +79,7 @@ describe('write routes need the bearer token', () => {
   });
 
   it('answers 401 saying no token is configured, never where one would live (the variable name is for the log)', async () => {
-    const none = startInProcess(configYaml([{ name: 'rras-a' }]), {}, null);
+    const none = await startInProcess(configYaml([{ name: 'rras-a' }]), {}, null);
     try {
       const res = await none.service.app.inject({ method: 'POST', url: '/-/reload', headers: { authorization: `Bearer ${TOKEN}` } });
       expectError(res, 401, 'unauthorized');
@@ -93,8 +93,8 @@ describe('write routes need the bearer token', () => {
 
 describe('auth.protect_reads', () => {
   let run: InProcess;
-  beforeAll(() => {
-    run = startInProcess(configYaml([{ name: 'rras-a' }], 'auth: { protect_reads: true }\nprobe_endpoint: { enabled: true, allow: [127.0.0.0/8] }'));
+  beforeAll(async () => {
+    run = await startInProcess(configYaml([{ name: 'rras-a' }], 'auth: { protect_reads: true }\nprobe_endpoint: { enabled: true, allow: [127.0.0.0/8] }'));
     run.service.start();
   });
   afterAll(async () => {
@@ -134,8 +134,8 @@ describe('auth.protect_reads', () => {
 
 describe('security headers', () => {
   let run: InProcess;
-  beforeAll(() => {
-    run = startInProcess(configYaml([{ name: 'rras-a' }]));
+  beforeAll(async () => {
+    run = await startInProcess(configYaml([{ name: 'rras-a' }]));
   });
   afterAll(async () => {
     await run?.close();
@@ -185,7 +185,7 @@ describe('HTTPS with the top-level tls option', () => {
     writeFileSync(join(dir, 'key.pem'), certs.valid.keyPem);
     writeFileSync(join(dir, 'cert2.pem'), certs.expiringIn10Days.chainPem);
     writeFileSync(join(dir, 'key2.pem'), certs.expiringIn10Days.keyPem);
-    run = startInProcess(configYaml([{ name: 'rras-a' }], `tls: { cert_file: ${join(dir, 'cert.pem')}, key_file: ${join(dir, 'key.pem')} }`));
+    run = await startInProcess(configYaml([{ name: 'rras-a' }], `tls: { cert_file: ${join(dir, 'cert.pem')}, key_file: ${join(dir, 'key.pem')} }`));
     await run.service.app.listen({ host: '127.0.0.1', port: 0 });
     port = (run.service.app.server.address() as { port: number }).port;
   });

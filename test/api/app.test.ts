@@ -76,7 +76,7 @@ describe('HTTP API', () => {
     const log = pino({ level: 'silent' });
     store = openSqliteStore({ path: join(dir, 'test.db'), log });
     const registry = new Registry();
-    monitor = new Monitor({ store, metrics: createMetrics(registry, { processMetrics: false }), log }, targets, groups);
+    monitor = await Monitor.create({ store, metrics: createMetrics(registry, { processMetrics: false }), log }, targets, groups);
     app = buildApp({
       status: monitor,
       store,
@@ -90,7 +90,7 @@ describe('HTTP API', () => {
 
   afterEach(async () => {
     await app.close();
-    store.close();
+    await store.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -175,7 +175,7 @@ describe('HTTP API', () => {
 
   it('pages through raw history newest first with no gaps or repeats', async () => {
     for (let i = 0; i < 25; i++) monitor.handleResult(targets[0]!, 'head', result(NOW - 100_000 + i * 1000, i % 5 === 0 ? 503 : 401));
-    store.flush();
+    await store.flush();
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
@@ -193,7 +193,7 @@ describe('HTTP API', () => {
 
   it('filters history by from/to given as ISO time or Unix ms', async () => {
     for (let i = 0; i < 10; i++) monitor.handleResult(targets[0]!, 'head', result(NOW - 10_000 + i * 1000, 401));
-    store.flush();
+    await store.flush();
     const from = NOW - 7000;
     const to = new Date(NOW - 4000).toISOString();
     const res = await app.inject({ method: 'GET', url: `/api/v1/targets/rras-eu-1/history?from=${from}&to=${to}` });
@@ -231,7 +231,7 @@ describe('HTTP API', () => {
 
   it('drops every series of a target removed from the config', async () => {
     monitor.handleResult(targets[1]!, 'head', result(NOW, 404));
-    monitor.setConfig([targets[0]!, targets[2]!], [{ ...groups[0]!, servers: ['rras-eu-1'] }]);
+    await monitor.setConfig([targets[0]!, targets[2]!], [{ ...groups[0]!, servers: ['rras-eu-1'] }]);
     const text = (await app.inject({ method: 'GET', url: '/metrics' })).body;
     expect(text).not.toContain('rras-eu-2');
     expect(text).toContain('sstp_group_servers{group="vpn-eu"} 1');

@@ -65,8 +65,8 @@ const authHeader = fc.constantFrom(`Bearer ${TOKEN}`, `Bearer ${TOKEN}`, `Bearer
 
 describe('bad requests never get a 5xx or a stack trace, and every error is {"error":{"code","message"}}', () => {
   let run: InProcess;
-  beforeAll(() => {
-    run = startInProcess(YAML, { rateLimits: { writePerMinute: 1e6, probeNowPerMinute: 1e6, reloadPerMinute: 1e6 } });
+  beforeAll(async () => {
+    run = await startInProcess(YAML, { rateLimits: { writePerMinute: 1e6, probeNowPerMinute: 1e6, reloadPerMinute: 1e6 } });
     run.service.start(); // running, so /readyz is 200 and probes flow while the requests come
   });
   afterAll(async () => {
@@ -167,8 +167,8 @@ describe('bad requests never get a 5xx or a stack trace, and every error is {"er
 
 describe('request size and rate limits', () => {
   let run: InProcess;
-  beforeAll(() => {
-    run = startInProcess(YAML);
+  beforeAll(async () => {
+    run = await startInProcess(YAML);
   });
   afterAll(async () => {
     await run?.close();

@@ -28,16 +28,16 @@ let monitor: Monitor;
 let now: number;
 let probes: string[];
 
-beforeEach(() => {
+beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'sstpwatch-history-api-'));
   store = openSqliteStore({ path: join(dir, 'test.db'), log: pino({ level: 'silent' }) });
   now = NOW;
   probes = [];
-  monitor = new Monitor({ store, metrics: createMetrics(new Registry(), { processMetrics: false }), log: pino({ level: 'silent' }), now: () => now }, targets, groups);
+  monitor = await Monitor.create({ store, metrics: createMetrics(new Registry(), { processMetrics: false }), log: pino({ level: 'silent' }), now: () => now }, targets, groups);
 });
 
-afterEach(() => {
-  store.close();
+afterEach(async () => {
+  await store.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -189,8 +189,8 @@ describe('incidents, uptime and rollup history', () => {
       monitor.handleResult(targets[0]!, 'head', result(now, !(i >= 10 && i < 20)));
     }
     now = start + 2 * 3_600_000 + 30_000;
-    store.flush();
-    for (let step = store.housekeepingStep(now); step; step = store.housekeepingStep(now));
+    await store.flush();
+    for (let step = await store.housekeepingStep(now); step; step = await store.housekeepingStep(now));
   }
 
   it('lists the down period with its cause, and respects from/to', async () => {

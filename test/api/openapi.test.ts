@@ -59,12 +59,12 @@ describe('OpenAPI document', () => {
         `  - { name: vpn, hostname: ${VPN_HOSTNAME}, servers: [{ name: rras-1, url: "${rras.url}" }] }`,
       ].join('\n'),
     );
-    service = createService(loadConfigFile(join(dir, 'sstpwatch.yml')), { log: pino({ level: 'silent' }) });
+    service = await createService(loadConfigFile(join(dir, 'sstpwatch.yml')), { log: pino({ level: 'silent' }) });
     await service.app.ready();
     service.start();
     await service.scheduler.probeNow('rras-1');
     await service.scheduler.probeNow('rras-1');
-    service.store.flush();
+    await service.store.flush();
     doc = (await service.app.inject({ method: 'GET', url: '/docs/json' })).json();
   });
 

@@ -39,15 +39,15 @@ describe('GET / (status page route)', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'sstpwatch-page-route-'));
     store = openSqliteStore({ path: join(dir, 'test.db'), log, now: () => NOW });
-    store.syncTargets([{ name: 'rras-1', group: 'vpn', role: 'server', url: 'https://10.0.0.11' }]);
-    store.record('rras-1', result(NOW - 30 * MIN, true));
-    store.record('rras-1', result(NOW - 10 * MIN, false));
-    store.flush();
+    await store.syncTargets([{ name: 'rras-1', group: 'vpn', role: 'server', url: 'https://10.0.0.11' }]);
+    store.record('rras-1', 'head', result(NOW - 30 * MIN, true));
+    store.record('rras-1', 'head', result(NOW - 10 * MIN, false));
+    await store.flush();
     // Roll those minutes up, then add a result of the current minute (not rolled up yet: read raw).
-    while (store.housekeepingStep(NOW) !== null);
-    expect(store.rollups('rras-1', '1m', { limit: 10 }).items.map((r) => r.at)).toEqual([NOW - 10 * MIN - 30_000, NOW - 30 * MIN - 30_000]);
-    store.record('rras-1', result(NOW - 20_000, true));
-    store.flush();
+    while (await store.housekeepingStep(NOW) !== null);
+    expect((await store.rollups('rras-1', '1m', { limit: 10 })).items.map((r) => r.at)).toEqual([NOW - 10 * MIN - 30_000, NOW - 30 * MIN - 30_000]);
+    store.record('rras-1', 'head', result(NOW - 20_000, true));
+    await store.flush();
 
     const view: TargetView = {
       config: { name: 'rras-1', group: 'vpn', role: 'server', url: 'https://10.0.0.11', hostname: 'vpn.example.com', offload: false, settings: builtInProbeSettings() },

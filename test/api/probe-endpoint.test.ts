@@ -64,7 +64,7 @@ describe('GET /probe (Prometheus-driven probes)', () => {
   afterAll(async () => {
     await app.close();
     await closeAllRras();
-    store.close();
+    await store.close();
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -14,8 +14,8 @@ describe('POST /-/reload', () => {
   let run: InProcess;
   const initial = configYaml([{ name: 'rras-a' }, { name: 'rras-b' }, { name: 'rras-c', extra: 'check: sstp' }]);
 
-  beforeEach(() => {
-    run = startInProcess(initial);
+  beforeEach(async () => {
+    run = await startInProcess(initial);
   });
   afterEach(async () => {
     await run?.close();

@@ -42,7 +42,7 @@ describe('sstpwatch migrate-store', () => {
     const file = join(dir, 'week.db');
     const sqlite = openSqliteStore({ path: file, log: quiet, now: () => NOW, retention: RETENTION });
     await writeHistory(sqlite, T0, WEEK_OF_PROBES, NOW);
-    sqlite.close();
+    await sqlite.close();
 
     const database = await server.createDatabase();
     const result = await migrateStore('--from', file, '--to', server.url(database));
@@ -63,9 +63,9 @@ describe('sstpwatch migrate-store', () => {
       await expectSameAnswers(before, after, T0, NOW);
       // New rows continue after the copied ones (identity sequences moved past the copied ids).
       await after.syncTargets([{ name: 'rras-new', group: 'vpn-eu', role: 'server', url: 'https://rras-new.example' }]);
-      expect(await after.lastResult('rras-new')).toBeNull();
+      expect(await after.lastResult('rras-new', 'head')).toBeNull();
     } finally {
-      before.close();
+      await before.close();
       await after.close();
     }
 

@@ -42,18 +42,18 @@ beforeEach(() => {
   now = BEFORE;
 });
 
-afterEach(() => {
-  for (const store of open.splice(0)) store.close();
+afterEach(async () => {
+  for (const store of open.splice(0)) await store.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
 /** A monitor on this test's database file, as a (re)started sstpwatch has it. */
-function start(windows: MaintenanceWindowConfig[] = [patchNight]) {
+async function start(windows: MaintenanceWindowConfig[] = [patchNight]) {
   const store = openSqliteStore({ path: join(dir, 'sstpwatch.db'), log: pino({ level: 'silent' }) });
   open.push(store);
   const registry = new Registry();
   const calendar = new MaintenanceCalendar(windows);
-  const monitor = new Monitor(
+  const monitor = await Monitor.create(
     { store, metrics: createMetrics(registry, { processMetrics: false }), log: pino({ level: 'silent' }), now: () => now, windows: calendar },
     targets,
     groups,
@@ -61,8 +61,8 @@ function start(windows: MaintenanceWindowConfig[] = [patchNight]) {
   return { store, monitor, registry, calendar };
 }
 
-function stop(store: SqliteStore): void {
-  store.close();
+async function stop(store: SqliteStore): Promise<void> {
+  await store.close();
   open.splice(open.indexOf(store), 1);
 }
 
@@ -77,9 +77,9 @@ function probe(monitor: Monitor, ok: boolean, name = 'rras-eu-1'): void {
 }
 
 const state = (monitor: Monitor, name = 'rras-eu-1') => monitor.target(name)!.health.state;
-const transitions = (store: SqliteStore, name = 'rras-eu-1') => {
-  store.flush();
-  return store.transitionsBetween(name, 0, Number.MAX_SAFE_INTEGER).map((t) => `${new Date(t.at).toISOString()} ${t.from}->${t.to}`);
+const transitions = async (store: SqliteStore, name = 'rras-eu-1') => {
+  await store.flush();
+  return (await store.transitionsBetween(name, 0, Number.MAX_SAFE_INTEGER)).map((t) => `${new Date(t.at).toISOString()} ${t.from}->${t.to}`);
 };
 
 async function stateGauge(registry: Registry, target: string): Promise<string> {
@@ -90,7 +90,7 @@ async function stateGauge(registry: Registry, target: string): Promise<string> {
 
 describe('a configured maintenance window', () => {
   it('puts every target of the group in maintenance for its span: a server down inside opens no incident and costs no uptime', async () => {
-    const { store, monitor, registry } = start();
+    const { store, monitor, registry } = await start();
     probe(monitor, true);
     expect(state(monitor)).toBe('up');
 
@@ -114,100 +114,100 @@ describe('a configured maintenance window', () => {
     at(monitor, WINDOW_END);
     expect(state(monitor)).toBe('down');
     expect(state(monitor, 'rras-eu-2')).toBe('unknown');
-    expect(transitions(store)).toEqual([
+    expect(await transitions(store)).toEqual([
       `${new Date(BEFORE).toISOString()} unknown->up`,
       '2026-10-24T20:00:00.000Z up->maintenance',
       '2026-10-25T02:00:00.000Z maintenance->down',
     ]);
-    const incidents = incidentsFrom(store.transitionsBetween('rras-eu-1', 0, Number.MAX_SAFE_INTEGER));
+    const incidents = incidentsFrom(await store.transitionsBetween('rras-eu-1', 0, Number.MAX_SAFE_INTEGER));
     expect(incidents.map((i) => new Date(i.startedAt).toISOString())).toEqual(['2026-10-25T02:00:00.000Z']);
     // Only the probe before the window counts: the four failures inside it are excluded.
-    expect(store.uptime('rras-eu-1', 0, Number.MAX_SAFE_INTEGER)).toEqual({ probes: 1, failures: 0 });
+    expect(await store.uptime('rras-eu-1', 0, Number.MAX_SAFE_INTEGER)).toEqual({ probes: 1, failures: 0 });
   });
 
-  it('counts a result arriving within a second of the start as inside, before the next tick', () => {
-    const { store, monitor } = start();
+  it('counts a result arriving within a second of the start as inside, before the next tick', async () => {
+    const { store, monitor } = await start();
     probe(monitor, true);
     now = WINDOW_START + 200; // no tick yet
     probe(monitor, false);
     expect(state(monitor)).toBe('maintenance');
-    store.flush();
-    expect(store.uptime('rras-eu-1', 0, Number.MAX_SAFE_INTEGER)).toEqual({ probes: 1, failures: 0 });
+    await store.flush();
+    expect(await store.uptime('rras-eu-1', 0, Number.MAX_SAFE_INTEGER)).toEqual({ probes: 1, failures: 0 });
   });
 
-  it('goes on after a restart in the middle of the window, with no transition out and back in', () => {
-    let { store, monitor } = start();
+  it('goes on after a restart in the middle of the window, with no transition out and back in', async () => {
+    let { store, monitor } = await start();
     probe(monitor, true);
     at(monitor, WINDOW_START);
     at(monitor, Date.parse('2026-10-25T00:45:00Z'));
-    stop(store);
+    await stop(store);
 
     now = Date.parse('2026-10-25T01:15:00Z'); // restarted inside the repeated hour
-    ({ store, monitor } = start());
+    ({ store, monitor } = await start());
     expect(state(monitor)).toBe('maintenance');
     expect(monitor.target('rras-eu-1')!.health.maintenance?.until).toBe(WINDOW_END);
     probe(monitor, false);
     at(monitor, WINDOW_END);
     expect(state(monitor)).toBe('down');
-    expect(transitions(store)).toEqual([
+    expect(await transitions(store)).toEqual([
       `${new Date(BEFORE).toISOString()} unknown->up`,
       '2026-10-24T20:00:00.000Z up->maintenance',
       '2026-10-25T02:00:00.000Z maintenance->down',
     ]);
   });
 
-  it('ends at once when sstpwatch restarts after the window ended while it was stopped', () => {
-    let { store, monitor } = start();
+  it('ends at once when sstpwatch restarts after the window ended while it was stopped', async () => {
+    let { store, monitor } = await start();
     probe(monitor, true);
     at(monitor, WINDOW_START + 60_000);
-    stop(store);
+    await stop(store);
     now = WINDOW_END + 3_600_000;
-    ({ store, monitor } = start());
+    ({ store, monitor } = await start());
     expect(state(monitor)).toBe('unknown'); // what the server did meanwhile was not seen
-    expect(transitions(store).at(-1)).toBe(`${new Date(now).toISOString()} maintenance->unknown`);
+    expect((await transitions(store)).at(-1)).toBe(`${new Date(now).toISOString()} maintenance->unknown`);
   });
 
-  it('follows a reload in the middle of the window: a removed window ends now, an added one begins now', () => {
-    const { store, monitor, calendar } = start();
+  it('follows a reload in the middle of the window: a removed window ends now, an added one begins now', async () => {
+    const { store, monitor, calendar } = await start();
     probe(monitor, true);
     at(monitor, WINDOW_START + 3_600_000);
     expect(state(monitor)).toBe('maintenance');
 
     now += 60_000;
     calendar.setWindows([]);
-    monitor.setConfig(targets, groups);
+    await monitor.setConfig(targets, groups);
     expect(state(monitor)).toBe('up');
 
     now += 60_000;
     calendar.setWindows([{ ...patchNight, groups: [], targets: ['rras-eu-2'] }]);
-    monitor.setConfig(targets, groups);
+    await monitor.setConfig(targets, groups);
     expect(state(monitor)).toBe('up');
     expect(state(monitor, 'rras-eu-2')).toBe('maintenance');
-    expect(transitions(store)).toEqual([
+    expect(await transitions(store)).toEqual([
       `${new Date(BEFORE).toISOString()} unknown->up`,
       '2026-10-24T21:00:00.000Z up->maintenance', // first seen at this tick
       '2026-10-24T21:01:00.000Z maintenance->up',
     ]);
   });
 
-  it('beside maintenance set through the API: the longer one holds, and ending the API one leaves the window in force', () => {
-    const { store, monitor } = start();
+  it('beside maintenance set through the API: the longer one holds, and ending the API one leaves the window in force', async () => {
+    const { store, monitor } = await start();
     probe(monitor, true);
     at(monitor, WINDOW_START + 60_000);
     const later = WINDOW_END + 3_600_000;
     monitor.setMaintenance('rras-eu-1', { until: later, reason: 'RRAS upgrade' });
     expect(monitor.target('rras-eu-1')!.health.maintenance).toEqual({ until: later, reason: 'RRAS upgrade' });
-    expect(store.maintenance('rras-eu-1')).toEqual({ until: later, reason: 'RRAS upgrade' });
+    expect(await store.maintenance('rras-eu-1')).toEqual({ until: later, reason: 'RRAS upgrade' });
 
     monitor.clearMaintenance('rras-eu-1');
-    expect(store.maintenance('rras-eu-1')).toBeNull();
+    expect(await store.maintenance('rras-eu-1')).toBeNull();
     expect(monitor.target('rras-eu-1')!.health.maintenance).toEqual({ until: WINDOW_END, reason: 'maintenance window "patch-night"' });
     expect(state(monitor)).toBe('maintenance');
 
     // A shorter API maintenance inside the window changes nothing visible, and does not end the window when it expires.
     monitor.setMaintenance('rras-eu-1', { until: WINDOW_START + 2 * 3_600_000, reason: 'short' });
     at(monitor, WINDOW_START + 3 * 3_600_000);
-    expect(store.maintenance('rras-eu-1')).toBeNull();
+    expect(await store.maintenance('rras-eu-1')).toBeNull();
     expect(state(monitor)).toBe('maintenance');
     at(monitor, WINDOW_END);
     expect(state(monitor)).toBe('up');

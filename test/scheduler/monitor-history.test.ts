@@ -29,22 +29,22 @@ beforeEach(() => {
   now = T0;
 });
 
-afterEach(() => {
-  for (const store of open.splice(0)) store.close();
+afterEach(async () => {
+  for (const store of open.splice(0)) await store.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
 /** A monitor on the database file of this test, as a (re)started sstpwatch would have. */
-function start(): { store: SqliteStore; monitor: Monitor; registry: Registry } {
+async function start(): Promise<{ store: SqliteStore; monitor: Monitor; registry: Registry }> {
   const store = openSqliteStore({ path: join(dir, 'sstpwatch.db'), log: pino({ level: 'silent' }) });
   open.push(store);
   const registry = new Registry();
-  const monitor = new Monitor({ store, metrics: createMetrics(registry, { processMetrics: false }), log: pino({ level: 'silent' }), now: () => now }, targets, groups);
+  const monitor = await Monitor.create({ store, metrics: createMetrics(registry, { processMetrics: false }), log: pino({ level: 'silent' }), now: () => now }, targets, groups);
   return { store, monitor, registry };
 }
 
-function stop(store: SqliteStore): void {
-  store.close();
+async function stop(store: SqliteStore): Promise<void> {
+  await store.close();
   open.splice(open.indexOf(store), 1);
 }
 
@@ -56,35 +56,35 @@ function feed(monitor: Monitor, oks: boolean[], name = 'rras-eu-1'): void {
   }
 }
 
-const incidents = (store: SqliteStore) => incidentsFrom(store.transitionsBetween('rras-eu-1', 0, Number.MAX_SAFE_INTEGER));
+const incidents = async (store: SqliteStore) => incidentsFrom(await store.transitionsBetween('rras-eu-1', 0, Number.MAX_SAFE_INTEGER));
 
 describe('incidents across restarts', () => {
-  it('an incident open at shutdown is still open after a restart, and a down period spanning it stays one incident', () => {
-    let { store, monitor } = start();
+  it('an incident open at shutdown is still open after a restart, and a down period spanning it stays one incident', async () => {
+    let { store, monitor } = await start();
     feed(monitor, [true, true, false, false]);
     const downAt = now;
     expect(monitor.target('rras-eu-1')!.health.state).toBe('down');
-    stop(store);
+    await stop(store);
 
-    ({ store, monitor } = start());
+    ({ store, monitor } = await start());
     expect(monitor.target('rras-eu-1')!.health).toMatchObject({ state: 'down', since: downAt });
-    expect(incidents(store)).toEqual([{ startedAt: downAt, endedAt: null, cause: 'timeout', message: 'no answer within 5 s' }]);
+    expect(await incidents(store)).toEqual([{ startedAt: downAt, endedAt: null, cause: 'timeout', message: 'no answer within 5 s' }]);
     feed(monitor, [false, false, true]);
     expect(monitor.target('rras-eu-1')!.health.state).toBe('down');
-    stop(store);
+    await stop(store);
 
-    ({ store, monitor } = start());
+    ({ store, monitor } = await start());
     feed(monitor, [true, true]);
     const upAt = now;
-    store.flush();
-    expect(incidents(store)).toEqual([{ startedAt: downAt, endedAt: upAt, cause: 'timeout', message: 'no answer within 5 s' }]);
+    await store.flush();
+    expect(await incidents(store)).toEqual([{ startedAt: downAt, endedAt: upAt, cause: 'timeout', message: 'no answer within 5 s' }]);
   });
 
-  it('a target that was up is up again after a restart, and goes down only after `fall` failures', () => {
-    let { store, monitor } = start();
+  it('a target that was up is up again after a restart, and goes down only after `fall` failures', async () => {
+    let { store, monitor } = await start();
     feed(monitor, [true, true]);
-    stop(store);
-    ({ store, monitor } = start());
+    await stop(store);
+    ({ store, monitor } = await start());
     expect(monitor.target('rras-eu-1')!.health.state).toBe('up');
     feed(monitor, [false]);
     expect(monitor.target('rras-eu-1')!.health.state).toBe('up');
@@ -94,14 +94,14 @@ describe('incidents across restarts', () => {
 });
 
 describe('maintenance', () => {
-  it('is kept across a restart, ends by itself at `until`, and is forgotten once over', () => {
-    let { store, monitor } = start();
+  it('is kept across a restart, ends by itself at `until`, and is forgotten once over', async () => {
+    let { store, monitor } = await start();
     feed(monitor, [true, true]);
     monitor.setMaintenance('rras-eu-1', { until: now + 10 * 60_000, reason: 'patching' });
     expect(monitor.target('rras-eu-1')!.health.state).toBe('maintenance');
-    stop(store);
+    await stop(store);
 
-    ({ store, monitor } = start());
+    ({ store, monitor } = await start());
     expect(monitor.target('rras-eu-1')!.health).toMatchObject({ state: 'maintenance', maintenance: { reason: 'patching' } });
     now += 10 * 60_000 - 1;
     monitor.tick(now);
@@ -109,25 +109,25 @@ describe('maintenance', () => {
     now += 1;
     monitor.tick(now);
     expect(monitor.target('rras-eu-1')!.health.state).toBe('unknown'); // not probed since the restart
-    expect(store.maintenance('rras-eu-1')).toBeNull();
-    stop(store);
+    expect(await store.maintenance('rras-eu-1')).toBeNull();
+    await stop(store);
 
-    ({ store, monitor } = start());
+    ({ store, monitor } = await start());
     expect(monitor.target('rras-eu-1')!.health).toMatchObject({ state: 'unknown', maintenance: null });
   });
 
-  it('a window that ended while sstpwatch was stopped ends at the restart', () => {
-    let { store, monitor } = start();
+  it('a window that ended while sstpwatch was stopped ends at the restart', async () => {
+    let { store, monitor } = await start();
     monitor.setMaintenance('rras-eu-1', { until: now + 60_000, reason: 'reboot' });
-    stop(store);
+    await stop(store);
     now += 5 * 60_000;
-    ({ store, monitor } = start());
+    ({ store, monitor } = await start());
     expect(monitor.target('rras-eu-1')!.health).toMatchObject({ state: 'unknown', maintenance: null });
-    expect(store.maintenance('rras-eu-1')).toBeNull();
+    expect(await store.maintenance('rras-eu-1')).toBeNull();
   });
 
   it('excludes maintenance and no-verdict results from uptime, opens no incident for the window, and says so in the metrics', async () => {
-    const { store, monitor, registry } = start();
+    const { store, monitor, registry } = await start();
     const from = now;
     feed(monitor, Array(10).fill(true)); // the first has no verdict yet (rise 2): 9 count
     monitor.setMaintenance('rras-eu-1', { until: now + 3_600_000, reason: 'patching' });
@@ -136,21 +136,21 @@ describe('maintenance', () => {
     expect(metrics).toMatch(/sstp_target_state\{target="rras-eu-1",group="vpn-eu",role="server",state="maintenance"\} 1/);
     expect(metrics).not.toMatch(/sstp_target_up\{target="rras-eu-1"/);
     expect(monitor.groups()[0]!.health.serversUp).toBe(0);
-    store.flush();
-    expect(incidents(store)).toEqual([]);
+    await store.flush();
+    expect(await incidents(store)).toEqual([]);
     monitor.clearMaintenance('rras-eu-1');
     const downAt = now; // still failing: it is down (and an incident opens) as soon as maintenance ends
     feed(monitor, Array(5).fill(false)); // 5 count, all failed
-    store.flush();
-    expect(store.uptime('rras-eu-1', from, now + 1)).toEqual({ probes: 14, failures: 5 });
-    expect(incidents(store)).toEqual([{ startedAt: downAt, endedAt: null, cause: 'timeout', message: 'no answer within 5 s' }]);
-    expect(store.transitionsBetween('rras-eu-1', 0, now).map((t) => `${t.from}->${t.to}`)).toEqual(['unknown->up', 'up->maintenance', 'maintenance->down']);
+    await store.flush();
+    expect(await store.uptime('rras-eu-1', from, now + 1)).toEqual({ probes: 14, failures: 5 });
+    expect(await incidents(store)).toEqual([{ startedAt: downAt, endedAt: null, cause: 'timeout', message: 'no answer within 5 s' }]);
+    expect((await store.transitionsBetween('rras-eu-1', 0, now)).map((t) => `${t.from}->${t.to}`)).toEqual(['unknown->up', 'up->maintenance', 'maintenance->down']);
   });
 });
 
 describe('group state', () => {
-  it('is ok with every server up, degraded with one down, down with none up, and leaves a server in maintenance out', () => {
-    const { monitor, registry } = start();
+  it('is ok with every server up, degraded with one down, down with none up, and leaves a server in maintenance out', async () => {
+    const { monitor, registry } = await start();
     feed(monitor, [true, true], 'rras-eu-1');
     feed(monitor, [true, true], 'rras-eu-2');
     expect(monitor.groups()[0]!.health).toEqual({ state: 'ok', serversUp: 2, serversTotal: 2 });
@@ -172,7 +172,7 @@ describe("sstpwatch's own failures (error kind monitor_error)", () => {
     probeResult(at, false, { kind: 'monitor_error', message: 'sstpwatch could not probe: the sstpwatch process is out of file descriptors (EMFILE during the TCP connect)' });
 
   it('never count toward fall nor open an incident: the state, the counters and the target series stay; its own metric counts', async () => {
-    const { store, monitor, registry } = start();
+    const { store, monitor, registry } = await start();
     feed(monitor, [true, true]);
     const before = await registry.metrics();
     const upSince = monitor.target('rras-eu-1')!.health.since;
@@ -185,14 +185,14 @@ describe("sstpwatch's own failures (error kind monitor_error)", () => {
     expect(after).toContain('sstpwatch_probe_monitor_errors_total 5');
     const targetSeries = (text: string) => text.split('\n').filter((line) => line.startsWith('sstp_') && line.includes('target="rras-eu-1"'));
     expect(targetSeries(after)).toEqual(targetSeries(before));
-    store.flush();
-    expect(incidents(store)).toEqual([]);
-    expect(store.uptime('rras-eu-1', T0, now + 1)).toEqual({ probes: 1, failures: 0 }); // the first ok had no verdict yet
-    expect(store.history('rras-eu-1', { from: T0, to: now + 1, limit: 100 }).items.filter((r) => r.errorKind === 'monitor_error')).toHaveLength(5);
+    await store.flush();
+    expect(await incidents(store)).toEqual([]);
+    expect(await store.uptime('rras-eu-1', T0, now + 1)).toEqual({ probes: 1, failures: 0 }); // the first ok had no verdict yet
+    expect((await store.history('rras-eu-1', { from: T0, to: now + 1, limit: 100 })).items.filter((r) => r.errorKind === 'monitor_error')).toHaveLength(5);
   });
 
-  it('keep a failing target where the failures had taken it: one real failure after them still completes fall', () => {
-    const { monitor } = start();
+  it('keep a failing target where the failures had taken it: one real failure after them still completes fall', async () => {
+    const { monitor } = await start();
     feed(monitor, [true, true, false]);
     now += 30_000;
     monitor.handleResult(target('rras-eu-1'), 'head', outOfDescriptors(now));

@@ -92,14 +92,14 @@ describe('the monitor and a deep check result', () => {
   let monitor: Monitor;
   const config = target('rras-eu-1', { check: 'sstp' });
 
-  beforeEach(() => {
+  beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'sstpwatch-deep-'));
     store = openSqliteStore({ path: join(dir, 'test.db'), log });
     registry = new Registry();
-    monitor = new Monitor({ store, metrics: createMetrics(registry, { processMetrics: false }), log }, [config], []);
+    monitor = await Monitor.create({ store, metrics: createMetrics(registry, { processMetrics: false }), log }, [config], []);
   });
-  afterEach(() => {
-    store.close();
+  afterEach(async () => {
+    await store.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -127,20 +127,20 @@ describe('the monitor and a deep check result', () => {
     expect(await metric('sstp_handshake_success')).toEqual([expect.objectContaining({ value: 1 })]);
   });
 
-  it('stores deep results apart from the HEAD history, with every field', () => {
+  it('stores deep results apart from the HEAD history, with every field', async () => {
     const now = Date.now(); // within retention.raw: older deep results are deleted as new ones are written
     monitor.handleResult(config, 'head', headOk(now - 1_000));
     monitor.handleResult(config, 'sstp', deep(now, 'sstp_nak'));
-    store.flush();
-    expect(store.history('rras-eu-1', { limit: 10 }).items.map((r) => r.at)).toEqual([now - 1_000]);
-    const stored = store.lastSstpResult('rras-eu-1');
+    await store.flush();
+    expect((await store.history('rras-eu-1', { limit: 10 })).items.map((r) => r.at)).toEqual([now - 1_000]);
+    const stored = await store.lastResult('rras-eu-1', 'sstp');
     const { certificate: _certificate, ...expected } = deep(now, 'sstp_nak');
     expect(stored).toEqual({ ...expected, certificateSha256: null });
   });
 
   it('drops the deep series of a target removed from the config', async () => {
     monitor.handleResult(config, 'sstp', deep(2_000, 'ok'));
-    monitor.setConfig([], []);
+    await monitor.setConfig([], []);
     expect(await metric('sstp_handshake_success')).toEqual([]);
     expect(await metric('sstp_handshake_stage_seconds')).toEqual([]);
     expect(await metric('sstp_handshakes_total')).toEqual([]);
@@ -148,7 +148,7 @@ describe('the monitor and a deep check result', () => {
 });
 
 describe('the store keeps deep results for retention.raw', () => {
-  it('deletes a target\'s deep results older than retention.raw as new ones are written', () => {
+  it('deletes a target\'s deep results older than retention.raw as new ones are written', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sstpwatch-deep-store-'));
     let now = 10 * 86_400_000;
     const store = openSqliteStore({
@@ -158,18 +158,18 @@ describe('the store keeps deep results for retention.raw', () => {
       retention: { rawMs: 86_400_000, minuteMs: 2 * 86_400_000, hourMs: 3 * 86_400_000 },
     });
     try {
-      store.syncTargets([{ name: 'rras-eu-1', group: 'vpn-eu', role: 'server', url: 'https://rras-eu-1' }]);
-      store.recordSstp('rras-eu-1', deep(now - 2 * 86_400_000, 'ok'));
-      store.recordSstp('rras-eu-1', deep(now - 1_000, 'sstp_nak'));
-      store.flush();
-      expect(store.lastSstpResult('rras-eu-1')?.errorKind).toBe('sstp_nak');
+      await store.syncTargets([{ name: 'rras-eu-1', group: 'vpn-eu', role: 'server', url: 'https://rras-eu-1' }]);
+      store.record('rras-eu-1', 'sstp', deep(now - 2 * 86_400_000, 'ok'));
+      store.record('rras-eu-1', 'sstp', deep(now - 1_000, 'sstp_nak'));
+      await store.flush();
+      expect((await store.lastResult('rras-eu-1', 'sstp'))?.errorKind).toBe('sstp_nak');
       now += 86_400_000; // the nak is now older than a day
-      store.recordSstp('rras-eu-1', deep(now, 'ok'));
-      store.flush();
-      expect(store.lastSstpResult('rras-eu-1')?.at).toBe(now);
-      expect(store.lastSstpResult('unknown')).toBeNull();
+      store.record('rras-eu-1', 'sstp', deep(now, 'ok'));
+      await store.flush();
+      expect((await store.lastResult('rras-eu-1', 'sstp'))?.at).toBe(now);
+      expect(await store.lastResult('unknown', 'sstp')).toBeNull();
     } finally {
-      store.close();
+      await store.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });
@@ -204,7 +204,7 @@ groups:
       - { name: rras-head, url: "${server.url}", offload: true }
 `,
     );
-    service = createService(loadConfigFile(join(dir, 'sstpwatch.yml')), { log, flushIntervalMs: 100 });
+    service = await createService(loadConfigFile(join(dir, 'sstpwatch.yml')), { log, flushIntervalMs: 100 });
     service.start();
     const deadline = Date.now() + 20_000;
     while (Date.now() < deadline) {

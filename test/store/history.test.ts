@@ -24,14 +24,14 @@ beforeEach(() => {
   path = join(dir, 'sstpwatch.db');
 });
 
-afterEach(() => {
-  for (const store of stores.splice(0)) store.close();
+afterEach(async () => {
+  for (const store of stores.splice(0)) await store.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
-function openStore(retention?: RetentionConfig): SqliteStore {
+async function openStore(retention?: RetentionConfig): Promise<SqliteStore> {
   const store = openSqliteStore({ path, log: pino({ level: 'silent' }), retention, maxPending: 1_000_000 });
-  store.syncTargets([
+  await store.syncTargets([
     { name: 'rras-eu-1', group: 'vpn-eu', role: 'server', url: 'https://rras-eu-1.example' },
     { name: 'rras-eu-2', group: 'vpn-eu', role: 'server', url: 'https://rras-eu-2.example' },
   ]);
@@ -39,8 +39,8 @@ function openStore(retention?: RetentionConfig): SqliteStore {
   return store;
 }
 
-function close(store: SqliteStore): void {
-  store.close();
+async function close(store: SqliteStore): Promise<void> {
+  await store.close();
   stores.splice(stores.indexOf(store), 1);
 }
 
@@ -61,21 +61,21 @@ function result(at: number, errorKind: ErrorKind = 'ok', durationMs = 12): Probe
 }
 
 function recordSample(store: SqliteStore, target: string, s: RawSample): void {
-  store.record(target, result(s.at, KIND_BY_CODE[s.errorKind]!, s.durationUs / 1000), EXCLUSION_BY_CODE[s.excluded]);
+  store.record(target, 'head', result(s.at, KIND_BY_CODE[s.errorKind]!, s.durationUs / 1000), EXCLUSION_BY_CODE[s.excluded]);
 }
 
-function housekeep(store: SqliteStore, now: number): HousekeepingStep[] {
+async function housekeep(store: SqliteStore, now: number): Promise<HousekeepingStep[]> {
   const steps: HousekeepingStep[] = [];
-  for (let step = store.housekeepingStep(now); step; step = store.housekeepingStep(now)) steps.push(step);
+  for (let step = await store.housekeepingStep(now); step; step = await store.housekeepingStep(now)) steps.push(step);
   return steps;
 }
 
-function allRollups(store: SqliteStore, target: string, resolution: '1m' | '1h', limit: number): { points: RollupPoint[]; pages: number } {
+async function allRollups(store: SqliteStore, target: string, resolution: '1m' | '1h', limit: number): Promise<{ points: RollupPoint[]; pages: number }> {
   const points: RollupPoint[] = [];
   let cursor: string | undefined;
   let pages = 0;
   do {
-    const page = store.rollups(target, resolution, { limit, cursor });
+    const page = await store.rollups(target, resolution, { limit, cursor });
     points.push(...page.items);
     cursor = page.nextCursor ?? undefined;
     pages++;
@@ -102,47 +102,47 @@ function count(table: string, where = '1'): number {
 }
 
 describe('rollups in the database', () => {
-  it('match the hand-computed table, for a minute whose results were written on both sides of a restart', () => {
-    let store = openStore();
+  it('match the hand-computed table, for a minute whose results were written on both sides of a restart', async () => {
+    let store = await openStore();
     const firstHalf = SAMPLES.filter((s) => s.at < T0 + 30_000); // 21:00:05 and 21:00:20
     for (const s of firstHalf) recordSample(store, 'rras-eu-1', s);
-    store.flush();
+    await store.flush();
     // The minute 21:00 is not over yet: nothing of it is rolled up before the restart.
-    housekeep(store, T0 + 30_000);
-    expect(store.rollups('rras-eu-1', '1m', { limit: 10 }).items).toEqual([]);
-    close(store);
+    await housekeep(store, T0 + 30_000);
+    expect((await store.rollups('rras-eu-1', '1m', { limit: 10 })).items).toEqual([]);
+    await close(store);
 
-    store = openStore();
+    store = await openStore();
     for (const s of SAMPLES.filter((s) => s.at >= T0 + 30_000)) recordSample(store, 'rras-eu-1', s);
-    store.flush();
-    housekeep(store, T0 + HOUR_MS + 20_000);
-    expect(store.rollups('rras-eu-1', '1m', { limit: 10 }).items).toEqual([...MINUTES].reverse().map(asPoint));
-    expect(store.rollups('rras-eu-1', '1h', { limit: 10 }).items).toEqual([asPoint(HOUR)]);
-    expect(store.rollups('rras-eu-2', '1m', { limit: 10 }).items).toEqual([]);
+    await store.flush();
+    await housekeep(store, T0 + HOUR_MS + 20_000);
+    expect((await store.rollups('rras-eu-1', '1m', { limit: 10 })).items).toEqual([...MINUTES].reverse().map(asPoint));
+    expect((await store.rollups('rras-eu-1', '1h', { limit: 10 })).items).toEqual([asPoint(HOUR)]);
+    expect((await store.rollups('rras-eu-2', '1m', { limit: 10 })).items).toEqual([]);
   });
 
-  it('roll up only whole buckets, a little after they end, and never the same rows twice', () => {
-    const store = openStore();
+  it('roll up only whole buckets, a little after they end, and never the same rows twice', async () => {
+    const store = await openStore();
     for (const s of SAMPLES) recordSample(store, 'rras-eu-1', s);
-    store.flush();
-    housekeep(store, T0 + 2 * MINUTE_MS + 5_000); // 21:02:05: 21:01 ended 5 s ago, within the grace
-    expect(store.rollups('rras-eu-1', '1m', { limit: 10 }).items.map((p) => p.at)).toEqual([T0]);
-    housekeep(store, T0 + 4 * MINUTE_MS + 11_000);
-    housekeep(store, T0 + 4 * MINUTE_MS + 12_000);
-    expect(store.rollups('rras-eu-1', '1m', { limit: 10 }).items).toEqual([...MINUTES].reverse().map(asPoint));
-    expect(store.rollups('rras-eu-1', '1h', { limit: 10 }).items).toEqual([]);
+    await store.flush();
+    await housekeep(store, T0 + 2 * MINUTE_MS + 5_000); // 21:02:05: 21:01 ended 5 s ago, within the grace
+    expect((await store.rollups('rras-eu-1', '1m', { limit: 10 })).items.map((p) => p.at)).toEqual([T0]);
+    await housekeep(store, T0 + 4 * MINUTE_MS + 11_000);
+    await housekeep(store, T0 + 4 * MINUTE_MS + 12_000);
+    expect((await store.rollups('rras-eu-1', '1m', { limit: 10 })).items).toEqual([...MINUTES].reverse().map(asPoint));
+    expect((await store.rollups('rras-eu-1', '1h', { limit: 10 })).items).toEqual([]);
   });
 
-  it('roll a bucket up again when results older than the rollup mark are written late (after a database outage)', () => {
-    const store = openStore();
-    store.record('rras-eu-1', result(T0 + 1_000, 'ok', 10));
-    store.flush();
-    housekeep(store, T0 + 2 * MINUTE_MS);
-    expect(store.rollups('rras-eu-1', '1m', { limit: 10 }).items).toMatchObject([{ at: T0, probes: 1, failures: 0 }]);
-    store.record('rras-eu-1', result(T0 + 31_000, 'timeout', 5000));
-    store.flush();
-    housekeep(store, T0 + 2 * MINUTE_MS + 1_000);
-    expect(store.rollups('rras-eu-1', '1m', { limit: 10 }).items).toMatchObject([{ at: T0, probes: 2, failures: 1, maxMs: 5000 }]);
+  it('roll a bucket up again when results older than the rollup mark are written late (after a database outage)', async () => {
+    const store = await openStore();
+    store.record('rras-eu-1', 'head', result(T0 + 1_000, 'ok', 10));
+    await store.flush();
+    await housekeep(store, T0 + 2 * MINUTE_MS);
+    expect((await store.rollups('rras-eu-1', '1m', { limit: 10 })).items).toMatchObject([{ at: T0, probes: 1, failures: 0 }]);
+    store.record('rras-eu-1', 'head', result(T0 + 31_000, 'timeout', 5000));
+    await store.flush();
+    await housekeep(store, T0 + 2 * MINUTE_MS + 1_000);
+    expect((await store.rollups('rras-eu-1', '1m', { limit: 10 })).items).toMatchObject([{ at: T0, probes: 2, failures: 1, maxMs: 5000 }]);
   });
 });
 
@@ -150,41 +150,41 @@ describe('pagination over rollups', () => {
   it.each([
     ['1m', 7],
     ['1h', 5],
-  ] as const)('walks every %s bucket newest first, %i at a time, without gaps or repeats', (resolution, limit) => {
-    const store = openStore();
-    for (let at = T0; at < T0 + 2 * DAY_MS; at += 30_000) store.record('rras-eu-1', result(at, at % 7 === 0 ? 'timeout' : 'ok'));
-    store.flush();
-    housekeep(store, T0 + 2 * DAY_MS + MINUTE_MS);
+  ] as const)('walks every %s bucket newest first, %i at a time, without gaps or repeats', async (resolution, limit) => {
+    const store = await openStore();
+    for (let at = T0; at < T0 + 2 * DAY_MS; at += 30_000) store.record('rras-eu-1', 'head', result(at, at % 7 === 0 ? 'timeout' : 'ok'));
+    await store.flush();
+    await housekeep(store, T0 + 2 * DAY_MS + MINUTE_MS);
     const bucketMs = resolution === '1m' ? MINUTE_MS : HOUR_MS;
     const expected = Array.from({ length: (2 * DAY_MS) / bucketMs }, (_, i) => T0 + 2 * DAY_MS - (i + 1) * bucketMs);
-    const { points, pages } = allRollups(store, 'rras-eu-1', resolution, limit);
+    const { points, pages } = await allRollups(store, 'rras-eu-1', resolution, limit);
     expect(points.map((p) => p.at)).toEqual(expected);
     expect(pages).toBe(Math.ceil(expected.length / limit));
     expect(points.reduce((n, p) => n + p.probes, 0)).toBe(2 * 2880);
     // from/to select by bucket start, inclusive; a cursor of another resolution is refused
-    const window = store.rollups('rras-eu-1', resolution, { from: T0 + bucketMs, to: T0 + 3 * bucketMs, limit: 100 });
+    const window = await store.rollups('rras-eu-1', resolution, { from: T0 + bucketMs, to: T0 + 3 * bucketMs, limit: 100 });
     expect(window.items.map((p) => p.at)).toEqual([T0 + 3 * bucketMs, T0 + 2 * bucketMs, T0 + bucketMs]);
-    const rawCursor = store.history('rras-eu-1', { limit: 1 }).nextCursor!;
-    expect(() => store.rollups('rras-eu-1', resolution, { limit: 1, cursor: rawCursor })).toThrow(/invalid cursor/);
+    const rawCursor = (await store.history('rras-eu-1', { limit: 1 })).nextCursor!;
+    await expect(store.rollups('rras-eu-1', resolution, { limit: 1, cursor: rawCursor })).rejects.toThrow(/invalid cursor/);
   });
 });
 
 describe('retention', () => {
   const retention: RetentionConfig = { rawMs: 2 * HOUR_MS, minuteMs: DAY_MS, hourMs: 3 * DAY_MS };
 
-  it('deletes exactly the raw results, minute and hour rollups and transitions older than their periods, in bounded steps', () => {
-    const store = openStore(retention);
+  it('deletes exactly the raw results, minute and hour rollups and transitions older than their periods, in bounded steps', async () => {
+    const store = await openStore(retention);
     const now = T0 + 4 * DAY_MS + 30 * MINUTE_MS + 5_000;
     for (const target of ['rras-eu-1', 'rras-eu-2']) {
-      for (let at = T0; at < now; at += 30_000) store.record(target, result(at));
+      for (let at = T0; at < now; at += 30_000) store.record(target, 'head', result(at));
       for (let day = 0; day < 4; day++) {
         store.recordTransition({ target, at: T0 + day * DAY_MS + 1, from: 'up', to: 'down', cause: 'timeout', message: 'x' });
         store.recordTransition({ target, at: T0 + day * DAY_MS + 2, from: 'down', to: 'up', cause: 'ok', message: '' });
       }
     }
-    store.flush();
+    await store.flush();
     const before = count('results');
-    const steps = housekeep(store, now);
+    const steps = await housekeep(store, now);
 
     expect(count('results')).toBe(count('results', `at >= ${now - retention.rawMs}`));
     expect(count('results')).toBe(2 * Math.ceil(retention.rawMs / 30_000)); // the last 2 h, every 30 s
@@ -194,7 +194,7 @@ describe('retention', () => {
     // ago): 25 packed hours, 24 h 29 min of minutes, per target
     expect(count('rollups_minute', `hour < ${T0 + 3 * DAY_MS}`)).toBe(0);
     expect(count('rollups_minute')).toBe(2 * 25);
-    const minutes = allRollups(store, 'rras-eu-1', '1m', 10_000).points;
+    const minutes = (await allRollups(store, 'rras-eu-1', '1m', 10_000)).points;
     expect(minutes).toHaveLength(24 * 60 + 29);
     expect(minutes.at(-1)!.at).toBe(T0 + 3 * DAY_MS);
     expect(count('rollups_hour', `bucket < ${now - retention.hourMs}`)).toBe(0);
@@ -207,47 +207,47 @@ describe('retention', () => {
     for (const step of steps.filter((s) => s.task.startsWith('prune'))) expect(step.rows).toBeLessThanOrEqual(2_000);
     expect(steps.filter((s) => s.task === 'prune_raw').length).toBeGreaterThan(2);
     // a second pass has nothing left to delete
-    expect(housekeep(store, now).filter((s) => s.task.startsWith('prune')).every((s) => s.rows === 0)).toBe(true);
+    expect((await housekeep(store, now)).filter((s) => s.task.startsWith('prune')).every((s) => s.rows === 0)).toBe(true);
   });
 
-  it('never deletes raw results that are not rolled up yet, and keeps the newest transition of a quiet target', () => {
-    const store = openStore(retention);
-    for (let at = T0; at < T0 + 6 * HOUR_MS; at += 30_000) store.record('rras-eu-1', result(at));
+  it('never deletes raw results that are not rolled up yet, and keeps the newest transition of a quiet target', async () => {
+    const store = await openStore(retention);
+    for (let at = T0; at < T0 + 6 * HOUR_MS; at += 30_000) store.record('rras-eu-1', 'head', result(at));
     store.recordTransition({ target: 'rras-eu-1', at: T0, from: 'unknown', to: 'up', cause: 'ok', message: '' });
-    store.flush();
+    await store.flush();
     // Prune only: no rollup has run at this time yet, so raw results stay whatever their age.
     const db = new Database(path);
     db.prepare("DELETE FROM housekeeping_marks").run();
     db.close();
-    const fresh = openStore(retention);
+    const fresh = await openStore(retention);
     // the minute mark is set from the first result; at "now" = T0 + 10 d both marks are behind
     const steps: HousekeepingStep[] = [];
     for (let i = 0; i < 3; i++) {
-      const step = fresh.housekeepingStep(T0 + 10 * DAY_MS);
+      const step = await fresh.housekeepingStep(T0 + 10 * DAY_MS);
       if (step) steps.push(step);
     }
     expect(steps.every((s) => s.task === 'rollup_minute')).toBe(true);
     expect(count('results')).toBe(6 * 120);
-    housekeep(fresh, T0 + 10 * DAY_MS);
+    await housekeep(fresh, T0 + 10 * DAY_MS);
     expect(count('results')).toBe(0);
     expect(count('rollups_minute')).toBe(0); // older than a day
     expect(count('rollups_hour')).toBe(0);
     expect(count('state_transitions')).toBe(1); // the state to restore
   });
 
-  it('keeps the database file from growing once retention deletes as much as probing adds', () => {
+  it('keeps the database file from growing once retention deletes as much as probing adds', async () => {
     const small: RetentionConfig = { rawMs: HOUR_MS, minuteMs: 2 * HOUR_MS, hourMs: 4 * HOUR_MS };
-    const store = openStore(small);
+    const store = await openStore(small);
     const targets = Array.from({ length: 20 }, (_, i) => ({ name: `t${i}`, group: 'g', role: 'server' as const, url: `https://t${i}.example` }));
-    store.syncTargets(targets);
+    await store.syncTargets(targets);
     const pages: number[] = [];
     const db = new Database(path, { readonly: true });
     try {
       for (let at = T0; at < T0 + 12 * HOUR_MS; at += 10_000) {
-        for (const t of targets) store.record(t.name, result(at));
+        for (const t of targets) store.record(t.name, 'head', result(at));
         if ((at - T0) % (5 * MINUTE_MS) === 0) {
-          store.flush();
-          housekeep(store, at);
+          await store.flush();
+          await housekeep(store, at);
         }
         if ((at - T0) % HOUR_MS === 0) pages.push(db.pragma('page_count', { simple: true }) as number);
       }
@@ -261,9 +261,9 @@ describe('retention', () => {
 });
 
 describe('uptime', () => {
-  it('counts only results that count, and answers the same from rollups as from raw, also once raw is gone', () => {
+  it('counts only results that count, and answers the same from rollups as from raw, also once raw is gone', async () => {
     const retention: RetentionConfig = { rawMs: 2 * HOUR_MS, minuteMs: 40 * DAY_MS, hourMs: 100 * DAY_MS };
-    const store = openStore(retention);
+    const store = await openStore(retention);
     const now = T0 + 31 * DAY_MS + 17 * MINUTE_MS + 3_000;
     let expected = { probes: 0, failures: 0 };
     const from = now - 30 * DAY_MS;
@@ -271,16 +271,16 @@ describe('uptime', () => {
       const day = Math.floor((at - T0) / DAY_MS);
       const exclusion: UptimeExclusion = day === 3 ? 'maintenance' : day === 0 ? 'unknown' : null;
       const kind: ErrorKind = (at / 60_000) % 10 === 0 ? 'timeout' : 'ok';
-      store.record('rras-eu-1', result(at, kind), exclusion);
+      store.record('rras-eu-1', 'head', result(at, kind), exclusion);
       if (at >= from && exclusion === null) {
         expected = { probes: expected.probes + 1, failures: expected.failures + (kind === 'ok' ? 0 : 1) };
       }
     }
-    store.flush();
-    expect(store.uptime('rras-eu-1', from, now + 1)).toEqual(expected); // all raw: nothing rolled up yet
-    housekeep(store, now);
+    await store.flush();
+    expect(await store.uptime('rras-eu-1', from, now + 1)).toEqual(expected); // all raw: nothing rolled up yet
+    await housekeep(store, now);
     expect(count('results', `at < ${now - 3 * HOUR_MS}`)).toBe(0); // raw is gone...
-    expect(store.uptime('rras-eu-1', from, now + 1)).toEqual(expected); // ...and the answer is the same
-    expect(store.uptime('rras-eu-2', from, now + 1)).toEqual({ probes: 0, failures: 0 });
+    expect(await store.uptime('rras-eu-1', from, now + 1)).toEqual(expected); // ...and the answer is the same
+    expect(await store.uptime('rras-eu-2', from, now + 1)).toEqual({ probes: 0, failures: 0 });
   });
 });

@@ -59,17 +59,17 @@ describe('housekeeping next to probing', () => {
     const log = pino({ level: 'silent' });
     store = openSqliteStore({ path: join(dir, 'sstpwatch.db'), log, retention: { rawMs: HOUR_MS, minuteMs: 24 * HOUR_MS, hourMs: 48 * HOUR_MS }, maxPending: 1_000_000 });
     const backlog = Array.from({ length: BACKLOG_TARGETS }, (_, i) => ({ name: `old-${i}`, group: 'old', role: 'server' as const, url: `https://old-${i}.example` }));
-    store.syncTargets(backlog);
+    await store.syncTargets(backlog);
     const start = Date.now() - BACKLOG_MS;
     let seeded = 0;
     for (let at = start; at < Date.now() - 2 * HOUR_MS; at += 30_000) {
       for (const t of backlog) {
-        store.record(t.name, { at, ok: true, errorKind: 'ok', message: '', statusCode: 401, httpVersion: '1.1', durationMs: 3.2, phasesMs: {}, tlsVersion: null, certificateSha256: null, certificate: null });
+        store.record(t.name, 'head', { at, ok: true, errorKind: 'ok', message: '', statusCode: 401, httpVersion: '1.1', durationMs: 3.2, phasesMs: {}, tlsVersion: null, certificateSha256: null, certificate: null });
         seeded++;
       }
-      if (seeded % 50_000 < BACKLOG_TARGETS) store.flush();
+      if (seeded % 50_000 < BACKLOG_TARGETS) await store.flush();
     }
-    store.flush();
+    await store.flush();
 
     const targets: TargetConfig[] = Array.from({ length: 5 }, (_, i) => ({
       name: `rras-${i}`,
@@ -80,7 +80,7 @@ describe('housekeeping next to probing', () => {
       offload: true,
       settings,
     }));
-    const monitor = new Monitor({ store, metrics: createMetrics(new Registry(), { processMetrics: false }), log }, targets, []);
+    const monitor = await Monitor.create({ store, metrics: createMetrics(new Registry(), { processMetrics: false }), log }, targets, []);
     const results: ProbeResult[] = [];
     const lags: number[] = [];
     const probe = createHeadProber();
@@ -93,7 +93,7 @@ describe('housekeeping next to probing', () => {
       onLag: (seconds) => lags.push(seconds),
       log,
     });
-    const flushTimer = setInterval(() => store.flush(), 1000);
+    const flushTimer = setInterval(() => void store.flush(), 1000);
     const housekeeping = createHousekeeping(store, { log });
     try {
       scheduler.start();

@@ -133,17 +133,17 @@ describe('the PostgreSQL store', () => {
     const database = await server.createDatabase();
     const store = await openStore(database);
     await store.syncTargets([target('rras-1')]);
-    store.record('rras-1', resultAt(0, 'rras-1'));
+    store.record('rras-1', 'head', resultAt(0, 'rras-1'));
     await store.flush();
     server.stop();
     try {
-      for (let i = 1; i <= 50; i++) store.record('rras-1', resultAt(i, 'rras-1'));
+      for (let i = 1; i <= 50; i++) store.record('rras-1', 'head', resultAt(i, 'rras-1'));
       await store.flush();
       const down = store.writeHealth();
       expect(down.ok).toBe(false);
       expect(down.reason).toMatch(/^PostgreSQL: /);
       expect(down.pending).toBe(50);
-      for (let i = 51; i <= 100; i++) store.record('rras-1', resultAt(i, 'rras-1'));
+      for (let i = 51; i <= 100; i++) store.record('rras-1', 'head', resultAt(i, 'rras-1'));
       await store.flush();
       expect(store.writeHealth()).toMatchObject({ ok: false, pending: 100, dropped: 0 });
     } finally {
@@ -158,10 +158,10 @@ describe('the PostgreSQL store', () => {
   it('stores a status code or a duration beyond its column as NULL or clamped, never refusing the batch', async () => {
     const store = await openStore(await server.createDatabase());
     await store.syncTargets([target('rras-1')]);
-    store.record('rras-1', resultAt(1, 'rras-1'));
+    store.record('rras-1', 'head', resultAt(1, 'rras-1'));
     // A status code beyond smallint is stored as NULL rather than refused; a duration beyond integer is clamped.
-    store.record('rras-1', { ...resultAt(2, 'rras-1'), statusCode: 70_000, durationMs: 1e10 });
-    store.record('rras-1', resultAt(3, 'rras-1'));
+    store.record('rras-1', 'head', { ...resultAt(2, 'rras-1'), statusCode: 70_000, durationMs: 1e10 });
+    store.record('rras-1', 'head', resultAt(3, 'rras-1'));
     await store.flush();
     expect(store.writeHealth()).toMatchObject({ ok: true, pending: 0 });
     const page = await store.history('rras-1', { limit: 10 });
@@ -172,8 +172,8 @@ describe('the PostgreSQL store', () => {
   it('stores a message with a NUL character (which PostgreSQL text cannot hold) with U+FFFD in its place', async () => {
     const store = await openStore(await server.createDatabase());
     await store.syncTargets([target('rras-1')]);
-    store.record('rras-1', { ...resultAt(3, 'rras-1'), message: 'bad\u0000status' });
+    store.record('rras-1', 'head', { ...resultAt(3, 'rras-1'), message: 'bad\u0000status' });
     await store.flush();
-    expect((await store.lastResult('rras-1'))?.message).toBe('bad\uFFFDstatus');
+    expect((await store.lastResult('rras-1', 'head'))?.message).toBe('bad\uFFFDstatus');
   });
 });

@@ -33,9 +33,9 @@ beforeEach(() => {
   logs = [];
 });
 
-afterEach(() => {
+afterEach(async () => {
   for (const db of connections.splice(0)) if (db.open) db.close();
-  for (const store of stores.splice(0)) store.close();
+  for (const store of stores.splice(0)) await store.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -103,11 +103,11 @@ function transition(at: number, over: Partial<StateTransition> = {}): StateTrans
   return { target: 'rras-1', at, from: 'up', to: 'down', cause: 'timeout', message: 'no answer within 5000 ms', ...over };
 }
 
-function allHistory(store: SqliteStore, name: string, query: { from?: number; to?: number; limit: number }) {
+async function allHistory(store: SqliteStore, name: string, query: { from?: number; to?: number; limit: number }) {
   const pages: StoredResult[][] = [];
   let cursor: string | undefined;
   for (;;) {
-    const page = store.history(name, { ...query, cursor });
+    const page = await store.history(name, { ...query, cursor });
     pages.push(page.items);
     if (page.nextCursor === null) return pages;
     cursor = page.nextCursor;
@@ -153,9 +153,9 @@ describe('error kind codes', () => {
 });
 
 describe('writing and reading results', () => {
-  it('round-trips every field of ok and failed results, in one batch', () => {
+  it('round-trips every field of ok and failed results, in one batch', async () => {
     const store = openStore();
-    store.syncTargets([target('rras-1')]);
+    await store.syncTargets([target('rras-1')]);
     const results = [
       okResult(T0, {
         certificate: { subject: 'CN=vpn', issuer: 'CN=ca', san: ['vpn'], notBefore: 0, notAfter: 1, sha256: SHA_A, keyType: 'RSA', keyBits: 2048 },
@@ -175,20 +175,20 @@ describe('writing and reading results', () => {
       failedResult(T0 + 150_000, { errorKind: 'dns', message: 'getaddrinfo ENOTFOUND vpn3', durationMs: 0, phasesMs: {} }),
       failedResult(T0 + 180_000, { errorKind: 'cert_hostname_mismatch', message: 'no SAN vpn.example.com', phasesMs: { dns: 0.1, connect: 0.4, tls: 6.2 }, tlsVersion: 'TLSv1.3', certificateSha256: SHA_B }),
     ];
-    for (const result of results) store.record('rras-1', result);
-    expect(store.history('rras-1', { limit: 100 }).items).toEqual([]); // nothing is written before flush()
-    store.flush();
+    for (const result of results) store.record('rras-1', 'head', result);
+    expect((await store.history('rras-1', { limit: 100 })).items).toEqual([]); // nothing is written before flush()
+    await store.flush();
 
-    const page = store.history('rras-1', { limit: 100 });
+    const page = await store.history('rras-1', { limit: 100 });
     expect(page.items).toEqual(results.map(stored).reverse());
     expect(page.nextCursor).toBeNull();
-    expect(store.lastResult('rras-1')).toEqual(stored(results.at(-1)!));
+    expect(await store.lastResult('rras-1', 'head')).toEqual(stored(results.at(-1)!));
     expect(store.writeHealth()).toEqual({ ok: true, reason: null, pending: 0, dropped: 0, failedWrites: 0 });
   });
 
-  it("stores an ok result's standard status line as NULL and rebuilds it on read; any other message as is", () => {
+  it("stores an ok result's standard status line as NULL and rebuilds it on read; any other message as is", async () => {
     const store = openStore();
-    store.syncTargets([target('rras-1')]);
+    await store.syncTargets([target('rras-1')]);
     const results = [
       okResult(T0, { message: 'HTTP/1.1 401 Unauthorized' }),
       okResult(T0 + 1, { message: 'HTTP/1.1 401 Access Denied' }), // a reason phrase of its own
@@ -199,31 +199,31 @@ describe('writing and reading results', () => {
       failedResult(T0 + 6, { errorKind: 'unexpected_status', message: 'HTTP/1.1 404 Not Found', statusCode: 404, httpVersion: '1.1' }),
       failedResult(T0 + 7, { message: '' }),
     ];
-    for (const result of results) store.record('rras-1', result);
-    store.flush();
-    expect(store.history('rras-1', { limit: 100 }).items).toEqual(results.map(stored).reverse());
+    for (const result of results) store.record('rras-1', 'head', result);
+    await store.flush();
+    expect((await store.history('rras-1', { limit: 100 })).items).toEqual(results.map(stored).reverse());
     const messages = connect().prepare('SELECT message FROM results ORDER BY at').all().map((r) => (r as { message: string | null }).message);
     expect(messages).toEqual([
       null, 'HTTP/1.1 401 Access Denied', '', null, 'HTTP/1.1 401 Unauthorized', null, 'HTTP/1.1 404 Not Found', '',
     ]);
   });
 
-  it('reads a NULL message of a row written before that rule as empty for a failed result', () => {
+  it('reads a NULL message of a row written before that rule as empty for a failed result', async () => {
     const store = openStore();
-    store.syncTargets([target('rras-1')]);
-    store.record('rras-1', failedResult(T0, { message: 'x' }));
-    store.flush();
+    await store.syncTargets([target('rras-1')]);
+    store.record('rras-1', 'head', failedResult(T0, { message: 'x' }));
+    await store.flush();
     connect().prepare('UPDATE results SET message = NULL').run();
-    expect(store.lastResult('rras-1')?.message).toBe('');
+    expect((await store.lastResult('rras-1', 'head'))?.message).toBe('');
   });
 
-  it('stores the usual HTTP and TLS versions as integer codes, anything else as text', () => {
+  it('stores the usual HTTP and TLS versions as integer codes, anything else as text', async () => {
     const store = openStore();
-    store.syncTargets([target('rras-1')]);
-    store.record('rras-1', okResult(T0));
-    store.record('rras-1', okResult(T0 + 1, { httpVersion: '1.0', tlsVersion: 'TLSv1.2' }));
-    store.record('rras-1', okResult(T0 + 2, { httpVersion: 'HTTP/9', tlsVersion: 'unknown' }));
-    store.flush();
+    await store.syncTargets([target('rras-1')]);
+    store.record('rras-1', 'head', okResult(T0));
+    store.record('rras-1', 'head', okResult(T0 + 1, { httpVersion: '1.0', tlsVersion: 'TLSv1.2' }));
+    store.record('rras-1', 'head', okResult(T0 + 2, { httpVersion: 'HTTP/9', tlsVersion: 'unknown' }));
+    await store.flush();
     const rows = connect()
       .prepare('SELECT typeof(http_version) AS http, typeof(tls_version) AS tls, typeof(at) AS at FROM results ORDER BY at')
       .all();
@@ -232,43 +232,43 @@ describe('writing and reading results', () => {
       { http: 'integer', tls: 'integer', at: 'integer' },
       { http: 'text', tls: 'text', at: 'integer' },
     ]);
-    expect(store.history('rras-1', { limit: 3 }).items.map((r) => [r.httpVersion, r.tlsVersion])).toEqual([
+    expect((await store.history('rras-1', { limit: 3 })).items.map((r) => [r.httpVersion, r.tlsVersion])).toEqual([
       ['HTTP/9', 'unknown'],
       ['1.0', 'TLSv1.2'],
       ['1.1', 'TLSv1.3'],
     ]);
   });
 
-  it('keeps durations to the microsecond', () => {
+  it('keeps durations to the microsecond', async () => {
     const store = openStore();
-    store.syncTargets([target('rras-1')]);
-    store.record('rras-1', okResult(T0, { durationMs: 12.3456, phasesMs: { dns: 0.0004, connect: 0.0006 } }));
-    store.flush();
-    expect(store.lastResult('rras-1')).toMatchObject({ durationMs: 12.346, phasesMs: { dns: 0, connect: 0.001 } });
+    await store.syncTargets([target('rras-1')]);
+    store.record('rras-1', 'head', okResult(T0, { durationMs: 12.3456, phasesMs: { dns: 0.0004, connect: 0.0006 } }));
+    await store.flush();
+    expect(await store.lastResult('rras-1', 'head')).toMatchObject({ durationMs: 12.346, phasesMs: { dns: 0, connect: 0.001 } });
   });
 
-  it('stores each certificate hash once', () => {
+  it('stores each certificate hash once', async () => {
     const store = openStore();
-    store.syncTargets([target('rras-1'), target('rras-2')]);
+    await store.syncTargets([target('rras-1'), target('rras-2')]);
     for (let i = 0; i < 10; i++) {
-      store.record('rras-1', okResult(T0 + i * 30_000));
-      store.record('rras-2', okResult(T0 + i * 30_000, { certificateSha256: i < 5 ? SHA_A : SHA_B }));
-      if (i % 3 === 0) store.flush();
+      store.record('rras-1', 'head', okResult(T0 + i * 30_000));
+      store.record('rras-2', 'head', okResult(T0 + i * 30_000, { certificateSha256: i < 5 ? SHA_A : SHA_B }));
+      if (i % 3 === 0) await store.flush();
     }
-    store.flush();
+    await store.flush();
     expect(connect().prepare('SELECT sha256 FROM certificates ORDER BY sha256').pluck().all()).toEqual([SHA_A, SHA_B]);
-    expect(store.lastResult('rras-2')?.certificateSha256).toBe(SHA_B);
+    expect((await store.lastResult('rras-2', 'head'))?.certificateSha256).toBe(SHA_B);
   });
 
-  it('keeps two results of one target in the same millisecond, the later one a millisecond later', () => {
+  it('keeps two results of one target in the same millisecond, the later one a millisecond later', async () => {
     const store = openStore();
-    store.syncTargets([target('rras-1')]);
-    store.record('rras-1', okResult(T0));
-    store.flush();
-    store.record('rras-1', failedResult(T0));
-    store.record('rras-1', failedResult(T0, { message: 'second' }));
-    store.flush();
-    expect(store.history('rras-1', { limit: 10 }).items.map((r) => [r.at, r.message])).toEqual([
+    await store.syncTargets([target('rras-1')]);
+    store.record('rras-1', 'head', okResult(T0));
+    await store.flush();
+    store.record('rras-1', 'head', failedResult(T0));
+    store.record('rras-1', 'head', failedResult(T0, { message: 'second' }));
+    await store.flush();
+    expect((await store.history('rras-1', { limit: 10 })).items.map((r) => [r.at, r.message])).toEqual([
       [T0 + 2, 'second'],
       [T0 + 1, 'connect ECONNREFUSED 10.0.0.11:443'],
       [T0, ''],
@@ -276,55 +276,55 @@ describe('writing and reading results', () => {
     expect(store.writeHealth().ok).toBe(true);
   });
 
-  it('shows what was written to a new connection after close, and leaves no WAL behind', () => {
+  it('shows what was written to a new connection after close, and leaves no WAL behind', async () => {
     const store = openStore();
-    store.syncTargets([target('rras-1')]);
-    store.record('rras-1', okResult(T0));
-    store.close(); // flushes
-    store.close(); // idempotent
+    await store.syncTargets([target('rras-1')]);
+    store.record('rras-1', 'head', okResult(T0));
+    await store.close(); // flushes
+    await store.close(); // idempotent
     expect(statSync(`${path}-wal`, { throwIfNoEntry: false })?.size ?? 0).toBe(0);
     const reopened = openStore();
-    expect(reopened.lastResult('rras-1')).toEqual(stored(okResult(T0)));
+    expect(await reopened.lastResult('rras-1', 'head')).toEqual(stored(okResult(T0)));
   });
 
-  it('never throws from record() and flush(), even after close or for a malformed result', () => {
+  it('never throws from record() and flush(), even after close or for a malformed result', async () => {
     const store = openStore();
-    store.syncTargets([target('rras-1')]);
-    expect(() => store.record('rras-1', okResult(T0, { errorKind: 'bogus' as never }))).not.toThrow();
-    expect(() => store.record('rras-1', okResult(Number.NaN, { durationMs: Number.POSITIVE_INFINITY }))).not.toThrow();
-    store.flush();
+    await store.syncTargets([target('rras-1')]);
+    expect(() => store.record('rras-1', 'head', okResult(T0, { errorKind: 'bogus' as never }))).not.toThrow();
+    expect(() => store.record('rras-1', 'head', okResult(Number.NaN, { durationMs: Number.POSITIVE_INFINITY }))).not.toThrow();
+    await store.flush();
     expect(store.writeHealth()).toMatchObject({ ok: true, pending: 0 });
     expect(logs.some((l) => l.msg === 'result could not be queued; dropped')).toBe(true);
-    store.close();
-    expect(() => store.record('rras-1', okResult(T0 + 1))).not.toThrow();
-    expect(() => store.flush()).not.toThrow();
+    await store.close();
+    expect(() => store.record('rras-1', 'head', okResult(T0 + 1))).not.toThrow();
+    await expect(store.flush()).resolves.toBeUndefined();
   });
 });
 
 describe('targets', () => {
-  it('drops results for a target it does not know, warning once per target', () => {
+  it('drops results for a target it does not know, warning once per target', async () => {
     const store = openStore();
-    store.syncTargets([target('rras-1')]);
-    store.record('nobody', okResult(T0));
-    store.record('nobody', okResult(T0 + 1));
+    await store.syncTargets([target('rras-1')]);
+    store.record('nobody', 'head', okResult(T0));
+    store.record('nobody', 'head', okResult(T0 + 1));
     expect(store.writeHealth().pending).toBe(0);
     expect(logs.filter((l) => l.level === 40 && l.target === 'nobody')).toHaveLength(1);
   });
 
-  it('throws TargetNotFoundError for the history of an unknown target', () => {
+  it('throws TargetNotFoundError for the history of an unknown target', async () => {
     const store = openStore();
-    expect(() => store.history('nobody', { limit: 10 })).toThrow(TargetNotFoundError);
-    expect(store.lastResult('nobody')).toBeNull();
-    expect(store.lastTransition('nobody')).toBeNull();
+    await expect(store.history('nobody', { limit: 10 })).rejects.toThrow(TargetNotFoundError);
+    expect(await store.lastResult('nobody', 'head')).toBeNull();
+    expect(await store.lastTransition('nobody')).toBeNull();
   });
 
-  it('keeps the history of a target no longer configured, and updates a changed target', () => {
+  it('keeps the history of a target no longer configured, and updates a changed target', async () => {
     const store = openStore();
-    store.syncTargets([target('rras-1'), target('rras-2')]);
-    store.record('rras-2', okResult(T0));
-    store.flush();
-    store.syncTargets([target('rras-1', { url: 'http://10.0.0.11:80', group: 'vpn-us', role: 'vip' })]);
-    expect(store.history('rras-2', { limit: 10 }).items).toHaveLength(1);
+    await store.syncTargets([target('rras-1'), target('rras-2')]);
+    store.record('rras-2', 'head', okResult(T0));
+    await store.flush();
+    await store.syncTargets([target('rras-1', { url: 'http://10.0.0.11:80', group: 'vpn-us', role: 'vip' })]);
+    expect((await store.history('rras-2', { limit: 10 })).items).toHaveLength(1);
     expect(connect().prepare("SELECT group_name, role, url FROM targets WHERE name = 'rras-1'").get()).toEqual({
       group_name: 'vpn-us',
       role: 'vip',
@@ -334,55 +334,55 @@ describe('targets', () => {
 });
 
 describe('history pagination', () => {
-  function storeWith1000Results(): SqliteStore {
+  async function storeWith1000Results(): Promise<SqliteStore> {
     const store = openStore();
-    store.syncTargets([target('rras-1'), target('rras-2')]);
+    await store.syncTargets([target('rras-1'), target('rras-2')]);
     for (let i = 0; i < 1000; i++) {
-      store.record('rras-1', i % 10 === 0 ? failedResult(T0 + i * 1000) : okResult(T0 + i * 1000));
-      store.record('rras-2', okResult(T0 + i * 1000 + 500));
+      store.record('rras-1', 'head', i % 10 === 0 ? failedResult(T0 + i * 1000) : okResult(T0 + i * 1000));
+      store.record('rras-2', 'head', okResult(T0 + i * 1000 + 500));
     }
-    store.flush();
+    await store.flush();
     return store;
   }
 
-  it('walks 1,000 results newest first, 7 at a time, without gaps or repeats', () => {
-    const store = storeWith1000Results();
-    const pages = allHistory(store, 'rras-1', { limit: 7 });
+  it('walks 1,000 results newest first, 7 at a time, without gaps or repeats', async () => {
+    const store = await storeWith1000Results();
+    const pages = await allHistory(store, 'rras-1', { limit: 7 });
     expect(pages).toHaveLength(Math.ceil(1000 / 7));
     expect(pages.slice(0, -1).every((page) => page.length === 7)).toBe(true);
     const ats = pages.flat().map((r) => r.at);
     expect(ats).toEqual(Array.from({ length: 1000 }, (_, i) => T0 + (999 - i) * 1000));
   });
 
-  it('respects from and to, both inclusive', () => {
-    const store = storeWith1000Results();
+  it('respects from and to, both inclusive', async () => {
+    const store = await storeWith1000Results();
     const from = T0 + 100_000;
     const to = T0 + 199_000;
-    const ats = allHistory(store, 'rras-1', { from, to, limit: 7 }).flat().map((r) => r.at);
+    const ats = (await allHistory(store, 'rras-1', { from, to, limit: 7 })).flat().map((r) => r.at);
     expect(ats).toEqual(Array.from({ length: 100 }, (_, i) => to - i * 1000));
-    expect(store.history('rras-1', { from: to, to: from, limit: 7 })).toEqual({ items: [], nextCursor: null });
+    expect(await store.history('rras-1', { from: to, to: from, limit: 7 })).toEqual({ items: [], nextCursor: null });
   });
 
-  it('gives no cursor when the last page is exactly full', () => {
-    const store = storeWith1000Results();
-    const first = store.history('rras-1', { from: T0 + 986_000, limit: 7 });
+  it('gives no cursor when the last page is exactly full', async () => {
+    const store = await storeWith1000Results();
+    const first = await store.history('rras-1', { from: T0 + 986_000, limit: 7 });
     expect(first.items).toHaveLength(7);
-    const second = store.history('rras-1', { from: T0 + 986_000, limit: 7, cursor: first.nextCursor! });
+    const second = await store.history('rras-1', { from: T0 + 986_000, limit: 7, cursor: first.nextCursor! });
     expect(second.items).toHaveLength(7);
     expect(second.nextCursor).toBeNull();
   });
 
-  it('does not skip or repeat rows written between two pages', () => {
-    const store = storeWith1000Results();
-    const first = store.history('rras-1', { limit: 7 });
-    store.record('rras-1', okResult(T0 + 5_000_000));
-    store.flush();
-    const second = store.history('rras-1', { limit: 7, cursor: first.nextCursor! });
+  it('does not skip or repeat rows written between two pages', async () => {
+    const store = await storeWith1000Results();
+    const first = await store.history('rras-1', { limit: 7 });
+    store.record('rras-1', 'head', okResult(T0 + 5_000_000));
+    await store.flush();
+    const second = await store.history('rras-1', { limit: 7, cursor: first.nextCursor! });
     expect(second.items[0]?.at).toBe(first.items.at(-1)!.at - 1000);
   });
 
-  it('rejects cursors it did not make with InvalidCursorError', () => {
-    const store = storeWith1000Results();
+  it('rejects cursors it did not make with InvalidCursorError', async () => {
+    const store = await storeWith1000Results();
     const bad: unknown[] = [
       'garbage!',
       '',
@@ -399,86 +399,86 @@ describe('history pagination', () => {
       { at: T0 },
     ];
     for (const cursor of bad) {
-      expect(() => store.history('rras-1', { limit: 7, cursor: cursor as string }), String(cursor)).toThrow(InvalidCursorError);
+      await expect(store.history('rras-1', { limit: 7, cursor: cursor as string }), String(cursor)).rejects.toThrow(InvalidCursorError);
     }
     expect(decodeCursor(encodeCursor(T0))).toBe(T0);
   });
 });
 
 describe('transitions', () => {
-  it('round-trip, newest last, including null cause and message', () => {
+  it('round-trip, newest last, including null cause and message', async () => {
     const store = openStore();
-    store.syncTargets([target('rras-1')]);
-    expect(store.lastTransition('rras-1')).toBeNull();
+    await store.syncTargets([target('rras-1')]);
+    expect(await store.lastTransition('rras-1')).toBeNull();
     store.recordTransition(transition(T0, { from: 'unknown', to: 'up', cause: 'ok', message: null }));
     store.recordTransition(transition(T0 + 90_000));
-    store.flush();
-    expect(store.lastTransition('rras-1')).toEqual(transition(T0 + 90_000));
+    await store.flush();
+    expect(await store.lastTransition('rras-1')).toEqual(transition(T0 + 90_000));
     store.recordTransition(transition(T0 + 120_000, { from: 'down', to: 'maintenance', cause: null, message: null }));
-    store.flush();
-    expect(store.lastTransition('rras-1')).toEqual(transition(T0 + 120_000, { from: 'down', to: 'maintenance', cause: null, message: null }));
+    await store.flush();
+    expect(await store.lastTransition('rras-1')).toEqual(transition(T0 + 120_000, { from: 'down', to: 'maintenance', cause: null, message: null }));
   });
 
-  it('drops a transition with a state that does not exist, without throwing', () => {
+  it('drops a transition with a state that does not exist, without throwing', async () => {
     const store = openStore();
-    store.syncTargets([target('rras-1')]);
+    await store.syncTargets([target('rras-1')]);
     store.recordTransition(transition(T0, { to: 'sideways' as never }));
-    store.flush();
-    expect(store.lastTransition('rras-1')).toBeNull();
+    await store.flush();
+    expect(await store.lastTransition('rras-1')).toBeNull();
     expect(store.writeHealth().ok).toBe(true);
   });
 });
 
 describe('when the database cannot be written', () => {
-  it('keeps rows queued, reports why, drops the oldest beyond maxPending, and recovers', () => {
+  it('keeps rows queued, reports why, drops the oldest beyond maxPending, and recovers', async () => {
     const store = openStore({ maxPending: 5 });
-    store.syncTargets([target('rras-1')]);
+    await store.syncTargets([target('rras-1')]);
     const repair = breakResultWrites();
-    for (let i = 0; i < 8; i++) store.record('rras-1', okResult(T0 + i * 1000));
+    for (let i = 0; i < 8; i++) store.record('rras-1', 'head', okResult(T0 + i * 1000));
     store.recordTransition(transition(T0 + 7000));
-    store.flush();
-    store.flush();
+    await store.flush();
+    await store.flush();
     expect(store.writeHealth()).toEqual({ ok: false, reason: expect.stringMatching(/disk on fire/), pending: 5, dropped: 3, failedWrites: 2 });
-    expect(store.lastTransition('rras-1')).toBeNull(); // one transaction: the transition was not written either
+    expect(await store.lastTransition('rras-1')).toBeNull(); // one transaction: the transition was not written either
     expect(logs.filter((l) => l.msg === 'database write failed; rows stay queued')).toHaveLength(1);
 
     repair();
-    store.flush();
+    await store.flush();
     expect(store.writeHealth()).toEqual({ ok: true, reason: null, pending: 0, dropped: 3, failedWrites: 2 });
-    expect(store.history('rras-1', { limit: 100 }).items.map((r) => r.at)).toEqual([7, 6, 5, 4, 3].map((i) => T0 + i * 1000));
-    expect(store.lastTransition('rras-1')).toEqual(transition(T0 + 7000));
+    expect((await store.history('rras-1', { limit: 100 })).items.map((r) => r.at)).toEqual([7, 6, 5, 4, 3].map((i) => T0 + i * 1000));
+    expect(await store.lastTransition('rras-1')).toEqual(transition(T0 + 7000));
   });
 
-  it('keeps exactly the newest maxPending results over a long outage', () => {
+  it('keeps exactly the newest maxPending results over a long outage', async () => {
     const store = openStore({ maxPending: 1000 });
-    store.syncTargets([target('rras-1')]);
+    await store.syncTargets([target('rras-1')]);
     const repair = breakResultWrites();
     for (let i = 0; i < 5000; i++) {
-      store.record('rras-1', okResult(T0 + i));
-      if (i % 100 === 0) store.flush();
+      store.record('rras-1', 'head', okResult(T0 + i));
+      if (i % 100 === 0) await store.flush();
     }
     expect(store.writeHealth()).toMatchObject({ ok: false, pending: 1000, dropped: 4000 });
     repair();
-    store.flush();
-    const ats = allHistory(store, 'rras-1', { limit: 10_000 }).flat().map((r) => r.at);
+    await store.flush();
+    const ats = (await allHistory(store, 'rras-1', { limit: 10_000 })).flat().map((r) => r.at);
     expect(ats).toEqual(Array.from({ length: 1000 }, (_, i) => T0 + 4999 - i));
   });
 
-  it('does not keep certificate ids of a rolled-back write', () => {
+  it('does not keep certificate ids of a rolled-back write', async () => {
     const store = openStore();
-    store.syncTargets([target('rras-1')]);
+    await store.syncTargets([target('rras-1')]);
     const db = connect();
     db.exec("CREATE TRIGGER break_transitions BEFORE INSERT ON state_transitions BEGIN SELECT RAISE(ABORT, 'no'); END");
-    store.record('rras-1', okResult(T0, { certificateSha256: SHA_B }));
+    store.record('rras-1', 'head', okResult(T0, { certificateSha256: SHA_B }));
     store.recordTransition(transition(T0));
-    store.flush(); // the certificate row is inserted, then rolled back
+    await store.flush(); // the certificate row is inserted, then rolled back
     expect(store.writeHealth().ok).toBe(false);
     db.exec('DROP TRIGGER break_transitions');
-    store.flush();
-    store.record('rras-1', okResult(T0 + 1000, { certificateSha256: SHA_B }));
-    store.flush();
+    await store.flush();
+    store.record('rras-1', 'head', okResult(T0 + 1000, { certificateSha256: SHA_B }));
+    await store.flush();
     expect(store.writeHealth().ok).toBe(true);
-    expect(store.lastResult('rras-1')?.certificateSha256).toBe(SHA_B);
+    expect((await store.lastResult('rras-1', 'head'))?.certificateSha256).toBe(SHA_B);
   });
 });
 
@@ -502,17 +502,17 @@ describe('size on disk', () => {
     return okResult(at, { durationMs, phasesMs, message: 'HTTP/1.1 401 Unauthorized' }); // what the HEAD probe reports
   }
 
-  it('stays under 64 bytes per raw result (100 targets x 2,000 results)', () => {
+  it('stays under 64 bytes per raw result (100 targets x 2,000 results)', async () => {
     const targets = 100;
     const rounds = 2000;
     const store = openStore({ log: pino({ level: 'silent' }) });
-    store.syncTargets(Array.from({ length: targets }, (_, t) => target(`rras-${t}`)));
+    await store.syncTargets(Array.from({ length: targets }, (_, t) => target(`rras-${t}`)));
     const next = random(42);
     for (let round = 0; round < rounds; round++) {
-      for (let t = 0; t < targets; t++) store.record(`rras-${t}`, realisticResult(T0 + round * 30_000 + t * 7, next));
-      if (round % 10 === 9) store.flush();
+      for (let t = 0; t < targets; t++) store.record(`rras-${t}`, 'head', realisticResult(T0 + round * 30_000 + t * 7, next));
+      if (round % 10 === 9) await store.flush();
     }
-    store.close();
+    await store.close();
     const bytes = statSync(path).size;
     const perResult = bytes / (targets * rounds);
     console.log(`store size: ${bytes} bytes for ${targets * rounds} results = ${perResult.toFixed(1)} bytes/result`);

@@ -69,57 +69,57 @@ describe('upgrading a database written by sstpwatch 0.1.0', () => {
     expect(versions).toEqual(readMigrations(DEFAULT_MIGRATIONS_DIR).map((m) => m.version));
   });
 
-  it('keeps every raw result of every target, field for field', () => {
+  it('keeps every raw result of every target, field for field', async () => {
     const s = openWithThisVersion();
     for (const [target, want] of Object.entries(expected.targets)) {
-      const results = s.history(target, ALL).items.map(project);
+      const results = (await s.history(target, ALL)).items.map(project);
       expect({ target, count: results.length, newest: results[0], oldest: results.at(-1) })
         .toEqual({ target, count: want.results.count, newest: want.results.newest, oldest: want.results.oldest });
       expect(sha256(results), `${target}: results differ from what 0.1.0 read`).toBe(want.results.sha256);
     }
   });
 
-  it('keeps the minute and hour rollups and the uptime they give', () => {
+  it('keeps the minute and hour rollups and the uptime they give', async () => {
     const s = openWithThisVersion();
     for (const [target, want] of Object.entries(expected.targets)) {
-      const minutes = s.rollups(target, '1m', ALL).items.map(({ at, probes, failures, avgMs, maxMs, p95Ms }) => ({ at, probes, failures, avgMs, maxMs, p95Ms }));
-      const hours = s.rollups(target, '1h', ALL).items.map(({ at, probes, failures, avgMs, maxMs, p95Ms }) => ({ at, probes, failures, avgMs, maxMs, p95Ms }));
+      const minutes = (await s.rollups(target, '1m', ALL)).items.map(({ at, probes, failures, avgMs, maxMs, p95Ms }) => ({ at, probes, failures, avgMs, maxMs, p95Ms }));
+      const hours = (await s.rollups(target, '1h', ALL)).items.map(({ at, probes, failures, avgMs, maxMs, p95Ms }) => ({ at, probes, failures, avgMs, maxMs, p95Ms }));
       expect({ target, minutes: minutes.length, hours: hours.length }).toEqual({ target, minutes: want.minuteRollups.count, hours: want.hourRollups.count });
       expect(sha256(minutes)).toBe(want.minuteRollups.sha256);
       expect(sha256(hours)).toBe(want.hourRollups.sha256);
-      expect(s.uptime(target, expected.window.from, expected.window.to + 60_000)).toEqual(want.uptime);
+      expect(await s.uptime(target, expected.window.from, expected.window.to + 60_000)).toEqual(want.uptime);
     }
   });
 
-  it('keeps every state transition, so every incident with its cause and message', () => {
+  it('keeps every state transition, so every incident with its cause and message', async () => {
     const s = openWithThisVersion();
     for (const [target, want] of Object.entries(expected.targets)) {
-      expect(s.transitionsBetween(target, 0, ALL.to)).toEqual(want.transitions);
+      expect(await s.transitionsBetween(target, 0, ALL.to)).toEqual(want.transitions);
     }
     const downs = Object.values(expected.targets).flatMap((t) => t.transitions).filter((t) => (t as { to: string }).to === 'down');
     expect(downs).toHaveLength(2); // the fixture's two incidents: rras-eu-2 refused, the VIP answered 404
   });
 
-  it('keeps the maintenance windows set through the API', () => {
+  it('keeps the maintenance windows set through the API', async () => {
     const s = openWithThisVersion();
-    expect(s.maintenance('vpn-eu-vip')).toEqual({ until: Date.UTC(2027, 0, 15, 6), reason: 'load balancer replacement' });
-    expect(s.maintenance('rras-us-1')).toEqual({ until: Date.UTC(2030, 0, 1), reason: 'decommissioning, keep history' });
-    for (const [target, want] of Object.entries(expected.targets)) expect(s.maintenance(target)).toEqual(want.maintenance);
+    expect(await s.maintenance('vpn-eu-vip')).toEqual({ until: Date.UTC(2027, 0, 15, 6), reason: 'load balancer replacement' });
+    expect(await s.maintenance('rras-us-1')).toEqual({ until: Date.UTC(2030, 0, 1), reason: 'decommissioning, keep history' });
+    for (const [target, want] of Object.entries(expected.targets)) expect(await s.maintenance(target)).toEqual(want.maintenance);
   });
 
-  it('keeps the deep SSTP checks', () => {
+  it('keeps the deep SSTP checks', async () => {
     const s = openWithThisVersion();
-    const last = s.lastSstpResult('rras-eu-1');
+    const last = await s.lastResult('rras-eu-1', 'sstp');
     expect(last && { ...project(last), sstp: last.sstp }).toEqual(expected.targets['rras-eu-1']!.lastSstp);
   });
 
-  it('goes on recording into the upgraded database', () => {
+  it('goes on recording into the upgraded database', async () => {
     const s = openWithThisVersion();
     const at = expected.window.to + 1_000;
-    s.record('rras-eu-1', { ...(expected.targets['rras-eu-1']!.results.newest as StoredResult), at, certificate: null });
-    s.flush();
+    s.record('rras-eu-1', 'head', { ...(expected.targets['rras-eu-1']!.results.newest as StoredResult), at, certificate: null });
+    await s.flush();
     expect(s.writeHealth().ok).toBe(true);
-    expect(s.lastResult('rras-eu-1')?.at).toBe(at);
-    expect(s.history('rras-eu-1', ALL).items).toHaveLength(expected.targets['rras-eu-1']!.results.count + 1);
+    expect((await s.lastResult('rras-eu-1', 'head'))?.at).toBe(at);
+    expect((await s.history('rras-eu-1', ALL)).items).toHaveLength(expected.targets['rras-eu-1']!.results.count + 1);
   });
 });

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { incidentsFrom } from '../../health/incidents.js';
 import { findTarget, targetReadErrors, timeBound } from './common.js';
 import type { AppDeps } from '../deps.js';
-import { HttpError, badRequest } from '../errors.js';
+import { badRequest } from '../errors.js';
 import { presentIncident } from '../present.js';
 import { IncidentsQuerySchema, IncidentsSchema, TargetParams, UptimeQuerySchema, UptimeSchema } from '../schemas.js';
 
@@ -22,8 +22,7 @@ export const availabilityRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = 
       const from = timeBound('from', request.query.from) ?? 0;
       const to = timeBound('to', request.query.to) ?? t;
       if (from > to) throw badRequest(`from (${request.query.from ?? from}) is after to (${request.query.to ?? to})`);
-      if (!deps.store.transitionsBetween) throw new HttpError(503, 'not_available', 'incidents are not available here');
-      const incidents = incidentsFrom(deps.store.transitionsBetween(target.config.name, from, to)).filter(
+      const incidents = incidentsFrom(await deps.store.transitionsBetween(target.config.name, from, to)).filter(
         (i) => i.startedAt <= to && (i.endedAt === null || i.endedAt >= from),
       );
       return { items: incidents.slice(0, request.query.limit).map((i) => presentIncident(i, t)) };
@@ -37,8 +36,7 @@ export const availabilityRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = 
       const target = findTarget(deps.status, request.params.name);
       const { window } = request.query;
       const t = now();
-      if (!deps.store.uptime) throw new HttpError(503, 'not_available', 'uptime is not available here');
-      const { probes, failures } = deps.store.uptime(target.config.name, t - UPTIME_WINDOWS_MS[window], t + 1);
+      const { probes, failures } = await deps.store.uptime(target.config.name, t - UPTIME_WINDOWS_MS[window], t + 1);
       return { window, ratio: probes > 0 ? (probes - failures) / probes : null, probes, failures };
     },
   );

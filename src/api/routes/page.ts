@@ -40,49 +40,50 @@ const text = (description: string, type: string) => ({ description, content: { [
 export const pageRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
   const now = deps.now ?? Date.now;
 
-  function history(name: string, t: number): TargetHistory {
+  async function history(name: string, t: number): Promise<TargetHistory> {
     const { store } = deps;
-    const guarded = <T>(what: string, read: () => T): T | null => {
+    const guarded = async <T>(what: string, read: () => Promise<T>): Promise<T | null> => {
       try {
-        return read();
+        return await read();
       } catch (err) {
         app.log.warn({ err, target: name, what }, 'status page: history read failed');
         return null;
       }
     };
-    const uptime = store.uptime
-      ? guarded('uptime', () => {
-          const ratios = {} as Record<UptimeWindow, number | null>;
-          for (const w of UPTIME_WINDOWS) {
-            const { probes, failures } = store.uptime!(name, t - UPTIME_WINDOWS_MS[w], t + 1);
-            ratios[w] = probes > 0 ? (probes - failures) / probes : null;
-          }
-          return ratios;
-        })
-      : null;
-    const strip = store.rollups
-      ? guarded('strip', () => {
-          const from = Math.floor(t / MINUTE_MS) * MINUTE_MS - (STRIP_MINUTES - 1) * MINUTE_MS;
-          const rollups = store.rollups!(name, '1m', { from, to: t, limit: STRIP_MINUTES + 1 }).items;
-          const rolledUpTo = rollups.length ? Math.max(...rollups.map((r) => r.at)) + MINUTE_MS : from;
-          const page = store.history(name, { from: rolledUpTo, to: t, limit: STRIP_RAW_LIMIT });
-          let raw: StripSample[] = page.items;
-          // A truncated page covers its oldest minute only in part: leave that minute out rather than show it wrong.
-          if (page.nextCursor !== null && raw.length) {
-            const oldestMinute = Math.floor(raw[raw.length - 1]!.at / MINUTE_MS) * MINUTE_MS;
-            raw = raw.filter((r) => r.at >= oldestMinute + MINUTE_MS);
-          }
-          return minuteStrip(rollups, raw, t, STRIP_MINUTES);
-        })
-      : null;
-    const incidents = store.transitionsBetween
-      ? guarded('incidents', () =>
-          incidentsFrom(store.transitionsBetween!(name, t - INCIDENT_WINDOW_MS, t)).filter(
-            (i) => i.endedAt === null || i.endedAt >= t - INCIDENT_WINDOW_MS,
-          ),
-        )
-      : null;
-    return { uptime, strip, incidents };
+    const uptime = guarded('uptime', async () => {
+      const ratios = {} as Record<UptimeWindow, number | null>;
+      for (const w of UPTIME_WINDOWS) {
+        const { probes, failures } = await store.uptime(name, t - UPTIME_WINDOWS_MS[w], t + 1);
+        ratios[w] = probes > 0 ? (probes - failures) / probes : null;
+      }
+      return ratios;
+    });
+    const strip = guarded('strip', async () => {
+      const from = Math.floor(t / MINUTE_MS) * MINUTE_MS - (STRIP_MINUTES - 1) * MINUTE_MS;
+      const rollups = (await store.rollups(name, '1m', { from, to: t, limit: STRIP_MINUTES + 1 })).items;
+      const rolledUpTo = rollups.length ? Math.max(...rollups.map((r) => r.at)) + MINUTE_MS : from;
+      const page = await store.history(name, { from: rolledUpTo, to: t, limit: STRIP_RAW_LIMIT });
+      let raw: StripSample[] = page.items;
+      // A truncated page covers its oldest minute only in part: leave that minute out rather than show it wrong.
+      if (page.nextCursor !== null && raw.length) {
+        const oldestMinute = Math.floor(raw[raw.length - 1]!.at / MINUTE_MS) * MINUTE_MS;
+        raw = raw.filter((r) => r.at >= oldestMinute + MINUTE_MS);
+      }
+      return minuteStrip(rollups, raw, t, STRIP_MINUTES);
+    });
+    const incidents = guarded('incidents', async () =>
+      incidentsFrom(await store.transitionsBetween(name, t - INCIDENT_WINDOW_MS, t)).filter(
+        (i) => i.endedAt === null || i.endedAt >= t - INCIDENT_WINDOW_MS,
+      ),
+    );
+    return { uptime: await uptime, strip: await strip, incidents: await incidents };
+  }
+
+  /** The history of every target the page shows, read before the (pure) page model is built. */
+  async function histories(t: number): Promise<Map<string, TargetHistory>> {
+    const names = new Set(deps.status.groups().flatMap(({ config }) => [...config.servers, ...(config.vip ? [config.vip] : [])]));
+    const entries = await Promise.all([...names].map(async (name) => [name, await history(name, t)] as const));
+    return new Map(entries);
   }
 
   app.get(
@@ -96,13 +97,14 @@ export const pageRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (a
     },
     async (request, reply) => {
       const t = now();
+      const read = await histories(t);
       const model = buildStatusPage({
         now: t,
         refreshSeconds: request.query.refresh ?? PAGE_REFRESH_SECONDS,
         version: deps.version ?? '',
         groups: deps.status.groups(),
         target: (name) => deps.status.target(name),
-        history: (name) => history(name, t),
+        history: (name) => read.get(name) ?? { uptime: null, strip: null, incidents: null },
         incidentWindowMs: INCIDENT_WINDOW_MS,
         ...(deps.maintenanceWindows
           ? { windows: { list: deps.maintenanceWindows.list(t), forTarget: (config) => scheduledFor(deps.maintenanceWindows, { target: config }, t) ?? null } }

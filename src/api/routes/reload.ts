@@ -43,7 +43,7 @@ export const reloadRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async 
     },
     async (_request, reply) => {
       if (!deps.reload) throw new HttpError(503, 'not_available', 'this sstpwatch cannot reload its config');
-      const report = deps.reload();
+      const report = await deps.reload();
       if (!report.ok) {
         const message = `the new config is invalid and was not applied; the running config stays: ${report.errors
           .map((e) => (e.path ? `${e.path}: ${e.message}` : e.message))

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { findTarget, targetReadErrors, timeBound } from './common.js';
 import type { AppDeps } from '../deps.js';
-import { HttpError, badRequest } from '../errors.js';
+import { badRequest } from '../errors.js';
 import { presentResult, presentRollup, presentTarget, scheduledFor } from '../present.js';
 import { HistoryQuerySchema, HistorySchema, TargetParams, TargetStatusSchema } from '../schemas.js';
 
@@ -31,11 +31,10 @@ export const targetRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async 
       }
       const { resolution } = request.query;
       if (resolution === '1m' || resolution === '1h') {
-        if (!deps.store.rollups) throw new HttpError(503, 'not_available', 'rollups are not available here');
-        const page = deps.store.rollups(target.config.name, resolution, { from, to, limit, cursor });
+        const page = await deps.store.rollups(target.config.name, resolution, { from, to, limit, cursor });
         return { items: page.items.map(presentRollup), next_cursor: page.nextCursor };
       }
-      const page = deps.store.history(target.config.name, { from, to, limit, cursor });
+      const page = await deps.store.history(target.config.name, { from, to, limit, cursor });
       return { items: page.items.map(presentResult), next_cursor: page.nextCursor };
     },
   );

@@ -4,7 +4,7 @@
 import type { Logger } from 'pino';
 import type { RetentionConfig } from '../../config/types.js';
 import type { Maintenance, StateTransition } from '../../health/types.js';
-import type { ErrorKind, ProbeResult } from '../../probe/types.js';
+import type { CheckKind, ErrorKind, ProbeResult } from '../../probe/types.js';
 import { HOUR_MS, bucketStart, unpackMinutes, uptimeSegments } from '../rollup.js';
 import {
   DEFAULT_RETENTION,
@@ -29,6 +29,7 @@ import {
   type HousekeepingStep,
   type RollupPoint,
   type RollupResolution,
+  type Store,
   type StoredResult,
   type TargetRecord,
   type UptimeCount,
@@ -76,7 +77,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   }
 }
 
-export class PostgresStore {
+export class PostgresStore implements Store {
   readonly kind = 'postgres';
   private readonly log: Logger;
   private readonly now: () => number;
@@ -130,7 +131,11 @@ export class PostgresStore {
     for (const t of targets) this.warnedTargets.delete(t.name);
   }
 
-  record(target: string, result: ProbeResult, exclusion: UptimeExclusion = null): void {
+  record(target: string, check: CheckKind, result: ProbeResult, exclusion: UptimeExclusion = null): void {
+    if (check === 'sstp') {
+      this.recordSstp(target, result);
+      return;
+    }
     try {
       const targetId = this.acceptedTargetId(target, 'result');
       if (targetId === undefined) return;
@@ -153,7 +158,7 @@ export class PostgresStore {
     }
   }
 
-  recordSstp(target: string, result: ProbeResult): void {
+  private recordSstp(target: string, result: ProbeResult): void {
     try {
       const targetId = this.acceptedTargetId(target, 'result');
       if (targetId === undefined) return;
@@ -366,7 +371,8 @@ export class PostgresStore {
     return this.housekeeping.step(now);
   }
 
-  async lastResult(target: string): Promise<StoredResult | null> {
+  async lastResult(target: string, check: CheckKind): Promise<StoredResult | null> {
+    if (check === 'sstp') return this.lastSstpResult(target);
     const targetId = this.targetIds.get(target);
     if (targetId === undefined) return null;
     const { rows } = await this.db.query<SelectedResult>(SQL.lastResult, [targetId]);
@@ -380,7 +386,7 @@ export class PostgresStore {
     return rows[0] ? decodeTransition(target, rows[0]) : null;
   }
 
-  async lastSstpResult(target: string): Promise<StoredResult | null> {
+  private async lastSstpResult(target: string): Promise<StoredResult | null> {
     const targetId = this.targetIds.get(target);
     if (targetId === undefined) return null;
     const { rows } = await this.db.query<SelectedSstpCheck>(SQL.lastSstpCheck, [targetId]);

@@ -38,11 +38,11 @@ function refused(): ProbeResult {
   return { ...okResult(clock), ok: false, errorKind: 'connect_refused', message: 'connection refused', statusCode: null, httpVersion: null };
 }
 
-function start(top = WINDOW): InProcess {
+async function start(top = WINDOW): Promise<InProcess> {
   clock = Date.parse('2026-03-29T00:20:00Z');
   failing = false;
   const probe = () => Promise.resolve(failing ? refused() : okResult(clock));
-  run = startInProcess(configYaml([{ name: 'rras-a' }, { name: 'rras-b' }], top), { now: () => clock, probes: { head: probe } });
+  run = await startInProcess(configYaml([{ name: 'rras-a' }, { name: 'rras-b' }], top), { now: () => clock, probes: { head: probe } });
   return run;
 }
 
@@ -92,7 +92,7 @@ function serverDownStaysSilent(metricsText: string) {
 
 describe('a configured maintenance window in the running service', () => {
   it('puts the group in maintenance across the DST jump: API, page and the real alert rules agree', async () => {
-    start();
+    await start();
     await run!.service.scheduler.probeNow('rras-a');
     expect(run!.service.monitor.target('rras-a')!.health.state).toBe('up');
 
@@ -138,12 +138,12 @@ describe('a configured maintenance window in the running service', () => {
   });
 
   it('follows a reload in the middle of the window', async () => {
-    start();
+    await start();
     moveTo('2026-03-29T01:00:00Z');
     expect(run!.service.monitor.target('rras-b')!.health.state).toBe('maintenance');
 
     run!.setYaml(configYaml([{ name: 'rras-a' }, { name: 'rras-b' }], WINDOW.replace('groups: [vpn-test]', 'targets: [rras-a]')));
-    expect(run!.service.reload()).toMatchObject({ ok: true });
+    expect(await run!.service.reload()).toMatchObject({ ok: true });
     expect(run!.service.monitor.target('rras-a')!.health.state).toBe('maintenance');
     expect(run!.service.monitor.target('rras-b')!.health.state).toBe('unknown');
     const status = await get('/api/v1/status');
@@ -151,18 +151,18 @@ describe('a configured maintenance window in the running service', () => {
     expect(status.targets[1].scheduled_maintenance).toBeNull();
 
     run!.setYaml(configYaml([{ name: 'rras-a' }, { name: 'rras-b' }]));
-    expect(run!.service.reload()).toMatchObject({ ok: true });
+    expect(await run!.service.reload()).toMatchObject({ ok: true });
     expect(run!.service.monitor.target('rras-a')!.health.state).toBe('unknown');
   });
 
   it('goes on across a restart in the middle of the window, with no transition out and back in', async () => {
-    start();
+    await start();
     moveTo('2026-03-29T00:40:00Z');
     expect(run!.service.monitor.target('rras-a')!.health.state).toBe('maintenance');
     await run!.service.stop();
 
     clock = Date.parse('2026-03-29T01:10:00Z'); // restarted after the jump, on the same database file
-    const again = createService(run!.parse(configYaml([{ name: 'rras-a' }, { name: 'rras-b' }], WINDOW)), {
+    const again = await createService(run!.parse(configYaml([{ name: 'rras-a' }, { name: 'rras-b' }], WINDOW)), {
       log: pino({ level: 'silent' }),
       now: () => clock,
       probes: { head: () => Promise.resolve(okResult(clock)) },
@@ -174,8 +174,8 @@ describe('a configured maintenance window in the running service', () => {
       clock = Date.parse(END);
       await again.scheduler.probeNow('rras-a');
       expect(again.monitor.target('rras-a')!.health.state).toBe('up');
-      again.store.flush();
-      const transitions = again.store.transitionsBetween('rras-a', 0, Number.MAX_SAFE_INTEGER).map((t) => `${new Date(t.at).toISOString()} ${t.from}->${t.to}`);
+      await again.store.flush();
+      const transitions = (await again.store.transitionsBetween('rras-a', 0, Number.MAX_SAFE_INTEGER)).map((t) => `${new Date(t.at).toISOString()} ${t.from}->${t.to}`);
       // The probe inside the window (ok, rise 1) decided the state underneath: the window ends straight into up.
       expect(transitions).toEqual(['2026-03-29T00:40:00.000Z unknown->maintenance', `${END} maintenance->up`]);
     } finally {

@@ -129,18 +129,18 @@ describe('disk trouble', () => {
     const { log, lines } = capturingLog();
     const store: SqliteStore = openSqliteStore({ path: join(mnt, 'sstpwatch.db'), log, maxPending: 500 });
     cleanups.push(() => store.close());
-    store.syncTargets([{ name: 't1', group: 'g', role: 'server', url: 'https://127.0.0.1' }]);
+    await store.syncTargets([{ name: 't1', group: 'g', role: 'server', url: 'https://127.0.0.1' }]);
     const base = Date.now() - 2 * 3_600_000;
-    for (let i = 0; i < 100; i++) store.record('t1', okResult(base + i * 1000));
-    store.flush();
+    for (let i = 0; i < 100; i++) store.record('t1', 'head', okResult(base + i * 1000));
+    await store.flush();
     expect(store.writeHealth()).toMatchObject({ ok: true, pending: 0 });
 
     const filler = fillDisk(mnt);
     for (let i = 100; i < 2_100; i++) {
-      store.record('t1', okResult(base + i * 1000));
-      if (i % 100 === 0) store.flush();
+      store.record('t1', 'head', okResult(base + i * 1000));
+      if (i % 100 === 0) await store.flush();
     }
-    store.flush();
+    await store.flush();
     const full = store.writeHealth();
     expect(full.ok).toBe(false);
     expect(full.reason).toMatch(/full/i);
@@ -156,10 +156,10 @@ describe('disk trouble', () => {
     expect(lines.join('')).toContain('housekeeping step failed; it is retried on the next pass');
 
     unlinkSync(filler);
-    store.flush();
+    await store.flush();
     expect(store.writeHealth()).toMatchObject({ ok: true, pending: 0 });
     // What survived is the newest 500: everything queued before them was dropped first.
-    const items = store.history('t1', { limit: 10_000 }).items.map((r) => r.at);
+    const items = (await store.history('t1', { limit: 10_000 })).items.map((r) => r.at);
     const written = items.filter((at) => at >= base + 100 * 1000);
     expect(written).toHaveLength(500);
     expect(Math.min(...written)).toBe(base + 1_600 * 1000);
@@ -167,7 +167,7 @@ describe('disk trouble', () => {
     // And housekeeping works again.
     const after = await housekeeping.runPass();
     expect(after.rows.rollup_minute ?? 0).toBeGreaterThan(0);
-    expect(store.rollups('t1', '1m', { limit: 10 }).items.length).toBeGreaterThan(0);
+    expect((await store.rollups('t1', '1m', { limit: 10 })).items.length).toBeGreaterThan(0);
     await housekeeping.stop();
   }, 60_000);
 
