@@ -19,7 +19,7 @@ import { CertificateMonitor } from './scheduler/certificates.js';
 import { Monitor } from './scheduler/monitor.js';
 import { createScheduler, type Scheduler } from './scheduler/scheduler.js';
 import { createHousekeeping, type Housekeeping } from './store/housekeeping.js';
-import { openSqliteStore } from './store/sqlite.js';
+import { openStore } from './store/open.js';
 import type { Store } from './store/store.js';
 import { VERSION } from './version.js';
 
@@ -97,7 +97,7 @@ export async function createService(config: Config, options: ServiceOptions): Pr
   const registry = new Registry();
   const metrics = createMetrics(registry);
   registerBuildInfo(registry, VERSION);
-  const store = openSqliteStore({ path: config.database, log, retention: config.retention });
+  const store = await openStore(config, { log });
   metrics.trackStoreWrites(() => store.writeHealth());
   const windows = new MaintenanceCalendar(config.maintenanceWindows);
   let monitor: Monitor;

@@ -158,6 +158,7 @@ export class PostgresStore implements Store {
     }
   }
 
+  /** A deep SSTP check's result goes to sstp_checks, apart from the HEAD results (never in their history or uptime). */
   private recordSstp(target: string, result: ProbeResult): void {
     try {
       const targetId = this.acceptedTargetId(target, 'result');

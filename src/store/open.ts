@@ -1,0 +1,23 @@
+// Which store a config asks for: a PostgreSQL URL opens the PostgreSQL store, anything else the SQLite file.
+import type { Logger } from 'pino';
+import { isPostgresUrl, readDatabasePassword } from '../config/database.js';
+import type { Config } from '../config/types.js';
+import { openPostgresStore } from './postgres/store.js';
+import { openSqliteStore } from './sqlite.js';
+import type { Store } from './store.js';
+
+export interface OpenStoreOptions {
+  log: Logger;
+  /** Where PGPASSWORD is read from when no password file is configured. Default: process.env. */
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** Opens (and migrates) the configured store. Rejects when it cannot: a startup error, with the reason. */
+export async function openStore(config: Pick<Config, 'database' | 'databasePasswordFile' | 'retention'>, options: OpenStoreOptions): Promise<Store> {
+  const { log } = options;
+  if (!isPostgresUrl(config.database)) return openSqliteStore({ path: config.database, log, retention: config.retention });
+  const file = readDatabasePassword(config.databasePasswordFile);
+  for (const warning of file.warnings) log.warn({ warning }, 'database password file warning');
+  const env = options.env ?? process.env;
+  return openPostgresStore({ url: config.database, password: file.password ?? env['PGPASSWORD'] ?? null, log, retention: config.retention });
+}
