@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MigrationError, migrate, readMigrations } from '../../src/store/migrate.js';
-import { DEFAULT_MIGRATIONS_DIR, openDatabase } from '../../src/store/sqlite.js';
+import { DEFAULT_MIGRATIONS_DIR, openDatabase } from '../../src/store/database.js';
 
 let dir: string;
 const open: Database.Database[] = [];

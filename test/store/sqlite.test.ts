@@ -6,15 +6,10 @@ import { pino, type Logger } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { StateTransition } from '../../src/health/types.js';
 import { ERROR_KINDS, type ProbeResult } from '../../src/probe/types.js';
-import {
-  ERROR_KIND_CODES,
-  decodeCursor,
-  encodeCursor,
-  openDatabase,
-  openSqliteStore,
-  type SqliteStore,
-  type SqliteStoreOptions,
-} from '../../src/store/sqlite.js';
+import { ERROR_KIND_CODES } from '../../src/store/codes.js';
+import { decodeCursor, encodeCursor } from '../../src/store/cursor.js';
+import { openDatabase } from '../../src/store/database.js';
+import { openSqliteStore, type SqliteStore, type SqliteStoreOptions } from '../../src/store/sqlite.js';
 import { InvalidCursorError, TargetNotFoundError, type StoredResult, type TargetRecord } from '../../src/store/store.js';
 
 const T0 = Date.parse('2026-11-26T21:00:00.000Z');

@@ -8,7 +8,8 @@ import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readMigrations } from '../../src/store/migrate.js';
-import { DEFAULT_MIGRATIONS_DIR, openSqliteStore, type SqliteStore } from '../../src/store/sqlite.js';
+import { DEFAULT_MIGRATIONS_DIR } from '../../src/store/database.js';
+import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.js';
 import type { StoredResult } from '../../src/store/store.js';
 
 const FIXTURE = new URL('../fixtures/upgrade/', import.meta.url);

@@ -3,7 +3,7 @@
 // row counts of every table before committing.
 import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
-import { openDatabase } from '../sqlite.js';
+import { openDatabase } from '../database.js';
 import { PostgresConnection, type Queryable } from './connection.js';
 import { migratePostgres } from './migrate.js';
 import { INSERT_RESULTS, httpVersionText, int2OrNull, int4, int4OrNull, text, tlsVersionText } from './rows.js';

@@ -1,7 +1,8 @@
 // Rows as PostgreSQL takes them: column arrays for one `INSERT ... SELECT * FROM unnest(...)` per batch (one
 // prepared statement whatever the batch size), and the values PostgreSQL would refuse made safe first, since a
 // refused row must never hold up the ones queued behind it.
-import { HTTP_VERSION_CODES, TLS_VERSION_CODES, type ResultRow, type TransitionRow } from '../sqlite.js';
+import { HTTP_VERSION_CODES, TLS_VERSION_CODES } from '../codes.js';
+import type { ResultRow, TransitionRow } from '../codec.js';
 import type { SstpCheckRow } from '../sstp-checks.js';
 
 const byCode = (codes: Readonly<Record<string, number>>): ReadonlyMap<bigint, string> =>

@@ -6,21 +6,10 @@ import type { RetentionConfig } from '../../config/types.js';
 import type { Maintenance, StateTransition } from '../../health/types.js';
 import type { CheckKind, ErrorKind, ProbeResult } from '../../probe/types.js';
 import { HOUR_MS, bucketStart, unpackMinutes, uptimeSegments } from '../rollup.js';
-import {
-  DEFAULT_RETENTION,
-  ERROR_KIND_CODES,
-  decodeResult,
-  decodeTransition,
-  encodeCursor,
-  encodeResult,
-  encodeTransition,
-  historyWindow,
-  rollupPoint,
-  type ResultRow,
-  type SelectedResult,
-  type SelectedTransition,
-  type TransitionRow,
-} from '../sqlite.js';
+import { ERROR_KIND_CODES } from '../codes.js';
+import { decodeResult, decodeTransition, encodeResult, encodeTransition, rollupPoint, type ResultRow, type SelectedResult, type SelectedTransition, type TransitionRow } from '../codec.js';
+import { encodeCursor, historyWindow } from '../cursor.js';
+import { DEFAULT_RETENTION } from '../sqlite.js';
 import { decodeSstpCheck, encodeSstpCheck, type SelectedSstpCheck, type SstpCheckRow } from '../sstp-checks.js';
 import {
   TargetNotFoundError,
