@@ -180,10 +180,14 @@ async function serve(args: string[]): Promise<number> {
     await demo?.close();
     return EXIT_FAILED;
   }
-  process.on('SIGHUP', () => {
-    log.info({ config: path }, 'SIGHUP: reloading the config');
-    void service.reload();
-  });
+  // Windows has no SIGHUP to send (Node raises it there when the console window closes, and Windows ends the
+  // process soon after): reload through POST /-/reload instead, and treat it as a stop signal (STOP_SIGNALS).
+  if (process.platform !== 'win32') {
+    process.on('SIGHUP', () => {
+      log.info({ config: path }, 'SIGHUP: reloading the config');
+      void service.reload();
+    });
+  }
   try {
     await service.app.listen({ host: config.listen.host, port: config.listen.port });
   } catch (err) {
@@ -196,8 +200,7 @@ async function serve(args: string[]): Promise<number> {
   await waitForStopSignal(log);
   // A second signal, or a shutdown past its deadline, ends the process now (after writing what is queued).
   const onSecondSignal = (signal: NodeJS.Signals) => void abandonShutdown(service, log, 'second stop signal during shutdown: exiting now', { signal });
-  process.on('SIGINT', onSecondSignal);
-  process.on('SIGTERM', onSecondSignal);
+  for (const signal of STOP_SIGNALS) process.on(signal, onSecondSignal);
   const deadline = setTimeout(
     () => void abandonShutdown(service, log, 'shutdown did not finish in time: exiting now', { deadlineMs: SHUTDOWN_DEADLINE_MS }),
     SHUTDOWN_DEADLINE_MS,
@@ -238,16 +241,20 @@ function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\./.test(host);
 }
 
+/**
+ * SIGTERM (systemd, Docker), SIGINT (Ctrl+C; on Windows also what WinSW and NSSM send to stop a service). On Windows
+ * also SIGBREAK (Ctrl+Break) and SIGHUP (the console window is closing).
+ */
+const STOP_SIGNALS: readonly NodeJS.Signals[] = process.platform === 'win32' ? ['SIGINT', 'SIGTERM', 'SIGBREAK', 'SIGHUP'] : ['SIGINT', 'SIGTERM'];
+
 function waitForStopSignal(log: Logger): Promise<void> {
   return new Promise((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
       log.info({ signal }, 'stopping');
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      for (const stop of STOP_SIGNALS) process.off(stop, onSignal);
       resolve();
     };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
   });
 }
 

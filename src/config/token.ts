@@ -16,13 +16,15 @@ export interface AuthToken {
 
 export interface TokenFileSystem {
   readFile(path: string): string;
-  /** The file's permission bits. */
-  mode(path: string): number;
+  /** The file's permission bits; null where they say nothing about who may read it. */
+  mode(path: string): number | null;
 }
 
 const realFileSystem: TokenFileSystem = {
   readFile: (path) => readFileSync(path, 'utf8'),
-  mode: (path) => statSync(path).mode,
+  // On Windows the mode is always 0o666 or 0o444: the file's ACL decides who reads it, and Node cannot read ACLs.
+  // deploy/windows/install.ps1 restricts the ACL instead.
+  mode: (path) => (process.platform === 'win32' ? null : statSync(path).mode),
 };
 
 /** The shortest token accepted (from a file or the environment): anything shorter is a placeholder or a mistake. */

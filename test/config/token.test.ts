@@ -4,7 +4,7 @@ import { readAuthToken, type TokenFileSystem } from '../../src/config/token.js';
 
 const TOKEN = 'f3c1a9e27b5d4c08a6e2f19d3b7c5a41';
 
-function files(content: Record<string, string>, mode = 0o100600): TokenFileSystem {
+function files(content: Record<string, string>, mode: number | null = 0o100600): TokenFileSystem {
   return {
     readFile: (path) => {
       const text = content[path];
@@ -39,6 +39,10 @@ describe('the bearer token', () => {
     const read = readAuthToken(auth({ tokenFile: '/t' }), {}, files({ '/t': TOKEN }, mode));
     expect(read.token).toBe(TOKEN);
     expect(read.warnings).toEqual([`token file /t is open to other users (mode ${octal}); chmod 600 it`]);
+  });
+
+  it('does not warn where permission bits say nothing (Windows: the ACL decides who reads the file)', () => {
+    expect(readAuthToken(auth({ tokenFile: 'C:/ProgramData/sstpwatch/token' }), {}, files({ 'C:/ProgramData/sstpwatch/token': TOKEN }, null)).warnings).toEqual([]);
   });
 
   it.each([
