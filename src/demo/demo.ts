@@ -22,7 +22,10 @@ interface DemoServer {
   behavior: RrasBehaviorInput;
   /** Plain HTTP: TLS offloaded at the load balancer. */
   offload?: boolean;
-  /** Days until the certificate expires (default a year). */
+  /**
+   * A certificate of its own expiring in this many days (one server whose renewal was missed). Without it, the
+   * server presents the group's certificate: the servers behind one public name share one, as in a real fleet.
+   */
   certificateDays?: number;
 }
 
@@ -38,17 +41,13 @@ const DEMO_SERVERS: DemoServer[] = [
 /** Starts the simulated servers and returns the group and targets that probe them. */
 export async function startDemo(defaults: ProbeSettings): Promise<Demo> {
   const ca = await createTestCa({ commonName: 'sstpwatch demo CA' });
+  const issue = (days: number) => issueLeaf(ca, { commonName: DEMO_HOSTNAME, dnsNames: [DEMO_HOSTNAME], notAfter: new Date(Date.now() + days * DAY_MS) });
+  const shared = await issue(365);
   const servers = new Map<string, FakeRras>();
   const targets: TargetConfig[] = [];
   try {
     for (const spec of DEMO_SERVERS) {
-      const leaf = spec.offload
-        ? null
-        : await issueLeaf(ca, {
-            commonName: DEMO_HOSTNAME,
-            dnsNames: [DEMO_HOSTNAME],
-            notAfter: new Date(Date.now() + (spec.certificateDays ?? 365) * DAY_MS),
-          });
+      const leaf = spec.offload ? null : spec.certificateDays === undefined ? shared : await issue(spec.certificateDays);
       const server = await startFakeRras({
         behavior: spec.behavior,
         tls: leaf ? { cert: leaf.chainPem, key: leaf.keyPem } : null,
@@ -73,6 +72,8 @@ export async function startDemo(defaults: ProbeSettings): Promise<Demo> {
     hostname: DEMO_HOSTNAME,
     servers: targets.filter((t) => t.role === 'server').map((t) => t.name),
     vip: targets.find((t) => t.role === 'vip')?.name ?? null,
+    // The hash the offloaded server was given: the load balancer's (the group's) certificate, as it should be.
+    offloadCertSha256: shared.sha256,
   };
   return {
     groups: [group],
