@@ -48,7 +48,7 @@ describe('the version', () => {
       const { code, stdout } = await sstpwatch(args);
       expect({ args, code, stdout }).toEqual({ args, code: 0, stdout: `sstpwatch ${PACKAGE_VERSION} (node ${process.version})\n` });
     }
-  });
+  }, 90_000);
 
   it('is on /healthz, in sstpwatch_build_info and in the first log line of serve', async () => {
     const { path, port } = await config();
