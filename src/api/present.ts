@@ -78,6 +78,8 @@ function presentSstp(s: SstpDetails): SstpDetailsJson {
     status: s.status ? { code: s.status.code, attribute_id: s.status.attributeId } : null,
     disconnect_sent: s.disconnectSent,
     disconnect_acked: s.disconnectAcked,
+    abort_sent: s.abortSent,
+    warning: s.warning,
     correlation_id: s.correlationId,
   };
 }

@@ -34,6 +34,8 @@ export const SstpDetailsSchema = Type.Object({
   status: Nullable(Type.Object({ code: Type.Integer(), attribute_id: Type.Integer() }, { description: 'Status Info of a Nak, Abort or Disconnect' })),
   disconnect_sent: Type.Boolean(),
   disconnect_acked: Type.Boolean(),
+  abort_sent: Type.Boolean({ description: "the probe sent Call Abort: answering the server's Call Abort, or an invalid message from it ([MS-SSTP] 3.1.5.1)" }),
+  warning: Nullable(Type.String({ description: 'an accepted call with a weakness: the Crypto Binding Request offers SHA-1 only' })),
   correlation_id: Type.String({ description: 'the SSTPCORRELATIONID sent, to find the check in the server logs' }),
 });
 

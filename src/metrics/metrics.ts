@@ -134,6 +134,11 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
         else series.steps.set(stepLabels, ms / 1000);
       }
       series.statusCode?.set(labels, result.statusCode ?? 0);
+      if (series.hashProtocol && series.spec.hashProtocol) {
+        // The offer of the last call that got an Ack: a later failure before the Ack leaves it standing.
+        const bitmask = series.spec.hashProtocol.of(result);
+        if (bitmask !== null) for (const [protocol, bit] of HASH_PROTOCOLS) series.hashProtocol.set({ ...labels, protocol }, bitmask & bit ? 1 : 0);
+      }
       series.results.inc({ ...labels, result: result.errorKind });
       if (series.spec.certificate) setCertificate(labels, result);
     },
@@ -175,6 +180,7 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
       for (const s of TARGET_STATES) state.remove({ ...labels, state: s });
       for (const series of Object.values(kinds)) {
         for (const metric of [series.success, series.lastTimestamp, series.duration, series.statusCode]) metric?.remove(labels);
+        for (const [protocol] of HASH_PROTOCOLS) series.hashProtocol?.remove({ ...labels, protocol });
         for (const step of series.spec.steps.steps) series.steps.remove({ ...labels, [series.spec.steps.label]: step });
         for (const kind of ERROR_KINDS) series.results.remove({ ...labels, result: kind });
       }
@@ -204,7 +210,13 @@ interface KindSeries {
   steps: Gauge;
   duration: Histogram | null;
   statusCode: Gauge | null;
+  hashProtocol: Gauge | null;
 }
+
+const HASH_PROTOCOLS = [
+  ['sha1', 0x01],
+  ['sha256', 0x02],
+] as const;
 
 function kindSeries(spec: CheckSeries, registers: Registry[]): KindSeries {
   const labelNames = ['target', 'group', 'role'];
@@ -220,5 +232,6 @@ function kindSeries(spec: CheckSeries, registers: Registry[]): KindSeries {
       ? new Histogram({ name: spec.duration.name, help: spec.duration.help, labelNames, buckets: spec.duration.buckets, registers })
       : null,
     statusCode: spec.statusCode ? gauge(spec.statusCode) : null,
+    hashProtocol: spec.hashProtocol ? gauge(spec.hashProtocol, ['protocol']) : null,
   };
 }

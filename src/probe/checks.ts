@@ -34,6 +34,11 @@ export interface CheckSeries {
   statusCode?: SeriesName;
   /** The leaf certificate's expiry and identity series come from this kind's results. */
   certificate?: boolean;
+  /**
+   * Gauge per `protocol` (sha1, sha256): 1 when the last accepted call's Crypto Binding Request offered it, 0
+   * when not; absent when no Ack came. `of` reads the offer's bitmask from a result.
+   */
+  hashProtocol?: SeriesName & { of: (result: ProbeResult) => number | null };
 }
 
 export interface CheckDefinition {
@@ -93,7 +98,12 @@ export const CHECKS: { readonly [K in CheckKind]: CheckDefinition } = {
     series: {
       success: {
         name: 'sstp_handshake_success',
-        help: 'Last deep SSTP check: 1 the call was accepted (Call Connect Ack with SHA-256), 0 failed.',
+        help: 'Last deep SSTP check: 1 the call was accepted (Call Connect Ack; SHA-1 only counts, see sstp_handshake_hash_protocol), 0 failed.',
+      },
+      hashProtocol: {
+        name: 'sstp_handshake_hash_protocol',
+        help: "Hash protocols the last accepted call's Crypto Binding Request offered (protocol sha1, sha256): 1 offered, 0 not. SHA-1 only is a weakness, not a failure.",
+        of: ({ sstp }) => (sstp?.reply === 'ack' ? sstp.hashBitmask : null),
       },
       lastTimestamp: { name: 'sstp_handshake_last_timestamp_seconds', help: 'When the last deep SSTP check finished (Unix seconds).' },
       results: { name: 'sstp_handshakes_total', help: 'Deep SSTP checks by result (error_kind).' },

@@ -52,7 +52,8 @@ export function diagnose(result: ProbeResult, ctx: DiagnoseContext): Diagnosis {
         const verdict = up(result, where, ctx.now ?? Date.now(), ctx.thresholds, !deep);
         // An expiring certificate or a slow answer outranks the deep check's good news.
         if (!deep || verdict.phase !== null) return verdict;
-        return { ...verdict, headline: deep.headline, explanation: deep.explanation };
+        // An accepted call may still carry a fix (a SHA-1-only crypto binding offer).
+        return { ...verdict, headline: deep.headline, explanation: deep.explanation, ...(deep.fix ? { fix: deep.fix } : {}) };
       }
     case 'sstp_http_status':
     case 'sstp_no_response':

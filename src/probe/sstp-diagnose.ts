@@ -19,6 +19,19 @@ export function diagnoseSstp(result: ProbeResult): SstpDiagnosis | null {
   const sstp = result.sstp;
   switch (result.errorKind) {
     case 'ok':
+      if (sstp?.warning) {
+        return {
+          verdict: 'up',
+          headline: 'SSTP call accepted, but the crypto binding offered is SHA-1 only',
+          explanation:
+            'The server accepted the call (Call Connect Ack), so clients connect; its Crypto Binding Request offers only SHA-1 ' +
+            '(hash bitmask 0x01). The crypto binding is what ties the tunnel to the server certificate the client saw, against a ' +
+            'man in the middle relaying the call; with SHA-1 it rests on a hash with practical collision attacks. Windows RRAS, ' +
+            'accel-ppp and SoftEther offer SHA-256; a SHA-1-only offer points to an old or misconfigured server (or something ' +
+            'in between speaking SSTP). Clients that insist on SHA-256 may refuse such a server (not verified against a Microsoft source).',
+          fix: 'Update the SSTP server and enable SHA-256 for the crypto binding (on RRAS with TLS offload: SHA256CertificateHash under SstpSvc\\Parameters).',
+        };
+      }
       return {
         verdict: 'up',
         headline: 'SSTP call accepted (Call Connect Ack), then disconnected cleanly',
@@ -30,6 +43,12 @@ export function diagnoseSstp(result: ProbeResult): SstpDiagnosis | null {
         fix: null,
       };
     case 'sstp_http_status':
+      if (result.statusCode === 200) {
+        return down('SSTP_DUPLEX_POST answered 200, but not as an SSTP server',
+          `The answer was 200 with a Content-Length other than 18446744073709551615, which every SSTP server sends: a web page, ` +
+            'a proxy or a load balancer answered instead of RRAS (sstp-client refuses such an answer too).',
+          'Check what answers on the port and that the load balancer passes SSTP_DUPLEX_POST through to RRAS unchanged.');
+      }
       return httpStatus(result.statusCode ?? 0);
     case 'sstp_no_response':
       if (sstp && sstp.stageReached === 'transport') {
@@ -51,9 +70,11 @@ export function diagnoseSstp(result: ProbeResult): SstpDiagnosis | null {
     case 'sstp_abort':
       if (/right after/.test(result.message)) {
         return down('call dropped right after the Call Connect Ack',
-          `The SSTP layer accepted the call and the server dropped it at once: its PPP side cannot ` +
-            'take the call (RRAS: no addresses left in the static pool or from DHCP, the PPP engine failing).',
-          `${SERVICE_CHECK}; check the IPv4 address assignment (static pool size or DHCP) in the RRAS server properties.`);
+          'The SSTP layer accepted the call request and the server dropped the call at once, before any authentication. ' +
+            'Why is not verified against a Microsoft source. It is not the address pool: RRAS assigns the client address in ' +
+            "PPP's IPCP, after authentication, which this check never reaches. Something between accepting the request and " +
+            'handing the call to PPP failed (unverified: the RemoteAccess service or its PPP engine failing, a policy ending the call).',
+          `${SERVICE_CHECK}; the RemoteAccess and RasSstp events at the time of the check name the cause.`);
       }
       return down('call aborted by the server',
         `The server ended the call instead of accepting it.`,
@@ -65,10 +86,10 @@ export function diagnoseSstp(result: ProbeResult): SstpDiagnosis | null {
         'Find what owns the port (netsh http show servicestate on the server) and make sure the load balancer ' +
           'passes the connection through untouched.');
     case 'sstp_no_sha256':
-      return down('server offers no SHA-256 crypto binding',
-        `Current Windows SSTP clients bind the call to the server certificate with SHA-256, and ` +
-          "TLS offload's SHA256CertificateHash is SHA-256 only; a server offering only SHA-1 is outdated or " +
-          'misconfigured. (How each client version reacts to a SHA-1-only offer is not verified against a Microsoft source.)',
+      return down('server offers no usable crypto binding',
+        'The Call Connect Ack offers neither SHA-256 nor SHA-1 for the crypto binding, so no client can complete the call ' +
+          '(sstp-client gives up there). (A SHA-1-only offer is accepted with a warning; results recorded before that ' +
+          'change carry this kind for it.)',
         'Update the server and check the SstpSvc parameters (certificate hash settings) on it.');
     default:
       return null;
@@ -107,12 +128,19 @@ export function describeSstpStages(result: ProbeResult, target: { plainHttp: boo
     }
   })();
   lines.push(`  3 ${mark(result.ok || result.errorKind === 'sstp_no_sha256' ? sstp.reply === 'ack' : false)} Call Connect Request -> ${replyText}${ms(sstp.stagesMs.call)}`);
-  const end = sstp.disconnectAcked
-    ? `call closed cleanly${ms(sstp.stagesMs.disconnect)}`
-    : sstp.disconnectSent
-      ? 'no Call Disconnect Ack (connection closed)'
-      : 'not sent: the connection was already gone';
-  lines.push(`  4 ${sstp.disconnectAcked ? 'ok  ' : 'warn'} Call Disconnect -> ${end}`);
+  if (sstp.abortSent) {
+    lines.push(`  4 ok   Call Abort sent (${sstp.reply === 'abort' ? "answering the server's" : 'an invalid message from the server'}); no reply is awaited`);
+  } else {
+    const end = sstp.disconnectAcked
+      ? `call closed cleanly${ms(sstp.stagesMs.disconnect)}`
+      : sstp.disconnectSent
+        ? 'no Call Disconnect Ack (connection closed)'
+        : result.errorKind === 'sstp_bad_frame'
+          ? 'not sent: a framing error drops the connection without a word ([MS-SSTP] 3.1.5.1)'
+          : 'not sent: the connection was already gone';
+    lines.push(`  4 ${sstp.disconnectAcked ? 'ok  ' : 'warn'} Call Disconnect -> ${end}`);
+  }
+  if (sstp.warning) lines.push(`    warning: ${sstp.warning}`);
   lines.push(`    correlation id {${sstp.correlationId}} (SSTPCORRELATIONID: find this check in the server's logs)`);
   return lines;
 }
@@ -120,9 +148,11 @@ export function describeSstpStages(result: ProbeResult, target: { plainHttp: boo
 function httpStatus(status: number): SstpDiagnosis {
   if (status === 503) {
     return down('SSTP_DUPLEX_POST answered 503',
-      'HTTP.sys answered 503: the SSTP listener is registered but not serving, or the server has no free SSTP port ' +
-        '(what RRAS answers when all ports are in use is not verified against a Microsoft source; clients show 0x800704C9).',
-      `${SERVICE_CHECK}.`);
+      'The server refused the SSTP connection with an HTTP error. [MS-SSTP] 4.1: the server checks for a free SSTP port when ' +
+        'it answers SSTP_DUPLEX_POST and answers an HTTP error when there is none, which clients report as 0x800704C9 ' +
+        '(KB 947031: no free ports). Out of SSTP ports is therefore a verified cause of an HTTP error here; that the status is ' +
+        '503 is not verified. A registered but stopped SSTP listener is the other usual cause.',
+      `${SERVICE_CHECK}. If all ports are in use, raise the number of SSTP ports (RRAS console > Ports > WAN Miniport (SSTP) > Configure).`);
   }
   if (status === 404) {
     return down('SSTP_DUPLEX_POST answered 404: SSTP listener not bound',

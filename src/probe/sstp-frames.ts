@@ -6,9 +6,11 @@
 //   control:   MessageType u16, NumAttributes u16, then the attributes, each
 //              Reserved u8, AttributeID u8, 4 reserved bits + 12-bit length (header included), value
 //
-// Strict about structure: the version, the lengths (packet, attributes, their sum), the attribute count,
-// known message types, known attribute ids with their exact sizes. Reserved bits are ignored on receipt, as
-// MS-SSTP asks of a receiver. Sources: MS-SSTP 2.2, and the open implementations (accel-ppp
+// Two kinds of errors, as [MS-SSTP] 3.1.5.1 tells them apart: a framing error (the version byte, the packet
+// length) means the byte stream cannot be followed any more, and the receiver drops the connection without
+// sending anything; a well-framed but invalid message (attribute count and lengths, known attributes of the
+// wrong size) is answered with a Call Abort. Unknown message types and unknown attribute ids are skipped, as
+// accel-ppp does (it logs "unknown message type" and carries on). Reserved bits are ignored on receipt. Sources: MS-SSTP 2.2, and the open implementations (accel-ppp
 // accel-pppd/ctrl/sstp, SoftEther Proto_SSTP.c, Linux sstp-client src/sstp-packet.c) which agree on the bytes.
 
 export const SSTP_VERSION = 0x10;
@@ -71,6 +73,9 @@ export const STATUS_NAMES: Readonly<Record<number, string>> = {
   11: 'status info not supported in message',
 };
 
+/** The Status Info a receiver puts in the Call Abort it sends for an invalid message. */
+export const STATUS_INVALID_FRAME = 7;
+
 /** Allowed lengths of each attribute, header included. Status Info may carry the offending attribute (up to 64 bytes). */
 const ATTRIBUTE_LENGTHS: Readonly<Record<number, { min: number; max: number; name: string }>> = {
   1: { min: 6, max: 6, name: 'Encapsulated Protocol ID' },
@@ -92,7 +97,10 @@ export type SstpPacket =
 /** What the bytes at the start of a buffer hold. */
 export type PacketRead =
   | { state: 'incomplete'; have: number; need: number | null }
+  /** A framing error: the stream cannot be followed; drop the connection without sending anything. */
   | { state: 'invalid'; reason: string }
+  /** A well-framed control packet whose message is invalid: answer with a Call Abort. `length` skips it. */
+  | { state: 'malformed'; reason: string; length: number }
   | { state: 'packet'; packet: SstpPacket; length: number };
 
 /** A whole-packet decode: a packet, or why the bytes are not exactly one. */
@@ -129,7 +137,7 @@ export function readPacket(buffer: Uint8Array): PacketRead {
   const body = bytes.subarray(0, length);
   if (!control) return { state: 'packet', packet: { control: false, data: Buffer.from(body.subarray(4)) }, length };
   const parsed = parseControl(body);
-  if (typeof parsed === 'string') return { state: 'invalid', reason: parsed };
+  if (typeof parsed === 'string') return { state: 'malformed', reason: parsed, length };
   return { state: 'packet', packet: parsed, length };
 }
 
@@ -138,6 +146,7 @@ export function decodePacket(bytes: Uint8Array): PacketDecode {
   const read = readPacket(bytes);
   switch (read.state) {
     case 'invalid':
+    case 'malformed':
       return { ok: false, errorKind: 'sstp_bad_frame', reason: read.reason };
     case 'incomplete':
       return { ok: false, errorKind: 'sstp_bad_frame', reason: truncated(read.have, read.need) };
@@ -157,7 +166,6 @@ export function truncated(have: number, need: number | null): string {
 function parseControl(body: Buffer): SstpPacket | string {
   const messageType = body.readUInt16BE(4);
   const count = body.readUInt16BE(6);
-  if (!(messageType in MESSAGE_NAMES)) return `unknown control message type ${messageType}`;
   const attributes: SstpAttribute[] = [];
   let offset = 8;
   for (let i = 0; i < count; i++) {
@@ -167,7 +175,12 @@ function parseControl(body: Buffer): SstpPacket | string {
     const id = body[offset + 1]!;
     const length = body.readUInt16BE(offset + 2) & 0x0fff;
     const rule = ATTRIBUTE_LENGTHS[id];
-    if (!rule) return `unknown attribute id ${id} in ${messageName(messageType)}`;
+    if (!rule) {
+      // An attribute this receiver does not know: skipped whole, when its length keeps to the packet.
+      if (length < 4 || offset + length > body.length) return `attribute ${id} of length ${length} in a ${body.length}-byte ${messageName(messageType)}`;
+      offset += length;
+      continue;
+    }
     if (length < rule.min || length > rule.max) {
       const expected = rule.min === rule.max ? `${rule.min}` : `${rule.min} to ${rule.max}`;
       return `${rule.name} attribute length ${length} (expected ${expected})`;
@@ -325,6 +338,9 @@ export function interpretCallReply(packet: SstpPacket): CallReply {
     case MESSAGE_TYPES.echoResponse:
       return { reply: 'none', respond: null };
     default:
+      // A message type MS-SSTP does not define is ignored, as accel-ppp does; a defined one that a server
+      // must not send here (Call Connect Request, Call Connected, a Disconnect Ack out of turn) is invalid.
+      if (!(packet.messageType in MESSAGE_NAMES)) return { reply: 'none', respond: null };
       return { reply: 'bad', reason: `unexpected ${messageName(packet.messageType)} in answer to Call Connect Request` };
   }
 }
@@ -333,6 +349,16 @@ export function interpretCallReply(packet: SstpPacket): CallReply {
 export function describeStatus(info: StatusInfo): string {
   const about = info.attributeId === 0 ? '' : ` for ${ATTRIBUTE_LENGTHS[info.attributeId]?.name ?? `attribute ${info.attributeId}`}`;
   return `${statusName(info.status)} (${info.status})${about}`;
+}
+
+/**
+ * The warning an accepted call carries when the Crypto Binding Request offers SHA-1 only: legal (sstp-client
+ * then binds with SHA-1; SoftEther and accel-ppp offer SHA-256), but the crypto binding that ties the tunnel
+ * to the server certificate then rests on SHA-1. Null when SHA-256 is offered.
+ */
+export function hashWarning(bitmask: number | null): string | null {
+  if (bitmask === null || bitmask & HASH_SHA256 || !(bitmask & HASH_SHA1)) return null;
+  return 'the server offers only SHA-1 for the crypto binding (Crypto Binding Request hash bitmask 0x01)';
 }
 
 /** `SHA-256`, `SHA-1`, `SHA-1 and SHA-256`, `none (0x00)`. */

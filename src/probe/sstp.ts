@@ -1,25 +1,34 @@
 // The deep SSTP check: the start of a real MS-SSTP call, without authenticating, ended cleanly.
 //
-//   TCP, TLS (unless offload)  -> SSTP_DUPLEX_POST /sra_{...}/ HTTP/1.1, expect HTTP/1.1 200
-//   Call Connect Request       -> expect Call Connect Ack (Crypto Binding Request, SHA-256 offered),
-//                                 or Nak / Call Abort / Call Disconnect
-//   a short settle window      -> a server whose PPP side is broken disconnects right after its Ack
+//   TCP, TLS (unless offload)  -> SSTP_DUPLEX_POST /sra_{...}/ HTTP/1.1, expect HTTP/1.1 200 whose
+//                                 Content-Length, when present, is 18446744073709551615 (sstp-client's rule)
+//   Call Connect Request       -> expect Call Connect Ack (Crypto Binding Request; SHA-1 only is accepted
+//                                 with a warning), or Nak / Call Abort / Call Disconnect
+//   a short settle window      -> a server that cannot take the call drops it right after its Ack
 //   Call Disconnect            -> wait briefly for Call Disconnect Ack, then close
 //
 // Once Call Connect Request is on the wire the server may hold a port (and, with accel-ppp, a pty) for the
-// call, so every path from there ends with Call Disconnect (or, when the server disconnected first, with
-// Call Disconnect Ack). The disconnect wait is reserved inside the timeout: the whole check never takes
+// call, so every path from there ends the call as [MS-SSTP] 3.1.2.1 and 3.1.5.1 say, and as accel-ppp's
+// sstp.c and sstp-client's sstp-state.c do: our own end is Call Disconnect (then the Ack is awaited); a Call
+// Disconnect from the server is acknowledged; a Call Abort from the server is answered with a Call Abort and
+// nothing more is awaited (in its abort states a server ignores all else and closes on its timer); a
+// well-framed but invalid message gets a Call Abort; a framing error (version, length) drops the connection
+// without sending anything. The disconnect wait is reserved inside the timeout: the whole check never takes
 // longer than target.settings.timeoutMs.
 import { randomUUID } from 'node:crypto';
 import type net from 'node:net';
 import { describeBytes, describeTimeout, formatDuration } from './classify.js';
 import {
+  callAbort,
   callConnectRequest,
   callDisconnect,
   callDisconnectAck,
   describeHashBitmask,
   describeStatus,
+  HASH_SHA1,
   HASH_SHA256,
+  hashWarning,
+  STATUS_INVALID_FRAME,
   interpretCallReply,
   MESSAGE_TYPES,
   readPacket,
@@ -117,6 +126,8 @@ class SstpProbe {
       status: null,
       disconnectSent: false,
       disconnectAcked: false,
+      abortSent: false,
+      warning: null,
       correlationId: randomUUID().toUpperCase(),
     };
     this.disconnectWaitMs = deps.disconnectWaitMs ?? disconnectWaitFor(target.settings.timeoutMs);
@@ -176,6 +187,15 @@ class SstpProbe {
       const reason = head.reason ? ` ${head.reason}` : '';
       return this.finish({ kind: 'sstp_http_status', message: `SSTP_DUPLEX_POST answered ${head.statusCode}${reason}, expected 200` });
     }
+    // sstp-client (sstp-http.c) refuses a 200 whose Content-Length is present and not 2^64-1: a web page or a
+    // proxy answering 200 is not an SSTP server, and what follows would only fail later as a bad frame.
+    const contentLength = head.headers['content-length'];
+    if (contentLength !== undefined && contentLength.trim() !== SSTP_CONTENT_LENGTH) {
+      return this.finish({
+        kind: 'sstp_http_status',
+        message: `SSTP_DUPLEX_POST answered 200 with Content-Length: ${contentLength.slice(0, 40)}, not ${SSTP_CONTENT_LENGTH}: not an SSTP server (a web page or a proxy answered)`,
+      });
+    }
     this.details.stageReached = 'http';
     this.buffer = this.buffer.subarray(parsed.length);
     this.sendConnectRequest();
@@ -197,10 +217,15 @@ class SstpProbe {
       if (read.state === 'incomplete') return;
       if (read.state === 'invalid') {
         this.buffer = Buffer.alloc(0);
-        return this.onBadFrame(read.reason);
+        return this.onFramingError(read.reason);
       }
       this.buffer = this.buffer.subarray(read.length);
+      if (read.state === 'malformed') return this.onInvalidMessage(read.reason);
       const reply = interpretCallReply(read.packet);
+      if (reply.reply === 'abort') {
+        this.onServerAbort(reply.status);
+        continue;
+      }
       if (this.step === 'disconnect') {
         this.onDisconnectPhasePacket(read.packet.control ? read.packet.messageType : null, reply);
         continue;
@@ -210,7 +235,7 @@ class SstpProbe {
           if (reply.respond) this.stream!.write(reply.respond);
           continue;
         case 'bad':
-          return this.onBadFrame(reply.reason);
+          return this.onInvalidMessage(reply.reason);
         case 'ack':
           this.onAck(reply.hashBitmask);
           continue;
@@ -220,26 +245,31 @@ class SstpProbe {
             message: `server refused the call: Call Connect Nak, ${reply.statuses.map(describeStatus).join('; ')}`,
           });
           continue;
-        case 'abort':
         case 'disconnect':
-          this.onServerEnded(reply.reply, reply.status);
+          this.onServerDisconnect(reply.status);
           continue;
       }
     }
   }
 
   private onAck(hashBitmask: number): void {
-    if (this.step !== 'call') return this.onBadFrame('a second Call Connect Ack');
+    if (this.step !== 'call') return this.onInvalidMessage('a second Call Connect Ack');
     this.details.stagesMs.call = this.connection.lap();
     this.details.stageReached = 'call_reply';
     this.details.reply = 'ack';
     this.details.hashBitmask = hashBitmask;
+    this.details.warning = hashWarning(hashBitmask);
+    // SHA-1 only is a legal offer: the call was accepted, with a warning. Neither SHA-1 nor SHA-256 leaves the
+    // client nothing to bind the call with: sstp-client gives up there.
     this.verdict =
-      hashBitmask & HASH_SHA256
-        ? { kind: 'ok', message: `SSTP call accepted: Call Connect Ack offering ${describeHashBitmask(hashBitmask)}` }
+      hashBitmask & (HASH_SHA256 | HASH_SHA1)
+        ? {
+            kind: 'ok',
+            message: `SSTP call accepted: Call Connect Ack offering ${describeHashBitmask(hashBitmask)}${this.details.warning ? ` (warning: ${this.details.warning})` : ''}`,
+          }
         : {
             kind: 'sstp_no_sha256',
-            message: `Call Connect Ack offers ${describeHashBitmask(hashBitmask)} crypto binding, not SHA-256`,
+            message: `Call Connect Ack offers ${describeHashBitmask(hashBitmask)} crypto binding: neither SHA-256 nor SHA-1`,
           };
     this.step = 'settle';
     this.stepTimer = setTimeout(() => this.disconnect(), this.deps.settleMs);
@@ -254,39 +284,67 @@ class SstpProbe {
     this.disconnect();
   }
 
-  /** Call Abort or Call Disconnect instead of an answer, or right after the Ack. */
-  private onServerEnded(reply: 'abort' | 'disconnect', status: StatusInfo | null): void {
+  /** What the server's ending of the call says, instead of an answer or right after the Ack. */
+  private serverEnded(what: 'Call Abort' | 'Call Disconnect', reply: 'abort' | 'disconnect', status: StatusInfo | null): Verdict {
     const afterAck = this.step === 'settle';
-    if (!afterAck) this.details.stagesMs.call = this.connection.lap();
+    if (this.step === 'call') this.details.stagesMs.call = this.connection.lap();
     this.details.stageReached = 'call_reply';
-    this.details.reply = afterAck ? this.details.reply : reply;
+    if (!afterAck && this.details.reply === null) this.details.reply = reply;
     if (status) this.details.status = { code: status.status, attributeId: status.attributeId };
-    const what = reply === 'abort' ? 'Call Abort' : 'Call Disconnect';
     const why = status ? `, ${describeStatus(status)}` : '';
-    this.verdict = {
+    return {
       kind: 'sstp_abort',
       message: afterAck
-        ? `server sent ${what} right after its Call Connect Ack${why}: the call cannot be set up (its PPP side)`
+        ? `server sent ${what} right after its Call Connect Ack${why}: it accepted the call request, then could not take the call`
         : `server ended the call with ${what} instead of an Ack${why}`,
     };
-    if (reply === 'disconnect') {
-      // The server closed the call itself: acknowledging it is the clean end.
-      clearTimeout(this.stepTimer);
-      this.step = 'disconnect';
-      this.details.disconnectSent = true;
-      this.details.disconnectAcked = true;
-      this.details.stageReached = 'disconnect_ack';
-      this.stream!.write(callDisconnectAck());
-      return this.finish(this.verdict);
-    }
-    this.disconnect();
   }
 
-  private onBadFrame(reason: string): void {
-    if (this.step === 'disconnect') return this.finish(this.verdict!);
-    this.verdict = this.verdict?.kind === 'ok' || !this.verdict ? { kind: 'sstp_bad_frame', message: `bad SSTP packet from the server: ${reason}` } : this.verdict;
-    this.buffer = Buffer.alloc(0);
-    this.disconnect();
+  /** The server closed the call itself: acknowledging its Call Disconnect is the clean end. */
+  private onServerDisconnect(status: StatusInfo | null): void {
+    this.verdict = this.serverEnded('Call Disconnect', 'disconnect', status);
+    clearTimeout(this.stepTimer);
+    this.step = 'disconnect';
+    this.details.disconnectSent = true;
+    this.details.disconnectAcked = true;
+    this.details.stageReached = 'disconnect_ack';
+    this.stream!.write(callDisconnectAck());
+    this.finish(this.verdict);
+  }
+
+  /**
+   * A Call Abort from the server, at any point of the call: answered with a Call Abort ([MS-SSTP] 3.1.2.1), and
+   * nothing else is awaited. In its abort states a server ignores everything but Call Abort (accel-ppp's
+   * sstp_recv_msg_call_disconnect returns early there) and closes on its own timer.
+   */
+  private onServerAbort(status: StatusInfo | null): void {
+    const ending = this.step === 'disconnect';
+    const verdict = this.serverEnded('Call Abort', 'abort', status);
+    if (!ending) this.verdict = verdict; // an Abort answering our Disconnect does not change the verdict
+    this.sendAbort();
+  }
+
+  /** A well-framed but invalid message: Call Abort ([MS-SSTP] 3.1.5.1), then close. */
+  private onInvalidMessage(reason: string): void {
+    if (this.step !== 'disconnect' || !this.verdict) {
+      this.verdict = this.verdict && this.verdict.kind !== 'ok' ? this.verdict : { kind: 'sstp_bad_frame', message: `invalid SSTP message from the server: ${reason}` };
+    }
+    this.sendAbort(STATUS_INVALID_FRAME);
+  }
+
+  /** A framing error (version, length): the stream cannot be followed; drop it without sending anything. */
+  private onFramingError(reason: string): void {
+    if (this.step !== 'disconnect' || !this.verdict) {
+      this.verdict = this.verdict && this.verdict.kind !== 'ok' ? this.verdict : { kind: 'sstp_bad_frame', message: `bad SSTP packet from the server: ${reason}` };
+    }
+    this.finish(this.verdict);
+  }
+
+  private sendAbort(status: number | null = null): void {
+    clearTimeout(this.stepTimer);
+    this.details.abortSent = true;
+    this.stream!.write(callAbort(status));
+    this.finish(this.verdict!);
   }
 
   /** Sends Call Disconnect (once) and waits briefly for the Ack; the verdict is already decided. */
@@ -306,6 +364,7 @@ class SstpProbe {
   }
 
   private onDisconnectPhasePacket(messageType: number | null, reply: ReturnType<typeof interpretCallReply>): void {
+    // A Call Abort here is handled before (answered with a Call Abort); what remains ends or is ignored.
     if (messageType === MESSAGE_TYPES.callDisconnectAck || messageType === MESSAGE_TYPES.callDisconnect) {
       if (messageType === MESSAGE_TYPES.callDisconnect) this.stream!.write(callDisconnectAck());
       this.details.stagesMs.disconnect = this.connection.lap();
@@ -315,7 +374,7 @@ class SstpProbe {
       return this.finish(this.verdict!);
     }
     if (reply.reply === 'none' && reply.respond) this.stream!.write(reply.respond);
-    // Anything else (data, a late Ack, Abort) is not what ends the call: keep waiting for the Ack.
+    // Anything else (data, a late Ack) is not what ends the call: keep waiting for the Ack.
   }
 
   // -------------------------------------------------------------------------------------------------------------
@@ -386,7 +445,7 @@ class SstpProbe {
       case 'settle':
         return this.finish({
           kind: 'sstp_abort',
-          message: `server closed the connection right after its Call Connect Ack: the call cannot be set up (its PPP side)`,
+          message: `server closed the connection right after its Call Connect Ack: it accepted the call request, then could not take the call`,
         });
       case 'disconnect':
         return this.finish({ ...this.verdict!, message: `${this.verdict!.message}; connection closed without Call Disconnect Ack` });
@@ -423,9 +482,9 @@ class SstpProbe {
     clearTimeout(this.deadline);
     clearTimeout(this.stepTimer);
     this.signal?.removeEventListener('abort', this.onAbort);
-    // A flushed close, so the last packet written (Disconnect or its Ack) reaches the server before the close.
+    // A flushed close, so the last packet written (Disconnect, its Ack, or an Abort) reaches the server first.
     const { connection } = this;
-    connection.close(this.details.disconnectSent);
+    connection.close(this.details.disconnectSent || this.details.abortSent);
     const http = { statusCode: this.statusCode, httpVersion: this.httpVersion };
     this.settle({ ...connection.result(verdict.kind, verdict.message, http), sstp: this.details });
   }

@@ -128,6 +128,10 @@ export interface SstpDetails {
   disconnectSent: boolean;
   /** The call was closed cleanly: Call Disconnect Ack received (or the server's Disconnect acknowledged). */
   disconnectAcked: boolean;
+  /** The probe sent Call Abort: answering the server's Call Abort, or an invalid message from it. */
+  abortSent: boolean;
+  /** An accepted call with a weakness: the Crypto Binding Request offers SHA-1 only. Null otherwise. */
+  warning: string | null;
   /** SSTPCORRELATIONID sent with the POST: finds this check in the server's logs. */
   correlationId: string;
 }

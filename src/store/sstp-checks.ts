@@ -1,6 +1,7 @@
 // The deep SSTP check's results in `sstp_checks` (migrations/0003_sstp_checks.sql): encoding, the statements, and a
 // small write queue the SqliteStore flushes with its own batch. Kept apart from `results` so the deep check's
 // cadence never shows in the HEAD probe's history, rollups or uptime.
+import { hashWarning } from '../probe/sstp-frames.js';
 import type Database from 'better-sqlite3';
 import type { ErrorKind, SstpDetails, SstpStage } from '../probe/types.js';
 import type { StoredResult } from './store.js';
@@ -86,7 +87,8 @@ export function encodeSstpCheck(targetId: number, result: StoredResult, errorKin
     hashBitmask: int(sstp?.hashBitmask),
     sstpStatus: int(sstp?.status?.code),
     statusAttribute: int(sstp?.status?.attributeId),
-    disconnect: sstp?.disconnectAcked ? 2 : sstp?.disconnectSent ? 1 : 0,
+    // How the call ended: 0 nothing sent, 1 Call Disconnect sent, 2 and acknowledged, 3 Call Abort sent.
+    disconnect: sstp?.abortSent ? 3 : sstp?.disconnectAcked ? 2 : sstp?.disconnectSent ? 1 : 0,
     tlsVersion: result.tlsVersion || null,
     correlationId: sstp?.correlationId || null,
     message: result.message || null,
@@ -121,8 +123,10 @@ export function decodeSstpCheck(row: SelectedSstpCheck, kindOf: (code: number) =
       stagesMs,
       hashBitmask: row.hash_bitmask,
       status: row.sstp_status === null ? null : { code: row.sstp_status, attributeId: row.status_attribute ?? 0 },
-      disconnectSent: row.disconnect >= 1,
+      disconnectSent: row.disconnect === 1 || row.disconnect === 2,
       disconnectAcked: row.disconnect === 2,
+      abortSent: row.disconnect === 3,
+      warning: errorKind === 'ok' ? hashWarning(row.hash_bitmask) : null,
       correlationId: row.correlation_id ?? '',
     },
   };

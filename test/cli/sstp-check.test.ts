@@ -71,13 +71,16 @@ describe('sstpwatch check --sstp', () => {
     expect(code).toBe(1);
     expect(out).toMatch(/DOWN: call dropped right after the Call Connect Ack/);
     expect(out).toMatch(/\[sstp_abort, sstp phase\]/);
-    expect(out).toMatch(/address assignment/);
+    expect(out).toMatch(/not the address pool/);
+    expect(out).toMatch(/RemoteAccess and RasSstp events/);
   });
 
-  it('checks an offloaded server over plain HTTP and flags a SHA-1-only offer', async () => {
+  it('checks an offloaded server over plain HTTP and warns of a SHA-1-only offer, exit 0: the call was accepted', async () => {
     const { code, out } = await check('--sstp', offloaded.url, '--hostname', VPN_HOSTNAME, '--offload');
-    expect(code).toBe(1);
-    expect(out).toMatch(/DOWN: server offers no SHA-256 crypto binding/);
+    expect(code).toBe(0);
+    expect(out).toMatch(/UP: SSTP call accepted, but the crypto binding offered is SHA-1 only/);
+    expect(out).toMatch(/practical collision attacks/);
+    expect(out).toMatch(/warning: the server offers only SHA-1/);
     expect(out).toMatch(/transport: TCP \(plain HTTP, TLS offloaded\)/);
     expect(out).toMatch(/Call Connect Ack, crypto binding SHA-1 \(bitmask 0x01\)/);
   });

@@ -12,7 +12,7 @@ function deep(errorKind: ErrorKind, sstp: Partial<SstpDetails>, over: Partial<Pr
     phasesMs: { dns: 0, connect: 1, tls: 2, processing: 1 }, tlsVersion: 'TLSv1.3', certificateSha256: null, certificate: null,
     sstp: {
       stageReached: 'disconnect_ack', reply: 'ack', stagesMs: { http: 1, call: 1, disconnect: 1 }, hashBitmask: 2, status: null,
-      disconnectSent: true, disconnectAcked: true, correlationId: 'ABC', ...sstp,
+      disconnectSent: true, disconnectAcked: true, abortSent: false, warning: null, correlationId: 'ABC', ...sstp,
     },
     ...over,
   };
@@ -30,7 +30,7 @@ describe('diagnosing a deep SSTP check', () => {
     ['a drop right after the Ack', deep('sstp_abort', {}, { message: 'server sent Call Disconnect right after its Call Connect Ack' }), /call dropped right after the Call Connect Ack/],
     ['an Abort', deep('sstp_abort', { reply: 'abort' }, { message: 'server ended the call with Call Abort instead of an Ack' }), /call aborted by the server/],
     ['a malformed packet', deep('sstp_bad_frame', { reply: null }), /not SSTP: malformed packet/],
-    ['SHA-1 only', deep('sstp_no_sha256', { hashBitmask: 1 }), /no SHA-256 crypto binding/],
+    ['no usable hash protocol', deep('sstp_no_sha256', { hashBitmask: 0 }), /no usable crypto binding/],
   ])('%s: a headline, an explanation and a fix, in the sstp phase', (_name, result, headline) => {
     const d = diagnose(result, ctx);
     expect(d).toMatchObject({ verdict: 'down', phase: 'sstp' });
@@ -43,6 +43,13 @@ describe('diagnosing a deep SSTP check', () => {
     expect(diagnose(deep('ok', {}), ctx)).toMatchObject({ verdict: 'up', phase: null, headline: /SSTP call accepted/ });
     const cert = { subject: 'CN=vpn.example.com', issuer: 'CN=CA', san: ['vpn.example.com'], notBefore: NOW - DAY, notAfter: NOW + 5 * DAY + 1000, sha256: 'AB', keyType: 'EC', keyBits: 256 };
     expect(diagnose(deep('ok', {}, { certificate: cert }), ctx)).toMatchObject({ verdict: 'up', phase: 'certificate', headline: /expires in 5 days/ });
+  });
+
+  it('calls a SHA-1-only offer up (the call was accepted), explaining the SHA-1 risk and the fix', () => {
+    const d = diagnose(deep('ok', { hashBitmask: 1, warning: 'the server offers only SHA-1' }), ctx);
+    expect(d).toMatchObject({ verdict: 'up', headline: /SSTP call accepted, but the crypto binding offered is SHA-1 only/ });
+    expect(d.explanation).toMatch(/practical collision attacks/);
+    expect(d.fix).toMatch(/SHA-256/);
   });
 
   it('leaves failures before the SSTP part (TLS, certificates) to the HEAD diagnosis', () => {

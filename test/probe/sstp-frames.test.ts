@@ -73,15 +73,32 @@ describe('the parser reads valid packets', () => {
   });
 });
 
+describe('framing errors and invalid messages are told apart, unknown types and attributes skipped ([MS-SSTP] 3.1.5.1, as accel-ppp)', () => {
+  it('calls a bad version or packet length a framing error (drop, send nothing)', () => {
+    expect(readPacket(bytes('11 01 00 08 00 07 00 00'))).toMatchObject({ state: 'invalid' });
+    expect(readPacket(bytes('10 01 00 06 00 07'))).toMatchObject({ state: 'invalid' });
+  });
+
+  it('calls a well-framed message with a bad attribute invalid (answer with Call Abort), skipping the packet', () => {
+    expect(readPacket(bytes('10 01 00 0f 00 01 00 01 00 01 00 07 00 01 00'))).toMatchObject({ state: 'malformed', length: 15 });
+  });
+
+  it('skips an unknown attribute id and keeps an unknown message type', () => {
+    const unknownAttribute = readPacket(bytes('10 01 00 14 00 01 00 02 00 07 00 06 00 01 00 01 00 06 00 01'));
+    expect(unknownAttribute).toMatchObject({ state: 'packet', packet: { messageType: 1, attributes: [{ id: 1, protocolId: 1 }] } });
+    const unknownType = readPacket(bytes('10 01 00 08 00 0a 00 00'));
+    expect(unknownType).toMatchObject({ state: 'packet', packet: { control: true, messageType: 10, attributes: [] } });
+    expect(interpretCallReply((unknownType as { packet: SstpPacket }).packet)).toEqual({ reply: 'none', respond: null });
+  });
+});
+
 describe('the parser is strict: each malformed packet is sstp_bad_frame with its reason', () => {
   it.each([
     ['a wrong version byte', '11 01 00 08 00 07 00 00', /version byte 0x11/],
     ['an HTTP answer where a packet belongs', Buffer.from('HTTP/1.1 200 OK\r\n\r\n').toString('hex'), /version byte 0x48/],
     ['a control packet shorter than its header', '10 01 00 06 00 07', /control packet length 6/],
     ['a data packet shorter than its header', '10 00 00 02', /data packet length 2/],
-    ['an unknown message type', '10 01 00 08 00 0a 00 00', /unknown control message type 10/],
-    ['message type 0', '10 01 00 08 00 00 00 00', /unknown control message type 0/],
-    ['an unknown attribute id', '10 01 00 0e 00 01 00 01 00 07 00 06 00 01', /unknown attribute id 7/],
+    ['an unknown attribute overrunning the packet', '10 01 00 0e 00 01 00 01 00 07 00 16 00 01', /attribute 7 of length 22 in a 14-byte Call Connect Request/],
     ['an attribute of the wrong length', '10 01 00 0f 00 01 00 01 00 01 00 07 00 01 00', /Encapsulated Protocol ID attribute length 7 \(expected 6\)/],
     ['a Crypto Binding Request shorter than 40', `10 01 00 2f 00 02 00 01 00 04 00 27 ${'00'.repeat(35)}`, /Crypto Binding Request attribute length 39/],
     ['an attribute overrunning the packet', '10 01 00 0e 00 02 00 01 00 04 00 28 00 00', /overruns the 14-byte packet/],

@@ -97,31 +97,74 @@ describe('the deep SSTP check against a server that accepts the call', () => {
   });
 });
 
-describe('the deep SSTP check names each way a server fails', () => {
-  it.each<[string, SstpBehavior | SstpMode, ErrorKind, RegExp, Partial<NonNullable<ProbeResult['sstp']>>, boolean]>([
+describe('the deep SSTP check names each way a server fails, and ends the call as a real client does', () => {
+  // How the client ended the call, checked on the server's side (the fake behaves as accel-ppp's sstp.c).
+  type End = 'disconnect' | 'abort' | 'acked-disconnect' | 'nothing';
+  it.each<[string, SstpBehavior | SstpMode, ErrorKind, RegExp, Partial<NonNullable<ProbeResult['sstp']>>, End]>([
     ['a Nak', 'nak', 'sstp_nak', /Call Connect Nak, value not supported \(4\) for Encapsulated Protocol ID/,
-      { reply: 'nak', status: { code: 4, attributeId: 1 }, stageReached: 'disconnect_ack' }, true],
-    ['a Call Abort', 'abort', 'sstp_abort', /Call Abort instead of an Ack, negotiation timeout \(8\)/,
-      { reply: 'abort', status: { code: 8, attributeId: 0 } }, true],
-    ['an Ack offering SHA-1 only', 'sha1-only', 'sstp_no_sha256', /offers SHA-1 crypto binding, not SHA-256/,
-      { reply: 'ack', hashBitmask: 0x01, stageReached: 'disconnect_ack' }, true],
+      { reply: 'nak', status: { code: 4, attributeId: 1 }, stageReached: 'disconnect_ack' }, 'disconnect'],
+    ['a Call Abort: answered with a Call Abort, no Disconnect, no wait', 'abort', 'sstp_abort', /Call Abort instead of an Ack, negotiation timeout \(8\)/,
+      { reply: 'abort', status: { code: 8, attributeId: 0 }, abortSent: true, disconnectSent: false, disconnectAcked: false }, 'abort'],
     ['a Disconnect right after the Ack', 'disconnect-after-ack', 'sstp_abort', /Call Disconnect right after its Call Connect Ack/,
-      { reply: 'ack', stageReached: 'disconnect_ack', disconnectAcked: true }, false],
-    ['a bad version byte', 'bad-version', 'sstp_bad_frame', /version byte 0x11/, { reply: null, disconnectSent: true }, true],
-    ['a truncated packet', 'truncated', 'sstp_bad_frame', /truncated packet: 20 of 48 bytes/, { reply: null }, false],
+      { reply: 'ack', stageReached: 'disconnect_ack', disconnectAcked: true, abortSent: false }, 'acked-disconnect'],
+    ['a bad version byte: a framing error, the connection dropped without a word', 'bad-version', 'sstp_bad_frame', /version byte 0x11/,
+      { reply: null, disconnectSent: false, abortSent: false }, 'nothing'],
+    ['a well-framed invalid message: answered with a Call Abort', 'invalid-ack', 'sstp_bad_frame', /invalid SSTP message from the server: Crypto Binding Request attribute length 39/,
+      { reply: null, abortSent: true, disconnectSent: false }, 'abort'],
+    ['a truncated packet', 'truncated', 'sstp_bad_frame', /truncated packet: 20 of 48 bytes/, { reply: null }, 'nothing'],
     ['no answer to Call Connect Request', 'silent-after-request', 'sstp_no_response', /no answer to Call Connect Request within/,
-      { stageReached: 'http', reply: null, disconnectSent: true, disconnectAcked: true }, true],
-  ])('%s', async (_name, behavior, kind, message, details, clientDisconnects) => {
+      { stageReached: 'http', reply: null, disconnectSent: true, disconnectAcked: true }, 'disconnect'],
+  ])('%s', async (_name, behavior, kind, message, details, end) => {
     const server = await startSstp(behavior);
+    const started = performance.now();
     const result = await probe(server, { timeoutMs: 1500 });
     expectKind(result, kind, message);
     expect(result.sstp).toMatchObject(details);
     expect(result.statusCode).toBe(200);
-    // Whatever happened, the call was not left half open: the client disconnected, or acknowledged the server's.
     const call = server.calls[0]!;
     expect(call.closed).toBe(true);
-    if (clientDisconnects) expect(call.clientDisconnected).toBe(true);
-    if (behavior === 'disconnect-after-ack') expect(call.received).toContain(MESSAGE_TYPES.callDisconnectAck);
+    switch (end) {
+      case 'disconnect':
+        expect(call.clientDisconnected).toBe(true);
+        break;
+      case 'abort':
+        // A server in its abort state would never acknowledge a Disconnect: the client does not send one or wait.
+        expect(call.clientAborted).toBe(true);
+        expect(call.clientDisconnected).toBe(false);
+        expect(result.durationMs).toBeLessThan(disconnectWaitFor(1500));
+        break;
+      case 'acked-disconnect':
+        expect(call.received).toContain(MESSAGE_TYPES.callDisconnectAck);
+        break;
+      case 'nothing':
+        expect(call.received).toEqual([MESSAGE_TYPES.callConnectRequest]);
+        expect(call.receivedAfterBadFrame).toBe(0);
+        break;
+    }
+    expect(performance.now() - started).toBeLessThan(1500 + MARGIN_MS);
+  });
+
+  it('accepts an Ack offering SHA-1 only, with a warning: the call was accepted', async () => {
+    const server = await startSstp('sha1-only');
+    const result = await probe(server);
+    expectKind(result, 'ok', /SSTP call accepted: Call Connect Ack offering SHA-1 \(warning: the server offers only SHA-1/);
+    expect(result.sstp).toMatchObject({ reply: 'ack', hashBitmask: 0x01, warning: expect.stringMatching(/only SHA-1/), disconnectAcked: true });
+    expect(server.calls[0]!.clientDisconnected).toBe(true);
+  });
+
+  it('ignores a message type MS-SSTP does not define, as accel-ppp does, and takes the Ack after it', async () => {
+    const server = await startSstp('unknown-then-ack');
+    const result = await probe(server);
+    expectKind(result, 'ok', /Call Connect Ack offering SHA-256/);
+    expect(result.sstp).toMatchObject({ warning: null, abortSent: false, disconnectAcked: true });
+  });
+
+  it('fails at the HTTP step when a 200 carries another Content-Length (a web page, a proxy), as sstp-client does', async () => {
+    const server = await startSstp({ mode: 'content-length', contentLength: '1234' });
+    const result = await probe(server);
+    expectKind(result, 'sstp_http_status', /answered 200 with Content-Length: 1234, not 18446744073709551615: not an SSTP server/);
+    expect(result.sstp).toMatchObject({ stageReached: 'transport', disconnectSent: false, abortSent: false });
+    expect(server.calls[0]!.received).toEqual([]);
   });
 
   it('a non-200 answer to the POST is sstp_http_status; no call was started, so none is ended', async () => {

@@ -60,7 +60,7 @@ function deep(at: number, kind: 'ok' | 'sstp_nak'): ProbeResult {
     sstp: {
       stageReached: 'disconnect_ack', reply: ok ? 'ack' : 'nak', stagesMs: { http: 1, call: 1.5, disconnect: 0.5 },
       hashBitmask: ok ? 2 : null, status: ok ? null : { code: 4, attributeId: 1 }, disconnectSent: true,
-      disconnectAcked: true, correlationId: '0F6B7E0A-1111-4222-8333-944445555666',
+      disconnectAcked: true, abortSent: false, warning: null, correlationId: '0F6B7E0A-1111-4222-8333-944445555666',
     },
   };
 }

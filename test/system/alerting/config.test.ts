@@ -60,6 +60,7 @@ describe('prometheus/alerts.yml', () => {
         'SSTPCertificateExpired',
         'SSTPCertificateExpiresSoon',
         'SSTPHandshakeFailing',
+        'SSTPHandshakeSHA1Only',
         'SSTPProbeSlow',
         'SSTPProbesStale',
         'SSTPRedundancyLost',
