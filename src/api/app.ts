@@ -21,7 +21,7 @@ import { probeRoutes } from './routes/probe.js';
 import { reloadRoutes } from './routes/reload.js';
 import { statusRoutes } from './routes/status.js';
 import { targetRoutes } from './routes/targets.js';
-import { InvalidCursorError, TargetNotFoundError } from '../store/store.js';
+import { InvalidCursorError, StoreUnavailableError, TargetNotFoundError } from '../store/store.js';
 
 export type App = ReturnType<typeof buildApp>;
 
@@ -141,6 +141,7 @@ function classifyError(err: FastifyError): { statusCode: number; code: string; m
   if (err instanceof HttpError) return { statusCode: err.statusCode, code: err.code, message: err.message };
   if (err instanceof TargetNotFoundError) return { statusCode: 404, code: 'not_found', message: err.message };
   if (err instanceof InvalidCursorError) return { statusCode: 400, code: 'bad_request', message: err.message };
+  if (err instanceof StoreUnavailableError) return { statusCode: 503, code: 'store_unavailable', message: err.message };
   if (err.validation) return { statusCode: 400, code: 'bad_request', message: err.message };
   const status = err.statusCode ?? 500;
   if (status >= 400 && status < 500) return { statusCode: status, code: clientErrorCode(status), message: err.message };

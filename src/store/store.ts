@@ -84,6 +84,17 @@ export class InvalidCursorError extends Error {
   }
 }
 
+/**
+ * The database cannot answer right now (a database server restarting, a connection cut): the API answers 503
+ * with the reason, never 500, and results keep waiting in the write queue.
+ */
+export class StoreUnavailableError extends Error {
+  constructor(reason: string, options?: { cause?: unknown }) {
+    super(`the database is unavailable: ${reason}`, options);
+    this.name = 'StoreUnavailableError';
+  }
+}
+
 export class TargetNotFoundError extends Error {
   constructor(readonly target: string) {
     super(`no target named ${JSON.stringify(target)}`);

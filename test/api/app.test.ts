@@ -10,6 +10,7 @@ import { createMetrics } from '../../src/metrics/metrics.js';
 import type { ProbeResult } from '../../src/probe/types.js';
 import { Monitor } from '../../src/scheduler/monitor.js';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.js';
+import { StoreUnavailableError } from '../../src/store/store.js';
 
 const settings: ProbeSettings = {
   intervalMs: 30_000,
@@ -145,6 +146,14 @@ describe('HTTP API', () => {
       expect(res.statusCode).toBe(404);
       expect(res.json()).toEqual({ error: { code: 'not_found', message: 'no target named "nope"' } });
     }
+  });
+
+  it('answers 503 with the reason when the database cannot be reached, never 500', async () => {
+    const unavailable = new StoreUnavailableError('PostgreSQL: ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:5432');
+    store.history = () => Promise.reject(unavailable);
+    const res = await app.inject({ method: 'GET', url: '/api/v1/targets/rras-eu-1/history' });
+    expect(res.statusCode).toBe(503);
+    expect(res.json()).toEqual({ error: { code: 'store_unavailable', message: unavailable.message } });
   });
 
   it('answers 404 for an unknown route', async () => {

@@ -11,7 +11,7 @@ import { migratePostgres, POSTGRES_MIGRATIONS_DIR } from '../../src/store/postgr
 import { openPostgresStore, type PostgresStore } from '../../src/store/postgres/store.js';
 import { DEFAULT_MIGRATIONS_DIR } from '../../src/store/database.js';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.js';
-import type { TargetRecord } from '../../src/store/store.js';
+import { StoreUnavailableError, type TargetRecord } from '../../src/store/store.js';
 import { startPostgres, type TestPostgres } from '../fixtures/postgres.js';
 import { expectSameAnswers, historyResult, writeHistory } from '../fixtures/store-history.js';
 
@@ -147,6 +147,8 @@ describe('the PostgreSQL store', () => {
       for (let i = 51; i <= 100; i++) store.record('rras-1', 'head', resultAt(i, 'rras-1'));
       await store.flush();
       expect(store.writeHealth()).toMatchObject({ ok: false, pending: 100, dropped: 0 });
+      // a read while the server is away says so (the API turns it into a 503), never a bare driver error
+      await expect(store.history('rras-1', { limit: 10 })).rejects.toBeInstanceOf(StoreUnavailableError);
     } finally {
       server.start();
     }

@@ -3,6 +3,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { StoreUnavailableError } from '../store.js';
 
 /** Advisory lock keys (one bigint namespace per database, shared by every sstpwatch using it). */
 export const ADVISORY_LOCKS = {
@@ -92,8 +93,12 @@ export class PostgresConnection {
     this.pool.on('error', (err) => this.log.warn({ err: describePgError(err), database: this.where }, 'idle PostgreSQL connection lost'));
   }
 
+  /** Rejects with StoreUnavailableError when the server cannot be reached (the API then answers 503, not 500). */
   query<R extends pg.QueryResultRow>(statement: Statement | string, values: unknown[] = []): Promise<pg.QueryResult<R>> {
-    return typeof statement === 'string' ? this.pool.query<R>(statement, values) : this.pool.query<R>({ ...statement, values });
+    const running = typeof statement === 'string' ? this.pool.query<R>(statement, values) : this.pool.query<R>({ ...statement, values });
+    return running.catch((err: unknown) => {
+      throw isConnectionError(err) ? new StoreUnavailableError(`PostgreSQL: ${describePgError(err)}`, { cause: err }) : err;
+    });
   }
 
   /** Runs `work` in one transaction on one connection; rolls back when it throws. */
