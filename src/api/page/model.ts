@@ -7,7 +7,13 @@ import type { Maintenance, TargetState } from '../../health/types.js';
 import { diagnose, type Diagnosis } from '../../probe/diagnose.js';
 import type { ErrorKind, ProbeResult } from '../../probe/types.js';
 import type { GroupView, TargetView } from '../deps.js';
+import { planPage, targetsOf, type PagePlan } from './paging.js';
 import type { StripBucket } from './strip.js';
+
+/** Down targets named in the summary line; the rest are counted. */
+export const SUMMARY_DOWN_NAMES = 20;
+/** Rows of the maintenance table; the rest are counted. */
+export const MAINTENANCE_ROWS = 200;
 
 export const UPTIME_WINDOWS = ['24h', '7d', '30d'] as const;
 export type UptimeWindow = (typeof UPTIME_WINDOWS)[number];
@@ -46,6 +52,15 @@ export interface GroupSection {
   serversUp: number;
   serversTotal: number;
   targets: TargetRow[];
+  /** Targets of the group not listed (a group larger than a page). */
+  omitted: number;
+}
+
+/** A healthy group folded into one line (large fleets only). */
+export interface FoldedGroup {
+  name: string;
+  hostname: string;
+  serversTotal: number;
 }
 
 export interface IncidentRow {
@@ -69,7 +84,14 @@ export interface StatusPageModel {
   refreshSeconds: number;
   version: string;
   summary: Record<TargetState, number> & { targets: number };
+  /** The first SUMMARY_DOWN_NAMES down targets, troubled groups first. */
+  downNames: string[];
   groups: GroupSection[];
+  folded: FoldedGroup[];
+  page: number;
+  pages: number;
+  /** Maintenance rows left out beyond MAINTENANCE_ROWS. */
+  maintenanceOmitted: number;
   /** Open ones first, then the most recent. */
   incidents: IncidentRow[];
   /** How far back the incident list reaches, ms. */
@@ -89,27 +111,55 @@ export interface ModelInput {
   incidentWindowMs: number;
   /** The configured windows' state now, and those covering a target (absent: none configured). */
   windows?: { list: WindowStatus[]; forTarget(config: TargetView['config']): ScheduledMaintenance | null };
+  /** Which groups and targets this page lists (default: page 1 of planPage); history is read for those only. */
+  plan?: PagePlan;
 }
 
 export function buildStatusPage(input: ModelInput): StatusPageModel {
+  const plan = input.plan ?? planPage(input.groups, 1);
   const summary = { targets: 0, up: 0, down: 0, unknown: 0, maintenance: 0 };
-  const incidents: IncidentRow[] = [];
+  const downNames: string[] = [];
   const maintenance: MaintenanceRow[] = [];
-  const groups = input.groups.map(({ config, health }): GroupSection => {
-    const names = [...config.servers, ...(config.vip ? [config.vip] : [])];
+  let maintenanceOmitted = 0;
+  // Counts over the whole fleet: a map lookup per target, no history.
+  for (const g of input.groups) {
+    for (const name of targetsOf(g)) {
+      const view = input.target(name);
+      if (!view) continue;
+      summary.targets++;
+      summary[view.health.state]++;
+      if (view.health.state === 'down' && downNames.length < SUMMARY_DOWN_NAMES) downNames.push(name);
+      const m = view.health.maintenance;
+      if (m && view.health.state === 'maintenance') {
+        if (maintenance.length < MAINTENANCE_ROWS) maintenance.push({ target: name, group: g.config.name, ...m });
+        else maintenanceOmitted++;
+      }
+    }
+  }
+  const incidents: IncidentRow[] = [];
+  const groups: GroupSection[] = [];
+  const folded: FoldedGroup[] = [];
+  for (const { group: { config, health }, listed, omitted, folded: isFolded } of plan.groups) {
+    if (isFolded) {
+      folded.push({ name: config.name, hostname: config.hostname, serversTotal: health.serversTotal });
+      continue;
+    }
     const targets: TargetRow[] = [];
-    for (const name of names) {
+    for (const name of listed) {
       const view = input.target(name);
       if (!view) continue;
       const row = targetRow(view, input.history(name), input.now, input.windows?.forTarget(view.config) ?? null);
       targets.push(row);
-      summary.targets++;
-      summary[row.state]++;
       for (const i of row.history.incidents ?? []) incidents.push({ target: name, group: config.name, ...i });
-      if (row.maintenance && row.state === 'maintenance') maintenance.push({ target: name, group: config.name, ...row.maintenance });
     }
-    return { name: config.name, hostname: config.hostname, state: health.state, serversUp: health.serversUp, serversTotal: health.serversTotal, targets };
-  });
+    groups.push({ name: config.name, hostname: config.hostname, state: health.state, serversUp: health.serversUp, serversTotal: health.serversTotal, targets, omitted });
+  }
+  if (plan.pages > 1) {
+    // Down targets of the troubled groups first (the plan's order), so the names match what the page lists.
+    const listedDown = groups.flatMap((g) => g.targets).filter((t) => t.state === 'down').map((t) => t.name);
+    downNames.splice(0, downNames.length, ...new Set([...listedDown, ...downNames]));
+    downNames.length = Math.min(downNames.length, SUMMARY_DOWN_NAMES);
+  }
   incidents.sort((a, b) => Number(b.endedAt === null) - Number(a.endedAt === null) || b.startedAt - a.startedAt);
   maintenance.sort((a, b) => a.until - b.until);
   return {
@@ -117,10 +167,15 @@ export function buildStatusPage(input: ModelInput): StatusPageModel {
     refreshSeconds: input.refreshSeconds,
     version: input.version,
     summary,
+    downNames,
     groups,
+    folded,
+    page: plan.page,
+    pages: plan.pages,
     incidents,
     incidentWindowMs: input.incidentWindowMs,
     maintenance,
+    maintenanceOmitted,
     windows: input.windows?.list ?? [],
   };
 }

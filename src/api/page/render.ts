@@ -11,6 +11,8 @@ import { describeStrip, renderStrip } from './strip.js';
 
 export const PAGE_SCRIPT_PATH = '/page/status.js';
 export const PAGE_STYLE_PATH = '/page/status.css';
+/** The route's default refresh period: page links carry `refresh` only when it differs. */
+export const DEFAULT_REFRESH_SECONDS = 30;
 
 const TARGET_STATE_LABEL: Record<TargetState, { icon: string; text: string }> = {
   up: { icon: '✔', text: 'Up' },
@@ -64,8 +66,11 @@ export function renderStatusPage(m: StatusPageModel): string {
 </header>
 <main id="content" data-refresh="${m.refreshSeconds}" data-title="${title}">
 ${summary(m)}
+${pager(m)}
 ${m.groups.map((g) => group(g, m.now))}
-${maintenanceSection(m.maintenance, m.windows, m.now)}
+${foldedSection(m)}
+${pager(m)}
+${maintenanceSection(m.maintenance, m.maintenanceOmitted, m.windows, m.now)}
 ${incidentSection(m.incidents, m.incidentWindowMs, m.now)}
 <p class="generated">Generated ${time(m.now, formatUtc(m.now))} by sstpwatch ${m.version}.</p>
 </main>
@@ -87,10 +92,11 @@ function pageTitle(m: StatusPageModel): string {
 
 function summary(m: StatusPageModel): SafeHtml {
   const s = m.summary;
-  const down = m.groups.flatMap((g) => g.targets).filter((t) => t.state === 'down').map((t) => t.name);
+  const more = s.down - m.downNames.length;
+  const down = more > 0 ? `${m.downNames.join(', ')} and ${more} more` : m.downNames.join(', ');
   let headline: SafeHtml;
   if (s.targets === 0) headline = html`No targets configured.`;
-  else if (s.down > 0) headline = html`<strong>${s.down} of ${s.targets} targets down:</strong> ${down.join(', ')}.`;
+  else if (s.down > 0) headline = html`<strong>${s.down} of ${s.targets} targets down:</strong> ${down}.`;
   else if (s.up === s.targets) headline = html`<strong>All ${s.targets} targets up.</strong>`;
   else headline = html`<strong>No target down.</strong>`;
   const parts = (['up', 'down', 'unknown', 'maintenance'] as const).map((state) => html`<li>${badge(state, TARGET_STATE_LABEL[state])} <span class="count">${s[state]}</span></li>`);
@@ -113,6 +119,28 @@ function group(g: GroupSection, now: number): SafeHtml {
 <tbody>
 ${g.targets.map((t) => targetRow(t, now))}
 </tbody>
+</table>
+${g.omitted > 0 ? html`<p class="muted omitted">${g.omitted} more targets of this group are not listed here; <a href="/api/v1/status">the JSON status</a> has them all.</p>` : html``}
+</section>
+`;
+}
+
+/** Links to the other pages of a large fleet: plain links, so they work without JavaScript. */
+function pager(m: StatusPageModel): SafeHtml {
+  if (m.pages <= 1) return html``;
+  const href = (n: number) => `/?page=${n}${m.refreshSeconds !== DEFAULT_REFRESH_SECONDS ? `&refresh=${m.refreshSeconds}` : ''}`;
+  const link = (n: number, text: string) => html`<a href="${href(n)}">${text}</a>`;
+  return html`<nav class="pager" aria-label="Pages">Page ${m.page} of ${m.pages} (groups with trouble first)${m.page > 1 ? html` · ${link(1, 'first')} · ${link(m.page - 1, 'previous')}` : html``}${m.page < m.pages ? html` · ${link(m.page + 1, 'next')} · ${link(m.pages, 'last')}` : html``}</nav>`;
+}
+
+function foldedSection(m: StatusPageModel): SafeHtml {
+  if (!m.folded.length) return html``;
+  return html`<section class="folded" aria-labelledby="folded-heading">
+<h2 id="folded-heading">Healthy groups ${badge('ok', GROUP_STATE_LABEL.ok)}</h2>
+<table>
+<caption class="visually-hidden">Groups that are OK with every server up (their targets are not listed)</caption>
+<thead><tr><th scope="col">Group</th><th scope="col">Hostname</th><th scope="col">Servers</th></tr></thead>
+<tbody>${m.folded.map((g) => html`<tr data-group="${g.name}"><th scope="row">${g.name}</th><td data-label="Hostname">${g.hostname}</td><td data-label="Servers">all ${g.serversTotal} up</td></tr>`)}</tbody>
 </table>
 </section>
 `;
@@ -196,7 +224,7 @@ function windowsTable(windows: WindowStatus[], now: number): SafeHtml {
 </table>`;
 }
 
-function maintenanceSection(rows: MaintenanceRow[], windows: WindowStatus[], now: number): SafeHtml {
+function maintenanceSection(rows: MaintenanceRow[], omitted: number, windows: WindowStatus[], now: number): SafeHtml {
   const body = rows.length
     ? html`<table>
 <caption class="visually-hidden">Targets in maintenance</caption>
@@ -204,9 +232,11 @@ function maintenanceSection(rows: MaintenanceRow[], windows: WindowStatus[], now
 <tbody>${rows.map((r) => html`<tr><th scope="row">${r.target}</th><td data-label="Group">${r.group}</td><td data-label="Until">${time(r.until, `${formatUtc(r.until)} (in ${formatSpan(r.until - now)})`)}</td><td data-label="Reason" class="reason">${r.reason}</td></tr>`)}</tbody>
 </table>`
     : html`<p class="muted">No target is in maintenance.</p>`;
+  const more = omitted > 0 ? html`<p class="muted omitted">and ${omitted} more targets in maintenance.</p>` : html``;
   return html`<section class="maintenance" aria-labelledby="maintenance-heading">
 <h2 id="maintenance-heading">Maintenance</h2>
 ${body}
+${more}
 ${windowsTable(windows, now)}
 </section>
 `;

@@ -6,12 +6,13 @@ import type { AppDeps } from '../deps.js';
 import { scheduledFor } from '../present.js';
 import { PAGE_SCRIPT, PAGE_STYLE } from '../page/assets.js';
 import { buildStatusPage, UPTIME_WINDOWS, type TargetHistory, type UptimeWindow } from '../page/model.js';
-import { PAGE_SCRIPT_PATH, PAGE_STYLE_PATH, renderStatusPage } from '../page/render.js';
+import { planPage, type PagePlan } from '../page/paging.js';
+import { DEFAULT_REFRESH_SECONDS, PAGE_SCRIPT_PATH, PAGE_STYLE_PATH, renderStatusPage } from '../page/render.js';
 import { MINUTE_MS, minuteStrip, type StripSample } from '../page/strip.js';
 import { UPTIME_WINDOWS_MS } from './availability.js';
 
 /** Default seconds between the page's own refreshes (script, or meta refresh with JavaScript off). */
-export const PAGE_REFRESH_SECONDS = 30;
+export const PAGE_REFRESH_SECONDS = DEFAULT_REFRESH_SECONDS;
 const STRIP_MINUTES = 60;
 const INCIDENT_WINDOW_MS = 24 * 3_600_000;
 /** Raw results read per target for the minutes not rolled up yet (the last minute or two in steady state). */
@@ -31,6 +32,7 @@ function securityHeaders(reply: FastifyReply): FastifyReply {
 }
 
 const PageQuery = Type.Object({
+  page: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'page of a large fleet (groups with trouble first; healthy groups folded)' })),
   refresh: Type.Optional(Type.Integer({ minimum: 2, maximum: 3600, description: `seconds between refreshes (default ${PAGE_REFRESH_SECONDS})` })),
 });
 
@@ -79,9 +81,9 @@ export const pageRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (a
     return { uptime: await uptime, strip: await strip, incidents: await incidents };
   }
 
-  /** The history of every target the page shows, read before the (pure) page model is built. */
-  async function histories(t: number): Promise<Map<string, TargetHistory>> {
-    const names = new Set(deps.status.groups().flatMap(({ config }) => [...config.servers, ...(config.vip ? [config.vip] : [])]));
+  /** The history of the targets this page lists (never the whole fleet), read before the (pure) page model is built. */
+  async function histories(plan: PagePlan, t: number): Promise<Map<string, TargetHistory>> {
+    const names = new Set(plan.groups.flatMap((g) => g.listed));
     const entries = await Promise.all([...names].map(async (name) => [name, await history(name, t)] as const));
     return new Map(entries);
   }
@@ -97,12 +99,15 @@ export const pageRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (a
     },
     async (request, reply) => {
       const t = now();
-      const read = await histories(t);
+      const groups = deps.status.groups();
+      const plan = planPage(groups, request.query.page ?? 1);
+      const read = await histories(plan, t);
       const model = buildStatusPage({
+        plan,
         now: t,
         refreshSeconds: request.query.refresh ?? PAGE_REFRESH_SECONDS,
         version: deps.version ?? '',
-        groups: deps.status.groups(),
+        groups,
         target: (name) => deps.status.target(name),
         history: (name) => read.get(name) ?? { uptime: null, strip: null, incidents: null },
         incidentWindowMs: INCIDENT_WINDOW_MS,
