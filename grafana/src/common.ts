@@ -51,6 +51,23 @@ export function datasourceVariable(): dashboard.DatasourceVariableBuilder {
   return new dashboard.DatasourceVariableBuilder('datasource').label('Prometheus').type('prometheus');
 }
 
+/**
+ * The `job` and `instance` variables: which sstpwatch instances' series the panels read (All by default).
+ * Several instances may probe the same targets (one per site or data centre); the panels count each target
+ * once across them.
+ */
+export function instanceVariables(): dashboard.QueryVariableBuilder[] {
+  const all = (v: dashboard.QueryVariableBuilder): dashboard.QueryVariableBuilder =>
+    v.multi(true).includeAll(true).allValue('.*').current({ text: 'All', value: '$__all' });
+  return [
+    all(labelVariable('job', 'Job', 'sstp_target_state')),
+    all(labelVariable('instance', 'sstpwatch instance', 'sstp_target_state{job=~"$job"}')),
+  ];
+}
+
+/** Matchers every query starts with: the sstpwatch instances picked in the `job` and `instance` variables. */
+export const INSTANCES = 'job=~"$job", instance=~"$instance"';
+
 /** A query variable over one label of sstpwatch's series. */
 export function labelVariable(name: string, label: string, selector: string): dashboard.QueryVariableBuilder {
   const query = `label_values(${selector}, ${name})`;
@@ -141,7 +158,9 @@ export const TARGET_STATE_MAPPINGS: dashboard.ValueMapping[] = [
  * neither way.
  */
 export function groupStateCode(selector: string): string {
-  const count = (match: string): string => `sum by (group) (sstp_target_state{${selector}, ${match}})`;
+  // Each target once, whatever the number of instances reporting it: max over instances, then the sum.
+  const count = (match: string): string =>
+    `sum by (group) (max by (group, target) (sstp_target_state{${selector}, ${match}}))`;
   return [
     `(`,
     `  ${count('role="vip", state="down"')} > 0`,

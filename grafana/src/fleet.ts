@@ -13,6 +13,7 @@ import {
   DATASOURCE,
   GROUP_STATE_MAPPINGS,
   HANDSHAKE_MAPPINGS,
+  INSTANCES,
   STATUS_CODE_MAPPINGS,
   TARGET_STATE_MAPPINGS,
   UNITS,
@@ -25,6 +26,7 @@ import {
   colorByThresholds,
   datasourceVariable,
   groupStateCode,
+  instanceVariables,
   instantQuery,
   labelVariable,
   lastValue,
@@ -47,8 +49,13 @@ import {
 
 export const FLEET_UID = 'sstp-fleet';
 
-/** Matchers every fleet query starts with: the groups picked in the `group` variable (All by default). */
-const GROUPS = 'group=~"$group"';
+/** Matchers every fleet query starts with: the instances and groups picked in the variables (All by default). */
+const GROUPS = `${INSTANCES}, group=~"$group"`;
+
+/** How many targets match, each counted once across the sstpwatch instances reporting it. */
+function targetCount(match: string): string {
+  return `count(max by (group, target, role) (sstp_target_state{${GROUPS}, ${match}}) == 1) or vector(0)`;
+}
 
 function countStat(title: string, description: string, expr: string, steps: dashboard.ThresholdsConfigBuilder): stat.PanelBuilder {
   return new stat.PanelBuilder()
@@ -96,7 +103,7 @@ function overview(): Array<dashboard.PanelBuilder | stat.PanelBuilder> {
         `when a group with ${ALERT_THRESHOLDS.redundancyServers} or more servers outside maintenance has fewer up; red at 0.`,
     )
     .datasource(DATASOURCE)
-    .withTarget(instantQuery(`sum by (group) (sstp_group_servers_up{${GROUPS}})`, '{{group}}'))
+    .withTarget(instantQuery(`max by (group) (sstp_group_servers_up{${GROUPS}})`, '{{group}}'))
     .unit(UNITS.none)
     .decimals(0)
     .thresholds(thresholds(COLORS.critical, [1, COLORS.warning], [ALERT_THRESHOLDS.redundancyServers, COLORS.ok]))
@@ -108,33 +115,31 @@ function overview(): Array<dashboard.PanelBuilder | stat.PanelBuilder> {
     .span(12)
     .height(6);
 
-  const serverCount = (state: string): string =>
-    `sum(sstp_target_state{${GROUPS}, role="server", state="${state}"})`;
   return [
     groupState,
     serversUp,
     countStat(
       'Servers down',
       'RRAS servers whose debounced state is down (failed `fall` probes in a row): SSTPServerDown fires for each after 2 minutes.',
-      serverCount('down'),
+      targetCount('role="server", state="down"'),
       thresholds(COLORS.ok, [1, COLORS.critical]),
     ),
     countStat(
       'VIPs down',
       'Load-balancer virtual services (VIP targets) whose state is down: SSTPServiceDown (critical) fires after 1 minute.',
-      `sum(sstp_target_state{${GROUPS}, role="vip", state="down"}) or vector(0)`,
+      targetCount('role="vip", state="down"'),
       thresholds(COLORS.ok, [1, COLORS.critical]),
     ),
     countStat(
       'In maintenance',
       'Targets in a maintenance window (PUT /api/v1/targets/:name/maintenance): no alert fires for them.',
-      `sum(sstp_target_state{${GROUPS}, state="maintenance"})`,
+      targetCount('state="maintenance"'),
       thresholds(COLORS.ok, [1, COLORS.maintenance]),
     ),
     countStat(
       'Unknown',
       'Targets without a verdict yet (fewer than `rise` or `fall` probes since sstpwatch started or the target was added).',
-      `sum(sstp_target_state{${GROUPS}, state="unknown"})`,
+      targetCount('state="unknown"'),
       thresholds(COLORS.ok, [1, COLORS.unknown]),
     ),
     countStat(
@@ -148,7 +153,7 @@ function overview(): Array<dashboard.PanelBuilder | stat.PanelBuilder> {
     countStat(
       'Failing probes now',
       'Targets whose last raw probe failed (before rise/fall debouncing): a server that flaps shows here first.',
-      `count(sstp_probe_success{${GROUPS}} == 0) or vector(0)`,
+      `count(min by (group, target) (sstp_probe_success{${GROUPS}}) == 0) or vector(0)`,
       thresholds(COLORS.ok, [1, COLORS.warning]),
     ),
   ];
@@ -230,7 +235,7 @@ function alertsPanel(): table.PanelBuilder {
         'needed). Empty when the rules are not loaded in this Prometheus or nothing fires.',
     )
     .datasource(DATASOURCE)
-    .withTarget(tableQuery(`ALERTS{alertstate="firing", alertname=~"SSTP.+", group=~"$group|"}`, 'A'))
+    .withTarget(tableQuery(`ALERTS{alertstate="firing", alertname=~"SSTP.+", job=~"$job|", instance=~"$instance|", group=~"$group|"}`, 'A'))
     .unit(UNITS.none)
     .withTransformation({
       id: 'organize',
@@ -244,6 +249,42 @@ function alertsPanel(): table.PanelBuilder {
     .noValue('No SSTP alert firing')
     .span(8)
     .height(9);
+}
+
+/** Targets that some sstpwatch instances see up and others down: each instance's view, one row per instance. */
+export function disagreementQuery(selector: string): string {
+  const up = `sstp_target_up{${selector}}`;
+  return [
+    up,
+    `  and on (group, target)`,
+    `  (max by (group, target) (${up}) != on (group, target) min by (group, target) (${up}))`,
+  ].join('\n');
+}
+
+function disagreementPanel(): table.PanelBuilder {
+  return new table.PanelBuilder()
+    .title('Instances that disagree')
+    .description(
+      'Targets that one sstpwatch instance sees UP and another DOWN, with each instance\'s view: a network path ' +
+        'or firewall problem between one site and the server rather than a server fault. Empty when every ' +
+        'instance agrees, or when one instance scrapes the fleet. The counts above take each target once: ' +
+        'DOWN when any instance sees it down.',
+    )
+    .datasource(DATASOURCE)
+    .withTarget(tableQuery(disagreementQuery(GROUPS), 'A'))
+    .unit(UNITS.none)
+    .mappings(TARGET_STATE_MAPPINGS)
+    .withTransformation({
+      id: 'organize',
+      options: {
+        excludeByName: { Time: true, __name__: true, job: true },
+        indexByName: { group: 0, target: 1, role: 2, instance: 3, Value: 4 },
+        renameByName: { Value: 'state' },
+      },
+    })
+    .noValue('Every instance agrees')
+    .span(24)
+    .height(6);
 }
 
 function probeTimePanel(q: number, label: string): timeseries.PanelBuilder {
@@ -346,7 +387,7 @@ function certificateAndDeepChecks(): stat.PanelBuilder[] {
       'Leaf certificate checks failing across the targets (sstp_cert_valid == 0): eku (Server Authentication), name ' +
         '(matches the public VPN name), chain (leads to a trusted root), revoked (listed in its CRL). Any of them ' +
         'makes Windows refuse the SSTP tunnel; the target dashboard names the check.',
-      `count(sstp_cert_valid{${GROUPS}} == 0) or vector(0)`,
+      `count(min by (group, target, check) (sstp_cert_valid{${GROUPS}}) == 0) or vector(0)`,
       thresholds(COLORS.ok, [1, COLORS.critical]),
     )
       .span(4)
@@ -379,7 +420,7 @@ function certificateAndDeepChecks(): stat.PanelBuilder[] {
       'Targets with `check: sstp`: the last full SSTP call setup (SSTP_DUPLEX_POST, Call Connect Request, Ack, ' +
         'Disconnect) every sstp_interval. ACCEPTED means RRAS would take a real tunnel, not only answer the health ' +
         'check. Empty when no target uses check: sstp.',
-      `max by (group, target) (sstp_handshake_success{${GROUPS}})`,
+      `min by (group, target) (sstp_handshake_success{${GROUPS}})`,
       '{{target}}',
       HANDSHAKE_MAPPINGS,
     ).span(12),
@@ -397,8 +438,10 @@ export function fleetDashboard(): dashboard.Dashboard {
     .refresh('1m')
     .timezone('browser')
     .withVariable(datasourceVariable())
+    .withVariable(instanceVariables()[0]!)
+    .withVariable(instanceVariables()[1]!)
     .withVariable(
-      labelVariable('group', 'Group', 'sstp_target_state')
+      labelVariable('group', 'Group', 'sstp_target_state{job=~"$job", instance=~"$instance"}')
         .multi(true)
         .includeAll(true)
         .allValue('.*')
@@ -420,6 +463,7 @@ export function fleetDashboard(): dashboard.Dashboard {
     .withPanel(availabilityPanel())
     .withPanel(certificatePanel())
     .withPanel(alertsPanel())
+    .withPanel(disagreementPanel())
     .withRow(new dashboard.RowBuilder('Probe time'))
     .withPanel(probeTimePanel(0.5, 'p50'))
     .withPanel(probeTimePanel(0.95, 'p95'))

@@ -23,6 +23,8 @@ import {
   colorByThresholds,
   datasourceVariable,
   instantQuery,
+  INSTANCES,
+  instanceVariables,
   labelVariable,
   lastValue,
   legend,
@@ -44,7 +46,7 @@ import { FLEET_UID } from './fleet.js';
 export const TARGET_UID = 'sstp-target';
 
 /** Matchers every query of this dashboard starts with. */
-const TARGET = 'group="$group", target="$target"';
+const TARGET = `${INSTANCES}, group="$group", target="$target"`;
 
 interface StatOptions {
   title: string;
@@ -370,8 +372,10 @@ export function targetDashboard(): dashboard.Dashboard {
     .refresh('30s')
     .timezone('browser')
     .withVariable(datasourceVariable())
-    .withVariable(labelVariable('group', 'Group', 'sstp_target_state'))
-    .withVariable(labelVariable('target', 'Target', 'sstp_target_state{group="$group"}'))
+    .withVariable(instanceVariables()[0]!)
+    .withVariable(instanceVariables()[1]!)
+    .withVariable(labelVariable('group', 'Group', `sstp_target_state{${INSTANCES}}`))
+    .withVariable(labelVariable('target', 'Target', `sstp_target_state{${INSTANCES}, group="$group"}`))
     .link(
       new dashboard.DashboardLinkBuilder('SSTP fleet')
         .type(dashboard.DashboardLinkType.Link)

@@ -70,8 +70,12 @@ export interface Interpolation {
   macros: Record<string, string>;
 }
 
+/**
+ * Grafana's prometheusSpecialRegexEscape: a regex character gets two backslashes, since the value lands inside
+ * a PromQL double-quoted string, where `\\` is one backslash for the regex.
+ */
 function escapeRegex(value: string): string {
-  return value.replace(/[\\^$*+?.()|[\]{}]/g, '\\$&');
+  return value.replace(/\\/g, '\\\\\\\\').replace(/[$^*{}[\]'+?.()|]/g, '\\\\$&');
 }
 
 /**

@@ -246,7 +246,7 @@ describe('interpolate', () => {
   it.each([
     ['rate(x{target="$target"}[$__rate_interval])', { target: 'rras-1' }, 'rate(x{target="rras-1"}[4s])'],
     ['x{group=~"$group"}[$__range]', { group: ['vpn-a', 'vpn-b'] }, 'x{group=~"(vpn-a|vpn-b)"}[60s]'],
-    ['x{group=~"${group}"}', { group: ['vpn.a'] }, 'x{group=~"vpn\\.a"}'],
+    ['x{group=~"${group}"}', { group: ['vpn.a'] }, 'x{group=~"vpn\\\\.a"}'],
   ])('%s with %j is %s', (expr, variables, expected) => {
     expect(interpolate(expr, { variables, macros })).toBe(expected);
   });
