@@ -131,7 +131,8 @@ describe('reloading the config of a running sstpwatch', () => {
     expect(ok.status).toBe(200);
     expect(ok.json).toMatchObject({ reloaded: true, targets: { added: [], removed: [], changed: [], unchanged: 3 }, restart_required: ['listen'] });
     expect(await metric('sstpwatch_config_last_reload_successful')).toBe(1);
-    expect(service.output()).toContain('config reloaded, but these settings take effect only after a restart');
+    // the log line may reach the pipe just after the HTTP answer
+    await waitFor('the restart warning logged', async () => service.output().includes('config reloaded, but these settings take effect only after a restart'), 10_000);
   }, 60_000);
 
   it('a new token in the token file takes effect on reload; no token ever reaches the log', async () => {
