@@ -100,7 +100,7 @@ export function classifyError(error: unknown, stage: ProbeStage): ErrorKind {
 }
 
 /** A short sentence for a failure: `connection refused by 10.0.0.11:443`. `peer` is `address:port`. */
-export function describeError(error: unknown, stage: ProbeStage, peer: string, host: string): string {
+export function describeProbeError(error: unknown, stage: ProbeStage, peer: string, host: string): string {
   const err = asErrorLike(error);
   const code = typeof err.code === 'string' ? err.code : '';
   const detail = code ? ` (${code})` : '';
@@ -213,7 +213,7 @@ export function describeTimeout(
   timeoutMs: number,
   ctx: { host: string; peer: string; offload: boolean; responseBytes: number },
 ): string {
-  const within = formatDuration(timeoutMs);
+  const within = formatTimeout(timeoutMs);
   switch (stage) {
     case 'dns':
       return `no DNS answer for ${ctx.host} within ${within}`;
@@ -245,19 +245,19 @@ function stageName(stage: ProbeStage): string {
   }
 }
 
-/** `expected 401, got 404`; `expected 401 or 200, got 404`. */
 /** An ok result's message: the status line as received, e.g. `HTTP/1.1 401 Unauthorized`. */
 export function describeOk(httpVersion: string, statusCode: number, reason: string): string {
   return `HTTP/${httpVersion} ${statusCode}${reason ? ` ${reason}` : ''}`;
 }
 
-export function describeStatus(expected: readonly number[], got: number): string {
+/** `expected 401, got 404`; `expected 401 or 200, got 404`. */
+export function describeUnexpectedStatus(expected: readonly number[], got: number): string {
   const list = expected.length <= 1 ? String(expected[0] ?? '?') : `${expected.slice(0, -1).join(', ')} or ${expected.at(-1)}`;
   return `expected ${list}, got ${got}`;
 }
 
 /** 5000 -> `5s`, 1500 -> `1.5s`, 250 -> `250ms`. */
-export function formatDuration(ms: number): string {
+export function formatTimeout(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)}ms`;
   return `${Math.round(ms / 100) / 10}s`;
 }

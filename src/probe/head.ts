@@ -5,7 +5,7 @@ import type net from 'node:net';
 import {
   describeAbort,
   describeOk,
-  describeStatus,
+  describeUnexpectedStatus,
   describeTimeout,
   type ResponseHead,
 } from './classify.js';
@@ -94,7 +94,7 @@ class HeadProbe {
     if (head.httpVersion !== '1.1') {
       return this.finish('http_version', `expected HTTP/1.1, got HTTP/${head.httpVersion} ${head.statusCode}`);
     }
-    if (!expected.includes(head.statusCode)) return this.finish('unexpected_status', describeStatus(expected, head.statusCode));
+    if (!expected.includes(head.statusCode)) return this.finish('unexpected_status', describeUnexpectedStatus(expected, head.statusCode));
     this.finish('ok', describeOk(head.httpVersion, head.statusCode, head.reason));
   }
 

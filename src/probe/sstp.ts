@@ -17,7 +17,7 @@
 // longer than target.settings.timeoutMs.
 import { randomUUID } from 'node:crypto';
 import type net from 'node:net';
-import { describeBytes, describeTimeout, formatDuration } from './classify.js';
+import { describeBytes, describeTimeout, formatTimeout } from './classify.js';
 import {
   callAbort,
   callConnectRequest,
@@ -357,7 +357,7 @@ class SstpProbe {
     this.details.disconnectSent = true;
     this.stream!.write(callDisconnect());
     this.stepTimer = setTimeout(() => {
-      const note = `; no Call Disconnect Ack within ${formatDuration(this.disconnectWaitMs)}`;
+      const note = `; no Call Disconnect Ack within ${formatTimeout(this.disconnectWaitMs)}`;
       this.finish({ ...this.verdict!, message: this.verdict!.message + note });
     }, this.disconnectWaitMs);
     if (this.buffer.length > 0) this.readPackets();
@@ -384,7 +384,7 @@ class SstpProbe {
   private readonly onDeadline = (): void => {
     if (this.done) return;
     const handshakeMs = this.target.settings.timeoutMs - this.disconnectWaitMs;
-    const within = formatDuration(handshakeMs);
+    const within = formatTimeout(handshakeMs);
     const { endpoint, peer } = this.connection;
     switch (this.step) {
       case 'transport': {

@@ -15,7 +15,7 @@ import {
   certificateErrorKind,
   classifyError,
   describeCertificateError,
-  describeError,
+  describeProbeError,
   parseResponseHead,
   type ProbeStage,
   type ResponseHeadParse,
@@ -257,7 +257,7 @@ export class Connection {
   /** The error kind and sentence for a Node error at the current stage. */
   describeFailure(err: unknown): { kind: ErrorKind; message: string } {
     const stage = this.probeStage;
-    return { kind: classifyError(err, stage), message: describeError(err, stage, this.peer, this.host) };
+    return { kind: classifyError(err, stage), message: describeProbeError(err, stage, this.peer, this.host) };
   }
 
   /** A check's result: its verdict and HTTP status line, with what the connection saw (phases, TLS, certificate). */

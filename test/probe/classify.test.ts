@@ -4,10 +4,10 @@ import {
   classifyError,
   describeBytes,
   describeCertificateError,
-  describeError,
-  describeStatus,
+  describeProbeError,
+  describeUnexpectedStatus,
   describeTimeout,
-  formatDuration,
+  formatTimeout,
   parseResponseHead,
   type ProbeStage,
 } from '../../src/probe/classify.js';
@@ -78,7 +78,7 @@ describe('certificateErrorKind', () => {
   });
 });
 
-describe('describeError', () => {
+describe('describeProbeError', () => {
   const peer = '10.0.0.11:443';
   it.each<[string, unknown, ProbeStage, string]>([
     ['refused', err('ECONNREFUSED', { syscall: 'connect' }), 'connect', 'connection refused by 10.0.0.11:443'],
@@ -104,7 +104,7 @@ describe('describeError', () => {
       'sstpwatch could not probe: the sstpwatch process is out of file descriptors (EMFILE during the TCP connect); this says nothing about the target',
     ],
   ])('%s', (_name, error, stage, message) => {
-    expect(describeError(error, stage, peer, 'vpn.example.com')).toBe(message);
+    expect(describeProbeError(error, stage, peer, 'vpn.example.com')).toBe(message);
   });
 });
 
@@ -151,9 +151,9 @@ describe('describeTimeout', () => {
 
 describe('small formatters', () => {
   it('describes the expected statuses', () => {
-    expect(describeStatus([401], 404)).toBe('expected 401, got 404');
-    expect(describeStatus([401, 200], 503)).toBe('expected 401 or 200, got 503');
-    expect(describeStatus([401, 200, 302], 503)).toBe('expected 401, 200 or 302, got 503');
+    expect(describeUnexpectedStatus([401], 404)).toBe('expected 401, got 404');
+    expect(describeUnexpectedStatus([401, 200], 503)).toBe('expected 401 or 200, got 503');
+    expect(describeUnexpectedStatus([401, 200, 302], 503)).toBe('expected 401, 200 or 302, got 503');
   });
 
   it.each([
@@ -163,7 +163,7 @@ describe('small formatters', () => {
     [5000, '5s'],
     [30_000, '30s'],
   ])('formats %i ms as %s', (ms, text) => {
-    expect(formatDuration(ms)).toBe(text);
+    expect(formatTimeout(ms)).toBe(text);
   });
 
   it('describes bytes that are not HTTP', () => {
