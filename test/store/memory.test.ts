@@ -1,0 +1,39 @@
+// The in-memory store answers exactly as the SQLite store for the same three days of history (rollups, p95,
+// retention, cursors), read by every method the API uses.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { MemoryStore } from '../../src/store/memory.js';
+import { openSqliteStore } from '../../src/store/sqlite.js';
+import { expectSameAnswers, writeHistory } from '../fixtures/store-history.js';
+
+const T0 = Date.parse('2026-11-20T00:00:00.000Z');
+const MINUTE = 60_000;
+const PROBES = 3 * 24 * 120; // three days every 30 s
+const NOW = T0 + PROBES * 30_000 + 5 * MINUTE;
+const RETENTION = { rawMs: 2 * 86_400_000, minuteMs: 90 * 86_400_000, hourMs: 400 * 86_400_000 };
+const quiet = pino({ level: 'silent' });
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'sstpwatch-memory-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('the in-memory store', () => {
+  it('answers exactly as the SQLite store for the same three days of history', { timeout: 60_000 }, async () => {
+    const now = () => NOW;
+    const sqlite = openSqliteStore({ path: join(dir, 'same.db'), log: quiet, now, retention: RETENTION });
+    const memory = new MemoryStore({ log: quiet, now, retention: RETENTION });
+    try {
+      await writeHistory(sqlite, T0, PROBES, NOW);
+      await writeHistory(memory, T0, PROBES, NOW);
+      await expectSameAnswers(sqlite, memory, T0, NOW);
+    } finally {
+      await sqlite.close();
+      await memory.close();
+    }
+  });
+});
