@@ -1,6 +1,7 @@
 // What a reload changes: targets added, removed or changed (by name), and the settings that cannot change while
 // sstpwatch runs. Pure: service.ts applies the result.
 
+import { targetChanged } from './identity.js';
 import type { Config } from './types.js';
 
 export interface ConfigDiff {
@@ -20,11 +21,11 @@ export interface ConfigDiff {
  * token file, protect_reads), and a renewed `tls` certificate or key while tls stays on.
  */
 export function diffConfig(running: Config, next: Config): ConfigDiff {
-  const before = new Map(running.targets.map((t) => [t.name, JSON.stringify(t)]));
-  const after = new Map(next.targets.map((t) => [t.name, JSON.stringify(t)]));
+  const before = new Map(running.targets.map((t) => [t.name, t]));
+  const after = new Map(next.targets.map((t) => [t.name, t]));
   const added = [...after.keys()].filter((name) => !before.has(name));
   const removed = [...before.keys()].filter((name) => !after.has(name));
-  const changed = [...after.keys()].filter((name) => before.has(name) && before.get(name) !== after.get(name));
+  const changed = [...after].filter(([name, target]) => before.has(name) && targetChanged(before.get(name)!, target)).map(([name]) => name);
   const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
   const restartRequired = [
     same(running.listen, next.listen) ? null : 'listen',

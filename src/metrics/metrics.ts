@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
 import type { Thresholds } from '../config/policy.js';
-import type { TargetRole } from '../config/types.js';
+import type { TargetConfig, TargetRole } from '../config/types.js';
 import type { GroupHealth } from '../health/group.js';
 import { TARGET_STATES, type TargetHealth } from '../health/types.js';
 import { CHECK_KINDS, CHECKS, type CheckSeries } from '../probe/checks.js';
@@ -12,6 +12,11 @@ export type TargetLabels = {
   group: string;
   role: TargetRole;
 };
+
+/** The labels of a target's series. */
+export function labelsOf(config: Pick<TargetConfig, 'name' | 'group' | 'role'>): TargetLabels {
+  return { target: config.name, group: config.group, role: config.role };
+}
 
 export interface Metrics {
   /** Records one finished check of a target in the series of its kind (probe/checks.ts); no other kind's move. */

@@ -2,6 +2,7 @@
 // after every result of the group, and checks the chains' CRL/OCSP URLs on a slow cadence of its own. Probes
 // never wait for it: results are handed over synchronously, fetches run in the background.
 import type { Logger } from 'pino';
+import { sameTargetIdentity } from '../config/identity.js';
 import { thresholdsOf } from '../config/policy.js';
 import type { GroupConfig, TargetConfig } from '../config/types.js';
 import {
@@ -13,7 +14,7 @@ import {
   type TargetRevocation,
 } from '../health/certificates.js';
 import type { CertificateMetrics } from '../metrics/certificates.js';
-import type { TargetLabels } from '../metrics/metrics.js';
+import { labelsOf } from '../metrics/metrics.js';
 import { checkRevocation, failedStatus, revocationQueries, revocationSources, type RevocationQuery, type RevocationStatus } from '../probe/revocation.js';
 import type { CertificateDetails, ChainChecks, ProbeResult } from '../probe/types.js';
 
@@ -96,7 +97,7 @@ export class CertificateMonitor implements CertificateSource {
     }
     for (const config of targets) {
       const existing = this.targets.get(config.name);
-      if (existing && existing.config.url === config.url && existing.config.group === config.group && existing.config.role === config.role) {
+      if (existing && sameTargetIdentity(existing.config, config)) {
         existing.config = config;
       } else {
         if (existing) this.deps.metrics.forgetTarget(labelsOf(existing.config));
@@ -258,8 +259,4 @@ export class CertificateMonitor implements CertificateSource {
 
 function sameChain(a: readonly CertificateDetails[] | null, b: readonly CertificateDetails[]): boolean {
   return a !== null && a.length === b.length && a.every((cert, i) => cert.sha256 === b[i]!.sha256);
-}
-
-function labelsOf(config: TargetConfig): TargetLabels {
-  return { target: config.name, group: config.group, role: config.role };
 }

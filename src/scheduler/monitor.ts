@@ -1,11 +1,12 @@
 import type { Logger } from 'pino';
+import { sameTargetIdentity } from '../config/identity.js';
 import { thresholdsOf } from '../config/policy.js';
 import type { GroupConfig, TargetConfig } from '../config/types.js';
 import { groupHealth, type GroupHealth } from '../health/group.js';
 import type { MaintenanceCalendar } from '../health/maintenance-calendar.js';
 import { applyResult, followMaintenance, maintenanceInForce, restoreHealth, type HealthStep } from '../health/state.js';
 import type { Maintenance, StateTransition, TargetHealth } from '../health/types.js';
-import type { Metrics, TargetLabels } from '../metrics/metrics.js';
+import { labelsOf, type Metrics } from '../metrics/metrics.js';
 import { CHECKS } from '../probe/checks.js';
 import type { CheckKind, ProbeResult } from '../probe/types.js';
 import type { Store, UptimeExclusion } from '../store/store.js';
@@ -89,7 +90,7 @@ export class Monitor {
     const now = this.now();
     for (const config of targets) {
       const existing = this.targetsByName.get(config.name);
-      if (existing && sameIdentity(existing.config, config)) existing.config = config;
+      if (existing && sameTargetIdentity(existing.config, config)) existing.config = config;
       else {
         if (existing) this.deps.metrics.forgetTarget(labelsOf(existing.config));
         const stored = recorded.get(config.name);
@@ -238,7 +239,7 @@ export class Monitor {
   /** Whether a configured target carries on with the state it has (same identity). */
   private keeps(config: TargetConfig): boolean {
     const existing = this.targetsByName.get(config.name);
-    return existing !== undefined && sameIdentity(existing.config, config);
+    return existing !== undefined && sameTargetIdentity(existing.config, config);
   }
 
   private now(): number {
@@ -271,11 +272,3 @@ export function uptimeExclusion(health: TargetHealth): UptimeExclusion {
   return health.state === 'unknown' ? 'unknown' : null;
 }
 
-export function labelsOf(config: TargetConfig): TargetLabels {
-  return { target: config.name, group: config.group, role: config.role };
-}
-
-/** Same name, group and role: the metric series and the history carry on. */
-function sameIdentity(a: TargetConfig, b: TargetConfig): boolean {
-  return a.group === b.group && a.role === b.role && a.url === b.url && a.hostname === b.hostname;
-}

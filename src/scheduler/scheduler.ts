@@ -1,5 +1,6 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
+import { targetChanged } from '../config/identity.js';
 import type { Cadence } from '../config/schema.js';
 import type { TargetConfig } from '../config/types.js';
 import { CHECK_KINDS, CHECKS, plannedChecks } from '../probe/checks.js';
@@ -133,7 +134,7 @@ export function createScheduler(initialTargets: TargetConfig[], deps: SchedulerD
     const carried = new Map<string, Promise<ProbeResult>>();
     for (const [key, entry] of entries) {
       const planned = next.get(key);
-      if (!planned || JSON.stringify(planned.target) !== JSON.stringify(entry.target)) {
+      if (!planned || targetChanged(planned.target, entry.target)) {
         if (planned && entry.inFlight) carried.set(key, entry.inFlight);
         dropEntry(entry);
         entries.delete(key);
