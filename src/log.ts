@@ -35,14 +35,67 @@ export function chooseLogSettings(sources: LogSources): LogSettings | string {
   };
 }
 
+/** The service's log: the logger, and how to write out what it still holds before the process exits. */
+export interface ServiceLog {
+  logger: Logger;
+  /**
+   * Writes out the buffered lines and stops logging, waiting at most `timeoutMs`: true when everything was
+   * written. Call it last, just before the process exits.
+   */
+  close(timeoutMs: number): Promise<boolean>;
+}
+
 /**
- * The service's logger on stdout. json: pino's own lines, one object each. text: one readable line an entry
- * (time, level, message, then the fields), written synchronously so nothing is lost when the process exits.
+ * How many bytes of log lines wait in memory while stdout does not take them (a stuck journald, a log reader
+ * that stopped reading its pipe). Past this, lines are dropped and counted: a log that nobody reads must never
+ * block probing, the API or shutdown, which a synchronous write to a full pipe does, for good.
  */
-export function createLogger(settings: LogSettings, colorize = false): Logger {
+export const LOG_BUFFER_BYTES = 4 * 1024 * 1024;
+
+/**
+ * The service's logger on `fd` (stdout). json: pino's own lines, one object each. text: one readable line an
+ * entry (time, level, message, then the fields). Writes are asynchronous and bounded (LOG_BUFFER_BYTES); when
+ * lines had to be dropped, the next line written says how many.
+ */
+export function createLogger(settings: LogSettings, colorize = false, fd = 1): ServiceLog {
   const options = { level: settings.level, base: { app: 'sstpwatch' } };
-  if (settings.format === 'json') return pino(options);
-  return pino(options, pretty({ sync: true, colorize, singleLine: true, translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l o', ignore: 'app,pid,hostname' }));
+  // A full pipe answers EAGAIN: retried every 100 ms without blocking, until close() sets a deadline.
+  let giveUpAt = Infinity;
+  const destination = pino.destination({ dest: fd, sync: false, minLength: 0, maxLength: LOG_BUFFER_BYTES, retryEAGAIN: () => Date.now() < giveUpAt });
+  // EPIPE and the like: the reader is gone and there is nowhere left to say so; never crash the service over it.
+  destination.on('error', () => undefined);
+  let dropped = 0;
+  destination.on('drop', () => (dropped += 1));
+  const logger =
+    settings.format === 'json'
+      ? pino(options, destination)
+      : pino(options, pretty({ destination, colorize, singleLine: true, translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l o', ignore: 'app,pid,hostname' }));
+  let closing = false;
+  destination.on('write', () => {
+    if (dropped === 0 || closing) return;
+    const count = dropped;
+    dropped = 0;
+    logger.warn({ dropped: count, bufferBytes: LOG_BUFFER_BYTES }, 'log lines dropped: stdout was not being read');
+  });
+  return {
+    logger,
+    close: (timeoutMs) =>
+      new Promise<boolean>((resolve) => {
+        giveUpAt = Date.now() + timeoutMs;
+        const timer = setTimeout(() => resolve(false), timeoutMs);
+        timer.unref();
+        destination.once('finish', () => {
+          clearTimeout(timer);
+          resolve(true);
+        });
+        // Lines still in the pretty-printer's stream reach the destination on the next turn.
+        setImmediate(() => {
+          closing = true;
+          logger.level = 'silent';
+          destination.end();
+        });
+      }),
+  };
 }
 
 function isOneOf<T extends string>(value: string, allowed: readonly T[]): value is T {

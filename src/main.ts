@@ -9,7 +9,7 @@ import { loadConfigFile, resolveConfigPath } from './config/load.js';
 import { readAuthToken, type AuthToken } from './config/token.js';
 import { ConfigError, type Config } from './config/types.js';
 import { startDemo, type Demo } from './demo/demo.js';
-import { chooseLogSettings, createLogger } from './log.js';
+import { chooseLogSettings, createLogger, type ServiceLog } from './log.js';
 import { createLagLog } from './scheduler/lag-log.js';
 import { databasePathProblem } from './store/database-file.js';
 import { InstanceLockedError, lockDatabase, type InstanceLock } from './store/instance-lock.js';
@@ -23,6 +23,8 @@ import { VERSION } from './version.js';
 const SHUTDOWN_DEADLINE_MS = 8_000;
 /** How long an abandoned shutdown waits for the last write of what is queued. */
 const ABANDON_FLUSH_MS = 2_000;
+/** How long the last log lines may take to reach stdout at exit (a pipe nobody reads must not hold the exit). */
+const LOG_CLOSE_MS = 500;
 
 const io: Output = {
   out: (line) => process.stdout.write(`${line}\n`),
@@ -116,7 +118,17 @@ async function serve(args: string[]): Promise<number> {
     stdoutIsTerminal: process.stdout.isTTY === true,
   });
   if (typeof logSettings === 'string') return usage(logSettings);
-  const log = createLogger(logSettings, process.stdout.isTTY === true && !process.env.NO_COLOR);
+  const serviceLog = createLogger(logSettings, process.stdout.isTTY === true && !process.env.NO_COLOR);
+  try {
+    return await runService(config, path, serviceLog);
+  } finally {
+    await serviceLog.close(LOG_CLOSE_MS);
+  }
+}
+
+/** Runs the service until a stop signal; the exit code. */
+async function runService(config: Config, path: string, serviceLog: ServiceLog): Promise<number> {
+  const log = serviceLog.logger;
   log.info({ version: VERSION, node: process.version, config: path, pid: process.pid }, 'sstpwatch starting');
 
   let demo: Demo | null = null;
@@ -199,10 +211,10 @@ async function serve(args: string[]): Promise<number> {
   service.start();
   await waitForStopSignal(log);
   // A second signal, or a shutdown past its deadline, ends the process now (after writing what is queued).
-  const onSecondSignal = (signal: NodeJS.Signals) => void abandonShutdown(service, log, 'second stop signal during shutdown: exiting now', { signal });
+  const onSecondSignal = (signal: NodeJS.Signals) => void abandonShutdown(service, serviceLog, 'second stop signal during shutdown: exiting now', { signal });
   for (const signal of STOP_SIGNALS) process.on(signal, onSecondSignal);
   const deadline = setTimeout(
-    () => void abandonShutdown(service, log, 'shutdown did not finish in time: exiting now', { deadlineMs: SHUTDOWN_DEADLINE_MS }),
+    () => void abandonShutdown(service, serviceLog, 'shutdown did not finish in time: exiting now', { deadlineMs: SHUTDOWN_DEADLINE_MS }),
     SHUTDOWN_DEADLINE_MS,
   );
   const stopStarted = performance.now();
@@ -216,12 +228,13 @@ async function serve(args: string[]): Promise<number> {
 }
 
 /** Writes what is queued (waiting at most ABANDON_FLUSH_MS for the database), says why, and exits 1. */
-async function abandonShutdown(service: Service, log: Logger, message: string, fields: Record<string, unknown>): Promise<never> {
+async function abandonShutdown(service: Service, serviceLog: ServiceLog, message: string, fields: Record<string, unknown>): Promise<never> {
   // flush() never rejects; a closed store ignores it
   const flushed = service.store.flush().then(() => service.store.writeHealth().ok);
   const gaveUp = new Promise<boolean>((resolve) => setTimeout(resolve, ABANDON_FLUSH_MS, false).unref());
   const written = await Promise.race([flushed, gaveUp]);
-  log.error({ ...fields, queuedWritten: written, pendingResults: service.store.writeHealth().pending }, message);
+  serviceLog.logger.error({ ...fields, queuedWritten: written, pendingResults: service.store.writeHealth().pending }, message);
+  await serviceLog.close(LOG_CLOSE_MS);
   process.exit(EXIT_FAILED);
 }
 
