@@ -1,33 +1,12 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { GroupConfig, TargetConfig } from '../config/types.js';
-import type { GroupHealth } from '../health/group.js';
-import type { Maintenance, TargetHealth } from '../health/types.js';
-import type { GroupCertificateReport, TargetRevocation } from '../health/certificates.js';
 import type { MaintenanceCalendar } from '../health/maintenance-calendar.js';
-import type { CertificateDetails, ChainChecks, CheckKind, ProbeResult } from '../probe/types.js';
+import type { Maintenance } from '../health/types.js';
+import type { CertificateSource, StatusSource, TargetView } from '../health/views.js';
+import type { ProbeResult } from '../probe/types.js';
 import type { Store } from '../store/store.js';
 import type { ConnectionLimits } from './connections.js';
 import type { ProbeEndpointDeps } from './routes/probe.js';
-
-export interface TargetView {
-  config: TargetConfig;
-  health: TargetHealth;
-  /** The last result of each check the target runs (the deep SSTP check's under `sstp`); absent until it has run. */
-  lastResults: Partial<Record<CheckKind, ProbeResult>>;
-}
-
-export interface GroupView {
-  config: GroupConfig;
-  health: GroupHealth;
-}
-
-/** The live state the API shows; kept by the monitor, read-only here. */
-export interface StatusSource {
-  targets(): TargetView[];
-  target(name: string): TargetView | undefined;
-  groups(): GroupView[];
-}
 
 export interface Readiness {
   database: { ok: boolean; reason: string | null; pendingResults: number };
@@ -83,18 +62,6 @@ export interface ReloadReport {
   warnings: string[];
 }
 
-/** A target's presented chain and its checks, and a group's certificate findings (kept by the CertificateMonitor). */
-export interface CertificateView {
-  chain: CertificateDetails[];
-  checks: ChainChecks | null;
-  revocation: TargetRevocation[];
-}
-
-export interface CertificateStatusSource {
-  group(name: string): GroupCertificateReport | undefined;
-  target(name: string): CertificateView | undefined;
-}
-
 /** The config's recurring maintenance windows (kept by the service, updated on reload). */
 export type MaintenanceWindowSource = Pick<MaintenanceCalendar, 'forTarget' | 'forGroup' | 'covers' | 'coversGroup' | 'list'>;
 
@@ -103,7 +70,7 @@ export interface AppDeps {
   /** Absent: targets and groups are shown without scheduled_maintenance. */
   maintenanceWindows?: MaintenanceWindowSource;
   /** Absent: targets and groups are shown without certificate chains and findings. */
-  certificates?: CertificateStatusSource;
+  certificates?: CertificateSource;
   store: Store;
   /** Absent: write routes answer 503. */
   control?: TargetControl;

@@ -1,4 +1,5 @@
-import type { CertificateView, GroupView, MaintenanceWindowSource, TargetView } from './deps.js';
+import type { CertificateView, GroupView, TargetView } from '../health/views.js';
+import type { MaintenanceWindowSource } from './deps.js';
 import type {
   CertificateChecksJson,
   CertificateJson,

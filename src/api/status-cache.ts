@@ -4,7 +4,7 @@
 // (a new object with every result), its last results of every check or its certificate view changes, and at least every
 // MAX_AGE_MS so that days_left keeps moving.
 import type { ScheduledMaintenance } from '../health/maintenance-calendar.js';
-import type { CertificateView, TargetView } from './deps.js';
+import type { CertificateView, TargetView } from '../health/views.js';
 import { presentTarget } from './present.js';
 
 const MAX_AGE_MS = 60_000;

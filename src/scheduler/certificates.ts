@@ -13,6 +13,7 @@ import {
   type GroupCertificateReport,
   type TargetRevocation,
 } from '../health/certificates.js';
+import type { CertificateSource, CertificateView } from '../health/views.js';
 import type { CertificateMetrics } from '../metrics/certificates.js';
 import { labelsOf } from '../metrics/metrics.js';
 import { checkRevocation, failedStatus, revocationQueries, revocationSources, type RevocationQuery, type RevocationStatus } from '../probe/revocation.js';
@@ -34,19 +35,6 @@ export interface CertificateMonitorDeps {
   revocationTimeoutMs?: number;
   check?: RevocationCheck;
   now?: () => number;
-}
-
-/** What the API shows for a target. */
-export interface TargetCertificates {
-  chain: CertificateDetails[];
-  checks: ChainChecks | null;
-  revocation: TargetRevocation[];
-}
-
-/** Read side, for the API. */
-export interface CertificateSource {
-  group(name: string): GroupCertificateReport | undefined;
-  target(name: string): TargetCertificates | undefined;
 }
 
 /** One revocation check (a CRL URL, or an OCSP URL and certificate) and the certificates it is asked about. */
@@ -159,7 +147,7 @@ export class CertificateMonitor implements CertificateSource {
     return this.groups.get(name)?.report;
   }
 
-  target(name: string): TargetCertificates | undefined {
+  target(name: string): CertificateView | undefined {
     const entry = this.targets.get(name);
     if (!entry?.chain) return undefined;
     return { chain: entry.chain, checks: entry.checks, revocation: this.revocationOf(entry.chain) };

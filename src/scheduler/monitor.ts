@@ -6,6 +6,7 @@ import { groupHealth, type GroupHealth } from '../health/group.js';
 import type { MaintenanceCalendar } from '../health/maintenance-calendar.js';
 import { applyResult, followMaintenance, maintenanceInForce, restoreHealth, type HealthStep } from '../health/state.js';
 import type { Maintenance, StateTransition, TargetHealth } from '../health/types.js';
+import type { GroupView, StatusSource, TargetView } from '../health/views.js';
 import { labelsOf, type Metrics } from '../metrics/metrics.js';
 import { CHECKS } from '../probe/checks.js';
 import type { CheckKind, ProbeResult } from '../probe/types.js';
@@ -20,25 +21,13 @@ export interface MonitorDeps {
   windows?: Pick<MaintenanceCalendar, 'activeFor'>;
 }
 
-export interface MonitoredTarget {
-  config: TargetConfig;
-  health: TargetHealth;
-  /** The last result of each check the target runs (a new object on every result); a kind is absent until it has run. */
-  lastResults: Partial<Record<CheckKind, ProbeResult>>;
-}
-
-export interface MonitoredGroup {
-  config: GroupConfig;
-  health: GroupHealth;
-}
-
 /**
  * The orchestrator, Gatus' watchdog: each result is evaluated (rise/fall), published (metrics), and stored
  * (result and state transition). It keeps the live state the API reads.
  */
-export class Monitor {
-  private readonly targetsByName = new Map<string, MonitoredTarget>();
-  private readonly groupsByName = new Map<string, MonitoredGroup>();
+export class Monitor implements StatusSource {
+  private readonly targetsByName = new Map<string, TargetView>();
+  private readonly groupsByName = new Map<string, GroupView>();
   /** Maintenance set through the API (kept in the store); the config's windows come from deps.windows. */
   private readonly apiMaintenance = new Map<string, Maintenance>();
   /** The config being applied: one at a time, in call order. */
@@ -170,7 +159,7 @@ export class Monitor {
   }
 
   /** Puts a target in maintenance until `maintenance.until` (or changes its window). Undefined for an unknown name. */
-  setMaintenance(name: string, maintenance: Maintenance, now = this.now()): MonitoredTarget | undefined {
+  setMaintenance(name: string, maintenance: Maintenance, now = this.now()): TargetView | undefined {
     const entry = this.targetsByName.get(name);
     if (!entry) return undefined;
     this.persistMaintenance(name, maintenance);
@@ -184,7 +173,7 @@ export class Monitor {
    * Ends the maintenance set through the API now (nothing happens when there is none). A configured window in
    * progress keeps the target in maintenance until the window ends. Undefined for an unknown name.
    */
-  clearMaintenance(name: string, now = this.now()): MonitoredTarget | undefined {
+  clearMaintenance(name: string, now = this.now()): TargetView | undefined {
     const entry = this.targetsByName.get(name);
     if (!entry) return undefined;
     if (entry.health.maintenance || this.apiMaintenance.has(name)) {
@@ -197,19 +186,19 @@ export class Monitor {
     return entry;
   }
 
-  targets(): MonitoredTarget[] {
+  targets(): TargetView[] {
     return [...this.targetsByName.values()];
   }
 
-  target(name: string): MonitoredTarget | undefined {
+  target(name: string): TargetView | undefined {
     return this.targetsByName.get(name);
   }
 
-  groups(): MonitoredGroup[] {
+  groups(): GroupView[] {
     return [...this.groupsByName.values()];
   }
 
-  private apply(entry: MonitoredTarget, step: HealthStep): void {
+  private apply(entry: TargetView, step: HealthStep): void {
     entry.health = step.health;
     this.deps.metrics.setHealth(labelsOf(entry.config), step.health);
     if (!step.transition) return;
@@ -223,7 +212,7 @@ export class Monitor {
   }
 
   /** Brings the target's maintenance in line with the API's and the configured windows' at `now`. */
-  private followMaintenance(entry: MonitoredTarget, now: number): void {
+  private followMaintenance(entry: TargetView, now: number): void {
     const name = entry.config.name;
     let fromApi = this.apiMaintenance.get(name) ?? null;
     if (fromApi && fromApi.until <= now) {

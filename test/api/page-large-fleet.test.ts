@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/api/app.js';
-import type { GroupView, TargetView } from '../../src/api/deps.js';
+import type { GroupView, TargetView } from '../../src/health/views.js';
 import { PAGE_LIMITS } from '../../src/api/page/paging.js';
 import { groupHealth } from '../../src/health/group.js';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.js';

@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/api/app.js';
-import type { TargetView } from '../../src/api/deps.js';
+import type { TargetView } from '../../src/health/views.js';
 import { PAGE_CSP } from '../../src/api/routes/page.js';
 import { builtInProbeSettings } from '../../src/config/schema.js';
 import type { ProbeResult } from '../../src/probe/types.js';

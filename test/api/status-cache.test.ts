@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { CertificateView, TargetView } from '../../src/api/deps.js';
+import type { CertificateView, TargetView } from '../../src/health/views.js';
 import { presentTarget } from '../../src/api/present.js';
 import { TargetJsonCache } from '../../src/api/status-cache.js';
 import type { TargetConfig } from '../../src/config/types.js';

@@ -6,7 +6,7 @@ import type { ScheduledMaintenance, WindowStatus } from '../../health/maintenanc
 import type { Maintenance, TargetState } from '../../health/types.js';
 import { diagnose, type Diagnosis } from '../../probe/diagnose.js';
 import type { ErrorKind, ProbeResult } from '../../probe/types.js';
-import type { GroupView, TargetView } from '../deps.js';
+import type { GroupView, TargetView } from '../../health/views.js';
 import { planPage, targetsOf, type PagePlan } from './paging.js';
 import type { StripBucket } from './strip.js';
 

@@ -1,6 +1,6 @@
 // Pure: which groups the status page lists in full, which it folds into one line, and how it splits into pages,
 // so that one request's work and body stay bounded at any fleet size the config accepts.
-import type { GroupView } from '../deps.js';
+import type { GroupView } from '../../health/views.js';
 
 export interface PageLimits {
   /** Target rows (the expensive part: history reads and 3 to 7 KB of HTML each) on one page. */

@@ -1,5 +1,5 @@
 import Type from 'typebox';
-import type { StatusSource, TargetView } from '../deps.js';
+import type { StatusSource, TargetView } from '../../health/views.js';
 import { badRequest, notFound } from '../errors.js';
 import { parseTimeBound } from '../present.js';
 

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { requireToken } from '../auth.js';
-import { DEFAULT_RATE_LIMITS, type AppDeps, type TargetControl, type TargetView } from '../deps.js';
+import type { TargetView } from '../../health/views.js';
+import { DEFAULT_RATE_LIMITS, type AppDeps, type TargetControl } from '../deps.js';
 import { HttpError, badRequest, notFound } from '../errors.js';
 import { parseTimeBound, presentTarget, scheduledFor } from '../present.js';
 import { MaintenanceBodySchema, TargetParams, TargetStatusSchema } from '../schemas.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { GroupView } from '../../../src/api/deps.js';
+import type { GroupView } from '../../../src/health/views.js';
 import { planPage, type PageLimits } from '../../../src/api/page/paging.js';
 import type { GroupState } from '../../../src/health/group.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { GroupView, TargetView } from '../../../src/api/deps.js';
+import type { GroupView, TargetView } from '../../../src/health/views.js';
 import { buildStatusPage, type TargetHistory } from '../../../src/api/page/model.js';
 import { renderStatusPage } from '../../../src/api/page/render.js';
 import { minuteStrip } from '../../../src/api/page/strip.js';
