@@ -164,7 +164,7 @@ const lines = [
   `generate + hourly housekeeping: ${generateS.toFixed(0)} s (${Math.round(written / generateS)} results/s; housekeeping ${(housekeepingMs / 1000).toFixed(0)} s in ${housekeepingSteps} steps)`,
   `database file: ${mb(size)} (+ WAL ${mb(wal)}), ${freePages} free pages of ${pageSize} bytes`,
   `rows: ${Object.entries(rows).map(([t, n]) => `${t} ${n}`).join(', ')}`,
-  `longest single housekeeping step (write transaction) by task, wall time (rows; most CPU time of any step): ${Object.entries(longest).map(([t, s]) => `${t} ${s!.ms.toFixed(1)} ms (${s!.rows} rows; cpu ${s!.cpuMs.toFixed(1)} ms)`).join(', ')}`,
+  `longest single housekeeping step (write transaction) by task, wall time (rows; most CPU time of any step): ${Object.entries(longest).map(([t, s]) => `${t} ${s.ms.toFixed(1)} ms (${s.rows} rows; cpu ${s.cpuMs.toFixed(1)} ms)`).join(', ')}`,
   `load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')} on this shared machine (wall times include waiting for a CPU)`,
   `30-day uptime query: median ${median(uptimeMs).toFixed(3)} ms, max ${Math.max(...uptimeMs).toFixed(3)} ms over ${queryCount} (e.g. ${JSON.stringify(uptimeSample)})`,
   `30-day 1h history query (${buckets} buckets): median ${median(historyMs).toFixed(3)} ms, max ${Math.max(...historyMs).toFixed(3)} ms over ${queryCount}`,

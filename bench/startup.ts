@@ -54,7 +54,8 @@ async function once_(variant: Variant): Promise<{ startupMs: number; rssMb: numb
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const samples: Record<Variant, { startupMs: number; rssMb: number }[]> = { compiled: [], tsx: [] };
 for (let i = 0; i < runs; i++) {
-  for (const variant of (i % 2 ? ['tsx', 'compiled'] : ['compiled', 'tsx']) as Variant[]) samples[variant].push(await once_(variant));
+  const order: Variant[] = i % 2 ? ['tsx', 'compiled'] : ['compiled', 'tsx'];
+  for (const variant of order) samples[variant].push(await once_(variant));
 }
 console.log(`node ${process.version}, ${runs} runs each, RSS after ${settleMs / 1000} s, load average ${loadAverage().join(' ')}`);
 for (const [variant, list] of Object.entries(samples)) {

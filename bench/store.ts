@@ -176,7 +176,7 @@ async function main(): Promise<void> {
         }),
       );
     } finally {
-      store.close();
+      await store.close();
       rmSync(dir, { recursive: true, force: true });
     }
   }

@@ -56,7 +56,7 @@ function floorProbe(config: DriverConfig, secureContext: tls.SecureContext, port
       resolve();
     };
     const deadline = setTimeout(() => finish('timeout'), config.timeoutMs);
-    socket.on('error', (err) => finish(err.message));
+    socket.on('error', (err: Error) => finish(err.message));
     socket.once('secureConnect', () => {
       socket.write(`HEAD ${config.path} HTTP/1.1\r\nHost: ${config.hostname}\r\nConnection: close\r\n\r\n`);
     });

@@ -88,7 +88,7 @@ export function renderMarkdown(report: BenchReport): string {
   ];
   for (const size of report.sizes) {
     const floor = size.systems.floor?.cpuSecondsPer1000;
-    for (const [name, f] of Object.entries(size.systems) as [string, SystemFigures][]) {
+    for (const [name, f] of Object.entries<SystemFigures>(size.systems)) {
       const lag = f.lag ? `${ms(f.lag.p50)} / ${ms(f.lag.p99)} / ${ms(f.lag.max)}` : name === 'floor' || name === 'blackbox' ? `(driver late max ${ms(f.driverMaxLateS)})` : 'n/a';
       out.push(
         `| ${fmt(size.targets, 0)} | ${name} | ${fmt(f.achievedPerS)} (${fmt(f.scheduledPerS)}) | ${fmt(f.failures, 0)} | ${fmt(f.cpuSecondsPer1000, 3)} | ${

@@ -107,8 +107,8 @@ export async function startSstpwatch(
     stdio: ['ignore', 'pipe', 'pipe'],
     cwd: dir,
   });
-  child.stdout!.pipe(log);
-  child.stderr!.pipe(log);
+  child.stdout.pipe(log);
+  child.stderr.pipe(log);
   const baseUrl = `http://127.0.0.1:${port}`;
   await waitUntilAnswering(child, `${baseUrl}/healthz`, 'sstpwatch', logFile, 120_000);
   return { pid: child.pid!, baseUrl, child, lagLog, database, stop: (ms = 30_000) => stopChild(child, ms) };
@@ -146,8 +146,8 @@ export async function startBlackbox(dir: string, caFile: string): Promise<Runnin
   const child = spawn(BLACKBOX, [`--config.file=${configPath}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  child.stdout!.pipe(log);
-  child.stderr!.pipe(log);
+  child.stdout.pipe(log);
+  child.stderr.pipe(log);
   const baseUrl = `http://127.0.0.1:${port}`;
   await waitUntilAnswering(child, `${baseUrl}/-/healthy`, 'blackbox_exporter', logFile, 30_000);
   return { pid: child.pid!, baseUrl, child, stop: (ms = 10_000) => stopChild(child, ms) };

@@ -511,6 +511,7 @@ function readProbePath(value: unknown, path: string, issues: Issues): string | u
     issues.add(path, `must start with "/" ${got(value)}`);
     return undefined;
   }
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point of this check
   if (/[\s\u0000-\u001f\u007f]/.test(value)) {
     issues.add(path, `must not contain spaces or control characters ${got(value)}`);
     return undefined;

@@ -206,7 +206,7 @@ async function issued(cert: x509.X509Certificate, keys: CryptoKeyPair, issuerCha
 }
 
 async function keyed(cert: x509.X509Certificate, keys: CryptoKeyPair): Promise<KeyedCertificate> {
-  const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey as webcrypto.CryptoKey);
+  const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey);
   return {
     cert,
     keys,
@@ -231,7 +231,7 @@ function randomSerial(): string {
 }
 
 function signingAlgorithm(key: CryptoKey): Algorithm | EcdsaParams {
-  return key.algorithm.name === 'ECDSA' ? { name: 'ECDSA', hash: 'SHA-256' } as EcdsaParams : { name: key.algorithm.name };
+  return key.algorithm.name === 'ECDSA' ? { name: 'ECDSA', hash: 'SHA-256' } : { name: key.algorithm.name };
 }
 
 const RSA_ALGORITHM: RsaHashedKeyGenParams = {
@@ -249,5 +249,5 @@ function generateKeys(type: KeyType): Promise<CryptoKeyPair> {
     rsaKeys ??= webcrypto.subtle.generateKey(RSA_ALGORITHM, true, ['sign', 'verify']) as Promise<CryptoKeyPair>;
     return rsaKeys;
   }
-  return webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify']) as Promise<CryptoKeyPair>;
+  return webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify']);
 }

@@ -95,7 +95,7 @@ const RECENT_REQUESTS = 50;
 
 export function normalizeBehavior(input: RrasBehaviorInput): RrasBehavior {
   if (typeof input === 'number') return { mode: 'answer', status: input };
-  if (typeof input === 'string') return { mode: input } as RrasBehavior;
+  if (typeof input === 'string') return { mode: input };
   return input;
 }
 

@@ -67,7 +67,7 @@ export function occurrencesAfter(window: MaintenanceWindowConfig, t: number, cou
 /** "2nd tuesday", "mon, wed", "daily": how the recurrence reads in messages and on the page. */
 export function describeRecurrence(every: MaintenanceRecurrence): string {
   if (every.kind === 'daily') return 'daily';
-  if (every.kind === 'weekly') return every.days.map((d) => WEEKDAY_NAMES[d]!.slice(0, 3)).join(', ');
+  if (every.kind === 'weekly') return every.days.map((d) => WEEKDAY_NAMES[d].slice(0, 3)).join(', ');
   return `${ORDINALS[every.nth]} ${WEEKDAY_NAMES[every.day]}`;
 }
 

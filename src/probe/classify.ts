@@ -362,7 +362,7 @@ function iso(ms: number): string {
 }
 
 function asErrorLike(error: unknown): ErrorLike {
-  return typeof error === 'object' && error !== null ? (error as ErrorLike) : { message: String(error) };
+  return typeof error === 'object' && error !== null ? error : { message: String(error) };
 }
 
 function messageOf(err: ErrorLike): string {

@@ -45,7 +45,8 @@ export function fetchBytes(url: string, opts: FetchBytesOptions): Promise<Fetche
             return reject(new Error(`redirect to an invalid URL ${JSON.stringify(location)}`));
           }
           if (next.protocol !== 'http:' && next.protocol !== 'https:') return reject(new Error(`redirect to ${next.protocol} URL`));
-          return once(next, hops + 1).then(resolve, reject);
+          once(next, hops + 1).then(resolve, reject);
+          return;
         }
         if (Number(response.headers['content-length'] ?? '0') > opts.maxBytes) {
           response.destroy();

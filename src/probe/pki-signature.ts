@@ -50,7 +50,7 @@ export function verifySignature(algorithm: AlgorithmIdentifier, tbs: ArrayBuffer
       return { result: ok ? 'valid' : 'invalid' };
     }
     if (!(algorithm.algorithm in ALGORITHMS)) return { result: 'unverified', reason: `signature algorithm ${algorithm.algorithm} is not supported` };
-    return { result: verify(ALGORITHMS[algorithm.algorithm]!, data, key, sig) ? 'valid' : 'invalid' };
+    return { result: verify(ALGORITHMS[algorithm.algorithm], data, key, sig) ? 'valid' : 'invalid' };
   } catch {
     // A signature that does not even decode (wrong key type for the algorithm, garbage bytes) does not verify.
     return { result: 'invalid' };

@@ -23,7 +23,6 @@ import {
   type RawSample,
 } from './rollup.js';
 import {
-  InvalidCursorError,
   TargetNotFoundError,
   type HistoryPage,
   type HistoryQuery,

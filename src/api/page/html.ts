@@ -29,7 +29,7 @@ function render(value: HtmlValue): string {
 /** Tagged template: `html\`<td>${name}</td>\`` escapes `name`. The literal parts are trusted markup. */
 export function html(strings: TemplateStringsArray, ...values: HtmlValue[]): SafeHtml {
   let out = strings[0]!;
-  for (let i = 0; i < values.length; i++) out += render(values[i]!) + strings[i + 1]!;
+  for (let i = 0; i < values.length; i++) out += render(values[i]) + strings[i + 1]!;
   return new SafeHtml(out);
 }
 
