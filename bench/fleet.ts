@@ -14,6 +14,7 @@
 //   npm run bench -- --sizes 1000 --measure 30      # quicker
 //   npm run bench -- --sizes 10000 --profile        # also a CPU profile of sstpwatch (--cpu-prof; work dir kept)
 //   npm run bench -- --baseline /tmp/old/bin/sstpwatch.js   # also an older sstpwatch (a git worktree), same fakes
+//   npm run bench -- --store postgres --systems sstpwatch   # sstpwatch on PostgreSQL 15 (started here), + its CPU
 // Writes bench/results/<date>.json and .md (the markdown is also printed).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -25,7 +26,8 @@ import Database from 'better-sqlite3';
 import { createTestCa, issueIntermediate, issueLeaf, type KeyType } from '../src/demo/certs.js';
 import type { DriverStats } from './lib/driver.js';
 import type { FleetStats } from './lib/fake-fleet.js';
-import { cpuSeconds, forkTs, loadAverage, memory, sleep, type IpcChild } from './lib/proc.js';
+import { TEST_PG_PASSWORD, startPostgres, type TestPostgres } from '../test/fixtures/postgres.js';
+import { cpuSeconds, forkTs, loadAverage, memory, processTreeCpuSeconds, sleep, type IpcChild } from './lib/proc.js';
 import { renderMarkdown, type BenchReport, type DatabaseFigures, type SizeReport, type SystemFigures } from './lib/report.js';
 import { histogramQuantile, parseLagLog, parseMetrics, summarizeLag, sumOf } from './lib/stats.js';
 import { BENCH_HOSTNAME, SSTP_PATH, endpointLatency, startBlackbox, startSstpwatch, targetPort, type Fleet } from './lib/systems.js';
@@ -46,6 +48,7 @@ const { values } = parseArgs({
     keep: { type: 'boolean', default: false },
     label: { type: 'string', default: '' },
     baseline: { type: 'string' },
+    store: { type: 'string', default: 'sqlite' },
   },
 });
 const sizes = values.sizes.split(',').map(Number);
@@ -57,11 +60,14 @@ const apiS = Number(values.api);
 const systems = new Set(values.systems.split(','));
 const keyType = values.key as KeyType;
 if (keyType !== 'rsa' && keyType !== 'ec') throw new Error('--key must be rsa or ec');
+if (values.store !== 'sqlite' && values.store !== 'postgres') throw new Error('--store must be sqlite or postgres');
 for (const n of [...sizes, intervalS, warmupS, measureS]) if (!(n > 0)) throw new Error('sizes and durations must be positive numbers');
 
 const workDir = mkdtempSync(join(tmpdir(), 'sstpwatch-fleet-'));
 const children: IpcChild[] = [];
 const log = (message: string): void => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
+/** --store postgres: one PostgreSQL 15 (Debian's, fsync on, default settings) for every run, a database each. */
+let postgres = null as TestPostgres | null;
 
 async function main(): Promise<void> {
   const started = new Date();
@@ -78,6 +84,12 @@ async function main(): Promise<void> {
   const fleet: Fleet = { ports, caFile };
   log(`fake fleet: ${ports.length} TLS listeners (${keyType === 'rsa' ? 'RSA-2048' : 'ECDSA P-256'}, leaf + intermediate)`);
 
+  if (values.store === 'postgres') {
+    postgres = await startPostgres({ fsync: true });
+    process.env.PGPASSWORD = TEST_PG_PASSWORD; // inherited by sstpwatch: the URL in its config has no password
+    log(`PostgreSQL on 127.0.0.1:${postgres.port} (${postgres.dir})`);
+  }
+
   const reports: SizeReport[] = [];
   for (const n of sizes) {
     const size: SizeReport = { targets: n, scheduledPerS: n / intervalS, systems: {} };
@@ -93,7 +105,7 @@ async function main(): Promise<void> {
     finishedAt: new Date().toISOString(),
     label: values.label,
     machine: machine(),
-    settings: { intervalS, warmupS, warmupOthersS, measureS, apiS, key: keyType === 'rsa' ? 'RSA-2048' : 'ECDSA P-256', ports: ports.length },
+    settings: { intervalS, warmupS, warmupOthersS, measureS, apiS, key: keyType === 'rsa' ? 'RSA-2048' : 'ECDSA P-256', ports: ports.length, store: values.store },
     sizes: reports,
   };
   mkdirSync(values.out, { recursive: true });
@@ -161,7 +173,8 @@ async function runSstpwatch(n: number, fleet: Fleet, fake: IpcChild, bin?: strin
   const profileDir = join(dir, 'profile');
   log(`N=${n} ${name}: starting`);
   const t0 = Date.now();
-  const start = () => startSstpwatch(dir, n, fleet, intervalS, { bin, nodeArgs: values.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [] });
+  const database = postgres ? postgres.url(await postgres.createDatabase(`${name}_${n}`)) : undefined;
+  const start = () => startSstpwatch(dir, n, fleet, intervalS, { bin, database, nodeArgs: values.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [] });
   // One retry: on a machine shared with test suites, the free port found may be taken before sstpwatch binds it.
   const service = await start().catch((err: unknown) => {
     log(`N=${n} ${name}: did not start (${(err as Error).message.slice(0, 300)}); once more`);
@@ -173,15 +186,18 @@ async function runSstpwatch(n: number, fleet: Fleet, fake: IpcChild, bin?: strin
   try {
     log(`N=${n} ${name}: answering after ${startupS.toFixed(1)} s; warm-up ${warmupS} s`);
     await sleep(warmupS * 1000);
-    const commits = watchCommits(service.database);
+    const commits = postgres ? null : watchCommits(service.database);
+    const serverCpu0 = postgres ? postgresCpu(postgres) : 0;
     const before = { cpu: cpuSeconds(service.pid), fleet: await fleetStats(fake) };
     log(`N=${n} ${name}: measuring ${measureS} s`);
     await sleep(measureS * 1000);
     const after = { cpu: cpuSeconds(service.pid), fleet: await fleetStats(fake) };
-    const commitsSeen = commits.stop();
+    const serverCpu = postgres ? postgresCpu(postgres) - serverCpu0 : 0;
+    const commitsSeen = commits?.stop();
     figures = windowFigures(service.pid, before, after, n, loadAverage());
     figures.startupS = round(startupS, 1);
-    figures.commitsPerS = round(commitsSeen / figures.windowS, 2);
+    if (commitsSeen !== undefined) figures.commitsPerS = round(commitsSeen / figures.windowS, 2);
+    if (postgres) figures.databaseServerCpuSecondsPer1000 = figures.probes > 0 ? round((serverCpu / figures.probes) * 1000, 3) : NaN;
 
     log(`N=${n} ${name}: API latency under load (${apiS} s per endpoint)`);
     const apiFrom = Date.now();
@@ -209,7 +225,7 @@ async function runSstpwatch(n: number, fleet: Fleet, fake: IpcChild, bin?: strin
     const code = await service.stop();
     if (code !== 0) log(`N=${n} ${name} exited with ${code}; see ${join(dir, 'sstpwatch.log')}`);
   }
-  figures.database = databaseFigures(service.database);
+  figures.database = postgres ? await postgresFigures(postgres, service.database) : databaseFigures(service.database);
   if (values.profile) {
     const profiles = existsSync(profileDir) ? readdirSync(profileDir).map((f) => join(profileDir, f)) : [];
     figures.profile = profiles[0] ?? null;
@@ -260,6 +276,35 @@ function databaseFigures(path: string): DatabaseFigures {
   }
 }
 
+/** CPU of the postmaster and every process it started (backends, checkpointer, walwriter, autovacuum...). */
+function postgresCpu(server: TestPostgres): number {
+  return processTreeCpuSeconds(Number(readFileSync(join(server.dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]));
+}
+
+/** The results table of a PostgreSQL database: rows, and its bytes with index and TOAST (pg_total_relation_size). */
+async function postgresFigures(server: TestPostgres, url: string): Promise<DatabaseFigures> {
+  const client = await server.client(new URL(url).pathname.slice(1));
+  try {
+    const { rows } = await client.query<{ results: string; failed: string; with_message: string; bytes: string; database_bytes: string }>(
+      `SELECT count(*) AS results, count(*) FILTER (WHERE error_kind <> 0) AS failed, count(message) AS with_message,
+              pg_total_relation_size('results') AS bytes, pg_database_size(current_database()) AS database_bytes FROM results`,
+    );
+    const r = rows[0]!;
+    const results = Number(r.results);
+    return {
+      results,
+      failedResults: Number(r.failed),
+      resultsWithMessage: Number(r.with_message),
+      resultsTableBytes: Number(r.bytes),
+      bytesPerResult: round(Number(r.bytes) / results, 1),
+      payloadBytesPerResult: NaN,
+      fileBytes: Number(r.database_bytes),
+    };
+  } finally {
+    await client.end();
+  }
+}
+
 async function runDriven(mode: 'blackbox' | 'floor', n: number, fleet: Fleet, fake: IpcChild, caPem: string): Promise<SystemFigures> {
   const dir = join(workDir, `${mode}-${n}`);
   mkdirSync(dir);
@@ -307,6 +352,7 @@ try {
   await main();
 } finally {
   for (const child of children) await child.stop();
+  postgres?.destroy();
   if (!values.keep && !values.profile) rmSync(workDir, { recursive: true, force: true });
   else log(`kept ${workDir}`);
 }

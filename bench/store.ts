@@ -10,7 +10,7 @@
 //   npx tsx bench/store.ts                                  # 10,000 targets every 30 s, 120 s each store
 //   npx tsx bench/store.ts --targets 1000 --seconds 30      # quicker
 // Stops by itself (a hard limit of warm-up + seconds + 120 s per store); prints a markdown table.
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -20,7 +20,7 @@ import type { ProbeResult } from '../src/probe/types.js';
 import { openPostgresStore } from '../src/store/postgres/store.js';
 import { openSqliteStore } from '../src/store/sqlite.js';
 import { startPostgres, type TestPostgres } from '../test/fixtures/postgres.js';
-import { cpuSeconds, loadAverage } from './lib/proc.js';
+import { cpuSeconds, loadAverage, processTreeCpuSeconds } from './lib/proc.js';
 import { percentile } from './lib/stats.js';
 
 const { values } = parseArgs({
@@ -136,21 +136,9 @@ async function drive(name: string, store: WritableStore, serverCpu: () => number
   };
 }
 
-/** utime+stime of the postmaster and every process it started (backends, checkpointer, walwriter, autovacuum...). */
+/** The postmaster and every process it started (backends, checkpointer, walwriter, autovacuum...). */
 function postgresCpu(dataDir: string): number {
-  const postmaster = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-  let total = cpuSeconds(postmaster);
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === postmaster) total += cpuSeconds(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return total;
+  return processTreeCpuSeconds(Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]));
 }
 
 async function main(): Promise<void> {

@@ -2,7 +2,7 @@
 // over IPC, free ports.
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 const CLOCK_TICKS = 100; // USER_HZ on Linux
@@ -13,6 +13,27 @@ export function cpuSeconds(pid: number): number {
   // Fields after the command name, which is in parentheses and may contain spaces.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS; // fields 14 and 15 of proc(5)
+}
+
+/**
+ * CPU of a process and its direct children (PostgreSQL's postmaster, its backends, checkpointer...): the root's
+ * utime+stime+cutime+cstime (children that exited and were waited for) plus the live children's utime+stime.
+ */
+export function processTreeCpuSeconds(root: number): number {
+  const stat = readFileSync(`/proc/${root}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  let total = (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / CLOCK_TICKS; // fields 14-17 of proc(5)
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === root) total += cpuSeconds(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return total;
 }
 
 /** VmHWM (peak resident set) and VmRSS of a process, in bytes. */

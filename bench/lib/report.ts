@@ -44,6 +44,8 @@ export interface SystemFigures {
   commitsPerS?: number;
   api?: EndpointLatency[];
   database?: DatabaseFigures;
+  /** --store postgres: CPU seconds of the PostgreSQL server processes per 1,000 probes, in the same window. */
+  databaseServerCpuSecondsPer1000?: number;
   profile?: string | null;
   driverMaxLateS?: number;
   driverCpuSeconds?: number;
@@ -61,7 +63,7 @@ export interface BenchReport {
   finishedAt: string;
   label: string;
   machine: { nproc: number; cpuModel: string; node: string; blackbox: string | null; kernel: string };
-  settings: { intervalS: number; warmupS: number; warmupOthersS: number; measureS: number; apiS: number; key: string; ports: number };
+  settings: { intervalS: number; warmupS: number; warmupOthersS: number; measureS: number; apiS: number; key: string; ports: number; store?: string };
   sizes: SizeReport[];
 }
 
@@ -110,6 +112,14 @@ export function renderMarkdown(report: BenchReport): string {
         bb ? fmt(f.cpuSecondsPer1000 / bb) : 'n/a'
       } |`,
     );
+  }
+  if (s.store === 'postgres') {
+    out.push('', '## PostgreSQL store', '', '| N | sstpwatch CPU s / 1k probes | PostgreSQL CPU s / 1k probes | results table bytes / result | database size |', '|---:|---:|---:|---:|---:|');
+    for (const size of report.sizes) {
+      const f = size.systems.sstpwatch;
+      if (!f) continue;
+      out.push(`| ${fmt(size.targets, 0)} | ${fmt(f.cpuSecondsPer1000, 3)} | ${fmt(f.databaseServerCpuSecondsPer1000, 3)} | ${fmt(f.database?.bytesPerResult, 1)} | ${mib(f.database?.fileBytes)} |`);
+    }
   }
   out.push('', '## Goals', '');
   for (const size of report.sizes) {

@@ -93,10 +93,10 @@ export async function startSstpwatch(
   n: number,
   fleet: Fleet,
   intervalS: number,
-  opts: { nodeArgs?: string[]; bin?: string } = {},
+  opts: { nodeArgs?: string[]; bin?: string; /** A PostgreSQL URL; default: an SQLite file in `dir`. */ database?: string } = {},
 ): Promise<RunningProcess & { lagLog: string; database: string }> {
   const port = await freePort();
-  const database = join(dir, 'sstpwatch.db');
+  const database = opts.database ?? join(dir, 'sstpwatch.db');
   const lagLog = join(dir, 'lag.log');
   const configPath = join(dir, 'sstpwatch.yml');
   writeFileSync(configPath, sstpwatchConfig(n, fleet, { port, database, intervalS }));
