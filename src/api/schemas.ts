@@ -206,8 +206,21 @@ export const StatusSchema = Type.Object({
     maintenance: Type.Integer(),
   }),
   groups: Type.Array(GroupStatusSchema),
-  targets: Type.Array(TargetStatusSchema),
+  targets: Type.Array(TargetStatusSchema, {
+    description: 'each target without certificate_chain, certificate_checks and revocation (GET /api/v1/targets/:name has them)',
+  }),
+  next_cursor: Nullable(Type.String({ description: 'pass as cursor for the next page; null on the last page (always null without limit)' })),
 });
+
+export const StatusQuerySchema = Type.Object(
+  {
+    state: Type.Optional(Type.Union([Type.Literal('up'), Type.Literal('down'), Type.Literal('unknown'), Type.Literal('maintenance')], { description: 'only targets in this state' })),
+    group: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'only the targets of this group (and only this group under groups)' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, description: 'at most this many targets, then next_cursor; absent: the whole list' })),
+    cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 400, description: 'next_cursor of the previous page' })),
+  },
+  { additionalProperties: false },
+);
 
 export const TargetParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 200 }) });
 
@@ -303,4 +316,5 @@ export type FindingJson = Static<typeof FindingSchema>;
 export type TargetStatusJson = Static<typeof TargetStatusSchema>;
 export type GroupStatusJson = Static<typeof GroupStatusSchema>;
 export type StatusJson = Static<typeof StatusSchema>;
+export type StatusQueryJson = Static<typeof StatusQuerySchema>;
 export type HistoryQueryJson = Static<typeof HistoryQuerySchema>;

@@ -1,10 +1,11 @@
-// The /api/v1/status body's targets, serialized one target at a time and kept until the target changes. At 10,000
-// targets the array is ~26 MB of JSON: presenting and serializing all of it on every request held the event loop for
-// seconds (bench/fleet.ts), and probes started late meanwhile. A target's JSON is rebuilt when its config, its health
-// (a new object with every result), its last results of every check or its certificate view changes, and at least every
-// MAX_AGE_MS so that days_left keeps moving.
+// The /api/v1/status list, kept between requests. At 10,000 targets presenting and serializing every target on each
+// request held the event loop for seconds (bench/fleet.ts) and probes started late meanwhile. Here a target's JSON is
+// rebuilt only when its config, its health (a new object with every result), its last results or its maintenance
+// calendar changes, and at least every MAX_AGE_MS so that days_left keeps moving. Each request compares what it
+// would show with the last list: the list's version moves only when some target's or group's JSON really changed,
+// and a body (and its gzip) is built once per version and query.
 import type { ScheduledMaintenance } from '../health/maintenance-calendar.js';
-import type { CertificateView, TargetView } from '../health/views.js';
+import type { GroupView, TargetView } from '../health/views.js';
 import { presentTarget } from './present.js';
 
 const MAX_AGE_MS = 60_000;
@@ -13,17 +14,20 @@ interface Entry {
   health: TargetView['health'];
   lastResults: TargetView['lastResults'];
   config: TargetView['config'];
-  certificates: CertificateView | undefined;
   scheduled: ScheduledMaintenance | null | undefined;
   builtAt: number;
   json: string;
 }
 
+/**
+ * Each target's list entry: the TargetStatus fields without the certificate chain, its checks and revocation
+ * sources (those stay on /api/v1/targets/:name; they were most of the list's size).
+ */
 export class TargetJsonCache {
   private entries = new Map<string, Entry>();
 
-  /** The target's TargetStatus JSON as presentTarget() gives it, from the cache while nothing it shows changed. */
-  json(view: TargetView, certificates: CertificateView | undefined, now: number, scheduled?: ScheduledMaintenance | null): string {
+  /** The target's list JSON (presentTarget() without certificate details), from the cache while nothing it shows changed. */
+  json(view: TargetView, now: number, scheduled?: ScheduledMaintenance | null): string {
     const name = view.config.name;
     const entry = this.entries.get(name);
     if (
@@ -33,13 +37,12 @@ export class TargetJsonCache {
       entry.config === view.config &&
       entry.health === view.health &&
       entry.lastResults === view.lastResults &&
-      sameCertificates(entry.certificates, certificates) &&
       sameScheduled(entry.scheduled, scheduled)
     ) {
       return entry.json;
     }
-    const json = JSON.stringify(presentTarget(view, now, certificates, scheduled));
-    this.entries.set(name, { health: view.health, lastResults: view.lastResults, config: view.config, certificates, scheduled, builtAt: now, json });
+    const json = JSON.stringify(presentTarget(view, now, undefined, scheduled));
+    this.entries.set(name, { health: view.health, lastResults: view.lastResults, config: view.config, scheduled, builtAt: now, json });
     return json;
   }
 
@@ -51,15 +54,54 @@ export class TargetJsonCache {
   }
 }
 
+/** The list as of one version: every target's and group's JSON in config order, and what a filter needs. */
+export interface StatusSnapshot {
+  /** Moves whenever anything the list shows changed; equal versions give byte-identical bodies for a query. */
+  version: number;
+  /** When this version was built (the body's generated_at). */
+  builtAt: number;
+  targets: readonly TargetView[];
+  targetJson: readonly string[];
+  groups: readonly GroupView[];
+  groupJson: readonly string[];
+}
+
+/**
+ * Follows the live state and tells, per request, the snapshot to serve. Comparing a request's strings with the
+ * last snapshot's costs one pointer (or short string) comparison per target: nothing is hashed.
+ */
+export class StatusVersions {
+  private readonly targets = new TargetJsonCache();
+  private last: StatusSnapshot | null = null;
+
+  /**
+   * The snapshot of `targets` (presented through the cache) and `groupJson` (presented by the caller: a group is
+   * small, and its findings come from elsewhere) at `now`: the last one while nothing in it changed.
+   */
+  snapshot(
+    targets: readonly TargetView[],
+    groups: readonly GroupView[],
+    groupJson: readonly string[],
+    now: number,
+    scheduledOf: (view: TargetView) => ScheduledMaintenance | null | undefined,
+  ): StatusSnapshot {
+    const targetJson = targets.map((view) => this.targets.json(view, now, scheduledOf(view)));
+    this.targets.retain(targets);
+    const last = this.last;
+    if (last && sameStrings(last.targetJson, targetJson) && sameStrings(last.groupJson, groupJson)) return last;
+    this.last = { version: (last?.version ?? 0) + 1, builtAt: now, targets, targetJson, groups, groupJson };
+    return this.last;
+  }
+}
+
+function sameStrings(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** The calendar keeps each occurrence object until it changes. */
 function sameScheduled(a: ScheduledMaintenance | null | undefined, b: ScheduledMaintenance | null | undefined): boolean {
   if (a === b) return true;
   return !!a && !!b && a.current === b.current && a.next === b.next;
-}
-
-/** The chain and checks are kept objects; revocation is rebuilt per call around status objects that are replaced. */
-function sameCertificates(a: CertificateView | undefined, b: CertificateView | undefined): boolean {
-  if (a === b) return true;
-  if (!a || !b || a.chain !== b.chain || a.checks !== b.checks || a.revocation.length !== b.revocation.length) return false;
-  return a.revocation.every((r, i) => r.url === b.revocation[i]!.url && r.status === b.revocation[i]!.status);
 }

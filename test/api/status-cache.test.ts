@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { CertificateView, TargetView } from '../../src/health/views.js';
+import type { TargetView } from '../../src/health/views.js';
 import { presentTarget } from '../../src/api/present.js';
-import { TargetJsonCache } from '../../src/api/status-cache.js';
+import { StatusVersions, TargetJsonCache } from '../../src/api/status-cache.js';
 import type { TargetConfig } from '../../src/config/types.js';
-import type { RevocationStatus } from '../../src/probe/revocation.js';
 import { applyResult, initialHealth } from '../../src/health/state.js';
-import type { CertificateDetails, ProbeResult } from '../../src/probe/types.js';
+import type { ProbeResult } from '../../src/probe/types.js';
 
 const DAY_MS = 86_400_000;
 const T0 = Date.UTC(2026, 10, 26, 21, 0, 0);
@@ -43,42 +42,25 @@ function view(at: number, ok = true, previous?: TargetView): TargetView {
   return { config, health, lastResults: {} };
 }
 
-const leaf = {
-  subject: 'CN=vpn.example.test', issuer: 'CN=Test CA', san: ['vpn.example.test'], notBefore: T0 - DAY_MS, notAfter: NOT_AFTER,
-  sha256: 'AB'.repeat(32), keyType: 'EC', keyBits: 256, serialNumber: '01', ekus: ['1.3.6.1.5.5.7.3.1'], isCa: false,
-  crlUrls: ['http://127.0.0.1:9/ca.crl'], ocspUrls: [],
-} as unknown as CertificateDetails;
+const fresh = (v: TargetView, now: number) => JSON.stringify(presentTarget(v, now));
 
-function revocationStatus(reachable: boolean): RevocationStatus {
-  return { url: 'http://127.0.0.1:9/ca.crl', kind: 'crl', checkedAt: T0, reachable, error: reachable ? null : 'refused', httpStatus: null, thisUpdate: null, nextUpdate: null, revokedSerials: [], signature: null, signatureProblem: null, delta: null, ocspStatus: null, revokedAt: null };
-}
-
-function certificates(chain: CertificateDetails[], status: RevocationStatus | null): CertificateView {
-  return {
-    chain,
-    checks: null,
-    revocation: [{ key: 'http://127.0.0.1:9/ca.crl', url: 'http://127.0.0.1:9/ca.crl', kind: 'crl', position: 'leaf', subject: leaf.subject, serialNumber: '01', status }],
-  } as CertificateView;
-}
-
-const fresh = (v: TargetView, now: number, c?: CertificateView) => JSON.stringify(presentTarget(v, now, c));
-
-describe('the status body cache', () => {
-  it('gives exactly what presentTarget gives, and the same string again while nothing changed', () => {
+describe('the status list cache', () => {
+  it('gives exactly what presentTarget gives without certificate details, and the same string again while nothing changed', () => {
     const cache = new TargetJsonCache();
     const v = view(T0);
-    const first = cache.json(v, undefined, T0);
+    const first = cache.json(v, T0);
     expect(JSON.parse(first)).toEqual(presentTarget(v, T0));
-    expect(cache.json(v, undefined, T0 + 1000)).toBe(first); // cached: days_left as at T0
+    expect(JSON.parse(first)).not.toHaveProperty('certificate_chain');
+    expect(cache.json(v, T0 + 1000)).toBe(first); // cached: days_left as at T0
     expect(JSON.parse(first).certificate.days_left).toBe(0.01);
   });
 
   it('rebuilds a target once its health changes (every result gives a new health)', () => {
     const cache = new TargetJsonCache();
     const v1 = view(T0);
-    cache.json(v1, undefined, T0);
+    cache.json(v1, T0);
     const v2 = view(T0 + 30_000, false, v1);
-    const json = cache.json(v2, undefined, T0 + 30_000);
+    const json = cache.json(v2, T0 + 30_000);
     expect(json).toBe(fresh(v2, T0 + 30_000));
     expect(JSON.parse(json).last_result.error_kind).toBe('timeout');
   });
@@ -86,33 +68,45 @@ describe('the status body cache', () => {
   it('rebuilds after a minute even when nothing changed, so days_left moves', () => {
     const cache = new TargetJsonCache();
     const v = view(T0);
-    cache.json(v, undefined, T0);
+    cache.json(v, T0);
     const later = T0 + 60_000;
-    expect(cache.json(v, undefined, later)).toBe(fresh(v, later));
-    expect(JSON.parse(cache.json(v, undefined, later)).certificate.days_left).toBe(0);
-  });
-
-  it('rebuilds when the chain or a revocation status changes, not for a new view object around the same ones', () => {
-    const cache = new TargetJsonCache();
-    const v = view(T0);
-    const chain = [leaf];
-    const status = revocationStatus(true);
-    const first = cache.json(v, certificates(chain, status), T0);
-    expect(cache.json(v, certificates(chain, status), T0 + 1000)).toBe(first);
-    const refetched = certificates(chain, revocationStatus(false));
-    expect(cache.json(v, refetched, T0 + 1000)).toBe(fresh(v, T0 + 1000, refetched));
-    expect(JSON.parse(cache.json(v, refetched, T0 + 1000)).revocation[0].reachable).toBe(false);
-    const newChain = certificates([{ ...leaf }], status);
-    expect(cache.json(v, newChain, T0 + 2000)).toBe(fresh(v, T0 + 2000, newChain));
-    expect(cache.json(v, undefined, T0 + 2000)).toBe(fresh(v, T0 + 2000));
+    expect(cache.json(v, later)).toBe(fresh(v, later));
+    expect(JSON.parse(cache.json(v, later)).certificate.days_left).toBe(0);
   });
 
   it('forgets targets no longer listed', () => {
     const cache = new TargetJsonCache();
     const v = view(T0);
-    cache.json(v, undefined, T0);
+    cache.json(v, T0);
     cache.retain([]);
-    expect(cache.json(v, undefined, T0 + 1000)).toBe(fresh(v, T0 + 1000)); // rebuilt: days_left 0, not 0.01
-    expect(JSON.parse(cache.json(v, undefined, T0 + 1000)).certificate.days_left).toBe(0);
+    expect(cache.json(v, T0 + 1000)).toBe(fresh(v, T0 + 1000)); // rebuilt: days_left 0, not 0.01
+  });
+});
+
+describe('the status list version', () => {
+  const snapshot = (versions: StatusVersions, views: TargetView[], now: number, groupJson: string[] = []) =>
+    versions.snapshot(views, [], groupJson, now, () => undefined);
+
+  it('stays while nothing shown changed, even for new view objects around the same state', () => {
+    const versions = new StatusVersions();
+    const v = view(T0);
+    const first = snapshot(versions, [v], T0);
+    expect(snapshot(versions, [{ ...v }], T0 + 1000)).toBe(first);
+    expect(first.builtAt).toBe(T0);
+  });
+
+  it('moves with a new result, a changed group, a removed target and a days_left that moved', () => {
+    const versions = new StatusVersions();
+    const v1 = view(T0);
+    const first = snapshot(versions, [v1], T0);
+    const v2 = view(T0 + 30_000, false, v1);
+    const second = snapshot(versions, [v2], T0 + 30_000);
+    expect(second.version).toBe(first.version + 1);
+    expect(snapshot(versions, [v2], T0 + 30_000, ['{"name":"g"}']).version).toBe(second.version + 1);
+    expect(snapshot(versions, [], T0 + 30_000, ['{"name":"g"}']).version).toBe(second.version + 2);
+    const fresh = new StatusVersions();
+    const atT0 = snapshot(fresh, [v1], T0);
+    expect(snapshot(fresh, [v1], T0 + 59_000)).toBe(atT0); // kept: rebuilt at most once a minute
+    expect(snapshot(fresh, [v1], T0 + 60_000).version).toBe(atT0.version + 1); // days_left 0.01 -> 0
   });
 });
