@@ -3,7 +3,9 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { timerLimitProblem, tryParseDuration } from '../config/duration.js';
-import { builtInProbeSettings, isHostname, normalizeSha256 } from '../config/schema.js';
+import { builtInProbeSettings } from '../config/defaults.js';
+import { normalizeSha256 } from '../config/groups.js';
+import { isHostname } from '../config/readers.js';
 import type { ProbeTarget } from '../probe/types.js';
 import { checkThresholds, type AppliedThresholds, type ThresholdEnvironment } from './check-thresholds.js';
 

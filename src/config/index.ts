@@ -18,4 +18,6 @@ export { DurationError, formatDuration, parseDuration, tryParseDuration } from '
 export { CONFIG_PATH_ENV, DEFAULT_CONFIG_PATH, loadConfigFile, parseConfig, resolveConfigPath } from './load.js';
 export type { ParseOptions } from './load.js';
 export { readAuthToken, type AuthToken } from './token.js';
-export { builtInProbeSettings, isHostname, parseListen, SSTP_PATH } from './schema.js';
+export { builtInProbeSettings, SSTP_PATH } from './defaults.js';
+export { isHostname } from './readers.js';
+export { parseListen } from './schema.js';

@@ -10,18 +10,10 @@ import { shortestCronPeriodMs } from './cron-period.js';
 import { formatDuration } from './duration.js';
 import { readMaintenanceWindows } from './maintenance-windows.js';
 import { thresholdsOf } from './policy.js';
-import {
-  builtInProbeSettings,
-  Issues,
-  MIN_SAFE_SSTP_INTERVAL_MS,
-  readConfig,
-  type CertificateOverrides,
-  type ProbeOverrides,
-  type RawConfig,
-  type RawGroup,
-  type RawTarget,
-  type TlsOverrides,
-} from './schema.js';
+import { builtInProbeSettings, MIN_SAFE_SSTP_INTERVAL_MS } from './defaults.js';
+import type { CertificateOverrides, ProbeOverrides, RawConfig, RawGroup, RawTarget, TlsOverrides } from './raw.js';
+import { Issues } from './readers.js';
+import { readConfig } from './schema.js';
 import {
   ConfigError,
   type CertificateThresholds,

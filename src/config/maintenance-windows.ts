@@ -23,7 +23,7 @@ import {
   required,
   show,
   type Issues,
-} from './schema.js';
+} from './readers.js';
 import type { MaintenanceRecurrence, MaintenanceWindowConfig, Weekday } from './types.js';
 
 const DAY_MS = 86_400_000;

@@ -2,7 +2,7 @@
 // drive the target's up/down state, when a target runs it, and the series its results are published as. The
 // scheduler, the monitor and the metrics read this table and nothing kind-specific; a new kind is a probe file and
 // one entry here.
-import type { Cadence } from '../config/schema.js';
+import type { Cadence } from '../config/raw.js';
 import type { ProbeSettings } from '../config/types.js';
 import { createHeadProber } from './head.js';
 import { createSstpProber } from './sstp.js';

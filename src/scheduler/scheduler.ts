@@ -1,7 +1,7 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
 import { targetChanged } from '../config/identity.js';
-import type { Cadence } from '../config/schema.js';
+import type { Cadence } from '../config/raw.js';
 import type { TargetConfig } from '../config/types.js';
 import { CHECK_KINDS, CHECKS, plannedChecks } from '../probe/checks.js';
 import type { CheckKind, ProbeResult } from '../probe/types.js';

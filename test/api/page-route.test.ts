@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/api/app.js';
 import type { TargetView } from '../../src/health/views.js';
 import { PAGE_CSP } from '../../src/api/routes/page.js';
-import { builtInProbeSettings } from '../../src/config/schema.js';
+import { builtInProbeSettings } from '../../src/config/defaults.js';
 import type { ProbeResult } from '../../src/probe/types.js';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.js';
 

@@ -9,7 +9,7 @@ import { buildApp } from '../../src/api/app.js';
 import type { ProbeEndpointDeps } from '../../src/api/routes/probe.js';
 import { scrapeTimeout } from '../../src/api/routes/probe.js';
 import { AllowList } from '../../src/config/allow-list.js';
-import { builtInProbeSettings } from '../../src/config/schema.js';
+import { builtInProbeSettings } from '../../src/config/defaults.js';
 import type { FakeRras } from '../../src/demo/fake-rras.js';
 import { createHeadProber } from '../../src/probe/head.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Gauge, Registry } from 'prom-client';
 import Type from 'typebox';
 import type { AllowList } from '../../config/allow-list.js';
-import { isHostname } from '../../config/schema.js';
+import { isHostname } from '../../config/readers.js';
 import type { ProbeSettings } from '../../config/types.js';
 import type { ProbeFn, ProbeResult, ProbeTarget } from '../../probe/types.js';
 import { ERROR_KINDS } from '../../probe/types.js';

@@ -3,7 +3,7 @@ import type { GroupView, TargetView } from '../../../src/health/views.js';
 import { buildStatusPage, type TargetHistory } from '../../../src/api/page/model.js';
 import { renderStatusPage } from '../../../src/api/page/render.js';
 import { minuteStrip } from '../../../src/api/page/strip.js';
-import { builtInProbeSettings } from '../../../src/config/schema.js';
+import { builtInProbeSettings } from '../../../src/config/defaults.js';
 import type { TargetConfig } from '../../../src/config/types.js';
 import type { ProbeResult } from '../../../src/probe/types.js';
 
