@@ -15,6 +15,9 @@
 //   npm run bench -- --sizes 10000 --profile        # also a CPU profile of sstpwatch (--cpu-prof; work dir kept)
 //   npm run bench -- --baseline /tmp/old/bin/sstpwatch.js   # also an older sstpwatch (a git worktree), same fakes
 //   npm run bench -- --store postgres --systems sstpwatch   # sstpwatch on PostgreSQL 15 (started here), + its CPU
+//   npm run bench -- --sizes 3000 --group-size 3000 # one group of 3,000 servers (default: groups of 10)
+//   npm run bench -- --sizes 1000 --heap            # also a heap snapshot after the window, summarised (work dir kept)
+//   npm run bench -- --steady 30m --sizes 10000 --retention short   # RSS and database size over a long run
 // Writes bench/results/<date>.json and .md (the markdown is also printed).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -27,10 +30,13 @@ import { createTestCa, issueIntermediate, issueLeaf, type KeyType } from '../src
 import type { DriverStats } from './lib/driver.js';
 import type { FleetStats } from './lib/fake-fleet.js';
 import { TEST_PG_PASSWORD, startPostgres, type TestPostgres } from '../test/fixtures/postgres.js';
+import { summarizeHeap, takeHeapSnapshot, type HeapSnapshotJson } from './lib/heap.js';
 import { cpuSeconds, forkTs, loadAverage, memory, processTreeCpuSeconds, sleep, type IpcChild } from './lib/proc.js';
+import { renderMemory } from './lib/memory-report.js';
 import { renderMarkdown, type BenchReport, type DatabaseFigures, type SizeReport, type SystemFigures } from './lib/report.js';
 import { histogramQuantile, parseLagLog, parseMetrics, summarizeLag, sumOf } from './lib/stats.js';
-import { BENCH_HOSTNAME, SSTP_PATH, endpointLatency, startBlackbox, startSstpwatch, targetPort, type Fleet } from './lib/systems.js';
+import { parseDurationS, renderSteady, sampleSteady, SHORT_RETENTION } from './lib/steady.js';
+import { BENCH_HOSTNAME, DEFAULT_GROUP_SIZE, SSTP_PATH, endpointLatency, startBlackbox, startSstpwatch, targetPort, type Fleet } from './lib/systems.js';
 
 const { values } = parseArgs({
   options: {
@@ -49,8 +55,17 @@ const { values } = parseArgs({
     label: { type: 'string', default: '' },
     baseline: { type: 'string' },
     store: { type: 'string', default: 'sqlite' },
+    'group-size': { type: 'string', default: String(DEFAULT_GROUP_SIZE) },
+    heap: { type: 'boolean', default: false },
+    steady: { type: 'string' },
+    retention: { type: 'string', default: 'built-in' },
   },
 });
+const groupSize = Number(values['group-size']);
+if (!(groupSize >= 1)) throw new Error('--group-size must be a positive number');
+if (values.retention !== 'short' && values.retention !== 'built-in') throw new Error('--retention must be short or built-in');
+const retention = values.retention === 'short' ? SHORT_RETENTION : undefined;
+const keepWorkDir = values.keep || values.profile || values.heap;
 const sizes = values.sizes.split(',').map(Number);
 const intervalS = Number(values.interval);
 const warmupS = Number(values.warmup);
@@ -90,6 +105,7 @@ async function main(): Promise<void> {
     log(`PostgreSQL on 127.0.0.1:${postgres.port} (${postgres.dir})`);
   }
 
+  if (values.steady) return steady(fleet, fake, started);
   const reports: SizeReport[] = [];
   for (const n of sizes) {
     const size: SizeReport = { targets: n, scheduledPerS: n / intervalS, systems: {} };
@@ -105,14 +121,14 @@ async function main(): Promise<void> {
     finishedAt: new Date().toISOString(),
     label: values.label,
     machine: machine(),
-    settings: { intervalS, warmupS, warmupOthersS, measureS, apiS, key: keyType === 'rsa' ? 'RSA-2048' : 'ECDSA P-256', ports: ports.length, store: values.store },
+    settings: { intervalS, warmupS, warmupOthersS, measureS, apiS, key: keyType === 'rsa' ? 'RSA-2048' : 'ECDSA P-256', ports: ports.length, store: values.store, groupSize },
     sizes: reports,
   };
   mkdirSync(values.out, { recursive: true });
   const stamp = started.toISOString().slice(0, 16).replace(':', '-');
   const base = join(values.out, `${stamp}${values.label ? `-${values.label}` : ''}`);
   writeFileSync(`${base}.json`, `${JSON.stringify(report, null, 2)}\n`);
-  const markdown = renderMarkdown(report);
+  const markdown = `${renderMarkdown(report)}\n${renderMemory(report)}`;
   writeFileSync(`${base}.md`, markdown);
   console.log(markdown);
   log(`wrote ${base}.json and ${base}.md`);
@@ -174,7 +190,8 @@ async function runSstpwatch(n: number, fleet: Fleet, fake: IpcChild, bin?: strin
   log(`N=${n} ${name}: starting`);
   const t0 = Date.now();
   const database = postgres ? postgres.url(await postgres.createDatabase(`${name}_${n}`)) : undefined;
-  const start = () => startSstpwatch(dir, n, fleet, intervalS, { bin, database, nodeArgs: values.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [] });
+  const nodeArgs = [...(values.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), ...(values.heap ? ['--heapsnapshot-signal=SIGUSR2'] : [])];
+  const start = () => startSstpwatch(dir, n, fleet, intervalS, { bin, database, nodeArgs, groupSize, retention });
   // One retry: on a machine shared with test suites, the free port found may be taken before sstpwatch binds it.
   const service = await start().catch((err: unknown) => {
     log(`N=${n} ${name}: did not start (${(err as Error).message.slice(0, 300)}); once more`);
@@ -198,6 +215,13 @@ async function runSstpwatch(n: number, fleet: Fleet, fake: IpcChild, bin?: strin
     figures.startupS = round(startupS, 1);
     if (commitsSeen !== undefined) figures.commitsPerS = round(commitsSeen / figures.windowS, 2);
     if (postgres) figures.databaseServerCpuSecondsPer1000 = figures.probes > 0 ? round((serverCpu / figures.probes) * 1000, 3) : NaN;
+    figures.peakRssProbingBytes = figures.peakRssBytes;
+    figures.memoryBreakdown = memoryBreakdown(parseMetrics(await (await fetch(`${service.baseUrl}/metrics`)).text()));
+    if (values.heap) {
+      log(`N=${n} ${name}: heap snapshot`);
+      figures.heapSnapshot = await takeHeapSnapshot(service.pid, dir);
+      log(`N=${n} ${name}: heap snapshot ${figures.heapSnapshot}`);
+    }
 
     log(`N=${n} ${name}: API latency under load (${apiS} s per endpoint)`);
     const apiFrom = Date.now();
@@ -226,6 +250,10 @@ async function runSstpwatch(n: number, fleet: Fleet, fake: IpcChild, bin?: strin
     if (code !== 0) log(`N=${n} ${name} exited with ${code}; see ${join(dir, 'sstpwatch.log')}`);
   }
   figures.database = postgres ? await postgresFigures(postgres, service.database) : databaseFigures(service.database);
+  if (figures.heapSnapshot) {
+    const summary = summarizeHeap(JSON.parse(readFileSync(figures.heapSnapshot, 'utf8')) as HeapSnapshotJson, 25);
+    figures.heap = { totalBytes: summary.totalBytes, byConstructor: summary.byConstructor, largest: summary.largest };
+  }
   if (values.profile) {
     const profiles = existsSync(profileDir) ? readdirSync(profileDir).map((f) => join(profileDir, f)) : [];
     figures.profile = profiles[0] ?? null;
@@ -233,6 +261,21 @@ async function runSstpwatch(n: number, fleet: Fleet, fake: IpcChild, bin?: strin
   }
   log(`N=${n} ${name}: ${figures.achievedPerS}/${figures.scheduledPerS} probes/s, ${figures.cpuSecondsPer1000} CPU s/1k, lag p99 ${figures.lag?.p99}s, failures ${figures.failures}`);
   return figures;
+}
+
+/** Where the resident memory is, from sstpwatch's own process and Node.js series (prom-client's default metrics), bytes. */
+function memoryBreakdown(metrics: ReturnType<typeof parseMetrics>): Record<string, number> {
+  const out: Record<string, number> = {
+    rss: sumOf(metrics, 'process_resident_memory_bytes'),
+    heapTotal: sumOf(metrics, 'nodejs_heap_size_total_bytes'),
+    heapUsed: sumOf(metrics, 'nodejs_heap_size_used_bytes'),
+    external: sumOf(metrics, 'nodejs_external_memory_bytes'),
+  };
+  for (const sample of metrics) {
+    if (sample.name === 'nodejs_heap_space_size_used_bytes') out[`used ${sample.labels.space}`] = sample.value;
+    if (sample.name === 'nodejs_heap_space_size_total_bytes') out[`total ${sample.labels.space}`] = sample.value;
+  }
+  return out;
 }
 
 /** Commits by sstpwatch seen by a reader polling PRAGMA data_version every 50 ms (a lower bound). */
@@ -348,11 +391,45 @@ function round(value: number, digits: number): number {
   return Math.round(value * f) / f;
 }
 
+/** --steady: sstpwatch alone for a long run at each size, sampled every 30 s. */
+async function steady(fleet: Fleet, fake: IpcChild, started: Date): Promise<void> {
+  const durationS = parseDurationS(values.steady!);
+  const parts: string[] = [`# sstpwatch steady-state run ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC`, ''];
+  const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`;
+  const json: unknown[] = [];
+  for (const n of sizes) {
+    const dir = join(workDir, `steady-${n}`);
+    mkdirSync(dir);
+    log(`N=${n} steady: starting (retention ${values.retention}, groups of ${groupSize})`);
+    const service = await startSstpwatch(dir, n, fleet, intervalS, { groupSize, retention });
+    try {
+      const figures = await sampleSteady(service.pid, service.database, {
+        durationS,
+        warmupS: Math.min(warmupS, durationS / 2),
+        everyS: 30,
+        probesSoFar: async () => (await fleetStats(fake)).requests,
+        log,
+      });
+      const load = loadAverage();
+      parts.push(renderSteady(n, intervalS, figures, command), `Load average at the end: ${load.join(' ')}; machine: ${JSON.stringify(machine())}.`, '');
+      json.push({ targets: n, intervalS, groupSize, retention: retention ?? 'built-in', figures, load });
+    } finally {
+      await service.stop();
+    }
+  }
+  mkdirSync(values.out, { recursive: true });
+  const base = join(values.out, `${started.toISOString().slice(0, 16).replace(':', '-')}-steady${values.label ? `-${values.label}` : ''}`);
+  writeFileSync(`${base}.json`, `${JSON.stringify({ startedAt: started.toISOString(), finishedAt: new Date().toISOString(), runs: json }, null, 2)}\n`);
+  writeFileSync(`${base}.md`, parts.join('\n'));
+  console.log(parts.join('\n'));
+  log(`wrote ${base}.json and ${base}.md`);
+}
+
 try {
   await main();
 } finally {
   for (const child of children) await child.stop();
   postgres?.destroy();
-  if (!values.keep && !values.profile) rmSync(workDir, { recursive: true, force: true });
+  if (!keepWorkDir) rmSync(workDir, { recursive: true, force: true });
   else log(`kept ${workDir}`);
 }

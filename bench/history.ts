@@ -7,14 +7,19 @@
 //   npm run bench:history                          # one year, 50 targets, every 30 s (~52.6 M results)
 //   npm run bench:history -- --days 60 --targets 50
 //   npm run bench:history -- --db /tmp/h.db --keep # keep the file
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+//   npm run bench:history -- --stop-at 21:50        # stop writing at that UTC wall-clock time; report what was built
+// With --stop-at, the simulated year ends where the wall clock ran out: the report says how many days were built,
+// and the queries run at that simulated time, on that file. Writes bench/results/<date>-history.md too.
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import type { ErrorKind, ProbeResult } from '../src/probe/types.js';
 import { openSqliteStore } from '../src/store/sqlite.js';
+import { incidentsFrom } from '../src/health/incidents.js';
 import type { HousekeepingStep } from '../src/store/store.js';
 
 const DAY_MS = 86_400_000;
@@ -28,8 +33,18 @@ const { values } = parseArgs({
     queries: { type: 'string', default: '200' },
     db: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    'stop-at': { type: 'string', description: 'UTC wall-clock HH:MM at which writing stops' },
+    out: { type: 'string', default: fileURLToPath(new URL('./results', import.meta.url)) },
   },
 });
+const stopAt = values['stop-at'] ? wallClockToday(values['stop-at']) : Infinity;
+
+function wallClockToday(hhmm: string): number {
+  const match = /^(\d{1,2}):(\d{2})$/.exec(hhmm);
+  if (!match) throw new Error('--stop-at takes a UTC time as HH:MM');
+  const d = new Date();
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), Number(match[1]), Number(match[2]));
+}
 const days = Number(values.days);
 const targetCount = Number(values.targets);
 const intervalMs = Number(values.interval) * 1000;
@@ -47,8 +62,9 @@ function random(): number {
   return (seed >>> 0) / 4294967296;
 }
 
-const end = Date.UTC(2026, 10, 26, 21, 0, 0);
-const start = end - days * DAY_MS;
+const plannedEnd = Date.UTC(2026, 10, 26, 21, 0, 0);
+const start = plannedEnd - days * DAY_MS;
+const startedAt = new Date();
 let now = start;
 const store = openSqliteStore({ path, log: pino({ level: 'warn' }), now: () => now, maxPending: 10_000_000 });
 const targets = Array.from({ length: targetCount }, (_, i) => `rras-${String(i).padStart(3, '0')}`);
@@ -97,7 +113,8 @@ const downUntil = new Map<string, number>();
 const t0 = performance.now();
 let written = 0;
 let lastReport = t0;
-for (let at = start; at < end; at += intervalMs) {
+let end = plannedEnd;
+for (let at = start; at < plannedEnd; at += intervalMs) {
   now = at;
   for (const name of targets) {
     let down = (downUntil.get(name) ?? 0) > at;
@@ -113,7 +130,13 @@ for (let at = start; at < end; at += intervalMs) {
     written++;
   }
   if ((at - start) % (10 * 60_000) === 0) await store.flush();
-  if ((at - start) % HOUR_MS === 0) await housekeep();
+  if ((at - start) % HOUR_MS === 0) {
+    await housekeep();
+    if (Date.now() >= stopAt) {
+      end = at + intervalMs;
+      break;
+    }
+  }
   if (performance.now() - lastReport > 30_000) {
     lastReport = performance.now();
     const rate = written / ((lastReport - t0) / 1000);
@@ -132,7 +155,9 @@ function median(samples: number[]): number {
 }
 const uptimeMs: number[] = [];
 const historyMs: number[] = [];
+const incidentsMs: number[] = [];
 let buckets = 0;
+let incidents = 0;
 for (let i = 0; i < queryCount; i++) {
   const name = targets[i % targets.length]!;
   let q = performance.now();
@@ -141,6 +166,9 @@ for (let i = 0; i < queryCount; i++) {
   q = performance.now();
   buckets = (await store.rollups(name, '1h', { from: end - 30 * DAY_MS, to: end, limit: 1000 })).items.length;
   historyMs.push(performance.now() - q);
+  q = performance.now();
+  incidents = incidentsFrom(await store.transitionsBetween(name, end - 30 * DAY_MS, end)).length;
+  incidentsMs.push(performance.now() - q);
 }
 const uptimeSample = await store.uptime(targets[0]!, end - 30 * DAY_MS, end + 1);
 await store.close();
@@ -159,8 +187,10 @@ const size = statSync(path).size;
 const wal = existsSync(`${path}-wal`) ? statSync(`${path}-wal`).size : 0;
 
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
+const builtDays = (end - start) / DAY_MS;
 const lines = [
-  `sstpwatch history bench: ${targetCount} targets, every ${intervalMs / 1000} s, ${days} days simulated (${(written / 1e6).toFixed(2)} M results)`,
+  `sstpwatch history bench: ${targetCount} targets, every ${intervalMs / 1000} s, ${builtDays.toFixed(2)} of ${days} days built (${(written / 1e6).toFixed(2)} M results written)${end < plannedEnd ? `: stopped at the wall-clock limit ${values['stop-at']} UTC` : ''}`,
+  `started ${startedAt.toISOString()}, finished ${new Date().toISOString()}`,
   `generate + hourly housekeeping: ${generateS.toFixed(0)} s (${Math.round(written / generateS)} results/s; housekeeping ${(housekeepingMs / 1000).toFixed(0)} s in ${housekeepingSteps} steps)`,
   `database file: ${mb(size)} (+ WAL ${mb(wal)}), ${freePages} free pages of ${pageSize} bytes`,
   `rows: ${Object.entries(rows).map(([t, n]) => `${t} ${n}`).join(', ')}`,
@@ -168,7 +198,12 @@ const lines = [
   `load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')} on this shared machine (wall times include waiting for a CPU)`,
   `30-day uptime query: median ${median(uptimeMs).toFixed(3)} ms, max ${Math.max(...uptimeMs).toFixed(3)} ms over ${queryCount} (e.g. ${JSON.stringify(uptimeSample)})`,
   `30-day 1h history query (${buckets} buckets): median ${median(historyMs).toFixed(3)} ms, max ${Math.max(...historyMs).toFixed(3)} ms over ${queryCount}`,
+  `30-day incidents query (${incidents} incidents of one target): median ${median(incidentsMs).toFixed(3)} ms, max ${Math.max(...incidentsMs).toFixed(3)} ms over ${queryCount}`,
 ];
 console.log(lines.join('\n'));
+mkdirSync(values.out, { recursive: true });
+const report = join(values.out, `${startedAt.toISOString().slice(0, 16).replace(':', '-')}-history-${targetCount}x${days}d.md`);
+writeFileSync(report, `# History bench\n\n\`npm run bench:history -- ${process.argv.slice(2).join(' ')}\`\n\n${lines.map((l) => `- ${l}`).join('\n')}\n`);
+console.log(`wrote ${report}`);
 if (!values.keep && dir) rmSync(dir, { recursive: true, force: true });
 else console.log(`kept ${path}`);

@@ -35,7 +35,13 @@ export interface SystemFigures {
   cpuSecondsPer1000: number;
   fleetCpuSeconds: number;
   peakRssBytes: number;
+  /** Peak RSS at the end of the probing window, before any API load or heap snapshot. */
+  peakRssProbingBytes?: number;
   rssBytes: number;
+  heapSnapshot?: string;
+  /** After the window: RSS, V8 heap (total, used, per space) and external memory, bytes. */
+  memoryBreakdown?: Record<string, number>;
+  heap?: { totalBytes: number; byConstructor: { name: string; count: number; self: number; retained: number }[]; largest: { retained: number; path: string }[] };
   loadAverage: number[];
   startupS?: number;
   lag?: LagFigures;
@@ -63,7 +69,7 @@ export interface BenchReport {
   finishedAt: string;
   label: string;
   machine: { nproc: number; cpuModel: string; node: string; blackbox: string | null; kernel: string };
-  settings: { intervalS: number; warmupS: number; warmupOthersS: number; measureS: number; apiS: number; key: string; ports: number; store?: string };
+  settings: { intervalS: number; warmupS: number; warmupOthersS: number; measureS: number; apiS: number; key: string; ports: number; store?: string; groupSize?: number };
   sizes: SizeReport[];
 }
 

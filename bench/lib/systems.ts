@@ -23,10 +23,21 @@ export function targetPort(fleet: Fleet, i: number): number {
   return fleet.ports[i % fleet.ports.length]!;
 }
 
-const GROUP_SIZE = 10;
+export const DEFAULT_GROUP_SIZE = 10;
 
-/** sstpwatch's config: N targets in groups of 10 sharing the public name, every `intervalS` seconds. */
-export function sstpwatchConfig(n: number, fleet: Fleet, opts: { port: number; database: string; intervalS: number }): string {
+export interface SstpwatchConfigOptions {
+  port: number;
+  database: string;
+  intervalS: number;
+  /** Servers per group (default 10): the cost of a result must not grow with it. */
+  groupSize?: number;
+  /** The config's retention section, e.g. { raw: '5m', minute: '10m', hour: '20m' }; absent: the built-in one. */
+  retention?: Record<'raw' | 'minute' | 'hour', string>;
+}
+
+/** sstpwatch's config: N targets in groups (of 10 by default) sharing the public name, every `intervalS` seconds. */
+export function sstpwatchConfig(n: number, fleet: Fleet, opts: SstpwatchConfigOptions): string {
+  const groupSize = opts.groupSize ?? DEFAULT_GROUP_SIZE;
   const lines = [
     `listen: "127.0.0.1:${opts.port}"`,
     `database: ${JSON.stringify(opts.database)}`,
@@ -35,11 +46,12 @@ export function sstpwatchConfig(n: number, fleet: Fleet, opts: { port: number; d
     `  interval: ${opts.intervalS}s`,
     '  timeout: 5s',
     `  tls: { verify: true, ca_file: ${JSON.stringify(fleet.caFile)} }`,
+    ...(opts.retention ? [`retention: { raw: ${opts.retention.raw}, minute: ${opts.retention.minute}, hour: ${opts.retention.hour} }`] : []),
     'groups:',
   ];
-  for (let g = 0; g * GROUP_SIZE < n; g++) {
+  for (let g = 0; g * groupSize < n; g++) {
     lines.push(`  - name: g${String(g).padStart(4, '0')}`, `    hostname: ${BENCH_HOSTNAME}`, '    servers:');
-    for (let i = g * GROUP_SIZE; i < Math.min(n, (g + 1) * GROUP_SIZE); i++) {
+    for (let i = g * groupSize; i < Math.min(n, (g + 1) * groupSize); i++) {
       lines.push(`      - { name: t${String(i).padStart(5, '0')}, url: "https://127.0.0.1:${targetPort(fleet, i)}" }`);
     }
   }
@@ -93,13 +105,13 @@ export async function startSstpwatch(
   n: number,
   fleet: Fleet,
   intervalS: number,
-  opts: { nodeArgs?: string[]; bin?: string; /** A PostgreSQL URL; default: an SQLite file in `dir`. */ database?: string } = {},
+  opts: { nodeArgs?: string[]; bin?: string; /** A PostgreSQL URL; default: an SQLite file in `dir`. */ database?: string } & Pick<SstpwatchConfigOptions, 'groupSize' | 'retention'> = {},
 ): Promise<RunningProcess & { lagLog: string; database: string }> {
   const port = await freePort();
   const database = opts.database ?? join(dir, 'sstpwatch.db');
   const lagLog = join(dir, 'lag.log');
   const configPath = join(dir, 'sstpwatch.yml');
-  writeFileSync(configPath, sstpwatchConfig(n, fleet, { port, database, intervalS }));
+  writeFileSync(configPath, sstpwatchConfig(n, fleet, { port, database, intervalS, groupSize: opts.groupSize, retention: opts.retention }));
   const logFile = join(dir, 'sstpwatch.log');
   const log = createWriteStream(logFile);
   const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), opts.bin ?? BIN, 'serve', '--config', configPath], {
