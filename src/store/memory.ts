@@ -222,10 +222,11 @@ export class MemoryStore implements Store {
 
   async transitionsBetween(target: string, from: number, to: number): Promise<StateTransition[]> {
     const { transitions } = this.requireTarget(target);
+    if (from > to) return [];
     const first = lowerBound(transitions, from);
     const end = lowerBound(transitions, to + 1);
     const before = transitions[first - 1];
-    const within = transitions.slice(first, Math.min(Math.max(first, end), first + MAX_TRANSITIONS));
+    const within = transitions.slice(first, Math.min(end, first + MAX_TRANSITIONS));
     const after = transitions[end];
     return [...(before ? [before] : []), ...within, ...(after ? [after] : [])].map((row) => decodeTransition(target, selectedTransition(row)));
   }

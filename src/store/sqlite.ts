@@ -428,6 +428,7 @@ export class SqliteStore implements Store {
 
   async transitionsBetween(target: string, from: number, to: number): Promise<StateTransition[]> {
     const targetId = this.requireTargetId(target);
+    if (from > to) return [];
     const before = this.statements.transitionBefore.get(targetId, from);
     const within = this.statements.transitionsBetween.all(targetId, from, to);
     const after = this.statements.transitionAfter.get(targetId, to);

@@ -127,7 +127,8 @@ export interface Store {
   uptime(target: string, from: number, to: number): Promise<UptimeCount>;
   /**
    * The transitions of a target with `at` in [from, to], oldest first, plus the one before `from` and the one
-   * after `to` (so a period in progress at either end is complete). Rejects with TargetNotFoundError.
+   * after `to` (so a period in progress at either end is complete); nothing when from > to. Rejects with
+   * TargetNotFoundError.
    */
   transitionsBetween(target: string, from: number, to: number): Promise<StateTransition[]>;
   /** The maintenance window recorded for a target, or null. */
