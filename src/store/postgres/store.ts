@@ -29,7 +29,8 @@ import { PostgresConnection, describePgError, isConnectionError, type PostgresOp
 import { PostgresHousekeeping, type MarkName } from './housekeeping.js';
 import { migratePostgres, POSTGRES_MIGRATIONS_DIR } from './migrate.js';
 import { WriteQueue } from './queue.js';
-import { INSERT_RESULTS, INSERT_SSTP_CHECKS, INSERT_TRANSITIONS, distinctTimes, resultColumns, sstpCheckColumns, transitionColumns } from './rows.js';
+import { INSERT_RESULTS, INSERT_SSTP_CHECKS, INSERT_TRANSITIONS, resultColumns, sstpCheckColumns, transitionColumns } from './rows.js';
+import { insertShifting } from './shifting.js';
 import { SQL } from './statements.js';
 
 export interface PostgresStoreOptions extends Omit<PostgresOptions, 'log'> {
@@ -45,8 +46,6 @@ export interface PostgresStoreOptions extends Omit<PostgresOptions, 'log'> {
 
 /** Rows per INSERT (and transaction): a queue that grew during an outage goes in as several. */
 const BATCH_ROWS = 5_000;
-/** How far (ms) a row moves forward when its target already has one at the same millisecond (as on SQLite). */
-const MAX_TIME_SHIFT_MS = 1000;
 const MAX_CACHED_CERTIFICATES = 10_000;
 const ERROR_KIND_BY_CODE = new Map(Object.entries(ERROR_KIND_CODES).map(([kind, code]) => [code, kind as ErrorKind]));
 
@@ -231,8 +230,8 @@ export class PostgresStore implements Store {
     const found = new Map<string, number>();
     const rewound = await this.db.transaction(async (client) => {
       const certificateIds = await this.certificateIdsFor(client, results, found);
-      await insertShifting(client, results, (rows, ats) => [INSERT_RESULTS, resultColumns(rows, ats, rows.map((r) => certificateIds.get(r) ?? null))], this.log, 'result');
-      await insertShifting(client, transitions, (rows, ats) => [INSERT_TRANSITIONS, transitionColumns(rows, ats)], this.log, 'transition');
+      await insertShifting(client, 'results', results, (rows, ats) => [INSERT_RESULTS, resultColumns(rows, ats, rows.map((r) => certificateIds.get(r) ?? null))], this.log, 'result');
+      await insertShifting(client, 'state_transitions', transitions, (rows, ats) => [INSERT_TRANSITIONS, transitionColumns(rows, ats)], this.log, 'transition');
       const oldest = results.reduce((min, r) => Math.min(min, r.at), Number.POSITIVE_INFINITY);
       return this.housekeeping.rewindRollups(client, oldest);
     });
@@ -335,6 +334,7 @@ export class PostgresStore implements Store {
 
   async transitionsBetween(target: string, from: number, to: number): Promise<StateTransition[]> {
     const targetId = this.requireTargetId(target);
+    if (from > to) return [];
     const [before, within, after] = await Promise.all([
       this.db.query<SelectedTransition>(SQL.transitionBefore, [targetId, from]),
       this.db.query<SelectedTransition>(SQL.transitionsBetween, [targetId, from, to]),
@@ -453,40 +453,5 @@ export class PostgresStore implements Store {
     this.health.ok = false;
     this.health.reason = reason;
     this.health.failedWrites++;
-  }
-}
-
-/**
- * Inserts rows (unique keys within the batch), then moves the ones that met a stored row at the same target and
- * millisecond forward, one millisecond at a time, as the SQLite store does.
- */
-async function insertShifting<R extends { targetId: number; at: number }>(
-  client: Queryable,
-  rows: readonly R[],
-  statement: (rows: R[], ats: number[]) => [{ name: string; text: string }, unknown[]],
-  log: Logger,
-  what: string,
-): Promise<void> {
-  let pending = [...rows];
-  let ats = distinctTimes(pending);
-  for (let shift = 0; pending.length > 0; shift++) {
-    if (shift >= MAX_TIME_SHIFT_MS) {
-      for (const row of pending) log.error({ targetId: row.targetId, at: row.at }, `no free millisecond for a ${what}; dropped`);
-      return;
-    }
-    const [query, values] = statement(pending, ats);
-    const inserted = await client.query<{ target_id: number; at: number }>({ ...query, values });
-    if (inserted.rows.length === pending.length) return;
-    const stored = new Set(inserted.rows.map((r) => `${r.target_id}:${r.at}`));
-    const next: R[] = [];
-    const nextAts: number[] = [];
-    pending.forEach((row, i) => {
-      if (stored.has(`${row.targetId}:${ats[i]}`)) return;
-      if (shift === 0) log.warn({ targetId: row.targetId, at: row.at }, `${what} time taken; stored later`);
-      next.push(row);
-      nextAts.push(ats[i]! + 1);
-    });
-    pending = next;
-    ats = nextAts;
   }
 }
