@@ -1,26 +1,29 @@
-// The in-memory store answers exactly as the SQLite store for the same three days of history (rollups, p95,
-// retention, cursors), read by every method the API uses.
+// The in-memory store: the store contract, and exactly the SQLite store's answers for the same three days of
+// history (rollups, p95, retention, cursors), read by every method the API uses.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { MemoryStore } from '../../src/store/memory.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import { expectSameAnswers, writeHistory } from '../fixtures/store-history.js';
+import { describeStoreContract } from './contract.js';
+import { quiet } from './contract-support.js';
 
 const T0 = Date.parse('2026-11-20T00:00:00.000Z');
-const MINUTE = 60_000;
 const PROBES = 3 * 24 * 120; // three days every 30 s
-const NOW = T0 + PROBES * 30_000 + 5 * MINUTE;
+const NOW = T0 + PROBES * 30_000 + 5 * 60_000;
 const RETENTION = { rawMs: 2 * 86_400_000, minuteMs: 90 * 86_400_000, hourMs: 400 * 86_400_000 };
-const quiet = pino({ level: 'silent' });
 
 let dir: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'sstpwatch-memory-'));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describeStoreContract('in-memory', {
+  open: async (options) => new MemoryStore({ log: quiet, ...options }),
+});
 
 describe('the in-memory store', () => {
   it('answers exactly as the SQLite store for the same three days of history', { timeout: 60_000 }, async () => {
