@@ -17,16 +17,13 @@
 // longer than target.settings.timeoutMs.
 import { randomUUID } from 'node:crypto';
 import type net from 'node:net';
-import { describeBytes, describeTimeout, formatTimeout } from './classify.js';
+import { describeTimeout, formatTimeout } from './classify.js';
 import {
   callAbort,
   callConnectRequest,
   callDisconnect,
   callDisconnectAck,
-  describeHashBitmask,
   describeStatus,
-  HASH_SHA1,
-  HASH_SHA256,
   hashWarning,
   STATUS_INVALID_FRAME,
   interpretCallReply,
@@ -35,11 +32,10 @@ import {
   truncated,
   type StatusInfo,
 } from './sstp-frames.js';
+import { buildDuplexPost, duplexPostRefusal } from './sstp-http.js';
+import { ackVerdict, closedVerdict, serverEndedVerdict, type Step, type Verdict } from './sstp-verdicts.js';
 import { createTransport, runCheck, USER_AGENT, type Connection, type LookupFn, type Transport } from './transport.js';
-import type { ErrorKind, ProbeFn, ProbeResult, ProbeTarget, SstpDetails } from './types.js';
-
-/** What every SSTP client sends: 2^64 - 1, "the rest of the connection". */
-export const SSTP_CONTENT_LENGTH = '18446744073709551615';
+import type { ProbeFn, ProbeResult, ProbeTarget, SstpDetails } from './types.js';
 
 export interface SstpProberOptions {
   lookup?: LookupFn;
@@ -53,14 +49,6 @@ export interface SstpProberOptions {
   settleMs?: number;
   /** A transport to share with other check kinds (its caches); by default one of its own. */
   transport?: Transport;
-}
-
-/** The request that opens an SSTP connection. */
-export function buildDuplexPost(path: string, host: string, correlationId: string, userAgent = USER_AGENT): string {
-  return (
-    `SSTP_DUPLEX_POST ${path} HTTP/1.1\r\nHost: ${host}\r\nContent-Length: ${SSTP_CONTENT_LENGTH}\r\n` +
-    `SSTPCORRELATIONID: {${correlationId}}\r\nUser-Agent: ${userAgent}\r\n\r\n`
-  );
 }
 
 export function disconnectWaitFor(timeoutMs: number): number {
@@ -83,17 +71,6 @@ interface SstpDeps {
   userAgent: string;
   disconnectWaitMs: number | undefined;
   settleMs: number;
-}
-
-/**
- * Where the check is; `transport` = the connection's own stages (dns, connect, tls), `call` = Call Connect Request
- * sent, `settle` = Ack received, watching; `disconnect` = ending.
- */
-type Step = 'transport' | 'http' | 'call' | 'settle' | 'disconnect';
-
-interface Verdict {
-  kind: ErrorKind;
-  message: string;
 }
 
 class SstpProbe {
@@ -180,22 +157,8 @@ class SstpProbe {
     this.details.stagesMs.http = phases.processing;
     this.statusCode = head.statusCode;
     this.httpVersion = head.httpVersion;
-    if (head.httpVersion !== '1.1') {
-      return this.finish({ kind: 'http_version', message: `expected HTTP/1.1 200, got HTTP/${head.httpVersion} ${head.statusCode}` });
-    }
-    if (head.statusCode !== 200) {
-      const reason = head.reason ? ` ${head.reason}` : '';
-      return this.finish({ kind: 'sstp_http_status', message: `SSTP_DUPLEX_POST answered ${head.statusCode}${reason}, expected 200` });
-    }
-    // sstp-client (sstp-http.c) refuses a 200 whose Content-Length is present and not 2^64-1: a web page or a
-    // proxy answering 200 is not an SSTP server, and what follows would only fail later as a bad frame.
-    const contentLength = head.headers['content-length'];
-    if (contentLength !== undefined && contentLength.trim() !== SSTP_CONTENT_LENGTH) {
-      return this.finish({
-        kind: 'sstp_http_status',
-        message: `SSTP_DUPLEX_POST answered 200 with Content-Length: ${contentLength.slice(0, 40)}, not ${SSTP_CONTENT_LENGTH}: not an SSTP server (a web page or a proxy answered)`,
-      });
-    }
+    const refusal = duplexPostRefusal(head);
+    if (refusal) return this.finish(refusal);
     this.details.stageReached = 'http';
     this.buffer = this.buffer.subarray(parsed.length);
     this.sendConnectRequest();
@@ -259,18 +222,7 @@ class SstpProbe {
     this.details.reply = 'ack';
     this.details.hashBitmask = hashBitmask;
     this.details.warning = hashWarning(hashBitmask);
-    // SHA-1 only is a legal offer: the call was accepted, with a warning. Neither SHA-1 nor SHA-256 leaves the
-    // client nothing to bind the call with: sstp-client gives up there.
-    this.verdict =
-      hashBitmask & (HASH_SHA256 | HASH_SHA1)
-        ? {
-            kind: 'ok',
-            message: `SSTP call accepted: Call Connect Ack offering ${describeHashBitmask(hashBitmask)}${this.details.warning ? ` (warning: ${this.details.warning})` : ''}`,
-          }
-        : {
-            kind: 'sstp_no_sha256',
-            message: `Call Connect Ack offers ${describeHashBitmask(hashBitmask)} crypto binding: neither SHA-256 nor SHA-1`,
-          };
+    this.verdict = ackVerdict(hashBitmask, this.details.warning);
     this.step = 'settle';
     this.stepTimer = setTimeout(() => this.disconnect(), this.deps.settleMs);
   }
@@ -291,13 +243,7 @@ class SstpProbe {
     this.details.stageReached = 'call_reply';
     if (!afterAck && this.details.reply === null) this.details.reply = reply;
     if (status) this.details.status = { code: status.status, attributeId: status.attributeId };
-    const why = status ? `, ${describeStatus(status)}` : '';
-    return {
-      kind: 'sstp_abort',
-      message: afterAck
-        ? `server sent ${what} right after its Call Connect Ack${why}: it accepted the call request, then could not take the call`
-        : `server ended the call with ${what} instead of an Ack${why}`,
-    };
+    return serverEndedVerdict(what, afterAck, status);
   }
 
   /** The server closed the call itself: acknowledging its Call Disconnect is the clean end. */
@@ -422,34 +368,14 @@ class SstpProbe {
   /** The peer closed. Before the call it is a failure of its own; during the call the verdict says what happened. */
   private readonly onClose = (): void => {
     if (this.done) return;
-    const { peer } = this.connection;
-    switch (this.step) {
-      case 'transport':
-        return; // the connection reports a close before it opened
-      case 'http':
-        return this.finish({
-          kind: this.buffer.length === 0 ? 'sstp_no_response' : 'http_protocol',
-          message:
-            this.buffer.length === 0
-              ? `connection closed by ${peer} without answering SSTP_DUPLEX_POST`
-              : `connection closed by ${peer} in the middle of the response headers: ${describeBytes(this.buffer)}`,
-        });
-      case 'call': {
-        const partial = this.partialPacket();
-        return this.finish(
-          partial
-            ? { kind: 'sstp_bad_frame', message: `bad SSTP packet from the server: ${partial}, then the connection closed` }
-            : { kind: 'sstp_no_response', message: `connection closed by ${peer} without answering Call Connect Request` },
-        );
-      }
-      case 'settle':
-        return this.finish({
-          kind: 'sstp_abort',
-          message: `server closed the connection right after its Call Connect Ack: it accepted the call request, then could not take the call`,
-        });
-      case 'disconnect':
-        return this.finish({ ...this.verdict!, message: `${this.verdict!.message}; connection closed without Call Disconnect Ack` });
-    }
+    const closed = closedVerdict({
+      step: this.step,
+      peer: this.connection.peer,
+      buffered: this.buffer,
+      partialPacket: this.step === 'call' ? this.partialPacket() : null,
+      verdict: this.verdict,
+    });
+    if (closed) this.finish(closed);
   };
 
   readonly fail = (err: unknown): void => {
