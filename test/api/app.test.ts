@@ -1,42 +1,19 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildApp } from '../../src/api/app.js';
-import type { GroupConfig, ProbeSettings, TargetConfig } from '../../src/config/types.js';
-import { createMetrics } from '../../src/metrics/metrics.js';
+import type { App } from '../../src/api/app.js';
+import type { TargetRole } from '../../src/config/types.js';
 import type { ProbeResult } from '../../src/probe/types.js';
-import { Monitor } from '../../src/scheduler/monitor.js';
-import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.js';
+import type { Monitor } from '../../src/scheduler/monitor.js';
+import type { MemoryStore } from '../../src/store/memory.js';
 import { StoreUnavailableError } from '../../src/store/store.js';
+import { buildTestApp, testMonitor, testStore } from '../fixtures/app.js';
+import { probeSettings, targetConfig, vpnEuGroup } from '../fixtures/domain.js';
 
-const settings: ProbeSettings = {
-  intervalMs: 30_000,
-  schedule: null,
-  timeoutMs: 5_000,
-  rise: 1,
-  fall: 2,
-  expectStatus: [401],
-  path: '/sra_{BA195980-CD49-458b-9E23-C84EE0ADCD75}/',
-  tls: { verify: true, caFile: null, ca: null },
-  check: 'head',
-  sstpIntervalMs: 300_000,
-};
-
-const target = (name: string, role: 'server' | 'vip' = 'server'): TargetConfig => ({
-  name,
-  group: 'vpn-eu',
-  role,
-  url: `https://${name}.example.test`,
-  hostname: 'vpn.example.test',
-  offload: false,
-  settings,
-});
+const settings = probeSettings({ fall: 2 });
+const target = (name: string, role: TargetRole = 'server') => targetConfig(name, settings, { role });
 
 const targets = [target('rras-eu-1'), target('rras-eu-2'), target('vpn-eu-vip', 'vip')];
-const groups: GroupConfig[] = [{ name: 'vpn-eu', hostname: 'vpn.example.test', servers: ['rras-eu-1', 'rras-eu-2'], vip: 'vpn-eu-vip' }];
+const groups = [vpnEuGroup(['rras-eu-1', 'rras-eu-2'], 'vpn-eu-vip')];
 
 function result(at: number, status: number): ProbeResult {
   const ok = status === 401;
@@ -67,32 +44,20 @@ function result(at: number, status: number): ProbeResult {
 const NOW = Date.UTC(2026, 10, 26, 21, 0, 0);
 
 describe('HTTP API', () => {
-  let dir: string;
-  let store: SqliteStore;
-  let app: ReturnType<typeof buildApp>;
+  let store: MemoryStore;
+  let app: App;
   let monitor: Monitor;
 
   beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'sstpwatch-api-'));
-    const log = pino({ level: 'silent' });
-    store = openSqliteStore({ path: join(dir, 'test.db'), log });
+    store = testStore();
     const registry = new Registry();
-    monitor = await Monitor.create({ store, metrics: createMetrics(registry, { processMetrics: false }), log }, targets, groups);
-    app = buildApp({
-      status: monitor,
-      store,
-      registry,
-      log,
-      now: () => NOW,
-      readiness: () => ({ database: { ok: true, reason: null, pendingResults: 0 }, scheduler: { ok: true } }),
-    });
-    await app.ready();
+    monitor = await testMonitor(store, targets, groups, { registry });
+    app = await buildTestApp({ status: monitor, store, registry, now: () => NOW });
   });
 
   afterEach(async () => {
     await app.close();
     await store.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('shows the status of every group and target in the contract shape', async () => {

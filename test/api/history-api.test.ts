@@ -1,14 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pino } from 'pino';
-import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildApp } from '../../src/api/app.js';
 import type { AuthSettings } from '../../src/api/deps.js';
-import { createMetrics } from '../../src/metrics/metrics.js';
-import { Monitor } from '../../src/scheduler/monitor.js';
-import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.js';
+import type { Monitor } from '../../src/scheduler/monitor.js';
+import type { MemoryStore } from '../../src/store/memory.js';
+import { buildTestApp, testMonitor, testStore } from '../fixtures/app.js';
 import { probeResult, probeSettings, targetConfig, vpnEuGroup } from '../fixtures/domain.js';
 
 const NOW = Date.parse('2026-11-26T21:00:00.000Z');
@@ -22,33 +16,27 @@ function result(at: number, ok: boolean) {
   return probeResult(at, ok, { kind: 'connect_refused', message: 'connection refused', durationMs: 1 }, 10);
 }
 
-let dir: string;
-let store: SqliteStore;
+let store: MemoryStore;
 let monitor: Monitor;
 let now: number;
 let probes: string[];
 
 beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'sstpwatch-history-api-'));
-  store = openSqliteStore({ path: join(dir, 'test.db'), log: pino({ level: 'silent' }) });
+  store = testStore();
   now = NOW;
   probes = [];
-  monitor = await Monitor.create({ store, metrics: createMetrics(new Registry(), { processMetrics: false }), log: pino({ level: 'silent' }), now: () => now }, targets, groups);
+  monitor = await testMonitor(store, targets, groups, { now: () => now });
 });
 
 afterEach(async () => {
   await store.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 /** `auth` null: the app is built without any auth settings. */
 function app(auth: AuthSettings | null = { token: TOKEN }) {
-  return buildApp({
+  return buildTestApp({
     status: monitor,
     store,
-    registry: new Registry(),
-    readiness: () => ({ database: { ok: true, reason: null, pendingResults: 0 }, scheduler: { ok: true } }),
-    log: pino({ level: 'silent' }),
     now: () => now,
     auth: auth ?? undefined,
     control: {
@@ -77,7 +65,7 @@ describe('write routes need the bearer token', () => {
   ];
 
   it.each(writes)('$method $url: 401 without a token, 401 with a wrong one, 2xx with the right one', async (request) => {
-    const api = app();
+    const api = await app();
     const missing = await api.inject(request);
     expect(missing.statusCode).toBe(401);
     expect(missing.json()).toEqual({ error: { code: 'unauthorized', message: expect.stringContaining('Authorization: Bearer') } });
@@ -93,7 +81,7 @@ describe('write routes need the bearer token', () => {
 
   it('without a configured token, every write answers 401 saying so, and nothing about where a token would live', async () => {
     for (const auth of [{ token: null }, { token: '' }, null]) {
-      const api = app(auth);
+      const api = await app(auth);
       for (const request of writes) {
         const response = await api.inject({ ...request, headers: bearer(TOKEN) });
         expect(response.statusCode).toBe(401);
@@ -107,7 +95,7 @@ describe('write routes need the bearer token', () => {
   });
 
   it('reads need no token', async () => {
-    const api = app({ token: null });
+    const api = await app({ token: null });
     for (const url of ['/api/v1/targets/rras-eu-1/uptime', '/api/v1/targets/rras-eu-1/incidents', '/api/v1/targets/rras-eu-1/history?resolution=1h']) {
       expect((await api.inject({ url })).statusCode).toBe(200);
     }
@@ -117,7 +105,7 @@ describe('write routes need the bearer token', () => {
 
 describe('maintenance routes', () => {
   it('PUT puts the target in maintenance until `until`, DELETE takes it out, and both answer its status', async () => {
-    const api = app();
+    const api = await app();
     monitor.handleResult(targets[0]!, 'head', result(now, true));
     const put = await api.inject({ method: 'PUT', url: '/api/v1/targets/rras-eu-1/maintenance', headers: bearer(TOKEN), payload: { until: until(NOW + 3_600_000), reason: 'patching KB5034441' } });
     expect(put.statusCode).toBe(200);
@@ -133,7 +121,7 @@ describe('maintenance routes', () => {
   });
 
   it('ends by itself at `until`', async () => {
-    const api = app();
+    const api = await app();
     await api.inject({ method: 'PUT', url: '/api/v1/targets/rras-eu-1/maintenance', headers: bearer(TOKEN), payload: { until: String(NOW + 60_000) } });
     expect(monitor.target('rras-eu-1')!.health.state).toBe('maintenance');
     now = NOW + 60_000;
@@ -150,7 +138,7 @@ describe('maintenance routes', () => {
     [{ until: until(NOW + 1000), reason: 'x', extra: 1 }, 400, /additional|extra/i],
     [{ until: until(NOW + 1000), reason: 'x'.repeat(501) }, 400, /reason/],
   ])('refuses the body %j with %i', async (payload, status, message) => {
-    const api = app();
+    const api = await app();
     const response = await api.inject({ method: 'PUT', url: '/api/v1/targets/rras-eu-1/maintenance', headers: bearer(TOKEN), payload });
     expect(response.statusCode).toBe(status);
     expect(response.json().error.message).toMatch(message);
@@ -159,7 +147,7 @@ describe('maintenance routes', () => {
   });
 
   it('answers 404 for an unknown target', async () => {
-    const api = app();
+    const api = await app();
     const response = await api.inject({ method: 'PUT', url: '/api/v1/targets/nope/maintenance', headers: bearer(TOKEN), payload: { until: until(NOW + 1000) } });
     expect(response.statusCode).toBe(404);
     expect(response.json().error.code).toBe('not_found');
@@ -170,7 +158,7 @@ describe('maintenance routes', () => {
 
 describe('probe now', () => {
   it('answers the new result, which the monitor has taken in', async () => {
-    const api = app();
+    const api = await app();
     const response = await api.inject({ method: 'POST', url: '/api/v1/targets/rras-eu-2/probe', headers: bearer(TOKEN) });
     expect(response.statusCode).toBe(200);
     expect(response.json()).toMatchObject({ at: until(NOW), ok: true, error_kind: 'ok', status_code: 401 });
@@ -195,7 +183,7 @@ describe('incidents, uptime and rollup history', () => {
 
   it('lists the down period with its cause, and respects from/to', async () => {
     await history();
-    const api = app();
+    const api = await app();
     const all = await api.inject({ url: '/api/v1/targets/rras-eu-1/incidents' });
     expect(all.json()).toEqual({
       items: [
@@ -214,7 +202,7 @@ describe('incidents, uptime and rollup history', () => {
 
   it('gives uptime per window, and 400 for an unknown window', async () => {
     await history();
-    const api = app();
+    const api = await app();
     // 24 h: 120 results, all with a verdict (rise/fall 1), 10 failed
     expect((await api.inject({ url: '/api/v1/targets/rras-eu-1/uptime?window=24h' })).json()).toEqual({ window: '24h', ratio: 110 / 120, probes: 120, failures: 10 });
     // 1 h before 23:00:30: the results of 22:01:00.5 .. 22:59:00.5, all ok
@@ -228,7 +216,7 @@ describe('incidents, uptime and rollup history', () => {
 
   it('serves 1m and 1h rollups with cursors, and refuses a bad resolution or cursor', async () => {
     await history();
-    const api = app();
+    const api = await app();
     const hours = (await api.inject({ url: '/api/v1/targets/rras-eu-1/history?resolution=1h' })).json();
     expect(hours).toEqual({
       items: [

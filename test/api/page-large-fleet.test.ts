@@ -1,17 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pino } from 'pino';
-import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../src/api/app.js';
-import type { GroupView, TargetView } from '../../src/health/views.js';
+import type { App } from '../../src/api/app.js';
 import { PAGE_LIMITS } from '../../src/api/page/paging.js';
 import { groupHealth } from '../../src/health/group.js';
-import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.js';
+import type { GroupView, TargetView } from '../../src/health/views.js';
+import { buildTestApp, fixedStatus } from '../fixtures/app.js';
 import { probeResult, targetConfig } from '../fixtures/domain.js';
 
-const log = pino({ level: 'silent' });
 const NOW = Date.UTC(2026, 10, 26, 21, 0, 30);
 const GROUPS = 2000;
 const PER_GROUP = 10;
@@ -41,30 +35,15 @@ function fleet(): { groups: GroupView[]; targets: Map<string, TargetView> } {
 }
 
 describe('GET / with 20,000 targets in 2,000 groups', () => {
-  let dir: string;
-  let store: SqliteStore;
-  let app: ReturnType<typeof buildApp>;
+  let app: App;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'sstpwatch-page-fleet-'));
-    store = openSqliteStore({ path: join(dir, 'test.db'), log, now: () => NOW });
     const { groups, targets } = fleet();
-    app = buildApp({
-      status: { targets: () => [...targets.values()], target: (name) => targets.get(name), groups: () => groups },
-      store,
-      registry: new Registry(),
-      log,
-      now: () => NOW,
-      version: '9.9.9',
-      readiness: () => ({ database: { ok: true, reason: null, pendingResults: 0 }, scheduler: { ok: true } }),
-    });
-    await app.ready();
+    app = await buildTestApp({ status: fixedStatus([...targets.values()], groups), now: () => NOW, version: '9.9.9' });
   });
 
   afterAll(async () => {
     await app?.close();
-    store?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('answers with a bounded page that lists the down targets first and folds the healthy groups', async () => {

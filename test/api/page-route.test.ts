@@ -1,17 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pino } from 'pino';
-import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../src/api/app.js';
-import type { TargetView } from '../../src/health/views.js';
+import type { App } from '../../src/api/app.js';
 import { PAGE_CSP } from '../../src/api/routes/page.js';
 import { builtInProbeSettings } from '../../src/config/defaults.js';
+import type { GroupView, TargetView } from '../../src/health/views.js';
 import type { ProbeResult } from '../../src/probe/types.js';
-import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.js';
+import type { MemoryStore } from '../../src/store/memory.js';
+import { buildTestApp, fixedStatus, testStore } from '../fixtures/app.js';
 
-const log = pino({ level: 'silent' });
 const MIN = 60_000;
 /** Half past a minute, so that "the minute holding now" is unambiguous. */
 const NOW = Date.UTC(2026, 10, 26, 21, 0, 30);
@@ -32,13 +27,11 @@ function result(at: number, ok: boolean): ProbeResult {
 }
 
 describe('GET / (status page route)', () => {
-  let dir: string;
-  let store: SqliteStore;
-  let app: ReturnType<typeof buildApp>;
+  let store: MemoryStore;
+  let app: App;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'sstpwatch-page-route-'));
-    store = openSqliteStore({ path: join(dir, 'test.db'), log, now: () => NOW });
+    store = testStore({ now: () => NOW });
     await store.syncTargets([{ name: 'rras-1', group: 'vpn', role: 'server', url: 'https://10.0.0.11' }]);
     store.record('rras-1', 'head', result(NOW - 30 * MIN, true));
     store.record('rras-1', 'head', result(NOW - 10 * MIN, false));
@@ -54,26 +47,13 @@ describe('GET / (status page route)', () => {
       health: { state: 'up', since: NOW - 20_000, consecutiveFailures: 0, consecutiveSuccesses: 1, lastResult: result(NOW - 20_000, true), maintenance: null, underlying: 'up' },
       lastResults: {},
     };
-    app = buildApp({
-      status: {
-        targets: () => [view],
-        target: (name) => (name === 'rras-1' ? view : undefined),
-        groups: () => [{ config: { name: 'vpn', hostname: 'vpn.example.com', servers: ['rras-1'], vip: null }, health: { state: 'ok', serversUp: 1, serversTotal: 1 } }],
-      },
-      store,
-      registry: new Registry(),
-      log,
-      now: () => NOW,
-      version: '9.9.9',
-      readiness: () => ({ database: { ok: true, reason: null, pendingResults: 0 }, scheduler: { ok: true } }),
-    });
-    await app.ready();
+    const group: GroupView = { config: { name: 'vpn', hostname: 'vpn.example.com', servers: ['rras-1'], vip: null }, health: { state: 'ok', serversUp: 1, serversTotal: 1 } };
+    app = await buildTestApp({ status: fixedStatus([view], [group]), store, now: () => NOW, version: '9.9.9' });
   });
 
   afterAll(async () => {
     await app?.close();
-    store?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await store?.close();
   });
 
   it('serves HTML with a strict CSP, nosniff, a referrer policy and no caching', async () => {

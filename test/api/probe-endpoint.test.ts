@@ -1,36 +1,17 @@
 import { lookup } from 'node:dns/promises';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pino } from 'pino';
-import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../src/api/app.js';
+import type { App } from '../../src/api/app.js';
 import type { ProbeEndpointDeps } from '../../src/api/routes/probe.js';
 import { scrapeTimeout } from '../../src/api/routes/probe.js';
 import { AllowList } from '../../src/config/allow-list.js';
 import { builtInProbeSettings } from '../../src/config/defaults.js';
 import type { FakeRras } from '../../src/demo/fake-rras.js';
 import { createHeadProber } from '../../src/probe/head.js';
-import { openSqliteStore } from '../../src/store/sqlite.js';
+import { buildTestApp } from '../fixtures/app.js';
 import { testCertificates, VPN_HOSTNAME } from '../fixtures/certs.js';
 import { closeAllRras, startRras } from '../fixtures/fake-rras.js';
 
-const log = pino({ level: 'silent' });
-
-const dir = mkdtempSync(join(tmpdir(), 'sstpwatch-probe-endpoint-'));
-const store = openSqliteStore({ path: join(dir, 'test.db'), log });
-
-function appWith(probeEndpoint: ProbeEndpointDeps | undefined) {
-  return buildApp({
-    status: { targets: () => [], target: () => undefined, groups: () => [] },
-    store,
-    registry: new Registry(),
-    log,
-    readiness: () => ({ database: { ok: true, reason: null, pendingResults: 0 }, scheduler: { ok: true } }),
-    probeEndpoint,
-  });
-}
+const appWith = (probeEndpoint: ProbeEndpointDeps | undefined) => buildTestApp({ probeEndpoint });
 
 /** Reads one sample's value from Prometheus text. */
 function sample(text: string, series: string): number | undefined {
@@ -41,7 +22,7 @@ function sample(text: string, series: string): number | undefined {
 describe('GET /probe (Prometheus-driven probes)', () => {
   let healthy: FakeRras;
   let stopped: FakeRras;
-  let app: ReturnType<typeof appWith>;
+  let app: App;
 
   beforeAll(async () => {
     const certs = await testCertificates();
@@ -50,7 +31,7 @@ describe('GET /probe (Prometheus-driven probes)', () => {
     const defaults = builtInProbeSettings();
     defaults.timeoutMs = 2000;
     defaults.tls = { verify: true, caFile: null, ca: certs.ca.certPem };
-    app = appWith({
+    app = await appWith({
       enabled: true,
       allowList: new AllowList(['127.0.0.0/8', 'localhost']),
       defaults,
@@ -58,14 +39,11 @@ describe('GET /probe (Prometheus-driven probes)', () => {
       resolve: (host) => lookup(host, { family: 4 }),
       rateLimitPerMinute: 100,
     });
-    await app.ready();
   });
 
   afterAll(async () => {
     await app.close();
     await closeAllRras();
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it("answers with blackbox_exporter's metric names for a healthy SSTP listener", async () => {
@@ -147,7 +125,7 @@ describe('GET /probe (Prometheus-driven probes)', () => {
   });
 
   it('is disabled unless configured', async () => {
-    const disabled = appWith(undefined);
+    const disabled = await appWith(undefined);
     const res = await disabled.inject({ method: 'GET', url: `/probe?target=${encodeURIComponent(healthy.url)}` });
     expect(res.statusCode).toBe(403);
     expect(res.json().error.message).toMatch(/probe_endpoint.enabled: true/);
@@ -155,7 +133,7 @@ describe('GET /probe (Prometheus-driven probes)', () => {
   });
 
   it('is rate limited per client', async () => {
-    const limited = appWith({
+    const limited = await appWith({
       enabled: true,
       allowList: new AllowList(['127.0.0.0/8']),
       defaults: builtInProbeSettings(),
