@@ -155,14 +155,19 @@ function describeTargetsAndWrites(context: ContractContext): void {
     });
 
     it('never throws from record() and recordTransition() for malformed input, and keeps the good rows beside it', async () => {
-      const store = await storeWith(context);
+      const store = await storeWith(context, ['rras-1'], { now: () => T0 + 2_000 });
       expect(() => store.record('rras-1', 'head', okResult(T0, { errorKind: 'bogus' as never }))).not.toThrow();
+      // a time or a duration that is not a number: stored at the time it was recorded, taking no time
+      expect(() => store.record('rras-1', 'head', okResult(Number.NaN, { durationMs: Number.POSITIVE_INFINITY }))).not.toThrow();
       expect(() => store.record('rras-1', 'sstp', okResult(T0, { errorKind: 'bogus' as never }))).not.toThrow();
       expect(() => store.recordTransition(transition(T0, { to: 'sideways' as never }))).not.toThrow();
       store.record('rras-1', 'head', okResult(T0 + 1_000));
       store.recordTransition(transition(T0 + 1_000));
       await store.flush();
-      expect((await store.history('rras-1', { limit: 10 })).items.map((r) => r.at)).toEqual([T0 + 1_000]);
+      expect((await store.history('rras-1', { limit: 10 })).items.map((r) => [r.at, r.durationMs])).toEqual([
+        [T0 + 2_000, 0],
+        [T0 + 1_000, 12.345],
+      ]);
       expect(await store.transitionsBetween('rras-1', T0, T0 + HOUR)).toEqual([transition(T0 + 1_000)]);
       expect(await store.lastResult('rras-1', 'sstp')).toBeNull();
       expect(store.writeHealth()).toMatchObject({ ok: true, pending: 0 });
@@ -233,7 +238,22 @@ function describeHistoryPaging(context: ContractContext): void {
     it('refuses a cursor it did not make, or one of another resolution, with InvalidCursorError', async () => {
       const store = await storeWith100Results();
       const raw = (await store.history('rras-1', { limit: 7 })).nextCursor!;
-      const bad: unknown[] = ['garbage!', '', 'abc', Buffer.from('raw:12x').toString('base64url'), `${raw}=`, 'x'.repeat(1000), 42, null, encodeCursor(T0, '1m')];
+      const bad: unknown[] = [
+        'garbage!',
+        '',
+        'abc',
+        Buffer.from('raw:12x').toString('base64url'),
+        Buffer.from('raw:0012').toString('base64url'),
+        Buffer.from('raw:99999999999999999').toString('base64url'),
+        Buffer.from(' raw:12').toString('base64url'),
+        `${raw}=`,
+        raw.replace(/.$/, (c) => String.fromCharCode(c.charCodeAt(0) + 1)),
+        'x'.repeat(1000),
+        42,
+        null,
+        { at: T0 },
+        encodeCursor(T0, '1m'),
+      ];
       for (const cursor of bad) {
         await expect(store.history('rras-1', { limit: 7, cursor: cursor as string }), String(cursor)).rejects.toThrow(InvalidCursorError);
       }

@@ -1,3 +1,5 @@
+// Rollups and retention as the SQLite store keeps them on disk: rows deleted, packed minute rows, marks, the file
+// size. What every store answers about rollups, uptime and retention is in the store contract (contract-history.ts).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,14 +8,12 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RetentionConfig } from '../../src/config/types.js';
 import type { ErrorKind, ProbeResult } from '../../src/probe/types.js';
-import { HOUR_MS, MINUTE_MS, type RawSample } from '../../src/store/rollup.js';
+import { HOUR_MS, MINUTE_MS } from '../../src/store/rollup.js';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.js';
-import type { HousekeepingStep, RollupPoint, UptimeExclusion } from '../../src/store/store.js';
-import { HOUR, MINUTES, SAMPLES, T0 } from '../fixtures/rollup-table.js';
+import type { HousekeepingStep, RollupPoint } from '../../src/store/store.js';
+import { T0 } from '../fixtures/rollup-table.js';
 
 const DAY_MS = 86_400_000;
-const KIND_BY_CODE: Record<number, ErrorKind> = { 0: 'ok', 4: 'timeout', 6: 'connect_refused' };
-const EXCLUSION_BY_CODE: Record<number, UptimeExclusion> = { 0: null, 1: 'maintenance', 2: 'unknown' };
 
 let dir: string;
 let path: string;
@@ -39,11 +39,6 @@ async function openStore(retention?: RetentionConfig): Promise<SqliteStore> {
   return store;
 }
 
-async function close(store: SqliteStore): Promise<void> {
-  await store.close();
-  stores.splice(stores.indexOf(store), 1);
-}
-
 function result(at: number, errorKind: ErrorKind = 'ok', durationMs = 12): ProbeResult {
   return {
     at,
@@ -58,10 +53,6 @@ function result(at: number, errorKind: ErrorKind = 'ok', durationMs = 12): Probe
     certificateSha256: null,
     certificate: null,
   };
-}
-
-function recordSample(store: SqliteStore, target: string, s: RawSample): void {
-  store.record(target, 'head', result(s.at, KIND_BY_CODE[s.errorKind]!, s.durationUs / 1000), EXCLUSION_BY_CODE[s.excluded]);
 }
 
 async function housekeep(store: SqliteStore, now: number): Promise<HousekeepingStep[]> {
@@ -83,15 +74,6 @@ async function allRollups(store: SqliteStore, target: string, resolution: '1m' |
   return { points, pages };
 }
 
-const asPoint = (b: (typeof MINUTES)[number]): RollupPoint => ({
-  at: b.bucket,
-  probes: b.probes,
-  failures: b.failures,
-  avgMs: Math.round(b.sumUs / b.probes) / 1000,
-  maxMs: b.maxUs / 1000,
-  p95Ms: b.p95Us / 1000,
-});
-
 function count(table: string, where = '1'): number {
   const db = new Database(path, { readonly: true });
   try {
@@ -100,74 +82,6 @@ function count(table: string, where = '1'): number {
     db.close();
   }
 }
-
-describe('rollups in the database', () => {
-  it('match the hand-computed table, for a minute whose results were written on both sides of a restart', async () => {
-    let store = await openStore();
-    const firstHalf = SAMPLES.filter((s) => s.at < T0 + 30_000); // 21:00:05 and 21:00:20
-    for (const s of firstHalf) recordSample(store, 'rras-eu-1', s);
-    await store.flush();
-    // The minute 21:00 is not over yet: nothing of it is rolled up before the restart.
-    await housekeep(store, T0 + 30_000);
-    expect((await store.rollups('rras-eu-1', '1m', { limit: 10 })).items).toEqual([]);
-    await close(store);
-
-    store = await openStore();
-    for (const s of SAMPLES.filter((s) => s.at >= T0 + 30_000)) recordSample(store, 'rras-eu-1', s);
-    await store.flush();
-    await housekeep(store, T0 + HOUR_MS + 20_000);
-    expect((await store.rollups('rras-eu-1', '1m', { limit: 10 })).items).toEqual([...MINUTES].reverse().map(asPoint));
-    expect((await store.rollups('rras-eu-1', '1h', { limit: 10 })).items).toEqual([asPoint(HOUR)]);
-    expect((await store.rollups('rras-eu-2', '1m', { limit: 10 })).items).toEqual([]);
-  });
-
-  it('roll up only whole buckets, a little after they end, and never the same rows twice', async () => {
-    const store = await openStore();
-    for (const s of SAMPLES) recordSample(store, 'rras-eu-1', s);
-    await store.flush();
-    await housekeep(store, T0 + 2 * MINUTE_MS + 5_000); // 21:02:05: 21:01 ended 5 s ago, within the grace
-    expect((await store.rollups('rras-eu-1', '1m', { limit: 10 })).items.map((p) => p.at)).toEqual([T0]);
-    await housekeep(store, T0 + 4 * MINUTE_MS + 11_000);
-    await housekeep(store, T0 + 4 * MINUTE_MS + 12_000);
-    expect((await store.rollups('rras-eu-1', '1m', { limit: 10 })).items).toEqual([...MINUTES].reverse().map(asPoint));
-    expect((await store.rollups('rras-eu-1', '1h', { limit: 10 })).items).toEqual([]);
-  });
-
-  it('roll a bucket up again when results older than the rollup mark are written late (after a database outage)', async () => {
-    const store = await openStore();
-    store.record('rras-eu-1', 'head', result(T0 + 1_000, 'ok', 10));
-    await store.flush();
-    await housekeep(store, T0 + 2 * MINUTE_MS);
-    expect((await store.rollups('rras-eu-1', '1m', { limit: 10 })).items).toMatchObject([{ at: T0, probes: 1, failures: 0 }]);
-    store.record('rras-eu-1', 'head', result(T0 + 31_000, 'timeout', 5000));
-    await store.flush();
-    await housekeep(store, T0 + 2 * MINUTE_MS + 1_000);
-    expect((await store.rollups('rras-eu-1', '1m', { limit: 10 })).items).toMatchObject([{ at: T0, probes: 2, failures: 1, maxMs: 5000 }]);
-  });
-});
-
-describe('pagination over rollups', () => {
-  it.each([
-    ['1m', 7],
-    ['1h', 5],
-  ] as const)('walks every %s bucket newest first, %i at a time, without gaps or repeats', async (resolution, limit) => {
-    const store = await openStore();
-    for (let at = T0; at < T0 + 2 * DAY_MS; at += 30_000) store.record('rras-eu-1', 'head', result(at, at % 7 === 0 ? 'timeout' : 'ok'));
-    await store.flush();
-    await housekeep(store, T0 + 2 * DAY_MS + MINUTE_MS);
-    const bucketMs = resolution === '1m' ? MINUTE_MS : HOUR_MS;
-    const expected = Array.from({ length: (2 * DAY_MS) / bucketMs }, (_, i) => T0 + 2 * DAY_MS - (i + 1) * bucketMs);
-    const { points, pages } = await allRollups(store, 'rras-eu-1', resolution, limit);
-    expect(points.map((p) => p.at)).toEqual(expected);
-    expect(pages).toBe(Math.ceil(expected.length / limit));
-    expect(points.reduce((n, p) => n + p.probes, 0)).toBe(2 * 2880);
-    // from/to select by bucket start, inclusive; a cursor of another resolution is refused
-    const window = await store.rollups('rras-eu-1', resolution, { from: T0 + bucketMs, to: T0 + 3 * bucketMs, limit: 100 });
-    expect(window.items.map((p) => p.at)).toEqual([T0 + 3 * bucketMs, T0 + 2 * bucketMs, T0 + bucketMs]);
-    const rawCursor = (await store.history('rras-eu-1', { limit: 1 })).nextCursor!;
-    await expect(store.rollups('rras-eu-1', resolution, { limit: 1, cursor: rawCursor })).rejects.toThrow(/invalid cursor/);
-  });
-});
 
 describe('retention', () => {
   const retention: RetentionConfig = { rawMs: 2 * HOUR_MS, minuteMs: DAY_MS, hourMs: 3 * DAY_MS };
@@ -257,30 +171,5 @@ describe('retention', () => {
     const atSix = pages[6]!;
     const atTwelve = pages[11]!;
     expect(atTwelve).toBeLessThanOrEqual(atSix * 1.1);
-  });
-});
-
-describe('uptime', () => {
-  it('counts only results that count, and answers the same from rollups as from raw, also once raw is gone', async () => {
-    const retention: RetentionConfig = { rawMs: 2 * HOUR_MS, minuteMs: 40 * DAY_MS, hourMs: 100 * DAY_MS };
-    const store = await openStore(retention);
-    const now = T0 + 31 * DAY_MS + 17 * MINUTE_MS + 3_000;
-    let expected = { probes: 0, failures: 0 };
-    const from = now - 30 * DAY_MS;
-    for (let at = T0; at < now; at += 60_000) {
-      const day = Math.floor((at - T0) / DAY_MS);
-      const exclusion: UptimeExclusion = day === 3 ? 'maintenance' : day === 0 ? 'unknown' : null;
-      const kind: ErrorKind = (at / 60_000) % 10 === 0 ? 'timeout' : 'ok';
-      store.record('rras-eu-1', 'head', result(at, kind), exclusion);
-      if (at >= from && exclusion === null) {
-        expected = { probes: expected.probes + 1, failures: expected.failures + (kind === 'ok' ? 0 : 1) };
-      }
-    }
-    await store.flush();
-    expect(await store.uptime('rras-eu-1', from, now + 1)).toEqual(expected); // all raw: nothing rolled up yet
-    await housekeep(store, now);
-    expect(count('results', `at < ${now - 3 * HOUR_MS}`)).toBe(0); // raw is gone...
-    expect(await store.uptime('rras-eu-1', from, now + 1)).toEqual(expected); // ...and the answer is the same
-    expect(await store.uptime('rras-eu-2', from, now + 1)).toEqual({ probes: 0, failures: 0 });
   });
 });

@@ -116,20 +116,6 @@ describe('the PostgreSQL store', () => {
     expect((await pgStore.history('rras-1', { limit: 1, to: T0 + 10 * HOUR })).items).toEqual([]);
   });
 
-  it('keeps maintenance and the last transition across a restart', async () => {
-    const database = await server.createDatabase();
-    const first = await openStore(database);
-    await first.syncTargets([target('rras-1')]);
-    first.recordTransition({ target: 'rras-1', at: T0, from: 'up', to: 'down', cause: 'timeout', message: 'timed out' });
-    await first.setMaintenance('rras-1', { until: T0 + HOUR, reason: 'patching' });
-    await first.close();
-    const second = await openStore(database);
-    expect(await second.maintenance('rras-1')).toEqual({ until: T0 + HOUR, reason: 'patching' });
-    expect(await second.lastTransition('rras-1')).toMatchObject({ at: T0, to: 'down', cause: 'timeout' });
-    await second.setMaintenance('rras-1', null);
-    expect(await second.maintenance('rras-1')).toBeNull();
-  });
-
   it('keeps results queued while PostgreSQL restarts and writes every one of them when it is back', { timeout: 60_000 }, async () => {
     const database = await server.createDatabase();
     const store = await openStore(database);

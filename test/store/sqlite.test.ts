@@ -7,10 +7,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { StateTransition } from '../../src/health/types.js';
 import { ERROR_KINDS, type ProbeResult } from '../../src/probe/types.js';
 import { ERROR_KIND_CODES } from '../../src/store/codes.js';
-import { decodeCursor, encodeCursor } from '../../src/store/cursor.js';
 import { openDatabase } from '../../src/store/database.js';
 import { openSqliteStore, type SqliteStore, type SqliteStoreOptions } from '../../src/store/sqlite.js';
-import { InvalidCursorError, TargetNotFoundError, type StoredResult, type TargetRecord } from '../../src/store/store.js';
+import type { StoredResult, TargetRecord } from '../../src/store/store.js';
 
 const T0 = Date.parse('2026-11-26T21:00:00.000Z');
 const SHA_A = 'AB'.repeat(32);
@@ -255,22 +254,6 @@ describe('writing and reading results', () => {
     expect((await store.lastResult('rras-2', 'head'))?.certificateSha256).toBe(SHA_B);
   });
 
-  it('keeps two results of one target in the same millisecond, the later one a millisecond later', async () => {
-    const store = openStore();
-    await store.syncTargets([target('rras-1')]);
-    store.record('rras-1', 'head', okResult(T0));
-    await store.flush();
-    store.record('rras-1', 'head', failedResult(T0));
-    store.record('rras-1', 'head', failedResult(T0, { message: 'second' }));
-    await store.flush();
-    expect((await store.history('rras-1', { limit: 10 })).items.map((r) => [r.at, r.message])).toEqual([
-      [T0 + 2, 'second'],
-      [T0 + 1, 'connect ECONNREFUSED 10.0.0.11:443'],
-      [T0, ''],
-    ]);
-    expect(store.writeHealth().ok).toBe(true);
-  });
-
   it('shows what was written to a new connection after close, and leaves no WAL behind', async () => {
     const store = openStore();
     await store.syncTargets([target('rras-1')]);
@@ -306,13 +289,6 @@ describe('targets', () => {
     expect(logs.filter((l) => l.level === 40 && l.target === 'nobody')).toHaveLength(1);
   });
 
-  it('throws TargetNotFoundError for the history of an unknown target', async () => {
-    const store = openStore();
-    await expect(store.history('nobody', { limit: 10 })).rejects.toThrow(TargetNotFoundError);
-    expect(await store.lastResult('nobody', 'head')).toBeNull();
-    expect(await store.lastTransition('nobody')).toBeNull();
-  });
-
   it('keeps the history of a target no longer configured, and updates a changed target', async () => {
     const store = openStore();
     await store.syncTargets([target('rras-1'), target('rras-2')]);
@@ -325,102 +301,6 @@ describe('targets', () => {
       role: 'vip',
       url: 'http://10.0.0.11:80',
     });
-  });
-});
-
-describe('history pagination', () => {
-  async function storeWith1000Results(): Promise<SqliteStore> {
-    const store = openStore();
-    await store.syncTargets([target('rras-1'), target('rras-2')]);
-    for (let i = 0; i < 1000; i++) {
-      store.record('rras-1', 'head', i % 10 === 0 ? failedResult(T0 + i * 1000) : okResult(T0 + i * 1000));
-      store.record('rras-2', 'head', okResult(T0 + i * 1000 + 500));
-    }
-    await store.flush();
-    return store;
-  }
-
-  it('walks 1,000 results newest first, 7 at a time, without gaps or repeats', async () => {
-    const store = await storeWith1000Results();
-    const pages = await allHistory(store, 'rras-1', { limit: 7 });
-    expect(pages).toHaveLength(Math.ceil(1000 / 7));
-    expect(pages.slice(0, -1).every((page) => page.length === 7)).toBe(true);
-    const ats = pages.flat().map((r) => r.at);
-    expect(ats).toEqual(Array.from({ length: 1000 }, (_, i) => T0 + (999 - i) * 1000));
-  });
-
-  it('respects from and to, both inclusive', async () => {
-    const store = await storeWith1000Results();
-    const from = T0 + 100_000;
-    const to = T0 + 199_000;
-    const ats = (await allHistory(store, 'rras-1', { from, to, limit: 7 })).flat().map((r) => r.at);
-    expect(ats).toEqual(Array.from({ length: 100 }, (_, i) => to - i * 1000));
-    expect(await store.history('rras-1', { from: to, to: from, limit: 7 })).toEqual({ items: [], nextCursor: null });
-  });
-
-  it('gives no cursor when the last page is exactly full', async () => {
-    const store = await storeWith1000Results();
-    const first = await store.history('rras-1', { from: T0 + 986_000, limit: 7 });
-    expect(first.items).toHaveLength(7);
-    const second = await store.history('rras-1', { from: T0 + 986_000, limit: 7, cursor: first.nextCursor! });
-    expect(second.items).toHaveLength(7);
-    expect(second.nextCursor).toBeNull();
-  });
-
-  it('does not skip or repeat rows written between two pages', async () => {
-    const store = await storeWith1000Results();
-    const first = await store.history('rras-1', { limit: 7 });
-    store.record('rras-1', 'head', okResult(T0 + 5_000_000));
-    await store.flush();
-    const second = await store.history('rras-1', { limit: 7, cursor: first.nextCursor! });
-    expect(second.items[0]?.at).toBe(first.items.at(-1)!.at - 1000);
-  });
-
-  it('rejects cursors it did not make with InvalidCursorError', async () => {
-    const store = await storeWith1000Results();
-    const bad: unknown[] = [
-      'garbage!',
-      '',
-      'abc',
-      Buffer.from('raw:12x').toString('base64url'),
-      Buffer.from('raw:0012').toString('base64url'),
-      Buffer.from('raw:99999999999999999').toString('base64url'),
-      Buffer.from(' raw:12').toString('base64url'),
-      `${encodeCursor(T0)}=`,
-      encodeCursor(T0).replace(/.$/, (c) => String.fromCharCode(c.charCodeAt(0) + 1)),
-      'x'.repeat(1000),
-      42,
-      null,
-      { at: T0 },
-    ];
-    for (const cursor of bad) {
-      await expect(store.history('rras-1', { limit: 7, cursor: cursor as string }), String(cursor)).rejects.toThrow(InvalidCursorError);
-    }
-    expect(decodeCursor(encodeCursor(T0))).toBe(T0);
-  });
-});
-
-describe('transitions', () => {
-  it('round-trip, newest last, including null cause and message', async () => {
-    const store = openStore();
-    await store.syncTargets([target('rras-1')]);
-    expect(await store.lastTransition('rras-1')).toBeNull();
-    store.recordTransition(transition(T0, { from: 'unknown', to: 'up', cause: 'ok', message: null }));
-    store.recordTransition(transition(T0 + 90_000));
-    await store.flush();
-    expect(await store.lastTransition('rras-1')).toEqual(transition(T0 + 90_000));
-    store.recordTransition(transition(T0 + 120_000, { from: 'down', to: 'maintenance', cause: null, message: null }));
-    await store.flush();
-    expect(await store.lastTransition('rras-1')).toEqual(transition(T0 + 120_000, { from: 'down', to: 'maintenance', cause: null, message: null }));
-  });
-
-  it('drops a transition with a state that does not exist, without throwing', async () => {
-    const store = openStore();
-    await store.syncTargets([target('rras-1')]);
-    store.recordTransition(transition(T0, { to: 'sideways' as never }));
-    await store.flush();
-    expect(await store.lastTransition('rras-1')).toBeNull();
-    expect(store.writeHealth().ok).toBe(true);
   });
 });
 
