@@ -1,15 +1,15 @@
 import { lookup } from 'node:dns/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../../src/api/app.js';
-import type { ProbeEndpointDeps } from '../../src/api/routes/probe.js';
-import { scrapeTimeout } from '../../src/api/routes/probe.js';
-import { AllowList } from '../../src/config/allow-list.js';
-import { builtInProbeSettings } from '../../src/config/defaults.js';
-import type { FakeRras } from '../../src/demo/fake-rras.js';
-import { createHeadProber } from '../../src/probe/head.js';
-import { buildTestApp } from '../fixtures/app.js';
-import { testCertificates, VPN_HOSTNAME } from '../fixtures/certs.js';
-import { closeAllRras, startRras } from '../fixtures/fake-rras.js';
+import type { App } from '../../../src/api/app.js';
+import type { ProbeEndpointDeps } from '../../../src/api/routes/probe.js';
+import { scrapeTimeout } from '../../../src/api/routes/probe.js';
+import { AllowList } from '../../../src/config/allow-list.js';
+import { builtInProbeSettings } from '../../../src/config/defaults.js';
+import type { FakeRras } from '../../../src/demo/fake-rras.js';
+import { createHeadProber } from '../../../src/probe/head.js';
+import { buildTestApp } from '../../fixtures/app.js';
+import { testCertificates, VPN_HOSTNAME } from '../../fixtures/certs.js';
+import { closeAllRras, startRras } from '../../fixtures/fake-rras.js';
 
 const appWith = (probeEndpoint: ProbeEndpointDeps | undefined) => buildTestApp({ probeEndpoint });
 

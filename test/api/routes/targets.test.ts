@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AuthSettings } from '../../src/api/deps.js';
-import type { Monitor } from '../../src/scheduler/monitor.js';
-import type { MemoryStore } from '../../src/store/memory.js';
-import { buildTestApp, testMonitor, testStore } from '../fixtures/app.js';
-import { probeResult, probeSettings, targetConfig, vpnEuGroup } from '../fixtures/domain.js';
+import type { AuthSettings } from '../../../src/api/deps.js';
+import type { Monitor } from '../../../src/scheduler/monitor.js';
+import type { MemoryStore } from '../../../src/store/memory.js';
+import { buildTestApp, testMonitor, testStore } from '../../fixtures/app.js';
+import { probeResult, probeSettings, targetConfig, vpnEuGroup } from '../../fixtures/domain.js';
 
 const NOW = Date.parse('2026-11-26T21:00:00.000Z');
 const TOKEN = 's3cret-token-for-tests';

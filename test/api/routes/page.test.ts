@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../../src/api/app.js';
-import { PAGE_CSP } from '../../src/api/routes/page.js';
-import { builtInProbeSettings } from '../../src/config/defaults.js';
-import type { GroupView, TargetView } from '../../src/health/views.js';
-import type { ProbeResult } from '../../src/probe/types.js';
-import type { MemoryStore } from '../../src/store/memory.js';
-import { buildTestApp, fixedStatus, testStore } from '../fixtures/app.js';
+import type { App } from '../../../src/api/app.js';
+import { PAGE_CSP } from '../../../src/api/routes/page.js';
+import { builtInProbeSettings } from '../../../src/config/defaults.js';
+import type { GroupView, TargetView } from '../../../src/health/views.js';
+import type { ProbeResult } from '../../../src/probe/types.js';
+import type { MemoryStore } from '../../../src/store/memory.js';
+import { buildTestApp, fixedStatus, testStore } from '../../fixtures/app.js';
 
 const MIN = 60_000;
 /** Half past a minute, so that "the minute holding now" is unambiguous. */

@@ -1,7 +1,7 @@
 // Config reload in process: POST /-/reload on the service as createService wires it (monitor, HEAD and deep-check
 // schedulers, certificate monitor, /probe, token), with the config file's text swapped between reloads.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { configYaml, startInProcess, TOKEN, type InProcess } from '../fixtures/in-process.js';
+import { configYaml, startInProcess, TOKEN, type InProcess } from '../../fixtures/in-process.js';
 
 const auth = { authorization: `Bearer ${TOKEN}` };
 

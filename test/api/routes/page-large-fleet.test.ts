@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../../src/api/app.js';
-import { PAGE_LIMITS } from '../../src/api/page/paging.js';
-import { groupHealth } from '../../src/health/group.js';
-import type { GroupView, TargetView } from '../../src/health/views.js';
-import { buildTestApp, fixedStatus } from '../fixtures/app.js';
-import { probeResult, targetConfig } from '../fixtures/domain.js';
+import type { App } from '../../../src/api/app.js';
+import { PAGE_LIMITS } from '../../../src/api/page/paging.js';
+import { groupHealth } from '../../../src/health/group.js';
+import type { GroupView, TargetView } from '../../../src/health/views.js';
+import { buildTestApp, fixedStatus } from '../../fixtures/app.js';
+import { probeResult, targetConfig } from '../../fixtures/domain.js';
 
 const NOW = Date.UTC(2026, 10, 26, 21, 0, 30);
 const GROUPS = 2000;
