@@ -4,8 +4,8 @@ import { TARGET_STATES, type StateTransition, type TargetState } from '../health
 import { describeOk } from '../probe/classify.js';
 import type { ErrorKind, PhasesMs, ProbeResult } from '../probe/types.js';
 import { ERROR_KIND_BY_CODE, ERROR_KIND_CODES, HTTP_VERSION_BY_CODE, HTTP_VERSION_CODES, TLS_VERSION_BY_CODE, TLS_VERSION_CODES, UPTIME_EXCLUSION_CODES } from './codes.js';
-import type { Bucket } from './rollup.js';
-import type { RollupPoint, StoredResult, UptimeExclusion } from './store.js';
+import { unpackMinutes, type Bucket } from './rollup.js';
+import type { RollupPoint, StoredResult, UptimeCount, UptimeExclusion } from './store.js';
 
 /** A result ready to insert: everything but the certificate id, which is resolved inside the write. */
 export interface ResultRow {
@@ -52,6 +52,16 @@ export interface SelectedResult {
   message: string | null;
 }
 
+/** A `rollups_hour` row as selected for a page. */
+export interface SelectedHour {
+  bucket: number;
+  probes: number;
+  failures: number;
+  sum_us: number;
+  max_us: number;
+  p95_us: number;
+}
+
 export interface SelectedTransition {
   at: number;
   from_state: string;
@@ -67,7 +77,7 @@ export function toMicros(ms: number | undefined): number | null {
   return Number.isSafeInteger(us) ? us : null;
 }
 
-function toInteger(value: unknown): number | null {
+export function toInteger(value: unknown): number | null {
   if (typeof value !== 'number' || !Number.isFinite(value)) return null;
   const integer = Math.round(value);
   return Number.isSafeInteger(integer) ? integer : null;
@@ -201,4 +211,25 @@ export function rollupPoint(b: Pick<Bucket, 'bucket' | 'probes' | 'failures' | '
     maxMs: b.maxUs / 1000,
     p95Ms: b.p95Us / 1000,
   };
+}
+
+export function hourPoint(row: SelectedHour): RollupPoint {
+  return rollupPoint({ bucket: row.bucket, probes: row.probes, failures: row.failures, sumUs: row.sum_us, maxUs: row.max_us, p95Us: row.p95_us });
+}
+
+/** The minutes of a packed hour with `at` in [from, to] (inclusive), newest first. */
+export function minutePoints(hour: number, minutes: Uint8Array, from: number, to: number): RollupPoint[] {
+  return unpackMinutes(hour, minutes)
+    .filter((b) => b.bucket >= from && b.bucket <= to)
+    .reverse()
+    .map(rollupPoint);
+}
+
+/** Adds the probes of a packed hour's minutes in [from, to) that count for uptime. */
+export function countMinutes(count: UptimeCount, hour: number, minutes: Uint8Array, from: number, to: number): void {
+  for (const b of unpackMinutes(hour, minutes)) {
+    if (b.bucket < from || b.bucket >= to) continue;
+    count.probes += b.counted;
+    count.failures += b.countedFailures;
+  }
 }

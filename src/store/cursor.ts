@@ -1,6 +1,6 @@
 // History cursors: base64url of `<resolution>:<at>`, the `at` of the last item of the previous page. A cursor
 // of one resolution is refused by the others.
-import { InvalidCursorError, type HistoryQuery, type RollupResolution } from './store.js';
+import { InvalidCursorError, type HistoryPage, type HistoryQuery, type RollupResolution } from './store.js';
 
 type CursorResolution = 'raw' | RollupResolution;
 
@@ -37,4 +37,11 @@ export function historyWindow(query: HistoryQuery, resolution: CursorResolution 
   if (!Number.isFinite(from) || !Number.isFinite(to)) throw new RangeError('history from/to must be finite numbers');
   if (query.cursor !== undefined) to = Math.min(to, decodeCursor(query.cursor, resolution) - 1);
   return { from, to, limit };
+}
+
+/** The page of a window from rows read newest first (up to limit + 1: one more tells that an older page exists). */
+export function pageOf<T extends { at: number }>(rows: readonly T[], window: HistoryWindow, resolution: CursorResolution = 'raw'): HistoryPage<T> {
+  const items = rows.slice(0, window.limit);
+  const last = items.at(-1);
+  return { items, nextCursor: rows.length > window.limit && last ? encodeCursor(last.at, resolution) : null };
 }

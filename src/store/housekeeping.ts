@@ -53,7 +53,7 @@ export function createHousekeeping(store: Pick<Store, 'housekeepingStep'>, optio
       await yieldToEventLoop();
     }
     result.ms = performance.now() - started;
-    const pruned = (result.rows.prune_raw ?? 0) + (result.rows.prune_minute ?? 0) + (result.rows.prune_hour ?? 0);
+    const pruned = (result.rows.prune_raw ?? 0) + (result.rows.prune_minute ?? 0) + (result.rows.prune_hour ?? 0) + (result.rows.prune_sstp_checks ?? 0);
     const fields = { steps: result.steps, rows: result.rows, longestStepMs: Math.round(result.longestStepMs * 10) / 10, ms: Math.round(result.ms) };
     if (pruned > 0) options.log.info(fields, 'housekeeping pass done');
     else options.log.debug(fields, 'housekeeping pass done');

@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks';
 import type { RetentionConfig } from '../config/types.js';
 import { lowerBound, rowsBetween, type TargetTables } from './memory-tables.js';
 import { BUCKET_MS, HOUR_MS, aggregate, bucketCeil, bucketStart, packMinutes, unpackMinutes, type Bucket } from './rollup.js';
-import { HOUSEKEEPING } from './sqlite.js';
+import { HOUSEKEEPING } from './housekeeping-plan.js';
 import type { HousekeepingStep, RollupResolution } from './store.js';
 
 export type MarkName = 'minute_rolled_until' | 'hour_rolled_until' | 'raw_pruned_before';

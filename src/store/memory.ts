@@ -5,14 +5,13 @@ import type { Logger } from 'pino';
 import type { RetentionConfig } from '../config/types.js';
 import type { Maintenance, StateTransition } from '../health/types.js';
 import type { CheckKind, ProbeResult } from '../probe/types.js';
-import { ERROR_KIND_BY_CODE, ERROR_KIND_CODES } from './codes.js';
 import { decodeResult, decodeTransition, encodeResult, encodeTransition, rollupPoint, type ResultRow, type TransitionRow } from './codec.js';
 import { encodeCursor, historyWindow } from './cursor.js';
+import { DEFAULT_RETENTION } from './housekeeping-plan.js';
 import { MemoryHousekeeping, type MarkName } from './memory-housekeeping.js';
 import { insertUnique, lowerBound, newTables, rowsBetween, selectedResult, selectedSstpCheck, selectedTransition, type TargetTables } from './memory-tables.js';
-import { BoundedQueue } from './queue.js';
+import { WriteQueue } from './queue.js';
 import { HOUR_MS, bucketStart, unpackMinutes, uptimeSegments } from './rollup.js';
-import { DEFAULT_RETENTION } from './sqlite.js';
 import { decodeSstpCheck, encodeSstpCheck, type SstpCheckRow } from './sstp-checks.js';
 import {
   TargetNotFoundError,
@@ -48,9 +47,9 @@ export class MemoryStore implements Store {
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly retention: RetentionConfig;
-  private readonly results: BoundedQueue<ResultRow>;
-  private readonly transitions: BoundedQueue<TransitionRow>;
-  private readonly sstpChecks: BoundedQueue<SstpCheckRow>;
+  private readonly results: WriteQueue<ResultRow>;
+  private readonly transitions: WriteQueue<TransitionRow>;
+  private readonly sstpChecks: WriteQueue<SstpCheckRow>;
   private readonly byName = new Map<string, TargetTables>();
   private readonly byId = new Map<number, TargetTables>();
   private readonly warnedTargets = new Set<string>();
@@ -65,9 +64,9 @@ export class MemoryStore implements Store {
     this.log = options.log;
     this.now = options.now ?? Date.now;
     this.retention = options.retention ?? DEFAULT_RETENTION;
-    this.results = new BoundedQueue(maxPending);
-    this.transitions = new BoundedQueue(maxPending);
-    this.sstpChecks = new BoundedQueue(Math.min(maxPending, 10_000));
+    this.results = new WriteQueue(maxPending);
+    this.transitions = new WriteQueue(maxPending);
+    this.sstpChecks = new WriteQueue(Math.min(maxPending, 10_000));
     this.housekeeping = new MemoryHousekeeping(new Map(), this.retention, () => [...this.byId.values()]);
   }
 
@@ -91,9 +90,7 @@ export class MemoryStore implements Store {
       const targetId = this.acceptedTargetId(target, 'result');
       if (targetId === undefined) return;
       if (check === 'sstp') {
-        const code = ERROR_KIND_CODES[result.errorKind] as number | undefined;
-        if (code === undefined) throw new TypeError(`unknown error kind ${JSON.stringify(result.errorKind)}`);
-        if (this.sstpChecks.push(encodeSstpCheck(targetId, result, code, this.now())) > 0) {
+        if (this.sstpChecks.push(encodeSstpCheck(targetId, result, this.now())) > 0) {
           this.log.warn({ target }, 'deep check queue full; oldest deep check result dropped');
         }
         return;
@@ -123,16 +120,19 @@ export class MemoryStore implements Store {
 
   private flushNow(): void {
     if (this.closed) return;
-    this.writeSstpChecks(this.sstpChecks.toArray());
-    this.sstpChecks.clear();
+    const sstpChecks = this.sstpChecks.peek(Number.POSITIVE_INFINITY);
+    this.writeSstpChecks(sstpChecks.rows);
+    this.sstpChecks.commit(sstpChecks.mark);
+    const results = this.results.peek(Number.POSITIVE_INFINITY);
+    const transitions = this.transitions.peek(Number.POSITIVE_INFINITY);
     let oldestAt = Number.POSITIVE_INFINITY;
-    for (const row of this.results.toArray()) {
+    for (const row of results.rows) {
       this.insertShifting(this.tablesOf(row.targetId).results, row, 'result');
       oldestAt = Math.min(oldestAt, row.at);
     }
-    for (const row of this.transitions.toArray()) this.insertShifting(this.tablesOf(row.targetId).transitions, row, 'transition');
-    this.results.clear();
-    this.transitions.clear();
+    for (const row of transitions.rows) this.insertShifting(this.tablesOf(row.targetId).transitions, row, 'transition');
+    this.results.commit(results.mark);
+    this.transitions.commit(transitions.mark);
     this.housekeeping.rewindRollups(oldestAt);
     this.dropping = false;
   }
@@ -263,7 +263,7 @@ export class MemoryStore implements Store {
     if (!tables) return null;
     if (check === 'sstp') {
       const row = tables.sstpChecks.at(-1);
-      return row ? decodeSstpCheck(selectedSstpCheck(row), errorKindOf) : null;
+      return row ? decodeSstpCheck(selectedSstpCheck(row)) : null;
     }
     const row = tables.results.at(-1);
     return row ? decodeResult(selectedResult(row)) : null;
@@ -329,10 +329,4 @@ function newestFirst<R extends { at: number }>(rows: readonly R[], from: number,
     picked.push(row);
   }
   return picked;
-}
-
-function errorKindOf(code: number) {
-  const kind = ERROR_KIND_BY_CODE.get(code);
-  if (kind === undefined) throw new Error(`deep check row has an unknown error_kind code ${code}`);
-  return kind;
 }

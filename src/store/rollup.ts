@@ -185,3 +185,21 @@ export function unpackMinutes(hourStart: number, blob: Uint8Array): Bucket[] {
   }
   return buckets;
 }
+
+/** Minute buckets grouped by the hour they are packed in. */
+export function minutesByHour(buckets: readonly Bucket[]): Map<number, Bucket[]> {
+  const byHour = new Map<number, Bucket[]>();
+  for (const b of buckets) {
+    const hour = bucketStart(b.bucket, HOUR_MS);
+    let list = byHour.get(hour);
+    if (!list) byHour.set(hour, (list = []));
+    list.push(b);
+  }
+  return byHour;
+}
+
+/** An hour's packed minutes: `fresh` for [windowStart, windowEnd), the `stored` ones (if any) outside it. */
+export function mergeMinutes(hour: number, stored: Uint8Array | undefined, fresh: readonly Bucket[], windowStart: number, windowEnd: number): Buffer {
+  const kept = stored ? unpackMinutes(hour, stored).filter((b) => b.bucket < windowStart || b.bucket >= windowEnd) : [];
+  return packMinutes(hour, [...kept, ...fresh]);
+}

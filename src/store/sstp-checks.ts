@@ -1,9 +1,9 @@
-// The deep SSTP check's results in `sstp_checks` (migrations/0003_sstp_checks.sql): encoding, the statements, and a
-// small write queue the SqliteStore flushes with its own batch. Kept apart from `results` so the deep check's
-// cadence never shows in the HEAD probe's history, rollups or uptime.
+// The deep SSTP check's rows in `sstp_checks` (migrations/0003_sstp_checks.sql), as queued and as read back. Kept
+// apart from `results` so the deep check's cadence never shows in the HEAD probe's history, rollups or uptime.
 import { hashWarning } from '../probe/sstp-frames.js';
-import type Database from 'better-sqlite3';
-import type { ErrorKind, SstpDetails, SstpStage } from '../probe/types.js';
+import type { ProbeResult, SstpDetails, SstpStage } from '../probe/types.js';
+import { ERROR_KIND_BY_CODE, ERROR_KIND_CODES } from './codes.js';
+import { toInteger, toMicros } from './codec.js';
 import type { StoredResult } from './store.js';
 
 /** Stored codes (file format: never change or reuse one). */
@@ -58,17 +58,14 @@ export interface SelectedSstpCheck {
   message: string | null;
 }
 
-const us = (ms: number | undefined): number | null => {
-  if (typeof ms !== 'number' || !Number.isFinite(ms)) return null;
-  const value = Math.round(ms * 1000);
-  return Number.isSafeInteger(value) ? value : null;
-};
+const us = toMicros;
+const int = toInteger;
 const ms = (value: number | null): number | undefined => (value === null ? undefined : value / 1000);
-const int = (value: unknown): number | null =>
-  typeof value === 'number' && Number.isSafeInteger(Math.round(value)) ? Math.round(value) : null;
 
-/** A deep check's result as stored; `errorKind` is the caller's code for the kind. */
-export function encodeSstpCheck(targetId: number, result: StoredResult, errorKind: number, fallbackAt: number): SstpCheckRow {
+/** A deep check's result as stored. Throws only for an error kind that has no code. */
+export function encodeSstpCheck(targetId: number, result: ProbeResult, fallbackAt: number): SstpCheckRow {
+  const errorKind = ERROR_KIND_CODES[result.errorKind] as number | undefined;
+  if (errorKind === undefined) throw new TypeError(`unknown error kind ${JSON.stringify(result.errorKind)}`);
   const sstp = result.sstp;
   return {
     targetId,
@@ -95,8 +92,9 @@ export function encodeSstpCheck(targetId: number, result: StoredResult, errorKin
   };
 }
 
-export function decodeSstpCheck(row: SelectedSstpCheck, kindOf: (code: number) => ErrorKind): StoredResult {
-  const errorKind = kindOf(row.error_kind);
+export function decodeSstpCheck(row: SelectedSstpCheck): StoredResult {
+  const errorKind = ERROR_KIND_BY_CODE.get(row.error_kind);
+  if (errorKind === undefined) throw new Error(`sstp_checks row at ${row.at} has an unknown error_kind code ${row.error_kind}`);
   const phasesMs: StoredResult['phasesMs'] = {};
   if (row.dns_us !== null) phasesMs.dns = row.dns_us / 1000;
   if (row.connect_us !== null) phasesMs.connect = row.connect_us / 1000;
@@ -130,65 +128,4 @@ export function decodeSstpCheck(row: SelectedSstpCheck, kindOf: (code: number) =
       correlationId: row.correlation_id ?? '',
     },
   };
-}
-
-const COLUMNS = `at, error_kind, stage, reply, status_code, duration_us, dns_us, connect_us, tls_us, http_us, call_us,
-  disconnect_us, hash_bitmask, sstp_status, status_attribute, disconnect, tls_version, correlation_id, message`;
-
-/** The deep checks' queue and statements. `write()` runs inside the caller's transaction. */
-export class SstpCheckLog {
-  private queue: SstpCheckRow[] = [];
-  private readonly insert;
-  private readonly prune;
-  private readonly selectLast;
-
-  constructor(
-    db: Database.Database,
-    private readonly maxPending: number,
-  ) {
-    this.insert = db.prepare<unknown[]>(
-      `INSERT INTO sstp_checks (target_id, ${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT DO NOTHING`,
-    );
-    this.prune = db.prepare<[number, number]>('DELETE FROM sstp_checks WHERE target_id = ? AND at < ?');
-    this.selectLast = db.prepare<[number], SelectedSstpCheck>(
-      `SELECT ${COLUMNS} FROM sstp_checks WHERE target_id = ? ORDER BY at DESC LIMIT 1`,
-    );
-  }
-
-  get pending(): number {
-    return this.queue.length;
-  }
-
-  /** Queues a row; the oldest is dropped beyond maxPending. Returns how many were dropped. */
-  push(row: SstpCheckRow): number {
-    this.queue.push(row);
-    if (this.queue.length <= this.maxPending) return 0;
-    this.queue.shift();
-    return 1;
-  }
-
-  /** Inserts the queued rows and deletes each written target's rows older than `keepFrom`; clears the queue only via committed(). */
-  write(keepFrom: number): void {
-    const targets = new Set<number>();
-    for (const r of this.queue) {
-      this.insert.run(
-        r.targetId, r.at, r.errorKind, r.stage, r.reply, r.statusCode, r.durationUs, r.dnsUs, r.connectUs, r.tlsUs,
-        r.httpUs, r.callUs, r.disconnectUs, r.hashBitmask, r.sstpStatus, r.statusAttribute, r.disconnect, r.tlsVersion,
-        r.correlationId, r.message,
-      );
-      targets.add(r.targetId);
-    }
-    for (const targetId of targets) this.prune.run(targetId, keepFrom);
-  }
-
-  /** After the transaction that ran write() committed. */
-  committed(): void {
-    this.queue = [];
-  }
-
-  last(targetId: number, kindOf: (code: number) => ErrorKind): StoredResult | null {
-    const row = this.selectLast.get(targetId);
-    return row ? decodeSstpCheck(row, kindOf) : null;
-  }
 }

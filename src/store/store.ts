@@ -58,7 +58,16 @@ export interface UptimeCount {
 
 /** What one bounded housekeeping step did (one short write transaction, or a checkpoint). */
 export interface HousekeepingStep {
-  task: 'rollup_minute' | 'rollup_hour' | 'prune_raw' | 'prune_minute' | 'prune_hour' | 'prune_transitions' | 'vacuum' | 'checkpoint';
+  task:
+    | 'rollup_minute'
+    | 'rollup_hour'
+    | 'prune_raw'
+    | 'prune_minute'
+    | 'prune_hour'
+    | 'prune_transitions'
+    | 'prune_sstp_checks'
+    | 'vacuum'
+    | 'checkpoint';
   /** Rows read (rollups), deleted (prunes) or pages freed (vacuum). */
   rows: number;
   /** How long the step held the database, ms. */

@@ -38,7 +38,6 @@ export const SQL = {
     `SELECT ${TRANSITION_COLUMNS} FROM state_transitions WHERE target_id = $1 AND at > $2 ORDER BY at LIMIT 1`,
   ),
   lastSstpCheck: s('last_sstp_check', `SELECT ${SSTP_COLUMNS} FROM sstp_checks WHERE target_id = $1 ORDER BY at DESC LIMIT 1`),
-  pruneSstpChecks: s('prune_sstp_checks', 'DELETE FROM sstp_checks WHERE target_id = ANY($1::int4[]) AND at < $2'),
   rawUptime: s(
     'raw_uptime',
     `SELECT count(*)::int8 AS probes, count(*) FILTER (WHERE error_kind <> 0)::int8 AS failures FROM results
@@ -113,6 +112,11 @@ export const SQL = {
     'prune_hours',
     `WITH doomed AS (SELECT target_id, bucket FROM rollups_hour WHERE target_id = ANY($1::int4[]) AND bucket < $2 ORDER BY target_id, bucket LIMIT $3)
      DELETE FROM rollups_hour h USING doomed d WHERE h.target_id = d.target_id AND h.bucket = d.bucket`,
+  ),
+  pruneSstpChecks: s(
+    'prune_sstp_checks',
+    `WITH doomed AS (SELECT target_id, at FROM sstp_checks WHERE target_id = ANY($1::int4[]) AND at < $2 ORDER BY target_id, at LIMIT $3)
+     DELETE FROM sstp_checks c USING doomed d WHERE c.target_id = d.target_id AND c.at = d.at`,
   ),
   /** Transitions are few; each target keeps its newest one whatever its age (the state to restore). */
   pruneTransitions: s(

@@ -1,0 +1,207 @@
+// The SQLite store's housekeeping tasks, each in steps of one short transaction: rollups, retention, giving free
+// pages back to the file system and a WAL checkpoint. What is due is decided in housekeeping-plan.ts.
+import { performance } from 'node:perf_hooks';
+import type Database from 'better-sqlite3';
+import type { Logger } from 'pino';
+import type { RetentionConfig } from '../../config/types.js';
+import {
+  HOUSEKEEPING,
+  HOUSEKEEPING_TASKS,
+  ROLLED_MARK,
+  firstRollupMark,
+  markAfterEmptyWindow,
+  pruneCutoff,
+  rawPruneCutoff,
+  rollupWindow,
+  type HousekeepingProgress,
+  type HousekeepingTask,
+  type MarkName,
+} from '../housekeeping-plan.js';
+import { HousekeepingSteps } from '../housekeeping-steps.js';
+import { BUCKET_MS, aggregate, minutesByHour, mergeMinutes, type Bucket, type RawSample } from '../rollup.js';
+import type { HousekeepingStep, RollupResolution } from '../store.js';
+import type { Statements } from './statements.js';
+
+export class SqliteHousekeeping {
+  readonly steps: HousekeepingSteps;
+  private readonly inTransaction: Database.Transaction<(work: () => void) => void>;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly statements: Statements,
+    /** Shared with the store: uptime reads them, and a write of late results moves the rollup marks back. */
+    private readonly marks: Map<MarkName, number>,
+    private readonly retention: RetentionConfig,
+    /** The target ids, ascending. */
+    private readonly targetIds: () => number[],
+    log: Logger,
+  ) {
+    this.inTransaction = db.transaction((work: () => void) => work());
+    this.steps = new HousekeepingSteps(HOUSEKEEPING_TASKS, async (task, now, progress) => this.step(task, now, progress), log);
+  }
+
+  /** One step of `task`; null when it has nothing left in this pass. */
+  private step(task: HousekeepingTask, now: number, progress: HousekeepingProgress): HousekeepingStep | null {
+    const { statements: s } = this;
+    switch (task) {
+      case 'rollup_minute':
+        return this.rollupStep('1m', now, progress);
+      case 'rollup_hour':
+        return this.rollupStep('1h', now, progress);
+      case 'prune_raw': {
+        const cutoff = rawPruneCutoff(this.marks, this.retention, now);
+        if (cutoff === null) return null;
+        if (progress.rawCutoff === null && cutoff > (this.marks.get('raw_pruned_before') ?? Number.NEGATIVE_INFINITY)) {
+          // Recorded before deleting: late results are never rolled up into buckets whose raw rows may be gone.
+          this.inTransaction.immediate(() => s.upsertMark.run('raw_pruned_before', cutoff));
+          this.marks.set('raw_pruned_before', cutoff);
+        }
+        progress.rawCutoff = cutoff;
+        return this.pruneStep(task, progress, cutoff, (id, offset) => s.rawPruneBoundary.get(id, cutoff, offset)?.at, (id, before) => s.pruneRaw.run(id, before).changes);
+      }
+      case 'prune_minute': {
+        const cutoff = pruneCutoff(task, this.retention, now);
+        return this.pruneStep(task, progress, cutoff, (id, offset) => s.minutes.pruneBoundary.get(id, cutoff, offset)?.hour, (id, before) => s.minutes.prune.run(id, before).changes);
+      }
+      case 'prune_hour': {
+        const cutoff = pruneCutoff(task, this.retention, now);
+        return this.pruneStep(task, progress, cutoff, (id, offset) => s.hours.pruneBoundary.get(id, cutoff, offset)?.bucket, (id, before) => s.hours.prune.run(id, before).changes);
+      }
+      case 'prune_transitions':
+        // Transitions are few; each target keeps its newest one whatever its age (the state to restore).
+        return this.pruneStep(task, progress, pruneCutoff(task, this.retention, now), () => undefined, (id, before) => s.pruneTransitions.run(id, before, id).changes);
+      case 'prune_sstp_checks': {
+        const cutoff = pruneCutoff(task, this.retention, now);
+        return this.pruneStep(task, progress, cutoff, (id, offset) => s.sstpCheckPruneBoundary.get(id, cutoff, offset)?.at, (id, before) => s.pruneSstpChecks.run(id, before).changes);
+      }
+      case 'vacuum':
+        return this.vacuumStep(progress);
+      case 'checkpoint': {
+        if (progress.targetIndex > 0) return null;
+        progress.targetIndex = 1;
+        const started = performance.now();
+        this.db.pragma('wal_checkpoint(PASSIVE)');
+        return { task, rows: 0, ms: performance.now() - started };
+      }
+    }
+  }
+
+  private targets(progress: HousekeepingProgress): number[] {
+    progress.targets ??= this.targetIds();
+    return progress.targets;
+  }
+
+  /** Rolls up one window of buckets for as many targets as fit in the row budget. */
+  private rollupStep(resolution: RollupResolution, now: number, progress: HousekeepingProgress): HousekeepingStep | null {
+    const markName = ROLLED_MARK[resolution];
+    let from = this.marks.get(markName);
+    if (from === undefined) {
+      const start = firstRollupMark(resolution, now, this.firstResultAt(Number.MIN_SAFE_INTEGER));
+      this.inTransaction.immediate(() => this.statements.upsertMark.run(markName, start));
+      this.marks.set(markName, start);
+      from = start;
+    }
+    const window = rollupWindow(resolution, from, now);
+    if (window === null) return null;
+    const targets = this.targets(progress);
+    const started = performance.now();
+    let rows = 0;
+    let nextMark: number | null = null;
+    let targetIndex = progress.targetIndex;
+    this.inTransaction.immediate(() => {
+      while (targetIndex < targets.length && rows < HOUSEKEEPING.rollupRows) {
+        const targetId = targets[targetIndex]!;
+        const samples: RawSample[] = this.statements.rawSamples.all(targetId, window.start, window.end).map((r) => ({
+          at: r.at,
+          errorKind: r.error_kind,
+          excluded: r.uptime_exclusion,
+          durationUs: r.duration_us,
+        }));
+        this.writeRollups(targetId, resolution, window.start, window.end, aggregate(samples, BUCKET_MS[resolution]));
+        rows += samples.length;
+        targetIndex++;
+      }
+      if (targetIndex >= targets.length) {
+        nextMark = progress.windowRows + rows > 0 ? window.end : markAfterEmptyWindow(resolution, window, this.firstResultAt(window.end));
+        this.statements.upsertMark.run(markName, nextMark);
+      }
+    });
+    if (nextMark === null) {
+      progress.targetIndex = targetIndex;
+      progress.windowRows += rows;
+    } else {
+      this.marks.set(markName, nextMark);
+      progress.targetIndex = 0;
+      progress.windowRows = 0;
+    }
+    return { task: resolution === '1m' ? 'rollup_minute' : 'rollup_hour', rows, ms: performance.now() - started };
+  }
+
+  /** Stores the buckets of [windowStart, windowEnd); packed minutes of an hour are merged with those outside it. */
+  private writeRollups(targetId: number, resolution: RollupResolution, windowStart: number, windowEnd: number, buckets: Bucket[]): void {
+    if (resolution === '1h') {
+      for (const b of buckets) {
+        this.statements.hours.upsert.run(targetId, b.bucket, b.probes, b.failures, b.counted, b.countedFailures, b.sumUs, b.maxUs, b.p95Us);
+      }
+      return;
+    }
+    for (const [hour, fresh] of minutesByHour(buckets)) {
+      const stored = this.statements.minutes.get.get(targetId, hour)?.minutes;
+      this.statements.minutes.upsert.run(targetId, hour, mergeMinutes(hour, stored, fresh, windowStart, windowEnd));
+    }
+  }
+
+  /**
+   * Deletes rows below `cutoff`, target by target, at most HOUSEKEEPING.pruneRows per step. `boundary(id, n)`
+   * is the key of the (n+1)th oldest row below the cutoff (undefined when there are at most n).
+   */
+  private pruneStep(
+    task: HousekeepingTask,
+    progress: HousekeepingProgress,
+    cutoff: number,
+    boundary: (targetId: number, offset: number) => number | undefined,
+    prune: (targetId: number, before: number) => number,
+  ): HousekeepingStep | null {
+    const targets = this.targets(progress);
+    if (progress.targetIndex >= targets.length) return null;
+    const started = performance.now();
+    let rows = 0;
+    let targetIndex = progress.targetIndex;
+    this.inTransaction.immediate(() => {
+      while (targetIndex < targets.length && rows < HOUSEKEEPING.pruneRows) {
+        const targetId = targets[targetIndex]!;
+        const stop = boundary(targetId, HOUSEKEEPING.pruneRows - rows);
+        if (stop !== undefined) {
+          rows += prune(targetId, stop);
+          break;
+        }
+        rows += prune(targetId, cutoff);
+        targetIndex++;
+      }
+    });
+    progress.targetIndex = targetIndex;
+    return { task, rows, ms: performance.now() - started };
+  }
+
+  /** Gives free pages beyond a reserve back to the file system (the reserve is reused by new rows). */
+  private vacuumStep(progress: HousekeepingProgress): HousekeepingStep | null {
+    if (this.db.pragma('auto_vacuum', { simple: true }) !== 2) return null;
+    const free = this.db.pragma('freelist_count', { simple: true }) as number;
+    if (free <= HOUSEKEEPING.keepFreePages || (progress.freePages !== null && free >= progress.freePages)) return null;
+    progress.freePages = free;
+    const pages = Math.min(free - HOUSEKEEPING.keepFreePages, HOUSEKEEPING.vacuumPages);
+    const started = performance.now();
+    this.db.pragma(`incremental_vacuum(${pages})`);
+    return { task: 'vacuum', rows: pages, ms: performance.now() - started };
+  }
+
+  /** The oldest result at or after `from`, over every target (null when there is none). */
+  private firstResultAt(from: number): number | null {
+    let first: number | null = null;
+    for (const targetId of this.targetIds()) {
+      const at = this.statements.firstResultAt.get(targetId, from)?.at ?? null;
+      if (at !== null && (first === null || at < first)) first = at;
+    }
+    return first;
+  }
+}
