@@ -20,5 +20,7 @@ console.log('  retained    self        count  constructor');
 for (const c of summary.byConstructor) {
   console.log(`  ${mib(c.retained).padStart(10)}  ${mib(c.self).padStart(10)}  ${String(c.count).padStart(8)}  ${c.name}`);
 }
+console.log('\nBy owner (the nearest dominating instance of a named class):');
+for (const o of summary.byOwner) console.log(`  ${mib(o.self).padStart(10)}  ${String(o.count).padStart(8)}  ${o.owner}: ${o.kinds}`);
 console.log('\nLargest retainers (retained size, then the dominator chain from the roots):');
 for (const o of summary.largest) console.log(`  ${mib(o.retained).padStart(10)}  ${o.path}`);

@@ -16,6 +16,11 @@ export interface HeapSummary {
   nodes: number;
   totalBytes: number;
   byConstructor: { name: string; count: number; self: number; retained: number }[];
+  /**
+   * Self sizes summed by owner: the nearest dominator that is an instance of a named class (not Object, Array, Map,
+   * a closure or V8's internals), i.e. which part of the program holds the memory; with its largest kinds.
+   */
+  byOwner: { owner: string; self: number; count: number; kinds: string }[];
   largest: { retained: number; path: string }[];
 }
 
@@ -177,6 +182,26 @@ export function summarizeHeap(snapshot: HeapSnapshotJson, top = 30): HeapSummary
     if (o === rootOrder || classOf(postOrder[idom[o]!]!) !== name) entry.retained += retained[o]!;
   }
 
+  const GENERIC = /^(?:Object|Array|Map|Set|WeakMap|system|closure |\(|Promise|Function|Uint8Array|Buffer|ArrayBuffer)/;
+  const isOwner = (v: number): boolean => {
+    const type = nodeTypes[nodes[v * nodeFields + typeOffset]!];
+    return type === 'object' && !GENERIC.test(classOf(v));
+  };
+  const ownerOf = new Int32Array(reachable).fill(-1);
+  const owners = new Map<string, { owner: string; self: number; count: number; kinds: Map<string, number> }>();
+  for (let o = rootOrder - 1; o >= 0; o--) {
+    const d = idom[o]!;
+    ownerOf[o] = d !== rootOrder && isOwner(postOrder[d]!) ? d : ownerOf[d]!;
+    const ownerName = ownerOf[o]! < 0 ? '(no owner: held by a GC root directly)' : classOf(postOrder[ownerOf[o]!]!);
+    let entry = owners.get(ownerName);
+    if (!entry) owners.set(ownerName, (entry = { owner: ownerName, self: 0, count: 0, kinds: new Map() }));
+    const v = postOrder[o]!;
+    entry.self += selfOf(v);
+    entry.count++;
+    const kind = classOf(v);
+    entry.kinds.set(kind, (entry.kinds.get(kind) ?? 0) + selfOf(v));
+  }
+
   const edgeName = (from: number, to: number): string => {
     for (let e = firstEdge[from]!; e < firstEdge[from + 1]!; e += edgeFields) {
       if (targetOf(e) !== to) continue;
@@ -205,5 +230,18 @@ export function summarizeHeap(snapshot: HeapSnapshotJson, top = 30): HeapSummary
     totalBytes,
     byConstructor: [...byClass.values()].sort((a, b) => b.retained - a.retained).slice(0, top),
     largest: candidates.slice(0, top).map((o) => ({ retained: retained[o]!, path: pathOf(o) })),
+    byOwner: [...owners.values()]
+      .sort((a, b) => b.self - a.self)
+      .slice(0, top)
+      .map(({ owner, self, count, kinds }) => ({
+        owner,
+        self,
+        count,
+        kinds: [...kinds]
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, 4)
+          .map(([k, bytes]) => `${k} ${(bytes / 1048576).toFixed(1)} MiB`)
+          .join(', '),
+      })),
   };
 }

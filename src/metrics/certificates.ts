@@ -2,7 +2,7 @@
 import { Gauge, type Registry } from 'prom-client';
 import type { GroupConsistency, TargetRevocation } from '../health/certificates.js';
 import type { CertificatePosition, ChainChecks } from '../probe/types.js';
-import type { TargetLabels } from './metrics.js';
+import { withLabel, type TargetLabels } from './metrics.js';
 
 export const CERT_CHECKS = ['eku', 'name', 'chain', 'revoked'] as const;
 const OCSP_STATUSES = ['good', 'revoked', 'unknown'] as const;
@@ -96,11 +96,12 @@ export function createCertificateMetrics(registry: Registry): CertificateMetrics
   function setSource(labels: TargetLabels, set: Published, url: string, kind: string, s: { reachable: boolean; signature: string | null; thisUpdate: number | null; nextUpdate: number | null }): void {
     if (set.reachable.some((l) => l.url === url && l.kind === kind)) return;
     set.reachable.push({ url, kind });
-    reachable.set({ ...labels, url, kind }, s.reachable ? 1 : 0);
-    if (s.signature === 'valid' || s.signature === 'invalid') signatureValid.set({ ...labels, url, kind }, s.signature === 'valid' ? 1 : 0);
+    const sourceLabels = { target: labels.target, group: labels.group, role: labels.role, url, kind };
+    reachable.set(sourceLabels, s.reachable ? 1 : 0);
+    if (s.signature === 'valid' || s.signature === 'invalid') signatureValid.set(sourceLabels, s.signature === 'valid' ? 1 : 0);
     if (kind === 'crl' && s.nextUpdate !== null) {
-      nextUpdate.set({ ...labels, url }, s.nextUpdate / 1000);
-      if (s.thisUpdate !== null) thisUpdate.set({ ...labels, url }, s.thisUpdate / 1000);
+      nextUpdate.set(withLabel(labels, 'url', url), s.nextUpdate / 1000);
+      if (s.thisUpdate !== null) thisUpdate.set(withLabel(labels, 'url', url), s.thisUpdate / 1000);
       set.crlDates.push(url);
     }
   }
@@ -110,13 +111,13 @@ export function createCertificateMetrics(registry: Registry): CertificateMetrics
       const position = checks.earliestExpiry.position;
       const previous = positions.get(labels.target);
       if (previous && previous !== position) earliest.remove({ ...labels, position: previous });
-      earliest.set({ ...labels, position }, checks.earliestExpiry.notAfter / 1000);
+      earliest.set(withLabel(labels, 'position', position), checks.earliestExpiry.notAfter / 1000);
       positions.set(labels.target, position);
-      valid.set({ ...labels, check: 'eku' }, checks.serverAuthEku ? 1 : 0);
-      valid.set({ ...labels, check: 'name' }, checks.nameMatchesHostname ? 1 : 0);
-      valid.set({ ...labels, check: 'chain' }, checks.chainTrusted ? 1 : 0);
+      valid.set(withLabel(labels, 'check', 'eku'), checks.serverAuthEku ? 1 : 0);
+      valid.set(withLabel(labels, 'check', 'name'), checks.nameMatchesHostname ? 1 : 0);
+      valid.set(withLabel(labels, 'check', 'chain'), checks.chainTrusted ? 1 : 0);
       if (revoked === null) valid.remove({ ...labels, check: 'revoked' });
-      else valid.set({ ...labels, check: 'revoked' }, revoked ? 0 : 1);
+      else valid.set(withLabel(labels, 'check', 'revoked'), revoked ? 0 : 1);
     },
 
     setRevocation(labels, sources) {
@@ -128,7 +129,7 @@ export function createCertificateMetrics(registry: Registry): CertificateMetrics
         setSource(labels, set, source.url, source.kind, status);
         if (status.delta) setSource(labels, set, status.delta.url, 'crl', status.delta);
         if (source.kind === 'ocsp' && status.ocspStatus && !set.ocsp.some((l) => l.url === source.url && l.position === source.position)) {
-          for (const s of OCSP_STATUSES) ocspStatus.set({ ...labels, url: source.url, position: source.position, status: s }, s === status.ocspStatus ? 1 : 0);
+          for (const s of OCSP_STATUSES) ocspStatus.set({ target: labels.target, group: labels.group, role: labels.role, url: source.url, position: source.position, status: s }, s === status.ocspStatus ? 1 : 0);
           set.ocsp.push({ url: source.url, position: source.position });
         }
       }
