@@ -95,7 +95,7 @@ export async function createService(config: Config, options: ServiceOptions): Pr
   const { log } = options;
   const probes = createProbes(options.probes);
   const registry = new Registry();
-  const metrics = createMetrics(registry);
+  const metrics = createMetrics(registry, { exclude: config.metrics.exclude });
   registerBuildInfo(registry, VERSION);
   const store = await openStore(config, { log });
   metrics.trackStoreWrites(() => store.writeHealth());

@@ -34,6 +34,7 @@ export function diffConfig(running: Config, next: Config): ConfigDiff {
     running.demo === next.demo ? null : 'demo',
     (running.serverTls === null) === (next.serverTls === null) ? null : 'tls',
     same(running.log, next.log) ? null : 'log',
+    same(running.metrics, next.metrics) ? null : 'metrics',
   ].filter((key): key is string => key !== null);
   return { added, removed, changed, unchanged: after.size - added.length - changed.length, restartRequired };
 }
@@ -52,6 +53,7 @@ export function configInForce(running: Config, next: Config): Config {
     retention: running.retention,
     demo: running.demo,
     log: running.log,
+    metrics: running.metrics,
     serverTls: tlsSwitched ? running.serverTls : next.serverTls,
   };
 }

@@ -370,6 +370,7 @@ function resolveConfig(raw: RawConfig, certificates: Map<string, string>, baseDi
     demo: raw.demo,
     probeEndpoint: raw.probeEndpoint,
     log: raw.log,
+    metrics: raw.metrics,
     maintenanceWindows: [],
   };
 }

@@ -9,6 +9,7 @@ import {
   type ProbeEndpointConfig,
   type RetentionConfig,
 } from './types.js';
+import type { MetricsConfig } from './metrics-config.js';
 
 /** How often a target is probed: a fixed interval or a cron schedule, never both. */
 export type Cadence = { intervalMs: number; schedule: null } | { intervalMs: null; schedule: string };
@@ -89,4 +90,5 @@ export interface RawConfig {
   allowFastSstpInterval: boolean;
   probeEndpoint: ProbeEndpointConfig;
   log: LogConfig;
+  metrics: MetricsConfig;
 }

@@ -1,6 +1,7 @@
 // The resolved configuration: what the rest of sstpwatch sees after the YAML file has been read,
 // validated, defaulted and flattened. Durations are integer milliseconds.
 
+import type { MetricsConfig } from './metrics-config.js';
 export interface TlsSettings {
   /** Verify the certificate chain and the hostname (off = --insecure). */
   verify: boolean;
@@ -164,6 +165,8 @@ export interface Config {
   demo: boolean;
   probeEndpoint: ProbeEndpointConfig;
   log: LogConfig;
+  /** Per-target series families left out of /metrics (config/metrics-config.ts); a change needs a restart. */
+  metrics: MetricsConfig;
   maintenanceWindows: MaintenanceWindowConfig[];
 }
 

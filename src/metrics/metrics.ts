@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
+import { METRIC_FAMILIES, type MetricFamily } from '../config/metrics-config.js';
 import type { Thresholds } from '../config/policy.js';
 import type { TargetConfig, TargetRole } from '../config/types.js';
 import type { GroupHealth } from '../health/group.js';
@@ -60,6 +61,8 @@ export interface StoreWriteCounts {
 export interface MetricsOptions {
   /** Adds prom-client's default process metrics to the registry. */
   processMetrics?: boolean;
+  /** Per-target families left out of the registry (config `metrics.exclude`); their series are kept nowhere else. */
+  exclude?: readonly MetricFamily[];
 }
 
 /**
@@ -133,6 +136,9 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
     certInfo.set({ target: labels.target, group: labels.group, role: labels.role, sha256: next.sha256, subject: next.subject, issuer: next.issuer }, 1);
     certLabels.set(labels.target, next);
   }
+
+  // Left out of /metrics; the objects stay so that the code setting them needs no case of its own.
+  for (const family of options.exclude ?? []) for (const name of METRIC_FAMILIES[family]) registry.removeSingleMetric(name);
 
   return {
     observe(check, labels, result) {

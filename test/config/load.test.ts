@@ -148,6 +148,7 @@ describe('a valid config', () => {
       probeEndpoint: { enabled: false, allow: [] },
       log: { level: null, format: null },
       maintenanceWindows: [],
+      metrics: { exclude: [] },
     });
   });
 

@@ -42,3 +42,26 @@ describe('the metrics exposition', () => {
     expect(ticks).toBeGreaterThan(0); // prom-client's registry.metrics() gives none: it never yields
   });
 });
+
+describe('metrics.exclude', () => {
+  it('leaves each excluded family out of the exposition and keeps every other series', async () => {
+    const fleet = (exclude: Parameters<typeof createMetrics>[1] extends infer O ? O extends { exclude?: infer E } ? E : never : never) => {
+      const registry = new Registry();
+      const metrics = createMetrics(registry, { processMetrics: false, exclude });
+      const labels = { target: 'rras-1', group: 'vpn', role: 'server' as const };
+      metrics.observe('head', labels, { ...probeResult(1_700_000_000_000, true), phasesMs: { dns: 0, connect: 0.4, tls: 6.1, processing: 2 } });
+      metrics.setThresholds(labels, { certificates: { warnDays: 21, criticalDays: 7 }, slowThresholdMs: 1000 } as never);
+      return renderExposition(registry);
+    };
+    const names = (text: string) => new Set(text.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(/[{ ]/)[0]!));
+    const all = names(await fleet([]));
+    const trimmed = names(await fleet(['duration_histogram', 'phases', 'thresholds']));
+    const gone = [...all].filter((n) => !trimmed.has(n)).sort();
+    expect(gone).toEqual([
+      'sstp_cert_critical_threshold_seconds', 'sstp_cert_warning_threshold_seconds',
+      'sstp_probe_duration_seconds_bucket', 'sstp_probe_duration_seconds_count', 'sstp_probe_duration_seconds_sum',
+      'sstp_probe_phase_seconds', 'sstp_probe_slow_threshold_seconds',
+    ]);
+    expect([...trimmed].every((n) => all.has(n))).toBe(true);
+  });
+});
