@@ -2,23 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { applyResult, enterMaintenance, exitMaintenance, expireMaintenance, initialHealth } from '../../src/health/state.js';
 import { groupHealth } from '../../src/health/group.js';
 import type { TargetHealth, TargetState } from '../../src/health/types.js';
-import type { ProbeResult } from '../../src/probe/types.js';
+import { statusResult } from '../fixtures/domain.js';
 
-function result(ok: boolean, at: number): ProbeResult {
-  return {
-    at,
-    ok,
-    errorKind: ok ? 'ok' : 'unexpected_status',
-    message: ok ? 'got 401' : 'expected 401, got 404',
-    statusCode: ok ? 401 : 404,
-    httpVersion: '1.1',
-    durationMs: 1,
-    phasesMs: {},
-    tlsVersion: null,
-    certificateSha256: null,
-    certificate: null,
-  };
-}
+const result = (ok: boolean, at: number) => statusResult(at, ok ? 401 : 404, { durationMs: 1 });
 
 /** Feeds a string of results ("+" ok, "-" failed) and returns the visible state after each. */
 function run(pattern: string, rise: number, fall: number, start: TargetHealth = initialHealth()): string[] {

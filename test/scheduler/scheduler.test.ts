@@ -1,47 +1,19 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ProbeSettings, TargetConfig } from '../../src/config/types.js';
-import type { ProbeResult } from '../../src/probe/types.js';
 import { dueTimesIn, nextDue, phaseOffset } from '../../src/scheduler/plan.js';
 import { createScheduler, type Scheduler } from '../../src/scheduler/scheduler.js';
+import { probeSettings, statusResult, targetConfig } from '../fixtures/domain.js';
 
 const log = pino({ level: 'silent' });
 
-function settings(over: Partial<ProbeSettings>): ProbeSettings {
-  return {
-    intervalMs: 1000,
-    schedule: null,
-    timeoutMs: 500,
-    rise: 1,
-    fall: 1,
-    expectStatus: [401],
-    path: '/',
-    tls: { verify: true, caFile: null, ca: null },
-    check: 'head',
-    sstpIntervalMs: 300_000,
-    ...over,
-  };
-}
+const settings = (over: Partial<ProbeSettings>) => probeSettings({ intervalMs: 1000, timeoutMs: 500, path: '/', ...over });
 
 function target(name: string, over: Partial<ProbeSettings> = {}): TargetConfig {
-  return { name, group: 'g', role: 'server', url: 'https://127.0.0.1', hostname: 'vpn.test', offload: false, settings: settings(over) };
+  return targetConfig(name, settings(over), { group: 'g', url: 'https://127.0.0.1', hostname: 'vpn.test' });
 }
 
-function okResult(): ProbeResult {
-  return {
-    at: Date.now(),
-    ok: true,
-    errorKind: 'ok',
-    message: 'got 401',
-    statusCode: 401,
-    httpVersion: '1.1',
-    durationMs: 1,
-    phasesMs: {},
-    tlsVersion: null,
-    certificateSha256: null,
-    certificate: null,
-  };
-}
+const okResult = () => statusResult(Date.now(), 401, { durationMs: 1 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -15,40 +15,14 @@ import type { ProbeResult } from '../../src/probe/types.js';
 import { Monitor } from '../../src/scheduler/monitor.js';
 import { createService, type Service } from '../../src/service.js';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.js';
+import { probeSettings, statusResult, targetConfig } from '../fixtures/domain.js';
 
 const log = pino({ level: 'silent' });
 
-function settings(over: Partial<ProbeSettings> = {}): ProbeSettings {
-  return {
-    intervalMs: 30_000,
-    schedule: null,
-    timeoutMs: 5_000,
-    rise: 1,
-    fall: 1,
-    expectStatus: [401],
-    path: '/sra_{BA195980-CD49-458b-9E23-C84EE0ADCD75}/',
-    tls: { verify: true, caFile: null, ca: null },
-    check: 'head',
-    sstpIntervalMs: 300_000,
-    ...over,
-  };
-}
-
-const target = (name: string, over: Partial<ProbeSettings> = {}): TargetConfig => ({
-  name,
-  group: 'vpn-eu',
-  role: 'server',
-  url: `https://${name}.example.test`,
-  hostname: 'vpn.example.test',
-  offload: false,
-  settings: settings(over),
-});
+const target = (name: string, over: Partial<ProbeSettings> = {}) => targetConfig(name, probeSettings(over));
 
 function headOk(at: number): ProbeResult {
-  return {
-    at, ok: true, errorKind: 'ok', message: 'HTTP/1.1 401', statusCode: 401, httpVersion: '1.1', durationMs: 3,
-    phasesMs: { dns: 0, connect: 0.5, tls: 2, processing: 0.5 }, tlsVersion: 'TLSv1.3', certificateSha256: null, certificate: null,
-  };
+  return statusResult(at, 401, { message: 'HTTP/1.1 401', durationMs: 3, phasesMs: { dns: 0, connect: 0.5, tls: 2, processing: 0.5 }, tlsVersion: 'TLSv1.3' });
 }
 
 function deep(at: number, kind: 'ok' | 'sstp_nak'): ProbeResult {
