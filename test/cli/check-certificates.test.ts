@@ -50,7 +50,7 @@ describe('sstpwatch check: certificate findings', () => {
     expect(out).toContain('ok   Server Authentication EKU');
     expect(out).toContain(`ok   names ${VPN_HOSTNAME}`);
     expect(out).toContain('ok   chain to a trusted root');
-    expect(out).toMatch(/CRL  leaf +http:\/\/127\.0\.0\.1:\d+\/issuing\.crl: not listed, signature ok, next update/);
+    expect(out).toMatch(/CRL {2}leaf +http:\/\/127\.0\.0\.1:\d+\/issuing\.crl: not listed, signature ok, next update/);
     expect(out).not.toMatch(/CRITICAL|WARNING/);
     expect(out).toContain(`Enable-SstpOffload -CertificateHash ${leaf.sha256} -Restart (a cmdlet of Richard Hicks' AOVPNTools PowerShell module`);
     expect(out).toContain(`UseHttps = 0 (DWORD), isHashConfiguredByAdmin = 1 (DWORD) and SHA256CertificateHash = ${leaf.sha256}`);
@@ -62,7 +62,7 @@ describe('sstpwatch check: certificate findings', () => {
     expect(out).toContain('FAIL Server Authentication EKU');
     expect(out).toMatch(/CRITICAL no_server_auth_eku: .*clientAuth/);
     expect(out).toContain('Fix: Issue a certificate from a template with the Server Authentication EKU');
-    expect(out).toMatch(/CRL  leaf +http:\/\/127\.0\.0\.1:\d+\/issuing\.crl: not checked/);
+    expect(out).toMatch(/CRL {2}leaf +http:\/\/127\.0\.0\.1:\d+\/issuing\.crl: not checked/);
   });
 
   it('explains an unreachable CRL, the only revocation source: clients fail, exit 1', async () => {
@@ -132,7 +132,7 @@ describe('sstpwatch check: revocation against an openssl CA, its CRLs and its OC
     const server = await startRras(await ca.issue());
     const { code, out } = await check(server.url, '--hostname', VPN_HOSTNAME, '--ca', ca.caFile);
     expect(code).toBe(0);
-    expect(out).toMatch(/CRL  leaf .*openssl-issuing\.crl: not listed, signature ok, next update .*, delta .*openssl-delta\.crl: signature ok/);
+    expect(out).toMatch(/CRL {2}leaf .*openssl-issuing\.crl: not listed, signature ok, next update .*, delta .*openssl-delta\.crl: signature ok/);
     expect(out).toMatch(/OCSP leaf .*openssl-ocsp: good, signature ok, next update/);
   });
 

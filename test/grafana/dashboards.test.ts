@@ -84,7 +84,7 @@ describe('grafana/dashboards/*.json', () => {
     it('names no datasource uid other than the variable, anywhere', () => {
       const uids: string[] = [];
       JSON.stringify(dashboard, (key, value: unknown) => {
-        if (key === 'datasource' && value && typeof value === 'object' && 'uid' in value) uids.push(String((value as { uid: unknown }).uid));
+        if (key === 'datasource' && value && typeof value === 'object' && 'uid' in value) uids.push(String(value.uid));
         return value;
       });
       expect(uids.length).toBeGreaterThan(panels.length);

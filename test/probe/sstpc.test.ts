@@ -45,8 +45,8 @@ async function runSstpc(mode: SstpMode, until: RegExp): Promise<{ log: string; s
   children.push(child);
   let log = '';
   // sstpc ends each log line with a NUL byte before the newline.
-  child.stderr!.on('data', (d: Buffer) => (log += d.toString().replaceAll('\0', '')));
-  child.stdout!.on('data', () => {}); // PPP bytes meant for pppd
+  child.stderr.on('data', (d: Buffer) => (log += d.toString().replaceAll('\0', '')));
+  child.stdout.on('data', () => {}); // PPP bytes meant for pppd
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const deadline = Date.now() + 20_000;
   while (!until.test(log) && child.exitCode === null && child.signalCode === null && Date.now() < deadline) {

@@ -17,7 +17,7 @@ function result(at: number, errorKind: ErrorKind = 'ok', durationMs = 12): Probe
 }
 
 function recordSample(store: Store, name: string, s: RawSample): void {
-  store.record(name, 'head', result(s.at, KIND_BY_CODE[s.errorKind]!, s.durationUs / 1000), EXCLUSION_BY_CODE[s.excluded]);
+  store.record(name, 'head', result(s.at, KIND_BY_CODE[s.errorKind], s.durationUs / 1000), EXCLUSION_BY_CODE[s.excluded]);
 }
 
 /** One full housekeeping pass at `now`, step by step. */

@@ -36,7 +36,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await scheduler?.stop();
-  store?.close();
+  await store?.close();
   await closeAllRras();
   rmSync(dir, { recursive: true, force: true });
 });

@@ -48,8 +48,8 @@ beforeEach(() => {
   copyFileSync(new URL('v0.1.0.db', FIXTURE), path);
 });
 
-afterEach(() => {
-  store?.close();
+afterEach(async () => {
+  await store?.close();
   store = null;
   rmSync(dir, { recursive: true, force: true });
 });
@@ -61,8 +61,8 @@ function openWithThisVersion(): SqliteStore {
 }
 
 describe('upgrading a database written by sstpwatch 0.1.0', () => {
-  it('migrates it to the newest schema this version ships', () => {
-    openWithThisVersion().close();
+  it('migrates it to the newest schema this version ships', async () => {
+    await openWithThisVersion().close();
     store = null;
     const db = new Database(path, { readonly: true });
     const versions = (db.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as { version: number }[]).map((r) => r.version);

@@ -30,7 +30,7 @@ function result(over: Partial<ProbeResult> = {}): ProbeResult {
     certificateSha256: 'AB',
     certificate: { subject: 'CN=vpn', issuer: 'CN=ca', san: [], notBefore: NOW - DAY, notAfter: NOW + 10.5 * DAY, sha256: 'AB', keyType: 'RSA', keyBits: 2048 },
     ...over,
-  } as ProbeResult;
+  };
 }
 
 const history: TargetHistory = {

@@ -112,12 +112,7 @@ describe('alerting through the real Prometheus and Alertmanager', () => {
   }, 90_000);
 
   afterAll(async () => {
-    const results = [
-      service?.stop(),
-      stopAllDaemons(),
-      webhook?.close(),
-      closeAllRras(),
-    ];
+    const results = [service?.stop(), stopAllDaemons(), webhook?.close(), closeAllRras()].filter((p) => p !== undefined);
     await Promise.allSettled(results);
     if (dir) rmSync(dir, { recursive: true, force: true });
     console.log(`alerting e2e, "server stops" -> "webhook received" (ms): ${JSON.stringify(detection)}`);

@@ -52,6 +52,7 @@ function moveTo(iso: string): void {
   run!.service.monitor.tick(clock);
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON bodies and text alike; the assertions check their shape
 async function get(path: string): Promise<any> {
   const res = await run!.service.app.inject({ method: 'GET', url: path });
   expect(res.statusCode, res.body).toBe(200);

@@ -55,7 +55,7 @@ describe('history and write routes, end to end', () => {
     if (token) headers.authorization = `Bearer ${token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
     const res = await fetch(`http://127.0.0.1:${port}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
-    return { status: res.status, json: (await res.json()) as any };
+    return { status: res.status, json: await res.json() };
   };
   const state = async () => (await service!.get('/api/v1/targets/rras-1')).json<{ state: string }>().state;
 

@@ -50,7 +50,7 @@ describe('reloading the config of a running sstpwatch', () => {
   };
   const post = async (path: string, token: string) => {
     const res = await fetch(service.baseUrl + path, { method: 'POST', headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });
-    return { status: res.status, json: (await res.json()) as any };
+    return { status: res.status, json: await res.json() };
   };
 
   beforeAll(async () => {

@@ -137,9 +137,9 @@ describe('the systemd unit, run as written against the installed package', () =>
       .replace('"127.0.0.1:9470"', `"127.0.0.1:${port}"`)
       .replace('/var/lib/sstpwatch/', `${state}/`)
       .replace('hostname: vpn.example.com', `hostname: ${VPN_HOSTNAME}`)
-      .replace('vip: https://vpn.example.com', `vip: ${servers[0]!.url}`)
-      .replace('"https://10.0.0.11"', `"${servers[1]!.url}"`)
-      .replace('"https://10.0.0.12"', `"${servers[2]!.url}"`)
+      .replace('vip: https://vpn.example.com', `vip: ${servers[0].url}`)
+      .replace('"https://10.0.0.11"', `"${servers[1].url}"`)
+      .replace('"https://10.0.0.12"', `"${servers[2].url}"`)
       .replace('interval: 30s', 'interval: 2s') // rise 2: up after two probes, seconds rather than a minute
       .replace('timeout: 5s', 'timeout: 1500ms')
       .replace(/^defaults:\n/m, `defaults:\n  tls: { ca_file: ${join(etc, 'ca.pem')} }\n`);
@@ -162,7 +162,7 @@ describe('the systemd unit, run as written against the installed package', () =>
       expect(existsSync(join(state, 'sstpwatch.db'))).toBe(true);
 
       // systemctl reload: ExecReload's kill, with $MAINPID the node process the ExecStart line started.
-      writeFileSync(join(etc, 'sstpwatch.yml'), config.replace(/(servers:\n)/, `$1      - { name: rras-eu-3, url: "${servers[3]!.url}" }\n`));
+      writeFileSync(join(etc, 'sstpwatch.yml'), config.replace(/(servers:\n)/, `$1      - { name: rras-eu-3, url: "${servers[3].url}" }\n`));
       const [kill, ...killArgs] = setting('ExecReload')!.replace('$MAINPID', String(child.pid)).split(' ');
       await run(kill!, killArgs);
       await waitFor('the reloaded config to add rras-eu-3', async () => (await status()).targets.some((t) => t.name === 'rras-eu-3'), 30_000);
