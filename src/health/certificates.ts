@@ -54,6 +54,38 @@ export interface GroupCertificateReport {
   findings: Finding[];
 }
 
+/** What a target's latest probe showed of its certificates: the chain (null without one) and the checks on it. */
+export interface CertificateSighting {
+  chain: readonly CertificateDetails[] | null;
+  checks: ChainChecks | null;
+}
+
+/**
+ * Whether two sightings of a target differ in anything its group's findings and its series are made of: the
+ * chain's certificates (by SHA-256, in order), its presence, and the SSTP checks on it. Equal sightings leave the
+ * group as it was, so most results need no group evaluation at all.
+ */
+export function certificateViewChanged(before: CertificateSighting, after: CertificateSighting): boolean {
+  const a = before.chain;
+  const b = after.chain;
+  if (a === null || b === null) return a !== b || !sameChecks(before.checks, after.checks);
+  if (a.length !== b.length || a.some((cert, i) => cert.sha256 !== b[i]!.sha256)) return true;
+  return !sameChecks(before.checks, after.checks);
+}
+
+function sameChecks(a: ChainChecks | null, b: ChainChecks | null): boolean {
+  if (a === null || b === null) return a === b;
+  return (
+    a.serverAuthEku === b.serverAuthEku &&
+    a.nameMatchesHostname === b.nameMatchesHostname &&
+    a.chainTrusted === b.chainTrusted &&
+    a.chainError === b.chainError &&
+    a.earliestExpiry.sha256 === b.earliestExpiry.sha256 &&
+    a.earliestExpiry.position === b.earliestExpiry.position &&
+    a.earliestExpiry.notAfter === b.earliestExpiry.notAfter
+  );
+}
+
 /** The revocation sources of a chain joined with the statuses checked so far (looked up by source key). */
 export function targetRevocation(chain: readonly CertificateDetails[], statusOf: (key: string) => RevocationStatus | undefined): TargetRevocation[] {
   return revocationSources(chain).map(({ der: _der, issuerDer: _issuer, ...source }) => ({ ...source, status: statusOf(source.key) ?? null }));

@@ -6,6 +6,7 @@ import { sameTargetIdentity } from '../config/identity.js';
 import { thresholdsOf } from '../config/policy.js';
 import type { GroupConfig, TargetConfig } from '../config/types.js';
 import {
+  certificateViewChanged,
   chainRevoked,
   groupCertificateReport,
   targetRevocation,
@@ -22,6 +23,8 @@ import type { CertificateDetails, ChainChecks, ProbeResult } from '../probe/type
 export const REVOCATION_INTERVAL_MS = 15 * 60_000;
 export const REVOCATION_TIMEOUT_MS = 10_000;
 const MAX_CONCURRENT_FETCHES = 4;
+/** A group's findings read later than this after their evaluation are evaluated again (days left move on). */
+export const REPORT_MAX_AGE_MS = 60_000;
 /** How often due URLs are looked for; new URLs are fetched at once regardless. */
 const REVOCATION_TICK_MS = 30_000;
 
@@ -53,7 +56,7 @@ interface TargetEntry {
 
 export class CertificateMonitor implements CertificateSource {
   private readonly targets = new Map<string, TargetEntry>();
-  private readonly groups = new Map<string, { config: GroupConfig; report: GroupCertificateReport }>();
+  private readonly groups = new Map<string, { config: GroupConfig; report: GroupCertificateReport; evaluatedAt: number }>();
   private readonly sources = new Map<string, SourceEntry>();
   private readonly intervalMs: number;
   private readonly timeoutMs: number;
@@ -99,26 +102,28 @@ export class CertificateMonitor implements CertificateSource {
         this.groups.delete(name);
       }
     }
-    for (const config of groups) this.groups.set(config.name, { config, report: { consistent: { servers: null, vip: null, offloadHash: null }, findings: [] } });
+    for (const config of groups) this.groups.set(config.name, { config, report: { consistent: { servers: null, vip: null, offloadHash: null }, findings: [] }, evaluatedAt: 0 });
     for (const name of groupNames) this.evaluateGroup(name);
     this.dropUnusedSources();
   }
 
-  /** A finished probe. Synchronous and cheap; a chain with new CRL/OCSP URLs starts their fetch in the background. */
+  /**
+   * A finished probe. Synchronous and O(1) while the target presents what it presented before (the usual case):
+   * only a changed chain or check result re-publishes the target and re-evaluates its group, so a result's cost
+   * does not grow with the size of its group. A chain with new CRL/OCSP URLs starts their fetch in the background.
+   */
   observe(config: TargetConfig, result: ProbeResult): void {
     const entry = this.targets.get(config.name);
     if (!entry) return;
-    if (result.chain && result.chain.length > 0) {
-      const changed = !sameChain(entry.chain, result.chain);
-      entry.chain = result.chain;
-      entry.checks = result.chainChecks ?? null;
-      if (changed) this.watchSources(result.chain);
-      this.publishTarget(entry);
-    } else {
-      // No handshake this time (down, or plain HTTP): the group compares only what it sees now.
-      entry.chain = null;
-      entry.checks = null;
-    }
+    // No handshake this time (down, or plain HTTP): the group compares only what it sees now.
+    const next = result.chain && result.chain.length > 0 ? { chain: result.chain, checks: result.chainChecks ?? null } : { chain: null, checks: null };
+    const chainChanged = !sameChain(entry.chain, next.chain);
+    const changed = certificateViewChanged(entry, next);
+    entry.chain = next.chain;
+    entry.checks = next.checks;
+    if (!changed) return;
+    if (next.chain && chainChanged) this.watchSources(next.chain);
+    this.publishTarget(entry);
     this.evaluateGroup(entry.config.group);
   }
 
@@ -143,8 +148,11 @@ export class CertificateMonitor implements CertificateSource {
     while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
   }
 
+  /** The group's findings; evaluated again when read after REPORT_MAX_AGE_MS, as expiry findings move with the clock. */
   group(name: string): GroupCertificateReport | undefined {
-    return this.groups.get(name)?.report;
+    const group = this.groups.get(name);
+    if (group && this.now() - group.evaluatedAt >= REPORT_MAX_AGE_MS) this.evaluateGroup(name);
+    return group?.report;
   }
 
   target(name: string): CertificateView | undefined {
@@ -234,7 +242,8 @@ export class CertificateMonitor implements CertificateSource {
       members.push({ name: targetName, role: entry.config.role, offload: entry.config.offload, chain: entry.chain, checks: entry.checks, thresholds: thresholdsOf(entry.config.settings).certificates });
       if (entry.chain) revocation.set(targetName, this.revocationOf(entry.chain));
     }
-    group.report = groupCertificateReport(group.config, members, revocation, this.now());
+    group.evaluatedAt = this.now();
+    group.report = groupCertificateReport(group.config, members, revocation, group.evaluatedAt);
     this.deps.metrics.setGroup(name, group.report.consistent);
   }
 
@@ -245,6 +254,7 @@ export class CertificateMonitor implements CertificateSource {
   }
 }
 
-function sameChain(a: readonly CertificateDetails[] | null, b: readonly CertificateDetails[]): boolean {
-  return a !== null && a.length === b.length && a.every((cert, i) => cert.sha256 === b[i]!.sha256);
+function sameChain(a: readonly CertificateDetails[] | null, b: readonly CertificateDetails[] | null): boolean {
+  if (a === null || b === null) return a === b;
+  return a.length === b.length && a.every((cert, i) => cert.sha256 === b[i]!.sha256);
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  certificateViewChanged,
   groupCertificateReport,
   chainRevoked,
   offloadInstruction,
@@ -66,6 +67,24 @@ function report(members: CertificateMember[], offloadHash: string | null = null,
 }
 
 const codes = (r: ReturnType<typeof report>): FindingCode[] => r.findings.map((f) => f.code);
+
+describe('a target sighting changes its group only when what it presents changes', () => {
+  const INTERMEDIATE = leaf('D', { isCa: true, subject: 'CN=Issuing CA' });
+  const seen = (chain: CertificateDetails[] | null, checks: Partial<ChainChecks> = {}) => ({ chain, checks: chain ? { ...goodChecks(chain[0]!), ...checks } : null });
+  it.each<[string, ReturnType<typeof seen>, ReturnType<typeof seen>, boolean]>([
+    ['the same chain, a new array of the same certificates', seen([NEW, INTERMEDIATE]), seen([leaf('B'), leaf('D', { isCa: true })]), false],
+    ['no chain before and none now (still down)', seen(null), seen(null), false],
+    ['a first chain after none', seen(null), seen([NEW]), true],
+    ['no chain after one (went down)', seen([NEW]), seen(null), true],
+    ['a renewed leaf', seen([OLD, INTERMEDIATE]), seen([NEW, INTERMEDIATE]), true],
+    ['the intermediate sent no more', seen([NEW, INTERMEDIATE]), seen([NEW]), true],
+    ['the chain no longer trusted', seen([NEW]), seen([NEW], { chainTrusted: false, chainError: 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY' }), true],
+    ['the name no longer matches', seen([NEW]), seen([NEW], { nameMatchesHostname: false }), true],
+    ['the same checks on the same chain', seen([NEW], { serverAuthEku: false }), seen([NEW], { serverAuthEku: false }), false],
+  ])('%s -> changed %s', (_, before, after, changed) => {
+    expect(certificateViewChanged(before, after)).toBe(changed);
+  });
+});
 
 describe('group certificate consistency', () => {
   it.each<[string, CertificateMember[], string | null, { servers: boolean | null; vip: boolean | null; offloadHash: boolean | null }, FindingCode[]]>([
