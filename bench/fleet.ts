@@ -18,6 +18,7 @@
 //   npm run bench -- --sizes 3000 --group-size 3000 # one group of 3,000 servers (default: groups of 10)
 //   npm run bench -- --sizes 1000 --heap            # also a heap snapshot after the window, summarised (work dir kept)
 //   npm run bench -- --steady 30m --sizes 10000 --retention short   # RSS and database size over a long run
+//   npm run bench -- --sizes 3000 --api-load 10 --scrapes 46   # status with 4 connections (full, ?group=, gzip) 10 s each, then /metrics every 15 s for 46 s, with the lag of each (0: skip)
 // Writes bench/results/<date>.json and .md (the markdown is also printed).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -33,6 +34,7 @@ import { TEST_PG_PASSWORD, startPostgres, type TestPostgres } from '../test/fixt
 import { summarizeHeap, takeHeapSnapshot, type HeapSnapshotJson } from './lib/heap.js';
 import { cpuSeconds, forkTs, loadAverage, memory, processTreeCpuSeconds, sleep, type IpcChild } from './lib/proc.js';
 import { renderMemory } from './lib/memory-report.js';
+import { apiLoad, renderApiLoad } from './lib/api-load.js';
 import { renderMarkdown, type BenchReport, type DatabaseFigures, type SizeReport, type SystemFigures } from './lib/report.js';
 import { histogramQuantile, parseLagLog, parseMetrics, summarizeLag, sumOf } from './lib/stats.js';
 import { parseDurationS, renderSteady, sampleSteady, SHORT_RETENTION } from './lib/steady.js';
@@ -46,6 +48,8 @@ const { values } = parseArgs({
     'warmup-others': { type: 'string', default: '10' },
     measure: { type: 'string', default: '60' },
     api: { type: 'string', default: '10' },
+    'api-load': { type: 'string', default: '10' },
+    scrapes: { type: 'string', default: '46' },
     systems: { type: 'string', default: 'sstpwatch,blackbox,floor' },
     key: { type: 'string', default: 'rsa' },
     ports: { type: 'string', default: '16' },
@@ -128,7 +132,7 @@ async function main(): Promise<void> {
   const stamp = started.toISOString().slice(0, 16).replace(':', '-');
   const base = join(values.out, `${stamp}${values.label ? `-${values.label}` : ''}`);
   writeFileSync(`${base}.json`, `${JSON.stringify(report, null, 2)}\n`);
-  const markdown = `${renderMarkdown(report)}\n${renderMemory(report)}`;
+  const markdown = `${renderMarkdown(report)}\n${renderMemory(report)}\n${renderApiLoad(report)}`;
   writeFileSync(`${base}.md`, markdown);
   console.log(markdown);
   log(`wrote ${base}.json and ${base}.md`);
@@ -231,6 +235,10 @@ async function runSstpwatch(n: number, fleet: Fleet, fake: IpcChild, bin?: strin
       figures.api.push(await endpointLatency(service.baseUrl, '/metrics', apiS));
     }
     const apiTo = Date.now();
+    if (Number(values['api-load']) > 0) {
+      log(`N=${n} ${name}: /api/v1/status with 4 connections, then /metrics every 15 s`);
+      figures.apiLoad = await apiLoad(service.baseUrl, { seconds: Number(values['api-load']), scrapeS: Number(values.scrapes), filter: 'group=g0000' });
+    }
     figures.peakRssBytes = memory(service.pid).peakRss;
 
     const metrics = parseMetrics(await (await fetch(`${service.baseUrl}/metrics`)).text());
@@ -245,6 +253,9 @@ async function runSstpwatch(n: number, fleet: Fleet, fake: IpcChild, bin?: strin
     const lag = parseLagLog(readFileSync(service.lagLog, 'utf8'));
     figures.lag = roundLag(summarizeLag(lag, before.fleet.at, after.fleet.at));
     if (apiS > 0) figures.lagDuringApi = roundLag(summarizeLag(lag, apiFrom, apiTo));
+    for (const phase of [...(figures.apiLoad?.status ?? []), ...(figures.apiLoad?.scrape ? [figures.apiLoad.scrape] : [])]) {
+      phase.lag = roundLag(summarizeLag(lag, phase.from, phase.to));
+    }
   } finally {
     const code = await service.stop();
     if (code !== 0) log(`N=${n} ${name} exited with ${code}; see ${join(dir, 'sstpwatch.log')}`);

@@ -1,4 +1,5 @@
 // The fleet benchmark's result shape and its markdown summary.
+import type { ApiLoadFigures } from './api-load.js';
 import type { EndpointLatency } from './systems.js';
 
 export interface LagFigures {
@@ -49,6 +50,8 @@ export interface SystemFigures {
   lagHistogram?: { p50: number; p99: number };
   commitsPerS?: number;
   api?: EndpointLatency[];
+  /** /api/v1/status with 4 connections (full, filtered, gzip) and /metrics every 15 s, each with the lag meanwhile (api-load.ts). */
+  apiLoad?: ApiLoadFigures;
   database?: DatabaseFigures;
   /** --store postgres: CPU seconds of the PostgreSQL server processes per 1,000 probes, in the same window. */
   databaseServerCpuSecondsPer1000?: number;

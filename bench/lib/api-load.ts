@@ -1,0 +1,139 @@
+// The API under load while sstpwatch probes (issue goals: /api/v1/status p99 < 50 ms with 4 connections and the
+// scheduler's lag p99 < 1 s meanwhile; /metrics < 1 s with the lag p99 < 1 s while it is scraped every 15 s).
+// Each phase returns its time window; fleet.ts reads the scheduler's lag log over it.
+import { createRequire } from 'node:module';
+import { gzipSync } from 'node:zlib';
+import type { BenchReport, LagFigures } from './report.js';
+import { sleep } from './proc.js';
+
+interface AutocannonResult {
+  latency: { p50: number; p99: number; max: number };
+  requests: { total: number };
+  throughput: { total: number };
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+}
+type Autocannon = (opts: { url: string; connections: number; duration: number; timeout?: number; headers?: Record<string, string> }) => Promise<AutocannonResult>;
+const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
+
+export interface LoadPhase {
+  name: string;
+  from: number;
+  to: number;
+  /** The scheduler's lag over the phase (filled by fleet.ts from the lag log). */
+  lag?: LagFigures;
+}
+
+export interface StatusLoad extends LoadPhase {
+  path: string;
+  connections: number;
+  gzip: boolean;
+  requests: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  non2xx: number;
+  errors: number;
+  /** Bytes of one body as sent (gzipped when `gzip`). */
+  bodyBytes: number;
+}
+
+export interface ScrapeLoad extends LoadPhase {
+  everyS: number;
+  scrapes: { ms: number; bytes: number }[];
+  /** The body gzipped (level 6, as one would serve it), for the size a compressed scrape would move. */
+  gzipBytes: number;
+}
+
+export interface ApiLoadFigures {
+  status: StatusLoad[];
+  scrape?: ScrapeLoad;
+  /** CPU of gzip level 1 on the full list body, measured here (the same zlib sstpwatch uses). */
+  statusGzipCpuMs?: number;
+}
+
+/** autocannon with `connections` on `path` for `seconds` while probing goes on. */
+export async function statusLoad(baseUrl: string, path: string, seconds: number, connections = 4, gzip = false): Promise<StatusLoad> {
+  const headers = gzip ? { 'accept-encoding': 'gzip' } : undefined;
+  const one = await fetch(baseUrl + path, { headers, signal: AbortSignal.timeout(60_000) });
+  // fetch decodes gzip; content-length is what went over the wire.
+  const bodyBytes = Number(one.headers.get('content-length') ?? (await one.arrayBuffer()).byteLength);
+  if (one.bodyUsed === false) await one.arrayBuffer();
+  const from = Date.now();
+  const r = await autocannon({ url: baseUrl + path, connections, duration: seconds, timeout: 30, headers });
+  return {
+    name: `${path}${gzip ? ' (gzip)' : ''}, ${connections} connections`, path, connections, gzip, from, to: Date.now(),
+    requests: r.requests.total, p50Ms: r.latency.p50, p99Ms: r.latency.p99, maxMs: r.latency.max, non2xx: r.non2xx,
+    errors: r.errors + r.timeouts, bodyBytes,
+  };
+}
+
+/** GET /metrics every `everyS` seconds for `seconds`, as a Prometheus would. */
+export async function scrapeLoad(baseUrl: string, seconds: number, everyS = 15): Promise<ScrapeLoad> {
+  const from = Date.now();
+  const scrapes: { ms: number; bytes: number }[] = [];
+  let last = '';
+  while (Date.now() - from < seconds * 1000) {
+    const started = performance.now();
+    last = await (await fetch(`${baseUrl}/metrics`, { signal: AbortSignal.timeout(60_000) })).text();
+    scrapes.push({ ms: Math.round(performance.now() - started), bytes: Buffer.byteLength(last) });
+    const wait = everyS * 1000 - (performance.now() - started);
+    if (Date.now() - from + wait >= seconds * 1000) break;
+    await sleep(Math.max(0, wait));
+  }
+  return { name: `/metrics every ${everyS} s`, everyS, from, to: Date.now(), scrapes, gzipBytes: gzipSync(last).length };
+}
+
+/** CPU (this process) of compressing the full list once at level 1, as sstpwatch does per version. */
+export async function gzipCost(baseUrl: string): Promise<number> {
+  const body = Buffer.from(await (await fetch(`${baseUrl}/api/v1/status`)).arrayBuffer());
+  const before = process.cpuUsage();
+  for (let i = 0; i < 5; i++) gzipSync(body, { level: 1 });
+  const used = process.cpuUsage(before);
+  return Math.round((used.user + used.system) / 1000 / 5);
+}
+
+/** The phases a benchmark run goes through: full list, filtered list, full list gzipped, then scrapes. */
+export async function apiLoad(baseUrl: string, opts: { seconds: number; scrapeS: number; filter: string }): Promise<ApiLoadFigures> {
+  const status = [
+    await statusLoad(baseUrl, '/api/v1/status', opts.seconds),
+    await statusLoad(baseUrl, `/api/v1/status?${opts.filter}`, opts.seconds),
+    await statusLoad(baseUrl, '/api/v1/status', opts.seconds, 4, true),
+  ];
+  const statusGzipCpuMs = await gzipCost(baseUrl);
+  const scrape = opts.scrapeS > 0 ? await scrapeLoad(baseUrl, opts.scrapeS) : undefined;
+  return { status, scrape, statusGzipCpuMs };
+}
+
+const ms = (v: number | undefined) => (v === undefined ? '' : `${Math.round(v)} ms`);
+const mb = (bytes: number) => `${(bytes / 1e6).toFixed(2)} MB`;
+
+/** The markdown table of every size's API load. */
+export function renderApiLoad(report: BenchReport): string {
+  const rows: string[] = [];
+  for (const size of report.sizes) {
+    for (const [system, f] of Object.entries(size.systems)) {
+      const load = f?.apiLoad;
+      if (!load) continue;
+      for (const s of load.status) {
+        rows.push(`| ${size.targets} | ${system} | ${s.name} | ${s.requests} | ${ms(s.p50Ms)} / ${ms(s.p99Ms)} / ${ms(s.maxMs)} | ${mb(s.bodyBytes)} | ${s.non2xx + s.errors} | ${ms((s.lag?.p99 ?? NaN) * 1000)} / ${ms((s.lag?.max ?? NaN) * 1000)} |`);
+      }
+      if (load.scrape) {
+        const times = load.scrape.scrapes.map((x) => x.ms);
+        const bytes = load.scrape.scrapes.at(-1)?.bytes ?? 0;
+        rows.push(`| ${size.targets} | ${system} | ${load.scrape.name} | ${times.length} | ${times.map((t) => ms(t)).join(', ')} | ${mb(bytes)} (gzip ${mb(load.scrape.gzipBytes)}) | | ${ms((load.scrape.lag?.p99 ?? NaN) * 1000)} / ${ms((load.scrape.lag?.max ?? NaN) * 1000)} |`);
+      }
+      if (load.statusGzipCpuMs !== undefined) rows.push(`| ${size.targets} | ${system} | gzip level 1 of the full list (CPU once per version) | | ${ms(load.statusGzipCpuMs)} | | | |`);
+    }
+  }
+  if (!rows.length) return '';
+  return [
+    '## API under load while probing',
+    '',
+    '| N | system | phase | requests | p50 / p99 / max (scrapes: each) | body | errors | scheduler lag p99 / max |',
+    '|---:|---|---|---:|---|---:|---:|---|',
+    ...rows,
+    '',
+  ].join('\n');
+}
