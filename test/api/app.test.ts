@@ -7,7 +7,7 @@ import type { Monitor } from '../../src/scheduler/monitor.js';
 import type { MemoryStore } from '../../src/store/memory.js';
 import { StoreUnavailableError } from '../../src/store/store.js';
 import { buildTestApp, testMonitor, testStore } from '../fixtures/app.js';
-import { probeSettings, targetConfig, vpnEuGroup } from '../fixtures/domain.js';
+import { probeSettings, statusResult, targetConfig, vpnEuGroup } from '../fixtures/domain.js';
 
 const settings = probeSettings({ fall: 2 });
 const target = (name: string, role: TargetRole = 'server') => targetConfig(name, settings, { role });
@@ -16,14 +16,7 @@ const targets = [target('rras-eu-1'), target('rras-eu-2'), target('vpn-eu-vip', 
 const groups = [vpnEuGroup(['rras-eu-1', 'rras-eu-2'], 'vpn-eu-vip')];
 
 function result(at: number, status: number): ProbeResult {
-  const ok = status === 401;
-  return {
-    at,
-    ok,
-    errorKind: ok ? 'ok' : 'unexpected_status',
-    message: ok ? 'got 401' : `expected 401, got ${status}`,
-    statusCode: status,
-    httpVersion: '1.1',
+  return statusResult(at, status, {
     durationMs: 12.4,
     phasesMs: { dns: 0.1, connect: 0.4, tls: 6.2, processing: 5.7 },
     tlsVersion: 'TLSv1.3',
@@ -38,7 +31,7 @@ function result(at: number, status: number): ProbeResult {
       keyType: 'EC',
       keyBits: 256,
     },
-  };
+  });
 }
 
 const NOW = Date.UTC(2026, 10, 26, 21, 0, 0);

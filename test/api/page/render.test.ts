@@ -6,6 +6,7 @@ import { minuteStrip } from '../../../src/api/page/strip.js';
 import { builtInProbeSettings } from '../../../src/config/defaults.js';
 import type { TargetConfig } from '../../../src/config/types.js';
 import type { ProbeResult } from '../../../src/probe/types.js';
+import { targetConfig } from '../../fixtures/domain.js';
 
 const NOW = Date.UTC(2026, 10, 26, 21, 0, 0);
 const DAY = 86_400_000;
@@ -13,7 +14,7 @@ const HOSTILE = '<img src=x onerror=alert(1)>';
 const ESCAPED = '&lt;img src=x onerror=alert(1)&gt;';
 
 function target(name: string, over: Partial<TargetConfig> = {}): TargetConfig {
-  return { name, group: 'g', role: 'server', url: 'https://10.0.0.11', hostname: 'vpn.example.com', offload: false, settings: builtInProbeSettings(), ...over };
+  return targetConfig(name, builtInProbeSettings(), { group: 'g', url: 'https://10.0.0.11', hostname: 'vpn.example.com', ...over });
 }
 
 function result(over: Partial<ProbeResult> = {}): ProbeResult {

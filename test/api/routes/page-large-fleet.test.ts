@@ -4,7 +4,7 @@ import { PAGE_LIMITS } from '../../../src/api/page/paging.js';
 import { groupHealth } from '../../../src/health/group.js';
 import type { GroupView, TargetView } from '../../../src/health/views.js';
 import { buildTestApp, fixedStatus } from '../../fixtures/app.js';
-import { probeResult, targetConfig } from '../../fixtures/domain.js';
+import { probeResult, probeSettings, targetConfig, targetHealth, targetView } from '../../fixtures/domain.js';
 
 const NOW = Date.UTC(2026, 10, 26, 21, 0, 30);
 const GROUPS = 2000;
@@ -21,11 +21,8 @@ function fleet(): { groups: GroupView[]; targets: Map<string, TargetView> } {
       const name = `rras-${g}-${s}`;
       const down = TROUBLED.has(g) && s === 0;
       const last = down ? probeResult(NOW - 5000, false) : probeResult(NOW - 5000, true);
-      targets.set(name, {
-        config: { ...targetConfig(name), group: `vpn-${g}` },
-        health: { state: down ? 'down' : 'up', since: NOW - 60_000, consecutiveFailures: down ? 3 : 0, consecutiveSuccesses: down ? 0 : 3, lastResult: last, maintenance: null, underlying: down ? 'down' : 'up' },
-        lastResults: { head: last },
-      });
+      const health = targetHealth(down ? 'down' : 'up', { since: NOW - 60_000, consecutiveFailures: down ? 3 : 0, consecutiveSuccesses: down ? 0 : 3, lastResult: last });
+      targets.set(name, targetView(targetConfig(name, probeSettings(), { group: `vpn-${g}` }), health, { head: last }));
       servers.push(name);
     }
     const states = servers.map((n) => targets.get(n)!.health.state);

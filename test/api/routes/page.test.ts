@@ -2,29 +2,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../../src/api/app.js';
 import { PAGE_CSP } from '../../../src/api/routes/page.js';
 import { builtInProbeSettings } from '../../../src/config/defaults.js';
-import type { GroupView, TargetView } from '../../../src/health/views.js';
-import type { ProbeResult } from '../../../src/probe/types.js';
+import type { GroupView } from '../../../src/health/views.js';
 import type { MemoryStore } from '../../../src/store/memory.js';
 import { buildTestApp, fixedStatus, testStore } from '../../fixtures/app.js';
+import { probeResult, targetConfig, targetHealth, targetView } from '../../fixtures/domain.js';
 
 const MIN = 60_000;
 /** Half past a minute, so that "the minute holding now" is unambiguous. */
 const NOW = Date.UTC(2026, 10, 26, 21, 0, 30);
 
-function result(at: number, ok: boolean): ProbeResult {
-  return {
-    at,
-    ok,
-    errorKind: ok ? 'ok' : 'connect_refused',
-    message: ok ? 'ok' : 'connect ECONNREFUSED 10.0.0.11:443',
-    statusCode: ok ? 401 : null,
-    httpVersion: ok ? '1.1' : null,
-    durationMs: ok ? 12 : 1,
-    phasesMs: {},
-    tlsVersion: null,
-    certificateSha256: null,
-  } as ProbeResult;
-}
+const result = (at: number, ok: boolean) => probeResult(at, ok, { kind: 'connect_refused', message: 'connect ECONNREFUSED 10.0.0.11:443' }, 12);
 
 describe('GET / (status page route)', () => {
   let store: MemoryStore;
@@ -42,11 +29,10 @@ describe('GET / (status page route)', () => {
     store.record('rras-1', 'head', result(NOW - 20_000, true));
     await store.flush();
 
-    const view: TargetView = {
-      config: { name: 'rras-1', group: 'vpn', role: 'server', url: 'https://10.0.0.11', hostname: 'vpn.example.com', offload: false, settings: builtInProbeSettings() },
-      health: { state: 'up', since: NOW - 20_000, consecutiveFailures: 0, consecutiveSuccesses: 1, lastResult: result(NOW - 20_000, true), maintenance: null, underlying: 'up' },
-      lastResults: {},
-    };
+    const view = targetView(
+      targetConfig('rras-1', builtInProbeSettings(), { group: 'vpn', url: 'https://10.0.0.11', hostname: 'vpn.example.com' }),
+      targetHealth('up', { since: NOW - 20_000, consecutiveSuccesses: 1, lastResult: result(NOW - 20_000, true) }),
+    );
     const group: GroupView = { config: { name: 'vpn', hostname: 'vpn.example.com', servers: ['rras-1'], vip: null }, health: { state: 'ok', serversUp: 1, serversTotal: 1 } };
     app = await buildTestApp({ status: fixedStatus([view], [group]), store, now: () => NOW, version: '9.9.9' });
   });
