@@ -3,10 +3,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../src/store/memory.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import { expectSameAnswers, writeHistory } from '../fixtures/store-history.js';
+import { RANDOM_RETENTION, expectSameReads, playRandomLife } from '../fixtures/store-random.js';
 import { describeStoreContract } from './contract.js';
 import { quiet } from './contract-support.js';
 
@@ -34,6 +35,21 @@ describe('the in-memory store', () => {
       await writeHistory(sqlite, T0, PROBES, NOW);
       await writeHistory(memory, T0, PROBES, NOW);
       await expectSameAnswers(sqlite, memory, T0, NOW);
+    } finally {
+      await sqlite.close();
+      await memory.close();
+    }
+  });
+
+  it.each([1, 2, 3])('answers as the SQLite store after a random life of late results, same-millisecond rows and housekeeping (seed %i)', { timeout: 120_000 }, async (seed) => {
+    let clock = T0;
+    const now = () => clock;
+    const sqlite = openSqliteStore({ path: join(dir, `random-${seed}.db`), log: quiet, now, retention: RANDOM_RETENTION, maxPending: 1_000_000 });
+    const memory = new MemoryStore({ log: quiet, now, retention: RANDOM_RETENTION, maxPending: 1_000_000 });
+    try {
+      const end = await playRandomLife(sqlite, seed, T0, 5_000, (at) => (clock = at));
+      expect(await playRandomLife(memory, seed, T0, 5_000, (at) => (clock = at))).toBe(end);
+      await expectSameReads(sqlite, memory, seed, T0, end);
     } finally {
       await sqlite.close();
       await memory.close();

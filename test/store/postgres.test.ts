@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
+import type { RetentionConfig } from '../../src/config/types.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MigrationError, readMigrations } from '../../src/store/migrate.js';
 import { PostgresConnection } from '../../src/store/postgres/connection.js';
@@ -14,6 +15,7 @@ import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.js';
 import { StoreUnavailableError, type TargetRecord } from '../../src/store/store.js';
 import { startPostgres, type TestPostgres } from '../fixtures/postgres.js';
 import { expectSameAnswers, historyResult, writeHistory } from '../fixtures/store-history.js';
+import { RANDOM_RETENTION, expectSameReads, playRandomLife } from '../fixtures/store-random.js';
 
 const T0 = Date.parse('2026-11-20T00:00:00.000Z');
 const MINUTE = 60_000;
@@ -38,7 +40,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function openStore(database: string, over: { now?: () => number; log?: Logger; maxPending?: number } = {}): Promise<PostgresStore> {
+async function openStore(database: string, over: { now?: () => number; log?: Logger; maxPending?: number; retention?: RetentionConfig } = {}): Promise<PostgresStore> {
   const store = await openPostgresStore({ url: server.urlWithPassword(database), log: over.log ?? quiet, startupTimeoutMs: 5_000, ...over });
   cleanups.push(() => store.close());
   return store;
@@ -114,6 +116,17 @@ describe('the PostgreSQL store', () => {
     expect(uptime.failures).toBeGreaterThan(0);
     // retention pruned the raw rows of the first day on both
     expect((await pgStore.history('rras-1', { limit: 1, to: T0 + 10 * HOUR })).items).toEqual([]);
+  });
+
+  it('answers as the SQLite store after a random life of late results, same-millisecond rows and housekeeping', { timeout: 180_000 }, async () => {
+    let clock = T0;
+    const now = () => clock;
+    const sqlite = openSqliteStore({ path: join(dir, 'random.db'), log: quiet, now, retention: RANDOM_RETENTION, maxPending: 1_000_000 });
+    cleanups.push(() => sqlite.close());
+    const pgStore = await openStore(await server.createDatabase(), { now, maxPending: 1_000_000, retention: RANDOM_RETENTION });
+    const end = await playRandomLife(sqlite, 1, T0, 5_000, (at) => (clock = at));
+    expect(await playRandomLife(pgStore, 1, T0, 5_000, (at) => (clock = at))).toBe(end);
+    await expectSameReads(sqlite, pgStore, 1, T0, end);
   });
 
   it('keeps results queued while PostgreSQL restarts and writes every one of them when it is back', { timeout: 60_000 }, async () => {
