@@ -1,109 +1,83 @@
-// Rollups and retention of the in-memory store, in the same bounded steps, marks and windows as the SQL stores'
-// housekeeping, so that a history answers the same in memory as on disk (the same buckets, the same p95, the same
-// raw rows kept). No vacuum or checkpoint task: there is no file.
+// Rollups and retention of the in-memory store, in the same bounded steps, marks, windows and cutoffs as the SQL
+// stores' housekeeping (housekeeping-plan.ts), so that a history answers the same in memory as on disk (the same
+// buckets, the same p95, the same raw rows kept). No vacuum or checkpoint task: there is no file.
 import { performance } from 'node:perf_hooks';
+import type { Logger } from 'pino';
 import type { RetentionConfig } from '../config/types.js';
+import {
+  HOUSEKEEPING,
+  HOUSEKEEPING_TASKS,
+  ROLLED_MARK,
+  firstRollupMark,
+  markAfterEmptyWindow,
+  pruneCutoff,
+  rawPruneCutoff,
+  rollupWindow,
+  type HousekeepingProgress,
+  type HousekeepingTask,
+  type MarkName,
+} from './housekeeping-plan.js';
+import { HousekeepingSteps } from './housekeeping-steps.js';
 import { lowerBound, rowsBetween, type TargetTables } from './memory-tables.js';
-import { BUCKET_MS, HOUR_MS, aggregate, bucketCeil, bucketStart, packMinutes, unpackMinutes, type Bucket } from './rollup.js';
-import { HOUSEKEEPING } from './housekeeping-plan.js';
+import { BUCKET_MS, aggregate, mergeMinutes, minutesByHour, type Bucket } from './rollup.js';
 import type { HousekeepingStep, RollupResolution } from './store.js';
 
-export type MarkName = 'minute_rolled_until' | 'hour_rolled_until' | 'raw_pruned_before';
-const ROLLED_MARK: Record<RollupResolution, MarkName> = { '1m': 'minute_rolled_until', '1h': 'hour_rolled_until' };
-
-type Task = 'rollup_minute' | 'rollup_hour' | 'prune_raw' | 'prune_minute' | 'prune_hour' | 'prune_transitions';
-const TASKS: readonly Task[] = ['rollup_minute', 'rollup_hour', 'prune_raw', 'prune_minute', 'prune_hour', 'prune_transitions'];
-
-interface Progress {
-  task: number;
-  targetIndex: number;
-  windowRows: number;
-  targets: TargetTables[] | null;
-  last: number | null;
-}
-const START: Progress = { task: 0, targetIndex: 0, windowRows: 0, targets: null, last: null };
+const TASKS = HOUSEKEEPING_TASKS.filter((task) => task !== 'vacuum' && task !== 'checkpoint');
 
 /** Deletes at most `max` of a target's rows older than `cutoff`; returns how many it deleted. */
 type Prune = (tables: TargetTables, cutoff: number, max: number) => number;
 
 export class MemoryHousekeeping {
-  private hk: Progress = { ...START };
+  readonly steps: HousekeepingSteps;
 
   constructor(
-    /** Shared with the store, which reads them for uptime. */
-    readonly marks: Map<MarkName, number>,
+    /** Shared with the store: uptime reads them, and a write of late results moves the rollup marks back. */
+    private readonly marks: Map<MarkName, number>,
     private readonly retention: RetentionConfig,
     /** Every target, in a stable order. */
     private readonly targets: () => TargetTables[],
-  ) {}
-
-  /** One bounded step due at `now`; null when a full pass is done. */
-  step(now: number): HousekeepingStep | null {
-    while (this.hk.task < TASKS.length) {
-      const step = this.runTask(TASKS[this.hk.task]!, now);
-      if (step) return step;
-      this.hk = { ...START, task: this.hk.task + 1 };
-    }
-    this.hk = { ...START };
-    return null;
+    log: Logger,
+  ) {
+    this.steps = new HousekeepingSteps(TASKS, async (task, now, progress) => this.step(task, now, progress), log);
   }
 
-  /**
-   * Results older than a rollup mark (written late) move the mark back so their buckets are rolled up again from
-   * raw, never below what raw pruning may have deleted; the rollup in progress restarts from it.
-   */
-  rewindRollups(oldestAt: number): void {
-    if (!Number.isFinite(oldestAt)) return;
-    const pruned = this.marks.get('raw_pruned_before') ?? Number.NEGATIVE_INFINITY;
-    let rewound = false;
-    for (const resolution of ['1m', '1h'] as const) {
-      const name = ROLLED_MARK[resolution];
-      const mark = this.marks.get(name);
-      if (mark === undefined || oldestAt >= mark) continue;
-      const at = Math.max(bucketStart(oldestAt, BUCKET_MS[resolution]), bucketCeil(pruned, BUCKET_MS[resolution]));
-      if (at >= mark) continue;
-      this.marks.set(name, at);
-      rewound = true;
-    }
-    if (rewound && this.hk.task <= 1) this.hk = { ...START };
-  }
-
-  private runTask(task: Task, now: number): HousekeepingStep | null {
-    const { rawMs, minuteMs, hourMs } = this.retention;
+  private step(task: HousekeepingTask, now: number, progress: HousekeepingProgress): HousekeepingStep | null {
     switch (task) {
       case 'rollup_minute':
-        return this.rollupStep('1m', now);
+        return this.rollupStep('1m', now, progress);
       case 'rollup_hour':
-        return this.rollupStep('1h', now);
+        return this.rollupStep('1h', now, progress);
       case 'prune_raw': {
-        // Never delete a raw result that is not rolled up yet, at either resolution.
-        const minute = this.marks.get('minute_rolled_until');
-        const hour = this.marks.get('hour_rolled_until');
-        if (minute === undefined || hour === undefined) return null;
-        const cutoff = Math.min(now - rawMs, minute, hour);
-        if (this.hk.targetIndex === 0 && this.hk.last === null && cutoff > (this.marks.get('raw_pruned_before') ?? Number.NEGATIVE_INFINITY)) {
+        const cutoff = rawPruneCutoff(this.marks, this.retention, now);
+        if (cutoff === null) return null;
+        if (progress.rawCutoff === null && cutoff > (this.marks.get('raw_pruned_before') ?? Number.NEGATIVE_INFINITY)) {
           this.marks.set('raw_pruned_before', cutoff);
         }
-        this.hk.last = cutoff;
-        return this.pruneStep(task, cutoff, (t, before, max) => pruneSorted(t.results, before, max));
+        progress.rawCutoff = cutoff;
+        return this.pruneStep(task, progress, cutoff, (t, before, max) => pruneSorted(t.results, before, max));
       }
       case 'prune_minute':
-        // Packed by the hour: an hour goes once all of it is older than the retention.
-        return this.pruneStep(task, bucketStart(now - minuteMs, HOUR_MS), (t, before, max) => pruneKeys(t.minutes, before, max));
+        return this.pruneStep(task, progress, pruneCutoff(task, this.retention, now), (t, before, max) => pruneKeys(t.minutes, before, max));
       case 'prune_hour':
-        return this.pruneStep(task, now - hourMs, (t, before, max) => pruneKeys(t.hours, before, max));
+        return this.pruneStep(task, progress, pruneCutoff(task, this.retention, now), (t, before, max) => pruneKeys(t.hours, before, max));
       case 'prune_transitions':
-        // Transitions are few; each target keeps its newest one whatever its age (the state to restore).
-        return this.pruneStep(task, now - hourMs, (t, before) => {
+        // Each target keeps its newest transition whatever its age (the state to restore).
+        return this.pruneStep(task, progress, pruneCutoff(task, this.retention, now), (t, before) => {
           const newest = t.transitions.at(-1);
           return newest ? pruneSorted(t.transitions, Math.min(before, newest.at), Number.POSITIVE_INFINITY) : 0;
         });
+      case 'prune_sstp_checks':
+        return this.pruneStep(task, progress, pruneCutoff(task, this.retention, now), (t, before, max) => pruneSorted(t.sstpChecks, before, max));
+      case 'vacuum':
+      case 'checkpoint':
+        return null;
     }
   }
 
-  private progressTargets(): TargetTables[] {
-    this.hk.targets ??= this.targets();
-    return this.hk.targets;
+  private progressTargets(progress: HousekeepingProgress): TargetTables[] {
+    progress.targets ??= this.targets().map((t) => t.id);
+    const byId = new Map(this.targets().map((t) => [t.id, t]));
+    return progress.targets.map((id) => byId.get(id)!);
   }
 
   /** The oldest result at or after `from`, over every target (null when there is none). */
@@ -117,59 +91,50 @@ export class MemoryHousekeeping {
   }
 
   /** Rolls up one window of buckets for as many targets as fit in the row budget. */
-  private rollupStep(resolution: RollupResolution, now: number): HousekeepingStep | null {
-    const bucketMs = BUCKET_MS[resolution];
+  private rollupStep(resolution: RollupResolution, now: number, progress: HousekeepingProgress): HousekeepingStep | null {
     const markName = ROLLED_MARK[resolution];
-    const end = bucketStart(now - HOUSEKEEPING.graceMs, bucketMs);
     let from = this.marks.get(markName);
     if (from === undefined) {
-      const first = this.firstResultAt(Number.MIN_SAFE_INTEGER);
-      from = first === null ? end : Math.min(bucketStart(first, bucketMs), end);
+      from = firstRollupMark(resolution, now, this.firstResultAt(Number.MIN_SAFE_INTEGER));
       this.marks.set(markName, from);
     }
-    if (from >= end) return null;
-    const windowStart = from;
-    const windowEnd = Math.min(end, from + HOUSEKEEPING.spanBuckets[resolution] * bucketMs);
-    const targets = this.progressTargets();
+    const window = rollupWindow(resolution, from, now);
+    if (window === null) return null;
+    const targets = this.progressTargets(progress);
     const started = performance.now();
     let rows = 0;
-    let targetIndex = this.hk.targetIndex;
+    let targetIndex = progress.targetIndex;
     while (targetIndex < targets.length && rows < HOUSEKEEPING.rollupRows) {
       const tables = targets[targetIndex]!;
-      const samples = rowsBetween(tables.results, windowStart, windowEnd).map((r) => ({
+      const samples = rowsBetween(tables.results, window.start, window.end).map((r) => ({
         at: r.at,
         errorKind: r.errorKind,
         excluded: r.uptimeExclusion,
         durationUs: r.durationUs,
       }));
-      writeRollups(tables, resolution, windowStart, windowEnd, aggregate(samples, bucketMs));
+      writeRollups(tables, resolution, window.start, window.end, aggregate(samples, BUCKET_MS[resolution]));
       rows += samples.length;
       targetIndex++;
     }
     if (targetIndex >= targets.length) {
-      let mark = windowEnd;
-      if (this.hk.windowRows + rows === 0) {
-        // Nothing in this window: skip the gap up to the next result.
-        const next = this.firstResultAt(windowEnd);
-        mark = next === null ? end : Math.max(windowEnd, Math.min(end, bucketStart(next, bucketMs)));
-      }
+      const mark = progress.windowRows + rows > 0 ? window.end : markAfterEmptyWindow(resolution, window, this.firstResultAt(window.end));
       this.marks.set(markName, mark);
-      this.hk.targetIndex = 0;
-      this.hk.windowRows = 0;
+      progress.targetIndex = 0;
+      progress.windowRows = 0;
     } else {
-      this.hk.targetIndex = targetIndex;
-      this.hk.windowRows += rows;
+      progress.targetIndex = targetIndex;
+      progress.windowRows += rows;
     }
     return { task: resolution === '1m' ? 'rollup_minute' : 'rollup_hour', rows, ms: performance.now() - started };
   }
 
   /** Deletes rows below `cutoff`, target by target, at most HOUSEKEEPING.pruneRows per step. */
-  private pruneStep(task: Task, cutoff: number, prune: Prune): HousekeepingStep | null {
-    const targets = this.progressTargets();
-    if (this.hk.targetIndex >= targets.length) return null;
+  private pruneStep(task: HousekeepingTask, progress: HousekeepingProgress, cutoff: number, prune: Prune): HousekeepingStep | null {
+    const targets = this.progressTargets(progress);
+    if (progress.targetIndex >= targets.length) return null;
     const started = performance.now();
     let rows = 0;
-    let targetIndex = this.hk.targetIndex;
+    let targetIndex = progress.targetIndex;
     while (targetIndex < targets.length && rows < HOUSEKEEPING.pruneRows) {
       const budget = HOUSEKEEPING.pruneRows - rows;
       const deleted = prune(targets[targetIndex]!, cutoff, budget);
@@ -177,7 +142,7 @@ export class MemoryHousekeeping {
       if (deleted >= budget) break; // the target may have more: the next step goes on with it
       targetIndex++;
     }
-    this.hk.targetIndex = targetIndex;
+    progress.targetIndex = targetIndex;
     return { task, rows, ms: performance.now() - started };
   }
 }
@@ -188,15 +153,8 @@ function writeRollups(tables: TargetTables, resolution: RollupResolution, window
     for (const b of buckets) tables.hours.set(b.bucket, b);
     return;
   }
-  const byHour = new Map<number, Bucket[]>();
-  for (const b of buckets) {
-    const hour = bucketStart(b.bucket, HOUR_MS);
-    byHour.set(hour, [...(byHour.get(hour) ?? []), b]);
-  }
-  for (const [hour, fresh] of byHour) {
-    const stored = tables.minutes.get(hour);
-    const kept = stored ? unpackMinutes(hour, stored).filter((b) => b.bucket < windowStart || b.bucket >= windowEnd) : [];
-    tables.minutes.set(hour, packMinutes(hour, [...kept, ...fresh]));
+  for (const [hour, fresh] of minutesByHour(buckets)) {
+    tables.minutes.set(hour, mergeMinutes(hour, tables.minutes.get(hour), fresh, windowStart, windowEnd));
   }
 }
 

@@ -5,14 +5,14 @@ import type { Logger } from 'pino';
 import type { RetentionConfig } from '../config/types.js';
 import type { Maintenance, StateTransition } from '../health/types.js';
 import type { CheckKind, ProbeResult } from '../probe/types.js';
-import { decodeResult, decodeTransition, encodeResult, encodeTransition, rollupPoint, type ResultRow, type TransitionRow } from './codec.js';
+import { CHECK_ROWS, STORED_KINDS, type QueuedRow, type SelectedRow } from './check-rows.js';
+import { decodeResult, decodeTransition, rollupPoint } from './codec.js';
 import { encodeCursor, historyWindow } from './cursor.js';
-import { DEFAULT_RETENTION } from './housekeeping-plan.js';
-import { MemoryHousekeeping, type MarkName } from './memory-housekeeping.js';
+import { DEFAULT_RETENTION, rewoundMarks, type MarkName } from './housekeeping-plan.js';
+import { WriteIntake } from './intake.js';
+import { MemoryHousekeeping } from './memory-housekeeping.js';
 import { insertUnique, lowerBound, newTables, rowsBetween, selectedResult, selectedSstpCheck, selectedTransition, type TargetTables } from './memory-tables.js';
-import { WriteQueue } from './queue.js';
 import { HOUR_MS, bucketStart, unpackMinutes, uptimeSegments } from './rollup.js';
-import { decodeSstpCheck, encodeSstpCheck, type SstpCheckRow } from './sstp-checks.js';
 import {
   TargetNotFoundError,
   type HistoryPage,
@@ -27,6 +27,12 @@ import {
   type UptimeExclusion,
   type WriteHealth,
 } from './store.js';
+
+/** Where each check kind's rows live in a target's tables, and how a row reads back (as the SQL stores select it). */
+const KIND_TABLES: { readonly [K in CheckKind]: { rows: (t: TargetTables) => QueuedRow<K>[]; selected: (row: QueuedRow<K>) => SelectedRow<K> } } = {
+  head: { rows: (t) => t.results, selected: selectedResult },
+  sstp: { rows: (t) => t.sstpChecks, selected: selectedSstpCheck },
+};
 
 export interface MemoryStoreOptions {
   log: Logger;
@@ -45,29 +51,17 @@ const MAX_TRANSITIONS = 100_000;
 export class MemoryStore implements Store {
   readonly kind = 'memory';
   private readonly log: Logger;
-  private readonly now: () => number;
-  private readonly retention: RetentionConfig;
-  private readonly results: WriteQueue<ResultRow>;
-  private readonly transitions: WriteQueue<TransitionRow>;
-  private readonly sstpChecks: WriteQueue<SstpCheckRow>;
+  private readonly intake: WriteIntake;
   private readonly byName = new Map<string, TargetTables>();
   private readonly byId = new Map<number, TargetTables>();
-  private readonly warnedTargets = new Set<string>();
+  /** Housekeeping progress: how far rollups and raw pruning have got. */
+  private readonly marks = new Map<MarkName, number>();
   private readonly housekeeping: MemoryHousekeeping;
-  private readonly health: WriteHealth = { ok: true, reason: null, pending: 0, dropped: 0, failedWrites: 0 };
-  private closed = false;
-  private dropping = false;
 
   constructor(options: MemoryStoreOptions) {
-    const maxPending = options.maxPending ?? 100_000;
-    if (!Number.isInteger(maxPending) || maxPending < 1) throw new RangeError(`maxPending must be a positive integer (got ${maxPending})`);
     this.log = options.log;
-    this.now = options.now ?? Date.now;
-    this.retention = options.retention ?? DEFAULT_RETENTION;
-    this.results = new WriteQueue(maxPending);
-    this.transitions = new WriteQueue(maxPending);
-    this.sstpChecks = new WriteQueue(Math.min(maxPending, 10_000));
-    this.housekeeping = new MemoryHousekeeping(new Map(), this.retention, () => [...this.byId.values()]);
+    this.intake = new WriteIntake(options);
+    this.housekeeping = new MemoryHousekeeping(this.marks, options.retention ?? DEFAULT_RETENTION, () => [...this.byId.values()], this.log);
   }
 
   async syncTargets(targets: TargetRecord[]): Promise<void> {
@@ -82,71 +76,54 @@ export class MemoryStore implements Store {
       this.byName.set(record.name, tables);
       this.byId.set(tables.id, tables);
     }
-    for (const t of targets) this.warnedTargets.delete(t.name);
+    this.intake.setTargets(new Map([...this.byName].map(([name, t]) => [name, t.id])), targets);
   }
 
   record(target: string, check: CheckKind, result: ProbeResult, exclusion: UptimeExclusion = null): void {
-    try {
-      const targetId = this.acceptedTargetId(target, 'result');
-      if (targetId === undefined) return;
-      if (check === 'sstp') {
-        if (this.sstpChecks.push(encodeSstpCheck(targetId, result, this.now())) > 0) {
-          this.log.warn({ target }, 'deep check queue full; oldest deep check result dropped');
-        }
-        return;
-      }
-      const dropped = this.results.push(encodeResult(targetId, result, this.now(), exclusion));
-      if (dropped > 0) this.noteDropped(dropped);
-    } catch (err) {
-      this.log.error({ err, target }, 'result could not be queued; dropped');
-    }
+    this.intake.record(target, check, result, exclusion);
   }
 
   recordTransition(transition: StateTransition): void {
-    try {
-      const targetId = this.acceptedTargetId(transition.target, 'transition');
-      if (targetId === undefined) return;
-      if (this.transitions.push(encodeTransition(targetId, transition, this.now())) > 0) {
-        this.log.warn({ target: transition.target }, 'transition queue full; oldest transition dropped');
-      }
-    } catch (err) {
-      this.log.error({ err, target: transition.target }, 'transition could not be queued; dropped');
-    }
+    this.intake.recordTransition(transition);
   }
 
   async flush(): Promise<void> {
     this.flushNow();
   }
 
+  /** Writes everything queued (in memory a write cannot fail). */
   private flushNow(): void {
-    if (this.closed) return;
-    const sstpChecks = this.sstpChecks.peek(Number.POSITIVE_INFINITY);
-    this.writeSstpChecks(sstpChecks.rows);
-    this.sstpChecks.commit(sstpChecks.mark);
-    const results = this.results.peek(Number.POSITIVE_INFINITY);
-    const transitions = this.transitions.peek(Number.POSITIVE_INFINITY);
-    let oldestAt = Number.POSITIVE_INFINITY;
-    for (const row of results.rows) {
-      this.insertShifting(this.tablesOf(row.targetId).results, row, 'result');
-      oldestAt = Math.min(oldestAt, row.at);
-    }
+    if (this.intake.isClosed || !this.intake.pending) return;
+    for (const kind of STORED_KINDS) this.writeKind(kind);
+    const transitions = this.intake.transitions.peek(Number.POSITIVE_INFINITY);
     for (const row of transitions.rows) this.insertShifting(this.tablesOf(row.targetId).transitions, row, 'transition');
-    this.results.commit(results.mark);
-    this.transitions.commit(transitions.mark);
-    this.housekeeping.rewindRollups(oldestAt);
-    this.dropping = false;
+    this.intake.transitions.commit(transitions.mark);
+    this.intake.markWritten();
   }
 
-  /** Deep checks: one per millisecond (a second one at a taken millisecond is dropped), older than the raw retention deleted. */
-  private writeSstpChecks(rows: SstpCheckRow[]): void {
-    const written = new Set<TargetTables>();
+  /**
+   * A kind's queued rows into its table: `head` results move forward from a taken millisecond (and move the rollup
+   * marks back when they are late); a deep check at a taken millisecond is dropped, as the SQL stores do.
+   */
+  private writeKind<K extends CheckKind>(kind: K): void {
+    const queue = this.intake.checks[kind];
+    const { rows, mark } = queue.peek(Number.POSITIVE_INFINITY);
+    let oldestAt = Number.POSITIVE_INFINITY;
     for (const row of rows) {
-      const tables = this.tablesOf(row.targetId);
-      insertUnique(tables.sstpChecks, row);
-      written.add(tables);
+      const table = KIND_TABLES[kind].rows(this.tablesOf(row.targetId));
+      if (kind === 'head') {
+        this.insertShifting(table, row, 'result');
+        oldestAt = Math.min(oldestAt, row.at);
+      } else {
+        insertUnique(table, row);
+      }
     }
-    const keepFrom = this.now() - this.retention.rawMs;
-    for (const tables of written) tables.sstpChecks.splice(0, lowerBound(tables.sstpChecks, keepFrom));
+    queue.commit(mark);
+    const rewound = rewoundMarks(this.marks, oldestAt);
+    if (rewound.size === 0) return;
+    for (const [name, at] of rewound) this.marks.set(name, at);
+    this.housekeeping.steps.rewound();
+    this.log.info({ marks: Object.fromEntries(rewound) }, 'late results; their buckets will be rolled up again');
   }
 
   /**
@@ -196,8 +173,7 @@ export class MemoryStore implements Store {
   async uptime(target: string, from: number, to: number): Promise<UptimeCount> {
     const tables = this.requireTarget(target);
     const count: UptimeCount = { probes: 0, failures: 0 };
-    const marks = this.housekeeping.marks;
-    const rolled = (name: MarkName) => marks.get(name) ?? Number.NEGATIVE_INFINITY;
+    const rolled = (name: MarkName) => this.marks.get(name) ?? Number.NEGATIVE_INFINITY;
     for (const segment of uptimeSegments(from, to, rolled('minute_rolled_until'), rolled('hour_rolled_until'))) {
       const add = (counted: number, countedFailures: number) => {
         count.probes += counted;
@@ -242,13 +218,8 @@ export class MemoryStore implements Store {
   }
 
   async housekeepingStep(now: number): Promise<HousekeepingStep | null> {
-    if (this.closed) return null;
-    try {
-      return this.housekeeping.step(now);
-    } catch (err) {
-      this.log.error({ err }, 'housekeeping step failed; it is retried on the next pass');
-      return null;
-    }
+    if (this.intake.isClosed) return null;
+    return this.housekeeping.steps.next(now);
   }
 
   async lastTransition(target: string): Promise<StateTransition | null> {
@@ -260,23 +231,23 @@ export class MemoryStore implements Store {
   async lastResult(target: string, check: CheckKind): Promise<StoredResult | null> {
     this.requireOpen();
     const tables = this.byName.get(target);
-    if (!tables) return null;
-    if (check === 'sstp') {
-      const row = tables.sstpChecks.at(-1);
-      return row ? decodeSstpCheck(selectedSstpCheck(row)) : null;
-    }
-    const row = tables.results.at(-1);
-    return row ? decodeResult(selectedResult(row)) : null;
+    return tables ? this.lastOfKind(tables, check) : null;
+  }
+
+  private lastOfKind<K extends CheckKind>(tables: TargetTables, kind: K): StoredResult | null {
+    const { rows, selected } = KIND_TABLES[kind];
+    const row = rows(tables).at(-1);
+    return row ? CHECK_ROWS[kind].decode(selected(row)) : null;
   }
 
   writeHealth(): WriteHealth {
-    return { ...this.health, pending: this.results.size };
+    return this.intake.writeHealth();
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
+    if (this.intake.isClosed) return;
     this.flushNow();
-    this.closed = true;
+    this.intake.close();
   }
 
   private tablesOf(targetId: number): TargetTables {
@@ -287,7 +258,7 @@ export class MemoryStore implements Store {
 
   /** Reads after close() fail, as they do on a closed database. */
   private requireOpen(): void {
-    if (this.closed) throw new Error('the store is closed');
+    if (this.intake.isClosed) throw new Error('the store is closed');
   }
 
   private requireTarget(target: string): TargetTables {
@@ -295,28 +266,6 @@ export class MemoryStore implements Store {
     const tables = this.byName.get(target);
     if (!tables) throw new TargetNotFoundError(target);
     return tables;
-  }
-
-  /** The target's id if a row may be queued for it; otherwise logs why not (once per unknown target). */
-  private acceptedTargetId(target: string, what: 'result' | 'transition'): number | undefined {
-    if (this.closed) {
-      this.log.warn({ target }, `store is closed; ${what} dropped`);
-      return undefined;
-    }
-    const tables = this.byName.get(target);
-    if (!tables && !this.warnedTargets.has(target)) {
-      this.warnedTargets.add(target);
-      this.log.warn({ target }, `${what} for a target the store does not know (syncTargets first); dropped`);
-    }
-    return tables?.id;
-  }
-
-  private noteDropped(count: number): void {
-    if (!this.dropping) {
-      this.dropping = true;
-      this.log.warn({ maxPending: this.results.size }, 'result queue full; dropping the oldest results');
-    }
-    this.health.dropped += count;
   }
 }
 

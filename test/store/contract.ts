@@ -313,6 +313,20 @@ function describeCheckKinds(context: ContractContext): void {
       expect((await store.rollups('rras-1', '1h', { limit: 10 })).items.map((p) => p.probes)).toEqual([1]);
     });
 
+    it('keeps deep checks for the raw retention: a housekeeping pass deletes older ones', async () => {
+      const store = await storeWith(context, ['rras-1'], { now: () => T0 + HOUR, retention: { rawMs: 2 * HOUR, minuteMs: DAY, hourMs: 2 * DAY } });
+      store.record('rras-1', 'sstp', deepCheck(T0));
+      await store.flush();
+      while ((await store.housekeepingStep(T0 + 2 * HOUR - 1)) !== null) {
+        // the whole pass: the check is 2 h - 1 ms old, within the retention
+      }
+      expect((await store.lastResult('rras-1', 'sstp'))?.at).toBe(T0);
+      while ((await store.housekeepingStep(T0 + 2 * HOUR + 1)) !== null) {
+        // the whole pass: now it is older
+      }
+      expect(await store.lastResult('rras-1', 'sstp')).toBeNull();
+    });
+
     it('answers the newest result of each kind, whatever order they were written in', async () => {
       const store = await storeWith(context);
       store.record('rras-1', 'sstp', deepCheck(T0 + 5_000));
