@@ -4,28 +4,16 @@
 import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { RetentionConfig } from '../config/types.js';
-import type { Maintenance, StateTransition } from '../health/types.js';
-import type { CheckKind, ProbeResult } from '../probe/types.js';
+import type { Maintenance } from '../health/types.js';
 import { openDatabase } from './database.js';
 import { DEFAULT_RETENTION, type MarkName } from './housekeeping-plan.js';
 import { WriteIntake } from './intake.js';
+import { QueuedStore } from './queued-store.js';
 import { SqliteHousekeeping } from './sqlite/housekeeping.js';
 import { SqliteReads } from './sqlite/reads.js';
 import { prepareStatements, type Statements } from './sqlite/statements.js';
 import { SqliteWriter } from './sqlite/writer.js';
-import type {
-  HistoryPage,
-  HistoryQuery,
-  HousekeepingStep,
-  RollupPoint,
-  RollupResolution,
-  Store,
-  StoredResult,
-  TargetRecord,
-  UptimeCount,
-  UptimeExclusion,
-  WriteHealth,
-} from './store.js';
+import type { TargetRecord } from './store.js';
 
 export interface SqliteStoreOptions {
   /** The database file; its directory is created if needed. */
@@ -51,33 +39,30 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
 }
 
 /** The Store on SQLite: writes are queued and written in one transaction per flush(). */
-export class SqliteStore implements Store {
+export class SqliteStore extends QueuedStore {
   private readonly statements: Statements;
-  private readonly intake: WriteIntake;
   private readonly writer: SqliteWriter;
-  private readonly reads: SqliteReads;
-  private readonly housekeeping: SqliteHousekeeping;
   private readonly syncBatch: Database.Transaction<(targets: TargetRecord[], createdAt: number) => void>;
-  /** Housekeeping progress, as persisted in housekeeping_marks. */
-  private readonly marks = new Map<MarkName, number>();
   private readonly log: Logger;
 
   constructor(
     private readonly db: Database.Database,
     options: Pick<SqliteStoreOptions, 'log' | 'maxPending' | 'now' | 'retention'>,
   ) {
-    this.log = options.log;
-    this.intake = new WriteIntake(options);
-    this.statements = prepareStatements(db);
-    this.syncBatch = db.transaction((targets: TargetRecord[], createdAt: number) => {
-      for (const t of targets) this.statements.upsertTarget.run(t.name, t.group, t.role, t.url, createdAt);
-    });
-    for (const row of this.statements.selectMarks.all()) this.marks.set(row.name as MarkName, row.at);
-    this.loadTargetIds();
+    const intake = new WriteIntake(options);
+    const statements = prepareStatements(db);
+    /** Housekeeping progress, as persisted in housekeeping_marks. */
+    const marks = new Map(statements.selectMarks.all().map((row) => [row.name as MarkName, row.at]));
     const retention = options.retention ?? DEFAULT_RETENTION;
-    this.housekeeping = new SqliteHousekeeping(db, this.statements, this.marks, retention, () => this.intake.sortedTargetIds(), this.log);
-    this.writer = new SqliteWriter(db, this.statements, this.intake, this.marks, this.log, () => this.housekeeping.steps.rewound());
-    this.reads = new SqliteReads(this.statements, this.marks);
+    const housekeeping = new SqliteHousekeeping(db, statements, marks, retention, () => intake.sortedTargetIds(), options.log);
+    super(intake, new SqliteReads(statements, marks), housekeeping.steps);
+    this.log = options.log;
+    this.statements = statements;
+    this.writer = new SqliteWriter(db, statements, intake, marks, this.log, () => housekeeping.steps.rewound());
+    this.syncBatch = db.transaction((targets: TargetRecord[], createdAt: number) => {
+      for (const t of targets) statements.upsertTarget.run(t.name, t.group, t.role, t.url, createdAt);
+    });
+    this.loadTargetIds();
   }
 
   async syncTargets(targets: TargetRecord[]): Promise<void> {
@@ -85,62 +70,14 @@ export class SqliteStore implements Store {
     this.loadTargetIds(targets);
   }
 
-  record(target: string, check: CheckKind, result: ProbeResult, exclusion: UptimeExclusion = null): void {
-    this.intake.record(target, check, result, exclusion);
-  }
-
-  recordTransition(transition: StateTransition): void {
-    this.intake.recordTransition(transition);
-  }
-
   async flush(): Promise<void> {
     this.writer.flush();
-  }
-
-  async history(target: string, query: HistoryQuery): Promise<HistoryPage<StoredResult>> {
-    return this.reads.history(this.intake.requireTargetId(target), query);
-  }
-
-  async rollups(target: string, resolution: RollupResolution, query: HistoryQuery): Promise<HistoryPage<RollupPoint>> {
-    return this.reads.rollups(this.intake.requireTargetId(target), resolution, query);
-  }
-
-  async uptime(target: string, from: number, to: number): Promise<UptimeCount> {
-    return this.reads.uptime(this.intake.requireTargetId(target), from, to);
-  }
-
-  async transitionsBetween(target: string, from: number, to: number): Promise<StateTransition[]> {
-    return this.reads.transitionsBetween(target, this.intake.requireTargetId(target), from, to);
-  }
-
-  async maintenance(target: string): Promise<Maintenance | null> {
-    const targetId = this.intake.targetId(target);
-    return targetId === undefined ? null : this.reads.maintenance(targetId);
   }
 
   async setMaintenance(target: string, maintenance: Maintenance | null): Promise<void> {
     const targetId = this.intake.requireTargetId(target);
     if (maintenance) this.statements.upsertMaintenance.run(targetId, maintenance.until, maintenance.reason, this.intake.now());
     else this.statements.deleteMaintenance.run(targetId);
-  }
-
-  async housekeepingStep(now: number): Promise<HousekeepingStep | null> {
-    if (this.intake.isClosed) return null;
-    return this.housekeeping.steps.next(now);
-  }
-
-  async lastResult(target: string, check: CheckKind): Promise<StoredResult | null> {
-    const targetId = this.intake.targetId(target);
-    return targetId === undefined ? null : this.reads.lastResult(targetId, check);
-  }
-
-  async lastTransition(target: string): Promise<StateTransition | null> {
-    const targetId = this.intake.targetId(target);
-    return targetId === undefined ? null : this.reads.lastTransition(target, targetId);
-  }
-
-  writeHealth(): WriteHealth {
-    return this.intake.writeHealth();
   }
 
   async close(): Promise<void> {

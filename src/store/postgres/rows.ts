@@ -1,6 +1,7 @@
 // Rows as PostgreSQL takes them: column arrays for one `INSERT ... SELECT * FROM unnest(...)` per batch (one
 // prepared statement whatever the batch size), and the values PostgreSQL would refuse made safe first, since a
 // refused row must never hold up the ones queued behind it.
+import { SSTP_CHECK_COLUMNS } from '../columns.js';
 import { HTTP_VERSION_CODES, TLS_VERSION_CODES } from '../codes.js';
 import type { ResultRow, TransitionRow } from '../codec.js';
 import type { SstpCheckRow } from '../sstp-checks.js';
@@ -71,12 +72,9 @@ export function transitionColumns(rows: readonly TransitionRow[], ats: readonly 
   return [rows.map((r) => r.targetId), ats, rows.map((r) => r.from), rows.map((r) => r.to), rows.map((r) => text(r.cause)), rows.map((r) => text(r.message))];
 }
 
-export const SSTP_COLUMNS = `at, error_kind, stage, reply, status_code, duration_us, dns_us, connect_us, tls_us, http_us, call_us,
-  disconnect_us, hash_bitmask, sstp_status, status_attribute, disconnect, tls_version, correlation_id, message`;
-
 export const INSERT_SSTP_CHECKS = {
   name: 'insert_sstp_checks',
-  text: `INSERT INTO sstp_checks (target_id, ${SSTP_COLUMNS})
+  text: `INSERT INTO sstp_checks (target_id, ${SSTP_CHECK_COLUMNS})
     SELECT * FROM unnest($1::int4[], $2::int8[], $3::int2[], $4::int2[], $5::int2[], $6::int4[], $7::int4[], $8::int4[],
       $9::int4[], $10::int4[], $11::int4[], $12::int4[], $13::int4[], $14::int4[], $15::int4[], $16::int4[], $17::int2[],
       $18::text[], $19::text[], $20::text[])

@@ -1,15 +1,18 @@
 // The PostgreSQL store's statements, named so node-postgres prepares each once per connection.
 // Counts and sums are cast to int8, which the connection parses to a number.
+import { SELECT_RESULTS, SSTP_CHECK_COLUMNS, TRANSITION_COLUMNS } from '../columns.js';
 import type { Statement } from './connection.js';
 
 const s = (name: string, text: string): Statement => ({ name, text });
 
-const SELECT_RESULTS = `SELECT r.at, r.error_kind, r.status_code, r.duration_us, r.dns_us, r.connect_us, r.tls_us,
-  r.processing_us, r.http_version, r.tls_version, c.sha256, r.message
-  FROM results r LEFT JOIN certificates c ON c.certificate_id = r.certificate_id`;
-const TRANSITION_COLUMNS = 'at, from_state, to_state, cause, message';
-const SSTP_COLUMNS = `at, error_kind, stage, reply, status_code, duration_us, dns_us, connect_us, tls_us, http_us, call_us,
-  disconnect_us, hash_bitmask, sstp_status, status_attribute, disconnect, tls_version, correlation_id, message`;
+/** Deletes at most $3 rows below $2 of the targets $1, oldest first; its row count says how many. */
+function pruneOldest(name: string, table: string, key: string): Statement {
+  return s(
+    name,
+    `WITH doomed AS (SELECT target_id, ${key} FROM ${table} WHERE target_id = ANY($1::int4[]) AND ${key} < $2 ORDER BY target_id, ${key} LIMIT $3)
+     DELETE FROM ${table} t USING doomed d WHERE t.target_id = d.target_id AND t.${key} = d.${key}`,
+  );
+}
 
 export const SQL = {
   upsertTargets: s(
@@ -37,7 +40,7 @@ export const SQL = {
     'transition_after',
     `SELECT ${TRANSITION_COLUMNS} FROM state_transitions WHERE target_id = $1 AND at > $2 ORDER BY at LIMIT 1`,
   ),
-  lastSstpCheck: s('last_sstp_check', `SELECT ${SSTP_COLUMNS} FROM sstp_checks WHERE target_id = $1 ORDER BY at DESC LIMIT 1`),
+  lastSstpCheck: s('last_sstp_check', `SELECT ${SSTP_CHECK_COLUMNS} FROM sstp_checks WHERE target_id = $1 ORDER BY at DESC LIMIT 1`),
   rawUptime: s(
     'raw_uptime',
     `SELECT count(*)::int8 AS probes, count(*) FILTER (WHERE error_kind <> 0)::int8 AS failures FROM results
@@ -97,27 +100,10 @@ export const SQL = {
        counted = excluded.counted, counted_failures = excluded.counted_failures, sum_us = excluded.sum_us,
        max_us = excluded.max_us, p95_us = excluded.p95_us`,
   ),
-  /** Deletes at most $3 rows below $2 of the targets $1, oldest first; returns how many. */
-  pruneRaw: s(
-    'prune_raw',
-    `WITH doomed AS (SELECT target_id, at FROM results WHERE target_id = ANY($1::int4[]) AND at < $2 ORDER BY target_id, at LIMIT $3)
-     DELETE FROM results r USING doomed d WHERE r.target_id = d.target_id AND r.at = d.at`,
-  ),
-  pruneMinutes: s(
-    'prune_minutes',
-    `WITH doomed AS (SELECT target_id, hour FROM rollups_minute WHERE target_id = ANY($1::int4[]) AND hour < $2 ORDER BY target_id, hour LIMIT $3)
-     DELETE FROM rollups_minute m USING doomed d WHERE m.target_id = d.target_id AND m.hour = d.hour`,
-  ),
-  pruneHours: s(
-    'prune_hours',
-    `WITH doomed AS (SELECT target_id, bucket FROM rollups_hour WHERE target_id = ANY($1::int4[]) AND bucket < $2 ORDER BY target_id, bucket LIMIT $3)
-     DELETE FROM rollups_hour h USING doomed d WHERE h.target_id = d.target_id AND h.bucket = d.bucket`,
-  ),
-  pruneSstpChecks: s(
-    'prune_sstp_checks',
-    `WITH doomed AS (SELECT target_id, at FROM sstp_checks WHERE target_id = ANY($1::int4[]) AND at < $2 ORDER BY target_id, at LIMIT $3)
-     DELETE FROM sstp_checks c USING doomed d WHERE c.target_id = d.target_id AND c.at = d.at`,
-  ),
+  pruneRaw: pruneOldest('prune_raw', 'results', 'at'),
+  pruneMinutes: pruneOldest('prune_minutes', 'rollups_minute', 'hour'),
+  pruneHours: pruneOldest('prune_hours', 'rollups_hour', 'bucket'),
+  pruneSstpChecks: pruneOldest('prune_sstp_checks', 'sstp_checks', 'at'),
   /** Transitions are few; each target keeps its newest one whatever its age (the state to restore). */
   pruneTransitions: s(
     'prune_transitions',

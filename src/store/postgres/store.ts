@@ -3,23 +3,11 @@
 // restarting they wait in the bounded queues and go in when it is back.
 import type { Logger } from 'pino';
 import type { RetentionConfig } from '../../config/types.js';
-import type { Maintenance, StateTransition } from '../../health/types.js';
-import type { CheckKind, ProbeResult } from '../../probe/types.js';
+import type { Maintenance } from '../../health/types.js';
 import { DEFAULT_RETENTION, type MarkName } from '../housekeeping-plan.js';
 import { WriteIntake } from '../intake.js';
-import type {
-  HistoryPage,
-  HistoryQuery,
-  HousekeepingStep,
-  RollupPoint,
-  RollupResolution,
-  Store,
-  StoredResult,
-  TargetRecord,
-  UptimeCount,
-  UptimeExclusion,
-  WriteHealth,
-} from '../store.js';
+import { QueuedStore } from '../queued-store.js';
+import type { TargetRecord } from '../store.js';
 import { PostgresConnection, type PostgresOptions } from './connection.js';
 import { PostgresHousekeeping } from './housekeeping.js';
 import { migratePostgres, POSTGRES_MIGRATIONS_DIR } from './migrate.js';
@@ -54,23 +42,22 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   }
 }
 
-export class PostgresStore implements Store {
-  private readonly intake: WriteIntake;
+export class PostgresStore extends QueuedStore {
   private readonly writer: PostgresWriter;
-  private readonly reads: PostgresReads;
-  private readonly housekeeping: PostgresHousekeeping;
   /** Housekeeping progress, as persisted in housekeeping_marks. */
-  private readonly marks = new Map<MarkName, number>();
+  private readonly marks: Map<MarkName, number>;
 
   constructor(
     readonly db: PostgresConnection,
     options: Pick<PostgresStoreOptions, 'log' | 'maxPending' | 'now' | 'retention'>,
   ) {
-    this.intake = new WriteIntake(options);
+    const intake = new WriteIntake(options);
+    const marks = new Map<MarkName, number>();
     const retention = options.retention ?? DEFAULT_RETENTION;
-    this.housekeeping = new PostgresHousekeeping(db, this.marks, retention, () => this.intake.sortedTargetIds(), options.log);
-    this.writer = new PostgresWriter(db, this.intake, this.marks, options.log, () => this.housekeeping.steps.rewound());
-    this.reads = new PostgresReads(db, this.marks);
+    const housekeeping = new PostgresHousekeeping(db, marks, retention, () => intake.sortedTargetIds(), options.log);
+    super(intake, new PostgresReads(db, marks), housekeeping.steps);
+    this.marks = marks;
+    this.writer = new PostgresWriter(db, intake, marks, options.log, () => housekeeping.steps.rewound());
   }
 
   /** Reads the targets and housekeeping marks (after migrating). */
@@ -93,62 +80,14 @@ export class PostgresStore implements Store {
     await this.loadTargetIds(targets);
   }
 
-  record(target: string, check: CheckKind, result: ProbeResult, exclusion: UptimeExclusion = null): void {
-    this.intake.record(target, check, result, exclusion);
-  }
-
-  recordTransition(transition: StateTransition): void {
-    this.intake.recordTransition(transition);
-  }
-
   flush(): Promise<void> {
     return this.writer.flush();
-  }
-
-  async history(target: string, query: HistoryQuery): Promise<HistoryPage<StoredResult>> {
-    return this.reads.history(this.intake.requireTargetId(target), query);
-  }
-
-  async rollups(target: string, resolution: RollupResolution, query: HistoryQuery): Promise<HistoryPage<RollupPoint>> {
-    return this.reads.rollups(this.intake.requireTargetId(target), resolution, query);
-  }
-
-  async uptime(target: string, from: number, to: number): Promise<UptimeCount> {
-    return this.reads.uptime(this.intake.requireTargetId(target), from, to);
-  }
-
-  async transitionsBetween(target: string, from: number, to: number): Promise<StateTransition[]> {
-    return this.reads.transitionsBetween(target, this.intake.requireTargetId(target), from, to);
-  }
-
-  async maintenance(target: string): Promise<Maintenance | null> {
-    const targetId = this.intake.targetId(target);
-    return targetId === undefined ? null : this.reads.maintenance(targetId);
   }
 
   async setMaintenance(target: string, maintenance: Maintenance | null): Promise<void> {
     const targetId = this.intake.requireTargetId(target);
     if (maintenance) await this.db.query(SQL.upsertMaintenance, [targetId, maintenance.until, maintenance.reason, this.intake.now()]);
     else await this.db.query(SQL.deleteMaintenance, [targetId]);
-  }
-
-  async housekeepingStep(now: number): Promise<HousekeepingStep | null> {
-    if (this.intake.isClosed) return null;
-    return this.housekeeping.steps.next(now);
-  }
-
-  async lastResult(target: string, check: CheckKind): Promise<StoredResult | null> {
-    const targetId = this.intake.targetId(target);
-    return targetId === undefined ? null : this.reads.lastResult(targetId, check);
-  }
-
-  async lastTransition(target: string): Promise<StateTransition | null> {
-    const targetId = this.intake.targetId(target);
-    return targetId === undefined ? null : this.reads.lastTransition(target, targetId);
-  }
-
-  writeHealth(): WriteHealth {
-    return this.intake.writeHealth();
   }
 
   /** Writes what is queued (if PostgreSQL answers) and closes the pool. */

@@ -1,15 +1,8 @@
 // Every SQL statement of the SQLite store, prepared once when the store opens.
 import type Database from 'better-sqlite3';
+import { SELECT_RESULTS, SSTP_CHECK_COLUMNS, TRANSITION_COLUMNS } from '../columns.js';
 import type { SelectedHour, SelectedResult, SelectedTransition } from '../codec.js';
 import type { SelectedSstpCheck } from '../sstp-checks.js';
-
-const SELECT_RESULTS = `SELECT r.at, r.error_kind, r.status_code, r.duration_us, r.dns_us, r.connect_us, r.tls_us,
-  r.processing_us, r.http_version, r.tls_version, c.sha256, r.message
-  FROM results r LEFT JOIN certificates c ON c.certificate_id = r.certificate_id`;
-
-const TRANSITION_COLUMNS = 'at, from_state, to_state, cause, message';
-const SSTP_CHECK_COLUMNS = `at, error_kind, stage, reply, status_code, duration_us, dns_us, connect_us, tls_us, http_us, call_us,
-  disconnect_us, hash_bitmask, sstp_status, status_attribute, disconnect, tls_version, correlation_id, message`;
 
 export type Statements = ReturnType<typeof prepareStatements>;
 
