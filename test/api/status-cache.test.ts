@@ -2,34 +2,25 @@ import { describe, expect, it } from 'vitest';
 import type { TargetView } from '../../src/health/views.js';
 import { presentTarget } from '../../src/api/present.js';
 import { StatusVersions, TargetJsonCache } from '../../src/api/status-cache.js';
-import type { TargetConfig } from '../../src/config/types.js';
 import { applyResult, initialHealth } from '../../src/health/state.js';
 import type { ProbeResult } from '../../src/probe/types.js';
+import { probeResult, probeSettings, targetConfig, targetView } from '../fixtures/domain.js';
 
 const DAY_MS = 86_400_000;
 const T0 = Date.UTC(2026, 10, 26, 21, 0, 0);
 
-const config: TargetConfig = {
-  name: 'rras-eu-1',
-  group: 'vpn-eu',
-  role: 'server',
-  url: 'https://rras-eu-1.example.test',
-  hostname: 'vpn.example.test',
-  offload: false,
-  settings: {
-    intervalMs: 30_000, schedule: null, timeoutMs: 5_000, rise: 1, fall: 2, expectStatus: [401],
-    path: '/sra_{BA195980-CD49-458b-9E23-C84EE0ADCD75}/', tls: { verify: true, caFile: null, ca: null },
-  } as TargetConfig['settings'],
-};
+const config = targetConfig('rras-eu-1', probeSettings({ fall: 2 }));
 
 /** days_left is rounded to 0.01 days: this expiry shows 0.01 at T0 and 0 one second later. */
 const NOT_AFTER = T0 + 0.005 * DAY_MS + 500;
 
 function result(at: number, ok: boolean): ProbeResult {
   return {
-    at, ok, errorKind: ok ? 'ok' : 'timeout', message: ok ? 'HTTP/1.1 401 Unauthorized' : 'no answer within 5s',
-    statusCode: ok ? 401 : null, httpVersion: ok ? '1.1' : null, durationMs: 4.2, phasesMs: { dns: 0, connect: 0.3 },
-    tlsVersion: 'TLSv1.3', certificateSha256: 'AB'.repeat(32),
+    ...probeResult(at, ok, { kind: 'timeout', message: 'no answer within 5s', durationMs: 4.2 }, 4.2),
+    message: ok ? 'HTTP/1.1 401 Unauthorized' : 'no answer within 5s',
+    phasesMs: { dns: 0, connect: 0.3 },
+    tlsVersion: 'TLSv1.3',
+    certificateSha256: 'AB'.repeat(32),
     certificate: {
       subject: 'CN=vpn.example.test', issuer: 'CN=Test CA', san: ['vpn.example.test'], notBefore: T0 - DAY_MS,
       notAfter: NOT_AFTER, sha256: 'AB'.repeat(32), keyType: 'EC', keyBits: 256,
@@ -39,7 +30,7 @@ function result(at: number, ok: boolean): ProbeResult {
 
 function view(at: number, ok = true, previous?: TargetView): TargetView {
   const health = applyResult(config.name, previous?.health ?? initialHealth(), result(at, ok), config.settings).health;
-  return { config, health, lastResults: {} };
+  return targetView(config, health);
 }
 
 const fresh = (v: TargetView, now: number) => JSON.stringify(presentTarget(v, now));

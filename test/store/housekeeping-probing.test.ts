@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ProbeSettings, TargetConfig } from '../../src/config/types.js';
 import type { FakeRras } from '../../src/demo/fake-rras.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
 import { createHeadProber } from '../../src/probe/head.js';
@@ -16,6 +15,7 @@ import { Monitor } from '../../src/scheduler/monitor.js';
 import { createScheduler, type Scheduler } from '../../src/scheduler/scheduler.js';
 import { createHousekeeping, type HousekeepingPass } from '../../src/store/housekeeping.js';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.js';
+import { probeResult, probeSettings, targetConfig } from '../fixtures/domain.js';
 import { closeAllRras, startRras } from '../fixtures/fake-rras.js';
 import { SSTP_PATH } from '../../src/demo/fake-rras.js';
 import { VPN_HOSTNAME } from '../fixtures/certs.js';
@@ -41,18 +41,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const settings: ProbeSettings = {
-  intervalMs: 1_000,
-  schedule: null,
-  timeoutMs: 2_000,
-  rise: 1,
-  fall: 1,
-  expectStatus: [401],
-  path: SSTP_PATH,
-  tls: { verify: false, caFile: null, ca: null },
-  check: 'head',
-  sstpIntervalMs: 300_000,
-};
+const settings = probeSettings({ intervalMs: 1_000, timeoutMs: 2_000, path: SSTP_PATH, tls: { verify: false, caFile: null, ca: null } });
 
 describe('housekeeping next to probing', () => {
   it('prunes a 3-day backlog while a probe loop records no failure and no lag above 1 s', async () => {
@@ -64,22 +53,14 @@ describe('housekeeping next to probing', () => {
     let seeded = 0;
     for (let at = start; at < Date.now() - 2 * HOUR_MS; at += 30_000) {
       for (const t of backlog) {
-        store.record(t.name, 'head', { at, ok: true, errorKind: 'ok', message: '', statusCode: 401, httpVersion: '1.1', durationMs: 3.2, phasesMs: {}, tlsVersion: null, certificateSha256: null, certificate: null });
+        store.record(t.name, 'head', probeResult(at, true, undefined, 3.2));
         seeded++;
       }
       if (seeded % 50_000 < BACKLOG_TARGETS) await store.flush();
     }
     await store.flush();
 
-    const targets: TargetConfig[] = Array.from({ length: 5 }, (_, i) => ({
-      name: `rras-${i}`,
-      group: 'vpn',
-      role: 'server',
-      url: server.url,
-      hostname: VPN_HOSTNAME,
-      offload: true,
-      settings,
-    }));
+    const targets = Array.from({ length: 5 }, (_, i) => targetConfig(`rras-${i}`, settings, { group: 'vpn', url: server.url, hostname: VPN_HOSTNAME, offload: true }));
     const monitor = await Monitor.create({ store, metrics: createMetrics(new Registry(), { processMetrics: false }), log }, targets, []);
     const results: ProbeResult[] = [];
     const lags: number[] = [];

@@ -4,35 +4,16 @@ import { describe, expect, it } from 'vitest';
 import type { TargetConfig } from '../../../src/config/types.js';
 import type { ProbeResult } from '../../../src/probe/types.js';
 import { createScheduler } from '../../../src/scheduler/scheduler.js';
+import { probeResult, probeSettings, targetConfig } from '../../fixtures/domain.js';
 
 const log = pino({ level: 'silent' });
 
 function target(name: string): TargetConfig {
-  return {
-    name,
-    group: 'g',
-    role: 'server',
-    url: 'https://127.0.0.1',
-    hostname: 'vpn.test',
-    offload: false,
-    settings: { intervalMs: 60_000, schedule: null, timeoutMs: 30_000, rise: 1, fall: 1, expectStatus: [401], path: '/', tls: { verify: true, caFile: null, ca: null }, check: 'head', sstpIntervalMs: 300_000 },
-  };
+  return targetConfig(name, probeSettings({ intervalMs: 60_000, timeoutMs: 30_000, path: '/' }), { group: 'g', url: 'https://127.0.0.1', hostname: 'vpn.test' });
 }
 
 function result(ok: boolean, message: string): ProbeResult {
-  return {
-    at: Date.now(),
-    ok,
-    errorKind: ok ? 'ok' : 'timeout',
-    message,
-    statusCode: ok ? 401 : null,
-    httpVersion: ok ? '1.1' : null,
-    durationMs: 1,
-    phasesMs: {},
-    tlsVersion: null,
-    certificateSha256: null,
-    certificate: null,
-  };
+  return { ...probeResult(Date.now(), ok, { kind: 'timeout', message }, 1), message };
 }
 
 describe('scheduler stop with a grace period', () => {
