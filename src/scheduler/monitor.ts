@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { sameTargetIdentity } from '../config/identity.js';
 import { thresholdsOf } from '../config/policy.js';
 import type { GroupConfig, TargetConfig } from '../config/types.js';
-import { groupHealth, type GroupHealth } from '../health/group.js';
+import { healthOfTally, retally, tallyGroup, type GroupTally } from '../health/group.js';
 import type { MaintenanceCalendar } from '../health/maintenance-calendar.js';
 import { applyResult, followMaintenance, maintenanceInForce, restoreHealth, type HealthStep } from '../health/state.js';
 import type { Maintenance, StateTransition, TargetHealth } from '../health/types.js';
@@ -28,6 +28,10 @@ export interface MonitorDeps {
 export class Monitor implements StatusSource {
   private readonly targetsByName = new Map<string, TargetView>();
   private readonly groupsByName = new Map<string, GroupView>();
+  /** Each group's member states counted, kept up to date at every transition: a result never walks its group. */
+  private readonly tallies = new Map<string, GroupTally>();
+  /** The group each configured member belongs to, and as what. */
+  private readonly membership = new Map<string, { group: string; member: 'server' | 'vip' }>();
   /** Maintenance set through the API (kept in the store); the config's windows come from deps.windows. */
   private readonly apiMaintenance = new Map<string, Maintenance>();
   /** The config being applied: one at a time, in call order. */
@@ -110,7 +114,15 @@ export class Monitor implements StatusSource {
         this.groupsByName.delete(name);
       }
     }
-    for (const config of groups) this.groupsByName.set(config.name, { config, health: this.computeGroup(config) });
+    this.tallies.clear();
+    this.membership.clear();
+    for (const config of groups) {
+      for (const name of config.servers) this.membership.set(name, { group: config.name, member: 'server' });
+      if (config.vip) this.membership.set(config.vip, { group: config.name, member: 'vip' });
+      const tally = this.countGroup(config);
+      this.tallies.set(config.name, tally);
+      this.groupsByName.set(config.name, { config, health: healthOfTally(tally) });
+    }
     for (const group of this.groupsByName.values()) this.deps.metrics.setGroup(group.config.name, group.health);
   }
 
@@ -199,14 +211,22 @@ export class Monitor implements StatusSource {
   }
 
   private apply(entry: TargetView, step: HealthStep): void {
+    const before = entry.health;
     entry.health = step.health;
-    this.deps.metrics.setHealth(labelsOf(entry.config), step.health);
+    // Most results change nothing the series show: skip the label hashing of six series then.
+    if (step.transition || before.state !== step.health.state || before.consecutiveFailures !== step.health.consecutiveFailures) {
+      this.deps.metrics.setHealth(labelsOf(entry.config), step.health);
+    }
     if (!step.transition) return;
     this.logTransition(step.transition);
     this.deps.store.recordTransition(step.transition);
-    const group = this.groupsByName.get(entry.config.group);
-    if (group) {
-      group.health = this.computeGroup(group.config);
+    const membership = this.membership.get(entry.config.name);
+    const group = membership ? this.groupsByName.get(membership.group) : undefined;
+    const tally = membership ? this.tallies.get(membership.group) : undefined;
+    if (membership && group && tally && before.state !== step.health.state) {
+      const next = retally(tally, membership.member, before.state, step.health.state);
+      this.tallies.set(membership.group, next);
+      group.health = healthOfTally(next);
       this.deps.metrics.setGroup(group.config.name, group.health);
     }
   }
@@ -243,9 +263,9 @@ export class Monitor implements StatusSource {
     });
   }
 
-  private computeGroup(config: GroupConfig): GroupHealth {
+  private countGroup(config: GroupConfig): GroupTally {
     const stateOf = (name: string) => this.targetsByName.get(name)?.health.state ?? 'unknown';
-    return groupHealth(config.servers.map(stateOf), config.vip ? stateOf(config.vip) : null);
+    return tallyGroup(config.servers.map(stateOf), config.vip ? stateOf(config.vip) : null);
   }
 
   private logTransition(t: StateTransition): void {

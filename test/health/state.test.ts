@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { applyResult, enterMaintenance, exitMaintenance, expireMaintenance, initialHealth } from '../../src/health/state.js';
-import { groupHealth } from '../../src/health/group.js';
+import { groupHealth, healthOfTally, retally, tallyGroup } from '../../src/health/group.js';
 import type { TargetHealth, TargetState } from '../../src/health/types.js';
 import { statusResult } from '../fixtures/domain.js';
 
@@ -77,5 +77,20 @@ describe('group state', () => {
     { servers: ['maintenance'], vip: null, state: 'unknown', up: 0 },
   ])('servers $servers, vip $vip -> $state', ({ servers, vip, state, up }) => {
     expect(groupHealth(servers, vip)).toEqual({ state, serversUp: up, serversTotal: servers.length });
+  });
+
+  it.each<{ steps: [member: 'server' | 'vip', from: TargetState, to: TargetState][]; state: string; up: number }>([
+    { steps: [['server', 'unknown', 'up'], ['server', 'unknown', 'up']], state: 'ok', up: 2 },
+    { steps: [['server', 'unknown', 'up'], ['server', 'unknown', 'up'], ['server', 'up', 'down']], state: 'degraded', up: 1 },
+    { steps: [['server', 'unknown', 'down'], ['server', 'unknown', 'down']], state: 'down', up: 0 },
+    { steps: [['server', 'unknown', 'up'], ['server', 'unknown', 'up'], ['vip', 'unknown', 'down']], state: 'down', up: 2 },
+    { steps: [['server', 'unknown', 'up'], ['server', 'unknown', 'maintenance']], state: 'ok', up: 1 },
+    { steps: [['server', 'unknown', 'up'], ['server', 'unknown', 'up'], ['server', 'up', 'maintenance'], ['server', 'maintenance', 'down']], state: 'degraded', up: 1 },
+  ])('followed one transition at a time from two unknown servers ($steps): $state', ({ steps, state, up }) => {
+    let tally = tallyGroup(['unknown', 'unknown'], steps.some(([m]) => m === 'vip') ? 'unknown' : null);
+    const before = tally;
+    for (const [member, from, to] of steps) tally = retally(tally, member, from, to);
+    expect(healthOfTally(tally)).toEqual({ state, serversUp: up, serversTotal: 2 });
+    expect(healthOfTally(before).state).toBe('unknown'); // the earlier tally is left as it was
   });
 });
