@@ -55,11 +55,12 @@ export interface ApiLoadFigures {
 
 /** autocannon with `connections` on `path` for `seconds` while probing goes on. */
 export async function statusLoad(baseUrl: string, path: string, seconds: number, connections = 4, gzip = false): Promise<StatusLoad> {
+  // Node's fetch asks for gzip unless told otherwise; autocannon sends no Accept-Encoding.
   const headers = gzip ? { 'accept-encoding': 'gzip' } : undefined;
-  const one = await fetch(baseUrl + path, { headers, signal: AbortSignal.timeout(60_000) });
-  // fetch decodes gzip; content-length is what went over the wire.
-  const bodyBytes = Number(one.headers.get('content-length') ?? (await one.arrayBuffer()).byteLength);
-  if (one.bodyUsed === false) await one.arrayBuffer();
+  const one = await fetch(baseUrl + path, { headers: headers ?? { 'accept-encoding': 'identity' }, signal: AbortSignal.timeout(60_000) });
+  // fetch decodes gzip: the compressed size is the content-length sstpwatch sent.
+  const decoded = (await one.arrayBuffer()).byteLength;
+  const bodyBytes = one.headers.get('content-encoding') === 'gzip' ? Number(one.headers.get('content-length')) : decoded;
   const from = Date.now();
   const r = await autocannon({ url: baseUrl + path, connections, duration: seconds, timeout: 30, headers });
   return {
@@ -76,7 +77,7 @@ export async function scrapeLoad(baseUrl: string, seconds: number, everyS = 15):
   let last = '';
   while (Date.now() - from < seconds * 1000) {
     const started = performance.now();
-    last = await (await fetch(`${baseUrl}/metrics`, { signal: AbortSignal.timeout(60_000) })).text();
+    last = await (await fetch(`${baseUrl}/metrics`, { headers: { 'accept-encoding': 'identity' }, signal: AbortSignal.timeout(60_000) })).text();
     scrapes.push({ ms: Math.round(performance.now() - started), bytes: Buffer.byteLength(last) });
     const wait = everyS * 1000 - (performance.now() - started);
     if (Date.now() - from + wait >= seconds * 1000) break;
@@ -87,19 +88,21 @@ export async function scrapeLoad(baseUrl: string, seconds: number, everyS = 15):
 
 /** CPU (this process) of compressing the full list once at level 1, as sstpwatch does per version. */
 export async function gzipCost(baseUrl: string): Promise<number> {
-  const body = Buffer.from(await (await fetch(`${baseUrl}/api/v1/status`)).arrayBuffer());
+  const body = Buffer.from(await (await fetch(`${baseUrl}/api/v1/status`, { headers: { 'accept-encoding': 'identity' } })).arrayBuffer());
   const before = process.cpuUsage();
   for (let i = 0; i < 5; i++) gzipSync(body, { level: 1 });
   const used = process.cpuUsage(before);
   return Math.round((used.user + used.system) / 1000 / 5);
 }
 
-/** The phases a benchmark run goes through: full list, filtered list, full list gzipped, then scrapes. */
+/** The phases a benchmark run goes through: full list, filtered list, full list gzipped, the status page, then scrapes. */
 export async function apiLoad(baseUrl: string, opts: { seconds: number; scrapeS: number; filter: string }): Promise<ApiLoadFigures> {
   const status = [
     await statusLoad(baseUrl, '/api/v1/status', opts.seconds),
     await statusLoad(baseUrl, `/api/v1/status?${opts.filter}`, opts.seconds),
     await statusLoad(baseUrl, '/api/v1/status', opts.seconds, 4, true),
+    // The status page: bounded to 200 targets and 200 groups a page whatever the fleet (docs/status-page.md).
+    await statusLoad(baseUrl, '/', opts.seconds, 1),
   ];
   const statusGzipCpuMs = await gzipCost(baseUrl);
   const scrape = opts.scrapeS > 0 ? await scrapeLoad(baseUrl, opts.scrapeS) : undefined;
