@@ -6,7 +6,8 @@ import type { ProbeResult } from '../../src/probe/types.js';
 import type { Monitor } from '../../src/scheduler/monitor.js';
 import type { MemoryStore } from '../../src/store/memory.js';
 import { StoreUnavailableError } from '../../src/store/store.js';
-import { buildTestApp, testMonitor, testStore } from '../fixtures/app.js';
+import { buildTestApp, testStore } from '../fixtures/app.js';
+import { testMonitor } from '../fixtures/monitor.js';
 import { probeSettings, statusResult, targetConfig, vpnEuGroup } from '../fixtures/domain.js';
 
 const settings = probeSettings({ fall: 2 });

@@ -10,10 +10,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { MaintenanceWindowConfig } from '../../src/config/types.js';
 import { incidentsFrom } from '../../src/health/incidents.js';
 import { MaintenanceCalendar } from '../../src/health/maintenance-calendar.js';
-import { createMetrics } from '../../src/metrics/metrics.js';
-import { Monitor } from '../../src/scheduler/monitor.js';
+import type { Monitor } from '../../src/scheduler/monitor.js';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.js';
 import { probeResult, probeSettings, targetConfig, vpnEuGroup } from '../fixtures/domain.js';
+import { testMonitor } from '../fixtures/monitor.js';
 
 const WINDOW_START = Date.parse('2026-10-24T20:00:00Z');
 const WINDOW_END = Date.parse('2026-10-25T02:00:00Z');
@@ -53,11 +53,7 @@ async function start(windows: MaintenanceWindowConfig[] = [patchNight]) {
   open.push(store);
   const registry = new Registry();
   const calendar = new MaintenanceCalendar(windows);
-  const monitor = await Monitor.create(
-    { store, metrics: createMetrics(registry, { processMetrics: false }), log: pino({ level: 'silent' }), now: () => now, windows: calendar },
-    targets,
-    groups,
-  );
+  const monitor = await testMonitor(store, targets, groups, { now: () => now, windows: calendar, registry });
   return { store, monitor, registry, calendar };
 }
 

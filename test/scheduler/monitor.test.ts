@@ -5,10 +5,10 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { incidentsFrom } from '../../src/health/incidents.js';
-import { createMetrics } from '../../src/metrics/metrics.js';
-import { Monitor } from '../../src/scheduler/monitor.js';
+import type { Monitor } from '../../src/scheduler/monitor.js';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.js';
 import { probeResult, probeSettings, targetConfig, vpnEuGroup } from '../fixtures/domain.js';
+import { testMonitor } from '../fixtures/monitor.js';
 
 const T0 = Date.parse('2026-11-26T21:00:00.000Z');
 const settings = probeSettings({ rise: 2, fall: 2 });
@@ -39,7 +39,7 @@ async function start(): Promise<{ store: SqliteStore; monitor: Monitor; registry
   const store = openSqliteStore({ path: join(dir, 'sstpwatch.db'), log: pino({ level: 'silent' }) });
   open.push(store);
   const registry = new Registry();
-  const monitor = await Monitor.create({ store, metrics: createMetrics(registry, { processMetrics: false }), log: pino({ level: 'silent' }), now: () => now }, targets, groups);
+  const monitor = await testMonitor(store, targets, groups, { now: () => now, registry });
   return { store, monitor, registry };
 }
 

@@ -2,7 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AuthSettings } from '../../../src/api/deps.js';
 import type { Monitor } from '../../../src/scheduler/monitor.js';
 import type { MemoryStore } from '../../../src/store/memory.js';
-import { buildTestApp, testMonitor, testStore } from '../../fixtures/app.js';
+import { buildTestApp, testStore } from '../../fixtures/app.js';
+import { testMonitor } from '../../fixtures/monitor.js';
 import { probeResult, probeSettings, targetConfig, vpnEuGroup } from '../../fixtures/domain.js';
 
 const NOW = Date.parse('2026-11-26T21:00:00.000Z');
