@@ -80,7 +80,7 @@ export function rewoundMarks(marks: ReadonlyMap<MarkName, number>, oldestAt: num
 }
 
 /** Buckets ending before this are due for a rollup at `now`. */
-export function rollupEnd(resolution: RollupResolution, now: number): number {
+function rollupEnd(resolution: RollupResolution, now: number): number {
   return bucketStart(now - HOUSEKEEPING.graceMs, BUCKET_MS[resolution]);
 }
 

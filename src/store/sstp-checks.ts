@@ -7,8 +7,8 @@ import { toInteger, toMicros } from './codec.js';
 import type { StoredResult } from './store.js';
 
 /** Stored codes (file format: never change or reuse one). */
-export const SSTP_STAGE_CODES: Readonly<Record<SstpStage, number>> = { none: 0, transport: 1, http: 2, call_reply: 3, disconnect_ack: 4 };
-export const SSTP_REPLY_CODES: Readonly<Record<NonNullable<SstpDetails['reply']>, number>> = { ack: 1, nak: 2, abort: 3, disconnect: 4 };
+const SSTP_STAGE_CODES: Readonly<Record<SstpStage, number>> = { none: 0, transport: 1, http: 2, call_reply: 3, disconnect_ack: 4 };
+const SSTP_REPLY_CODES: Readonly<Record<NonNullable<SstpDetails['reply']>, number>> = { ack: 1, nak: 2, abort: 3, disconnect: 4 };
 
 const STAGE_BY_CODE = new Map(Object.entries(SSTP_STAGE_CODES).map(([k, v]) => [v, k as SstpStage]));
 const REPLY_BY_CODE = new Map(Object.entries(SSTP_REPLY_CODES).map(([k, v]) => [v, k as NonNullable<SstpDetails['reply']>]));

@@ -187,7 +187,7 @@ export class PostgresConnection {
   }
 }
 
-export class PostgresUnreachableError extends Error {
+class PostgresUnreachableError extends Error {
   constructor(where: string, reason: string, options?: { cause?: unknown }) {
     super(`cannot reach PostgreSQL at ${where}: ${reason}`, options);
     this.name = 'PostgresUnreachableError';

@@ -9,7 +9,7 @@ import { migratePostgres } from './migrate.js';
 import { INSERT_RESULTS, httpVersionText, int2OrNull, int4, int4OrNull, text, tlsVersionText } from './rows.js';
 
 /** Tables in copy order (parents first); every one is counted on both sides. */
-export const COPIED_TABLES = [
+const COPIED_TABLES = [
   'targets', 'certificates', 'results', 'state_transitions', 'rollups_minute', 'rollups_hour', 'maintenance', 'housekeeping_marks', 'sstp_checks',
 ] as const;
 export type CopiedTable = (typeof COPIED_TABLES)[number];

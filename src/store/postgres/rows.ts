@@ -23,7 +23,7 @@ export const int2OrNull = (value: number | null): number | null => (value === nu
 export const text = (value: string | null): string | null => (value === null ? null : value.replaceAll('\u0000', '\uFFFD'));
 
 /** SQLite stores the usual versions as a code; PostgreSQL as the text itself. */
-export function versionText(value: bigint | string | null, versions: ReadonlyMap<bigint, string>): string | null {
+function versionText(value: bigint | string | null, versions: ReadonlyMap<bigint, string>): string | null {
   if (value === null) return null;
   if (typeof value === 'string') return text(value);
   return versions.get(value) ?? value.toString();
