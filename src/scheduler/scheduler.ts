@@ -88,7 +88,7 @@ const HEALTH_CHECK = CHECK_KINDS.find((check) => CHECKS[check].drivesHealth)!;
 const keyOf = (name: string, check: CheckKind): string => `${check}\u0000${name}`;
 
 /**
- * node-cron ticks every second; each tick plans the probes due in the next second and sets a timer for each
+ * A timer ticks every second; each tick plans the probes due in the next second and sets a timer for each
  * at its exact time, so lag is measured against the real schedule, not the tick. Every check a target runs (the
  * check table says which, and how often) is its own entry, spread over its interval by a hash of the target's
  * name; one bound on probes in flight covers them all.
@@ -101,7 +101,7 @@ export function createScheduler(initialTargets: TargetConfig[], deps: SchedulerD
   const queue: DueProbe[] = [];
   const inFlight = new Set<Promise<ProbeResult>>();
   const aborts = new Set<AbortController>();
-  let tick: ScheduledTask | null = null;
+  let tick: NodeJS.Timeout | null = null;
   let running = false;
   let skipped = 0;
   let started = 0;
@@ -184,6 +184,22 @@ export function createScheduler(initialTargets: TargetConfig[], deps: SchedulerD
     plan(Math.floor(t / TICK_MS) * TICK_MS + 2 * TICK_MS);
   }
 
+  /**
+   * The tick is a plain timer armed for the next whole second: node-cron's per-second task computed calendar
+   * dates in the time zone every second, most of what an idle sstpwatch spent.
+   */
+  function armTick(): void {
+    tick = setTimeout(() => {
+      tick = null;
+      if (!running) return;
+      try {
+        onTick();
+      } finally {
+        armTick();
+      }
+    }, TICK_MS - (Date.now() % TICK_MS));
+  }
+
   function enqueue(due: DueProbe): void {
     if (!running) return;
     if (due.entry.inFlight) {
@@ -242,14 +258,14 @@ export function createScheduler(initialTargets: TargetConfig[], deps: SchedulerD
     start() {
       if (running) return;
       running = true;
-      tick = cron.schedule('* * * * * *', onTick, { name: 'sstpwatch-tick', noOverlap: true });
+      armTick();
       plan(Math.floor(now() / TICK_MS) * TICK_MS + 2 * TICK_MS);
     },
 
     async stop(options = {}) {
       running = false;
       if (tick) {
-        await tick.destroy();
+        clearTimeout(tick);
         tick = null;
       }
       for (const timer of timers) clearTimeout(timer);
