@@ -1,6 +1,6 @@
 // `metrics: { exclude: [...] }`: per-target series families a large fleet can drop from /metrics, the way exporters
 // let users trim cardinality. Named for what they are, not for the metric names (docs/metrics.md maps them).
-import { closestKey, got, indexPath, keyPath, readSection, type Issues } from './readers.js';
+// The shape only (imported by config/types.ts); schema.ts reads the section.
 
 /** The per-target families that can be left out, with the series each one is (docs/metrics.md). */
 export const METRIC_FAMILIES = {
@@ -26,26 +26,4 @@ export const METRIC_FAMILY_NAMES = Object.keys(METRIC_FAMILIES) as MetricFamily[
 export interface MetricsConfig {
   /** Families left out of /metrics (in the order written, without repeats). */
   exclude: MetricFamily[];
-}
-
-const METRICS_KEYS = ['exclude'] as const;
-
-export function readMetricsConfig(value: unknown, issues: Issues): MetricsConfig {
-  const section = readSection(value, 'metrics', METRICS_KEYS, issues);
-  const list = section['exclude'] ?? [];
-  const path = keyPath('metrics', 'exclude');
-  if (!Array.isArray(list)) {
-    issues.add(path, `must be a list of family names (${METRIC_FAMILY_NAMES.join(', ')}) ${got(list)}`);
-    return { exclude: [] };
-  }
-  const exclude: MetricFamily[] = [];
-  list.forEach((entry: unknown, i) => {
-    if (typeof entry === 'string' && entry in METRIC_FAMILIES) {
-      if (!exclude.includes(entry as MetricFamily)) exclude.push(entry as MetricFamily);
-      return;
-    }
-    const near = typeof entry === 'string' ? closestKey(entry, METRIC_FAMILY_NAMES) : undefined;
-    issues.add(indexPath(path, i), `is not a metric family sstpwatch can leave out ${got(entry)}${near ? `; did you mean "${near}"?` : ''}; known: ${METRIC_FAMILY_NAMES.join(', ')}`);
-  });
-  return { exclude };
 }

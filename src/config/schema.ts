@@ -29,9 +29,10 @@ import {
 import { builtInRetention, DEFAULT_DATABASE, DEFAULT_LISTEN, DEFAULT_TOKEN_ENV } from './defaults.js';
 import { readGroups } from './groups.js';
 import { PROBE_KEYS, readProbeOverrides } from './probe-settings.js';
-import { readMetricsConfig } from './metrics-config.js';
+import { METRIC_FAMILIES, METRIC_FAMILY_NAMES, type MetricFamily, type MetricsConfig } from './metrics-config.js';
 import { type RawConfig, type RawServerTls } from './raw.js';
 import {
+  closestKey,
   ENV_NAME,
   got,
   indexPath,
@@ -231,4 +232,27 @@ function readProbeEndpoint(value: unknown, issues: Issues): ProbeEndpointConfig 
     issues.add('probe_endpoint.allow', 'list the CIDRs or host names /probe may reach: an empty list would refuse every target');
   }
   return { enabled, allow };
+}
+
+const METRICS_KEYS = ['exclude'] as const;
+
+/** `metrics: { exclude: [...] }`: the per-target families (metrics-config.ts) left out of /metrics. */
+function readMetricsConfig(value: unknown, issues: Issues): MetricsConfig {
+  const section = readSection(value, 'metrics', METRICS_KEYS, issues);
+  const list = section['exclude'] ?? [];
+  const path = keyPath('metrics', 'exclude');
+  if (!Array.isArray(list)) {
+    issues.add(path, `must be a list of family names (${METRIC_FAMILY_NAMES.join(', ')}) ${got(list)}`);
+    return { exclude: [] };
+  }
+  const exclude: MetricFamily[] = [];
+  list.forEach((entry: unknown, i) => {
+    if (typeof entry === 'string' && entry in METRIC_FAMILIES) {
+      if (!exclude.includes(entry as MetricFamily)) exclude.push(entry as MetricFamily);
+      return;
+    }
+    const near = typeof entry === 'string' ? closestKey(entry, METRIC_FAMILY_NAMES) : undefined;
+    issues.add(indexPath(path, i), `is not a metric family sstpwatch can leave out ${got(entry)}${near ? `; did you mean "${near}"?` : ''}; known: ${METRIC_FAMILY_NAMES.join(', ')}`);
+  });
+  return { exclude };
 }

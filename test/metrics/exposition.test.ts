@@ -50,7 +50,7 @@ describe('metrics.exclude', () => {
       const metrics = createMetrics(registry, { processMetrics: false, exclude });
       const labels = { target: 'rras-1', group: 'vpn', role: 'server' as const };
       metrics.observe('head', labels, { ...probeResult(1_700_000_000_000, true), phasesMs: { dns: 0, connect: 0.4, tls: 6.1, processing: 2 } });
-      metrics.setThresholds(labels, { certificates: { warnDays: 21, criticalDays: 7 }, slowThresholdMs: 1000 } as never);
+      metrics.setThresholds(labels, { certificates: { warnDays: 21, criticalDays: 7 }, slowThresholdMs: 1000 });
       return renderExposition(registry);
     };
     const names = (text: string) => new Set(text.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(/[{ ]/)[0]!));
