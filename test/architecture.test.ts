@@ -1,6 +1,7 @@
 // The shape of src/ as the code reads it: the import graph (every import, export-from and import() between src
 // files, type-only ones included) has no cycle and runs one way through the layers docs/development.md lists;
-// the API reaches the store only through its interface; SQL stays in src/store/; main.ts alone listens.
+// the API reaches the store only through its interface; SQL stays in src/store/; main.ts alone listens; no file
+// is over 450 lines.
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +10,8 @@ import { describe, expect, it } from 'vitest';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const SRC = join(ROOT, 'src');
+/** A file holds one responsibility and reads in one sitting. */
+const MAX_LINES = 450;
 
 /**
  * Each unit of src/ (a directory, or a file at the top) and its layer: a unit imports only units of lower layers.
@@ -88,6 +91,10 @@ function findCycle(graph: Graph): string[] | null {
   return null;
 }
 
+function lineCount(text: string): number {
+  return text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
+}
+
 /** `src/store/sqlite.ts` -> `store`; `src/main.ts` -> `main.ts`. */
 function unitOf(file: string): string {
   return file.split('/')[1]!;
@@ -163,5 +170,10 @@ describe('src/', () => {
     const listening = [...texts].filter(([file, text]) => /\.listen\(/.test(text) && file !== 'src/main.ts' && !file.startsWith('src/demo/')).map(([file]) => file);
     expect(listening).toEqual([]);
     expect(texts.get('src/main.ts')).toMatch(/\.listen\(/);
+  });
+
+  it(`has no file over ${MAX_LINES} lines`, () => {
+    const long = [...texts].filter(([, text]) => lineCount(text) > MAX_LINES).map(([file, text]) => `${file}: ${lineCount(text)} lines`);
+    expect(long).toEqual([]);
   });
 });
