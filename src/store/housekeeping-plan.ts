@@ -135,3 +135,41 @@ export function pruneCutoff(task: 'prune_minute' | 'prune_hour' | 'prune_transit
       return now - retention.rawMs;
   }
 }
+
+/**
+ * prune_raw's cutoff at `now` (null: nothing may go yet), noted in `progress`; `recordMark` once a pass when
+ * raw_pruned_before must move first: recorded before deleting, so late results are never rolled up into buckets
+ * whose raw rows may be gone.
+ */
+export function planRawPrune(
+  progress: HousekeepingProgress,
+  marks: ReadonlyMap<MarkName, number>,
+  retention: RetentionConfig,
+  now: number,
+): { cutoff: number; recordMark: boolean } | null {
+  const cutoff = rawPruneCutoff(marks, retention, now);
+  if (cutoff === null) return null;
+  const recordMark = progress.rawCutoff === null && cutoff > (marks.get('raw_pruned_before') ?? Number.NEGATIVE_INFINITY);
+  progress.rawCutoff = cutoff;
+  return { cutoff, recordMark };
+}
+
+/**
+ * Where a rollup step leaves the task: at `targetIndex` of the same window, or, once every target's window is
+ * rolled up (`nextMark` written), at the first target of the next window.
+ */
+export function afterRollupStep(
+  progress: HousekeepingProgress,
+  marks: Map<MarkName, number>,
+  resolution: RollupResolution,
+  done: { targetIndex: number; rows: number; nextMark: number | null },
+): void {
+  if (done.nextMark === null) {
+    progress.targetIndex = done.targetIndex;
+    progress.windowRows += done.rows;
+    return;
+  }
+  marks.set(ROLLED_MARK[resolution], done.nextMark);
+  progress.targetIndex = 0;
+  progress.windowRows = 0;
+}

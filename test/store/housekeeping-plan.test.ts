@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import {
   HOUSEKEEPING_TASKS,
   afterRewind,
+  afterRollupStep,
+  planRawPrune,
   firstRollupMark,
   markAfterEmptyWindow,
   pruneCutoff,
@@ -112,5 +114,44 @@ describe('prune cutoffs', () => {
     ['prune_sstp_checks', now - 14 * DAY],
   ] as const)('of %s is %s', (task, expected) => {
     expect(pruneCutoff(task, RETENTION, now)).toBe(expected);
+  });
+});
+
+describe('a prune_raw step', () => {
+  const now = T0 + 30 * DAY;
+  const rolled = marks({ minute_rolled_until: now, hour_rolled_until: now });
+
+  it.each([
+    ['records raw_pruned_before first when the cutoff moves on', taskStart(2), rolled, true],
+    ['records it once a pass', { ...taskStart(2), rawCutoff: now - 14 * DAY }, rolled, false],
+    ['leaves it when the cutoff has not moved', taskStart(2), marks({ ...Object.fromEntries(rolled), raw_pruned_before: now - 14 * DAY }), false],
+  ] as const)('%s', (_, progress, current, recordMark) => {
+    const at = { ...progress };
+    expect(planRawPrune(at, current, RETENTION, now)).toEqual({ cutoff: now - 14 * DAY, recordMark });
+    expect(at.rawCutoff).toBe(now - 14 * DAY);
+  });
+
+  it('waits for both rollups to have a mark', () => {
+    const progress = taskStart(2);
+    expect(planRawPrune(progress, marks({ hour_rolled_until: now }), RETENTION, now)).toBeNull();
+    expect(progress.rawCutoff).toBeNull();
+  });
+});
+
+describe('after a rollup step', () => {
+  it('goes on in the same window while targets are left, counting its rows', () => {
+    const progress = { ...taskStart(), targetIndex: 100, windowRows: 40 };
+    const current = marks({ minute_rolled_until: T0 });
+    afterRollupStep(progress, current, '1m', { targetIndex: 200, rows: 60, nextMark: null });
+    expect(progress).toMatchObject({ targetIndex: 200, windowRows: 100 });
+    expect(current.get('minute_rolled_until')).toBe(T0);
+  });
+
+  it('moves the mark and starts the next window at the first target once every target is done', () => {
+    const progress = { ...taskStart(1), targetIndex: 100, windowRows: 40 };
+    const current = marks({ hour_rolled_until: T0 });
+    afterRollupStep(progress, current, '1h', { targetIndex: 150, rows: 60, nextMark: T0 + 6 * HOUR });
+    expect(progress).toMatchObject({ task: 1, targetIndex: 0, windowRows: 0 });
+    expect(current.get('hour_rolled_until')).toBe(T0 + 6 * HOUR);
   });
 });

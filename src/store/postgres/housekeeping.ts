@@ -7,11 +7,12 @@ import type { RetentionConfig } from '../../config/types.js';
 import {
   HOUSEKEEPING,
   HOUSEKEEPING_TASKS,
+  afterRollupStep,
   ROLLED_MARK,
   firstRollupMark,
   markAfterEmptyWindow,
   pruneCutoff,
-  rawPruneCutoff,
+  planRawPrune,
   rollupWindow,
   type HousekeepingProgress,
   type HousekeepingTask,
@@ -51,15 +52,13 @@ export class PostgresHousekeeping {
       case 'rollup_hour':
         return this.rollupStep('1h', now, progress);
       case 'prune_raw': {
-        const cutoff = rawPruneCutoff(this.marks, this.retention, now);
-        if (cutoff === null) return null;
-        if (progress.rawCutoff === null && cutoff > (this.marks.get('raw_pruned_before') ?? Number.NEGATIVE_INFINITY)) {
-          // Recorded before deleting: late results are never rolled up into buckets whose raw rows may be gone.
-          await writeMark(this.db.pool, 'raw_pruned_before', cutoff);
-          this.marks.set('raw_pruned_before', cutoff);
+        const plan = planRawPrune(progress, this.marks, this.retention, now);
+        if (plan === null) return null;
+        if (plan.recordMark) {
+          await writeMark(this.db.pool, 'raw_pruned_before', plan.cutoff);
+          this.marks.set('raw_pruned_before', plan.cutoff);
         }
-        progress.rawCutoff = cutoff;
-        return this.pruneStep(task, progress, SQL.pruneRaw, cutoff);
+        return this.pruneStep(task, progress, SQL.pruneRaw, plan.cutoff);
       }
       case 'prune_minute':
         return this.pruneStep(task, progress, SQL.pruneMinutes, pruneCutoff(task, this.retention, now));
@@ -117,14 +116,7 @@ export class PostgresHousekeeping {
       }
       return { rows: samples.rows.length, nextMark: mark };
     });
-    if (nextMark === null) {
-      progress.targetIndex += batch.length;
-      progress.windowRows += rows;
-    } else {
-      this.marks.set(markName, nextMark);
-      progress.targetIndex = 0;
-      progress.windowRows = 0;
-    }
+    afterRollupStep(progress, this.marks, resolution, { targetIndex: progress.targetIndex + batch.length, rows, nextMark });
     return { task: resolution === '1m' ? 'rollup_minute' : 'rollup_hour', rows, ms: performance.now() - started };
   }
 

@@ -7,11 +7,12 @@ import type { RetentionConfig } from '../../config/types.js';
 import {
   HOUSEKEEPING,
   HOUSEKEEPING_TASKS,
+  afterRollupStep,
   ROLLED_MARK,
   firstRollupMark,
   markAfterEmptyWindow,
   pruneCutoff,
-  rawPruneCutoff,
+  planRawPrune,
   rollupWindow,
   type HousekeepingProgress,
   type HousekeepingTask,
@@ -49,14 +50,13 @@ export class SqliteHousekeeping {
       case 'rollup_hour':
         return this.rollupStep('1h', now, progress);
       case 'prune_raw': {
-        const cutoff = rawPruneCutoff(this.marks, this.retention, now);
-        if (cutoff === null) return null;
-        if (progress.rawCutoff === null && cutoff > (this.marks.get('raw_pruned_before') ?? Number.NEGATIVE_INFINITY)) {
-          // Recorded before deleting: late results are never rolled up into buckets whose raw rows may be gone.
+        const plan = planRawPrune(progress, this.marks, this.retention, now);
+        if (plan === null) return null;
+        const { cutoff } = plan;
+        if (plan.recordMark) {
           this.inTransaction.immediate(() => s.upsertMark.run('raw_pruned_before', cutoff));
           this.marks.set('raw_pruned_before', cutoff);
         }
-        progress.rawCutoff = cutoff;
         return this.pruneStep(task, progress, cutoff, (id, offset) => s.rawPruneBoundary.get(id, cutoff, offset)?.at, (id, before) => s.pruneRaw.run(id, before).changes);
       }
       case 'prune_minute': {
@@ -126,14 +126,7 @@ export class SqliteHousekeeping {
         this.statements.upsertMark.run(markName, nextMark);
       }
     });
-    if (nextMark === null) {
-      progress.targetIndex = targetIndex;
-      progress.windowRows += rows;
-    } else {
-      this.marks.set(markName, nextMark);
-      progress.targetIndex = 0;
-      progress.windowRows = 0;
-    }
+    afterRollupStep(progress, this.marks, resolution, { targetIndex, rows, nextMark });
     return { task: resolution === '1m' ? 'rollup_minute' : 'rollup_hour', rows, ms: performance.now() - started };
   }
 
