@@ -1,27 +1,15 @@
-import { execFile } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeRras } from '../../src/demo/fake-rras.js';
 import { testCertificates, VPN_HOSTNAME } from '../fixtures/certs.js';
 import { closeAllRras, startRras } from '../fixtures/fake-rras.js';
-import { BIN } from '../fixtures/service.js';
+import { runSstpwatch } from '../fixtures/service.js';
 import { runCheck } from '../../src/cli/check.js';
 
-const run = promisify(execFile);
-
-/** Runs the real `sstpwatch` command; resolves with its exit code and output. */
-async function sstpwatch(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { timeout: 20_000, env: { ...process.env, SSTPWATCH_CONFIG: '' } });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+/** Runs the real `sstpwatch` command (no SSTPWATCH_CONFIG from the environment). */
+const sstpwatch = (...args: string[]) => runSstpwatch(args, { SSTPWATCH_CONFIG: '' });
 
 describe('sstpwatch check', () => {
   let dir: string;

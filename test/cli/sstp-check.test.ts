@@ -1,25 +1,13 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCheck } from '../../src/cli/check.js';
 import { startFakeSstp, type FakeSstp } from '../../src/demo/fake-sstp.js';
 import { testCertificates, VPN_HOSTNAME } from '../fixtures/certs.js';
-import { BIN } from '../fixtures/service.js';
+import { runSstpwatch } from '../fixtures/service.js';
 
-const run = promisify(execFile);
-
-async function sstpwatch(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { timeout: 20_000, env: { ...process.env, SSTPWATCH_CONFIG: '' } });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const sstpwatch = (...args: string[]) => runSstpwatch(args, { SSTPWATCH_CONFIG: '' });
 
 /** runCheck in process, its output collected. */
 async function check(...args: string[]): Promise<{ code: number; out: string; err: string }> {
