@@ -13,7 +13,7 @@ export function renderMemory(report: BenchReport): string {
       const b = f.memoryBreakdown ?? {};
       const perK = (f.peakRssProbingBytes / 1048576 / size.targets) * 1000;
       rows.push(
-        `| ${size.targets.toLocaleString('en-US')} | ${name} | ${mib(f.peakRssProbingBytes)} | ${perK.toFixed(1)} | ${mib(b.rss)} | ${mib(b.heapTotal)} / ${mib(b.heapUsed)} | ${mib(b['used new_space'])} / ${mib(b['total new_space'])} | ${mib(b['used old_space'])} / ${mib(b['total old_space'])} | ${mib(b.external)} | ${mib(f.peakRssBytes)} |`,
+        `| ${size.targets.toLocaleString('en-US')} | ${name} | ${mib(f.peakRssProbingBytes)} | ${perK.toFixed(1)} | ${mib(b.rss)} | ${mib(b.heapTotal)} / ${mib(b.heapUsed)} | ${mib(b['used new'] ?? b['used new_space'])} / ${mib(b['total new'] ?? b['total new_space'])} | ${mib(b['used old'] ?? b['used old_space'])} / ${mib(b['total old'] ?? b['total old_space'])} | ${mib(b.external)} | ${mib(f.peakRssBytes)} |`,
       );
       if (f.heap) {
         heaps.push(`### Heap snapshot, N=${size.targets.toLocaleString('en-US')} ${name}: ${mib(f.heap.totalBytes)} reachable`, '', '| retained | self | count | constructor |', '|---:|---:|---:|---|');
