@@ -24,7 +24,7 @@ interface FindingJson {
 }
 interface StatusJson {
   groups: { name: string; certificate_consistency?: Record<string, boolean | null>; findings?: FindingJson[] }[];
-  targets: { name: string; certificate_chain?: { position: string; sha256: string; ekus: string[] | null }[]; certificate_checks?: Record<string, unknown> | null; revocation?: { url: string; reachable: boolean | null; revoked: boolean | null }[] }[];
+  targets: { name: string; certificate?: { sha256: string } | null; certificate_chain?: { position: string; sha256: string; ekus: string[] | null }[]; certificate_checks?: Record<string, unknown> | null; revocation?: { url: string; reachable: boolean | null; revoked: boolean | null }[] }[];
 }
 
 describe('certificate intelligence in the running service', () => {
@@ -87,13 +87,13 @@ describe('certificate intelligence in the running service', () => {
     expect((await status()).groups[0]?.certificate_consistency).toEqual({ servers: false, vip: false, offload_hash: false });
   });
 
-  it('shows each HTTPS target\'s chain, checks and revocation sources; the offloaded one has none', async () => {
+  it('shows each HTTPS target\'s chain, checks and revocation sources on its own route; the offloaded one has none; the status list carries none of them', async () => {
+    const target = async (name: string) => (await service.get(`/api/v1/targets/${name}`)).json<StatusJson['targets'][number]>();
     await waitFor('CRLs fetched', async () => {
-      const t = (await status()).targets.find((x) => x.name === 'rras-eu-1');
-      return (t?.revocation ?? []).length > 0 && t!.revocation!.every((r) => r.reachable !== null);
+      const t = await target('rras-eu-1');
+      return (t.revocation ?? []).length > 0 && t.revocation!.every((r) => r.reachable !== null);
     });
-    const targets = (await status()).targets;
-    const one = targets.find((t) => t.name === 'rras-eu-1')!;
+    const one = await target('rras-eu-1');
     expect(one.certificate_chain?.map((c) => c.position)).toEqual(['leaf', 'intermediate', 'root']);
     expect(one.certificate_chain?.[0]).toMatchObject({ sha256: renewed.sha256, ekus: ['serverAuth'] });
     expect(one.certificate_checks).toMatchObject({ server_auth_eku: true, name_matches_hostname: true, chain_trusted: true, revoked: false });
@@ -101,11 +101,11 @@ describe('certificate intelligence in the running service', () => {
       ['/issuing.crl', true, false],
       ['/root.crl', true, false],
     ]);
-    const offloaded = targets.find((t) => t.name === 'rras-eu-3')!;
-    expect(offloaded.certificate_chain).toBeUndefined();
+    expect((await target('rras-eu-3')).certificate_chain).toBeUndefined();
 
-    const target = (await service.get('/api/v1/targets/rras-eu-1')).json<StatusJson['targets'][number]>();
-    expect(target.certificate_chain).toHaveLength(3);
+    const listed = (await status()).targets.find((t) => t.name === 'rras-eu-1')!;
+    expect(listed.certificate).toMatchObject({ sha256: renewed.sha256 });
+    expect([listed.certificate_chain, listed.certificate_checks, listed.revocation]).toEqual([undefined, undefined, undefined]);
   });
 
   it('exports the certificate metrics', async () => {
