@@ -14,27 +14,12 @@ export { isFetchableUrl, normalizeSerial };
 export type RevocationKind = 'crl' | 'ocsp';
 export type SignatureState = SignatureCheck['result'];
 
-/** A delta CRL (FreshestCRL) fetched after its base CRL. Times are integer ms. */
-export interface DeltaCrlStatus {
+/** What was read from one CRL or OCSP source. Times are integer ms. */
+export interface SourceAnswer {
   url: string;
-  reachable: boolean;
-  /** Why it cannot be used (unreachable, not a CRL, not the delta of this base). Null when read. */
-  error: string | null;
-  httpStatus: number | null;
-  signature: SignatureState | null;
-  signatureProblem: string | null;
-  thisUpdate: number | null;
-  nextUpdate: number | null;
-}
-
-/** What one check of one CRL or OCSP source found. Times are integer ms. */
-export interface RevocationStatus {
-  url: string;
-  kind: RevocationKind;
-  checkedAt: number;
   /** The source answered with a CRL / an OCSP status sstpwatch could read. */
   reachable: boolean;
-  /** Why not reachable (or why the answer is unusable): a sentence. Null when reachable. */
+  /** Why it is not reachable or its answer unusable (not a CRL, not the delta of this base...): a sentence. Null when read. */
   error: string | null;
   httpStatus: number | null;
   /** The CRL or OCSP response is signed by the issuing CA (OCSP: or its delegated responder). Null: nothing read. */
@@ -43,6 +28,15 @@ export interface RevocationStatus {
   signatureProblem: string | null;
   thisUpdate: number | null;
   nextUpdate: number | null;
+}
+
+/** A delta CRL (FreshestCRL) fetched after its base CRL. */
+export type DeltaCrlStatus = SourceAnswer;
+
+/** What one check of one CRL or OCSP source found. */
+export interface RevocationStatus extends SourceAnswer {
+  kind: RevocationKind;
+  checkedAt: number;
   /** Of the serial numbers asked about, those revoked (CRL: listed in the base or the delta CRL; OCSP: revoked). */
   revokedSerials: string[];
   /** CRL only: the delta CRL the base names (FreshestCRL), null when none is named. */

@@ -1,16 +1,37 @@
 import Type from 'typebox';
 import type { StatusSource, TargetView } from '../../health/views.js';
-import { badRequest, notFound } from '../errors.js';
+import type { TargetControl } from '../deps.js';
+import { HttpError, badRequest, notFound } from '../errors.js';
 import { parseTimeBound } from '../present.js';
 
 /** Error responses of a route that takes a target name and query values. */
 export const targetReadErrors = { 400: Type.Ref('ErrorBody'), 404: Type.Ref('ErrorBody') };
 
+/** Error responses of a write route (bearer token, rate-limited, body or target checked, a monitor needed). */
+export const targetWriteErrors = {
+  400: Type.Ref('ErrorBody'),
+  401: Type.Ref('ErrorBody'),
+  404: Type.Ref('ErrorBody'),
+  413: Type.Ref('ErrorBody'),
+  429: Type.Ref('ErrorBody'),
+  503: Type.Ref('ErrorBody'),
+};
+
 /** The configured target by name, or a 404 in the contract shape. */
 export function findTarget(status: StatusSource, name: string): TargetView {
-  const target = status.target(name);
-  if (!target) throw notFound(`no target named ${JSON.stringify(name)}`);
+  return found(name, status.target(name));
+}
+
+/** The target a lookup or a write answered, or a 404 when there is none by that name. */
+export function found<T>(name: string, target: T | null | undefined): T {
+  if (target === undefined || target === null) throw notFound(`no target named ${JSON.stringify(name)}`);
   return target;
+}
+
+/** The monitor's write side, or a 503 when this sstpwatch runs none. */
+export function requireControl(control: TargetControl | undefined): TargetControl {
+  if (!control) throw new HttpError(503, 'not_available', 'this sstpwatch does not run a monitor (write endpoints are unavailable)');
+  return control;
 }
 
 /** A `from`/`to` query value: ISO 8601 or Unix ms; a 400 naming the parameter otherwise. */

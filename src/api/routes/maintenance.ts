@@ -1,33 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import Type from 'typebox';
 import { requireToken } from '../auth.js';
-import type { TargetView } from '../../health/views.js';
-import { DEFAULT_RATE_LIMITS, type AppDeps, type TargetControl } from '../deps.js';
-import { HttpError, badRequest, notFound } from '../errors.js';
+import { DEFAULT_RATE_LIMITS, type AppDeps } from '../deps.js';
+import { badRequest } from '../errors.js';
+import { found, requireControl, targetWriteErrors } from './common.js';
 import { parseTimeBound, presentTarget, scheduledFor } from '../present.js';
 import { MaintenanceBodySchema, TargetParams, TargetStatusSchema } from '../schemas.js';
 
-const errors = {
-  400: Type.Ref('ErrorBody'),
-  401: Type.Ref('ErrorBody'),
-  404: Type.Ref('ErrorBody'),
-  413: Type.Ref('ErrorBody'),
-  429: Type.Ref('ErrorBody'),
-  503: Type.Ref('ErrorBody'),
-};
-
 /** The longest maintenance window accepted. */
 export const MAX_MAINTENANCE_MS = 366 * 86_400_000;
-
-export function requireControl(control: TargetControl | undefined): TargetControl {
-  if (!control) throw new HttpError(503, 'not_available', 'this sstpwatch does not run a monitor (write endpoints are unavailable)');
-  return control;
-}
-
-export function found(name: string, target: TargetView | undefined): TargetView {
-  if (!target) throw notFound(`no target named ${JSON.stringify(name)}`);
-  return target;
-}
 
 /** PUT/DELETE /api/v1/targets/:name/maintenance: in and out of state `maintenance` (bearer token). */
 export const maintenanceRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
@@ -40,7 +20,7 @@ export const maintenanceRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = a
     {
       preHandler: requireToken(deps.auth),
       config: { rateLimit },
-      schema: { params: TargetParams, body: MaintenanceBodySchema, security, response: { 200: TargetStatusSchema, ...errors } },
+      schema: { params: TargetParams, body: MaintenanceBodySchema, security, response: { 200: TargetStatusSchema, ...targetWriteErrors } },
     },
     async (request) => {
       const control = requireControl(deps.control);
@@ -60,7 +40,7 @@ export const maintenanceRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = a
     {
       preHandler: requireToken(deps.auth),
       config: { rateLimit },
-      schema: { params: TargetParams, security, response: { 200: TargetStatusSchema, ...errors } },
+      schema: { params: TargetParams, security, response: { 200: TargetStatusSchema, ...targetWriteErrors } },
     },
     async (request) => {
       const control = requireControl(deps.control);

@@ -1,20 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import Type from 'typebox';
 import { requireToken } from '../auth.js';
 import { DEFAULT_RATE_LIMITS, type AppDeps } from '../deps.js';
-import { notFound } from '../errors.js';
 import { presentResult } from '../present.js';
 import { ResultSchema, TargetParams } from '../schemas.js';
-import { requireControl } from './maintenance.js';
+import { findTarget, found, requireControl, targetWriteErrors } from './common.js';
 
-const errors = {
-  400: Type.Ref('ErrorBody'),
-  401: Type.Ref('ErrorBody'),
-  404: Type.Ref('ErrorBody'),
-  413: Type.Ref('ErrorBody'),
-  429: Type.Ref('ErrorBody'),
-  503: Type.Ref('ErrorBody'),
-};
 
 /**
  * POST /api/v1/targets/:name/probe (bearer token): probes a configured target now and answers the result. The
@@ -27,15 +17,13 @@ export const probeNowRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = asyn
     {
       preHandler: requireToken(deps.auth),
       config: { rateLimit },
-      schema: { params: TargetParams, security: [{ bearer: [] }], response: { 200: ResultSchema, ...errors } },
+      schema: { params: TargetParams, security: [{ bearer: [] }], response: { 200: ResultSchema, ...targetWriteErrors } },
     },
     async (request) => {
       const control = requireControl(deps.control);
       const { name } = request.params;
-      if (!deps.status.target(name)) throw notFound(`no target named ${JSON.stringify(name)}`);
-      const result = await control.probeNow(name);
-      if (!result) throw notFound(`no target named ${JSON.stringify(name)}`);
-      return presentResult(result);
+      findTarget(deps.status, name);
+      return presentResult(found(name, await control.probeNow(name)));
     },
   );
 };
