@@ -8,10 +8,11 @@ import {
   HOUSEKEEPING,
   HOUSEKEEPING_TASKS,
   ROLLED_MARK,
+  afterRollupStep,
   firstRollupMark,
   markAfterEmptyWindow,
+  planRawPrune,
   pruneCutoff,
-  rawPruneCutoff,
   rollupWindow,
   type HousekeepingProgress,
   type HousekeepingTask,
@@ -48,13 +49,10 @@ export class MemoryHousekeeping {
       case 'rollup_hour':
         return this.rollupStep('1h', now, progress);
       case 'prune_raw': {
-        const cutoff = rawPruneCutoff(this.marks, this.retention, now);
-        if (cutoff === null) return null;
-        if (progress.rawCutoff === null && cutoff > (this.marks.get('raw_pruned_before') ?? Number.NEGATIVE_INFINITY)) {
-          this.marks.set('raw_pruned_before', cutoff);
-        }
-        progress.rawCutoff = cutoff;
-        return this.pruneStep(task, progress, cutoff, (t, before, max) => pruneSorted(t.results, before, max));
+        const plan = planRawPrune(progress, this.marks, this.retention, now);
+        if (plan === null) return null;
+        if (plan.recordMark) this.marks.set('raw_pruned_before', plan.cutoff);
+        return this.pruneStep(task, progress, plan.cutoff, (t, before, max) => pruneSorted(t.results, before, max));
       }
       case 'prune_minute':
         return this.pruneStep(task, progress, pruneCutoff(task, this.retention, now), (t, before, max) => pruneKeys(t.minutes, before, max));
@@ -116,15 +114,9 @@ export class MemoryHousekeeping {
       rows += samples.length;
       targetIndex++;
     }
-    if (targetIndex >= targets.length) {
-      const mark = progress.windowRows + rows > 0 ? window.end : markAfterEmptyWindow(resolution, window, this.firstResultAt(window.end));
-      this.marks.set(markName, mark);
-      progress.targetIndex = 0;
-      progress.windowRows = 0;
-    } else {
-      progress.targetIndex = targetIndex;
-      progress.windowRows += rows;
-    }
+    const nextMark =
+      targetIndex < targets.length ? null : progress.windowRows + rows > 0 ? window.end : markAfterEmptyWindow(resolution, window, this.firstResultAt(window.end));
+    afterRollupStep(progress, this.marks, resolution, { targetIndex, rows, nextMark });
     return { task: resolution === '1m' ? 'rollup_minute' : 'rollup_hour', rows, ms: performance.now() - started };
   }
 
