@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { pino, type Logger } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { StateTransition } from '../../src/health/types.js';
 import { ERROR_KINDS, type ProbeResult } from '../../src/probe/types.js';
 import { ERROR_KIND_CODES } from '../../src/store/codes.js';
 import { openDatabase } from '../../src/store/database.js';
 import { openSqliteStore, type SqliteStore, type SqliteStoreOptions } from '../../src/store/sqlite.js';
-import type { StoredResult, TargetRecord } from '../../src/store/store.js';
+import type { TargetRecord } from '../../src/store/store.js';
+import { allHistory, stored, transition } from './contract-support.js';
 
 const T0 = Date.parse('2026-11-26T21:00:00.000Z');
 const SHA_A = 'AB'.repeat(32);
@@ -86,26 +86,6 @@ function failedResult(at: number, over: Partial<ProbeResult> = {}): ProbeResult 
     certificate: null,
     ...over,
   };
-}
-
-function stored(result: ProbeResult): StoredResult {
-  const { certificate: _certificate, ...rest } = result;
-  return rest;
-}
-
-function transition(at: number, over: Partial<StateTransition> = {}): StateTransition {
-  return { target: 'rras-1', at, from: 'up', to: 'down', cause: 'timeout', message: 'no answer within 5000 ms', ...over };
-}
-
-async function allHistory(store: SqliteStore, name: string, query: { from?: number; to?: number; limit: number }) {
-  const pages: StoredResult[][] = [];
-  let cursor: string | undefined;
-  for (;;) {
-    const page = await store.history(name, { ...query, cursor });
-    pages.push(page.items);
-    if (page.nextCursor === null) return pages;
-    cursor = page.nextCursor;
-  }
 }
 
 /** Makes every write of results fail, from another connection (root ignores file permissions). */
