@@ -4,11 +4,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FakeRras } from '../../src/demo/fake-rras.js';
-import { testCertificates, VPN_HOSTNAME } from '../fixtures/certs.js';
-import { closeAllRras, startRras } from '../fixtures/fake-rras.js';
-import { prometheusConfig, runTool, startPrometheus, stopAllDaemons, type RunningPrometheus } from '../fixtures/prometheus.js';
-import { freePort, startService, waitFor, type RunningService } from '../fixtures/service.js';
+import type { FakeRras } from '../../../src/demo/fake-rras.js';
+import { testCertificates, VPN_HOSTNAME } from '../../fixtures/certs.js';
+import { closeAllRras, startRras } from '../../fixtures/fake-rras.js';
+import { prometheusConfig, runTool, startPrometheus, stopAllDaemons, type RunningPrometheus } from '../../fixtures/prometheus.js';
+import { freePort, startService, waitFor, type RunningService } from '../../fixtures/service.js';
 
 describe('metrics.exclude with a real Prometheus scraping', () => {
   let dir: string;
