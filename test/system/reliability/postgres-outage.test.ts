@@ -81,7 +81,9 @@ describe('PostgreSQL down for 30 s under 200 targets probed every second', () =>
     server.start();
     await waitFor('ready again, queue written', async () => {
       const r = await readiness();
-      return r.status === 200 && r.body.checks.database.pending_results === 0;
+      // The backlog (over TARGETS * 20) is written; what stays queued is at most the last second or two of results,
+      // since 200 results a second keep arriving between the once-a-second flushes.
+      return r.status === 200 && r.body.checks.database.pending_results < TARGETS * 2;
     }, 60_000).catch(async (err: Error) => {
       const logLines = running.output().split('\n').filter((l) => /database|PostgreSQL|write/i.test(l)).slice(-15);
       throw new Error(`${err.message}\nreadyz: ${JSON.stringify((await readiness()).body)}\n${logLines.join('\n')}`);
