@@ -2,7 +2,7 @@
 import { Gauge, type Registry } from 'prom-client';
 import type { GroupConsistency, TargetRevocation } from '../health/certificates.js';
 import type { CertificatePosition, ChainChecks } from '../probe/types.js';
-import { withLabel, type TargetLabels } from './metrics.js';
+import { checkConstantLabels, withLabel, type ConstantLabels, type TargetLabels } from './metrics.js';
 
 export const CERT_CHECKS = ['eku', 'name', 'chain', 'revoked'] as const;
 const OCSP_STATUSES = ['good', 'revoked', 'unknown'] as const;
@@ -18,9 +18,17 @@ export interface CertificateMetrics {
   forgetGroup(group: string): void;
 }
 
-export function createCertificateMetrics(registry: Registry): CertificateMetrics {
+export interface CertificateMetricsOptions {
+  /** Labels added to every per-target and per-group series, as createMetrics' (e.g. `{ site: 'lan' }`). */
+  constantLabels?: ConstantLabels;
+}
+
+export function createCertificateMetrics(registry: Registry, options: CertificateMetricsOptions = {}): CertificateMetrics {
   const registers = [registry];
-  const targetLabels = ['target', 'group', 'role'] as const;
+  const constant = checkConstantLabels(options.constantLabels);
+  const constantNames = Object.keys(constant);
+  const targetLabels = ['target', 'group', 'role', ...constantNames];
+  const scope = (labels: TargetLabels): TargetLabels => (constantNames.length ? { ...labels, ...constant } : labels);
   const earliest = new Gauge({
     name: 'sstp_cert_chain_earliest_expiry_timestamp_seconds',
     help: 'Expiry of the certificate of the presented chain that expires first (Unix seconds); position says whether it is the leaf, an intermediate or the root.',
@@ -36,7 +44,7 @@ export function createCertificateMetrics(registry: Registry): CertificateMetrics
   const consistent = new Gauge({
     name: 'sstp_group_cert_consistent',
     help: 'Group certificate consistency, 1 yes 0 no: servers (all present the same leaf), vip (the VIP presents the servers\' leaf), offload_hash (the VIP leaf is offload_cert_sha256). Absent when there is nothing to compare.',
-    labelNames: ['group', 'check'],
+    labelNames: ['group', ...constantNames, 'check'],
     registers,
   });
   const reachable = new Gauge({
@@ -96,7 +104,7 @@ export function createCertificateMetrics(registry: Registry): CertificateMetrics
   function setSource(labels: TargetLabels, set: Published, url: string, kind: string, s: { reachable: boolean; signature: string | null; thisUpdate: number | null; nextUpdate: number | null }): void {
     if (set.reachable.some((l) => l.url === url && l.kind === kind)) return;
     set.reachable.push({ url, kind });
-    const sourceLabels = { target: labels.target, group: labels.group, role: labels.role, url, kind };
+    const sourceLabels = { ...labels, url, kind };
     reachable.set(sourceLabels, s.reachable ? 1 : 0);
     if (s.signature === 'valid' || s.signature === 'invalid') signatureValid.set(sourceLabels, s.signature === 'valid' ? 1 : 0);
     if (kind === 'crl' && s.nextUpdate !== null) {
@@ -107,7 +115,8 @@ export function createCertificateMetrics(registry: Registry): CertificateMetrics
   }
 
   return {
-    setChain(labels, checks, revoked) {
+    setChain(target, checks, revoked) {
+      const labels = scope(target);
       const position = checks.earliestExpiry.position;
       const previous = positions.get(labels.target);
       if (previous && previous !== position) earliest.remove({ ...labels, position: previous });
@@ -120,7 +129,8 @@ export function createCertificateMetrics(registry: Registry): CertificateMetrics
       else valid.set(withLabel(labels, 'check', 'revoked'), revoked ? 0 : 1);
     },
 
-    setRevocation(labels, sources) {
+    setRevocation(target, sources) {
+      const labels = scope(target);
       clearRevocation(labels);
       const set: Published = { reachable: [], crlDates: [], ocsp: [] };
       for (const source of sources) {
@@ -129,7 +139,7 @@ export function createCertificateMetrics(registry: Registry): CertificateMetrics
         setSource(labels, set, source.url, source.kind, status);
         if (status.delta) setSource(labels, set, status.delta.url, 'crl', status.delta);
         if (source.kind === 'ocsp' && status.ocspStatus && !set.ocsp.some((l) => l.url === source.url && l.position === source.position)) {
-          for (const s of OCSP_STATUSES) ocspStatus.set({ target: labels.target, group: labels.group, role: labels.role, url: source.url, position: source.position, status: s }, s === status.ocspStatus ? 1 : 0);
+          for (const s of OCSP_STATUSES) ocspStatus.set({ ...labels, url: source.url, position: source.position, status: s }, s === status.ocspStatus ? 1 : 0);
           set.ocsp.push({ url: source.url, position: source.position });
         }
       }
@@ -139,12 +149,13 @@ export function createCertificateMetrics(registry: Registry): CertificateMetrics
     setGroup(group, consistency) {
       for (const [key, check] of Object.entries(CONSISTENCY_CHECKS) as [keyof GroupConsistency, string][]) {
         const value = consistency[key];
-        if (value === null) consistent.remove({ group, check });
-        else consistent.set({ group, check }, value ? 1 : 0);
+        if (value === null) consistent.remove({ group, ...constant, check });
+        else consistent.set({ group, ...constant, check }, value ? 1 : 0);
       }
     },
 
-    forgetTarget(labels) {
+    forgetTarget(target) {
+      const labels = scope(target);
       const position = positions.get(labels.target);
       if (position) earliest.remove({ ...labels, position });
       positions.delete(labels.target);
@@ -153,7 +164,7 @@ export function createCertificateMetrics(registry: Registry): CertificateMetrics
     },
 
     forgetGroup(group) {
-      for (const check of Object.values(CONSISTENCY_CHECKS)) consistent.remove({ group, check });
+      for (const check of Object.values(CONSISTENCY_CHECKS)) consistent.remove({ group, ...constant, check });
     },
   };
 }

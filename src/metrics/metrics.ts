@@ -25,6 +25,8 @@ export function labelsOf(config: Pick<TargetConfig, 'name' | 'group' | 'role'>):
  * bytes per series with its hash key), which at 10,000 targets and ~30 series each is tens of MiB.
  */
 export function withLabel(labels: TargetLabels, name: string, value: string): Record<string, string> {
+  // Labels beyond the three (constant labels such as site) come along, after them.
+  if (Object.keys(labels).length > 3) return { ...labels, [name]: value };
   return { target: labels.target, group: labels.group, role: labels.role, [name]: value };
 }
 
@@ -63,6 +65,25 @@ export interface MetricsOptions {
   processMetrics?: boolean;
   /** Per-target families left out of the registry (config `metrics.exclude`); their series are kept nowhere else. */
   exclude?: readonly MetricFamily[];
+  /** Labels added to every per-target and per-group series, e.g. `{ site: 'lan' }` (config `site`); none: no label. */
+  constantLabels?: ConstantLabels;
+}
+
+/** Labels of a fixed value that every per-target and per-group series of an instance carries. */
+export type ConstantLabels = Readonly<Record<string, string>>;
+
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+/** Label names the series set themselves: a constant label may take none of them. */
+const RESERVED_LABELS = ['target', 'group', 'role', 'state', 'result', 'phase', 'stage', 'protocol', 'sha256', 'subject', 'issuer', 'check', 'position', 'url', 'kind', 'status', 'le', 'quantile'];
+
+/** The constant labels, checked: a valid Prometheus label name that no series sets itself, and a string value. */
+export function checkConstantLabels(labels: ConstantLabels | undefined): ConstantLabels {
+  for (const [name, value] of Object.entries(labels ?? {})) {
+    if (!LABEL_NAME.test(name) || name.startsWith('__')) throw new Error(`constant metric label "${name}" is not a valid Prometheus label name`);
+    if (RESERVED_LABELS.includes(name)) throw new Error(`constant metric label "${name}" is a label sstpwatch's series set themselves`);
+    if (typeof value !== 'string') throw new Error(`constant metric label "${name}" must be a string`);
+  }
+  return { ...labels };
 }
 
 /**
@@ -80,17 +101,21 @@ function collectProcessMetrics(registry: Registry): void {
 /** Creates the contract's metrics in `registry` (never the global one). */
 export function createMetrics(registry: Registry, options: MetricsOptions = {}): Metrics {
   if (options.processMetrics ?? true) collectProcessMetrics(registry);
-  const targetLabels = ['target', 'group', 'role'] as const;
+  const constant = checkConstantLabels(options.constantLabels);
+  const constantNames = Object.keys(constant);
+  const targetLabels = ['target', 'group', 'role', ...constantNames];
+  /** A target's labels with the constant ones. */
+  const scope = (labels: TargetLabels): TargetLabels => (constantNames.length ? { ...labels, ...constant } : labels);
   const registers = [registry];
 
   const up = new Gauge({ name: 'sstp_target_up', help: 'Debounced state: 1 up, 0 down (absent while unknown or in maintenance).', labelNames: targetLabels, registers });
   const state = new Gauge({ name: 'sstp_target_state', help: 'Debounced state, one-hot over up/down/unknown/maintenance.', labelNames: [...targetLabels, 'state'], registers });
-  const kinds = Object.fromEntries(CHECK_KINDS.map((check) => [check, kindSeries(CHECKS[check].series, registers)])) as Record<CheckKind, KindSeries>;
+  const kinds = Object.fromEntries(CHECK_KINDS.map((check) => [check, kindSeries(CHECKS[check].series, registers, targetLabels)])) as Record<CheckKind, KindSeries>;
   const failures = new Gauge({ name: 'sstp_target_consecutive_failures', help: 'Failed probes in a row.', labelNames: targetLabels, registers });
   const certNotAfter = new Gauge({ name: 'sstp_cert_not_after_timestamp_seconds', help: 'Expiry of the leaf certificate presented (Unix seconds).', labelNames: targetLabels, registers });
   const certInfo = new Gauge({ name: 'sstp_cert_info', help: 'The leaf certificate now presented.', labelNames: [...targetLabels, 'sha256', 'subject', 'issuer'], registers });
-  const groupUp = new Gauge({ name: 'sstp_group_servers_up', help: 'Servers of the group whose state is up.', labelNames: ['group'], registers });
-  const groupTotal = new Gauge({ name: 'sstp_group_servers', help: 'Servers configured in the group.', labelNames: ['group'], registers });
+  const groupUp = new Gauge({ name: 'sstp_group_servers_up', help: 'Servers of the group whose state is up.', labelNames: ['group', ...constantNames], registers });
+  const groupTotal = new Gauge({ name: 'sstp_group_servers', help: 'Servers configured in the group.', labelNames: ['group', ...constantNames], registers });
   const interval = new Gauge({ name: 'sstp_probe_interval_seconds', help: 'Configured probe interval (absent for cron schedules).', labelNames: targetLabels, registers });
   const certWarning = new Gauge({ name: 'sstp_cert_warning_threshold_seconds', help: 'certificates.warn_days in seconds: a certificate expiring sooner is a warning.', labelNames: targetLabels, registers });
   const certCritical = new Gauge({ name: 'sstp_cert_critical_threshold_seconds', help: 'certificates.critical_days in seconds: a certificate expiring sooner is critical.', labelNames: targetLabels, registers });
@@ -133,7 +158,7 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
     const next = { sha256: cert.sha256, subject: cert.subject, issuer: cert.issuer };
     const previous = certLabels.get(labels.target);
     if (previous && previous.sha256 !== next.sha256) certInfo.remove({ ...labels, ...previous });
-    certInfo.set({ target: labels.target, group: labels.group, role: labels.role, sha256: next.sha256, subject: next.subject, issuer: next.issuer }, 1);
+    certInfo.set({ ...labels, sha256: next.sha256, subject: next.subject, issuer: next.issuer }, 1);
     certLabels.set(labels.target, next);
   }
 
@@ -141,7 +166,8 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
   for (const family of options.exclude ?? []) for (const name of METRIC_FAMILIES[family]) registry.removeSingleMetric(name);
 
   return {
-    observe(check, labels, result) {
+    observe(check, target, result) {
+      const labels = scope(target);
       const series = kinds[check];
       series.success.set(labels, result.ok ? 1 : 0);
       series.lastTimestamp.set(labels, result.at / 1000);
@@ -163,7 +189,8 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
       if (series.spec.certificate) setCertificate(labels, result);
     },
 
-    setHealth(labels, health) {
+    setHealth(target, health) {
+      const labels = scope(target);
       if (health.state === 'up' || health.state === 'down') up.set(labels, health.state === 'up' ? 1 : 0);
       else up.remove(labels);
       for (const s of TARGET_STATES) state.set(withLabel(labels, 'state', s), s === health.state ? 1 : 0);
@@ -171,16 +198,18 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
     },
 
     setGroup(group, health) {
-      groupUp.set({ group }, health.serversUp);
-      groupTotal.set({ group }, health.serversTotal);
+      groupUp.set({ group, ...constant }, health.serversUp);
+      groupTotal.set({ group, ...constant }, health.serversTotal);
     },
 
-    setProbeInterval(labels, seconds) {
+    setProbeInterval(target, seconds) {
+      const labels = scope(target);
       if (seconds === null) interval.remove(labels);
       else interval.set(labels, seconds);
     },
 
-    setThresholds(labels, thresholds) {
+    setThresholds(target, thresholds) {
+      const labels = scope(target);
       certWarning.set(labels, thresholds.certificates.warnDays * 86_400);
       certCritical.set(labels, thresholds.certificates.criticalDays * 86_400);
       slowThreshold.set(labels, thresholds.slowThresholdMs / 1000);
@@ -194,7 +223,8 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
       monitorErrors.inc();
     },
 
-    forgetTarget(labels) {
+    forgetTarget(target) {
+      const labels = scope(target);
       // prom-client removes exact label sets only: name every combination this module ever set.
       for (const metric of [up, failures, certNotAfter, interval, certWarning, certCritical, slowThreshold]) metric.remove(labels);
       for (const s of TARGET_STATES) state.remove({ ...labels, state: s });
@@ -210,8 +240,8 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
     },
 
     forgetGroup(group) {
-      groupUp.remove({ group });
-      groupTotal.remove({ group });
+      groupUp.remove({ group, ...constant });
+      groupTotal.remove({ group, ...constant });
     },
 
     trackStoreWrites(read) {
@@ -238,8 +268,7 @@ const HASH_PROTOCOLS = [
   ['sha256', 0x02],
 ] as const;
 
-function kindSeries(spec: CheckSeries, registers: Registry[]): KindSeries {
-  const labelNames = ['target', 'group', 'role'];
+function kindSeries(spec: CheckSeries, registers: Registry[], labelNames: string[]): KindSeries {
   const gauge = (series: { name: string; help: string }, extra: string[] = []): Gauge =>
     new Gauge({ name: series.name, help: series.help, labelNames: [...labelNames, ...extra], registers });
   return {
