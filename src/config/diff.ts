@@ -16,7 +16,8 @@ export interface ConfigDiff {
 
 /**
  * Decided: `listen` (the socket is bound), `database` (the store is open), `retention` (the store was opened with
- * it), `demo` (its simulated servers are started once), `log` (the logger is made once) and switching `tls` on or off (the server is HTTP or HTTPS)
+ * it), `demo` (its simulated servers are started once), `log` (the logger is made once), `site` and `shard` (the targets this instance owns and the
+ * site it coordinates with are settled at start) and switching `tls` on or off (the server is HTTP or HTTPS)
  * need a restart. Everything else applies on reload: targets, groups, defaults, `probe_endpoint`, `auth` (token,
  * token file, protect_reads), and a renewed `tls` certificate or key while tls stays on.
  */
@@ -35,6 +36,8 @@ export function diffConfig(running: Config, next: Config): ConfigDiff {
     (running.serverTls === null) === (next.serverTls === null) ? null : 'tls',
     same(running.log, next.log) ? null : 'log',
     same(running.metrics, next.metrics) ? null : 'metrics',
+    running.site === next.site ? null : 'site',
+    same(running.shard, next.shard) ? null : 'shard',
   ].filter((key): key is string => key !== null);
   return { added, removed, changed, unchanged: after.size - added.length - changed.length, restartRequired };
 }
@@ -54,6 +57,8 @@ export function configInForce(running: Config, next: Config): Config {
     demo: running.demo,
     log: running.log,
     metrics: running.metrics,
+    site: running.site,
+    shard: running.shard,
     serverTls: tlsSwitched ? running.serverTls : next.serverTls,
   };
 }

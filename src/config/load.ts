@@ -372,6 +372,8 @@ function resolveConfig(raw: RawConfig, certificates: Map<string, string>, baseDi
     log: raw.log,
     metrics: raw.metrics,
     maintenanceWindows: [],
+    site: raw.site,
+    shard: raw.shard,
   };
 }
 

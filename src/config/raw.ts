@@ -10,6 +10,7 @@ import {
   type RetentionConfig,
 } from './types.js';
 import type { MetricsConfig } from './metrics-config.js';
+import type { ShardConfig } from './sharding.js';
 
 /** How often a target is probed: a fixed interval or a cron schedule, never both. */
 export type Cadence = { intervalMs: number; schedule: null } | { intervalMs: null; schedule: string };
@@ -91,4 +92,6 @@ export interface RawConfig {
   probeEndpoint: ProbeEndpointConfig;
   log: LogConfig;
   metrics: MetricsConfig;
+  site: string | null;
+  shard: ShardConfig | null;
 }

@@ -28,6 +28,7 @@ import {
 } from './types.js';
 import { builtInRetention, DEFAULT_DATABASE, DEFAULT_LISTEN, DEFAULT_TOKEN_ENV } from './defaults.js';
 import { readGroups } from './groups.js';
+import { readShard, readSite } from './sharding.js';
 import { PROBE_KEYS, readProbeOverrides } from './probe-settings.js';
 import { METRIC_FAMILIES, METRIC_FAMILY_NAMES, type MetricFamily, type MetricsConfig } from './metrics-config.js';
 import { type RawConfig, type RawServerTls } from './raw.js';
@@ -49,7 +50,7 @@ import {
 } from './readers.js';
 
 // `maintenance_windows` is read by maintenance-windows.ts once the groups and targets are known (load.ts).
-const TOP_KEYS = ['listen', 'database', 'database_password_file', 'auth', 'tls', 'defaults', 'retention', 'groups', 'demo', 'allow_fast_sstp_interval', 'probe_endpoint', 'log', 'maintenance_windows', 'metrics'] as const;
+const TOP_KEYS = ['listen', 'database', 'database_password_file', 'auth', 'tls', 'defaults', 'retention', 'groups', 'demo', 'allow_fast_sstp_interval', 'probe_endpoint', 'log', 'maintenance_windows', 'metrics', 'site', 'shard'] as const;
 const AUTH_KEYS = ['token_env', 'token_file', 'protect_reads'] as const;
 const SERVER_TLS_KEYS = ['cert_file', 'key_file'] as const;
 const RETENTION_KEYS = ['raw', 'minute', 'hour'] as const;
@@ -192,6 +193,8 @@ export function readConfig(document: unknown, issues: Issues): RawConfig {
     probeEndpoint: readProbeEndpoint(entry['probe_endpoint'], issues),
     log: readLog(entry['log'], issues),
     metrics: readMetricsConfig(entry['metrics'], issues),
+    site: readSite(entry['site'], issues),
+    shard: readShard(entry['shard'], database, issues),
   };
 }
 

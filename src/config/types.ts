@@ -2,6 +2,8 @@
 // validated, defaulted and flattened. Durations are integer milliseconds.
 
 import type { MetricsConfig } from './metrics-config.js';
+import type { ShardConfig } from './sharding.js';
+
 export interface TlsSettings {
   /** Verify the certificate chain and the hostname (off = --insecure). */
   verify: boolean;
@@ -168,6 +170,10 @@ export interface Config {
   /** Per-target series families left out of /metrics (config/metrics-config.ts); a change needs a restart. */
   metrics: MetricsConfig;
   maintenanceWindows: MaintenanceWindowConfig[];
+  /** `site:`: where this instance probes from; null: not set (config/sharding.ts siteOf gives the effective name). */
+  site: string | null;
+  /** `shard: "I/N"`: probe only the targets of this static shard (SQLite only); null: every target. */
+  shard: ShardConfig | null;
 }
 
 /** One validation problem, with the path of the offending key: `groups[0].servers[1].url`. */

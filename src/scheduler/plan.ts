@@ -4,16 +4,7 @@
  * name, so a fleet with one interval is spread evenly over it instead of all probing at second 0, and the
  * same target keeps the same phase across restarts.
  */
-
-/** FNV-1a, 32 bits: stable across runs and platforms. */
-export function stableHash(text: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return hash >>> 0;
-}
+import { stableHash } from '../config/stable-hash.js';
 
 /** The target's phase within its interval, in whole ms. */
 export function phaseOffset(name: string, intervalMs: number): number {

@@ -32,6 +32,8 @@ describe('what a reload changes', () => {
     { case: 'database', top: 'database: /var/lib/other.db', keys: ['database'] },
     { case: 'retention', top: 'retention: { raw: 1d }', keys: ['retention'] },
     { case: 'demo', top: 'demo: true', keys: ['demo'] },
+    { case: 'site', top: 'site: lan', keys: ['site'] },
+    { case: 'shard', top: 'shard: 2/3', keys: ['shard'] },
     { case: 'auth and probe_endpoint (applied live)', top: 'auth: { token_env: OTHER, protect_reads: true }\nprobe_endpoint: { enabled: true, allow: [10.0.0.0/8] }', keys: [] },
     { case: 'defaults (applied live, through the targets)', top: 'defaults: { rise: 5 }', keys: [] },
   ])('a change of $case needs a restart: $keys', ({ top, keys }) => {

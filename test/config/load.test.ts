@@ -149,6 +149,8 @@ describe('a valid config', () => {
       log: { level: null, format: null },
       maintenanceWindows: [],
       metrics: { exclude: [] },
+      site: null,
+      shard: null,
     });
   });
 
