@@ -10,7 +10,12 @@ import { requireProgram, runTool, shortenForDurations } from '../../fixtures/pro
 const DIR = fileURLToPath(new URL('../../../prometheus/', import.meta.url));
 const RULES = join(DIR, 'alerts.yml');
 const RULE_TESTS = join(DIR, 'alerts.test.yml');
-const MAINTENANCE_CLAUSE = 'unless on (job, instance, target) sstp_target_state{state="maintenance"} == 1';
+const INSTANCE_RULE_TESTS = join(DIR, 'alerts-instances.test.yml');
+/** Per instance inside an aggregation, or (rules that aggregate first) over the instances of a site. */
+const MAINTENANCE_CLAUSES = [
+  'unless on (job, instance, target) sstp_target_state{state="maintenance"} == 1',
+  'unless on (job, site, target) max without (instance) (sstp_target_state{state="maintenance"}) == 1',
+];
 
 interface Rule {
   alert: string;
@@ -108,7 +113,7 @@ describe('prometheus/alerts.test.yml (promtool test rules)', () => {
   it('has teeth: rules without their maintenance clause fail the maintenance cases', () => {
     const dir = tempDir();
     const lines = readFileSync(RULES, 'utf8').split('\n');
-    const stripped = lines.filter((line) => line.trim() !== MAINTENANCE_CLAUSE);
+    const stripped = lines.filter((line) => !MAINTENANCE_CLAUSES.includes(line.trim()));
     // every rule but the five about sstpwatch itself, all-servers-down and SSTPRedundancyLost (they count states)
     expect(lines.length - stripped.length).toBe(rules.length - 7);
     writeFileSync(join(dir, 'alerts.yml'), stripped.join('\n'));
@@ -117,6 +122,19 @@ describe('prometheus/alerts.test.yml (promtool test rules)', () => {
     expect(run.code).not.toBe(0);
     for (const name of ['SSTPServerDown', 'SSTPServiceDown', 'SSTPCertificateExpiresSoon', 'SSTPCertificateExpired', 'SSTPProbeSlow', 'SSTPProbesStale', 'SSTPHandshakeFailing']) {
       expect(run.output, name).toContain(`alertname: ${name},`);
+    }
+  });
+
+  it('with several instances and sites (prometheus/alerts-instances.test.yml): one alert per target and site, groups counted once', () => {
+    const run = runTool('promtool', ['test', 'rules', INSTANCE_RULE_TESTS]);
+    expect(run.code, run.output).toBe(0);
+    expect(run.output).toContain('SUCCESS');
+  }, 120_000);
+
+  it('aggregates the scrape target away in every rule about a target or a group, and keeps it in the rules about sstpwatch itself', () => {
+    for (const rule of rules) {
+      if (rule.alert.startsWith('SSTPWatch')) expect(rule.expr, rule.alert).not.toContain('without (instance)');
+      else expect(rule.expr, rule.alert).toContain('without (instance)');
     }
   });
 
