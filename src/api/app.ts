@@ -19,8 +19,9 @@ import { pageRoutes } from './routes/page.js';
 import { probeNowRoutes } from './routes/probe-now.js';
 import { probeRoutes } from './routes/probe.js';
 import { reloadRoutes } from './routes/reload.js';
-import { statusRoutes } from './routes/status.js';
+import { statusListSource, statusRoutes } from './routes/status.js';
 import { targetRoutes } from './routes/targets.js';
+import { StatusSnapshots } from './status-cache.js';
 import { InvalidCursorError, StoreUnavailableError, TargetNotFoundError } from '../store/store.js';
 
 export type App = ReturnType<typeof buildApp>;
@@ -89,7 +90,13 @@ export function buildApp(deps: AppDeps) {
   // Limits are set per route (probe, writes); nothing is limited unless a route asks.
   void app.register(rateLimit, { global: false });
 
-  void app.register(statusRoutes, { deps });
+  // The status list is answered from a snapshot up to a second old; a change made through this API shows at once.
+  const snapshots = new StatusSnapshots(statusListSource(deps));
+  app.addHook('onSend', async (request, _reply, payload) => {
+    if (request.method !== 'GET' && request.method !== 'HEAD' && request.method !== 'OPTIONS') snapshots.invalidate();
+    return payload;
+  });
+  void app.register(statusRoutes, { deps, snapshots });
   void app.register(targetRoutes, { deps });
   void app.register(availabilityRoutes, { deps });
   void app.register(maintenanceRoutes, { deps });

@@ -1,5 +1,6 @@
 // What one GET /api/v1/status answers for a snapshot (status-cache.ts): the filter, the page, the body, its ETag and
-// its gzip. Bodies are kept per snapshot version and query, so a client polling an unchanged list costs a lookup.
+// its gzip. Bodies are kept per snapshot version and query: requests between two versions share one body (and one
+// gzip), and a client polling an unchanged list costs a lookup.
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback, constants as zlib } from 'node:zlib';
@@ -54,7 +55,8 @@ export class StatusBodies {
   /** Tells this process's ETags from another's (a restart starts the versions over). */
   private readonly instance = randomBytes(4).toString('hex');
 
-  body(snapshot: StatusSnapshot, query: StatusQuery, head: (snapshot: StatusSnapshot, query: StatusQuery) => string): StatusBody {
+  /** The body answering `query` from `snapshot`: built on the first request for it, then shared until the version moves. */
+  body(snapshot: StatusSnapshot, query: StatusQuery): StatusBody {
     if (snapshot.version !== this.version) {
       this.bodies.clear();
       this.version = snapshot.version;
@@ -63,9 +65,8 @@ export class StatusBodies {
     const kept = this.bodies.get(key);
     if (kept) return kept;
     const { indices, next } = selectTargets(snapshot, query);
-    const parts = indices.map((i) => snapshot.targetJson[i]!);
-    const nextCursor = next === null ? null : JSON.stringify(encodeCursor(next, snapshot.targets[next]!.config.name));
-    const json = Buffer.from(`${head(snapshot, query).slice(0, -1)},"targets":[${parts.join(',')}],"next_cursor":${nextCursor ?? 'null'}}`, 'utf8');
+    const nextCursor = next === null ? 'null' : JSON.stringify(encodeCursor(next, snapshot.names[next]!));
+    const json = Buffer.from(`${head(snapshot, query)},"targets":[${joinFragments(snapshot.targetJson, indices)}],"next_cursor":${nextCursor}}`, 'utf8');
     const body: StatusBody = { etag: `W/"${this.instance}-${snapshot.version}"`, json };
     if (this.bodies.size >= KEPT_BODIES) this.bodies.delete(this.bodies.keys().next().value!);
     this.bodies.set(key, body);
@@ -80,26 +81,55 @@ export class StatusBodies {
   }
 }
 
+/** Everything before the targets: the whole fleet's summary, and the groups (only the filtered one under ?group). */
+function head(snapshot: StatusSnapshot, query: StatusQuery): string {
+  const only = query.group === undefined ? undefined : snapshot.groupIndex.get(query.group);
+  const groups = query.group === undefined ? snapshot.groupJson.join(',') : only === undefined ? '' : snapshot.groupJson[only]!;
+  return `{"generated_at":"${new Date(snapshot.builtAt).toISOString()}","summary":${JSON.stringify(snapshot.summary)},"groups":[${groups}]`;
+}
+
+function joinFragments(fragments: readonly string[], indices: readonly number[] | null): string {
+  if (indices === null) return fragments.join(',');
+  const parts = new Array<string>(indices.length);
+  for (let i = 0; i < indices.length; i++) parts[i] = fragments[indices[i]!]!;
+  return parts.join(',');
+}
+
 /**
- * The positions of the targets the query selects, in config order, and the position of the last one shown when
- * more follow (next_cursor). Without `limit` every matching target is listed.
+ * The positions of the targets the query selects, in config order (null: all of them), and the position of the
+ * last one shown when more follow (next_cursor). Without `limit` every matching target is listed. A group's
+ * targets are looked up, not searched for.
  */
-export function selectTargets(snapshot: StatusSnapshot, query: StatusQuery): { indices: number[]; next: number | null } {
-  const { targets } = snapshot;
+export function selectTargets(snapshot: StatusSnapshot, query: StatusQuery): { indices: number[] | null; next: number | null } {
+  const { names } = snapshot;
   let from = 0;
   if (query.cursor !== undefined) {
-    from = decodeCursor(query.cursor, (i) => targets[i]?.config.name, targets.length, (name) => targets.findIndex((t) => t.config.name === name)) + 1;
+    from = decodeCursor(query.cursor, (i) => names[i], names.length, (name) => names.indexOf(name)) + 1;
   }
+  if (from === 0 && query.limit === undefined && query.group === undefined && query.state === undefined) return { indices: null, next: null };
+  const candidates = query.group === undefined ? null : (snapshot.targetsOfGroup.get(query.group) ?? []);
+  const count = candidates ? candidates.length : names.length;
   const limit = query.limit ?? Infinity;
   const indices: number[] = [];
-  for (let i = from; i < targets.length; i++) {
-    const view = targets[i]!;
-    if (query.group !== undefined && view.config.group !== query.group) continue;
-    if (query.state !== undefined && view.health.state !== query.state) continue;
+  for (let c = candidates ? firstAtOrAfter(candidates, from) : from; c < count; c++) {
+    const i = candidates ? candidates[c]! : c;
+    if (query.state !== undefined && snapshot.states[i] !== query.state) continue;
     if (indices.length === limit) return { indices, next: indices[indices.length - 1]! };
     indices.push(i);
   }
   return { indices, next: null };
+}
+
+/** The first place in ascending `sorted` holding a value >= `value`. */
+function firstAtOrAfter(sorted: readonly number[], value: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** Whether an If-None-Match header names `etag` (weak comparison, as RFC 9110 asks for If-None-Match). */

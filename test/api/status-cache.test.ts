@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import type { TargetView } from '../../src/health/views.js';
+import type { GroupView, TargetView } from '../../src/health/views.js';
 import { presentTarget } from '../../src/api/present.js';
-import { StatusVersions, TargetJsonCache } from '../../src/api/status-cache.js';
+import { FragmentCache, StatusSnapshots } from '../../src/api/status-cache.js';
+import { statusListSource } from '../../src/api/routes/status.js';
+import { groupHealth } from '../../src/health/group.js';
 import { applyResult, initialHealth } from '../../src/health/state.js';
 import type { ProbeResult } from '../../src/probe/types.js';
-import { probeResult, probeSettings, targetConfig, targetView } from '../fixtures/domain.js';
+import { probeResult, probeSettings, targetConfig, targetView, vpnEuGroup } from '../fixtures/domain.js';
 
 const DAY_MS = 86_400_000;
 const T0 = Date.UTC(2026, 10, 26, 21, 0, 0);
@@ -35,69 +37,86 @@ function view(at: number, ok = true, previous?: TargetView): TargetView {
 
 const fresh = (v: TargetView, now: number) => JSON.stringify(presentTarget(v, now));
 
+/** The list's source as the route builds it, for these views (no groups, no calendar, no certificates). */
+function source(views: () => TargetView[], groups: () => GroupView[] = () => []) {
+  return statusListSource({ status: { targets: views, groups, target: () => undefined } });
+}
+const entry = (cache: FragmentCache, v: TargetView, now: number) => cache.json(v.config.name, source(() => [v]).target(v, now), now);
+
 describe('the status list cache', () => {
   it('gives exactly what presentTarget gives without certificate details, and the same string again while nothing changed', () => {
-    const cache = new TargetJsonCache();
+    const cache = new FragmentCache();
     const v = view(T0);
-    const first = cache.json(v, T0);
+    const first = entry(cache, v, T0);
     expect(JSON.parse(first)).toEqual(presentTarget(v, T0));
     expect(JSON.parse(first)).not.toHaveProperty('certificate_chain');
-    expect(cache.json(v, T0 + 1000)).toBe(first); // cached: days_left as at T0
+    expect(entry(cache, v, T0 + 1000)).toBe(first); // cached: days_left as at T0
     expect(JSON.parse(first).certificate.days_left).toBe(0.01);
   });
 
   it('rebuilds a target once its health changes (every result gives a new health)', () => {
-    const cache = new TargetJsonCache();
+    const cache = new FragmentCache();
     const v1 = view(T0);
-    cache.json(v1, T0);
+    entry(cache, v1, T0);
     const v2 = view(T0 + 30_000, false, v1);
-    const json = cache.json(v2, T0 + 30_000);
+    const json = entry(cache, v2, T0 + 30_000);
     expect(json).toBe(fresh(v2, T0 + 30_000));
     expect(JSON.parse(json).last_result.error_kind).toBe('timeout');
   });
 
   it('rebuilds after a minute even when nothing changed, so days_left moves', () => {
-    const cache = new TargetJsonCache();
+    const cache = new FragmentCache();
     const v = view(T0);
-    cache.json(v, T0);
+    entry(cache, v, T0);
     const later = T0 + 60_000;
-    expect(cache.json(v, later)).toBe(fresh(v, later));
-    expect(JSON.parse(cache.json(v, later)).certificate.days_left).toBe(0);
+    expect(entry(cache, v, later)).toBe(fresh(v, later));
+    expect(JSON.parse(entry(cache, v, later)).certificate.days_left).toBe(0);
   });
 
   it('forgets targets no longer listed', () => {
-    const cache = new TargetJsonCache();
+    const cache = new FragmentCache();
     const v = view(T0);
-    cache.json(v, T0);
+    entry(cache, v, T0);
     cache.retain([]);
-    expect(cache.json(v, T0 + 1000)).toBe(fresh(v, T0 + 1000)); // rebuilt: days_left 0, not 0.01
+    expect(entry(cache, v, T0 + 1000)).toBe(fresh(v, T0 + 1000)); // rebuilt: days_left 0, not 0.01
   });
 });
 
 describe('the status list version', () => {
-  const snapshot = (versions: StatusVersions, views: TargetView[], now: number, groupJson: string[] = []) =>
-    versions.snapshot(views, [], groupJson, now, () => undefined);
+  /** A snapshot taken fresh each time (the route's staleness bound is tested through the app). */
+  function versions(views: () => TargetView[], groups?: () => GroupView[]) {
+    const snapshots = new StatusSnapshots(source(views, groups));
+    return (now: number) => snapshots.current(now, true);
+  }
 
   it('stays while nothing shown changed, even for new view objects around the same state', () => {
-    const versions = new StatusVersions();
     const v = view(T0);
-    const first = snapshot(versions, [v], T0);
-    expect(snapshot(versions, [{ ...v }], T0 + 1000)).toBe(first);
+    let views = [v];
+    const snapshot = versions(() => views);
+    const first = snapshot(T0);
+    views = [{ ...v }];
+    expect(snapshot(T0 + 1000)).toBe(first);
     expect(first.builtAt).toBe(T0);
   });
 
   it('moves with a new result, a changed group, a removed target and a days_left that moved', () => {
-    const versions = new StatusVersions();
     const v1 = view(T0);
-    const first = snapshot(versions, [v1], T0);
+    let views = [v1];
+    let groups: GroupView[] = [];
+    const snapshot = versions(() => views, () => groups);
+    const first = snapshot(T0);
     const v2 = view(T0 + 30_000, false, v1);
-    const second = snapshot(versions, [v2], T0 + 30_000);
+    views = [v2];
+    const second = snapshot(T0 + 30_000);
     expect(second.version).toBe(first.version + 1);
-    expect(snapshot(versions, [v2], T0 + 30_000, ['{"name":"g"}']).version).toBe(second.version + 1);
-    expect(snapshot(versions, [], T0 + 30_000, ['{"name":"g"}']).version).toBe(second.version + 2);
-    const fresh = new StatusVersions();
-    const atT0 = snapshot(fresh, [v1], T0);
-    expect(snapshot(fresh, [v1], T0 + 59_000)).toBe(atT0); // kept: rebuilt at most once a minute
-    expect(snapshot(fresh, [v1], T0 + 60_000).version).toBe(atT0.version + 1); // days_left 0.01 -> 0
+    groups = [{ config: vpnEuGroup([config.name]), health: groupHealth([v2.health.state], null) }];
+    expect(snapshot(T0 + 30_000).version).toBe(second.version + 1);
+    views = [];
+    expect(snapshot(T0 + 30_000).version).toBe(second.version + 2);
+    views = [v1];
+    const other = versions(() => views);
+    const atT0 = other(T0);
+    expect(other(T0 + 59_000)).toBe(atT0); // kept: rebuilt at most once a minute
+    expect(other(T0 + 60_000).version).toBe(atT0.version + 1); // days_left 0.01 -> 0
   });
 });

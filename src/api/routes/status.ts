@@ -1,42 +1,56 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AppDeps } from '../deps.js';
 import Type from 'typebox';
+import type { ScheduledMaintenance } from '../../health/maintenance-calendar.js';
 import { badRequest } from '../errors.js';
-import { presentGroup, scheduledFor } from '../present.js';
+import { presentGroup, presentTarget, scheduledFor } from '../present.js';
 import { StatusQuerySchema, StatusSchema, type StatusJson } from '../schemas.js';
-import { StatusVersions, type StatusSnapshot } from '../status-cache.js';
-import { acceptsGzip, matchesEtag, StatusBodies, type StatusQuery } from '../status-list.js';
+import { StatusSnapshots, type StatusListSource } from '../status-cache.js';
+import { acceptsGzip, matchesEtag, StatusBodies } from '../status-list.js';
 
-export const statusRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
+/**
+ * How the list shows a target and a group, and what each entry depends on. A target's entry is presentTarget()
+ * without certificate details (the chain, its checks and revocation stay on /api/v1/targets/:name).
+ */
+export function statusListSource(deps: Pick<AppDeps, 'status' | 'certificates' | 'maintenanceWindows'>): StatusListSource {
+  return {
+    targets: () => deps.status.targets(),
+    groups: () => deps.status.groups(),
+    target(view, now) {
+      const scheduled = scheduledFor(deps.maintenanceWindows, { target: view.config }, now);
+      return {
+        inputs: [view.config, view.health, view.lastResults, ...scheduledInputs(scheduled)],
+        present: () => presentTarget(view, now, undefined, scheduled),
+      };
+    },
+    group(view, now) {
+      const report = deps.certificates?.group(view.config.name);
+      const scheduled = scheduledFor(deps.maintenanceWindows, { group: view.config.name }, now);
+      return { inputs: [view.config, view.health, report, ...scheduledInputs(scheduled)], present: () => presentGroup(view, report, scheduled) };
+    },
+  };
+}
+
+/** The calendar keeps each occurrence object until it changes. */
+function scheduledInputs(s: ScheduledMaintenance | null | undefined): unknown[] {
+  return s == null ? [s] : [s.current, s.next];
+}
+
+export const statusRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps; snapshots: StatusSnapshots }> = async (app, { deps, snapshots }) => {
   const now = deps.now ?? Date.now;
-  const versions = new StatusVersions();
   const bodies = new StatusBodies();
-
-  /** Everything but the targets: summary of the whole fleet, the groups (only the filtered one under ?group). */
-  function head(snapshot: StatusSnapshot, query: StatusQuery): string {
-    const summary = { targets: snapshot.targets.length, up: 0, down: 0, unknown: 0, maintenance: 0 };
-    for (const target of snapshot.targets) summary[target.health.state]++;
-    const groups = query.group === undefined ? snapshot.groupJson : snapshot.groupJson.filter((_, i) => snapshot.groups[i]!.config.name === query.group);
-    return `{"generated_at":"${new Date(snapshot.builtAt).toISOString()}","summary":${JSON.stringify(summary)},"groups":[${groups.join(',')}]}`;
-  }
 
   // The schema documents the body; the body is assembled from per-target JSON kept between requests (status-cache.ts).
   app.get('/api/v1/status', { schema: { querystring: StatusQuerySchema, response: { 200: StatusSchema, 304: Type.Null({ description: 'If-None-Match named the current ETag: nothing changed' }) } } }, async (request, reply) => {
     const t = now();
-    const groups = deps.status.groups();
     const query = request.query;
-    if (query.group !== undefined && !groups.some((g) => g.config.name === query.group)) {
-      throw badRequest(`group: no group named ${JSON.stringify(query.group)} is configured`);
+    let snapshot = snapshots.current(t);
+    if (query.group !== undefined && !snapshot.groupIndex.has(query.group)) {
+      // A group added by a reload since the last look is listed at once.
+      snapshot = snapshots.current(t, true);
+      if (!snapshot.groupIndex.has(query.group)) throw badRequest(`group: no group named ${JSON.stringify(query.group)} is configured`);
     }
-    const groupJson = groups.map((group) =>
-      JSON.stringify(
-        presentGroup(group, deps.certificates?.group(group.config.name), scheduledFor(deps.maintenanceWindows, { group: group.config.name }, t)),
-      ),
-    );
-    const snapshot = versions.snapshot(deps.status.targets(), groups, groupJson, t, (view) =>
-      scheduledFor(deps.maintenanceWindows, { target: view.config }, t),
-    );
-    const body = bodies.body(snapshot, query, head);
+    const body = bodies.body(snapshot, query);
     // A poller that keeps the list asks again with If-None-Match (browsers keep nothing: cache-control stays no-store).
     void reply.header('etag', body.etag).header('vary', 'accept-encoding');
     if (matchesEtag(request.headers['if-none-match'], body.etag)) return reply.code(304).send(null);

@@ -1,0 +1,172 @@
+// GET /api/v1/status answered from a snapshot: how stale it may be, when its ETag moves, and that concurrent
+// requests share one look at the live state and one body.
+import { gunzipSync } from 'node:zlib';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { App } from '../../src/api/app.js';
+import { STALE_MS } from '../../src/api/status-cache.js';
+import type { GroupConfig } from '../../src/config/types.js';
+import { groupHealth } from '../../src/health/group.js';
+import type { TargetState } from '../../src/health/types.js';
+import type { GroupView, StatusSource, TargetView } from '../../src/health/views.js';
+import { buildTestApp } from '../fixtures/app.js';
+import { probeResult, targetConfig, targetHealth, targetView } from '../fixtures/domain.js';
+
+const NOW = Date.UTC(2026, 10, 29, 23, 0, 0);
+const TOKEN = 'a-test-token-of-enough-length';
+
+/** A live state the test changes as the monitor would (a new health object per change), counting its reads. */
+class LiveFleet implements StatusSource {
+  views: TargetView[] = [];
+  groupViews: GroupView[] = [];
+  reads = 0;
+
+  constructor(groups: number, perGroup: number) {
+    for (let g = 0; g < groups; g++) this.addGroup(`vpn-${g}`, perGroup);
+  }
+
+  addGroup(name: string, servers: number): void {
+    const config: GroupConfig = { name, hostname: `${name}.example.test`, servers: [], vip: null };
+    for (let s = 0; s < servers; s++) {
+      const target = targetConfig(`${name}-rras-${s}`, undefined, { group: name, hostname: config.hostname });
+      config.servers.push(target.name);
+      this.views.push(targetView(target, targetHealth('up', { lastResult: probeResult(NOW - 1000, true) })));
+    }
+    this.groupViews.push({ config, health: groupHealth(config.servers.map(() => 'up'), null) });
+  }
+
+  set(name: string, state: TargetState): TargetView {
+    const view = this.views.find((v) => v.config.name === name)!;
+    view.health = targetHealth(state, { lastResult: probeResult(NOW, state === 'up') });
+    return view;
+  }
+
+  targets(): TargetView[] {
+    this.reads++;
+    return [...this.views];
+  }
+
+  target(name: string): TargetView | undefined {
+    return this.views.find((v) => v.config.name === name);
+  }
+
+  groups(): GroupView[] {
+    return [...this.groupViews];
+  }
+}
+
+describe('the status list snapshot', () => {
+  let app: App;
+  let fleet: LiveFleet;
+  let t = NOW;
+
+  async function start(groups = 3, perGroup = 40): Promise<void> {
+    fleet = new LiveFleet(groups, perGroup);
+    t = NOW;
+    app = await buildTestApp({
+      status: fleet,
+      now: () => t,
+      auth: { token: TOKEN },
+      control: {
+        probeNow: async () => null,
+        setMaintenance: (name) => fleet.set(name, 'maintenance'),
+        clearMaintenance: (name) => fleet.set(name, 'up'),
+      },
+    });
+  }
+
+  afterEach(async () => {
+    await app.close();
+  });
+
+  const get = (url: string, headers: Record<string, string> = {}) => app.inject({ method: 'GET', url, headers });
+  const stateOf = async (name: string) => (await get('/api/v1/status')).json().targets.find((x: { name: string }) => x.name === name).state;
+
+  it(`shows a change made elsewhere (a probe result) within ${STALE_MS} ms, not before`, async () => {
+    await start();
+    const first = await get('/api/v1/status');
+    fleet.set('vpn-1-rras-3', 'down');
+    t = NOW + STALE_MS - 1;
+    const stale = await get('/api/v1/status');
+    expect(stale.headers.etag).toBe(first.headers.etag);
+    expect(stale.json().summary.down).toBe(0);
+    t = NOW + STALE_MS;
+    expect(await stateOf('vpn-1-rras-3')).toBe('down');
+    expect((await get('/api/v1/status')).json().summary.down).toBe(1);
+  });
+
+  it('shows a change made through the API at once', async () => {
+    await start();
+    expect(await stateOf('vpn-0-rras-0')).toBe('up');
+    const put = await app.inject({
+      method: 'PUT', url: '/api/v1/targets/vpn-0-rras-0/maintenance', headers: { authorization: `Bearer ${TOKEN}` },
+      payload: { until: new Date(NOW + 3_600_000).toISOString(), reason: 'patching' },
+    });
+    expect(put.statusCode).toBe(200);
+    expect(await stateOf('vpn-0-rras-0')).toBe('maintenance');
+  });
+
+  it('keeps its ETag (and generated_at) while nothing shown changed, however often it looks again', async () => {
+    await start();
+    const first = await get('/api/v1/status');
+    for (const later of [1, 5, 30].map((s) => NOW + s * 1000)) {
+      t = later;
+      fleet.views = fleet.views.map((v) => ({ ...v })); // new view objects around the same state
+      const again = await get('/api/v1/status', { 'if-none-match': first.headers.etag as string });
+      expect(again.statusCode).toBe(304);
+    }
+    expect((await get('/api/v1/status')).body).toBe(first.body);
+    expect(fleet.reads).toBe(4);
+  });
+
+  it('answers concurrent requests from one look at the live state and one body, gzipped once', async () => {
+    await start(10, 50);
+    t = NOW + 10_000;
+    fleet.set('vpn-7-rras-1', 'down');
+    const before = fleet.reads;
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => get('/api/v1/status', i % 2 ? { 'accept-encoding': 'gzip' } : {})),
+    );
+    expect(fleet.reads - before).toBe(1);
+    expect(new Set(answers.map((a) => a.headers.etag)).size).toBe(1);
+    const plain = answers.filter((a) => a.headers['content-encoding'] === undefined);
+    const zipped = answers.filter((a) => a.headers['content-encoding'] === 'gzip');
+    expect([plain.length, zipped.length]).toEqual([4, 4]);
+    expect(new Set(plain.map((a) => a.body)).size).toBe(1);
+    expect(new Set(zipped.map((a) => a.rawPayload.toString('base64'))).size).toBe(1);
+    expect(gunzipSync(zipped[0]!.rawPayload).toString('utf8')).toBe(plain[0]!.body);
+    expect(plain[0]!.json().summary).toEqual({ targets: 500, up: 499, down: 1, unknown: 0, maintenance: 0 });
+  });
+
+  it('filters by group and state from the snapshot, showing only the filtered group, and pages through a group', async () => {
+    await start(4, 30);
+    fleet.set('vpn-2-rras-5', 'down');
+    fleet.set('vpn-2-rras-17', 'down');
+    fleet.set('vpn-3-rras-0', 'down');
+    const group = (await get('/api/v1/status?group=vpn-2')).json();
+    expect(group.groups.map((g: { name: string }) => g.name)).toEqual(['vpn-2']);
+    expect(group.targets).toHaveLength(30);
+    expect(group.summary.down).toBe(3);
+    const down = (await get('/api/v1/status?group=vpn-2&state=down')).json();
+    expect(down.targets.map((x: { name: string }) => x.name)).toEqual(['vpn-2-rras-5', 'vpn-2-rras-17']);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { targets: { name: string }[]; next_cursor: string | null } = (await get(`/api/v1/status?group=vpn-1&limit=7${cursor ? `&cursor=${cursor}` : ''}`)).json();
+      seen.push(...page.targets.map((x) => x.name));
+      cursor = page.next_cursor;
+    } while (cursor !== null && seen.length < 100);
+    expect(seen).toEqual(Array.from({ length: 30 }, (_, s) => `vpn-1-rras-${s}`));
+  });
+
+  it('finds a group a reload added since the last look, and still refuses one that is not configured', async () => {
+    await start(2, 3);
+    await get('/api/v1/status');
+    fleet.addGroup('vpn-new', 2);
+    const added = await get('/api/v1/status?group=vpn-new');
+    expect(added.statusCode).toBe(200);
+    expect(added.json().targets.map((x: { name: string }) => x.name)).toEqual(['vpn-new-rras-0', 'vpn-new-rras-1']);
+    const unknown = await get('/api/v1/status?group=vpn-9');
+    expect(unknown.statusCode).toBe(400);
+    expect(unknown.json().error.message).toMatch(/no group named "vpn-9"/);
+  });
+});
