@@ -40,10 +40,10 @@ describe('notification examples', () => {
     expect(rest.code, rest.output).toBe(0);
   });
 
-  it.each(['slack.yml', 'email.yml', 'teams.yml'])('%s groups by VPN group and lets SSTPServiceDown silence the per-server alerts', (file) => {
+  it.each(['slack.yml', 'email.yml', 'teams.yml'])('%s groups by VPN group and lets SSTPServiceDown silence the per-server alerts of its site', (file) => {
     const config = parse(readFileSync(join(DIR, file), 'utf8')) as { route: { group_by: string[] }; inhibit_rules: Array<{ equal: string[] }> };
     expect(config.route.group_by).toEqual(['group']);
-    expect(config.inhibit_rules[0]!.equal).toEqual(['group']);
+    expect(config.inhibit_rules[0]!.equal).toEqual(['group', 'site']);
   });
 
   it("one dead server pages once: the real Alertmanager with the examples' routing sends its alerts as one notification", async () => {
