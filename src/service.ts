@@ -6,6 +6,7 @@ import type { AuthSettings, RateLimits, ReloadReport } from './api/deps.js';
 import type { ProbeEndpointDeps } from './api/routes/probe.js';
 import { connectionLimits, DEFAULT_OPEN_FILES, readOpenFilesLimit, type ConnectionLimits } from './api/connections.js';
 import { AllowList } from './config/allow-list.js';
+import { isPostgresUrl } from './config/database.js';
 import { configInForce, diffConfig } from './config/diff.js';
 import { ConfigError, type Config, type ConfigIssue } from './config/types.js';
 import { MaintenanceCalendar } from './health/maintenance-calendar.js';
@@ -27,6 +28,9 @@ import { VERSION } from './version.js';
 export const SHUTDOWN_GRACE_MS = 5_000;
 /** While database writes fail, the next try waits 1 s, 2 s, 4 s... up to this (a failing batch of 100,000 rows costs CPU). */
 const MAX_WRITE_RETRY_MS = 8_000;
+
+/** How often an instance on PostgreSQL reads the maintenance windows other instances may have set (ms). */
+const MAINTENANCE_POLL_MS = 5_000;
 
 /** Requests to GET /probe per minute and client address: room for a Prometheus scraping ~100 targets every 15 s. */
 const PROBE_ENDPOINT_RATE_LIMIT = 600;
@@ -174,6 +178,21 @@ export async function createService(config: Config, options: ServiceOptions): Pr
     },
   });
   let flushTimer: NodeJS.Timeout | null = null;
+  let maintenanceTimer: NodeJS.Timeout | null = null;
+  // On a shared database another instance (a peer, another site's API) may set or end a maintenance window.
+  let adopting = false;
+  const adoptMaintenance = async (): Promise<void> => {
+    const mark = monitor.maintenanceMark();
+    if (adopting || mark === null) return;
+    adopting = true;
+    try {
+      monitor.adoptMaintenance(await store.maintenanceWindows(), mark);
+    } catch (err) {
+      log.debug({ err }, 'maintenance windows not read; trying again later');
+    } finally {
+      adopting = false;
+    }
+  };
   let stopping: Promise<void> | null = null;
   // While writes fail (full or read-only disk), retry with a growing pause; results stay queued meanwhile.
   let nextWriteAt = 0;
@@ -270,6 +289,7 @@ export async function createService(config: Config, options: ServiceOptions): Pr
       scheduler.start();
       certificates.start();
       flushTimer = setInterval(() => void flushQueued(), options.flushIntervalMs ?? 1000);
+      if (isPostgresUrl(running.database)) maintenanceTimer = setInterval(() => void adoptMaintenance(), MAINTENANCE_POLL_MS);
       housekeeping.start();
       log.info({ targets: running.targets.length, groups: running.groups.length }, 'probing started');
     },
@@ -279,6 +299,7 @@ export async function createService(config: Config, options: ServiceOptions): Pr
         await scheduler.stop({ graceMs });
         await certificates.stop();
         if (flushTimer) clearInterval(flushTimer);
+        if (maintenanceTimer) clearInterval(maintenanceTimer);
         await housekeeping.stop();
         await app.close();
         await store.close();

@@ -1,9 +1,11 @@
 import type { Logger } from 'pino';
 import { sameTargetIdentity } from '../config/identity.js';
+import { shortestCronPeriodMs } from '../config/cron-period.js';
 import { thresholdsOf } from '../config/policy.js';
 import type { GroupConfig, TargetConfig } from '../config/types.js';
 import { healthOfTally, retally, tallyGroup, type GroupTally } from '../health/group.js';
 import type { MaintenanceCalendar } from '../health/maintenance-calendar.js';
+import { summarize } from '../health/sites.js';
 import { applyResult, followMaintenance, maintenanceInForce, restoreHealth, type HealthStep } from '../health/state.js';
 import type { Maintenance, StateTransition, TargetHealth } from '../health/types.js';
 import type { GroupView, StatusSource, TargetView } from '../health/views.js';
@@ -36,6 +38,8 @@ export class Monitor implements StatusSource {
   private readonly apiMaintenance = new Map<string, Maintenance>();
   /** The config being applied: one at a time, in call order. */
   private configuring: Promise<void> = Promise.resolve();
+  /** Maintenance writes to the store not finished yet, and a count of every one made (see adoptMaintenance). */
+  private maintenanceWrites = { inFlight: 0, made: 0 };
 
   /** A monitor of `targets`, each resuming the state the store last recorded for it. */
   static async create(deps: MonitorDeps, targets: TargetConfig[], groups: GroupConfig[]): Promise<Monitor> {
@@ -198,6 +202,33 @@ export class Monitor implements StatusSource {
     return entry;
   }
 
+  /**
+   * Where the store's maintenance windows stand, to pass to adoptMaintenance() with what the store answers: a read
+   * that began while this monitor was still writing a window of its own is not adopted (it may predate the write).
+   */
+  maintenanceMark(): number | null {
+    return this.maintenanceWrites.inFlight > 0 ? null : this.maintenanceWrites.made;
+  }
+
+  /**
+   * Adopts the maintenance windows the store holds for this site's targets: another instance (a peer of the site,
+   * or any site's API, since a window holds for every site) may have set or ended one. `mark`: maintenanceMark()
+   * taken before the store was read; when this monitor wrote a window since, the answer is ignored.
+   */
+  adoptMaintenance(recorded: ReadonlyMap<string, Maintenance>, mark: number | null, now = this.now()): void {
+    if (mark === null || mark !== this.maintenanceMark()) return;
+    for (const [name, entry] of this.targetsByName) {
+      const known = this.apiMaintenance.get(name);
+      const stored = recorded.get(name);
+      if (known?.until === stored?.until && known?.reason === stored?.reason) continue;
+      if (stored && stored.until > now) this.apiMaintenance.set(name, stored);
+      else if (!stored) this.apiMaintenance.delete(name);
+      else continue; // expired: followMaintenance ends it
+      this.deps.log.info({ target: name, until: stored ? new Date(stored.until).toISOString() : null }, 'maintenance changed by another instance');
+      this.followMaintenance(entry, now);
+    }
+  }
+
   targets(): TargetView[] {
     return [...this.targetsByName.values()];
   }
@@ -213,6 +244,7 @@ export class Monitor implements StatusSource {
   private apply(entry: TargetView, step: HealthStep): void {
     const before = entry.health;
     entry.health = step.health;
+    if (step.health !== before) this.publish(entry);
     // Most results change nothing the series show: skip the label hashing of six series then.
     if (step.transition || before.state !== step.health.state || before.consecutiveFailures !== step.health.consecutiveFailures) {
       this.deps.metrics.setHealth(labelsOf(entry.config), step.health);
@@ -245,6 +277,21 @@ export class Monitor implements StatusSource {
     this.apply(entry, followMaintenance(name, entry.health, wanted, now));
   }
 
+  /** Tells other instances (through the store) the target's state as this one sees it. */
+  private publish({ config, health }: TargetView): void {
+    const { intervalMs, schedule } = config.settings;
+    const certificate = health.lastResult?.certificate;
+    this.deps.store.publishState(config.name, {
+      state: health.state,
+      since: health.since,
+      consecutiveFailures: health.consecutiveFailures,
+      consecutiveSuccesses: health.consecutiveSuccesses,
+      intervalMs: intervalMs ?? (schedule === null ? null : shortestCronPeriodMs(schedule)) ?? 60_000,
+      lastResult: summarize(health.lastResult),
+      certificate: certificate ? { sha256: certificate.sha256, notAfter: certificate.notAfter } : null,
+    });
+  }
+
   /** Whether a configured target carries on with the state it has (same identity). */
   private keeps(config: TargetConfig): boolean {
     const existing = this.targetsByName.get(config.name);
@@ -258,9 +305,14 @@ export class Monitor implements StatusSource {
   /** The window is kept in the database so a restart keeps it; a failing write is logged, the state still changes. */
   private persistMaintenance(name: string, maintenance: Maintenance | null): void {
     // Not awaited: the store applies its calls in the order they are made.
-    this.deps.store.setMaintenance(name, maintenance).catch((err: unknown) => {
-      this.deps.log.error({ err, target: name }, 'maintenance window could not be saved; it is lost on restart');
-    });
+    this.maintenanceWrites.inFlight++;
+    this.maintenanceWrites.made++;
+    this.deps.store
+      .setMaintenance(name, maintenance)
+      .catch((err: unknown) => {
+        this.deps.log.error({ err, target: name }, 'maintenance window could not be saved; it is lost on restart');
+      })
+      .finally(() => this.maintenanceWrites.inFlight--);
   }
 
   private countGroup(config: GroupConfig): GroupTally {

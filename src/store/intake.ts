@@ -6,7 +6,14 @@ import type { CheckKind, ProbeResult } from '../probe/types.js';
 import { CHECK_ROWS, checkQueues, STORED_KINDS, type CheckQueues } from './check-rows.js';
 import { encodeTransition, type TransitionRow } from './codec.js';
 import { WriteQueue } from './queue.js';
-import { TargetNotFoundError, type TargetRecord, type UptimeExclusion, type WriteHealth } from './store.js';
+import { TargetNotFoundError, type PublishedState, type TargetRecord, type UptimeExclusion, type WriteHealth } from './store.js';
+
+/** A target's newest published live state, waiting for the next flush. */
+export interface PendingState {
+  targetId: number;
+  target: string;
+  state: PublishedState;
+}
 
 export interface IntakeOptions {
   log: Logger;
@@ -20,12 +27,14 @@ export class WriteIntake {
   readonly transitions: WriteQueue<TransitionRow>;
   readonly now: () => number;
   private readonly log: Logger;
-  private targetIds = new Map<string, number>();
+  private ids = new Map<string, number>();
   private readonly warnedTargets = new Set<string>();
   private readonly health: WriteHealth = { ok: true, reason: null, pending: 0, dropped: 0, failedWrites: 0 };
   /** Set while results are being dropped for want of room, to log that once per episode. */
   private dropping = false;
   private closed = false;
+  /** The newest live state of each target that changed since the last flush (a newer one replaces an older). */
+  private published = new Map<number, PendingState>();
 
   constructor(options: IntakeOptions) {
     const maxPending = options.maxPending ?? 100_000;
@@ -38,23 +47,28 @@ export class WriteIntake {
 
   /** The targets as stored now; `synced` were just written, so a row for them is accepted again without a warning. */
   setTargets(ids: ReadonlyMap<string, number>, synced: readonly TargetRecord[] = []): void {
-    this.targetIds = new Map(ids);
+    this.ids = new Map(ids);
     for (const t of synced) this.warnedTargets.delete(t.name);
   }
 
+  /** Every target's name and id. */
+  targetIds(): ReadonlyMap<string, number> {
+    return this.ids;
+  }
+
   targetId(target: string): number | undefined {
-    return this.targetIds.get(target);
+    return this.ids.get(target);
   }
 
   requireTargetId(target: string): number {
-    const targetId = this.targetIds.get(target);
+    const targetId = this.ids.get(target);
     if (targetId === undefined) throw new TargetNotFoundError(target);
     return targetId;
   }
 
   /** Every stored target's id, ascending (the order housekeeping walks them in). */
   sortedTargetIds(): number[] {
-    return [...new Set(this.targetIds.values())].sort((a, b) => a - b);
+    return [...new Set(this.ids.values())].sort((a, b) => a - b);
   }
 
   record(target: string, check: CheckKind, result: ProbeResult, exclusion: UptimeExclusion): void {
@@ -86,6 +100,26 @@ export class WriteIntake {
     } catch (err) {
       this.log.error({ err, target: transition.target }, 'transition could not be queued; dropped');
     }
+  }
+
+  /** Keeps a target's newest live state for the next flush; a target the store does not know is ignored. */
+  publishState(target: string, state: PublishedState): void {
+    const targetId = this.ids.get(target);
+    if (this.closed || targetId === undefined) return;
+    this.published.set(targetId, { targetId, target, state });
+  }
+
+  /** The live states published since the last call, oldest target first; the caller writes them or gives them back. */
+  takePublished(): PendingState[] {
+    if (this.published.size === 0) return [];
+    const taken = [...this.published.values()];
+    this.published = new Map();
+    return taken;
+  }
+
+  /** States a failed write could not store: kept for the next flush unless a newer one came meanwhile. */
+  returnPublished(states: readonly PendingState[]): void {
+    for (const pending of states) if (!this.published.has(pending.targetId)) this.published.set(pending.targetId, pending);
   }
 
   /** Rows of any kind wait to be written. */
@@ -135,7 +169,7 @@ export class WriteIntake {
       this.log.warn({ target }, `store is closed; ${what} dropped`);
       return undefined;
     }
-    const targetId = this.targetIds.get(target);
+    const targetId = this.ids.get(target);
     if (targetId === undefined && !this.warnedTargets.has(target)) {
       this.warnedTargets.add(target);
       this.log.warn({ target }, `${what} for a target the store does not know (syncTargets first); dropped`);

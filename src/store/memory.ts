@@ -3,6 +3,7 @@
 // For tests and tools that need a whole store without a database; nothing survives close().
 import type { Logger } from 'pino';
 import type { RetentionConfig } from '../config/types.js';
+import { DEFAULT_SITE, type SiteStates } from '../health/sites.js';
 import type { Maintenance, StateTransition } from '../health/types.js';
 import type { CheckKind, ProbeResult } from '../probe/types.js';
 import { CHECK_ROWS, STORED_KINDS, type QueuedRow, type SelectedRow } from './check-rows.js';
@@ -10,11 +11,14 @@ import { decodeResult, decodeTransition, rollupPoint } from './codec.js';
 import { encodeCursor, historyWindow } from './cursor.js';
 import { DEFAULT_RETENTION, rewoundMarks, type MarkName } from './housekeeping-plan.js';
 import { WriteIntake } from './intake.js';
+import { LocalSiteStates } from './local-states.js';
 import { MemoryHousekeeping } from './memory-housekeeping.js';
 import { insertUnique, lowerBound, newTables, rowsBetween, selectedResult, selectedSstpCheck, selectedTransition, type TargetTables } from './memory-tables.js';
 import { HOUR_MS, bucketStart, unpackMinutes, uptimeSegments } from './rollup.js';
 import {
   TargetNotFoundError,
+  UnknownSiteError,
+  type PublishedState,
   type HistoryPage,
   type HistoryQuery,
   type HousekeepingStep,
@@ -41,6 +45,8 @@ export interface MemoryStoreOptions {
   now?: () => number;
   /** How long raw results and rollups are kept; default as the SQL stores. */
   retention?: RetentionConfig;
+  /** The one site this store holds; default the unnamed site. */
+  site?: string;
 }
 
 /** How far (ms) a row is moved forward when its target already has one at the same millisecond (as on SQLite). */
@@ -50,7 +56,9 @@ const MAX_TRANSITIONS = 100_000;
 
 export class MemoryStore implements Store {
   readonly kind = 'memory';
+  readonly site: string;
   private readonly log: Logger;
+  private readonly states: LocalSiteStates;
   private readonly intake: WriteIntake;
   private readonly byName = new Map<string, TargetTables>();
   private readonly byId = new Map<number, TargetTables>();
@@ -61,6 +69,8 @@ export class MemoryStore implements Store {
   constructor(options: MemoryStoreOptions) {
     this.log = options.log;
     this.intake = new WriteIntake(options);
+    this.site = options.site ?? DEFAULT_SITE;
+    this.states = new LocalSiteStates(this.site, this.intake.now);
     this.housekeeping = new MemoryHousekeeping(this.marks, options.retention ?? DEFAULT_RETENTION, () => [...this.byId.values()], this.log);
   }
 
@@ -87,13 +97,28 @@ export class MemoryStore implements Store {
     this.intake.recordTransition(transition);
   }
 
+  publishState(target: string, state: PublishedState): void {
+    this.intake.publishState(target, state);
+  }
+
+  async siteStates(): Promise<SiteStates> {
+    this.requireOpen();
+    return this.states.read();
+  }
+
+  async sites(): Promise<string[]> {
+    return [this.site];
+  }
+
   async flush(): Promise<void> {
     this.flushNow();
   }
 
   /** Writes everything queued (in memory a write cannot fail). */
   private flushNow(): void {
-    if (this.intake.isClosed || !this.intake.pending) return;
+    if (this.intake.isClosed) return;
+    this.states.write(this.intake.takePublished());
+    if (!this.intake.pending) return;
     for (const kind of STORED_KINDS) this.writeKind(kind);
     const transitions = this.intake.transitions.peek(Number.POSITIVE_INFINITY);
     for (const row of transitions.rows) this.insertShifting(this.tablesOf(row.targetId).transitions, row, 'transition');
@@ -140,8 +165,8 @@ export class MemoryStore implements Store {
     this.log.error({ targetId: row.targetId, at: row.at }, `no free millisecond for a ${what}; dropped`);
   }
 
-  async history(target: string, query: HistoryQuery): Promise<HistoryPage<StoredResult>> {
-    const { results } = this.requireTarget(target);
+  async history(target: string, query: HistoryQuery, site?: string): Promise<HistoryPage<StoredResult>> {
+    const { results } = this.requireTarget(target, site);
     const window = historyWindow(query);
     const rows = newestFirst(results, window.from, window.to, window.limit + 1);
     const items = rows.slice(0, window.limit).map((row) => decodeResult(selectedResult(row)));
@@ -149,8 +174,8 @@ export class MemoryStore implements Store {
     return { items, nextCursor: rows.length > window.limit && last ? encodeCursor(last.at) : null };
   }
 
-  async rollups(target: string, resolution: RollupResolution, query: HistoryQuery): Promise<HistoryPage<RollupPoint>> {
-    const tables = this.requireTarget(target);
+  async rollups(target: string, resolution: RollupResolution, query: HistoryQuery, site?: string): Promise<HistoryPage<RollupPoint>> {
+    const tables = this.requireTarget(target, site);
     const window = historyWindow(query, resolution);
     const points: RollupPoint[] = [];
     if (resolution === '1h') {
@@ -170,8 +195,8 @@ export class MemoryStore implements Store {
     return { items, nextCursor: points.length > window.limit && last ? encodeCursor(last.at, resolution) : null };
   }
 
-  async uptime(target: string, from: number, to: number): Promise<UptimeCount> {
-    const tables = this.requireTarget(target);
+  async uptime(target: string, from: number, to: number, site?: string): Promise<UptimeCount> {
+    const tables = this.requireTarget(target, site);
     const count: UptimeCount = { probes: 0, failures: 0 };
     const rolled = (name: MarkName) => this.marks.get(name) ?? Number.NEGATIVE_INFINITY;
     for (const segment of uptimeSegments(from, to, rolled('minute_rolled_until'), rolled('hour_rolled_until'))) {
@@ -196,8 +221,8 @@ export class MemoryStore implements Store {
     return count;
   }
 
-  async transitionsBetween(target: string, from: number, to: number): Promise<StateTransition[]> {
-    const { transitions } = this.requireTarget(target);
+  async transitionsBetween(target: string, from: number, to: number, site?: string): Promise<StateTransition[]> {
+    const { transitions } = this.requireTarget(target, site);
     if (from > to) return [];
     const first = lowerBound(transitions, from);
     const end = lowerBound(transitions, to + 1);
@@ -211,6 +236,13 @@ export class MemoryStore implements Store {
     this.requireOpen();
     const maintenance = this.byName.get(target)?.maintenance;
     return maintenance ? { ...maintenance } : null;
+  }
+
+  async maintenanceWindows(): Promise<Map<string, Maintenance>> {
+    this.requireOpen();
+    const windows = new Map<string, Maintenance>();
+    for (const [name, tables] of this.byName) if (tables.maintenance) windows.set(name, { ...tables.maintenance });
+    return windows;
   }
 
   async setMaintenance(target: string, maintenance: Maintenance | null): Promise<void> {
@@ -261,8 +293,9 @@ export class MemoryStore implements Store {
     if (this.intake.isClosed) throw new Error('the store is closed');
   }
 
-  private requireTarget(target: string): TargetTables {
+  private requireTarget(target: string, site?: string): TargetTables {
     this.requireOpen();
+    if (site !== undefined && site !== this.site) throw new UnknownSiteError(site, [this.site]);
     const tables = this.byName.get(target);
     if (!tables) throw new TargetNotFoundError(target);
     return tables;

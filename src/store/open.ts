@@ -13,11 +13,15 @@ export interface OpenStoreOptions {
 }
 
 /** Opens (and migrates) the configured store. Rejects when it cannot: a startup error, with the reason. */
-export async function openStore(config: Pick<Config, 'database' | 'databasePasswordFile' | 'retention'>, options: OpenStoreOptions): Promise<Store> {
+export async function openStore(
+  config: Pick<Config, 'database' | 'databasePasswordFile' | 'retention'> & { site?: string | null },
+  options: OpenStoreOptions,
+): Promise<Store> {
   const { log } = options;
-  if (!isPostgresUrl(config.database)) return openSqliteStore({ path: config.database, log, retention: config.retention });
+  const site = config.site ?? undefined;
+  if (!isPostgresUrl(config.database)) return openSqliteStore({ path: config.database, log, retention: config.retention, site });
   const file = readDatabasePassword(config.databasePasswordFile);
   for (const warning of file.warnings) log.warn({ warning }, 'database password file warning');
   const env = options.env ?? process.env;
-  return openPostgresStore({ url: config.database, password: file.password ?? env['PGPASSWORD'] ?? null, log, retention: config.retention });
+  return openPostgresStore({ url: config.database, password: file.password ?? env['PGPASSWORD'] ?? null, log, retention: config.retention, site });
 }

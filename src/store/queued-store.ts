@@ -1,21 +1,24 @@
 // What the SQL stores share above their engines: the Store methods that queue rows (intake.ts), answer a read
 // by target id (each engine's reads), or run a housekeeping step. An engine adds opening, writing and closing.
+import type { SiteStates } from '../health/sites.js';
 import type { Maintenance, StateTransition } from '../health/types.js';
 import type { CheckKind, ProbeResult } from '../probe/types.js';
 import type { HousekeepingSteps } from './housekeeping-steps.js';
 import type { WriteIntake } from './intake.js';
-import type {
-  HistoryPage,
-  HistoryQuery,
-  HousekeepingStep,
-  RollupPoint,
-  RollupResolution,
-  Store,
-  StoredResult,
-  TargetRecord,
-  UptimeCount,
-  UptimeExclusion,
-  WriteHealth,
+import {
+  UnknownSiteError,
+  type PublishedState,
+  type HistoryPage,
+  type HistoryQuery,
+  type HousekeepingStep,
+  type RollupPoint,
+  type RollupResolution,
+  type Store,
+  type StoredResult,
+  type TargetRecord,
+  type UptimeCount,
+  type UptimeExclusion,
+  type WriteHealth,
 } from './store.js';
 
 type Answer<T> = T | Promise<T>;
@@ -29,6 +32,8 @@ export interface TargetReads {
   lastResult(targetId: number, check: CheckKind): Answer<StoredResult | null>;
   lastTransition(target: string, targetId: number): Answer<StateTransition | null>;
   maintenance(targetId: number): Answer<Maintenance | null>;
+  /** Every recorded maintenance window, by target id. */
+  maintenanceWindows(): Answer<Map<number, Maintenance>>;
 }
 
 export abstract class QueuedStore implements Store {
@@ -36,9 +41,11 @@ export abstract class QueuedStore implements Store {
     protected readonly intake: WriteIntake,
     private readonly reads: TargetReads,
     private readonly housekeeping: HousekeepingSteps,
+    readonly site: string,
   ) {}
 
   abstract syncTargets(targets: TargetRecord[]): Promise<void>;
+  abstract siteStates(): Promise<SiteStates>;
   abstract flush(): Promise<void>;
   abstract setMaintenance(target: string, maintenance: Maintenance | null): Promise<void>;
   abstract close(): Promise<void>;
@@ -51,20 +58,50 @@ export abstract class QueuedStore implements Store {
     this.intake.recordTransition(transition);
   }
 
-  async history(target: string, query: HistoryQuery): Promise<HistoryPage<StoredResult>> {
-    return this.reads.history(this.intake.requireTargetId(target), query);
+  publishState(target: string, state: PublishedState): void {
+    this.intake.publishState(target, state);
   }
 
-  async rollups(target: string, resolution: RollupResolution, query: HistoryQuery): Promise<HistoryPage<RollupPoint>> {
-    return this.reads.rollups(this.intake.requireTargetId(target), resolution, query);
+  /** One site: this store's. A store that holds several overrides this and otherSiteTargetId(). */
+  async sites(): Promise<string[]> {
+    return [this.site];
   }
 
-  async uptime(target: string, from: number, to: number): Promise<UptimeCount> {
-    return this.reads.uptime(this.intake.requireTargetId(target), from, to);
+  async history(target: string, query: HistoryQuery, site?: string): Promise<HistoryPage<StoredResult>> {
+    return this.reads.history(await this.targetIdAt(target, site), query);
   }
 
-  async transitionsBetween(target: string, from: number, to: number): Promise<StateTransition[]> {
-    return this.reads.transitionsBetween(target, this.intake.requireTargetId(target), from, to);
+  async rollups(target: string, resolution: RollupResolution, query: HistoryQuery, site?: string): Promise<HistoryPage<RollupPoint>> {
+    return this.reads.rollups(await this.targetIdAt(target, site), resolution, query);
+  }
+
+  async uptime(target: string, from: number, to: number, site?: string): Promise<UptimeCount> {
+    return this.reads.uptime(await this.targetIdAt(target, site), from, to);
+  }
+
+  async transitionsBetween(target: string, from: number, to: number, site?: string): Promise<StateTransition[]> {
+    return this.reads.transitionsBetween(target, await this.targetIdAt(target, site), from, to);
+  }
+
+  async maintenanceWindows(): Promise<Map<string, Maintenance>> {
+    const byId = await this.reads.maintenanceWindows();
+    const windows = new Map<string, Maintenance>();
+    for (const [name, id] of this.intake.targetIds()) {
+      const maintenance = byId.get(id);
+      if (maintenance) windows.set(name, maintenance);
+    }
+    return windows;
+  }
+
+  /** A target's id at `site` (default this store's); rejects with TargetNotFoundError or UnknownSiteError. */
+  protected async targetIdAt(target: string, site: string | undefined): Promise<number> {
+    if (site === undefined || site === this.site) return this.intake.requireTargetId(target);
+    return this.otherSiteTargetId(site, target);
+  }
+
+  /** Another site's target: a store of one site knows no other. */
+  protected async otherSiteTargetId(site: string, _target: string): Promise<number> {
+    throw new UnknownSiteError(site, await this.sites());
   }
 
   async maintenance(target: string): Promise<Maintenance | null> {

@@ -4,10 +4,12 @@
 import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { RetentionConfig } from '../config/types.js';
+import { DEFAULT_SITE, type SiteStates } from '../health/sites.js';
 import type { Maintenance } from '../health/types.js';
 import { openDatabase } from './database.js';
 import { DEFAULT_RETENTION, type MarkName } from './housekeeping-plan.js';
 import { WriteIntake } from './intake.js';
+import { LocalSiteStates } from './local-states.js';
 import { QueuedStore } from './queued-store.js';
 import { SqliteHousekeeping } from './sqlite/housekeeping.js';
 import { SqliteReads } from './sqlite/reads.js';
@@ -25,6 +27,8 @@ export interface SqliteStoreOptions {
   now?: () => number;
   /** How long raw results and rollups are kept; default 14 d / 90 d / 400 d. */
   retention?: RetentionConfig;
+  /** The site this instance probes from; one SQLite file holds one site. Default: the unnamed site. */
+  site?: string;
 }
 
 /** Opens, migrates and wraps the database at `options.path`. Throws if it cannot (startup error). */
@@ -44,10 +48,11 @@ export class SqliteStore extends QueuedStore {
   private readonly writer: SqliteWriter;
   private readonly syncBatch: Database.Transaction<(targets: TargetRecord[], createdAt: number) => void>;
   private readonly log: Logger;
+  private readonly states: LocalSiteStates;
 
   constructor(
     private readonly db: Database.Database,
-    options: Pick<SqliteStoreOptions, 'log' | 'maxPending' | 'now' | 'retention'>,
+    options: Pick<SqliteStoreOptions, 'log' | 'maxPending' | 'now' | 'retention' | 'site'>,
   ) {
     const intake = new WriteIntake(options);
     const statements = prepareStatements(db);
@@ -55,8 +60,9 @@ export class SqliteStore extends QueuedStore {
     const marks = new Map(statements.selectMarks.all().map((row) => [row.name as MarkName, row.at]));
     const retention = options.retention ?? DEFAULT_RETENTION;
     const housekeeping = new SqliteHousekeeping(db, statements, marks, retention, () => intake.sortedTargetIds(), options.log);
-    super(intake, new SqliteReads(statements, marks), housekeeping.steps);
+    super(intake, new SqliteReads(statements, marks), housekeeping.steps, options.site ?? DEFAULT_SITE);
     this.log = options.log;
+    this.states = new LocalSiteStates(this.site, intake.now);
     this.statements = statements;
     this.writer = new SqliteWriter(db, statements, intake, marks, this.log, () => housekeeping.steps.rewound());
     this.syncBatch = db.transaction((targets: TargetRecord[], createdAt: number) => {
@@ -72,6 +78,11 @@ export class SqliteStore extends QueuedStore {
 
   async flush(): Promise<void> {
     this.writer.flush();
+    if (!this.intake.isClosed) this.states.write(this.intake.takePublished());
+  }
+
+  async siteStates(): Promise<SiteStates> {
+    return this.states.read();
   }
 
   async setMaintenance(target: string, maintenance: Maintenance | null): Promise<void> {

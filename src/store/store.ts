@@ -1,4 +1,5 @@
 import type { TargetRole } from '../config/types.js';
+import type { SiteStates, SiteTargetState } from '../health/sites.js';
 import type { Maintenance, StateTransition } from '../health/types.js';
 import type { CheckKind, ProbeResult } from '../probe/types.js';
 
@@ -104,6 +105,20 @@ export class StoreUnavailableError extends Error {
   }
 }
 
+/** A read named a site the database has no targets of: a client error (404), with the sites there are. */
+export class UnknownSiteError extends Error {
+  constructor(
+    readonly site: string,
+    readonly known: readonly string[],
+  ) {
+    super(`no site named ${JSON.stringify(site)} has probed anything here (sites: ${known.map((s) => JSON.stringify(s)).join(', ')})`);
+    this.name = 'UnknownSiteError';
+  }
+}
+
+/** What a target publishes of its live state for other instances (the store adds the site and the write time). */
+export type PublishedState = Omit<SiteTargetState, 'site' | 'target' | 'updatedAt'>;
+
 export class TargetNotFoundError extends Error {
   constructor(readonly target: string) {
     super(`no target named ${JSON.stringify(target)}`);
@@ -117,6 +132,13 @@ export class TargetNotFoundError extends Error {
  * touches the database returns a Promise (a server database cannot answer synchronously); queueing does not.
  */
 export interface Store {
+  /**
+   * The vantage point this store writes for ('' is the unnamed default site). Writes and the reads without a site
+   * are this site's. SQLite and the in-memory store hold one site; PostgreSQL holds every site's targets apart.
+   */
+  readonly site: string;
+  /** Every site the database has targets of, sorted (this store's own site included). */
+  sites(): Promise<string[]>;
   /** Makes sure every configured target has a row; keeps rows (and history) of targets no longer configured. */
   syncTargets(targets: TargetRecord[]): Promise<void>;
   /**
@@ -128,21 +150,40 @@ export interface Store {
   recordTransition(transition: StateTransition): void;
   /** Writes everything queued, in one transaction. Never rejects; failures show in writeHealth(). */
   flush(): Promise<void>;
+  /**
+   * Queues a target's live state for the next flush, which writes only the targets that changed since the last
+   * one (the newest state of each). Never throws. Other instances read it through siteStates().
+   */
+  publishState(target: string, state: PublishedState): void;
+  /**
+   * The live state of every target of every site as last flushed, with the store's clock. A row keeps its object
+   * while it does not change (so callers can cache on identity).
+   */
+  siteStates(): Promise<SiteStates>;
+  /**
+   * The history reads below take a `site` (default: this store's). Another site's target is read as it is stored;
+   * a site the database has no targets of rejects with UnknownSiteError.
+   */
   /** Raw `head` results of one target, newest first, cursor-paginated. Rejects with TargetNotFoundError, InvalidCursorError. */
-  history(target: string, query: HistoryQuery): Promise<HistoryPage<StoredResult>>;
+  history(target: string, query: HistoryQuery, site?: string): Promise<HistoryPage<StoredResult>>;
   /** Minute or hour rollups of one target, newest first, cursor-paginated. Rejects like history(). */
-  rollups(target: string, resolution: RollupResolution, query: HistoryQuery): Promise<HistoryPage<RollupPoint>>;
+  rollups(target: string, resolution: RollupResolution, query: HistoryQuery, site?: string): Promise<HistoryPage<RollupPoint>>;
   /** Counted probes and failures with `at` in [from, to), read from rollups wherever they exist. Rejects with TargetNotFoundError. */
-  uptime(target: string, from: number, to: number): Promise<UptimeCount>;
+  uptime(target: string, from: number, to: number, site?: string): Promise<UptimeCount>;
   /**
    * The transitions of a target with `at` in [from, to], oldest first, plus the one before `from` and the one
    * after `to` (so a period in progress at either end is complete); nothing when from > to. Rejects with
    * TargetNotFoundError.
    */
-  transitionsBetween(target: string, from: number, to: number): Promise<StateTransition[]>;
+  transitionsBetween(target: string, from: number, to: number, site?: string): Promise<StateTransition[]>;
   /** The maintenance window recorded for a target, or null. */
   maintenance(target: string): Promise<Maintenance | null>;
-  /** Records (or with null, removes) a target's maintenance window, now (not queued). Rejects if it cannot. */
+  /** Every maintenance window recorded for this site's targets, by name (another instance may have set one). */
+  maintenanceWindows(): Promise<Map<string, Maintenance>>;
+  /**
+   * Records (or with null, removes) a target's maintenance window, now (not queued), for every site of the target:
+   * a maintenance window is about the server, not the vantage point. Rejects if it cannot.
+   */
   setMaintenance(target: string, maintenance: Maintenance | null): Promise<void>;
   /**
    * Does one bounded step of rollup, retention, vacuum or checkpoint work due at `now`; null when a full pass is

@@ -24,4 +24,5 @@ async function open(url: string, options: ContractStoreOptions): Promise<Store> 
 describeStoreContract('PostgreSQL', {
   open: async (options) => open(server.urlWithPassword(await server.createDatabase()), options),
   reopen: async (closed, options) => open(urls.get(closed)!, options),
+  openBeside: async (beside, options) => open(urls.get(beside)!, options),
 });

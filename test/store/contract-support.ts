@@ -12,6 +12,8 @@ export interface ContractStoreOptions {
   retention?: RetentionConfig;
   maxPending?: number;
   log?: Logger;
+  /** The site the store writes for; default the unnamed site. */
+  site?: string;
 }
 
 export interface StoreUnderTest {
@@ -19,12 +21,16 @@ export interface StoreUnderTest {
   open(options: ContractStoreOptions): Promise<Store>;
   /** Opens the data of a store after its close() (a store that keeps its data); absent for one that keeps nothing. */
   reopen?: (closed: Store, options: ContractStoreOptions) => Promise<Store>;
+  /** Opens another store on the same database while `open` stays open (a store that holds several sites). */
+  openBeside?: (open: Store, options: ContractStoreOptions) => Promise<Store>;
 }
 
 /** What a contract test gets: stores it opens are closed after the test. */
 export interface ContractContext {
   open(options?: ContractStoreOptions): Promise<Store>;
   reopen: ((closed: Store, options?: ContractStoreOptions) => Promise<Store>) | null;
+  /** Null for a store of one site (SQLite, memory). */
+  openBeside: ((open: Store, options?: ContractStoreOptions) => Promise<Store>) | null;
 }
 
 /** On an hour boundary. */

@@ -7,6 +7,7 @@ import type { ProbeResult } from '../../src/probe/types.js';
 import { encodeCursor } from '../../src/store/cursor.js';
 import { InvalidCursorError, TargetNotFoundError, type Store } from '../../src/store/store.js';
 import { describeHistoryContract } from './contract-history.js';
+import { describeSitesContract } from './contract-sites.js';
 import {
   DAY,
   HOUR,
@@ -46,6 +47,13 @@ export function describeStoreContract(name: string, subject: StoreUnderTest): vo
           return store;
         }
       : null,
+    openBeside: subject.openBeside
+      ? async (open, options = {}) => {
+          const store = await subject.openBeside!(open, { log: quiet, ...options });
+          opened.push(store);
+          return store;
+        }
+      : null,
   };
 
   describe(`the ${name} store contract`, () => {
@@ -54,6 +62,7 @@ export function describeStoreContract(name: string, subject: StoreUnderTest): vo
     describeCheckKinds(context);
     describeTransitionsAndMaintenance(context);
     describeHistoryContract(context);
+    describeSitesContract(context);
   });
 }
 

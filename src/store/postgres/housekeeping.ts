@@ -37,8 +37,8 @@ export class PostgresHousekeeping {
     /** Shared with the store: uptime reads them, and a write of late results moves the rollup marks back. */
     private readonly marks: Map<MarkName, number>,
     private readonly retention: RetentionConfig,
-    /** The target ids, ascending. */
-    private readonly targetIds: () => number[],
+    /** The target ids of every site, ascending (read at the start of each task's pass). */
+    private readonly targetIds: () => Promise<number[]>,
     log: Logger,
   ) {
     this.steps = new HousekeepingSteps(TASKS, (task, now, progress) => this.step(task, now, progress), log);
@@ -75,8 +75,8 @@ export class PostgresHousekeeping {
     }
   }
 
-  private targets(progress: HousekeepingProgress): number[] {
-    progress.targets ??= this.targetIds();
+  private async targets(progress: HousekeepingProgress): Promise<number[]> {
+    progress.targets ??= await this.targetIds();
     return progress.targets;
   }
 
@@ -92,7 +92,7 @@ export class PostgresHousekeeping {
     }
     const window = rollupWindow(resolution, from, now);
     if (window === null) return null;
-    const targets = this.targets(progress);
+    const targets = await this.targets(progress);
     const batch = targets.slice(progress.targetIndex, progress.targetIndex + ROLLUP_TARGETS);
     const started = performance.now();
     const { rows, nextMark } = await this.db.transaction(async (client) => {
@@ -122,7 +122,7 @@ export class PostgresHousekeeping {
 
   /** Deletes rows below `cutoff` for a batch of targets, at most HOUSEKEEPING.pruneRows per step. */
   private async pruneStep(task: HousekeepingTask, progress: HousekeepingProgress, statement: Statement, cutoff: number): Promise<HousekeepingStep | null> {
-    const targets = this.targets(progress);
+    const targets = await this.targets(progress);
     if (progress.targetIndex >= targets.length) return null;
     const batch = targets.slice(progress.targetIndex, progress.targetIndex + PRUNE_TARGETS);
     const started = performance.now();

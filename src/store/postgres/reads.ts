@@ -19,6 +19,8 @@ export class PostgresReads {
     private readonly db: PostgresConnection,
     /** The housekeeping marks: uptime reads rollups where they are complete. */
     private readonly marks: ReadonlyMap<MarkName, number>,
+    /** The store's site: whose maintenance windows maintenanceWindows() reads. */
+    private readonly site: string,
   ) {}
 
   async history(targetId: number, query: HistoryQuery): Promise<HistoryPage<StoredResult>> {
@@ -84,6 +86,11 @@ export class PostgresReads {
   async lastTransition(target: string, targetId: number): Promise<StateTransition | null> {
     const { rows } = await this.db.query<SelectedTransition>(SQL.lastTransition, [targetId]);
     return rows[0] ? decodeTransition(target, rows[0]) : null;
+  }
+
+  async maintenanceWindows(): Promise<Map<number, Maintenance>> {
+    const { rows } = await this.db.query<{ target_id: number; until: number; reason: string }>(SQL.selectMaintenanceWindows, [this.site]);
+    return new Map(rows.map((row) => [row.target_id, { until: row.until, reason: row.reason }]));
   }
 
   async maintenance(targetId: number): Promise<Maintenance | null> {

@@ -17,12 +17,46 @@ function pruneOldest(name: string, table: string, key: string): Statement {
 export const SQL = {
   upsertTargets: s(
     'upsert_targets',
-    `INSERT INTO targets (name, group_name, role, url, created_at)
-     SELECT t.name, t.group_name, t.role, t.url, $5 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS t (name, group_name, role, url)
-     ON CONFLICT (name) DO UPDATE SET group_name = excluded.group_name, role = excluded.role, url = excluded.url
+    `INSERT INTO targets (site, name, group_name, role, url, created_at)
+     SELECT $6, t.name, t.group_name, t.role, t.url, $5 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS t (name, group_name, role, url)
+     ON CONFLICT (site, name) DO UPDATE SET group_name = excluded.group_name, role = excluded.role, url = excluded.url
      WHERE targets.group_name <> excluded.group_name OR targets.role <> excluded.role OR targets.url <> excluded.url`,
   ),
-  selectTargets: s('select_targets', 'SELECT target_id, name FROM targets'),
+  /** This site's targets (each site has its own rows, so its own history). */
+  selectTargets: s('select_targets', 'SELECT target_id, name FROM targets WHERE site = $1'),
+  /** Every site's targets: housekeeping rolls up and prunes them all, whichever instance runs it. */
+  allTargetIds: s('all_target_ids', 'SELECT target_id FROM targets ORDER BY target_id'),
+  selectSites: s('select_sites', 'SELECT DISTINCT site FROM targets ORDER BY site'),
+  targetAt: s('target_at', 'SELECT target_id FROM targets WHERE site = $1 AND name = $2'),
+  clock: s('clock', 'SELECT (extract(epoch FROM clock_timestamp()) * 1000)::int8 AS now'),
+  /**
+   * Live states, one row per target. A row never goes back to an older result: an instance that stopped probing a
+   * target (another instance of its site took it over) cannot overwrite the newer state the prober wrote.
+   */
+  upsertStates: s(
+    'upsert_states',
+    `INSERT INTO target_states (target_id, updated_at, since, last_at, cert_not_after, interval_ms, consecutive_failures,
+       consecutive_successes, duration_us, status_code, last_ok, state, error_kind, message, cert_sha256)
+     SELECT s.target_id, (extract(epoch FROM clock_timestamp()) * 1000)::int8, s.since, s.last_at, s.cert_not_after, s.interval_ms,
+       s.consecutive_failures, s.consecutive_successes, s.duration_us, s.status_code, s.last_ok, s.state, s.error_kind, s.message, s.cert_sha256
+     FROM unnest($1::int4[], $2::int8[], $3::int8[], $4::int8[], $5::int4[], $6::int4[], $7::int4[], $8::int4[], $9::int2[],
+       $10::bool[], $11::text[], $12::text[], $13::text[], $14::text[])
+       AS s (target_id, since, last_at, cert_not_after, interval_ms, consecutive_failures, consecutive_successes, duration_us,
+         status_code, last_ok, state, error_kind, message, cert_sha256)
+     ON CONFLICT (target_id) DO UPDATE SET updated_at = excluded.updated_at, since = excluded.since, last_at = excluded.last_at,
+       cert_not_after = excluded.cert_not_after, interval_ms = excluded.interval_ms, consecutive_failures = excluded.consecutive_failures,
+       consecutive_successes = excluded.consecutive_successes, duration_us = excluded.duration_us, status_code = excluded.status_code,
+       last_ok = excluded.last_ok, state = excluded.state, error_kind = excluded.error_kind, message = excluded.message,
+       cert_sha256 = excluded.cert_sha256
+     WHERE coalesce(excluded.last_at, -1) >= coalesce(target_states.last_at, -1)`,
+  ),
+  /** The live states written at or after $1 (PostgreSQL's clock), every site's. */
+  statesSince: s(
+    'states_since',
+    `SELECT s.target_id, t.site, t.name, s.updated_at, s.since, s.last_at, s.cert_not_after, s.interval_ms, s.consecutive_failures,
+       s.consecutive_successes, s.duration_us, s.status_code, s.last_ok, s.state, s.error_kind, s.message, s.cert_sha256
+     FROM target_states s JOIN targets t USING (target_id) WHERE s.updated_at >= $1`,
+  ),
   insertCertificates: s('insert_certificates', 'INSERT INTO certificates (sha256) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING'),
   selectCertificates: s('select_certificates', 'SELECT certificate_id, sha256 FROM certificates WHERE sha256 = ANY($1::text[])'),
   history: s('history', `${SELECT_RESULTS} WHERE r.target_id = $1 AND r.at BETWEEN $2 AND $3 ORDER BY r.at DESC LIMIT $4`),
@@ -62,12 +96,18 @@ export const SQL = {
   ),
   minutesRange: s('minutes_range', 'SELECT hour, minutes FROM rollups_minute WHERE target_id = $1 AND hour BETWEEN $2 AND $3'),
   selectMaintenance: s('select_maintenance', 'SELECT until, reason FROM maintenance WHERE target_id = $1'),
+  /** This site's recorded windows. */
+  selectMaintenanceWindows: s(
+    'select_maintenance_windows',
+    'SELECT m.target_id, m.until, m.reason FROM maintenance m JOIN targets t USING (target_id) WHERE t.site = $1',
+  ),
+  /** A window is about the server: it is recorded for the target $1 of every site. */
   upsertMaintenance: s(
     'upsert_maintenance',
-    `INSERT INTO maintenance (target_id, until, reason, set_at) VALUES ($1, $2, $3, $4)
+    `INSERT INTO maintenance (target_id, until, reason, set_at) SELECT target_id, $2, $3, $4 FROM targets WHERE name = $1
      ON CONFLICT (target_id) DO UPDATE SET until = excluded.until, reason = excluded.reason, set_at = excluded.set_at`,
   ),
-  deleteMaintenance: s('delete_maintenance', 'DELETE FROM maintenance WHERE target_id = $1'),
+  deleteMaintenance: s('delete_maintenance', 'DELETE FROM maintenance m USING targets t WHERE m.target_id = t.target_id AND t.name = $1'),
   selectMarks: s('select_marks', 'SELECT name, at FROM housekeeping_marks'),
   upsertMark: s('upsert_mark', 'INSERT INTO housekeeping_marks (name, at) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET at = excluded.at'),
 

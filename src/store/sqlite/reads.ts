@@ -79,6 +79,10 @@ export class SqliteReads {
     return row ? decodeTransition(target, row) : null;
   }
 
+  maintenanceWindows(): Map<number, Maintenance> {
+    return new Map(this.statements.selectMaintenanceWindows.all().map((row) => [row.target_id, { until: row.until, reason: row.reason }]));
+  }
+
   maintenance(targetId: number): Maintenance | null {
     const row = this.statements.selectMaintenance.get(targetId);
     return row ? { until: row.until, reason: row.reason } : null;

@@ -93,6 +93,9 @@ export function prepareStatements(db: Database.Database) {
        ON CONFLICT (target_id) DO UPDATE SET until = excluded.until, reason = excluded.reason, set_at = excluded.set_at`,
     ),
     deleteMaintenance: db.prepare<[number]>('DELETE FROM maintenance WHERE target_id = ?'),
+    selectMaintenanceWindows: db.prepare<[], { target_id: number; until: number; reason: string }>(
+      'SELECT target_id, until, reason FROM maintenance',
+    ),
     selectMarks: db.prepare<[], { name: string; at: number }>('SELECT name, at FROM housekeeping_marks'),
     upsertMark: db.prepare<[string, number]>(
       'INSERT INTO housekeeping_marks (name, at) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET at = excluded.at',
