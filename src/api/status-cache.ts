@@ -18,28 +18,41 @@ export const FRAGMENT_MAX_AGE_MS = 60_000;
 export const STALE_MS = 1_000;
 
 interface Fragment {
-  inputs: readonly unknown[];
+  inputs: unknown[];
   builtAt: number;
   json: string;
 }
 
-/** What one entry shows: `present()` gives it; `inputs` are what it depends on, compared by identity (===). */
-export interface Presentation {
-  inputs: readonly unknown[];
-  present: () => unknown;
+/** How one kind of entry (a target, a group) is shown, and what it depends on. */
+export interface EntryShow<V> {
+  key(view: V): string;
+  /** Writes what the entry shows that may change into `into` (compared by identity, ===, with what it was built from). */
+  inputs(view: V, now: number, into: unknown[]): void;
+  present(view: V, now: number): unknown;
 }
 
-/** Entries' JSON by key, serialized again only when one of its inputs is a different value or it is too old. */
-export class FragmentCache {
+/**
+ * Entries' JSON by key, serialized again only when one of its inputs is a different value or it is too old. Looking
+ * an entry up allocates nothing: at 10,000 targets the list is looked at every second.
+ */
+export class FragmentCache<V> {
   private entries = new Map<string, Fragment>();
+  private readonly scratch: unknown[] = [];
 
-  constructor(private readonly maxAgeMs = FRAGMENT_MAX_AGE_MS) {}
+  constructor(
+    private readonly show: EntryShow<V>,
+    private readonly maxAgeMs = FRAGMENT_MAX_AGE_MS,
+  ) {}
 
-  json(key: string, { inputs, present }: Presentation, now: number): string {
+  json(view: V, now: number): string {
+    const key = this.show.key(view);
+    const inputs = this.scratch;
+    inputs.length = 0;
+    this.show.inputs(view, now, inputs);
     const entry = this.entries.get(key);
     if (entry && now >= entry.builtAt && now - entry.builtAt < this.maxAgeMs && sameInputs(entry.inputs, inputs)) return entry.json;
-    const json = JSON.stringify(present());
-    this.entries.set(key, { inputs, builtAt: now, json });
+    const json = JSON.stringify(this.show.present(view, now));
+    this.entries.set(key, { inputs: inputs.slice(), builtAt: now, json });
     return json;
   }
 
@@ -79,24 +92,24 @@ export interface StatusSnapshot {
   groupNames: readonly string[];
   groupJson: readonly string[];
   summary: StatusSummary;
-  /** Positions of each group's targets, ascending. */
-  targetsOfGroup: ReadonlyMap<string, readonly number[]>;
   /** Position of each group in groupNames. */
   groupIndex: ReadonlyMap<string, number>;
+  /** Positions of each group's targets, ascending (worked out on the first request that filters by group). */
+  targetsOfGroup(): ReadonlyMap<string, readonly number[]>;
 }
 
 /** Where the list comes from: the live views and how one target or group is shown. */
 export interface StatusListSource {
   targets(): readonly TargetView[];
   groups(): readonly GroupView[];
-  target(view: TargetView, now: number): Presentation;
-  group(view: GroupView, now: number): Presentation;
+  target: EntryShow<TargetView>;
+  group: EntryShow<GroupView>;
 }
 
 /** Keeps the current snapshot; see the top of this file for when it is built again. */
 export class StatusSnapshots {
-  private readonly targets = new FragmentCache();
-  private readonly groups = new FragmentCache();
+  private readonly targets: FragmentCache<TargetView>;
+  private readonly groups: FragmentCache<GroupView>;
   private last: StatusSnapshot | null = null;
   private lookedAt = -Infinity;
   private dirty = false;
@@ -104,7 +117,10 @@ export class StatusSnapshots {
   constructor(
     private readonly source: StatusListSource,
     private readonly staleMs = STALE_MS,
-  ) {}
+  ) {
+    this.targets = new FragmentCache(source.target);
+    this.groups = new FragmentCache(source.group);
+  }
 
   /** Something changed through the API (maintenance set, probe now, reload): the next request looks again. */
   invalidate(): void {
@@ -131,8 +147,10 @@ export class StatusSnapshots {
     const groupOf = new Array<string>(n);
     const states = new Array<TargetState>(n);
     const targetJson = new Array<string>(n);
-    const summary: StatusSummary = { targets: n, up: 0, down: 0, unknown: 0, maintenance: 0 };
-    const targetsOfGroup = new Map<string, number[]>();
+    let up = 0;
+    let down = 0;
+    let unknown = 0;
+    let maintenance = 0;
     for (let i = 0; i < n; i++) {
       const view = views[i]!;
       names[i] = view.config.name;
@@ -140,22 +158,35 @@ export class StatusSnapshots {
       // Kept: the views are live, and until the next look the filters must select by the state the fragment shows.
       const state = view.health.state;
       states[i] = state;
-      summary[state]++;
-      targetJson[i] = this.targets.json(view.config.name, this.source.target(view, now), now);
-      const members = targetsOfGroup.get(view.config.group);
-      if (members) members.push(i);
-      else targetsOfGroup.set(view.config.group, [i]);
+      if (state === 'up') up++;
+      else if (state === 'down') down++;
+      else if (state === 'unknown') unknown++;
+      else maintenance++;
+      targetJson[i] = this.targets.json(view, now);
     }
     const groupViews = this.source.groups();
     const groupNames = groupViews.map((g) => g.config.name);
-    const groupJson = groupViews.map((g) => this.groups.json(g.config.name, this.source.group(g, now), now));
+    const groupJson = groupViews.map((g) => this.groups.json(g, now));
     this.targets.retain(names);
     this.groups.retain(groupNames);
+    let byGroup: Map<string, number[]> | null = null;
     return {
-      version: 0, builtAt: now, names, groupOf, states, targetJson, groupNames, groupJson, summary, targetsOfGroup,
+      version: 0, builtAt: now, names, groupOf, states, targetJson, groupNames, groupJson,
+      summary: { targets: n, up, down, unknown, maintenance },
       groupIndex: new Map(groupNames.map((name, i) => [name, i])),
+      targetsOfGroup: () => (byGroup ??= positionsByGroup(groupOf)),
     };
   }
+}
+
+function positionsByGroup(groupOf: readonly string[]): Map<string, number[]> {
+  const byGroup = new Map<string, number[]>();
+  for (let i = 0; i < groupOf.length; i++) {
+    const members = byGroup.get(groupOf[i]!);
+    if (members) members.push(i);
+    else byGroup.set(groupOf[i]!, [i]);
+  }
+  return byGroup;
 }
 
 function sameStrings(a: readonly string[], b: readonly string[]): boolean {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { GroupView, TargetView } from '../../src/health/views.js';
 import { presentTarget } from '../../src/api/present.js';
 import { FragmentCache, StatusSnapshots } from '../../src/api/status-cache.js';
+import { assemble } from '../../src/api/status-list.js';
 import { statusListSource } from '../../src/api/routes/status.js';
 import { groupHealth } from '../../src/health/group.js';
 import { applyResult, initialHealth } from '../../src/health/state.js';
@@ -41,11 +42,12 @@ const fresh = (v: TargetView, now: number) => JSON.stringify(presentTarget(v, no
 function source(views: () => TargetView[], groups: () => GroupView[] = () => []) {
   return statusListSource({ status: { targets: views, groups, target: () => undefined } });
 }
-const entry = (cache: FragmentCache, v: TargetView, now: number) => cache.json(v.config.name, source(() => [v]).target(v, now), now);
+const entry = (cache: FragmentCache<TargetView>, v: TargetView, now: number) => cache.json(v, now);
+const targetCache = () => new FragmentCache(source(() => []).target);
 
 describe('the status list cache', () => {
   it('gives exactly what presentTarget gives without certificate details, and the same string again while nothing changed', () => {
-    const cache = new FragmentCache();
+    const cache = targetCache();
     const v = view(T0);
     const first = entry(cache, v, T0);
     expect(JSON.parse(first)).toEqual(presentTarget(v, T0));
@@ -55,7 +57,7 @@ describe('the status list cache', () => {
   });
 
   it('rebuilds a target once its health changes (every result gives a new health)', () => {
-    const cache = new FragmentCache();
+    const cache = targetCache();
     const v1 = view(T0);
     entry(cache, v1, T0);
     const v2 = view(T0 + 30_000, false, v1);
@@ -65,7 +67,7 @@ describe('the status list cache', () => {
   });
 
   it('rebuilds after a minute even when nothing changed, so days_left moves', () => {
-    const cache = new FragmentCache();
+    const cache = targetCache();
     const v = view(T0);
     entry(cache, v, T0);
     const later = T0 + 60_000;
@@ -74,7 +76,7 @@ describe('the status list cache', () => {
   });
 
   it('forgets targets no longer listed', () => {
-    const cache = new FragmentCache();
+    const cache = targetCache();
     const v = view(T0);
     entry(cache, v, T0);
     cache.retain([]);
@@ -118,5 +120,17 @@ describe('the status list version', () => {
     const atT0 = other(T0);
     expect(other(T0 + 59_000)).toBe(atT0); // kept: rebuilt at most once a minute
     expect(other(T0 + 60_000).version).toBe(atT0.version + 1); // days_left 0.01 -> 0
+  });
+});
+
+describe('a list body assembled from fragments', () => {
+  it.each([
+    ['every fragment', null, '{"t":[{"n":"a"},{"n":"Zürich ✓"},{"n":"c"}]}'],
+    ['those at the indices', [1, 2], '{"t":[{"n":"Zürich ✓"},{"n":"c"}]}'],
+    ['none', [], '{"t":[]}'],
+  ] as const)('holds %s, byte for byte, multi-byte characters too', (_, indices, expected) => {
+    const body = assemble('{"t":[', ['{"n":"a"}', '{"n":"Zürich ✓"}', '{"n":"c"}'], indices, ']}');
+    expect(body.toString('utf8')).toBe(expected);
+    expect(body.length).toBe(Buffer.byteLength(expected));
   });
 });

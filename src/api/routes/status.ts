@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AppDeps } from '../deps.js';
 import Type from 'typebox';
 import type { ScheduledMaintenance } from '../../health/maintenance-calendar.js';
+import type { GroupView, TargetView } from '../../health/views.js';
 import { badRequest } from '../errors.js';
 import { presentGroup, presentTarget, scheduledFor } from '../present.js';
 import { StatusQuerySchema, StatusSchema, type StatusJson } from '../schemas.js';
@@ -13,27 +14,34 @@ import { acceptsGzip, matchesEtag, StatusBodies } from '../status-list.js';
  * without certificate details (the chain, its checks and revocation stay on /api/v1/targets/:name).
  */
 export function statusListSource(deps: Pick<AppDeps, 'status' | 'certificates' | 'maintenanceWindows'>): StatusListSource {
+  const targetScheduled = (view: TargetView, now: number) => scheduledFor(deps.maintenanceWindows, { target: view.config }, now);
+  const groupScheduled = (view: GroupView, now: number) => scheduledFor(deps.maintenanceWindows, { group: view.config.name }, now);
   return {
     targets: () => deps.status.targets(),
     groups: () => deps.status.groups(),
-    target(view, now) {
-      const scheduled = scheduledFor(deps.maintenanceWindows, { target: view.config }, now);
-      return {
-        inputs: [view.config, view.health, view.lastResults, ...scheduledInputs(scheduled)],
-        present: () => presentTarget(view, now, undefined, scheduled),
-      };
+    target: {
+      key: (view) => view.config.name,
+      inputs(view, now, into) {
+        into.push(view.config, view.health, view.lastResults);
+        pushScheduled(into, targetScheduled(view, now));
+      },
+      present: (view, now) => presentTarget(view, now, undefined, targetScheduled(view, now)),
     },
-    group(view, now) {
-      const report = deps.certificates?.group(view.config.name);
-      const scheduled = scheduledFor(deps.maintenanceWindows, { group: view.config.name }, now);
-      return { inputs: [view.config, view.health, report, ...scheduledInputs(scheduled)], present: () => presentGroup(view, report, scheduled) };
+    group: {
+      key: (view) => view.config.name,
+      inputs(view, now, into) {
+        into.push(view.config, view.health, deps.certificates?.group(view.config.name));
+        pushScheduled(into, groupScheduled(view, now));
+      },
+      present: (view, now) => presentGroup(view, deps.certificates?.group(view.config.name), groupScheduled(view, now)),
     },
   };
 }
 
 /** The calendar keeps each occurrence object until it changes. */
-function scheduledInputs(s: ScheduledMaintenance | null | undefined): unknown[] {
-  return s == null ? [s] : [s.current, s.next];
+function pushScheduled(into: unknown[], s: ScheduledMaintenance | null | undefined): void {
+  if (s == null) into.push(s);
+  else into.push(s.current, s.next);
 }
 
 export const statusRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps; snapshots: StatusSnapshots }> = async (app, { deps, snapshots }) => {
