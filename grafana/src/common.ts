@@ -52,21 +52,23 @@ export function datasourceVariable(): dashboard.DatasourceVariableBuilder {
 }
 
 /**
- * The `job` and `instance` variables: which sstpwatch instances' series the panels read (All by default).
- * Several instances may probe the same targets (one per site or data centre); the panels count each target
- * once across them.
+ * The `job`, `site` and `instance` variables: which sstpwatch instances' series the panels read (All by default).
+ * Several instances may report the same targets (an HA pair around a handoff, or sites probing from different
+ * places); the panels count each target once across them. `site` is the label sstpwatch puts on its series from
+ * `site:`; a series without it (an older sstpwatch) matches All.
  */
 export function instanceVariables(): dashboard.QueryVariableBuilder[] {
   const all = (v: dashboard.QueryVariableBuilder): dashboard.QueryVariableBuilder =>
     v.multi(true).includeAll(true).allValue('.*').current({ text: 'All', value: '$__all' });
   return [
     all(labelVariable('job', 'Job', 'sstp_target_state')),
-    all(labelVariable('instance', 'sstpwatch instance', 'sstp_target_state{job=~"$job"}')),
+    all(labelVariable('site', 'Site', 'sstp_target_state{job=~"$job"}')),
+    all(labelVariable('instance', 'sstpwatch instance', 'sstp_target_state{job=~"$job", site=~"$site"}')),
   ];
 }
 
-/** Matchers every query starts with: the sstpwatch instances picked in the `job` and `instance` variables. */
-export const INSTANCES = 'job=~"$job", instance=~"$instance"';
+/** Matchers every query starts with: the sstpwatch instances picked in the `job`, `site` and `instance` variables. */
+export const INSTANCES = 'job=~"$job", site=~"$site", instance=~"$instance"';
 
 /** A query variable over one label of sstpwatch's series. */
 export function labelVariable(name: string, label: string, selector: string): dashboard.QueryVariableBuilder {

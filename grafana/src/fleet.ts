@@ -103,7 +103,15 @@ function overview(): Array<dashboard.PanelBuilder | stat.PanelBuilder> {
         `when a group with ${ALERT_THRESHOLDS.redundancyServers} or more servers outside maintenance has fewer up; red at 0.`,
     )
     .datasource(DATASOURCE)
-    .withTarget(instantQuery(`max by (group) (sstp_group_servers_up{${GROUPS}})`, '{{group}}'))
+    // Counted from the targets, not sstp_group_servers_up: static shards and an HA pair each export only the
+    // servers they probe, so no one instance's group count is the group's.
+    .withTarget(
+      instantQuery(
+        `count by (group) (max by (group, target) (sstp_target_state{${GROUPS}, role="server", state="up"}) == 1)\n` +
+          `or max by (group) (sstp_target_state{${GROUPS}, role="server"}) * 0`,
+        '{{group}}',
+      ),
+    )
     .unit(UNITS.none)
     .decimals(0)
     .thresholds(thresholds(COLORS.critical, [1, COLORS.warning], [ALERT_THRESHOLDS.redundancyServers, COLORS.ok]))
@@ -437,11 +445,11 @@ export function fleetDashboard(): dashboard.Dashboard {
     .time({ from: 'now-24h', to: 'now' })
     .refresh('1m')
     .timezone('browser')
-    .withVariable(datasourceVariable())
-    .withVariable(instanceVariables()[0]!)
-    .withVariable(instanceVariables()[1]!)
+    .withVariable(datasourceVariable());
+  for (const variable of instanceVariables()) builder.withVariable(variable);
+  builder
     .withVariable(
-      labelVariable('group', 'Group', 'sstp_target_state{job=~"$job", instance=~"$instance"}')
+      labelVariable('group', 'Group', `sstp_target_state{${INSTANCES}}`)
         .multi(true)
         .includeAll(true)
         .allValue('.*')

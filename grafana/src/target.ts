@@ -371,9 +371,9 @@ export function targetDashboard(): dashboard.Dashboard {
     .time({ from: 'now-6h', to: 'now' })
     .refresh('30s')
     .timezone('browser')
-    .withVariable(datasourceVariable())
-    .withVariable(instanceVariables()[0]!)
-    .withVariable(instanceVariables()[1]!)
+    .withVariable(datasourceVariable());
+  for (const variable of instanceVariables()) builder.withVariable(variable);
+  builder
     .withVariable(labelVariable('group', 'Group', `sstp_target_state{${INSTANCES}}`))
     .withVariable(labelVariable('target', 'Target', `sstp_target_state{${INSTANCES}, group="$group"}`))
     .link(

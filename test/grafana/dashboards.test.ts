@@ -132,7 +132,7 @@ describe('grafana/dashboards/*.json', () => {
       expect(slow).toContain('> on (job, instance, target) group_left () sstp_probe_slow_threshold_seconds');
       expect(rulesNamed('SSTPChainCertificateExpiresSoon').join('\n')).toContain('group_left () sstp_cert_warning_threshold_seconds');
       expect(ALERT_THRESHOLDS).toMatchObject({ certWarningDays: DEFAULT_CERTIFICATE_THRESHOLDS.warnDays, certCriticalDays: DEFAULT_CERTIFICATE_THRESHOLDS.criticalDays, probeSlowSeconds: DEFAULT_SLOW_THRESHOLD_MS / 1000 });
-      expect(rulesNamed('SSTPProbesStale').join('\n')).toContain(`${ALERT_THRESHOLDS.staleIntervals} * sstp_probe_interval_seconds`);
+      expect(rulesNamed('SSTPProbesStale').join('\n')).toContain(`${ALERT_THRESHOLDS.staleIntervals} * max without (instance) (sstp_probe_interval_seconds)`);
       expect(rulesNamed('SSTPRedundancyLost').join('\n')).toMatch(new RegExp(`< ${ALERT_THRESHOLDS.redundancyServers}\\s`));
     });
 

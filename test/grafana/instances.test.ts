@@ -105,7 +105,7 @@ describe('the fleet dashboard with two sstpwatch instances probing the same serv
   async function panel(title: string, variables: { instance: string | string[]; group: string[] }): Promise<Record<string, number>> {
     const query = dataPanels(fleet).find((p) => p.title === title)!.targets![0]!;
     const range = `${Math.ceil((Date.now() - startedAt) / 1000) + 5}s`;
-    const expr = interpolate(query.expr!, { variables: { job: '.*', ...variables }, macros: { __range: range, __rate_interval: '4s', __interval: '1s' } });
+    const expr = interpolate(query.expr!, { variables: { job: '.*', site: '.*', ...variables }, macros: { __range: range, __rate_interval: '4s', __interval: '1s' } });
     const samples = await prometheus.query(expr);
     return Object.fromEntries(
       samples.map((s) => {

@@ -46,7 +46,7 @@ const SCRAPE_S = 1;
 const RATE_INTERVAL = `${Math.max(STEP_S + SCRAPE_S, 4 * SCRAPE_S)}s`;
 
 /** The `job` and `instance` variables at All, as Grafana sends them. */
-const ALL_INSTANCES = { job: '.*', instance: '.*' };
+const ALL_INSTANCES = { job: '.*', site: '.*', instance: '.*' };
 /** Panels that are empty by design with one sstpwatch instance (instances.test.ts fills them). */
 const EMPTY_WITH_ONE_INSTANCE = new Set(['Instances that disagree']);
 
@@ -184,7 +184,7 @@ describe('dashboard queries against a real Prometheus scraping sstpwatch', () =>
     const target = loadDashboard('sstp-target.json');
     const query = (d: DashboardJson, name: string): string => d.templating.list.find((v) => v.name === name)!.query!;
     expect(await labelValues(query(fleet, 'job'), {})).toEqual(['sstpwatch']);
-    expect(await labelValues(query(fleet, 'instance'), { job: '.*' })).toHaveLength(1);
+    expect(await labelValues(query(fleet, 'instance'), { job: '.*', site: '.*' })).toHaveLength(1);
     expect(await labelValues(query(fleet, 'group'), ALL_INSTANCES)).toEqual([NORTH, SOUTH]);
     expect(await labelValues(query(target, 'group'), ALL_INSTANCES)).toEqual([NORTH, SOUTH]);
     expect(await labelValues(query(target, 'target'), { ...ALL_INSTANCES, group: NORTH })).toEqual(['rras-n1', STOPPING, `${NORTH}-vip`]);
