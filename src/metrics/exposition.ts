@@ -1,15 +1,15 @@
 // The Prometheus text exposition (format 0.0.4) of a registry, written here rather than by prom-client's
 // registry.metrics(). prom-client builds every series of every metric in one go (its per-metric promises resolve
-// as microtasks, so nothing else runs in between): at 10,000 targets that is ~300,000 lines and seconds during which
-// no probe starts. Here the work yields to the event loop every few thousand lines, and histograms are read without
-// the per-bucket label objects prom-client makes for export. The output is the text prom-client gives, series for
-// series (test/metrics/exposition.test.ts).
+// as microtasks, so nothing else runs in between). Here the per-target families come pre-rendered per target
+// (series-table.ts) and are joined in chunks, the few prom-client metrics left (process, scheduler lag, store,
+// certificates) are written from their series, and the work yields to the event loop every few thousand lines.
+// The output is the text prom-client gives for the same series (test/metrics/exposition.test.ts).
 import type { Registry } from 'prom-client';
+import { isRenderedFamily } from './series-table.js';
+import { familyHeader, labelText, valueText, type Labels } from './text-format.js';
 
 /** Lines written between two yields to the event loop (a few milliseconds of work). */
 const LINES_PER_SLICE = 4000;
-
-type Labels = Record<string, string | number>;
 
 /** prom-client's per-series state (lib/gauge.js, counter.js, histogram.js: hashMap), read as it is. */
 interface SeriesEntry {
@@ -30,72 +30,78 @@ interface MetricInternals {
   get(): Promise<{ values: { value: number; labels?: Labels; metricName?: string }[] }>;
 }
 
-/** `target="a",group="b"`, escaped as prom-client escapes label values (most values need no escaping: tested first). */
-function labelsOf(labels: Labels): string {
-  let text = '';
-  for (const name in labels) {
-    const value = labels[name]!;
-    text += `${text ? ',' : ''}${name}="${typeof value === 'string' && NEEDS_ESCAPE.test(value) ? escapeLabelValue(value) : value}"`;
-  }
-  return text;
-}
-
-const NEEDS_ESCAPE = /[\\\n"]/;
-
-function escapeLabelValue(value: string): string {
-  return escapeHelp(value).replace(/"/g, '\\"');
-}
-
-function escapeHelp(text: string): string {
-  return text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
-}
-
-/** As prom-client writes values: NaN as Nan, infinities as +Inf / -Inf. */
-function valueText(value: number): string {
-  if (Number.isNaN(value)) return 'Nan';
-  if (!Number.isFinite(value)) return value > 0 ? '+Inf' : '-Inf';
-  return `${value}`;
-}
-
 const braces = (labels: string) => (labels ? `{${labels}}` : '');
+const yieldNow = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-/** The registry in the text format, built in slices between which probes and requests get the event loop. */
-export async function renderExposition(registry: Registry): Promise<string> {
-  const blocks: string[] = [];
+/**
+ * The registry in the text format, in chunks of a few hundred KB with the event loop given back between them: the
+ * pre-rendered families hand over their cached per-target strings, so a chunk is mostly a join. Streamed as they
+ * come (routes/metrics.ts), the body is never held whole.
+ */
+export async function* expositionChunks(registry: Registry): AsyncGenerator<string> {
+  const pieces: string[] = [];
+  /** The chunk so far; emptied in place, since the family being written holds the same array. */
+  const take = () => {
+    const chunk = pieces.join('');
+    pieces.length = 0;
+    return chunk;
+  };
   let lines = 0;
-  const yieldNow = () => new Promise<void>((resolve) => setImmediate(resolve));
-  for (const metric of registry.getMetricsAsArray() as unknown as MetricInternals[]) {
-    const out: string[] = [`# HELP ${escapeHelp(metric.name)} ${escapeHelp(metric.help)}`, `# TYPE ${escapeHelp(metric.name)} ${metric.type}`];
-    if (metric.type === 'histogram' && metric.upperBounds && metric.hashMap) {
-      if (metric.collect) await metric.collect();
-      for (const entry of Object.values(metric.hashMap)) {
-        const labels = labelsOf(entry.labels);
-        const suffix = labels ? `,${labels}` : '';
-        let acc = 0;
-        for (const bound of metric.upperBounds) {
-          acc += entry.bucketValues![bound]!;
-          out.push(`${metric.name}_bucket{le="${bound}"${suffix}} ${valueText(acc)}`);
-        }
-        out.push(`${metric.name}_bucket{le="+Inf"${suffix}} ${valueText(entry.count!)}`);
-        out.push(`${metric.name}_sum${braces(labels)} ${valueText(entry.sum!)}`);
-        out.push(`${metric.name}_count${braces(labels)} ${valueText(entry.count!)}`);
-        lines += metric.upperBounds.length + 3;
-        if (lines >= LINES_PER_SLICE) {
-          lines = 0;
-          await yieldNow();
-        }
+  const counted = async (n: number) => {
+    lines += n;
+    if (lines >= LINES_PER_SLICE) {
+      lines = 0;
+      await yieldNow();
+    }
+  };
+  let first = true;
+  for (const metric of registry.getMetricsAsArray() as unknown[]) {
+    if (!first) pieces.push('\n\n');
+    first = false;
+    if (isRenderedFamily(metric)) {
+      for (const _slice of metric.writeTo(pieces)) {
+        yield take();
+        await yieldNow();
       }
     } else {
-      // get() runs the metric's collect callback; gauges and counters hand out their own series objects.
-      for (const value of (await metric.get()).values) {
-        out.push(`${value.metricName ?? metric.name}${braces(value.labels ? labelsOf(value.labels) : '')} ${valueText(value.value)}`);
-        if (++lines >= LINES_PER_SLICE) {
-          lines = 0;
-          await yieldNow();
-        }
-      }
+      pieces.push(await promClientBlock(metric as MetricInternals, counted));
     }
-    blocks.push(out.join('\n'));
   }
-  return `${blocks.join('\n\n')}\n`;
+  pieces.push('\n');
+  yield take();
+}
+
+/** The whole exposition as one string (tests, and callers that need the body at once). */
+export async function renderExposition(registry: Registry): Promise<string> {
+  const chunks: string[] = [];
+  for await (const chunk of expositionChunks(registry)) chunks.push(chunk);
+  return chunks.join('');
+}
+
+/** One of prom-client's own metrics, from its series. */
+async function promClientBlock(metric: MetricInternals, counted: (lines: number) => Promise<void>): Promise<string> {
+  const out: string[] = [familyHeader(metric.name, metric.help, metric.type)];
+  if (metric.type === 'histogram' && metric.upperBounds && metric.hashMap) {
+    if (metric.collect) await metric.collect();
+    for (const entry of Object.values(metric.hashMap)) {
+      const labels = labelText(entry.labels);
+      const suffix = labels ? `,${labels}` : '';
+      let acc = 0;
+      for (const bound of metric.upperBounds) {
+        acc += entry.bucketValues![bound]!;
+        out.push(`${metric.name}_bucket{le="${bound}"${suffix}} ${valueText(acc)}`);
+      }
+      out.push(`${metric.name}_bucket{le="+Inf"${suffix}} ${valueText(entry.count!)}`);
+      out.push(`${metric.name}_sum${braces(labels)} ${valueText(entry.sum!)}`);
+      out.push(`${metric.name}_count${braces(labels)} ${valueText(entry.count!)}`);
+      await counted(metric.upperBounds.length + 3);
+    }
+  } else {
+    // get() runs the metric's collect callback; gauges and counters hand out their own series objects.
+    for (const value of (await metric.get()).values) {
+      out.push(`${value.metricName ?? metric.name}${braces(value.labels ? labelText(value.labels) : '')} ${valueText(value.value)}`);
+      await counted(1);
+    }
+  }
+  return out.join('\n');
 }

@@ -1,13 +1,13 @@
 import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
-import { METRIC_FAMILIES, type MetricFamily } from '../config/metrics-config.js';
+import type { MetricFamily } from '../config/metrics-config.js';
 import type { Thresholds } from '../config/policy.js';
 import type { TargetConfig, TargetRole } from '../config/types.js';
 import type { GroupHealth } from '../health/group.js';
-import { TARGET_STATES, type TargetHealth } from '../health/types.js';
-import { CHECK_KINDS, CHECKS, type CheckSeries } from '../probe/checks.js';
-import { ERROR_KINDS, type CheckKind, type ProbeResult } from '../probe/types.js';
+import type { TargetHealth } from '../health/types.js';
+import type { CheckKind, ProbeResult } from '../probe/types.js';
+import { createTargetFamilies } from './target-families.js';
 
-// A type, not an interface: a label set of prom-client's string-keyed series.
+// A type, not an interface: assignable to a string-keyed label set.
 export type TargetLabels = {
   target: string;
   group: string;
@@ -17,17 +17,6 @@ export type TargetLabels = {
 /** The labels of a target's series. */
 export function labelsOf(config: Pick<TargetConfig, 'name' | 'group' | 'role'>): TargetLabels {
   return { target: config.name, group: config.group, role: config.role };
-}
-
-/**
- * A target's labels and one more, built as a literal. prom-client keeps the label object of every series it sets;
- * one built by spread ({ ...labels, state }) takes about 2.5 times the memory (measured on Node 20: 563 vs 219
- * bytes per series with its hash key), which at 10,000 targets and ~30 series each is tens of MiB.
- */
-export function withLabel(labels: TargetLabels, name: string, value: string): Record<string, string> {
-  // Labels beyond the three (constant labels such as site) come along, after them.
-  if (Object.keys(labels).length > 3) return { ...labels, [name]: value };
-  return { target: labels.target, group: labels.group, role: labels.role, [name]: value };
 }
 
 export interface Metrics {
@@ -63,7 +52,7 @@ export interface StoreWriteCounts {
 export interface MetricsOptions {
   /** Adds prom-client's default process metrics to the registry. */
   processMetrics?: boolean;
-  /** Per-target families left out of the registry (config `metrics.exclude`); their series are kept nowhere else. */
+  /** Per-target families left out (config `metrics.exclude`): never created, their values kept nowhere. */
   exclude?: readonly MetricFamily[];
   /** Labels added to every per-target and per-group series, e.g. `{ site: 'lan' }` (config `site`); none: no label. */
   constantLabels?: ConstantLabels;
@@ -110,24 +99,9 @@ function collectProcessMetrics(registry: Registry): void {
 export function createMetrics(registry: Registry, options: MetricsOptions = {}): Metrics {
   if (options.processMetrics ?? true) collectProcessMetrics(registry);
   const constant = checkConstantLabels(options.constantLabels);
-  const constantNames = Object.keys(constant);
-  const targetLabels = ['target', 'group', 'role', ...constantNames];
-  /** A target's labels with the constant ones. */
-  const scope = (labels: TargetLabels): TargetLabels => (constantNames.length ? { ...labels, ...constant } : labels);
+  // Excluded families are never created: no series, no memory.
+  const targets = createTargetFamilies(registry, options.exclude ?? [], constant);
   const registers = [registry];
-
-  const up = new Gauge({ name: 'sstp_target_up', help: 'Debounced state: 1 up, 0 down (absent while unknown or in maintenance).', labelNames: targetLabels, registers });
-  const state = new Gauge({ name: 'sstp_target_state', help: 'Debounced state, one-hot over up/down/unknown/maintenance.', labelNames: [...targetLabels, 'state'], registers });
-  const kinds = Object.fromEntries(CHECK_KINDS.map((check) => [check, kindSeries(CHECKS[check].series, registers, targetLabels)])) as Record<CheckKind, KindSeries>;
-  const failures = new Gauge({ name: 'sstp_target_consecutive_failures', help: 'Failed probes in a row.', labelNames: targetLabels, registers });
-  const certNotAfter = new Gauge({ name: 'sstp_cert_not_after_timestamp_seconds', help: 'Expiry of the leaf certificate presented (Unix seconds).', labelNames: targetLabels, registers });
-  const certInfo = new Gauge({ name: 'sstp_cert_info', help: 'The leaf certificate now presented.', labelNames: [...targetLabels, 'sha256', 'subject', 'issuer'], registers });
-  const groupUp = new Gauge({ name: 'sstp_group_servers_up', help: 'Servers of the group whose state is up.', labelNames: ['group', ...constantNames], registers });
-  const groupTotal = new Gauge({ name: 'sstp_group_servers', help: 'Servers configured in the group.', labelNames: ['group', ...constantNames], registers });
-  const interval = new Gauge({ name: 'sstp_probe_interval_seconds', help: 'Configured probe interval (absent for cron schedules).', labelNames: targetLabels, registers });
-  const certWarning = new Gauge({ name: 'sstp_cert_warning_threshold_seconds', help: 'certificates.warn_days in seconds: a certificate expiring sooner is a warning.', labelNames: targetLabels, registers });
-  const certCritical = new Gauge({ name: 'sstp_cert_critical_threshold_seconds', help: 'certificates.critical_days in seconds: a certificate expiring sooner is critical.', labelNames: targetLabels, registers });
-  const slowThreshold = new Gauge({ name: 'sstp_probe_slow_threshold_seconds', help: 'slow_threshold: probes taking longer are slow.', labelNames: targetLabels, registers });
   const lag = new Histogram({
     name: 'sstpwatch_scheduler_lag_seconds',
     help: 'How late probes start against their schedule.',
@@ -156,72 +130,8 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
     registers,
   });
 
-  /** The cert_info label set now exported per target, so a new certificate replaces the old series. */
-  const certLabels = new Map<string, { sha256: string; subject: string; issuer: string }>();
-
-  function setCertificate(labels: TargetLabels, result: ProbeResult): void {
-    const cert = result.certificate;
-    if (!cert) return;
-    certNotAfter.set(labels, cert.notAfter / 1000);
-    const next = { sha256: cert.sha256, subject: cert.subject, issuer: cert.issuer };
-    const previous = certLabels.get(labels.target);
-    if (previous && previous.sha256 !== next.sha256) certInfo.remove({ ...labels, ...previous });
-    certInfo.set({ ...labels, sha256: next.sha256, subject: next.subject, issuer: next.issuer }, 1);
-    certLabels.set(labels.target, next);
-  }
-
-  // Left out of /metrics; the objects stay so that the code setting them needs no case of its own.
-  for (const family of options.exclude ?? []) for (const name of METRIC_FAMILIES[family]) registry.removeSingleMetric(name);
-
   return {
-    observe(check, target, result) {
-      const labels = scope(target);
-      const series = kinds[check];
-      series.success.set(labels, result.ok ? 1 : 0);
-      series.lastTimestamp.set(labels, result.at / 1000);
-      series.duration?.observe(labels, result.durationMs / 1000);
-      const times = series.spec.steps.of(result);
-      for (const step of series.spec.steps.steps) {
-        const ms = times[step];
-        const stepLabels = withLabel(labels, series.spec.steps.label, step);
-        if (ms === undefined) series.steps.remove(stepLabels);
-        else series.steps.set(stepLabels, ms / 1000);
-      }
-      series.statusCode?.set(labels, result.statusCode ?? 0);
-      if (series.hashProtocol && series.spec.hashProtocol) {
-        // The offer of the last call that got an Ack: a later failure before the Ack leaves it standing.
-        const bitmask = series.spec.hashProtocol.of(result);
-        if (bitmask !== null) for (const [protocol, bit] of HASH_PROTOCOLS) series.hashProtocol.set(withLabel(labels, 'protocol', protocol), bitmask & bit ? 1 : 0);
-      }
-      series.results.inc(withLabel(labels, 'result', result.errorKind));
-      if (series.spec.certificate) setCertificate(labels, result);
-    },
-
-    setHealth(target, health) {
-      const labels = scope(target);
-      if (health.state === 'up' || health.state === 'down') up.set(labels, health.state === 'up' ? 1 : 0);
-      else up.remove(labels);
-      for (const s of TARGET_STATES) state.set(withLabel(labels, 'state', s), s === health.state ? 1 : 0);
-      failures.set(labels, health.consecutiveFailures);
-    },
-
-    setGroup(group, health) {
-      groupUp.set({ group, ...constant }, health.serversUp);
-      groupTotal.set({ group, ...constant }, health.serversTotal);
-    },
-
-    setProbeInterval(target, seconds) {
-      const labels = scope(target);
-      if (seconds === null) interval.remove(labels);
-      else interval.set(labels, seconds);
-    },
-
-    setThresholds(target, thresholds) {
-      const labels = scope(target);
-      certWarning.set(labels, thresholds.certificates.warnDays * 86_400);
-      certCritical.set(labels, thresholds.certificates.criticalDays * 86_400);
-      slowThreshold.set(labels, thresholds.slowThresholdMs / 1000);
-    },
+    ...targets,
 
     observeLag(seconds) {
       lag.observe(Math.max(0, seconds));
@@ -231,64 +141,9 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
       monitorErrors.inc();
     },
 
-    forgetTarget(target) {
-      const labels = scope(target);
-      // prom-client removes exact label sets only: name every combination this module ever set.
-      for (const metric of [up, failures, certNotAfter, interval, certWarning, certCritical, slowThreshold]) metric.remove(labels);
-      for (const s of TARGET_STATES) state.remove({ ...labels, state: s });
-      for (const series of Object.values(kinds)) {
-        for (const metric of [series.success, series.lastTimestamp, series.duration, series.statusCode]) metric?.remove(labels);
-        for (const [protocol] of HASH_PROTOCOLS) series.hashProtocol?.remove({ ...labels, protocol });
-        for (const step of series.spec.steps.steps) series.steps.remove({ ...labels, [series.spec.steps.label]: step });
-        for (const kind of ERROR_KINDS) series.results.remove({ ...labels, result: kind });
-      }
-      const cert = certLabels.get(labels.target);
-      if (cert) certInfo.remove({ ...labels, ...cert });
-      certLabels.delete(labels.target);
-    },
-
-    forgetGroup(group) {
-      groupUp.remove({ group, ...constant });
-      groupTotal.remove({ group, ...constant });
-    },
-
     trackStoreWrites(read) {
       readStore = read;
       syncStore();
     },
-  };
-}
-
-/** The series of one kind of check, built from its description in the check table. */
-interface KindSeries {
-  spec: CheckSeries;
-  success: Gauge;
-  lastTimestamp: Gauge;
-  results: Counter;
-  steps: Gauge;
-  duration: Histogram | null;
-  statusCode: Gauge | null;
-  hashProtocol: Gauge | null;
-}
-
-const HASH_PROTOCOLS = [
-  ['sha1', 0x01],
-  ['sha256', 0x02],
-] as const;
-
-function kindSeries(spec: CheckSeries, registers: Registry[], labelNames: string[]): KindSeries {
-  const gauge = (series: { name: string; help: string }, extra: string[] = []): Gauge =>
-    new Gauge({ name: series.name, help: series.help, labelNames: [...labelNames, ...extra], registers });
-  return {
-    spec,
-    success: gauge(spec.success),
-    lastTimestamp: gauge(spec.lastTimestamp),
-    results: new Counter({ name: spec.results.name, help: spec.results.help, labelNames: [...labelNames, 'result'], registers }),
-    steps: gauge(spec.steps, [spec.steps.label]),
-    duration: spec.duration
-      ? new Histogram({ name: spec.duration.name, help: spec.duration.help, labelNames, buckets: spec.duration.buckets, registers })
-      : null,
-    statusCode: spec.statusCode ? gauge(spec.statusCode) : null,
-    hashProtocol: spec.hashProtocol ? gauge(spec.hashProtocol, ['protocol']) : null,
   };
 }

@@ -1,11 +1,43 @@
 // /metrics is written by exposition.ts, not prom-client: the text must be what prom-client writes, series for series.
+import { readFileSync } from 'node:fs';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { createMetrics } from '../../src/metrics/metrics.js';
 import { renderExposition } from '../../src/metrics/exposition.js';
 import { probeResult } from '../fixtures/domain.js';
+import { runTool } from '../fixtures/prometheus.js';
+import { playScenario } from './scenario.js';
+
+/** Each family's HELP and TYPE lines and its samples, sorted: the order of series within a family carries no meaning. */
+function families(text: string): Map<string, string[]> {
+  const byName = new Map<string, string[]>();
+  for (const block of text.trimEnd().split('\n\n')) {
+    const [help, type, ...samples] = block.split('\n');
+    byName.set(type!.split(' ')[2]!, [help!, type!, ...samples.sort()]);
+  }
+  return byName;
+}
+
+const golden = (name: string) => readFileSync(new URL(`./golden/${name}`, import.meta.url), 'utf8');
 
 describe('the metrics exposition', () => {
+  it("keeps every family, HELP, TYPE and series prom-client's gauges, counters and histograms wrote for a fleet's life", async () => {
+    const text = await renderExposition(playScenario());
+    expect(families(text)).toEqual(families(golden('scenario.prom')));
+    expect([...families(text).keys()]).toEqual([...families(golden('scenario.prom')).keys()]);
+  });
+
+  it('keeps them with families excluded, and leaves the excluded ones out entirely', async () => {
+    const text = await renderExposition(playScenario({ exclude: ['duration_histogram', 'phases', 'cert_info', 'result_counters'] }));
+    expect(families(text)).toEqual(families(golden('scenario-excluded.prom')));
+  });
+
+  it('passes promtool check metrics for that fleet', async () => {
+    const run = runTool('promtool', ['check', 'metrics'], undefined, await renderExposition(playScenario()));
+    expect(run.output).toBe('');
+    expect(run.code).toBe(0);
+  });
+
   it("writes exactly prom-client's text for the contract's metrics of a fleet", async () => {
     const registry = new Registry();
     const metrics = createMetrics(registry, { processMetrics: false });

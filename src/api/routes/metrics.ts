@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { AppDeps } from '../deps.js';
-import { renderExposition } from '../../metrics/exposition.js';
+import { Readable } from 'node:stream';
+import { expositionChunks } from '../../metrics/exposition.js';
 
 export const metricsRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
   const schema = {
@@ -9,8 +10,8 @@ export const metricsRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async
     response: { 200: { description: 'Prometheus text', content: { 'text/plain': { schema: Type.String() } } } },
   };
   app.get('/metrics', { schema }, async (_request, reply) => {
-    // Built in slices, so probes start on time while a large fleet's metrics are written (exposition.ts).
-    const text = await renderExposition(deps.registry);
-    return reply.type(deps.registry.contentType).send(text);
+    // Built and sent in chunks, so probes start on time while a large fleet's metrics are written and the body is
+    // never held whole (exposition.ts).
+    return reply.type(deps.registry.contentType).send(Readable.from(expositionChunks(deps.registry)) as never); // a stream: the schema's string, sent as it is built
   });
 };
