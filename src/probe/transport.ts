@@ -9,7 +9,7 @@ import tls from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import { certificateInfo } from './certificate.js';
 import { unsafeRequestHead } from './header-value.js';
-import { chainChecks, pemFingerprints } from './chain.js';
+import { chainChecks, pemFingerprints, type ChainVerification } from './chain.js';
 import {
   MAX_RESPONSE_HEAD_BYTES,
   certificateErrorKind,
@@ -87,6 +87,7 @@ export function createTransport(opts: TransportOptions = {}): Transport {
   const chains = new Map<string, { chain: CertificateDetails[]; at: number }>();
   const anchors = new Map<string, Set<string>>();
   const caIds = new Map<string, string>();
+  const checksByChain = new WeakMap<CertificateDetails[], Map<string, ChainChecks | null>>();
   const deps: TransportDeps = {
     lookup: opts.lookup ?? lookupAddress,
     maxHeadBytes: opts.maxResponseHeadBytes ?? MAX_RESPONSE_HEAD_BYTES,
@@ -105,6 +106,13 @@ export function createTransport(opts: TransportOptions = {}): Transport {
       chains.delete(key);
       remember(chains, 256, key, () => ({ chain, at: now }));
       return chain;
+    },
+    // A chain's checks depend on nothing but the chain (one array per leaf, trust store and verification result)
+    // and the name checked: computed once and shared by every result that presents it, not once per probe.
+    checks: (chain, name, verify) => {
+      let byName = checksByChain.get(chain);
+      if (!byName) checksByChain.set(chain, (byName = new Map()));
+      return remember(byName, 64, name, () => chainChecks(chain, name, verify));
     },
     caId: (ca) => (ca === null ? '' : remember(caIds, 32, ca, () => createHash('sha256').update(ca).digest('hex').slice(0, 16))),
     anchors: (ca) => remember(anchors, 32, ca ?? '', () => pemFingerprints(ca ? [...tls.rootCertificates, ca] : tls.rootCertificates)),
@@ -133,6 +141,8 @@ interface TransportDeps {
   certificate: (peer: tls.PeerCertificate) => CertificateInfo;
   /** The chain behind `key` (leaf, trust store, verification); `detailed` reads it from the socket when not cached. */
   chain: (key: string, detailed: () => tls.DetailedPeerCertificate) => CertificateDetails[];
+  /** The SSTP checks of a chain from `chain` for `name` (shared by every result presenting that chain). */
+  checks: (chain: CertificateDetails[], name: string, verification: ChainVerification) => ChainChecks | null;
   /** A short stable id of a CA bundle, for cache keys. */
   caId: (ca: string | null) => string;
   anchors: (ca: string | null) => Set<string>;
@@ -381,7 +391,7 @@ export class Connection {
     const chain = this.deps.chain(key, () => readPeerCertificate(tlsSocket, true));
     if (chain.length === 0) return;
     this.chain = chain;
-    this.chainChecks = chainChecks(chain, this.endpoint!.name, { error: code, anchors: () => this.deps.anchors(ca) }) ?? undefined;
+    this.chainChecks = this.deps.checks(chain, this.endpoint!.name, { error: code, anchors: () => this.deps.anchors(ca) }) ?? undefined;
   }
 
   private open(stream: net.Socket): void {

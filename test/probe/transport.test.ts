@@ -16,10 +16,10 @@ afterEach(closeAllRras);
 type Outcome = { opened: true; stream: net.Socket } | { opened: false; kind: ErrorKind; message: string };
 
 /** Connects as a check kind would and closes as soon as the transport has said how it went. */
-async function connect(target: ProbeTarget, options?: OpenOptions): Promise<{ outcome: Outcome; connection: Connection }> {
+async function connect(target: ProbeTarget, options?: OpenOptions, transport = createTransport()): Promise<{ outcome: Outcome; connection: Connection }> {
   let connection!: Connection;
   const outcome = await new Promise<Outcome>((resolve, reject) => {
-    connection = createTransport().connect(
+    connection = transport.connect(
       target,
       {
         onOpen: (stream) => resolve({ opened: true, stream }),
@@ -51,6 +51,22 @@ describe('the transport', () => {
     const withChain = await connect(target, { chain: true });
     expect(withChain.connection.chain?.[0]?.sha256).toBe(certs.valid.sha256);
     expect(withChain.connection.chainChecks).toMatchObject({ serverAuthEku: true, nameMatchesHostname: true, chainTrusted: true });
+  });
+
+  it('gives every connection that sees the same chain the same chain and checks objects, checked per name', async () => {
+    const server = await startRras(certs.valid);
+    const transport = createTransport();
+    const target = probeTarget({ url: server.url, ca: certs.ca.certPem });
+
+    const first = await connect(target, { chain: true }, transport);
+    const second = await connect(target, { chain: true }, transport);
+    const otherName = await connect({ ...target, hostname: 'other.example.test' }, { chain: true }, transport);
+
+    expect(second.connection.chain).toBe(first.connection.chain);
+    expect(second.connection.chainChecks).toBe(first.connection.chainChecks);
+    expect(otherName.connection.chain).toBe(first.connection.chain);
+    expect(otherName.connection.chainChecks).toMatchObject({ nameMatchesHostname: false, chainTrusted: true });
+    expect(first.connection.chainChecks).toMatchObject({ nameMatchesHostname: true });
   });
 
   it('stops after the TCP connect when a kind asks for no TLS, even for an https URL', async () => {
