@@ -17,6 +17,7 @@
 //   npm run bench -- --store postgres --systems sstpwatch   # sstpwatch on PostgreSQL 15 (started here), + its CPU
 //   npm run bench -- --sizes 3000 --group-size 3000 # one group of 3,000 servers (default: groups of 10)
 //   npm run bench -- --sizes 1000 --heap            # also a heap snapshot after the window, summarised (work dir kept)
+//   npm run bench -- --node-args="--max-semi-space-size=8"   # node flags for sstpwatch (--baseline-node-args: the baseline's)
 //   npm run bench -- --steady 30m --sizes 10000 --retention short   # RSS and database size over a long run
 //   npm run bench -- --sizes 3000 --api-load 10 --scrapes 46   # status with 4 connections (full, ?group=, gzip) 10 s each, then /metrics every 15 s for 46 s, with the lag of each (0: skip)
 // Writes bench/results/<date>.json and .md (the markdown is also printed).
@@ -63,6 +64,8 @@ const { values } = parseArgs({
     heap: { type: 'boolean', default: false },
     steady: { type: 'string' },
     retention: { type: 'string', default: 'built-in' },
+    'node-args': { type: 'string', default: '' },
+    'baseline-node-args': { type: 'string', default: '' },
   },
 });
 const groupSize = Number(values['group-size']);
@@ -125,7 +128,7 @@ async function main(): Promise<void> {
     finishedAt: new Date().toISOString(),
     label: values.label,
     machine: machine(),
-    settings: { intervalS, warmupS, warmupOthersS, measureS, apiS, key: keyType === 'rsa' ? 'RSA-2048' : 'ECDSA P-256', ports: ports.length, store: values.store, groupSize },
+    settings: { intervalS, warmupS, warmupOthersS, measureS, apiS, key: keyType === 'rsa' ? 'RSA-2048' : 'ECDSA P-256', ports: ports.length, store: values.store, groupSize, nodeArgs: values['node-args'], baselineNodeArgs: values['baseline-node-args'], command: `npm run bench -- ${process.argv.slice(2).join(' ')}` },
     sizes: reports,
   };
   mkdirSync(values.out, { recursive: true });
@@ -194,7 +197,8 @@ async function runSstpwatch(n: number, fleet: Fleet, fake: IpcChild, bin?: strin
   log(`N=${n} ${name}: starting`);
   const t0 = Date.now();
   const database = postgres ? postgres.url(await postgres.createDatabase(`${name}_${n}`)) : undefined;
-  const nodeArgs = [...(values.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), ...(values.heap ? ['--heapsnapshot-signal=SIGUSR2'] : [])];
+  const extraArgs = (bin ? values['baseline-node-args'] : values['node-args']).split(' ').filter(Boolean);
+  const nodeArgs = [...(values.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), ...(values.heap ? ['--heapsnapshot-signal=SIGUSR2'] : []), ...extraArgs];
   const start = () => startSstpwatch(dir, n, fleet, intervalS, { bin, database, nodeArgs, groupSize, retention });
   // One retry: on a machine shared with test suites, the free port found may be taken before sstpwatch binds it.
   const service = await start().catch((err: unknown) => {
@@ -220,7 +224,11 @@ async function runSstpwatch(n: number, fleet: Fleet, fake: IpcChild, bin?: strin
     if (commitsSeen !== undefined) figures.commitsPerS = round(commitsSeen / figures.windowS, 2);
     if (postgres) figures.databaseServerCpuSecondsPer1000 = figures.probes > 0 ? round((serverCpu / figures.probes) * 1000, 3) : NaN;
     figures.peakRssProbingBytes = figures.peakRssBytes;
-    figures.memoryBreakdown = memoryBreakdown(parseMetrics(await (await fetch(`${service.baseUrl}/metrics`)).text()));
+    // A /metrics that does not answer (a starved machine, a large fleet) must not lose the run's figures.
+    figures.memoryBreakdown = await fetchMetrics(service.baseUrl).then(memoryBreakdown, (err: unknown) => {
+      log(`N=${n} ${name}: /metrics for the memory breakdown failed: ${(err as Error).message}`);
+      return {};
+    });
     if (values.heap) {
       log(`N=${n} ${name}: heap snapshot`);
       figures.heapSnapshot = await takeHeapSnapshot(service.pid, dir);
@@ -241,7 +249,10 @@ async function runSstpwatch(n: number, fleet: Fleet, fake: IpcChild, bin?: strin
     }
     figures.peakRssBytes = memory(service.pid).peakRss;
 
-    const metrics = parseMetrics(await (await fetch(`${service.baseUrl}/metrics`)).text());
+    const metrics = await fetchMetrics(service.baseUrl).catch((err: unknown) => {
+      log(`N=${n} ${name}: final /metrics failed (${(err as Error).message}): failures and lag histogram unknown`);
+      return [] as ReturnType<typeof parseMetrics>;
+    });
     figures.failures = sumOf(metrics, 'sstp_probes_total', (l) => l.result !== 'ok');
     figures.failuresScope = 'whole run';
     figures.probesWholeRun = sumOf(metrics, 'sstp_probes_total');
@@ -272,6 +283,10 @@ async function runSstpwatch(n: number, fleet: Fleet, fake: IpcChild, bin?: strin
   }
   log(`N=${n} ${name}: ${figures.achievedPerS}/${figures.scheduledPerS} probes/s, ${figures.cpuSecondsPer1000} CPU s/1k, lag p99 ${figures.lag?.p99}s, failures ${figures.failures}`);
   return figures;
+}
+
+async function fetchMetrics(baseUrl: string): Promise<ReturnType<typeof parseMetrics>> {
+  return parseMetrics(await (await fetch(`${baseUrl}/metrics`, { signal: AbortSignal.timeout(120_000) })).text());
 }
 
 /** Where the resident memory is, from sstpwatch's own process and Node.js series (prom-client's default metrics), bytes. */

@@ -72,7 +72,7 @@ export interface BenchReport {
   finishedAt: string;
   label: string;
   machine: { nproc: number; cpuModel: string; node: string; blackbox: string | null; kernel: string };
-  settings: { intervalS: number; warmupS: number; warmupOthersS: number; measureS: number; apiS: number; key: string; ports: number; store?: string; groupSize?: number };
+  settings: { intervalS: number; warmupS: number; warmupOthersS: number; measureS: number; apiS: number; key: string; ports: number; store?: string; groupSize?: number; nodeArgs?: string; baselineNodeArgs?: string; command?: string };
   sizes: SizeReport[];
 }
 
@@ -93,6 +93,8 @@ export function renderMarkdown(report: BenchReport): string {
     `on ${s.ports} loopback ports in its own process. Interval ${s.intervalS} s; sstpwatch warm-up ${s.warmupS} s, others`,
     `${s.warmupOthersS} s; measured window ${s.measureS} s per system, one system at a time; API ${s.apiS} s per endpoint`,
     '(autocannon, 1 connection, while probing goes on). CPU = utime+stime of the measured process only.',
+    ...(s.command ? [`Command: \`${s.command}\``] : []),
+    ...(s.nodeArgs || s.baselineNodeArgs ? [`Node flags: sstpwatch \`${s.nodeArgs || '(none)'}\`, baseline \`${s.baselineNodeArgs || '(none)'}\`.`] : []),
     '',
     '| N | system | probes/s (sched.) | failures | CPU s / 1k probes | vs floor | lag p50 / p99 / max | peak RSS | load avg |',
     '|---:|---|---:|---:|---:|---:|---|---:|---:|',
