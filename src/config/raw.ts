@@ -8,9 +8,9 @@ import {
   type ProbeCheck,
   type ProbeEndpointConfig,
   type RetentionConfig,
+  type ShardConfig,
 } from './types.js';
 import type { MetricsConfig } from './metrics-config.js';
-import type { ShardConfig } from './sharding.js';
 
 /** How often a target is probed: a fixed interval or a cron schedule, never both. */
 export type Cadence = { intervalMs: number; schedule: null } | { intervalMs: null; schedule: string };

@@ -3,12 +3,10 @@
 import { stableHash } from './stable-hash.js';
 import { isPostgresUrl } from './database.js';
 import { got, type Issues } from './readers.js';
+import type { ShardConfig } from './types.js';
 
-/** `shard: "I/N"`: this instance probes the targets whose stable hash falls to shard `index` (1-based) of `count`. */
-export interface ShardConfig {
-  index: number;
-  count: number;
-}
+export type { ShardConfig };
+
 
 /**
  * The site of an instance without `site:`. Instances on one PostgreSQL without `site:` share the targets as one

@@ -2,7 +2,6 @@
 // validated, defaulted and flattened. Durations are integer milliseconds.
 
 import type { MetricsConfig } from './metrics-config.js';
-import type { ShardConfig } from './sharding.js';
 
 export interface TlsSettings {
   /** Verify the certificate chain and the hostname (off = --insecure). */
@@ -149,6 +148,12 @@ export interface MaintenanceWindowConfig {
   durationMs: number;
   /** IANA name, canonical as Intl resolves it ("Europe/Berlin", "UTC"). */
   timezone: string;
+}
+
+/** `shard: "I/N"`: this instance probes the targets whose stable hash falls to shard `index` (1-based) of `count`. */
+export interface ShardConfig {
+  index: number;
+  count: number;
 }
 
 export interface Config {
