@@ -5,6 +5,7 @@ import { runConfigCheck } from './cli/config-check.js';
 import { runMigrateStore } from './cli/migrate-store.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, USAGE, type Output } from './cli/output.js';
 import { allowListWarnings } from './config/allow-list.js';
+import { tryParseDuration } from './config/duration.js';
 import { loadConfigFile, resolveConfigPath } from './config/load.js';
 import { readAuthToken, type AuthToken } from './config/token.js';
 import { ConfigError, type Config } from './config/types.js';
@@ -25,6 +26,20 @@ const SHUTDOWN_DEADLINE_MS = 8_000;
 const ABANDON_FLUSH_MS = 2_000;
 /** How long the last log lines may take to reach stdout at exit (a pipe nobody reads must not hold the exit). */
 const LOG_CLOSE_MS = 500;
+
+/**
+ * Instances of a site on PostgreSQL: time between rebalance ticks, a duration ("5s", the default). Shorter moves
+ * shards sooner after a peer dies, at one small query per tick per instance (docs/sharding.md).
+ */
+const REBALANCE_INTERVAL_ENV = 'SSTPWATCH_REBALANCE_INTERVAL';
+
+/** The interval in ms, undefined when unset, or why the value is wrong. */
+function rebalanceInterval(text: string | undefined): number | undefined | string {
+  if (text === undefined || text === '') return undefined;
+  const ms = tryParseDuration(text);
+  if (ms === null || ms < 100 || ms > 3_600_000) return `${REBALANCE_INTERVAL_ENV} must be a duration from 100ms to 1h, like "5s" (got ${JSON.stringify(text)})`;
+  return ms;
+}
 
 const io: Output = {
   out: (line) => process.stdout.write(`${line}\n`),
@@ -182,9 +197,16 @@ async function runService(config: Config, path: string, serviceLog: ServiceLog):
       return EXIT_FAILED;
     }
   }
+  const rebalanceIntervalMs = rebalanceInterval(process.env[REBALANCE_INTERVAL_ENV]);
+  if (typeof rebalanceIntervalMs === 'string') {
+    io.err(`sstpwatch: ${rebalanceIntervalMs}`);
+    lock?.release();
+    await demo?.close();
+    return EXIT_USAGE;
+  }
   let service: Service;
   try {
-    service = await createService(config, { log, authToken, reloadConfig, onLag: lagLog ? (seconds) => lagLog.record(seconds) : undefined });
+    service = await createService(config, { log, authToken, reloadConfig, rebalanceIntervalMs, onLag: lagLog ? (seconds) => lagLog.record(seconds) : undefined });
   } catch (err) {
     // What the path check could not foresee (a full disk, a file that is not a database): one line, no stack trace.
     const where = /^postgres(ql)?:\/\//i.test(config.database) ? 'the PostgreSQL database' : `the database ${JSON.stringify(config.database)}`;
@@ -208,7 +230,7 @@ async function runService(config: Config, path: string, serviceLog: ServiceLog):
     await demo?.close();
     return EXIT_FAILED;
   }
-  service.start();
+  await service.start();
   await waitForStopSignal(log);
   // A second signal, or a shutdown past its deadline, ends the process now (after writing what is queued).
   const onSecondSignal = (signal: NodeJS.Signals) => void abandonShutdown(service, serviceLog, 'second stop signal during shutdown: exiting now', { signal });

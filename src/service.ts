@@ -8,19 +8,25 @@ import { connectionLimits, DEFAULT_OPEN_FILES, readOpenFilesLimit, type Connecti
 import { AllowList } from './config/allow-list.js';
 import { isPostgresUrl } from './config/database.js';
 import { configInForce, diffConfig } from './config/diff.js';
+import { inShard, siteOf } from './config/sharding.js';
 import { ConfigError, type Config, type ConfigIssue } from './config/types.js';
 import { MaintenanceCalendar } from './health/maintenance-calendar.js';
 import { createCertificateMetrics } from './metrics/certificates.js';
 import { registerBuildInfo } from './metrics/build-info.js';
 import { createMetrics } from './metrics/metrics.js';
+import { createOwnershipMetrics } from './metrics/ownership.js';
 import { createReloadMetrics } from './metrics/reload.js';
 import { CHECKS, createProbes } from './probe/checks.js';
 import type { CheckKind, ProbeFn } from './probe/types.js';
 import { CertificateMonitor } from './scheduler/certificates.js';
 import { Monitor } from './scheduler/monitor.js';
+import { ownedPart, type OwnedPart } from './scheduler/owned-targets.js';
+import { siteKey, VIRTUAL_SHARDS, virtualShardOf } from './scheduler/ownership.js';
+import { OwnershipManager } from './scheduler/ownership-manager.js';
 import { createScheduler, type Scheduler } from './scheduler/scheduler.js';
 import { createHousekeeping, type Housekeeping } from './store/housekeeping.js';
 import { openStore } from './store/open.js';
+import { shardLockOpener } from './store/postgres/shard-locks.js';
 import type { Store } from './store/store.js';
 import { VERSION } from './version.js';
 
@@ -63,6 +69,8 @@ export interface ServiceOptions {
   connectionLimits?: ConnectionLimits;
   /** Resolves /probe target names; defaults to the system resolver. */
   resolve?: (hostname: string) => Promise<{ address: string }>;
+  /** Instances of a site on PostgreSQL: time between rebalance ticks (ms); default 5 s. */
+  rebalanceIntervalMs?: number;
 }
 
 /** A config read again for a reload, with the token it names. */
@@ -81,7 +89,10 @@ export interface Service {
   store: Store;
   registry: Registry;
   housekeeping: Housekeeping;
-  start(): void;
+  /** Instances of a site sharing targets on PostgreSQL: this one's shards; null on SQLite (it owns its targets). */
+  ownership: OwnershipManager | null;
+  /** Starts probing; on PostgreSQL after the first rebalance tick has taken this instance's share. */
+  start(): Promise<void>;
   /** Stops probing, writes what is queued, closes the database and the HTTP server. Idempotent. */
   stop(): Promise<void>;
   /**
@@ -104,16 +115,25 @@ export async function createService(config: Config, options: ServiceOptions): Pr
   const store = await openStore(config, { log });
   metrics.trackStoreWrites(() => store.writeHealth());
   const windows = new MaintenanceCalendar(config.maintenanceWindows);
+  // On PostgreSQL the instances of a site share the targets by virtual shard: none is owned before the first
+  // rebalance tick. On SQLite an instance owns its static shard (`shard: I/N`), or every target.
+  const shared = isPostgresUrl(config.database);
+  let ownedShards: ReadonlySet<number> = new Set();
+  const ownedOf = (part: Config): OwnedPart => {
+    if (!shared && part.shard === null) return part;
+    return ownedPart(part, (name) => inShard(name, part.shard) && (!shared || ownedShards.has(virtualShardOf(name))));
+  };
+  let owned = ownedOf(config);
   let monitor: Monitor;
   try {
-    monitor = await Monitor.create({ store, metrics, log, windows, now: options.now }, config.targets, config.groups);
+    monitor = await Monitor.create({ store, metrics, log, windows, now: options.now }, owned.targets, owned.groups);
   } catch (err) {
     await store.close();
     throw err;
   }
   // Chains, group certificate findings and CRL/OCSP reachability (its own 15-minute cadence, off the probe path).
-  const certificates = new CertificateMonitor({ metrics: createCertificateMetrics(registry), log }, config.targets, config.groups);
-  const scheduler = createScheduler(config.targets, {
+  const certificates = new CertificateMonitor({ metrics: createCertificateMetrics(registry), log }, owned.targets, owned.groups);
+  const scheduler = createScheduler(owned.targets, {
     probe: (target, check, signal) => probes[check](target, signal),
     onResult: (target, check, result) => {
       monitor.handleResult(target, check, result);
@@ -171,9 +191,13 @@ export async function createService(config: Config, options: ServiceOptions): Pr
     log,
     readiness: () => {
       const write = store.writeHealth();
+      const share = ownership?.state();
       return {
         database: { ok: write.ok, reason: write.reason, pendingResults: write.pending },
         scheduler: { ok: scheduler.stats().running },
+        ...(share && {
+          ownership: { ok: share.connected, site: share.site, shardsOwned: share.owned, shardsTotal: VIRTUAL_SHARDS, peers: share.peers, housekeeper: share.housekeeper },
+        }),
       };
     },
   });
@@ -216,7 +240,52 @@ export async function createService(config: Config, options: ServiceOptions): Pr
     }
   };
   // Rollups and retention run on their own timer, in short steps, never on the probe path.
-  const housekeeping = createHousekeeping(store, { log, intervalMs: options.housekeepingIntervalMs });
+  const housekeeping = createHousekeeping(store, {
+    log,
+    intervalMs: options.housekeepingIntervalMs,
+    isHousekeeper: shared ? () => ownership?.isHousekeeper() === true : undefined,
+  });
+
+  /**
+   * Probes exactly the owned part of `running`: targets leaving stop being planned first and their probes in flight
+   * finish (their results are kept) before the monitor forgets them; arriving targets resume their recorded state
+   * before they are planned. Rejects when that state cannot be read (the arriving targets are then not probed).
+   */
+  async function retarget(): Promise<void> {
+    const next = ownedOf(running);
+    const names = new Set(next.targets.map((target) => target.name));
+    const leaving = new Set(owned.targets.filter((target) => !names.has(target.name)).map((target) => target.name));
+    const staying = owned.targets.filter((target) => names.has(target.name));
+    if (leaving.size > 0) {
+      scheduler.setTargets(staying);
+      await scheduler.idle(leaving);
+    }
+    owned = { targets: staying, groups: owned.groups };
+    await monitor.setConfig(next.targets, next.groups);
+    certificates.setConfig(next.targets, next.groups);
+    scheduler.setTargets(next.targets);
+    owned = next;
+  }
+
+  const site = siteOf(config);
+  const ownershipMetrics = shared ? createOwnershipMetrics(registry, site) : null;
+  const ownership = shared
+    ? new OwnershipManager({
+        open: shardLockOpener(config, { siteKey: siteKey(site), log }),
+        apply: (shards) =>
+          serialized(async () => {
+            ownedShards = shards;
+            await retarget();
+          }),
+        log,
+        site,
+        tickMs: options.rebalanceIntervalMs,
+        onChange: (state, rebalanced) => {
+          ownershipMetrics?.set(state);
+          if (rebalanced) ownershipMetrics?.rebalanced();
+        },
+      })
+    : null;
 
   const refuse = (errors: ConfigIssue[]): ReloadReport => {
     reloadMetrics.failed();
@@ -224,12 +293,16 @@ export async function createService(config: Config, options: ServiceOptions): Pr
     return { ok: false, errors, added: [], removed: [], changed: [], unchanged: running.targets.length, restartRequired: [], warnings: [] };
   };
 
-  // One reload at a time (SIGHUP and POST /-/reload may overlap): each diffs against the config the last one left.
+  // One reload or ownership change at a time (SIGHUP and POST /-/reload may overlap, shards move meanwhile): each
+  // diffs against the config the last one left.
   let reloading: Promise<unknown> = Promise.resolve();
+  function serialized<T>(work: () => Promise<T>): Promise<T> {
+    const done = reloading.then(work);
+    reloading = done.catch(() => undefined);
+    return done;
+  }
   function reload(): Promise<ReloadReport> {
-    const report = reloading.then(applyReload);
-    reloading = report.catch(() => undefined);
-    return report;
+    return serialized(applyReload);
   }
 
   async function applyReload(): Promise<ReloadReport> {
@@ -244,16 +317,18 @@ export async function createService(config: Config, options: ServiceOptions): Pr
     const { config: file, authToken, warnings } = next;
     const diff = diffConfig(running, file);
     const config = configInForce(running, file);
+    const part = ownedOf(config);
     try {
       windows.setWindows(config.maintenanceWindows);
-      await monitor.setConfig(config.targets, config.groups);
+      await monitor.setConfig(part.targets, part.groups);
     } catch (err) {
       windows.setWindows(running.maintenanceWindows);
       log.error({ err }, 'config reload failed while recording the new targets');
       return refuse([{ path: '', message: `the new targets could not be recorded: ${err instanceof Error ? err.message : String(err)}` }]);
     }
-    certificates.setConfig(config.targets, config.groups);
-    scheduler.setTargets(config.targets);
+    certificates.setConfig(part.targets, part.groups);
+    scheduler.setTargets(part.targets);
+    owned = part;
     Object.assign(probeEndpoint, {
       enabled: config.probeEndpoint.enabled,
       allowList: new AllowList(config.probeEndpoint.allow),
@@ -284,19 +359,26 @@ export async function createService(config: Config, options: ServiceOptions): Pr
     store,
     registry,
     housekeeping,
+    ownership,
     reload,
-    start() {
+    async start() {
       scheduler.start();
       certificates.start();
       flushTimer = setInterval(() => void flushQueued(), options.flushIntervalMs ?? 1000);
       if (isPostgresUrl(running.database)) maintenanceTimer = setInterval(() => void adoptMaintenance(), MAINTENANCE_POLL_MS);
       housekeeping.start();
-      log.info({ targets: running.targets.length, groups: running.groups.length }, 'probing started');
+      await ownership?.begin();
+      const fields = { targets: owned.targets.length, groups: owned.groups.length, configured: running.targets.length };
+      if (shared) log.info({ ...fields, site, shardsOwned: ownership?.state().owned ?? 0 }, 'probing started');
+      else if (running.shard) log.info({ ...fields, shard: `${running.shard.index}/${running.shard.count}` }, 'probing started');
+      else log.info({ targets: running.targets.length, groups: running.groups.length }, 'probing started');
     },
     stop() {
       stopping ??= (async () => {
         const graceMs = options.shutdownGraceMs ?? SHUTDOWN_GRACE_MS;
         await scheduler.stop({ graceMs });
+        // no probe is in flight any more: the shards can go to the other instances
+        await ownership?.stop();
         await certificates.stop();
         if (flushTimer) clearInterval(flushTimer);
         if (maintenanceTimer) clearInterval(maintenanceTimer);

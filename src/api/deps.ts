@@ -11,6 +11,11 @@ import type { ProbeEndpointDeps } from './routes/probe.js';
 export interface Readiness {
   database: { ok: boolean; reason: string | null; pendingResults: number };
   scheduler: { ok: boolean };
+  /**
+   * Instances of a site sharing targets on PostgreSQL: the shards this one owns. Not ok while the session holding
+   * the shard locks is down (this instance then probes nothing). Absent: this instance owns every target.
+   */
+  ownership?: { ok: boolean; site: string; shardsOwned: number; shardsTotal: number; peers: number; housekeeper: boolean };
 }
 
 /** What the write routes may ask of the running service (implemented in service.ts by the monitor and scheduler). */

@@ -301,6 +301,16 @@ export const ReadinessSchema = Type.Object({
   checks: Type.Object({
     database: Type.Object({ ok: Type.Boolean(), reason: Nullable(Type.String()), pending_results: Type.Integer() }),
     scheduler: Type.Object({ ok: Type.Boolean() }),
+    ownership: Type.Optional(
+      Type.Object({
+        ok: Type.Boolean(),
+        site: Type.String(),
+        shards_owned: Type.Integer(),
+        shards_total: Type.Integer(),
+        peers: Type.Integer(),
+        housekeeper: Type.Boolean(),
+      }),
+    ),
   }),
   error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() })),
 });

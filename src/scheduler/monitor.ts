@@ -62,18 +62,20 @@ export class Monitor implements StatusSource {
   }
 
   private async applyConfig(targets: TargetConfig[], groups: GroupConfig[]): Promise<void> {
-    await this.deps.store.syncTargets(targets.map((t) => ({ name: t.name, group: t.group, role: t.role, url: t.url })));
+    const arriving = targets.filter((config) => !this.keeps(config));
+    // Only targets that arrive need the store: dropping targets (shards given up while PostgreSQL is away) must not.
+    if (arriving.length > 0 || this.targetsByName.size === 0) {
+      await this.deps.store.syncTargets(targets.map((t) => ({ name: t.name, group: t.group, role: t.role, url: t.url })));
+    }
     const recorded = new Map(
       await Promise.all(
-        targets
-          .filter((config) => !this.keeps(config))
-          .map(async (config) => {
-            const [transition, maintenance] = await Promise.all([
-              this.deps.store.lastTransition(config.name),
-              this.deps.store.maintenance(config.name),
-            ]);
-            return [config.name, { transition, maintenance }] as const;
-          }),
+        arriving.map(async (config) => {
+          const [transition, maintenance] = await Promise.all([
+            this.deps.store.lastTransition(config.name),
+            this.deps.store.maintenance(config.name),
+          ]);
+          return [config.name, { transition, maintenance }] as const;
+        }),
       ),
     );
     const names = new Set(targets.map((t) => t.name));

@@ -52,6 +52,8 @@ export interface Scheduler {
   stop(options?: StopOptions): Promise<void>;
   /** Replaces the target list; unchanged targets keep their timing. */
   setTargets(targets: TargetConfig[]): void;
+  /** Resolves once no probe of these targets is in flight (whatever their results). */
+  idle(names: ReadonlySet<string>): Promise<void>;
   /**
    * Runs one check of a target now (or joins its run in flight); by default the check that drives the target's
    * health. Resolves to null for an unknown name or a check the target does not run.
@@ -99,7 +101,8 @@ export function createScheduler(initialTargets: TargetConfig[], deps: SchedulerD
   const entries = new Map<string, Entry>();
   const timers = new Set<NodeJS.Timeout>();
   const queue: DueProbe[] = [];
-  const inFlight = new Set<Promise<ProbeResult>>();
+  /** Every probe in flight, with its target's name. */
+  const inFlight = new Map<Promise<ProbeResult>, string>();
   const aborts = new Set<AbortController>();
   let tick: NodeJS.Timeout | null = null;
   let running = false;
@@ -248,7 +251,7 @@ export function createScheduler(initialTargets: TargetConfig[], deps: SchedulerD
         drain();
       });
     entry.inFlight = promise;
-    inFlight.add(promise);
+    inFlight.set(promise, entry.target.name);
     return promise;
   }
 
@@ -271,7 +274,7 @@ export function createScheduler(initialTargets: TargetConfig[], deps: SchedulerD
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
       queue.length = 0;
-      const settled = Promise.allSettled([...inFlight]);
+      const settled = Promise.allSettled([...inFlight.keys()]);
       const { graceMs } = options;
       if (graceMs !== undefined && Number.isFinite(graceMs) && inFlight.size > 0) {
         let grace: NodeJS.Timeout | undefined;
@@ -290,6 +293,10 @@ export function createScheduler(initialTargets: TargetConfig[], deps: SchedulerD
     },
 
     setTargets,
+
+    async idle(names) {
+      await Promise.allSettled([...inFlight].filter(([, name]) => names.has(name)).map(([promise]) => promise));
+    },
 
     probeNow(name, check = HEALTH_CHECK) {
       const entry = entries.get(keyOf(name, check));

@@ -7,6 +7,11 @@ export interface HousekeepingOptions {
   /** Time between passes, ms. */
   intervalMs?: number;
   now?: () => number;
+  /**
+   * Whether this instance runs the timed passes now: of several instances on one PostgreSQL only the one holding
+   * the housekeeping lock does. Default: always.
+   */
+  isHousekeeper?: () => boolean;
 }
 
 /** What one pass did. */
@@ -72,6 +77,7 @@ export function createHousekeeping(store: Pick<Store, 'housekeepingStep'>, optio
       if (timer) return;
       stopping = false;
       timer = setInterval(() => {
+        if (options.isHousekeeper && !options.isHousekeeper()) return;
         runPass().catch((err: unknown) => options.log.error({ err }, 'housekeeping pass failed'));
       }, intervalMs);
       timer.unref();

@@ -12,15 +12,27 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async 
   }));
 
   app.get('/readyz', { schema: { response: { 200: ReadinessSchema, 503: ReadinessSchema } } }, async (_request, reply) => {
-    const { database, scheduler } = deps.readiness();
+    const { database, scheduler, ownership } = deps.readiness();
     const checks = {
       database: { ok: database.ok, reason: database.reason, pending_results: database.pendingResults },
       scheduler: { ok: scheduler.ok },
+      ...(ownership && {
+        ownership: {
+          ok: ownership.ok,
+          site: ownership.site,
+          shards_owned: ownership.shardsOwned,
+          shards_total: ownership.shardsTotal,
+          peers: ownership.peers,
+          housekeeper: ownership.housekeeper,
+        },
+      }),
     };
-    if (database.ok && scheduler.ok) return { ready: true, checks };
+    const ownershipOk = ownership?.ok ?? true;
+    if (database.ok && scheduler.ok && ownershipOk) return { ready: true, checks };
     const reasons = [
       database.ok ? null : `database not writable: ${database.reason ?? 'unknown reason'}`,
       scheduler.ok ? null : 'scheduler not running',
+      ownershipOk ? null : 'the PostgreSQL session holding the shard locks is down: this instance probes nothing until it is back',
     ].filter((r) => r !== null);
     return reply.status(503).send({ ready: false, checks, error: { code: 'not_ready', message: reasons.join('; ') } });
   });

@@ -9,6 +9,8 @@ import { StoreUnavailableError } from '../store.js';
 export const ADVISORY_LOCKS = {
   /** Held while migrations run: two instances starting at once migrate once. */
   migrate: 0x5357_4d01n,
+  /** Held by the one instance that runs housekeeping (rollups, retention) for the whole database. */
+  housekeeping: 0x5357_4d02n,
 } as const;
 
 export interface PostgresOptions {
@@ -36,7 +38,8 @@ export function redactUrl(url: string): string {
   }
 }
 
-function withPassword(url: string, password: string | null): string {
+/** The URL with `password` put in, unless it has one (node-postgres reads the password from the URL only). */
+export function withPassword(url: string, password: string | null): string {
   if (!password) return url;
   const parsed = new URL(url);
   if (parsed.password) return url;
