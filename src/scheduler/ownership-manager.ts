@@ -54,6 +54,8 @@ export class OwnershipManager {
   private loop: Promise<void> | null = null;
   private wake: AbortController | null = null;
   private backoffMs = 0;
+  /** The session failed while this instance was alone in its site: it goes on probing `mine` until it is back. */
+  private unproven = false;
   /** apply() calls, one at a time in order. */
   private applying: Promise<void> = Promise.resolve();
   private readonly start = Math.floor(Math.random() * VIRTUAL_SHARDS);
@@ -107,6 +109,7 @@ export class OwnershipManager {
     if (this.locks === null && !(await this.connect())) return;
     const locks = this.locks!;
     try {
+      if (this.unproven) await this.reclaim(locks);
       await this.rebalance(locks);
       if (!this.housekeeper && this.locks === locks) {
         this.housekeeper = await locks.takeHousekeeping();
@@ -170,14 +173,44 @@ export class OwnershipManager {
     this.changed(true, { taken: taken.length, share: plan.share });
   }
 
-  /** The session failed: nothing proves ownership any more, so probing stops at once for every shard. */
+  /**
+   * Back after a session failure survived alone: takes its shards again; any a peer took meanwhile (one that started
+   * during the outage) it stops probing now.
+   */
+  private async reclaim(locks: ShardLocks): Promise<void> {
+    const gone: number[] = [];
+    for (const shard of this.mine) if (!(await locks.take(shard))) gone.push(shard);
+    this.unproven = false;
+    if (gone.length === 0) {
+      this.deps.log.info({ site: this.deps.site, owned: this.mine.size }, 'shards taken again after the session came back');
+      return;
+    }
+    this.mine = new Set([...this.mine].filter((shard) => !gone.includes(shard)));
+    this.deps.log.warn({ site: this.deps.site, owned: this.mine.size, lost: gone.length }, 'a peer took shards while the session was down; stopped probing them');
+    await this.applyOwned(this.mine);
+    this.changed(true, { released: gone.length });
+  }
+
+  /**
+   * The session failed: nothing proves ownership any more, so probing stops at once for every shard. Except when
+   * the last survey found this instance alone in its site (PostgreSQL down under a single instance): then it goes
+   * on probing from memory, as the store keeps results for later, and takes its shards again once it is back.
+   */
   private async lost(locks: ShardLocks, err: Error): Promise<void> {
     if (this.locks !== locks) return;
     this.locks = null;
     this.housekeeper = false;
+    this.backoffMs = 1_000;
+    if (this.peers <= 1 && this.mine.size > 0) {
+      this.unproven = true;
+      this.deps.log.warn({ site: this.deps.site, owned: this.mine.size, reason: err.message }, 'shard lock session lost while alone in the site: probing goes on until it is back');
+      await locks.close();
+      this.changed(false, {});
+      this.wake?.abort();
+      return;
+    }
     const owned = this.mine.size;
     this.mine = new Set();
-    this.backoffMs = 1_000;
     this.deps.log.error({ site: this.deps.site, owned, reason: err.message }, 'shard lock session lost: probing stopped until the shards are taken again');
     await locks.close();
     await this.applyOwned(new Set()).catch((applyErr: unknown) => this.deps.log.error({ err: applyErr }, 'stopping the probes of lost shards failed'));

@@ -148,6 +148,21 @@ describe('instances of a site sharing 64 virtual shards through advisory locks',
     expect(takeoverMs).toBeLessThan(5_000);
   });
 
+  it('an instance alone in its site goes on probing when its session is cut, and takes its shards again', async () => {
+    const owners = new Owners();
+    const a = manager('a', owners);
+    await a.begin();
+    const pid = await ownerPid(0);
+    const admin = await server.client(database);
+    await admin.query('SELECT pg_terminate_backend($1)', [pid]);
+    await admin.end();
+    await waitFor('a noticed', async () => !a.state().connected, 5_000);
+    expect(owners.byManager.get('a')!.size).toBe(64);
+    await waitFor('a holds its shards again', async () => a.state().connected && (await ownerPid(0)) !== pid, 10_000);
+    expect(owners.byManager.get('a')!.size).toBe(64);
+    expect(a.state()).toMatchObject({ connected: true, owned: 64, peers: 1 });
+  });
+
   it('the housekeeping lock moves when its holder goes', async () => {
     const owners = new Owners();
     const a = manager('a', owners);

@@ -32,7 +32,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async 
     const reasons = [
       database.ok ? null : `database not writable: ${database.reason ?? 'unknown reason'}`,
       scheduler.ok ? null : 'scheduler not running',
-      ownershipOk ? null : 'the PostgreSQL session holding the shard locks is down: this instance probes nothing until it is back',
+      ownershipOk ? null : 'the PostgreSQL session holding the shard locks is down: ownership of targets cannot be proven',
     ].filter((r) => r !== null);
     return reply.status(503).send({ ready: false, checks, error: { code: 'not_ready', message: reasons.join('; ') } });
   });
