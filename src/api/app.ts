@@ -22,7 +22,9 @@ import { reloadRoutes } from './routes/reload.js';
 import { statusListSource, statusRoutes } from './routes/status.js';
 import { targetRoutes } from './routes/targets.js';
 import { StatusSnapshots } from './status-cache.js';
-import { InvalidCursorError, StoreUnavailableError, TargetNotFoundError } from '../store/store.js';
+import { InvalidCursorError, StoreUnavailableError, TargetNotFoundError, UnknownSiteError } from '../store/store.js';
+import { siteLabel } from '../health/sites.js';
+import { SiteStatus } from './sites.js';
 
 export type App = ReturnType<typeof buildApp>;
 
@@ -91,20 +93,22 @@ export function buildApp(deps: AppDeps) {
   void app.register(rateLimit, { global: false });
 
   // The status list is answered from a snapshot up to a second old; a change made through this API shows at once.
-  const snapshots = new StatusSnapshots(statusListSource(deps));
+  // Every site's state (published by the other instances in a shared database) merged into the live views.
+  const sites = new SiteStatus(deps.store, deps.now ?? Date.now, deps.log);
+  const snapshots = new StatusSnapshots(statusListSource(deps, sites));
   app.addHook('onSend', async (request, _reply, payload) => {
     if (request.method !== 'GET' && request.method !== 'HEAD' && request.method !== 'OPTIONS') snapshots.invalidate();
     return payload;
   });
-  void app.register(statusRoutes, { deps, snapshots });
-  void app.register(targetRoutes, { deps });
-  void app.register(availabilityRoutes, { deps });
+  void app.register(statusRoutes, { deps, snapshots, sites });
+  void app.register(targetRoutes, { deps, sites });
+  void app.register(availabilityRoutes, { deps, sites });
   void app.register(maintenanceRoutes, { deps });
   void app.register(probeNowRoutes, { deps });
   void app.register(metricsRoutes, { deps });
   void app.register(healthRoutes, { deps });
   void app.register(probeRoutes, { probeEndpoint: deps.probeEndpoint });
-  void app.register(pageRoutes, { deps });
+  void app.register(pageRoutes, { deps, sites });
   void app.register(reloadRoutes, { deps });
   return app;
 }
@@ -147,6 +151,10 @@ function rejectNonFiniteNumbers(part: string, values: unknown): void {
 function classifyError(err: FastifyError): { statusCode: number; code: string; message: string } {
   if (err instanceof HttpError) return { statusCode: err.statusCode, code: err.code, message: err.message };
   if (err instanceof TargetNotFoundError) return { statusCode: 404, code: 'not_found', message: err.message };
+  if (err instanceof UnknownSiteError) {
+    const known = err.known.map((site) => JSON.stringify(siteLabel(site))).join(', ');
+    return { statusCode: 404, code: 'not_found', message: `no site named ${JSON.stringify(siteLabel(err.site))} has probed anything here (sites: ${known})` };
+  }
   if (err instanceof InvalidCursorError) return { statusCode: 400, code: 'bad_request', message: err.message };
   if (err instanceof StoreUnavailableError) return { statusCode: 503, code: 'store_unavailable', message: err.message };
   if (err.validation) return { statusCode: 400, code: 'bad_request', message: err.message };

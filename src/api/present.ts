@@ -1,3 +1,4 @@
+import { siteLabel, type SiteFinding, type SiteResultSummary, type SiteView, type TargetSites } from '../health/sites.js';
 import type { CertificateView, GroupView, TargetView } from '../health/views.js';
 import type { MaintenanceWindowSource } from './deps.js';
 import type {
@@ -12,6 +13,7 @@ import type {
   SstpDetailsJson,
   TargetStatusJson,
 } from './schemas.js';
+import type { SiteFindingJson, TargetSiteJson } from './schemas.js';
 import { chainRevoked, type GroupCertificateReport, type TargetRevocation } from '../health/certificates.js';
 import { ekuName, positionOf } from '../probe/chain.js';
 import type { CertificateDetails, CertificateInfo, ChainChecks, ProbeResult, SstpDetails } from '../probe/types.js';
@@ -106,7 +108,7 @@ export function presentScheduled(s: ScheduledMaintenance | null | undefined): { 
 }
 
 export function presentTarget(
-  { config, health, lastResults }: TargetView,
+  { config, health, lastResults, sites }: TargetView,
   now: number,
   certificates?: CertificateView,
   scheduled?: ScheduledMaintenance | null,
@@ -128,7 +130,32 @@ export function presentTarget(
     maintenance: health.maintenance ? { until: iso(health.maintenance.until), reason: health.maintenance.reason } : null,
     ...presentScheduled(scheduled),
     ...(certificates ? presentCertificates(certificates, now) : {}),
+    ...(sites ? presentSites(sites) : {}),
   };
+}
+
+function presentSiteResult(r: SiteResultSummary) {
+  return { at: iso(r.at), ok: r.ok, error_kind: r.errorKind, status_code: r.statusCode, duration_ms: r.durationMs, message: r.message };
+}
+
+function presentSite(s: SiteView): TargetSiteJson {
+  return {
+    site: siteLabel(s.site),
+    state: s.state,
+    since: s.since === null ? null : iso(s.since),
+    stale: s.stale,
+    updated_at: s.updatedAt === null ? null : iso(s.updatedAt),
+    last_result: s.lastResult ? presentSiteResult(s.lastResult) : null,
+  };
+}
+
+function presentSiteFinding(f: SiteFinding): SiteFindingJson {
+  return { code: f.code, severity: f.severity, sites: f.sites.map(siteLabel), message: f.message, fix: f.fix };
+}
+
+/** A target's sites and what their disagreement tells. */
+export function presentSites(sites: TargetSites): { sites: TargetSiteJson[]; site_findings: SiteFindingJson[] } {
+  return { sites: sites.sites.map(presentSite), site_findings: sites.findings.map(presentSiteFinding) };
 }
 
 /** The presented chain, its checks and its revocation sources. */

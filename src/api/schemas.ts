@@ -162,6 +162,37 @@ export const ScheduledMaintenanceSchema = Type.Object(
   { description: 'the configured maintenance windows covering it: the occurrence in progress and the next one to start' },
 );
 
+const SiteName = Type.String({ maxLength: 100, description: 'a site (`site:` of the instances probing from there); `default` is the unnamed one' });
+
+export const SiteResultSchema = Type.Object(
+  {
+    at: Timestamp,
+    ok: Type.Boolean(),
+    error_kind: ErrorKindSchema,
+    status_code: Nullable(Type.Integer()),
+    duration_ms: Type.Number(),
+    message: Type.String(),
+  },
+  { description: "the last result from that site, in brief (the full result is in that site's history: ?site=)" },
+);
+
+export const TargetSiteSchema = Type.Object({
+  site: SiteName,
+  state: Type.Union([TargetStateSchema], { description: 'the state seen from this site; unknown while stale' }),
+  since: Nullable(Timestamp),
+  stale: Type.Boolean({ description: 'no news from this site for 3 probe intervals and 15 s: its instances stopped probing or writing' }),
+  updated_at: Nullable(Type.String({ format: 'date-time', description: "when the site's state was last written (null: this instance's own live state)" })),
+  last_result: Nullable(SiteResultSchema),
+});
+
+export const SiteFindingSchema = Type.Object({
+  code: Type.Union([Type.Literal('sites_disagree'), Type.Literal('site_stale')]),
+  severity: Type.Union([Type.Literal('critical'), Type.Literal('warning')]),
+  sites: Type.Array(SiteName, { description: 'the sites it is about (sites_disagree: those the target does not answer from)' }),
+  message: Type.String(),
+  fix: Type.String(),
+});
+
 export const TargetStatusSchema = Type.Object({
   name: Type.String(),
   group: Type.String(),
@@ -182,6 +213,12 @@ export const TargetStatusSchema = Type.Object({
   certificate_chain: Type.Optional(Type.Array(ChainCertificateSchema)),
   certificate_checks: Type.Optional(Nullable(CertificateChecksSchema)),
   revocation: Type.Optional(Type.Array(RevocationSourceSchema)),
+  /**
+   * Present when several sites probe the targets (or this instance names its site): the target from each site.
+   * `state` is then the combined state: maintenance, else the worst over the sites that are not stale.
+   */
+  sites: Type.Optional(Type.Array(TargetSiteSchema)),
+  site_findings: Type.Optional(Type.Array(SiteFindingSchema, { description: 'what the sites disagreeing tells; empty when they agree' })),
 });
 
 export const GroupStatusSchema = Type.Object({
@@ -233,6 +270,7 @@ export const HistoryQuerySchema = Type.Object(
     to: Type.Optional(TimeBound),
     limit: Type.Integer({ minimum: 1, maximum: 10000, default: 100 }),
     cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    site: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: "the site whose history to read (default: this instance's; `default` is the unnamed site)" })),
     resolution: Type.Union([Type.Literal('raw'), Type.Literal('1m'), Type.Literal('1h')], {
       default: 'raw',
       description: 'raw results, or minute/hour rollups (complete buckets only; `from`/`to` select by bucket start)',
@@ -258,6 +296,7 @@ export const HistorySchema = Type.Object({
 export const UptimeQuerySchema = Type.Object(
   {
     window: Type.Union([Type.Literal('1h'), Type.Literal('24h'), Type.Literal('7d'), Type.Literal('30d')], { default: '24h' }),
+    site: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: "the site whose history to read (default: this instance's; `default` is the unnamed site)" })),
   },
   { additionalProperties: false },
 );
@@ -274,6 +313,7 @@ export const IncidentsQuerySchema = Type.Object(
     from: Type.Optional(TimeBound),
     to: Type.Optional(TimeBound),
     limit: Type.Integer({ minimum: 1, maximum: 10000, default: 1000, description: 'newest incidents first, at most this many' }),
+    site: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: "the site whose history to read (default: this instance's; `default` is the unnamed site)" })),
   },
   { additionalProperties: false },
 );
@@ -328,3 +368,5 @@ export type GroupStatusJson = Static<typeof GroupStatusSchema>;
 export type StatusJson = Static<typeof StatusSchema>;
 export type StatusQueryJson = Static<typeof StatusQuerySchema>;
 export type HistoryQueryJson = Static<typeof HistoryQuerySchema>;
+export type TargetSiteJson = Static<typeof TargetSiteSchema>;
+export type SiteFindingJson = Static<typeof SiteFindingSchema>;

@@ -4,9 +4,9 @@
 import type { ErrorKind } from '../probe/types.js';
 import type { TargetHealth, TargetState } from './types.js';
 
-/** The site of an instance whose config names none (and of everything written before sites existed). */
+/** The site of an instance whose config names none (and of everything written before sites existed), as stored. */
 export const DEFAULT_SITE = '';
-/** How the default site is called in the API, on the page and in findings. */
+/** How the default site is called in the config (`site: default`), the API, the page, findings and metrics. */
 export const DEFAULT_SITE_LABEL = 'default';
 
 /** A site's name as users see it. */
@@ -60,8 +60,8 @@ export interface SiteView {
   lastResult: SiteResultSummary | null;
   /** No news from this site for longer than the bound: its instance stopped probing (or cannot write). */
   stale: boolean;
-  /** How long ago its row was written, ms (null for the local view, which is live). */
-  ageMs: number | null;
+  /** When its row was last written, ms (null for this instance's own live view). */
+  updatedAt: number | null;
 }
 
 export function isStale(state: Pick<SiteTargetState, 'intervalMs' | 'updatedAt'>, now: number): boolean {
@@ -77,7 +77,7 @@ export function siteViewOf(state: SiteTargetState, now: number): SiteView {
     since: state.since,
     lastResult: state.lastResult,
     stale,
-    ageMs: Math.max(0, now - state.updatedAt),
+    updatedAt: state.updatedAt,
   };
 }
 
@@ -99,7 +99,7 @@ export function summarize(result: TargetHealth['lastResult']): SiteResultSummary
  * instance of the site published (whichever saw the newer result; on a tie the live one).
  */
 export function ownSiteView(site: string, health: TargetHealth, published: SiteTargetState | undefined, now: number): SiteView {
-  const local: SiteView = { site, state: health.state, since: health.since, lastResult: summarize(health.lastResult), stale: false, ageMs: null };
+  const local: SiteView = { site, state: health.state, since: health.since, lastResult: summarize(health.lastResult), stale: false, updatedAt: null };
   if (!published) return local;
   const localAt = health.lastResult?.at ?? Number.NEGATIVE_INFINITY;
   const publishedAt = published.lastResult?.at ?? Number.NEGATIVE_INFINITY;
@@ -160,7 +160,7 @@ export function siteFindings(sites: readonly SiteView[]): SiteFinding[] {
   }
   const stale = sites.filter((s) => s.stale);
   if (stale.length > 0) {
-    const ages = stale.map((s) => (s.ageMs === null ? '' : ` (last news ${Math.round(s.ageMs / 1000)} s ago)`));
+    const ages = stale.map((s) => (s.updatedAt === null ? '' : ` (last written ${new Date(s.updatedAt).toISOString()})`));
     findings.push({
       code: 'site_stale',
       severity: 'warning',
@@ -170,4 +170,35 @@ export function siteFindings(sites: readonly SiteView[]): SiteFinding[] {
     });
   }
   return findings;
+}
+
+/** A target's state at every site that probes it, and what their disagreement tells. */
+export interface TargetSites {
+  /** The combined state (what `state` shows when there are several sites). */
+  state: TargetState;
+  /** Sorted by site name; this instance's own site included. */
+  sites: SiteView[];
+  findings: SiteFinding[];
+}
+
+/**
+ * A target's sites: this instance's own (live, or a peer's row when the peer probed later) and every other site's
+ * published row, at `now` (the store's clock).
+ */
+export function targetSites(ownSite: string, health: TargetHealth, published: readonly SiteTargetState[], now: number): TargetSites {
+  const own = ownSiteView(
+    ownSite,
+    health,
+    published.find((s) => s.site === ownSite),
+    now,
+  );
+  const sites = [own, ...published.filter((s) => s.site !== ownSite).map((s) => siteViewOf(s, now))].sort((a, b) =>
+    a.site < b.site ? -1 : a.site > b.site ? 1 : 0,
+  );
+  return { state: combinedState(sites, health.maintenance !== null), sites, findings: siteFindings(sites) };
+}
+
+/** A short string that changes whenever anything shown of a target's sites changes (for caches). */
+export function sitesKey(sites: TargetSites): string {
+  return sites.sites.map((s) => `${s.site}|${s.state}|${s.since}|${s.lastResult?.at}|${s.stale}`).join(';');
 }

@@ -4,6 +4,7 @@ import type { GroupConfig, TargetConfig } from '../config/types.js';
 import type { CertificateDetails, ChainChecks, CheckKind, ProbeResult } from '../probe/types.js';
 import type { GroupCertificateReport, TargetRevocation } from './certificates.js';
 import type { GroupHealth } from './group.js';
+import type { TargetSites } from './sites.js';
 import type { TargetHealth } from './types.js';
 
 export interface TargetView {
@@ -11,6 +12,11 @@ export interface TargetView {
   health: TargetHealth;
   /** The last result of each check the target runs (the deep SSTP check's under `sstp`; a new object on every result); a kind is absent until it has run. */
   lastResults: Partial<Record<CheckKind, ProbeResult>>;
+  /**
+   * The target at every site (vantage point), when there are several or this instance names its site; its
+   * health.state is then the combined state. Absent on a single instance of the unnamed site.
+   */
+  sites?: TargetSites;
 }
 
 export interface GroupView {

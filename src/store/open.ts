@@ -1,6 +1,7 @@
 // Which store a config asks for: a PostgreSQL URL opens the PostgreSQL store, anything else the SQLite file.
 import type { Logger } from 'pino';
 import { isPostgresUrl, readDatabasePassword } from '../config/database.js';
+import { DEFAULT_SITE as DEFAULT_SITE_NAME } from '../config/sharding.js';
 import type { Config } from '../config/types.js';
 import { openPostgresStore } from './postgres/store.js';
 import { openSqliteStore } from './sqlite.js';
@@ -18,7 +19,8 @@ export async function openStore(
   options: OpenStoreOptions,
 ): Promise<Store> {
   const { log } = options;
-  const site = config.site ?? undefined;
+  // The unnamed site is stored as '' (what rows written before sites exist have); `site: default` is that site too.
+  const site = config.site === undefined || config.site === null || config.site === DEFAULT_SITE_NAME ? '' : config.site;
   if (!isPostgresUrl(config.database)) return openSqliteStore({ path: config.database, log, retention: config.retention, site });
   const file = readDatabasePassword(config.databasePasswordFile);
   for (const warning of file.warnings) log.warn({ warning }, 'database password file warning');

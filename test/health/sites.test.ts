@@ -15,7 +15,7 @@ import { statusResult, targetHealth } from '../fixtures/domain.js';
 
 const NOW = Date.parse('2026-11-29T12:00:00.000Z');
 
-const view = (site: string, state: TargetState, stale = false): SiteView => ({ site, state, since: null, lastResult: null, stale, ageMs: stale ? 200_000 : 1_000 });
+const view = (site: string, state: TargetState, stale = false): SiteView => ({ site, state, since: null, lastResult: null, stale, updatedAt: NOW - (stale ? 200_000 : 1_000) });
 
 const row = (over: Partial<SiteTargetState> = {}): SiteTargetState => ({
   site: 'internet',
@@ -73,7 +73,7 @@ describe('findings about sites', () => {
 
   it('tells how long a stale site has been silent', () => {
     expect(siteFindings([view('lan', 'up'), view('internet', 'down', true)])[0]!.message).toBe(
-      'no recent results from `internet` (last news 200 s ago): its state is unknown',
+      'no recent results from `internet` (last written 2026-11-29T11:56:40.000Z): its state is unknown',
     );
   });
 });
@@ -98,12 +98,12 @@ describe("this instance's own site", () => {
       site: 'lan',
       state: 'up',
       stale: false,
-      ageMs: null,
+      updatedAt: null,
     });
   });
 
   it('is the published row when a peer of the site probed later (it owns the target now)', () => {
-    expect(ownSiteView('lan', health(), row({ site: 'lan' }), NOW)).toMatchObject({ state: 'down', ageMs: 1_000 });
+    expect(ownSiteView('lan', health(), row({ site: 'lan' }), NOW)).toMatchObject({ state: 'down', updatedAt: NOW - 1_000 });
   });
 
   it('keeps the maintenance every site shares over a peer\'s published state', () => {

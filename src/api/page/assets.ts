@@ -38,6 +38,8 @@ section { margin: 1.25rem 0; }
 .summary p { margin: 0 0 .4rem; }
 .counts { list-style: none; margin: 0; padding: 0; display: flex; flex-wrap: wrap; gap: .5rem 1.25rem; }
 .count { font-weight: 600; }
+.sites { list-style: none; margin: .2rem 0 0; padding: 0; display: flex; flex-wrap: wrap; gap: .25rem; }
+.site-finding { color: var(--down-fg); }
 .badge { display: inline-block; padding: .05rem .5rem; border-radius: 1rem; font-size: .85rem; font-weight: 600; white-space: nowrap; }
 .state-up, .state-ok { background: var(--up-bg); color: var(--up-fg); }
 .state-down { background: var(--down-bg); color: var(--down-fg); }

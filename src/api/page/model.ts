@@ -6,6 +6,7 @@ import type { ScheduledMaintenance, WindowStatus } from '../../health/maintenanc
 import type { Maintenance, TargetState } from '../../health/types.js';
 import { diagnose, type Diagnosis } from '../../probe/diagnose.js';
 import type { ErrorKind, ProbeResult } from '../../probe/types.js';
+import { siteLabel } from '../../health/sites.js';
 import type { GroupView, TargetView } from '../../health/views.js';
 import { planPage, targetsOf, type PagePlan } from './paging.js';
 import type { StripBucket } from './strip.js';
@@ -43,6 +44,9 @@ export interface TargetRow {
   /** The configured windows covering it; null: none does. */
   scheduled: ScheduledMaintenance | null;
   history: TargetHistory;
+  /** Its state from each site (when several probe it; `state` is then the combined state), and what they tell. */
+  sites: { site: string; state: TargetState; stale: boolean }[] | null;
+  siteFindings: { message: string; fix: string }[];
 }
 
 export interface GroupSection {
@@ -180,7 +184,7 @@ export function buildStatusPage(input: ModelInput): StatusPageModel {
   };
 }
 
-function targetRow({ config, health }: TargetView, history: TargetHistory, now: number, scheduled: ScheduledMaintenance | null): TargetRow {
+function targetRow({ config, health, sites }: TargetView, history: TargetHistory, now: number, scheduled: ScheduledMaintenance | null): TargetRow {
   const last = health.lastResult;
   const cert = last?.certificate ?? null;
   const thresholds = thresholdsOf(config.settings);
@@ -200,5 +204,7 @@ function targetRow({ config, health }: TargetView, history: TargetHistory, now: 
     maintenance: health.maintenance,
     scheduled,
     history,
+    sites: sites ? sites.sites.map((s) => ({ site: siteLabel(s.site), state: s.state, stale: s.stale })) : null,
+    siteFindings: sites ? sites.findings.map((f) => ({ message: f.message, fix: f.fix })) : [],
   };
 }

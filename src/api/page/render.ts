@@ -170,6 +170,13 @@ function stateDetail(t: TargetRow, now: number): SafeHtml {
     lines.push(html`<span class="next-window">next window <q>${next.window}</q> ${time(next.start, `${formatUtc(next.start)} (in ${formatSpan(next.start - now)})`)}</span>`);
   }
   if (t.state === 'up' && t.consecutiveFailures > 0) lines.push(html`<span class="flapping">${t.consecutiveFailures} failed in a row</span>`);
+  if (t.sites) {
+    const badges = t.sites.map(
+      (s) => html`<li data-site="${s.site}">${badge(s.state, { icon: TARGET_STATE_LABEL[s.state].icon, text: `${s.site}: ${s.stale ? 'stale' : TARGET_STATE_LABEL[s.state].text}` })}</li>`,
+    );
+    lines.push(html`<ul class="sites" aria-label="State from each site">${badges}</ul>`);
+  }
+  for (const f of t.siteFindings) lines.push(html`<span class="site-finding"><strong>${f.message}</strong>: ${f.fix}</span>`);
   return html`${lines.map((l) => html`<br>${l}`)}`;
 }
 

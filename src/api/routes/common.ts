@@ -3,6 +3,7 @@ import type { StatusSource, TargetView } from '../../health/views.js';
 import type { TargetControl } from '../deps.js';
 import { HttpError, badRequest, notFound } from '../errors.js';
 import { parseTimeBound } from '../present.js';
+import { siteOfLabel } from '../../health/sites.js';
 
 /** Error responses of a route that takes a target name and query values. */
 export const targetReadErrors = { 400: Type.Ref('ErrorBody'), 404: Type.Ref('ErrorBody') };
@@ -40,4 +41,9 @@ export function timeBound(name: string, value: string | undefined): number | und
   const ms = parseTimeBound(value);
   if (ms === null) throw badRequest(`${name} must be an ISO 8601 time or Unix milliseconds (got ${JSON.stringify(value)})`);
   return ms;
+}
+
+/** A `site` query value as the store names the site (`default` is the unnamed site); undefined: this instance's. */
+export function siteParam(value: string | undefined): string | undefined {
+  return value === undefined ? undefined : siteOfLabel(value);
 }

@@ -3,6 +3,7 @@ import type { FastifyReply } from 'fastify';
 import Type from 'typebox';
 import { incidentsFrom } from '../../health/incidents.js';
 import type { AppDeps } from '../deps.js';
+import type { SiteStatus } from '../sites.js';
 import { scheduledFor } from '../present.js';
 import { PAGE_SCRIPT, PAGE_STYLE } from '../page/assets.js';
 import { buildStatusPage, UPTIME_WINDOWS, type TargetHistory, type UptimeWindow } from '../page/model.js';
@@ -39,7 +40,7 @@ const PageQuery = Type.Object({
 const text = (description: string, type: string) => ({ description, content: { [type]: { schema: Type.String() } } });
 
 /** `GET /`: the status page for people, plus its stylesheet and script. */
-export const pageRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
+export const pageRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps; sites?: SiteStatus }> = async (app, { deps, sites }) => {
   const now = deps.now ?? Date.now;
 
   async function history(name: string, t: number): Promise<TargetHistory> {
@@ -98,6 +99,7 @@ export const pageRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (a
       },
     },
     async (request, reply) => {
+      await sites?.refresh();
       const t = now();
       const groups = deps.status.groups();
       const plan = planPage(groups, request.query.page ?? 1);
@@ -108,7 +110,10 @@ export const pageRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (a
         refreshSeconds: request.query.refresh ?? PAGE_REFRESH_SECONDS,
         version: deps.version ?? '',
         groups,
-        target: (name) => deps.status.target(name),
+        target: (name) => {
+          const view = deps.status.target(name);
+          return view && sites ? sites.apply([view])[0] : view;
+        },
         history: (name) => read.get(name) ?? { uptime: null, strip: null, incidents: null },
         incidentWindowMs: INCIDENT_WINDOW_MS,
         ...(deps.maintenanceWindows

@@ -8,21 +8,22 @@ import { presentGroup, presentTarget, scheduledFor } from '../present.js';
 import { StatusQuerySchema, StatusSchema, type StatusJson } from '../schemas.js';
 import { StatusSnapshots, type StatusListSource } from '../status-cache.js';
 import { acceptsGzip, matchesEtag, StatusBodies } from '../status-list.js';
+import type { SiteStatus } from '../sites.js';
 
 /**
  * How the list shows a target and a group, and what each entry depends on. A target's entry is presentTarget()
  * without certificate details (the chain, its checks and revocation stay on /api/v1/targets/:name).
  */
-export function statusListSource(deps: Pick<AppDeps, 'status' | 'certificates' | 'maintenanceWindows'>): StatusListSource {
+export function statusListSource(deps: Pick<AppDeps, 'status' | 'certificates' | 'maintenanceWindows'>, sites?: SiteStatus): StatusListSource {
   const targetScheduled = (view: TargetView, now: number) => scheduledFor(deps.maintenanceWindows, { target: view.config }, now);
   const groupScheduled = (view: GroupView, now: number) => scheduledFor(deps.maintenanceWindows, { group: view.config.name }, now);
   return {
-    targets: () => deps.status.targets(),
+    targets: () => (sites ? sites.apply(deps.status.targets()) : deps.status.targets()),
     groups: () => deps.status.groups(),
     target: {
       key: (view) => view.config.name,
       inputs(view, now, into) {
-        into.push(view.config, view.health, view.lastResults);
+        into.push(view.config, view.health, view.lastResults, view.sites);
         pushScheduled(into, targetScheduled(view, now));
       },
       present: (view, now) => presentTarget(view, now, undefined, targetScheduled(view, now)),
@@ -44,12 +45,13 @@ function pushScheduled(into: unknown[], s: ScheduledMaintenance | null | undefin
   else into.push(s.current, s.next);
 }
 
-export const statusRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps; snapshots: StatusSnapshots }> = async (app, { deps, snapshots }) => {
+export const statusRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps; snapshots: StatusSnapshots; sites: SiteStatus }> = async (app, { deps, snapshots, sites }) => {
   const now = deps.now ?? Date.now;
   const bodies = new StatusBodies();
 
   // The schema documents the body; the body is assembled from per-target JSON kept between requests (status-cache.ts).
   app.get('/api/v1/status', { schema: { querystring: StatusQuerySchema, response: { 200: StatusSchema, 304: Type.Null({ description: 'If-None-Match named the current ETag: nothing changed' }) } } }, async (request, reply) => {
+    await sites.refresh();
     const t = now();
     const query = request.query;
     let snapshot = snapshots.current(t);
