@@ -1,0 +1,145 @@
+// Benchmark (not a test): what sstpwatch itself keeps in memory per target, apart from TLS and the machine's CPU.
+// The real service (createService: monitor, certificate monitor, metrics, SQLite store, housekeeping, API built
+// but not listening) runs N targets every --interval s, but each probe is answered by a stand-in that returns a
+// copy of one real result: a real TLS probe of a fake RRAS server (RSA-2048 leaf + intermediate) made at the start,
+// with a fresh time, duration and phases, and the transport's shared certificate and chain, as a real probe's.
+// So what is measured is what results cost once the socket has closed, on a machine too busy for 10,000 real
+// probes every 30 s (the fleet benchmark measures those; its RSS adds the sockets in flight).
+//
+//   node [--max-semi-space-size=8 ...] --import tsx bench/memory.ts --targets 10000 --warmup 60 --measure 60 [--heap]
+//
+// Prints (and writes with --out) RSS, peak RSS, V8 heap by space, external memory and, with --heap, a heap
+// snapshot's summary by owner; node flags go before --import and are stated in the output.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import v8 from 'node:v8';
+import { pino } from 'pino';
+import { parseConfig } from '../src/config/load.js';
+import { createTestCa, issueIntermediate, issueLeaf } from '../src/demo/certs.js';
+import { startFakeRras } from '../src/demo/fake-rras.js';
+import { createProbes } from '../src/probe/checks.js';
+import type { ProbeResult } from '../src/probe/types.js';
+import { createService } from '../src/service.js';
+import { summarizeHeap, type HeapSnapshotJson } from './lib/heap.js';
+import { BENCH_HOSTNAME, DEFAULT_GROUP_SIZE } from './lib/systems.js';
+
+const { values } = parseArgs({
+  options: {
+    targets: { type: 'string', default: '10000' },
+    interval: { type: 'string', default: '30' },
+    warmup: { type: 'string', default: '60' },
+    measure: { type: 'string', default: '60' },
+    heap: { type: 'boolean', default: false },
+    out: { type: 'string' },
+  },
+});
+const n = Number(values.targets);
+const intervalS = Number(values.interval);
+const mib = (bytes: number): number => Math.round((bytes / 1048576) * 10) / 10;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function procStatus(): { rss: number; peak: number } {
+  const status = readFileSync('/proc/self/status', 'utf8');
+  const kb = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
+  return { rss: kb('VmRSS'), peak: kb('VmHWM') };
+}
+
+function cpuSeconds(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
+function sample() {
+  const mem = process.memoryUsage();
+  const spaces = Object.fromEntries(v8.getHeapSpaceStatistics().map((s) => [s.space_name, { used: mib(s.space_used_size), size: mib(s.space_size) }]));
+  return { ...procStatus(), heapTotal: mem.heapTotal, heapUsed: mem.heapUsed, external: mem.external, arrayBuffers: mem.arrayBuffers, spaces };
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'sstpwatch-memory-'));
+const ca = await createTestCa({ keyType: 'rsa' });
+const intermediate = await issueIntermediate(ca, { keyType: 'rsa' });
+const leaf = await issueLeaf(intermediate, { commonName: BENCH_HOSTNAME, dnsNames: [BENCH_HOSTNAME], keyType: 'rsa' });
+writeFileSync(join(dir, 'ca.pem'), ca.certPem);
+const rras = await startFakeRras({ tls: { cert: leaf.chainPem, key: leaf.keyPem } });
+
+const lines = [
+  'listen: "127.0.0.1:9"', // never listened on: the API is built, not started
+  `database: ${JSON.stringify(join(dir, 'sstpwatch.db'))}`,
+  'auth: { token_env: null }',
+  'defaults:',
+  `  interval: ${intervalS}s`,
+  '  timeout: 5s',
+  `  tls: { verify: true, ca_file: ${JSON.stringify(join(dir, 'ca.pem'))} }`,
+  'groups:',
+];
+for (let g = 0; g * DEFAULT_GROUP_SIZE < n; g++) {
+  lines.push(`  - name: g${String(g).padStart(4, '0')}`, `    hostname: ${BENCH_HOSTNAME}`, '    servers:');
+  for (let i = g * DEFAULT_GROUP_SIZE; i < Math.min(n, (g + 1) * DEFAULT_GROUP_SIZE); i++) lines.push(`      - { name: t${String(i).padStart(5, '0')}, url: "${rras.url}" }`);
+}
+const config = parseConfig(`${lines.join('\n')}\n`, { baseDir: dir });
+
+// One real probe: its certificate and chain objects are the transport's, shared by every result as in service.
+const real = createProbes();
+const template = await real.head(config.targets[0]!);
+if (!template.ok || !template.chain) throw new Error(`the real probe of the fake RRAS failed: ${template.message}`);
+await rras.close();
+
+const standIn = async (): Promise<ProbeResult> => {
+  await new Promise((resolve) => setImmediate(resolve));
+  const connect = Math.round(Math.random() * 10) / 10;
+  return {
+    ...template,
+    at: Date.now(),
+    message: `HTTP/1.1 ${template.statusCode} Unauthorized`,
+    durationMs: 3 + connect,
+    phasesMs: { dns: 0, connect, tls: 2.1, processing: 0.4 },
+    tlsVersion: 'TLSv1.3'.slice(0),
+  };
+};
+
+const service = await createService(config, { log: pino({ level: 'warn' }), probes: { head: standIn } });
+const before = sample();
+service.start();
+const started = Date.now();
+await sleep(Number(values.warmup) * 1000);
+const cpu0 = cpuSeconds();
+const probes0 = service.scheduler.stats().started;
+const samples: (ReturnType<typeof sample> & { t: number })[] = [];
+for (let t = 0; t < Number(values.measure); t += 5) {
+  await sleep(5000);
+  samples.push({ t: Math.round((Date.now() - started) / 1000), ...sample() });
+}
+const probes = service.scheduler.stats().started - probes0;
+const cpu = cpuSeconds() - cpu0;
+const end = sample();
+let heap: ReturnType<typeof summarizeHeap> | null = null;
+if (values.heap) {
+  const file = v8.writeHeapSnapshot(join(dir, 'memory.heapsnapshot'));
+  heap = summarizeHeap(JSON.parse(readFileSync(file, 'utf8')) as HeapSnapshotJson, 15);
+}
+await service.stop();
+rmSync(dir, { recursive: true, force: true });
+
+const maxOf = (pick: (s: (typeof samples)[number]) => number): number => Math.max(...samples.map(pick));
+const report = {
+  targets: n,
+  intervalS,
+  nodeFlags: process.execArgv.filter((a) => a !== '--import' && !a.includes('tsx')),
+  probes,
+  probesPerS: Math.round((probes / Number(values.measure)) * 10) / 10,
+  cpuSecondsPer1000: Math.round((cpu / probes) * 1000 * 1000) / 1000,
+  /** After the config was parsed and the service created (every target's state read back), before probing. */
+  afterStart: { rss: mib(before.rss), peakRss: mib(before.peak), heapTotal: mib(before.heapTotal), heapUsed: mib(before.heapUsed) },
+  peakRss: mib(end.peak),
+  rssMax: mib(maxOf((s) => s.rss)),
+  heapTotalMax: mib(maxOf((s) => s.heapTotal)),
+  heapUsedMax: mib(maxOf((s) => s.heapUsed)),
+  externalMax: mib(maxOf((s) => s.external)),
+  end: { rss: mib(end.rss), heapTotal: mib(end.heapTotal), heapUsed: mib(end.heapUsed), external: mib(end.external), spaces: end.spaces },
+  heap: heap && { reachable: mib(heap.totalBytes), byOwner: heap.byOwner.slice(0, 15).map((o) => ({ owner: o.owner, mib: mib(o.self), kinds: o.kinds })) },
+};
+console.log(JSON.stringify(report, null, 2));
+if (values.out) writeFileSync(values.out, `${JSON.stringify(report, null, 2)}\n`);
+process.exit(0);
