@@ -28,8 +28,11 @@ describe('the metrics exposition', () => {
   });
 
   it('keeps them with families excluded, and leaves the excluded ones out entirely', async () => {
-    const text = await renderExposition(playScenario({ exclude: ['duration_histogram', 'phases', 'cert_info', 'result_counters'] }));
-    expect(families(text)).toEqual(families(golden('scenario-excluded.prom')));
+    const registry = playScenario({ exclude: ['duration_histogram', 'phases', 'cert_info', 'result_counters'] });
+    expect(families(await renderExposition(registry))).toEqual(families(golden('scenario-excluded.prom')));
+    for (const name of ['sstp_probe_duration_seconds', 'sstp_probe_phase_seconds', 'sstp_handshake_stage_seconds', 'sstp_cert_info', 'sstp_probes_total']) {
+      expect(registry.getSingleMetric(name), `${name} is never created`).toBeUndefined();
+    }
   });
 
   it('passes promtool check metrics for that fleet', async () => {
