@@ -244,3 +244,28 @@ describe('scheduler', () => {
     expect(reported).toEqual([500, 400]);
   });
 });
+
+describe('waiting for the probes of targets that leave', () => {
+  it('idle() resolves once the named targets have no probe in flight, whatever the others do', async () => {
+    const releases = new Map<string, () => void>();
+    const results: string[] = [];
+    const scheduler = createScheduler([target('a'), target('b')], {
+      probe: (t) => new Promise((resolve) => releases.set(t.name, () => resolve(okResult()))),
+      onResult: (t) => results.push(t.name),
+      log,
+    });
+    void scheduler.probeNow('a');
+    void scheduler.probeNow('b');
+    scheduler.setTargets([target('b')]); // a leaves while its probe runs
+    let idle = false;
+    const waiting = scheduler.idle(new Set(['a'])).then(() => (idle = true));
+    await sleep(20);
+    expect(idle).toBe(false);
+    releases.get('a')!();
+    await waiting;
+    expect(results).toEqual(['a']); // the leaving target's result is still reported
+    await scheduler.idle(new Set(['nobody']));
+    releases.get('b')!();
+    await scheduler.stop();
+  });
+});
