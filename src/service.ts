@@ -110,7 +110,10 @@ export async function createService(config: Config, options: ServiceOptions): Pr
   const { log } = options;
   const probes = createProbes(options.probes);
   const registry = new Registry();
-  const metrics = createMetrics(registry, { exclude: config.metrics.exclude });
+  // `site` on every per-target and per-group series when set, so the alert rules keep sites apart; without it the
+  // series are as a single instance always exported them.
+  const constantLabels: Record<string, string> = config.site === null ? {} : { site: config.site };
+  const metrics = createMetrics(registry, { exclude: config.metrics.exclude, constantLabels });
   registerBuildInfo(registry, VERSION);
   const store = await openStore(config, { log });
   metrics.trackStoreWrites(() => store.writeHealth());
@@ -132,7 +135,7 @@ export async function createService(config: Config, options: ServiceOptions): Pr
     throw err;
   }
   // Chains, group certificate findings and CRL/OCSP reachability (its own 15-minute cadence, off the probe path).
-  const certificates = new CertificateMonitor({ metrics: createCertificateMetrics(registry), log }, owned.targets, owned.groups);
+  const certificates = new CertificateMonitor({ metrics: createCertificateMetrics(registry, { constantLabels }), log }, owned.targets, owned.groups);
   const scheduler = createScheduler(owned.targets, {
     probe: (target, check, signal) => probes[check](target, signal),
     onResult: (target, check, result) => {
