@@ -50,8 +50,10 @@ describe('two instances of site lan on one PostgreSQL', () => {
       services.push(await startService(configPath, port, { PGPASSWORD: TEST_PG_PASSWORD, SSTPWATCH_REBALANCE_INTERVAL: `${REBALANCE_MS}ms` }));
     }
     const [a, b] = services as [RunningService, RunningService];
+    const bStarted = Date.now();
     const ownership = async (service: RunningService) => (await service.get('/readyz')).json<Readiness>().checks.ownership;
     await waitFor('32 shards each', async () => (await ownership(a))?.shards_owned === 32 && (await ownership(b))?.shards_owned === 32, 30_000);
+    console.log(`join: 32 shards each ${Date.now() - bStarted} ms after the second instance listened (ticks of ${REBALANCE_MS} ms)`);
     expect(await ownership(a)).toMatchObject({ ok: true, site: 'lan', peers: 2 });
     expect([(await ownership(a))!.housekeeper, (await ownership(b))!.housekeeper].filter(Boolean)).toHaveLength(1);
     const metrics = (await a.get('/metrics')).body;
