@@ -96,8 +96,9 @@ export function buildApp(deps: AppDeps) {
   // Every site's state (published by the other instances in a shared database) merged into the live views.
   const sites = new SiteStatus(deps.store, deps.now ?? Date.now, deps.log);
   const snapshots = new StatusSnapshots(statusListSource(deps, sites));
-  app.addHook('onSend', async (request, _reply, payload) => {
-    if (request.method !== 'GET' && request.method !== 'HEAD' && request.method !== 'OPTIONS') snapshots.invalidate();
+  // Only a write that succeeded: refused requests (401, 429) must not let a client defeat the snapshot's reuse.
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (reply.statusCode < 400 && request.method !== 'GET' && request.method !== 'HEAD' && request.method !== 'OPTIONS') snapshots.invalidate();
     return payload;
   });
   void app.register(statusRoutes, { deps, snapshots, sites });

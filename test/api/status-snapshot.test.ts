@@ -105,6 +105,16 @@ describe('the status list snapshot', () => {
     expect(await stateOf('vpn-0-rras-0')).toBe('maintenance');
   });
 
+  it('keeps answering from its snapshot when a write is refused (no token): refused requests cannot force new looks', async () => {
+    await start();
+    await get('/api/v1/status');
+    const reads = fleet.reads;
+    const refused = await app.inject({ method: 'DELETE', url: '/api/v1/targets/vpn-0-rras-0/maintenance' });
+    expect(refused.statusCode).toBe(401);
+    await get('/api/v1/status');
+    expect(fleet.reads).toBe(reads);
+  });
+
   it('keeps its ETag (and generated_at) while nothing shown changed, however often it looks again', async () => {
     await start();
     const first = await get('/api/v1/status');
