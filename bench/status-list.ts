@@ -1,0 +1,97 @@
+// Benchmark (not a test): GET /api/v1/status at 10,000 targets, the API alone (no probing, no database: the
+// live state is built here) while results keep coming as the monitor gives them (33 every 100 ms: 10,000 targets
+// every 30 s). autocannon (its own process, 4 connections over loopback) asks for the full list, ?group=, the
+// gzipped list and ?state=down in turn; reported per phase: requests, latency p50/p99/max, this process's CPU per
+// request, and the event loop's delay meanwhile (what a probe due then would wait). bench/fleet.ts --api-load
+// measures the same with the real service probing a fake fleet; this one still says something on a loaded machine.
+//   npx tsx bench/status-list.ts [--targets 10000] [--seconds 10]
+// Run from an older checkout (copy this file into its bench/) to compare.
+import { execFile } from 'node:child_process';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { loadavg } from 'node:os';
+import { parseArgs, promisify } from 'node:util';
+import { groupHealth } from '../src/health/group.js';
+import type { GroupView, StatusSource, TargetView } from '../src/health/views.js';
+import type { ProbeResult } from '../src/probe/types.js';
+import { buildTestApp } from '../test/fixtures/app.js';
+import { probeResult, targetConfig, targetHealth, targetView } from '../test/fixtures/domain.js';
+
+const { values } = parseArgs({ options: { targets: { type: 'string', default: '10000' }, seconds: { type: 'string', default: '10' } } });
+const N = Number(values.targets);
+const SECONDS = Number(values.seconds);
+const GROUP = 10;
+
+function result(at: number, i: number): ProbeResult {
+  return {
+    ...probeResult(at, true),
+    message: 'HTTP/1.1 401 Unauthorized', statusCode: 401, httpVersion: '1.1', durationMs: 5 + (i % 7) / 3,
+    phasesMs: { dns: 0.1, connect: 0.4, tls: 4.1, processing: 0.7 }, tlsVersion: 'TLSv1.3', certificateSha256: 'AB'.repeat(32),
+    certificate: {
+      subject: 'CN=vpn.bench.test', issuer: 'CN=Bench Intermediate', san: ['vpn.bench.test'], notBefore: at - 86_400_000,
+      notAfter: at + 90 * 86_400_000, sha256: 'AB'.repeat(32), keyType: 'RSA', keyBits: 2048,
+    },
+  };
+}
+
+const views: TargetView[] = [];
+const groups: GroupView[] = [];
+for (let g = 0; g < N / GROUP; g++) {
+  const name = `g${String(g).padStart(4, '0')}`;
+  const servers: string[] = [];
+  for (let s = 0; s < GROUP; s++) {
+    const config = targetConfig(`${name}-rras-${s}`, undefined, { group: name, hostname: 'vpn.bench.test', url: `https://127.0.0.1:${10000 + s}/` });
+    servers.push(config.name);
+    const r = result(Date.now(), views.length);
+    views.push(targetView(config, targetHealth('up', { lastResult: r, consecutiveSuccesses: 3, since: Date.now() }), { head: r }));
+  }
+  groups.push({ config: { name, hostname: 'vpn.bench.test', servers, vip: null }, health: groupHealth(servers.map(() => 'up'), null) });
+}
+const status: StatusSource = { targets: () => [...views], target: (name) => views.find((v) => v.config.name === name), groups: () => [...groups] };
+const app = await buildTestApp({ status });
+console.log(`live state of ${N} targets built; RSS ${Math.round(process.memoryUsage().rss / 1048576)} MiB`);
+
+let next = 0;
+const churn = setInterval(() => {
+  // 33 results every 100 ms, as the monitor gives them: a new health object carrying the new result.
+  for (let k = 0; k < N / 300; k++) {
+    const view = views[next++ % N]!;
+    const r = result(Date.now(), next);
+    view.health = { ...view.health, lastResult: r, consecutiveSuccesses: view.health.consecutiveSuccesses + 1 };
+    view.lastResults = { head: r };
+  }
+}, 100);
+
+const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+
+const AUTOCANNON = fileURLToPath(new URL('../node_modules/autocannon/autocannon.js', import.meta.url));
+const run = promisify(execFile);
+
+async function phase(name: string, url: string, headers: Record<string, string>) {
+  const delay = monitorEventLoopDelay({ resolution: 10 });
+  delay.enable();
+  const cpu = process.cpuUsage();
+  const args = [AUTOCANNON, '-c', '4', '-d', String(SECONDS), '-j', ...Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}: ${v}`]), base + url];
+  const { stdout } = await run(process.execPath, args, { maxBuffer: 1 << 24 });
+  const used = process.cpuUsage(cpu);
+  delay.disable();
+  const r = JSON.parse(stdout) as { latency: { p50: number; p99: number; max: number }; requests: { total: number }; throughput: { total: number }; non2xx: number; errors: number };
+  const requests = r.requests.total;
+  const ms = (v: number) => `${Math.round(v)} ms`;
+  console.log(
+    `| ${name} | ${requests} | ${ms(r.latency.p50)} / ${ms(r.latency.p99)} / ${ms(r.latency.max)} | ${((used.user + used.system) / 1000 / Math.max(1, requests)).toFixed(1)} ms | ` +
+      `${(r.throughput.total / Math.max(1, requests) / 1e6).toFixed(2)} MB | ${r.non2xx + r.errors} | ${ms(delay.percentile(99) / 1e6)} / ${ms(delay.max / 1e6)} | ${Math.round(process.resourceUsage().maxRSS / 1024)} MiB |`,
+  );
+}
+
+const base = await app.listen({ host: '127.0.0.1', port: 0 });
+console.log(`N = ${N}, ${SECONDS} s per phase, 4 connections, Node ${process.version}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+console.log('| phase | requests | p50 / p99 / max | CPU / request | body | errors | event loop delay p99 / max | peak RSS so far |');
+console.log('|---|---:|---|---:|---:|---:|---|---:|');
+await phase('/api/v1/status', '/api/v1/status', {});
+await phase('/api/v1/status?group=g0000', '/api/v1/status?group=g0000', {});
+await phase('/api/v1/status (gzip)', '/api/v1/status', { 'accept-encoding': 'gzip' });
+await phase('/api/v1/status?state=down', '/api/v1/status?state=down', {});
+await phase('/api/v1/status?limit=500 (first page)', '/api/v1/status?limit=500', {});
+clearInterval(churn);
+await app.close();
