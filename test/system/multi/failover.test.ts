@@ -178,7 +178,8 @@ describe('two lan instances and one internet instance on one PostgreSQL, 200 tar
       );
       figures.takeoverS = (Date.now() - killedAt) / 1000;
       expect(await owned(instances.lan2)).toBe(SHARDS);
-      expect(figures.takeoverS, 'tick + interval, with 3 s for a loaded machine').toBeLessThan(TICK_S + INTERVAL_S + 3);
+      // tick + interval, plus restoring the taken targets' state and a loaded machine's delays
+      expect(figures.takeoverS, 'tick + interval + 5 s').toBeLessThan(TICK_S + INTERVAL_S + 5);
 
       // every lan target is probed by the survivor from now on
       const last = perTarget(await metricsOf(instances.lan2), 'sstp_probe_last_timestamp_seconds');
