@@ -1,0 +1,141 @@
+// Benchmark (not a test): what a /metrics scrape costs at N targets, and what the per-target series keep in
+// memory, for this checkout and optionally an older one (--baseline <checkout>), each in a child process of its own,
+// one after the other in one run. No probing and no sockets: each target gets realistic results (HEAD with phases
+// and a leaf certificate, health, interval, thresholds, chain checks) through the real createMetrics and
+// createCertificateMetrics, then --scrapes scrapes are written by the real exposition while a 1 ms timer measures
+// how long the event loop is held (what a probe due meanwhile would wait). Each checkout's exposition is used as its
+// /metrics route uses it: streamed chunk by chunk where it has expositionChunks, else built as one string. Between scrapes, the share of the fleet
+// a 30 s interval probes in a 15 s scrape interval (half) gets a new result.
+//
+//   npx tsx bench/metrics.ts --targets 10000 --scrapes 5 [--baseline /tmp/old-checkout] [--label x]
+//
+// Writes bench/results/<date>-metrics[-label].json and .md (the markdown is also printed).
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { probeResult } from '../test/fixtures/domain.js';
+import { withCertificate } from '../test/fixtures/metric-families.js';
+
+const { values } = parseArgs({
+  options: {
+    targets: { type: 'string', default: '10000' },
+    scrapes: { type: 'string', default: '5' },
+    baseline: { type: 'string' },
+    label: { type: 'string', default: '' },
+    child: { type: 'string' },
+    out: { type: 'string', default: fileURLToPath(new URL('./results', import.meta.url)) },
+  },
+});
+
+interface Scrape { wallMs: number; cpuMs: number; bytes: number; maxLoopGapMs: number }
+interface Figures { checkout: string; targets: number; heapMiB: number; rssMiB: number; peakRssMiB: number; scrapes: Scrape[] }
+
+const MiB = 2 ** 20;
+const peakRss = () => Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))![1]) * 1024;
+
+/** Fills a fleet in this process with the metrics code of `checkout`, scrapes it, and prints the figures. */
+async function child(checkout: string, n: number, scrapes: number): Promise<void> {
+  const src = (path: string) => import(pathToFileURL(join(checkout, 'src/metrics', path)).href);
+  const { Registry } = await import('prom-client');
+  const { createMetrics } = await src('metrics.ts');
+  const { createCertificateMetrics } = await src('certificates.ts');
+  // What the checkout's /metrics route does: stream the chunks where it has them, else build the whole string.
+  const exposition = await src('exposition.ts');
+  const scrape = async (registry: unknown): Promise<number> => {
+    if (!exposition.expositionChunks) return Buffer.byteLength(await exposition.renderExposition(registry));
+    let bytes = 0;
+    for await (const chunk of exposition.expositionChunks(registry)) bytes += Buffer.byteLength(chunk);
+    return bytes;
+  };
+  const gc = globalThis.gc!;
+  gc();
+  const base = process.memoryUsage().heapUsed;
+  const registry = new Registry();
+  const metrics = createMetrics(registry, { processMetrics: false });
+  const certificates = createCertificateMetrics(registry);
+  const now = Date.now();
+  const labelsOf = (i: number) => ({ target: `rras-${String(i).padStart(5, '0')}.vpn.example.com`, group: `g${String(Math.floor(i / 10)).padStart(4, '0')}`, role: 'server' as const });
+  const result = (i: number, round: number) => withCertificate(probeResult(now + round * 30_000, i % 97 !== 0, undefined, 8 + (i % 40)), now);
+  for (let i = 0; i < n; i++) {
+    const labels = labelsOf(i);
+    metrics.setProbeInterval(labels, 30);
+    metrics.setThresholds(labels, { certificates: { warnDays: 21, criticalDays: 7 }, slowThresholdMs: 1000 });
+    metrics.observe('head', labels, result(i, 0));
+    metrics.setHealth(labels, { state: 'up', since: now, consecutiveFailures: 0, consecutiveSuccesses: 2, lastResult: null, maintenance: null, underlying: 'up' });
+    certificates.setChain(labels, { serverAuthEku: true, nameMatchesHostname: true, chainTrusted: true, chainError: null, earliestExpiry: { notAfter: now + 90 * 86_400_000, position: 'leaf', subject: 'CN=x', sha256: 'AB' } }, null);
+  }
+  for (let g = 0; g < n / 10; g++) metrics.setGroup(`g${String(g).padStart(4, '0')}`, { state: 'ok', serversUp: 10, serversTotal: 10 });
+  const figures: Figures = { checkout, targets: n, heapMiB: 0, rssMiB: 0, peakRssMiB: 0, scrapes: [] };
+  for (let s = 0; s < scrapes; s++) {
+    for (let i = s % 2; i < n; i += 2) metrics.observe('head', labelsOf(i), result(i, s + 1));
+    let maxGap = 0;
+    let last = performance.now();
+    const timer = setInterval(() => {
+      const t = performance.now();
+      maxGap = Math.max(maxGap, t - last);
+      last = t;
+    }, 1);
+    const cpu = process.cpuUsage();
+    const started = performance.now();
+    const bytes = await scrape(registry);
+    const wallMs = performance.now() - started;
+    const used = process.cpuUsage(cpu);
+    clearInterval(timer);
+    maxGap = Math.max(maxGap, performance.now() - last); // the hold that ended the scrape, if no tick came after it
+    figures.scrapes.push({ wallMs: Math.round(wallMs), cpuMs: Math.round((used.user + used.system) / 1000), bytes, maxLoopGapMs: Math.round(maxGap) });
+  }
+  gc();
+  figures.heapMiB = Math.round(((process.memoryUsage().heapUsed - base) / MiB) * 10) / 10;
+  figures.rssMiB = Math.round(process.memoryUsage().rss / MiB);
+  figures.peakRssMiB = Math.round(peakRss() / MiB);
+  process.stdout.write(JSON.stringify(figures));
+}
+
+function run(checkout: string): Figures {
+  const output = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), '--child', checkout, '--targets', values.targets, '--scrapes', values.scrapes], {
+    cwd: fileURLToPath(new URL('..', import.meta.url)),
+    encoding: 'utf8',
+    maxBuffer: 16 * MiB,
+  });
+  return JSON.parse(output) as Figures;
+}
+
+function markdown(runs: Figures[], load: number[][], started: Date): string {
+  const rows = runs.map((f) => {
+    const s = f.scrapes;
+    const list = (pick: (x: Scrape) => number) => s.map(pick).join(', ');
+    return `| ${f.checkout} | ${list((x) => x.cpuMs)} | ${list((x) => x.wallMs)} | ${list((x) => x.maxLoopGapMs)} | ${(s.at(-1)!.bytes / 1e6).toFixed(1)} MB (${Math.round(s.at(-1)!.bytes / f.targets)} B/target) | ${f.heapMiB} MiB | ${f.rssMiB} / ${f.peakRssMiB} MiB |`;
+  });
+  return [
+    `# /metrics at ${Number(values.targets).toLocaleString('en')} targets (${started.toISOString()})`,
+    '',
+    `${cpus().length} CPUs, Node ${process.version}, load average before each run: ${load.map((l) => l.map((x) => x.toFixed(1)).join(' ')).join('; ')}.`,
+    'One process per checkout, no probing: half of the fleet gets a new result before each scrape (a 30 s interval, a 15 s scrape interval).',
+    '',
+    '| checkout | scrape CPU ms (each) | scrape wall ms (each) | longest event-loop hold ms (each) | body | heap kept by the metrics | RSS / peak RSS |',
+    '|---|---|---|---|---|---:|---|',
+    ...rows,
+    '',
+  ].join('\n');
+}
+
+if (values.child) {
+  await child(resolve(values.child), Number(values.targets), Number(values.scrapes));
+} else {
+  const started = new Date();
+  const checkouts = [fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, ''), ...(values.baseline ? [resolve(values.baseline)] : [])];
+  const runs: Figures[] = [];
+  const load: number[][] = [];
+  for (const checkout of checkouts) {
+    load.push(loadavg());
+    runs.push(run(checkout));
+  }
+  const md = markdown(runs, load, started);
+  const name = `${started.toISOString().slice(0, 16).replace(':', '-')}-metrics${values.label ? `-${values.label}` : ''}`;
+  writeFileSync(join(values.out, `${name}.json`), `${JSON.stringify({ started, load, runs }, null, 2)}\n`);
+  writeFileSync(join(values.out, `${name}.md`), md);
+  console.log(md);
+}
