@@ -176,6 +176,8 @@ export async function createService(config: Config, options: ServiceOptions): Pr
     probeEndpoint,
     version: VERSION,
     status: monitor,
+    // Instances of a site share the targets: the API shows every configured one, a peer's from what it published.
+    ...(shared ? { fleet: { targets: () => running.targets, groups: () => running.groups } } : {}),
     maintenanceWindows: windows,
     now: options.now,
     certificates,

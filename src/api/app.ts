@@ -25,6 +25,7 @@ import { StatusSnapshots } from './status-cache.js';
 import { InvalidCursorError, StoreUnavailableError, TargetNotFoundError, UnknownSiteError } from '../store/store.js';
 import { siteLabel } from '../health/sites.js';
 import { SiteStatus } from './sites.js';
+import { FleetStatus } from './fleet.js';
 
 export type App = ReturnType<typeof buildApp>;
 
@@ -95,6 +96,8 @@ export function buildApp(deps: AppDeps) {
   // The status list is answered from a snapshot up to a second old; a change made through this API shows at once.
   // Every site's state (published by the other instances in a shared database) merged into the live views.
   const sites = new SiteStatus(deps.store, deps.now ?? Date.now, deps.log);
+  // With a shared fleet, the targets a peer of this site probes are shown from what it published.
+  if (deps.fleet) deps = { ...deps, status: new FleetStatus(deps.status, deps.fleet, (name) => sites.ownPublished(name)) };
   const snapshots = new StatusSnapshots(statusListSource(deps, sites));
   // Only a write that succeeded: refused requests (401, 429) must not let a client defeat the snapshot's reuse.
   app.addHook('onSend', async (request, reply, payload) => {

@@ -6,6 +6,7 @@ import type { CertificateSource, StatusSource, TargetView } from '../health/view
 import type { ProbeResult } from '../probe/types.js';
 import type { Store } from '../store/store.js';
 import type { ConnectionLimits } from './connections.js';
+import type { FleetConfig } from './fleet.js';
 import type { ProbeEndpointDeps } from './routes/probe.js';
 
 export interface Readiness {
@@ -71,7 +72,13 @@ export interface ReloadReport {
 export type MaintenanceWindowSource = Pick<MaintenanceCalendar, 'forTarget' | 'forGroup' | 'covers' | 'coversGroup' | 'list'>;
 
 export interface AppDeps {
+  /** The live state this instance keeps (its monitor: the targets it probes). */
   status: StatusSource;
+  /**
+   * Every configured target and group, when instances of a site share the targets (PostgreSQL): those a peer
+   * probes are shown from the state it published. Absent: `status` holds the whole fleet.
+   */
+  fleet?: FleetConfig;
   /** Absent: targets and groups are shown without scheduled_maintenance. */
   maintenanceWindows?: MaintenanceWindowSource;
   /** Absent: targets and groups are shown without certificate chains and findings. */

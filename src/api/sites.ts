@@ -71,6 +71,11 @@ export class SiteStatus {
     return this.apply([view])[0];
   }
 
+  /** The state this instance's own site published for `name` (by whichever instance of the site probes it). */
+  ownPublished(name: string): SiteTargetState | undefined {
+    return this.indexed?.byTarget.get(name)?.find((s) => s.site === this.store.site);
+  }
+
   /** Sites the API may be asked about: this instance's and every site that published a state. */
   async sites(): Promise<string[]> {
     await this.refresh();

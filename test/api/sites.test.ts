@@ -151,3 +151,49 @@ describe('history, incidents and uptime of one site', () => {
     expect((await app.inject('/api/v1/targets/rras-1/uptime?site=')).statusCode).toBe(400);
   });
 });
+
+describe('an instance sharing its site with a peer', () => {
+  const group = vpnEuGroup(['rras-1', 'rras-2']);
+  const peerRow = published({ site: 'lan', target: 'rras-2' });
+
+  async function sharing(): Promise<{ app: App; store: MemoryStore }> {
+    const store = storeOf('lan', [peerRow]);
+    await store.syncTargets(['rras-1', 'rras-2'].map((name) => ({ name, group: 'vpn-eu', role: 'server', url: `https://${name}.example` })));
+    // This instance probes rras-1; its peer probes rras-2 and published its state.
+    const status = fixedStatus([lanUp], [{ config: vpnEuGroup(['rras-1']), health: { state: 'ok', serversUp: 1, serversTotal: 1 } }]);
+    app = await buildTestApp({
+      store,
+      status,
+      fleet: { targets: () => [lanUp.config, lanUp2.config], groups: () => [group] },
+      auth: { token: 'token' },
+      control: { probeNow: async () => null, setMaintenance: (name) => status.target(name), clearMaintenance: (name) => status.target(name) },
+      now: () => NOW,
+    });
+    return { app, store };
+  }
+
+  it("lists every configured target, the peer's from the state it published, and judges the group on all of them", async () => {
+    const { app } = await sharing();
+    const body = (await app.inject('/api/v1/status')).json();
+    expect(body.targets.map((t: { name: string; state: string }) => [t.name, t.state])).toEqual([
+      ['rras-1', 'up'],
+      ['rras-2', 'down'],
+    ]);
+    expect(body.groups).toEqual([expect.objectContaining({ name: 'vpn-eu', state: 'degraded', servers_up: 1, servers_total: 2 })]);
+    const peer = (await app.inject('/api/v1/targets/rras-2')).json();
+    expect(peer).toMatchObject({ state: 'down', consecutive_failures: 6, last_result: { ok: false, error_kind: 'timeout', message: 'no answer within 5s' } });
+    expect(peer.sites).toEqual([expect.objectContaining({ site: 'lan', state: 'down', stale: false })]);
+  });
+
+  it("records a maintenance window for the peer's target in the store, where the peer adopts it", async () => {
+    const { app, store } = await sharing();
+    const until = new Date(NOW + 3_600_000).toISOString();
+    const put = await app.inject({ method: 'PUT', url: '/api/v1/targets/rras-2/maintenance', headers: { authorization: 'Bearer token' }, payload: { until, reason: 'patching' } });
+    expect(put.statusCode).toBe(200);
+    expect(put.json()).toMatchObject({ name: 'rras-2', state: 'maintenance', maintenance: { until, reason: 'patching' } });
+    expect(await store.maintenanceWindows()).toEqual(new Map([['rras-2', { until: NOW + 3_600_000, reason: 'patching' }]]));
+    const deleted = await app.inject({ method: 'DELETE', url: '/api/v1/targets/rras-2/maintenance', headers: { authorization: 'Bearer token' } });
+    expect(deleted.statusCode).toBe(200);
+    expect(await store.maintenanceWindows()).toEqual(new Map());
+  });
+});
