@@ -3,7 +3,8 @@
 // read at most once a second however many requests come; a target's merged view keeps its object while nothing it
 // shows changes, so the status list's per-target cache (status-cache.ts) keeps working.
 import { sitesKey, targetSites, type SiteStates, type SiteTargetState } from '../health/sites.js';
-import type { TargetView } from '../health/views.js';
+import { groupHealth } from '../health/group.js';
+import type { GroupView, TargetView } from '../health/views.js';
 import type { Logger } from 'pino';
 import type { Store } from '../store/store.js';
 
@@ -62,6 +63,25 @@ export class SiteStatus {
     const index = this.indexed;
     if (!index?.several) return [...views];
     return views.map((view) => this.merge(view, index));
+  }
+
+  /**
+   * The groups judged on their members' combined states (a server down from one site counts as down), as of the
+   * last refresh(); a group whose health does not change keeps its object.
+   */
+  applyGroups(groups: readonly GroupView[], target: (name: string) => TargetView | undefined): GroupView[] {
+    const index = this.indexed;
+    if (!index?.several) return [...groups];
+    const stateOf = (name: string) => {
+      const view = target(name);
+      return view ? this.merge(view, index).health.state : 'unknown';
+    };
+    return groups.map((group) => {
+      const { servers, vip } = group.config;
+      const health = groupHealth(servers.map(stateOf), vip === null ? null : stateOf(vip));
+      const same = health.state === group.health.state && health.serversUp === group.health.serversUp && health.serversTotal === group.health.serversTotal;
+      return same ? group : { config: group.config, health };
+    });
   }
 
   /** One view with its sites (see apply()). */

@@ -84,6 +84,7 @@ describe('two sites on one PostgreSQL', () => {
     const app = apiOf(lan);
     const body = (await app.inject('/api/v1/status')).json();
     expect(body.summary).toMatchObject({ targets: 2, up: 1, down: 1 });
+    expect(body.groups).toEqual([expect.objectContaining({ name: 'vpn-eu', state: 'degraded', servers_up: 1, servers_total: 2 })]);
     const [rras1, rras2] = body.targets;
     expect(rras1).toMatchObject({ name: 'rras-1', state: 'down' });
     expect(rras1.sites.map((s: { site: string; state: string; stale: boolean }) => [s.site, s.state, s.stale])).toEqual([

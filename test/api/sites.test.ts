@@ -61,6 +61,8 @@ describe('a target probed from two sites', () => {
     const { app } = await appWith('lan', [published()]);
     const body = (await app.inject('/api/v1/status')).json();
     expect(body.summary).toMatchObject({ targets: 2, up: 1, down: 1 });
+    // The group is judged on the combined states too: one server down from a site is a server down.
+    expect(body.groups).toEqual([expect.objectContaining({ name: 'vpn-eu', state: 'degraded', servers_up: 1, servers_total: 2 })]);
     const target = body.targets.find((t: { name: string }) => t.name === 'rras-1');
     expect(target.state).toBe('down');
     expect(target.consecutive_successes).toBe(40); // this instance's own counters stay

@@ -101,7 +101,7 @@ export const pageRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps; sites?: Site
     async (request, reply) => {
       await sites?.refresh();
       const t = now();
-      const groups = deps.status.groups();
+      const groups = sites ? sites.applyGroups(deps.status.groups(), (name) => deps.status.target(name)) : deps.status.groups();
       const plan = planPage(groups, request.query.page ?? 1);
       const read = await histories(plan, t);
       const model = buildStatusPage({

@@ -19,7 +19,7 @@ export function statusListSource(deps: Pick<AppDeps, 'status' | 'certificates' |
   const groupScheduled = (view: GroupView, now: number) => scheduledFor(deps.maintenanceWindows, { group: view.config.name }, now);
   return {
     targets: () => (sites ? sites.apply(deps.status.targets()) : deps.status.targets()),
-    groups: () => deps.status.groups(),
+    groups: () => (sites ? sites.applyGroups(deps.status.groups(), (name) => deps.status.target(name)) : deps.status.groups()),
     target: {
       key: (view) => view.config.name,
       inputs(view, now, into) {
