@@ -117,7 +117,7 @@ const end = sample();
 let heap: ReturnType<typeof summarizeHeap> | null = null;
 if (values.heap) {
   const file = v8.writeHeapSnapshot(join(dir, 'memory.heapsnapshot'));
-  heap = summarizeHeap(JSON.parse(readFileSync(file, 'utf8')) as HeapSnapshotJson, 15);
+  heap = summarizeHeap(JSON.parse(readFileSync(file, 'utf8')) as HeapSnapshotJson, 40);
 }
 await service.stop();
 rmSync(dir, { recursive: true, force: true });
@@ -138,7 +138,7 @@ const report = {
   heapUsedMax: mib(maxOf((s) => s.heapUsed)),
   externalMax: mib(maxOf((s) => s.external)),
   end: { rss: mib(end.rss), heapTotal: mib(end.heapTotal), heapUsed: mib(end.heapUsed), external: mib(end.external), spaces: end.spaces },
-  heap: heap && { reachable: mib(heap.totalBytes), byOwner: heap.byOwner.slice(0, 15).map((o) => ({ owner: o.owner, mib: mib(o.self), kinds: o.kinds })) },
+  heap: heap && { reachable: mib(heap.totalBytes), byOwner: heap.byOwner.slice(0, 15).map((o) => ({ owner: o.owner, mib: mib(o.self), kinds: o.kinds })), largest: heap.largest.map((o) => `${mib(o.retained)} MiB ${o.path}`) },
 };
 console.log(JSON.stringify(report, null, 2));
 if (values.out) writeFileSync(values.out, `${JSON.stringify(report, null, 2)}\n`);
