@@ -96,14 +96,21 @@ export function summarize(result: TargetHealth['lastResult']): SiteResultSummary
 
 /**
  * The view of this instance's own site: its live health when it probes the target itself, else the row another
- * instance of the site published (whichever saw the newer result; on a tie the live one).
+ * instance of the site published (whichever saw the newer result; on a tie the live one, unless the row has gone
+ * stale).
  */
 export function ownSiteView(site: string, health: TargetHealth, published: SiteTargetState | undefined, now: number): SiteView {
   const local: SiteView = { site, state: health.state, since: health.since, lastResult: summarize(health.lastResult), stale: false, updatedAt: null };
   if (!published) return local;
   const localAt = health.lastResult?.at ?? Number.NEGATIVE_INFINITY;
   const publishedAt = published.lastResult?.at ?? Number.NEGATIVE_INFINITY;
-  if (publishedAt <= localAt) return local;
+  if (publishedAt < localAt) return local;
+  if (publishedAt === localAt) {
+    // The same result: the live state stands, but a row nobody refreshes (the instance that probed it has gone, and
+    // this one only shows what it published) is stale.
+    const stale = isStale(published, now);
+    return stale ? { ...local, state: 'unknown', stale, updatedAt: published.updatedAt } : local;
+  }
   // Maintenance is shared by every site: the local overlay wins over an older published state.
   const view = siteViewOf(published, now);
   return health.state === 'maintenance' && !view.stale ? { ...view, state: 'maintenance' } : view;

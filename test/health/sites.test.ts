@@ -110,6 +110,12 @@ describe("this instance's own site", () => {
     expect(ownSiteView('lan', health({ state: 'maintenance' }), row({ site: 'lan' }), NOW).state).toBe('maintenance');
   });
 
+  it('is the live health when the row holds the same result, or unknown and stale once nobody refreshes that row', () => {
+    const same = (updatedAt: number) => row({ site: 'lan', state: 'up', lastResult: { ...row().lastResult!, at: NOW - 10_000 }, updatedAt });
+    expect(ownSiteView('lan', health(), same(NOW - 1_000), NOW)).toMatchObject({ state: 'up', stale: false, updatedAt: null });
+    expect(ownSiteView('lan', health(), same(NOW - 200_000), NOW)).toMatchObject({ state: 'unknown', stale: true, updatedAt: NOW - 200_000 });
+  });
+
   it('is the live health when nothing is published', () => {
     expect(ownSiteView('lan', health({ lastResult: null, state: 'unknown' }), undefined, NOW).state).toBe('unknown');
   });

@@ -134,7 +134,8 @@ export class PostgresStore extends QueuedStore {
     } catch (err) {
       // Kept for the next flush; only a newer state of the same target replaces one.
       this.intake.returnPublished(states);
-      this.log.warn({ err: describePgError(err), states: states.length }, 'live states not written; retrying at the next flush');
+      // The results' writer reports the outage; this only says what waits with them.
+      this.log.debug({ err: describePgError(err), states: states.length }, 'live states not written; retrying at the next flush');
     }
   }
 
