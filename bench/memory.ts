@@ -101,7 +101,7 @@ const standIn = async (): Promise<ProbeResult> => {
 
 const service = await createService(config, { log: pino({ level: 'warn' }), probes: { head: standIn } });
 const before = sample();
-service.start();
+await service.start();
 const started = Date.now();
 await sleep(Number(values.warmup) * 1000);
 const cpu0 = cpuSeconds();

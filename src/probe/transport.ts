@@ -111,7 +111,7 @@ export function createTransport(opts: TransportOptions = {}): Transport {
     // and the name checked: computed once and shared by every result that presents it, not once per probe.
     checks: (chain, name, verify) => {
       let byName = checksByChain.get(chain);
-      if (!byName) checksByChain.set(chain, (byName = new Map()));
+      if (!byName) checksByChain.set(chain, (byName = new Map<string, ChainChecks | null>()));
       return remember(byName, 64, name, () => chainChecks(chain, name, verify));
     },
     caId: (ca) => (ca === null ? '' : remember(caIds, 32, ca, () => createHash('sha256').update(ca).digest('hex').slice(0, 16))),
