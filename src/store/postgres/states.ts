@@ -9,7 +9,7 @@ import type { PostgresConnection } from './connection.js';
 import { SQL } from './statements.js';
 
 /** Rows are read again this far (ms) before the previous read: a flush that committed late is not missed. */
-const READ_OVERLAP_MS = 10_000;
+const READ_OVERLAP_MS = 3_000;
 const MAX_MESSAGE_CHARS = 500;
 
 interface SelectedState {
