@@ -38,12 +38,16 @@ const peakRss = () => Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/stat
 
 /** Fills a fleet in this process with the metrics code of `checkout`, scrapes it, and prints the figures. */
 async function child(checkout: string, n: number, scrapes: number): Promise<void> {
-  const src = (path: string) => import(pathToFileURL(join(checkout, 'src/metrics', path)).href);
+  // Another checkout's code, typed as this checkout's: the calls below exist in both.
+  const src = <T>(path: string) => import(pathToFileURL(join(checkout, 'src/metrics', path)).href) as Promise<T>;
   const { Registry } = await import('prom-client');
-  const { createMetrics } = await src('metrics.ts');
-  const { createCertificateMetrics } = await src('certificates.ts');
+  const { createMetrics } = await src<typeof import('../src/metrics/metrics.js')>('metrics.ts');
+  const { createCertificateMetrics } = await src<typeof import('../src/metrics/certificates.js')>('certificates.ts');
   // What the checkout's /metrics route does: stream the chunks where it has them, else build the whole string.
-  const exposition = await src('exposition.ts');
+  const exposition = await src<{
+    expositionChunks?: (registry: unknown) => AsyncIterable<string | Uint8Array>;
+    renderExposition: (registry: unknown) => Promise<string>;
+  }>('exposition.ts');
   const scrape = async (registry: unknown): Promise<number> => {
     if (!exposition.expositionChunks) return Buffer.byteLength(await exposition.renderExposition(registry));
     let bytes = 0;

@@ -95,7 +95,7 @@ describe('auth.protect_reads', () => {
   let run: InProcess;
   beforeAll(async () => {
     run = await startInProcess(configYaml([{ name: 'rras-a' }], 'auth: { protect_reads: true }\nprobe_endpoint: { enabled: true, allow: [127.0.0.0/8] }'));
-    run.service.start();
+    await run.service.start();
   });
   afterAll(async () => {
     await run?.close();

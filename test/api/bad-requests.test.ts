@@ -67,7 +67,7 @@ describe('bad requests never get a 5xx or a stack trace, and every error is {"er
   let run: InProcess;
   beforeAll(async () => {
     run = await startInProcess(YAML, { rateLimits: { writePerMinute: 1e6, probeNowPerMinute: 1e6, reloadPerMinute: 1e6 } });
-    run.service.start(); // running, so /readyz is 200 and probes flow while the requests come
+    await run.service.start(); // running, so /readyz is 200 and probes flow while the requests come
   });
   afterAll(async () => {
     await run?.close();

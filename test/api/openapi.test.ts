@@ -61,7 +61,7 @@ describe('OpenAPI document', () => {
     );
     service = await createService(loadConfigFile(join(dir, 'sstpwatch.yml')), { log: pino({ level: 'silent' }) });
     await service.app.ready();
-    service.start();
+    await service.start();
     await service.scheduler.probeNow('rras-1');
     await service.scheduler.probeNow('rras-1');
     await service.store.flush();

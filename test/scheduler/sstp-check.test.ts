@@ -179,7 +179,7 @@ groups:
 `,
     );
     service = await createService(loadConfigFile(join(dir, 'sstpwatch.yml')), { log, flushIntervalMs: 100 });
-    service.start();
+    await service.start();
     const deadline = Date.now() + 20_000;
     while (Date.now() < deadline) {
       const deepResult = service.monitor.target('rras-deep')?.lastResults.sstp;
