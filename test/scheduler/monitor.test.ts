@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { incidentsFrom } from '../../src/health/incidents.js';
 import type { Monitor } from '../../src/scheduler/monitor.js';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.js';
+import type { Store } from '../../src/store/store.js';
 import { probeResult, probeSettings, targetConfig, vpnEuGroup } from '../fixtures/domain.js';
 import { testMonitor } from '../fixtures/monitor.js';
 
@@ -90,6 +91,36 @@ describe('incidents across restarts', () => {
     expect(monitor.target('rras-eu-1')!.health.state).toBe('up');
     feed(monitor, [false]);
     expect(monitor.target('rras-eu-1')!.health.state).toBe('down');
+  });
+
+  it('many arriving targets have their recorded state read a few at a time, not all at once, and each resumes it', async () => {
+    // 10,000 targets at once would queue 20,000 reads on a PostgreSQL pool of 4, and those waiting past the
+    // pool's connect timeout failed the whole start (or a takeover of a peer's shards).
+    let { store, monitor } = await start();
+    feed(monitor, [true, true, false, false]);
+    await stop(store);
+    store = openSqliteStore({ path: join(dir, 'sstpwatch.db'), log: pino({ level: 'silent' }) });
+    open.push(store);
+    let inFlight = 0;
+    let most = 0;
+    const lastTransition = async (name: string) => {
+      most = Math.max(most, ++inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      try {
+        return await store.lastTransition(name);
+      } finally {
+        inFlight--;
+      }
+    };
+    const counted = new Proxy(store, {
+      get: (real, key) => (key === 'lastTransition' ? lastTransition : (Reflect.get(real, key, real) as unknown)),
+    }) as Store;
+    const arriving = Array.from({ length: 300 }, (_, i) => target(`rras-new-${i}`));
+    monitor = await testMonitor(counted, [...targets, ...arriving], groups, { now: () => now });
+    expect(most).toBeGreaterThan(1);
+    expect(most).toBeLessThanOrEqual(8);
+    expect(monitor.target('rras-eu-1')!.health.state).toBe('down');
+    expect(arriving.every((config) => monitor.target(config.name)!.health.state === 'unknown')).toBe(true);
   });
 });
 
