@@ -60,7 +60,11 @@ describe('PostgreSQL down for 30 s under 200 targets probed every second', () =>
     server.stop();
     const stoppedAt = Date.now();
     const requestsAtStop = totalRequests(fleet);
-    await waitFor('readyz 503', async () => (await readiness()).status === 503, 10_000);
+    // The lost shard-lock session may say so first; the failed write follows at the next flush.
+    await waitFor('readyz 503, database not writable', async () => {
+      const r = await readiness();
+      return r.status === 503 && !r.body.checks.database.ok;
+    }, 10_000);
     const down = await readiness();
     expect(down.body.ready).toBe(false);
     expect(down.body.checks.database.ok).toBe(false);
