@@ -8,7 +8,7 @@
 //
 //   npx tsx bench/shared-site.ts                          # 10,000 targets, 30 s
 //   npx tsx bench/shared-site.ts --targets 1000 --measure 30
-// Writes bench/results/<date>-shared-site.md (and prints it).
+// Writes bench/results/<date>T<hh-mm>-shared-site.md (a run never overwrites another) (and prints it).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -145,7 +145,7 @@ async function main(): Promise<void> {
     const md = [
       `## ${n} targets every ${intervalS} s shared by two instances of one site on one PostgreSQL (${started.toISOString()})`,
       '',
-      `Command: \`npx tsx bench/shared-site.ts ${process.argv.slice(2).join(' ')}\`. Machine loaded by other work (load average ${load0.join(' ')} at the start, ${load1.join(' ')} at the end): CPU figures are upper bounds.`,
+      `Command: \`npx tsx bench/shared-site.ts ${process.argv.slice(2).join(' ')}\`. Load average ${load0.join(' ')} at the start, ${load1.join(' ')} at the end (2 vCPUs; above 2, CPU figures are upper bounds).`,
       '',
       '| figure | value |',
       '|---|---|',
@@ -157,7 +157,7 @@ async function main(): Promise<void> {
       '',
     ].join('\n');
     mkdirSync(values.out, { recursive: true });
-    const file = join(values.out, `${started.toISOString().slice(0, 10)}-shared-site.md`);
+    const file = join(values.out, `${started.toISOString().slice(0, 16).replace(':', '-')}-shared-site.md`);
     writeFileSync(file, md);
     console.log(md);
     log(`wrote ${file}`);
