@@ -4,6 +4,7 @@
 import type { GroupConfig, TargetConfig } from '../config/types.js';
 import { groupHealth } from '../health/group.js';
 import type { SiteTargetState } from '../health/sites.js';
+import { initialHealth } from '../health/state.js';
 import type { TargetHealth } from '../health/types.js';
 import type { GroupView, StatusSource, TargetView } from '../health/views.js';
 import type { ProbeResult } from '../probe/types.js';
@@ -14,15 +15,8 @@ export interface FleetConfig {
   groups(): readonly GroupConfig[];
 }
 
-const NO_VERDICT: TargetHealth = {
-  state: 'unknown',
-  since: null,
-  consecutiveFailures: 0,
-  consecutiveSuccesses: 0,
-  lastResult: null,
-  maintenance: null,
-  underlying: 'unknown',
-};
+/** What a target nobody has published a state for shows: no verdict yet, as at a first start. */
+const NO_VERDICT: TargetHealth = initialHealth();
 
 /** A published state as the health the API presents (the last result in brief: no phases, TLS or certificate). */
 export function healthOfPublished(row: SiteTargetState | undefined): TargetHealth {
