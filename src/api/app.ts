@@ -21,7 +21,7 @@ import { probeRoutes } from './routes/probe.js';
 import { reloadRoutes } from './routes/reload.js';
 import { statusListSource, statusRoutes } from './routes/status.js';
 import { targetRoutes } from './routes/targets.js';
-import { StatusSnapshots } from './status-cache.js';
+import { StatusVersions } from './status-versions.js';
 import { InvalidCursorError, StoreUnavailableError, TargetNotFoundError, UnknownSiteError } from '../store/store.js';
 import { siteLabel } from '../health/sites.js';
 import { SiteStatus } from './sites.js';
@@ -93,18 +93,18 @@ export function buildApp(deps: AppDeps) {
   // Limits are set per route (probe, writes); nothing is limited unless a route asks.
   void app.register(rateLimit, { global: false });
 
-  // The status list is answered from a snapshot up to a second old; a change made through this API shows at once.
+  // The status list is answered from its newest version (status-versions.ts); a change made through this API shows at once.
   // Every site's state (published by the other instances in a shared database) merged into the live views.
   const sites = new SiteStatus(deps.store, deps.now ?? Date.now, deps.log);
   // With a shared fleet, the targets a peer of this site probes are shown from what it published.
   if (deps.fleet) deps = { ...deps, status: new FleetStatus(deps.status, deps.fleet, (name) => sites.ownPublished(name)) };
-  const snapshots = new StatusSnapshots(statusListSource(deps, sites));
+  const versions = new StatusVersions(statusListSource(deps, sites), deps.now ?? Date.now, (err) => deps.log.error({ err }, 'status list: building the next version failed'));
   // Only a write that succeeded: refused requests (401, 429) must not let a client defeat the snapshot's reuse.
   app.addHook('onSend', async (request, reply, payload) => {
-    if (reply.statusCode < 400 && request.method !== 'GET' && request.method !== 'HEAD' && request.method !== 'OPTIONS') snapshots.invalidate();
+    if (reply.statusCode < 400 && request.method !== 'GET' && request.method !== 'HEAD' && request.method !== 'OPTIONS') versions.invalidate();
     return payload;
   });
-  void app.register(statusRoutes, { deps, snapshots, sites });
+  void app.register(statusRoutes, { versions, sites });
   void app.register(targetRoutes, { deps, sites });
   void app.register(availabilityRoutes, { deps, sites });
   void app.register(maintenanceRoutes, { deps });

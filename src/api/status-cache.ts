@@ -3,10 +3,8 @@
 // - each target's and group's entry is kept as its JSON (a fragment), presented again only when something it shows
 //   changed (compared by identity: the monitor gives a target a new health object with every result) or it is a
 //   minute old (days_left moves);
-// - the list as a whole (a snapshot: every fragment in config order, the summary, what the filters need) is looked
-//   at again at most once per STALE_MS, however many requests come: between two looks every request is answered
-//   from the same snapshot. A change shows within STALE_MS (as Gatus and Uptime Kuma cache their lists), or at
-//   once after a write through this API (invalidate());
+// - the list as a whole (a snapshot: every fragment in config order, the summary, what the filters need) is one
+//   look at the live state; when to look again is status-versions.ts's business;
 // - the snapshot's version moves only when some fragment really changed, so pollers keep their ETag while nothing
 //   they see changed.
 import type { TargetState } from '../health/types.js';
@@ -14,7 +12,7 @@ import type { GroupView, TargetView } from '../health/views.js';
 
 /** How old a fragment may get before it is presented again although nothing it depends on changed (days_left). */
 export const FRAGMENT_MAX_AGE_MS = 60_000;
-/** How long a snapshot answers requests before the live state is looked at again: the list's staleness bound. */
+/** How old the newest version of the list may get before the live state is looked at again (status-versions.ts). */
 export const STALE_MS = 1_000;
 
 interface Fragment {
@@ -106,33 +104,20 @@ export interface StatusListSource {
   group: EntryShow<GroupView>;
 }
 
-/** Keeps the current snapshot; see the top of this file for when it is built again. */
+/** Looks at the live state: a new snapshot when something shown changed, else the last one again. */
 export class StatusSnapshots {
   private readonly targets: FragmentCache<TargetView>;
   private readonly groups: FragmentCache<GroupView>;
   private last: StatusSnapshot | null = null;
-  private lookedAt = -Infinity;
-  private dirty = false;
 
-  constructor(
-    private readonly source: StatusListSource,
-    private readonly staleMs = STALE_MS,
-  ) {
+  constructor(private readonly source: StatusListSource) {
     this.targets = new FragmentCache(source.target);
     this.groups = new FragmentCache(source.group);
   }
 
-  /** Something changed through the API (maintenance set, probe now, reload): the next request looks again. */
-  invalidate(): void {
-    this.dirty = true;
-  }
-
-  /** The snapshot to answer a request at `now` from; `fresh` looks at the live state whatever its age. */
-  current(now: number, fresh = false): StatusSnapshot {
+  /** The list as of `now`: the last snapshot (same object, same version) while no entry changed. */
+  look(now: number): StatusSnapshot {
     const last = this.last;
-    if (last && !fresh && !this.dirty && now >= this.lookedAt && now - this.lookedAt < this.staleMs) return last;
-    this.dirty = false;
-    this.lookedAt = now;
     const next = this.build(now);
     if (last && sameStrings(last.targetJson, next.targetJson) && sameStrings(last.groupJson, next.groupJson)) return last;
     next.version = (last?.version ?? 0) + 1;

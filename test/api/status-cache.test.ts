@@ -85,10 +85,10 @@ describe('the status list cache', () => {
 });
 
 describe('the status list version', () => {
-  /** A snapshot taken fresh each time (the route's staleness bound is tested through the app). */
+  /** A look at the live state each time (when the route looks is tested through the app). */
   function versions(views: () => TargetView[], groups?: () => GroupView[]) {
     const snapshots = new StatusSnapshots(source(views, groups));
-    return (now: number) => snapshots.current(now, true);
+    return (now: number) => snapshots.look(now);
   }
 
   it('stays while nothing shown changed, even for new view objects around the same state', () => {

@@ -1,7 +1,7 @@
 // GET /api/v1/status answered from a snapshot: how stale it may be, when its ETag moves, and that concurrent
 // requests share one look at the live state and one body.
 import { gunzipSync } from 'node:zlib';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { App } from '../../src/api/app.js';
 import { STALE_MS } from '../../src/api/status-cache.js';
 import type { GroupConfig } from '../../src/config/types.js';
@@ -81,7 +81,7 @@ describe('the status list snapshot', () => {
   const get = (url: string, headers: Record<string, string> = {}) => app.inject({ method: 'GET', url, headers });
   const stateOf = async (name: string) => (await get('/api/v1/status')).json().targets.find((x: { name: string }) => x.name === name).state;
 
-  it(`shows a change made elsewhere (a probe result) within ${STALE_MS} ms, not before`, async () => {
+  it(`looks again once its newest version is ${STALE_MS} ms old: a quiet list's next request waits for the look`, async () => {
     await start();
     const first = await get('/api/v1/status');
     fleet.set('vpn-1-rras-3', 'down');
@@ -89,9 +89,57 @@ describe('the status list snapshot', () => {
     const stale = await get('/api/v1/status');
     expect(stale.headers.etag).toBe(first.headers.etag);
     expect(stale.json().summary.down).toBe(0);
-    t = NOW + STALE_MS;
+    t = NOW + 60_000; // a poller a minute later gets the state as of its request, not of the last look
     expect(await stateOf('vpn-1-rras-3')).toBe('down');
-    expect((await get('/api/v1/status')).json().summary.down).toBe(1);
+  });
+
+  it('answers requests from the current version while the next one is built, without waiting for it', async () => {
+    await start(20, 100);
+    const first = await get('/api/v1/status', { 'accept-encoding': 'gzip' });
+    t = NOW + 500;
+    await get('/api/v1/status', { 'accept-encoding': 'gzip' }); // polled continuously: the next version is built ahead
+    fleet.set('vpn-7-rras-1', 'down');
+    t = NOW + STALE_MS;
+    const reads = fleet.reads;
+    const during = await Promise.all([
+      get('/api/v1/status', { 'accept-encoding': 'gzip' }),
+      get('/api/v1/status'),
+      get('/api/v1/status', { 'if-none-match': first.headers.etag as string }),
+    ]);
+    // The live state was looked at once (the next version), yet every answer came from the current one.
+    expect(fleet.reads - reads).toBe(1);
+    expect(during.map((r) => r.headers.etag)).toEqual([first.headers.etag, first.headers.etag, first.headers.etag]);
+    expect(during.map((r) => r.statusCode)).toEqual([200, 200, 304]);
+    expect(gunzipSync(during[0].rawPayload).toString('utf8')).toBe(during[1].body);
+    expect(during[1].json().summary.down).toBe(0);
+    // The next version, its gzip prepared, replaces it: the change shows within a second plus the build.
+    await vi.waitFor(async () => expect((await get('/api/v1/status', { 'if-none-match': first.headers.etag as string })).statusCode).toBe(200));
+    const next = await get('/api/v1/status', { 'accept-encoding': 'gzip' });
+    const plain = await get('/api/v1/status');
+    expect(next.headers.etag).toBe(plain.headers.etag);
+    expect(gunzipSync(next.rawPayload).toString('utf8')).toBe(plain.body);
+    expect(plain.json().summary.down).toBe(1);
+    expect(plain.json().generated_at).toBe(new Date(NOW + STALE_MS).toISOString());
+    expect(fleet.reads - reads).toBe(1);
+  });
+
+  it('shows a change made through the API in the very next response, even while the next version is being built', async () => {
+    await start(20, 100);
+    await get('/api/v1/status', { 'accept-encoding': 'gzip' });
+    t = NOW + 500;
+    await get('/api/v1/status', { 'accept-encoding': 'gzip' });
+    t = NOW + STALE_MS;
+    const [stale, put] = await Promise.all([
+      get('/api/v1/status', { 'accept-encoding': 'gzip' }), // starts building the next version
+      app.inject({
+        method: 'PUT', url: '/api/v1/targets/vpn-3-rras-9/maintenance', headers: { authorization: `Bearer ${TOKEN}` },
+        payload: { until: new Date(NOW + 3_600_000).toISOString(), reason: 'patching' },
+      }),
+    ]);
+    expect([stale.statusCode, put.statusCode]).toEqual([200, 200]);
+    const after = await get('/api/v1/status', { 'accept-encoding': 'gzip' });
+    const list = JSON.parse(gunzipSync(after.rawPayload).toString('utf8'));
+    expect(list.targets.find((x: { name: string }) => x.name === 'vpn-3-rras-9').state).toBe('maintenance');
   });
 
   it('shows a change made through the API at once', async () => {

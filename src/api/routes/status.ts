@@ -6,8 +6,9 @@ import type { GroupView, TargetView } from '../../health/views.js';
 import { badRequest } from '../errors.js';
 import { presentGroup, presentTarget, scheduledFor } from '../present.js';
 import { StatusQuerySchema, StatusSchema, type StatusJson } from '../schemas.js';
-import { StatusSnapshots, type StatusListSource } from '../status-cache.js';
-import { acceptsGzip, matchesEtag, StatusBodies } from '../status-list.js';
+import type { StatusListSource } from '../status-cache.js';
+import { acceptsGzip, matchesEtag } from '../status-list.js';
+import type { StatusVersions } from '../status-versions.js';
 import type { SiteStatus } from '../sites.js';
 
 /**
@@ -45,28 +46,27 @@ function pushScheduled(into: unknown[], s: ScheduledMaintenance | null | undefin
   else into.push(s.current, s.next);
 }
 
-export const statusRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps; snapshots: StatusSnapshots; sites: SiteStatus }> = async (app, { deps, snapshots, sites }) => {
-  const now = deps.now ?? Date.now;
-  const bodies = new StatusBodies();
-
+export const statusRoutes: FastifyPluginAsyncTypebox<{ versions: StatusVersions; sites: SiteStatus }> = async (app, { versions, sites }) => {
   // The schema documents the body; the body is assembled from per-target JSON kept between requests (status-cache.ts).
   app.get('/api/v1/status', { schema: { querystring: StatusQuerySchema, response: { 200: StatusSchema, 304: Type.Null({ description: 'If-None-Match named the current ETag: nothing changed' }) } } }, async (request, reply) => {
     await sites.refresh();
-    const t = now();
     const query = request.query;
-    let snapshot = snapshots.current(t);
-    if (query.group !== undefined && !snapshot.groupIndex.has(query.group)) {
+    let version = await versions.current();
+    if (query.group !== undefined && !version.bodies.snapshot.groupIndex.has(query.group)) {
       // A group added by a reload since the last look is listed at once.
-      snapshot = snapshots.current(t, true);
-      if (!snapshot.groupIndex.has(query.group)) throw badRequest(`group: no group named ${JSON.stringify(query.group)} is configured`);
+      version = await versions.current(true);
+      if (!version.bodies.snapshot.groupIndex.has(query.group)) throw badRequest(`group: no group named ${JSON.stringify(query.group)} is configured`);
     }
-    const body = bodies.body(snapshot, query);
+    const body = version.bodies.body(query);
     // A poller that keeps the list asks again with If-None-Match (browsers keep nothing: cache-control stays no-store).
     void reply.header('etag', body.etag).header('vary', 'accept-encoding');
     if (matchesEtag(request.headers['if-none-match'], body.etag)) return reply.code(304).send(null);
     void reply.type('application/json; charset=utf-8');
-    const gzipped = acceptsGzip(request.headers['accept-encoding']) ? bodies.gzipped(body) : null;
-    if (gzipped) return reply.header('content-encoding', 'gzip').send((await gzipped) as unknown as StatusJson);
-    return reply.send(body.json as unknown as StatusJson); // a Buffer goes out as is
+    if (body.compressible && acceptsGzip(request.headers['accept-encoding'])) {
+      body.asked.gzip = true;
+      return reply.header('content-encoding', 'gzip').send((await body.gzipped()) as unknown as StatusJson);
+    }
+    body.asked.identity = true;
+    return reply.send(body.json() as unknown as StatusJson); // a Buffer goes out as is
   });
 };

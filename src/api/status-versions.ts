@@ -1,0 +1,112 @@
+// When GET /api/v1/status looks at the live state again, and what waits for it. A version is one look (a snapshot,
+// status-cache.ts) with its bodies (status-list.ts). Requests are answered from the newest complete version; once it
+// is STALE_MS old the next one is built, and while the list is being polled continuously the requests meanwhile are
+// answered from the current one without waiting (stale-while-revalidate, as HTTP caches do): the next version
+// prepares, before it is published, the bodies and encodings clients asked of the current one (at 10,000 targets
+// the gzip of the full list takes longer than a request should). Only a request that finds the list quiet (nobody
+// asked for the newest version since it was published) and a second old, or more than MAX_STALE_MS old, waits for a
+// new look: a poller every 10 s gets the state as of its request. A change made through this API (invalidate())
+// shows in the very next response: that response waits for a look taken after the change.
+import { StatusSnapshots, STALE_MS, type StatusListSource } from './status-cache.js';
+import { StatusBodies, type StatusBody, type StatusQuery } from './status-list.js';
+
+/** The oldest look a request is answered from without waiting, while the next version is being built. */
+export const MAX_STALE_MS = 2 * STALE_MS;
+
+export interface StatusVersion {
+  bodies: StatusBodies;
+  /** When the live state was looked at (the version's content may be older: it moves only when something changed). */
+  lookedAt: number;
+  /** The count of API writes when it looked: a version older than the last write must not answer. */
+  writes: number;
+  /** Looks in order: a slower build never replaces a newer look. */
+  look: number;
+  /** Whether a request was answered from it without waiting for it: someone polls continuously. */
+  polled: boolean;
+}
+
+export class StatusVersions {
+  private readonly snapshots: StatusSnapshots;
+  private published: StatusVersion | null = null;
+  /** The build under way (at most one runs at a time, unless a write asks for a newer look). */
+  private building: { writes: number; done: Promise<StatusVersion> } | null = null;
+  private writes = 0;
+  private looks = 0;
+
+  constructor(
+    source: StatusListSource,
+    private readonly now: () => number,
+    private readonly onBuildError: (err: unknown) => void,
+    private readonly staleMs = STALE_MS,
+  ) {
+    this.snapshots = new StatusSnapshots(source);
+  }
+
+  /** Something changed through the API (maintenance set, probe now, reload): the next response shows it. */
+  invalidate(): void {
+    this.writes++;
+  }
+
+  /** The version to answer a request from; `fresh` waits for a look taken after this call. */
+  async current(fresh = false): Promise<StatusVersion> {
+    const v = this.published;
+    if (v && !fresh && v.writes === this.writes) {
+      const age = this.now() - v.lookedAt;
+      if (age >= 0 && age < this.staleMs) {
+        v.polled = true;
+        return v;
+      }
+      if (age >= 0 && age < MAX_STALE_MS && (v.polled || this.building)) {
+        v.polled = true;
+        if (!this.building) void this.build().catch(this.onBuildError);
+        return v;
+      }
+    }
+    const under = this.building;
+    if (under && !fresh && under.writes === this.writes) return under.done;
+    return this.build();
+  }
+
+  /** Looks at the live state, prepares what clients asked of the current version, then publishes it. */
+  private build(): Promise<StatusVersion> {
+    const writes = this.writes;
+    const done = this.next(writes);
+    const mine = { writes, done };
+    this.building = mine;
+    const settle = () => {
+      if (this.building === mine) this.building = null;
+    };
+    done.then(settle, settle);
+    return done;
+  }
+
+  private async next(writes: number): Promise<StatusVersion> {
+    const lookedAt = this.now();
+    const look = ++this.looks;
+    const snapshot = this.snapshots.look(lookedAt);
+    const previous = this.published;
+    // Nothing shown changed: the same bodies, looked at again.
+    const bodies = previous && previous.bodies.snapshot === snapshot ? previous.bodies : new StatusBodies(snapshot);
+    if (previous && bodies !== previous.bodies) {
+      const compressing: Promise<Buffer>[] = [];
+      for (const asked of previous.bodies.asked()) {
+        // A query the new version refuses (a group a reload removed) is answered, with its error, on request.
+        const body = tryBody(bodies, asked.query);
+        if (body && asked.asked.gzip && body.compressible) compressing.push(body.gzipped());
+        if (body && asked.asked.identity) body.json();
+      }
+      await Promise.all(compressing);
+    }
+    const version: StatusVersion = { bodies, lookedAt, writes, look, polled: false };
+    if (!this.published || this.published.look < look) this.published = version;
+    return version;
+  }
+}
+
+function tryBody(bodies: StatusBodies, query: StatusQuery): StatusBody | null {
+  try {
+    return bodies.body(query);
+  } catch {
+    return null;
+  }
+}
