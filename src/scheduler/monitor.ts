@@ -12,28 +12,7 @@ import type { GroupView, StatusSource, TargetView } from '../health/views.js';
 import { labelsOf, type Metrics } from '../metrics/metrics.js';
 import { CHECKS } from '../probe/checks.js';
 import type { CheckKind, ProbeResult } from '../probe/types.js';
-import type { Store, UptimeExclusion } from '../store/store.js';
-
-/**
- * Reads of recorded state in flight at once when targets arrive: 10,000 targets at start, or 5,000 taken over from
- * a peer, would otherwise queue 20,000 queries on a PostgreSQL pool of 4, and those waiting past the pool's connect
- * timeout would fail the whole restore.
- */
-const STORE_READS_IN_FLIGHT = 8;
-
-/** fn over every item, at most `limit` at once, results in the items' order; rejects with the first failure. */
-async function mapWithLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
+import type { RecordedState, Store, UptimeExclusion } from '../store/store.js';
 
 export interface MonitorDeps {
   store: Store;
@@ -88,15 +67,9 @@ export class Monitor implements StatusSource {
     if (arriving.length > 0 || this.targetsByName.size === 0) {
       await this.deps.store.syncTargets(targets.map((t) => ({ name: t.name, group: t.group, role: t.role, url: t.url })));
     }
-    const recorded = new Map(
-      await mapWithLimit(arriving, STORE_READS_IN_FLIGHT, async (config) => {
-        const [transition, maintenance] = await Promise.all([
-          this.deps.store.lastTransition(config.name),
-          this.deps.store.maintenance(config.name),
-        ]);
-        return [config.name, { transition, maintenance }] as const;
-      }),
-    );
+    // One read per few hundred targets: a start with 10,000 targets or a takeover of 5,000 is a handful of queries.
+    const recorded =
+      arriving.length > 0 ? await this.deps.store.recordedStates(arriving.map((config) => config.name)) : new Map<string, RecordedState>();
     const names = new Set(targets.map((t) => t.name));
     for (const [name, entry] of this.targetsByName) {
       if (!names.has(name)) {

@@ -19,6 +19,7 @@ import {
   TargetNotFoundError,
   UnknownSiteError,
   type PublishedState,
+  type RecordedState,
   type HistoryPage,
   type HistoryQuery,
   type HousekeepingStep,
@@ -252,6 +253,20 @@ export class MemoryStore implements Store {
   async housekeepingStep(now: number): Promise<HousekeepingStep | null> {
     if (this.intake.isClosed) return null;
     return this.housekeeping.steps.next(now);
+  }
+
+  async recordedStates(targets: readonly string[]): Promise<Map<string, RecordedState>> {
+    this.requireOpen();
+    const states = new Map<string, RecordedState>();
+    for (const name of targets) {
+      const tables = this.byName.get(name);
+      const row = tables?.transitions.at(-1);
+      states.set(name, {
+        transition: row ? decodeTransition(name, selectedTransition(row)) : null,
+        maintenance: tables?.maintenance ? { ...tables.maintenance } : null,
+      });
+    }
+    return states;
   }
 
   async lastTransition(target: string): Promise<StateTransition | null> {

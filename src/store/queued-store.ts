@@ -5,9 +5,11 @@ import type { Maintenance, StateTransition } from '../health/types.js';
 import type { CheckKind, ProbeResult } from '../probe/types.js';
 import type { HousekeepingSteps } from './housekeeping-steps.js';
 import type { WriteIntake } from './intake.js';
+import { readRecordedStates, type SelectedRecordedState } from './recorded-states.js';
 import {
   UnknownSiteError,
   type PublishedState,
+  type RecordedState,
   type HistoryPage,
   type HistoryQuery,
   type HousekeepingStep,
@@ -32,6 +34,8 @@ export interface TargetReads {
   lastResult(targetId: number, check: CheckKind): Answer<StoredResult | null>;
   lastTransition(target: string, targetId: number): Answer<StateTransition | null>;
   maintenance(targetId: number): Answer<Maintenance | null>;
+  /** The newest transition and the maintenance window of each of a batch of targets that has either, in one query. */
+  recordedStates(targetIds: readonly number[]): Answer<SelectedRecordedState[]>;
   /** Every recorded maintenance window, by target id. */
   maintenanceWindows(): Answer<Map<number, Maintenance>>;
 }
@@ -107,6 +111,10 @@ export abstract class QueuedStore implements Store {
   async maintenance(target: string): Promise<Maintenance | null> {
     const targetId = this.intake.targetId(target);
     return targetId === undefined ? null : this.reads.maintenance(targetId);
+  }
+
+  async recordedStates(targets: readonly string[]): Promise<Map<string, RecordedState>> {
+    return readRecordedStates(targets, (name) => this.intake.targetId(name), (ids) => this.reads.recordedStates(ids));
   }
 
   async lastResult(target: string, check: CheckKind): Promise<StoredResult | null> {

@@ -119,6 +119,14 @@ export class UnknownSiteError extends Error {
 /** What a target publishes of its live state for other instances (the store adds the site and the write time). */
 export type PublishedState = Omit<SiteTargetState, 'site' | 'target' | 'updatedAt'>;
 
+/** What a target resumes from when it arrives (a start, a reload, shards taken over): see restoreHealth(). */
+export interface RecordedState {
+  /** Its newest recorded transition, or null. */
+  transition: StateTransition | null;
+  /** The maintenance window recorded for it, or null. */
+  maintenance: Maintenance | null;
+}
+
 export class TargetNotFoundError extends Error {
   constructor(readonly target: string) {
     super(`no target named ${JSON.stringify(target)}`);
@@ -190,6 +198,11 @@ export interface Store {
    * done (the next call starts a new pass). Never rejects: a failing step is logged and the pass ends.
    */
   housekeepingStep(now: number): Promise<HousekeepingStep | null>;
+  /**
+   * The recorded state of each named target of this site (a name it has no row of, or no history of, gets nulls),
+   * read a few hundred targets per query: a start or a takeover of thousands of targets is a handful of round trips.
+   */
+  recordedStates(targets: readonly string[]): Promise<Map<string, RecordedState>>;
   /** The newest recorded transition of a target, or null. */
   lastTransition(target: string): Promise<StateTransition | null>;
   /** The newest stored result of one check of a target, or null. */

@@ -7,6 +7,7 @@ import type { ProbeResult } from '../../src/probe/types.js';
 import { encodeCursor } from '../../src/store/cursor.js';
 import { InvalidCursorError, TargetNotFoundError, type Store } from '../../src/store/store.js';
 import { describeHistoryContract } from './contract-history.js';
+import { describeRecordedStatesContract } from './contract-recorded-states.js';
 import { describeSitesContract } from './contract-sites.js';
 import {
   DAY,
@@ -61,6 +62,7 @@ export function describeStoreContract(name: string, subject: StoreUnderTest): vo
     describeHistoryPaging(context);
     describeCheckKinds(context);
     describeTransitionsAndMaintenance(context);
+    describeRecordedStatesContract(context);
     describeHistoryContract(context);
     describeSitesContract(context);
   });

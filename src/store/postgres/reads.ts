@@ -5,6 +5,7 @@ import { CHECK_ROWS, type SelectedRow } from '../check-rows.js';
 import { countMinutes, decodeResult, decodeTransition, hourPoint, minutePoints, type SelectedHour, type SelectedResult, type SelectedTransition } from '../codec.js';
 import { historyWindow, pageOf } from '../cursor.js';
 import type { MarkName } from '../housekeeping-plan.js';
+import type { SelectedRecordedState } from '../recorded-states.js';
 import { HOUR_MS, bucketStart, uptimeSegments } from '../rollup.js';
 import type { HistoryPage, HistoryQuery, RollupPoint, RollupResolution, StoredResult, UptimeCount } from '../store.js';
 import type { PostgresConnection, Statement } from './connection.js';
@@ -86,6 +87,11 @@ export class PostgresReads {
   async lastTransition(target: string, targetId: number): Promise<StateTransition | null> {
     const { rows } = await this.db.query<SelectedTransition>(SQL.lastTransition, [targetId]);
     return rows[0] ? decodeTransition(target, rows[0]) : null;
+  }
+
+  async recordedStates(targetIds: readonly number[]): Promise<SelectedRecordedState[]> {
+    const { rows } = await this.db.query<SelectedRecordedState>(SQL.recordedStates, [targetIds]);
+    return rows;
   }
 
   async maintenanceWindows(): Promise<Map<number, Maintenance>> {

@@ -95,6 +95,15 @@ export const SQL = {
     'SELECT hour, minutes FROM rollups_minute WHERE target_id = $1 AND hour BETWEEN $2 AND $3 ORDER BY hour DESC LIMIT $4',
   ),
   minutesRange: s('minutes_range', 'SELECT hour, minutes FROM rollups_minute WHERE target_id = $1 AND hour BETWEEN $2 AND $3'),
+  /** The newest transition and maintenance window of each of the targets $1 that has either. */
+  recordedStates: s(
+    'recorded_states',
+    `SELECT t.target_id, s.at, s.from_state, s.to_state, s.cause, s.message, m.until, m.reason
+     FROM unnest($1::int4[]) AS t (target_id)
+     LEFT JOIN maintenance m ON m.target_id = t.target_id
+     LEFT JOIN LATERAL (SELECT ${TRANSITION_COLUMNS} FROM state_transitions n WHERE n.target_id = t.target_id ORDER BY n.at DESC LIMIT 1) s ON true
+     WHERE s.at IS NOT NULL OR m.target_id IS NOT NULL`,
+  ),
   selectMaintenance: s('select_maintenance', 'SELECT until, reason FROM maintenance WHERE target_id = $1'),
   /** This site's recorded windows. */
   selectMaintenanceWindows: s(

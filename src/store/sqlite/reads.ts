@@ -6,6 +6,7 @@ import { CHECK_ROWS, type SelectedRow } from '../check-rows.js';
 import { countMinutes, decodeResult, decodeTransition, hourPoint, minutePoints } from '../codec.js';
 import { historyWindow, pageOf } from '../cursor.js';
 import type { MarkName } from '../housekeeping-plan.js';
+import type { SelectedRecordedState } from '../recorded-states.js';
 import { HOUR_MS, bucketStart, uptimeSegments } from '../rollup.js';
 import type { HistoryPage, HistoryQuery, RollupPoint, RollupResolution, StoredResult, UptimeCount } from '../store.js';
 import type { Statements } from './statements.js';
@@ -77,6 +78,10 @@ export class SqliteReads {
   lastTransition(target: string, targetId: number): StateTransition | null {
     const row = this.statements.lastTransition.get(targetId);
     return row ? decodeTransition(target, row) : null;
+  }
+
+  recordedStates(targetIds: readonly number[]): SelectedRecordedState[] {
+    return this.statements.recordedStates.all(JSON.stringify(targetIds));
   }
 
   maintenanceWindows(): Map<number, Maintenance> {

@@ -2,6 +2,7 @@
 import type Database from 'better-sqlite3';
 import { SELECT_RESULTS, SSTP_CHECK_COLUMNS, TRANSITION_COLUMNS } from '../columns.js';
 import type { SelectedHour, SelectedResult, SelectedTransition } from '../codec.js';
+import type { SelectedRecordedState } from '../recorded-states.js';
 import type { SelectedSstpCheck } from '../sstp-checks.js';
 
 export type Statements = ReturnType<typeof prepareStatements>;
@@ -84,6 +85,15 @@ export function prepareStatements(db: Database.Database) {
     pruneTransitions: db.prepare<[number, number, number]>(
       `DELETE FROM state_transitions WHERE target_id = ? AND at < ?
          AND at < (SELECT max(at) FROM state_transitions WHERE target_id = ?)`,
+    ),
+    /** The newest transition and maintenance window of each target of the JSON array of ids $1 that has either. */
+    recordedStates: db.prepare<[string], SelectedRecordedState>(
+      `SELECT j.value AS target_id, s.at, s.from_state, s.to_state, s.cause, s.message, m.until, m.reason
+       FROM json_each(?) j
+       LEFT JOIN maintenance m ON m.target_id = j.value
+       LEFT JOIN state_transitions s ON s.target_id = j.value
+         AND s.at = (SELECT n.at FROM state_transitions n WHERE n.target_id = j.value ORDER BY n.at DESC LIMIT 1)
+       WHERE s.at IS NOT NULL OR m.target_id IS NOT NULL`,
     ),
     selectMaintenance: db.prepare<[number], { until: number; reason: string }>(
       'SELECT until, reason FROM maintenance WHERE target_id = ?',
