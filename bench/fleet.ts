@@ -33,7 +33,7 @@ import type { DriverStats } from './lib/driver.js';
 import type { FleetStats } from './lib/fake-fleet.js';
 import { TEST_PG_PASSWORD, startPostgres, type TestPostgres } from '../test/fixtures/postgres.js';
 import { summarizeHeap, takeHeapSnapshot, type HeapSnapshotJson } from './lib/heap.js';
-import { cpuSeconds, forkTs, loadAverage, memory, processTreeCpuSeconds, sleep, type IpcChild } from './lib/proc.js';
+import { cpuSeconds, forkTs, loadAverage, memory, processTreeCpuSeconds, resetPeakRss, sleep, type IpcChild } from './lib/proc.js';
 import { renderMemory } from './lib/memory-report.js';
 import { apiLoad, renderApiLoad } from './lib/api-load.js';
 import { renderMarkdown, type BenchReport, type DatabaseFigures, type SizeReport, type SystemFigures } from './lib/report.js';
@@ -224,14 +224,25 @@ async function runSstpwatch(n: number, fleet: Fleet, fake: IpcChild, bin?: strin
     if (commitsSeen !== undefined) figures.commitsPerS = round(commitsSeen / figures.windowS, 2);
     if (postgres) figures.databaseServerCpuSecondsPer1000 = figures.probes > 0 ? round((serverCpu / figures.probes) * 1000, 3) : NaN;
     figures.peakRssProbingBytes = figures.peakRssBytes;
+    // Which phase sets the whole run's peak: VmHWM reset at the start of each, read at its end.
+    const peaks: { phase: string; bytes: number }[] = [];
+    const phase = async <T>(name: string, run: () => Promise<T>): Promise<T> => {
+      resetPeakRss(service.pid);
+      try {
+        return await run();
+      } finally {
+        peaks.push({ phase: name, bytes: memory(service.pid).peakRss });
+      }
+    };
+    figures.peakRssByPhase = peaks;
     // A /metrics that does not answer (a starved machine, a large fleet) must not lose the run's figures.
-    figures.memoryBreakdown = await fetchMetrics(service.baseUrl).then(memoryBreakdown, (err: unknown) => {
+    figures.memoryBreakdown = await phase('/metrics once (memory breakdown)', () => fetchMetrics(service.baseUrl)).then(memoryBreakdown, (err: unknown) => {
       log(`N=${n} ${name}: /metrics for the memory breakdown failed: ${(err as Error).message}`);
       return {};
     });
     if (values.heap) {
       log(`N=${n} ${name}: heap snapshot`);
-      figures.heapSnapshot = await takeHeapSnapshot(service.pid, dir);
+      figures.heapSnapshot = await phase('heap snapshot', () => takeHeapSnapshot(service.pid, dir));
       log(`N=${n} ${name}: heap snapshot ${figures.heapSnapshot}`);
     }
 
@@ -239,15 +250,15 @@ async function runSstpwatch(n: number, fleet: Fleet, fake: IpcChild, bin?: strin
     const apiFrom = Date.now();
     figures.api = [];
     if (apiS > 0) {
-      figures.api.push(await endpointLatency(service.baseUrl, '/api/v1/status', apiS));
-      figures.api.push(await endpointLatency(service.baseUrl, '/metrics', apiS));
+      figures.api.push(await phase('status list, 1 connection', () => endpointLatency(service.baseUrl, '/api/v1/status', apiS)));
+      figures.api.push(await phase('/metrics back to back, 1 connection', () => endpointLatency(service.baseUrl, '/metrics', apiS)));
     }
     const apiTo = Date.now();
     if (Number(values['api-load']) > 0) {
       log(`N=${n} ${name}: /api/v1/status with 4 connections, then /metrics every 15 s`);
-      figures.apiLoad = await apiLoad(service.baseUrl, { seconds: Number(values['api-load']), scrapeS: Number(values.scrapes), filter: 'group=g0000' });
+      figures.apiLoad = await apiLoad(service.baseUrl, { seconds: Number(values['api-load']), scrapeS: Number(values.scrapes), filter: 'group=g0000', phase });
     }
-    figures.peakRssBytes = memory(service.pid).peakRss;
+    figures.peakRssBytes = Math.max(figures.peakRssProbingBytes, memory(service.pid).peakRss, ...peaks.map((p) => p.bytes));
 
     const metrics = await fetchMetrics(service.baseUrl).catch((err: unknown) => {
       log(`N=${n} ${name}: final /metrics failed (${(err as Error).message}): failures and lag histogram unknown`);

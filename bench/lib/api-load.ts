@@ -96,16 +96,20 @@ export async function gzipCost(baseUrl: string): Promise<number> {
 }
 
 /** The phases a benchmark run goes through: full list, filtered list, full list gzipped, the status page, then scrapes. */
-export async function apiLoad(baseUrl: string, opts: { seconds: number; scrapeS: number; filter: string }): Promise<ApiLoadFigures> {
+export async function apiLoad(
+  baseUrl: string,
+  opts: { seconds: number; scrapeS: number; filter: string; /** Wraps each phase (fleet.ts: the peak RSS of each). */ phase?: <T>(name: string, run: () => Promise<T>) => Promise<T> },
+): Promise<ApiLoadFigures> {
+  const phase = opts.phase ?? ((_name, run) => run());
   const status = [
-    await statusLoad(baseUrl, '/api/v1/status', opts.seconds),
-    await statusLoad(baseUrl, `/api/v1/status?${opts.filter}`, opts.seconds),
-    await statusLoad(baseUrl, '/api/v1/status', opts.seconds, 4, true),
+    await phase('status list, 4 connections', () => statusLoad(baseUrl, '/api/v1/status', opts.seconds)),
+    await phase(`status list ?${opts.filter}`, () => statusLoad(baseUrl, `/api/v1/status?${opts.filter}`, opts.seconds)),
+    await phase('status list gzip', () => statusLoad(baseUrl, '/api/v1/status', opts.seconds, 4, true)),
     // The status page: bounded to 200 targets and 200 groups a page whatever the fleet (docs/status-page.md).
-    await statusLoad(baseUrl, '/', opts.seconds, 1),
+    await phase('status page', () => statusLoad(baseUrl, '/', opts.seconds, 1)),
   ];
-  const statusGzipCpuMs = await gzipCost(baseUrl);
-  const scrape = opts.scrapeS > 0 ? await scrapeLoad(baseUrl, opts.scrapeS) : undefined;
+  const statusGzipCpuMs = await phase('status list once (gzip cost)', () => gzipCost(baseUrl));
+  const scrape = opts.scrapeS > 0 ? await phase('/metrics every 15 s', () => scrapeLoad(baseUrl, opts.scrapeS)) : undefined;
   return { status, scrape, statusGzipCpuMs };
 }
 

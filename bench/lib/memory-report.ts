@@ -7,6 +7,7 @@ const mib = (bytes: number | undefined): string => (bytes === undefined || Numbe
 export function renderMemory(report: BenchReport): string {
   const rows: string[] = [];
   const heaps: string[] = [];
+  const phases: string[] = [];
   for (const size of report.sizes) {
     for (const [name, f] of Object.entries<SystemFigures>(size.systems)) {
       if (f.peakRssProbingBytes === undefined) continue;
@@ -15,6 +16,9 @@ export function renderMemory(report: BenchReport): string {
       rows.push(
         `| ${size.targets.toLocaleString('en-US')} | ${name} | ${mib(f.peakRssProbingBytes)} | ${perK.toFixed(1)} | ${mib(b.rss)} | ${mib(b.heapTotal)} / ${mib(b.heapUsed)} | ${mib(b['used new'] ?? b['used new_space'])} / ${mib(b['total new'] ?? b['total new_space'])} | ${mib(b['used old'] ?? b['used old_space'])} / ${mib(b['total old'] ?? b['total old_space'])} | ${mib(b.external)} | ${mib(f.peakRssBytes)} |`,
       );
+      if (f.peakRssByPhase?.length) {
+        phases.push(`| ${size.targets.toLocaleString('en-US')} | ${name} | ${mib(f.peakRssProbingBytes)} | ${f.peakRssByPhase.map((p) => `${p.phase}: ${mib(p.bytes)}`).join('; ')} |`);
+      }
       if (f.heap) {
         heaps.push(`### Heap snapshot, N=${size.targets.toLocaleString('en-US')} ${name}: ${mib(f.heap.totalBytes)} reachable`, '', '| retained | self | count | constructor |', '|---:|---:|---:|---|');
         for (const c of f.heap.byConstructor.slice(0, 15)) heaps.push(`| ${mib(c.retained)} | ${mib(c.self)} | ${c.count.toLocaleString('en-US')} | ${c.name.replaceAll('|', '\\|')} |`);
@@ -28,12 +32,15 @@ export function renderMemory(report: BenchReport): string {
     '',
     'Peak RSS while probing: VmHWM at the end of the window, before the API load (and the heap snapshot). Then, from',
     "sstpwatch's own series at that moment: RSS, V8 heap total / used, new space used / total, old space used / total,",
-    'external (Buffers). "whole run" is VmHWM at the end, API load included.',
+    'external (Buffers). "whole run" is the largest of that and each later phase\'s peak (below), API load included.',
     '',
     '| N | system | peak RSS probing | MiB / 1k targets | RSS | heap total / used | new space | old space | external | peak RSS whole run |',
     '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows,
     '',
+    ...(phases.length
+      ? ['Peak RSS by phase (VmHWM reset at the start of each phase after the probing window, read at its end; the whole run\'s peak is the largest):', '', '| N | system | probing (since start) | after it, phase by phase |', '|---:|---|---:|---|', ...phases, '']
+      : []),
     ...heaps,
   ].join('\n');
 }

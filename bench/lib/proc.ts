@@ -2,7 +2,7 @@
 // over IPC, free ports.
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 const CLOCK_TICKS = 100; // USER_HZ on Linux
@@ -41,6 +41,20 @@ export function memory(pid: number): { peakRss: number; rss: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
   return { peakRss: kb('VmHWM'), rss: kb('VmRSS') };
+}
+
+/**
+ * Resets a process's peak resident set (VmHWM) to its current RSS (Linux `clear_refs` 5), so that the next
+ * `memory(pid).peakRss` is the peak since this call: how the fleet benchmark finds which phase sets the peak.
+ * False where the kernel does not allow it (then the peak read stays the peak since the process started).
+ */
+export function resetPeakRss(pid: number): boolean {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export function loadAverage(): number[] {
