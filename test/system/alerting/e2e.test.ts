@@ -1,50 +1,22 @@
 // The whole alerting chain with the real programs: fake RRAS servers <- sstpwatch (child process) <- the Debian
 // prometheus (scrape + rules every 1 s) -> the Debian prometheus-alertmanager -> a webhook receiver.
 //
-// The rules are prometheus/alerts.yml with every `for:` shortened to 1s (shortenForDurations): the production
+// The rules are prometheus/alerts.yml with every `for:` shortened to 1s (shippedRulesAtTestSpeed): the production
 // durations are minutes; the expressions are exactly the shipped ones.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeRras } from '../../../src/demo/fake-rras.js';
-import { testCertificates, VPN_HOSTNAME } from '../../fixtures/certs.js';
-import { closeAllRras, startRras } from '../../fixtures/fake-rras.js';
-import {
-  prometheusConfig,
-  shortenForDurations,
-  startAlertmanager,
-  startPrometheus,
-  startWebhookReceiver,
-  stopAllDaemons,
-  type ReceivedAlert,
-  type RunningPrometheus,
-  type WebhookReceiver,
-} from '../../fixtures/prometheus.js';
-import { freePort, startService, waitFor, type RunningService } from '../../fixtures/service.js';
+import { alertIs as is, RESEND_ALERTS_EVERY_SECOND, shippedRulesAtTestSpeed, webhookAlertmanagerConfig } from '../../fixtures/alerting.js';
+import { startRras } from '../../fixtures/fake-rras.js';
+import { startAlertmanager, startWebhookReceiver, type RunningPrometheus, type WebhookReceiver } from '../../fixtures/prometheus.js';
+import { groupLines, serviceSetup, startScrapingPrometheus, type ServiceSetup } from '../../fixtures/service-setup.js';
+import { waitFor, type RunningService } from '../../fixtures/service.js';
 
-const RULES = fileURLToPath(new URL('../../../prometheus/alerts.yml', import.meta.url));
 const GROUP = 'vpn-alerting';
 const TOKEN = 'alerting-e2e-token';
 const FALL = 2;
 
-/** Alertmanager for the test: every alert its own notification, flushed at once, resolved ones too. */
-function alertmanagerConfig(webhookUrl: string): string {
-  return JSON.stringify({
-    route: {
-      receiver: 'webhook',
-      group_by: ['alertname', 'group', 'target'],
-      group_wait: '1s',
-      group_interval: '1s',
-      repeat_interval: '1h',
-    },
-    receivers: [{ name: 'webhook', webhook_configs: [{ url: webhookUrl, send_resolved: true }] }],
-  });
-}
-
 describe('alerting through the real Prometheus and Alertmanager', () => {
-  let dir: string;
+  let setup: ServiceSetup | undefined;
   let service: RunningService | undefined;
   let prometheus: RunningPrometheus;
   let webhook: WebhookReceiver | undefined;
@@ -53,57 +25,30 @@ describe('alerting through the real Prometheus and Alertmanager', () => {
   /** "server stops" -> "webhook received", per step, for the report. */
   const detection: Record<string, number> = {};
 
-  const is =
-    (alertname: string, status: 'firing' | 'resolved', labels: Record<string, string> = {}) =>
-    (a: ReceivedAlert): boolean =>
-      a.status === status && a.labels.alertname === alertname && Object.entries(labels).every(([k, v]) => a.labels[k] === v);
-
   const targetState = async (name: string): Promise<{ state: string; consecutive_failures: number }> =>
     (await service!.get(`/api/v1/targets/${name}`)).json();
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'sstpwatch-alerting-'));
-    const certs = await testCertificates();
-    rras1 = await startRras(certs.valid);
-    rras2 = await startRras(certs.valid);
-    writeFileSync(join(dir, 'ca.pem'), certs.ca.certPem);
-    const port = await freePort();
-    writeFileSync(
-      join(dir, 'sstpwatch.yml'),
-      [
-        `listen: "127.0.0.1:${port}"`,
-        'database: ./state/sstpwatch.db',
-        'auth: { token_env: SSTPWATCH_TOKEN }',
-        'defaults:',
-        '  interval: 1s',
-        '  timeout: 800ms',
-        '  rise: 1',
-        `  fall: ${FALL}`,
-        '  tls: { ca_file: ./ca.pem }',
-        'groups:',
-        `  - name: ${GROUP}`,
-        `    hostname: ${VPN_HOSTNAME}`,
-        '    servers:',
-        `      - { name: rras-1, url: "${rras1.url}" }`,
-        `      - { name: rras-2, url: "${rras2.url}" }`,
-      ].join('\n'),
-    );
-    service = await startService(join(dir, 'sstpwatch.yml'), port, { SSTPWATCH_TOKEN: TOKEN });
+    setup = await serviceSetup('alerting');
+    [rras1, rras2] = await Promise.all([startRras(setup.certs.valid), startRras(setup.certs.valid)]);
+    setup.writeConfig([
+      'database: ./state/sstpwatch.db',
+      'auth: { token_env: SSTPWATCH_TOKEN }',
+      `defaults: { interval: 1s, timeout: 800ms, rise: 1, fall: ${FALL}, tls: { ca_file: ./ca.pem } }`,
+      'groups:',
+      ...groupLines(GROUP, { 'rras-1': rras1.url, 'rras-2': rras2.url }),
+    ]);
+    // Every alert its own notification, flushed at once, resolved ones too.
     webhook = await startWebhookReceiver();
-    const alertmanager = await startAlertmanager({ config: alertmanagerConfig(webhook.url) });
-    prometheus = await startPrometheus({
-      config: prometheusConfig({
-        job: 'sstpwatch',
-        targets: [`127.0.0.1:${port}`],
-        interval: '1s',
-        ruleFiles: ['alerts.yml'],
-        alertmanagers: [alertmanager.address],
-      }),
-      files: { 'alerts.yml': shortenForDurations(readFileSync(RULES, 'utf8'), '1s') },
-      // resend firing alerts every second so Alertmanager never times them out between evaluations
-      args: ['--rules.alert.resend-delay=1s'],
-    });
-    await prometheus.waitForTargetsUp();
+    const [started, alertmanager] = await Promise.all([
+      setup.start({ SSTPWATCH_TOKEN: TOKEN }),
+      startAlertmanager({ config: webhookAlertmanagerConfig(webhook.url, { group_by: ['alertname', 'group', 'target'], group_interval: '1s' }) }),
+    ]);
+    service = started;
+    prometheus = await startScrapingPrometheus(
+      { job: 'sstpwatch', targets: [setup.address], interval: '1s', ruleFiles: ['alerts.yml'], alertmanagers: [alertmanager.address] },
+      { files: shippedRulesAtTestSpeed(['alerts.yml']), args: [RESEND_ALERTS_EVERY_SECOND] },
+    );
     await waitFor(
       'Prometheus to see both servers up',
       async () => (await prometheus.query(`sstp_target_up{group="${GROUP}"} == 1`)).length === 2,
@@ -112,9 +57,7 @@ describe('alerting through the real Prometheus and Alertmanager', () => {
   }, 90_000);
 
   afterAll(async () => {
-    const results = [service?.stop(), stopAllDaemons(), webhook?.close(), closeAllRras()].filter((p) => p !== undefined);
-    await Promise.allSettled(results);
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await Promise.allSettled([setup?.close(), webhook?.close()]);
     console.log(`alerting e2e, "server stops" -> "webhook received" (ms): ${JSON.stringify(detection)}`);
   });
 

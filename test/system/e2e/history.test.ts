@@ -1,66 +1,43 @@
 // The real service (child process): the token from the variable auth.token_env names, maintenance kept across
 // a restart, an incident open across a restart, probe now, uptime and rollup routes.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeRras } from '../../../src/demo/fake-rras.js';
-import { testCertificates, VPN_HOSTNAME } from '../../fixtures/certs.js';
-import { closeAllRras, startRras } from '../../fixtures/fake-rras.js';
-import { freePort, startService, waitFor, type RunningService } from '../../fixtures/service.js';
+import { startRras } from '../../fixtures/fake-rras.js';
+import { groupLines, serviceSetup, type ServiceSetup } from '../../fixtures/service-setup.js';
+import { waitFor, type RunningService } from '../../fixtures/service.js';
 
 const TOKEN = 'e2e-token-0123456789';
 
 describe('history and write routes, end to end', () => {
-  let dir: string;
-  let port: number;
+  let setup: ServiceSetup;
   let rras: FakeRras;
   let service: RunningService | null = null;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'sstpwatch-e2e-history-'));
-    const certs = await testCertificates();
-    rras = await startRras(certs.valid);
-    writeFileSync(join(dir, 'ca.pem'), certs.ca.certPem);
-    port = await freePort();
-    writeFileSync(
-      join(dir, 'sstpwatch.yml'),
-      [
-        `listen: "127.0.0.1:${port}"`,
-        'database: ./state/sstpwatch.db',
-        'auth: { token_env: E2E_SSTPWATCH_TOKEN }',
-        'defaults:',
-        '  interval: 1s',
-        '  timeout: 800ms',
-        '  rise: 1',
-        '  fall: 2',
-        '  tls: { ca_file: ./ca.pem }',
-        'groups:',
-        '  - name: vpn-test',
-        `    hostname: ${VPN_HOSTNAME}`,
-        '    servers:',
-        `      - { name: rras-1, url: "${rras.url}" }`,
-      ].join('\n'),
-    );
+    setup = await serviceSetup('e2e-history');
+    rras = await startRras(setup.certs.valid);
+    setup.writeConfig([
+      'database: ./state/sstpwatch.db',
+      'auth: { token_env: E2E_SSTPWATCH_TOKEN }',
+      'defaults: { interval: 1s, timeout: 800ms, rise: 1, fall: 2, tls: { ca_file: ./ca.pem } }',
+      'groups:',
+      ...groupLines('vpn-test', { 'rras-1': rras.url }),
+    ]);
   });
 
-  afterAll(async () => {
-    await service?.stop();
-    await closeAllRras();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => setup?.close());
 
   const send = async (method: string, path: string, body?: unknown, token: string | null = TOKEN) => {
     const headers: Record<string, string> = {};
     if (token) headers.authorization = `Bearer ${token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(`http://127.0.0.1:${port}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
+    const res = await fetch(`http://${setup.address}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
     return { status: res.status, json: await res.json() };
   };
   const state = async () => (await service!.get('/api/v1/targets/rras-1')).json<{ state: string }>().state;
 
   it('refuses writes without the variable set, and tells a client only that a bearer token is required', async () => {
-    service = await startService(join(dir, 'sstpwatch.yml'), port);
+    service = await setup.start();
     try {
       const res = await send('PUT', '/api/v1/targets/rras-1/maintenance', { until: new Date(Date.now() + 60_000).toISOString() });
       expect(res.status).toBe(401);
@@ -75,7 +52,7 @@ describe('history and write routes, end to end', () => {
   });
 
   it('keeps maintenance and an open incident across restarts, and probes on demand', async () => {
-    service = await startService(join(dir, 'sstpwatch.yml'), port, { E2E_SSTPWATCH_TOKEN: TOKEN });
+    service = await setup.start({ E2E_SSTPWATCH_TOKEN: TOKEN });
     await waitFor('rras-1 up', async () => (await state()) === 'up');
     expect((await send('PUT', '/api/v1/targets/rras-1/maintenance', { until: new Date(Date.now() + 3_600_000).toISOString(), reason: 'e2e' }, 'wrong')).status).toBe(401);
     const put = await send('PUT', '/api/v1/targets/rras-1/maintenance', { until: new Date(Date.now() + 3_600_000).toISOString(), reason: 'e2e' });
@@ -83,7 +60,7 @@ describe('history and write routes, end to end', () => {
     expect(put.json).toMatchObject({ state: 'maintenance', maintenance: { reason: 'e2e' } });
     await service.stop();
 
-    service = await startService(join(dir, 'sstpwatch.yml'), port, { E2E_SSTPWATCH_TOKEN: TOKEN });
+    service = await setup.start({ E2E_SSTPWATCH_TOKEN: TOKEN });
     expect(await state()).toBe('maintenance');
     const deleted = await send('DELETE', '/api/v1/targets/rras-1/maintenance');
     expect(deleted.status).toBe(200);
@@ -103,7 +80,7 @@ describe('history and write routes, end to end', () => {
     expect(opened[0]!.ended_at).toBeNull();
     await service.stop();
 
-    service = await startService(join(dir, 'sstpwatch.yml'), port, { E2E_SSTPWATCH_TOKEN: TOKEN });
+    service = await setup.start({ E2E_SSTPWATCH_TOKEN: TOKEN });
     expect(await state()).toBe('down');
     await rras.setBehavior('answer');
     const probed = await send('POST', '/api/v1/targets/rras-1/probe');

@@ -1,14 +1,12 @@
 // The real Prometheus schedules SSTP probes through sstpwatch's /probe, blackbox_exporter style: the scrape
 // target is the RRAS server, relabelled into ?target= with sstpwatch as the address.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeRras } from '../../../src/demo/fake-rras.js';
-import { testCertificates, VPN_HOSTNAME } from '../../fixtures/certs.js';
-import { closeAllRras, startRras } from '../../fixtures/fake-rras.js';
-import { startPrometheus, stopAllDaemons, type RunningPrometheus } from '../../fixtures/prometheus.js';
-import { freePort, startService, waitFor, type RunningService } from '../../fixtures/service.js';
+import { VPN_HOSTNAME } from '../../fixtures/certs.js';
+import { startRras } from '../../fixtures/fake-rras.js';
+import { startPrometheus, type RunningPrometheus } from '../../fixtures/prometheus.js';
+import { groupLines, serviceSetup, type ServiceSetup } from '../../fixtures/service-setup.js';
+import { waitFor, type RunningService } from '../../fixtures/service.js';
 
 /** The README's scrape config, with this test's addresses. */
 function scrapeConfig(sstpwatch: string, targets: string[]): string {
@@ -33,7 +31,7 @@ function scrapeConfig(sstpwatch: string, targets: string[]): string {
 }
 
 describe('Prometheus scraping /probe', () => {
-  let dir: string;
+  let setup: ServiceSetup | undefined;
   let service: RunningService;
   let prometheus: RunningPrometheus;
   let healthy: FakeRras;
@@ -41,35 +39,22 @@ describe('Prometheus scraping /probe', () => {
   let hung: FakeRras;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'sstpwatch-probe-prometheus-'));
-    const certs = await testCertificates();
-    healthy = await startRras(certs.valid);
-    stopped = await startRras(certs.valid, 404);
-    hung = await startRras(certs.valid, 'tls-stall');
-    writeFileSync(join(dir, 'ca.pem'), certs.ca.certPem);
-    const port = await freePort();
-    writeFileSync(
-      join(dir, 'sstpwatch.yml'),
-      [
-        `listen: "127.0.0.1:${port}"`,
-        'database: ./sstpwatch.db',
-        // The configured timeout is longer than Prometheus' 1 s scrape timeout: the header must win.
-        'defaults: { interval: 1m, timeout: 5s, tls: { ca_file: ./ca.pem } }',
-        'probe_endpoint: { enabled: true, allow: [127.0.0.0/8] }',
-        'groups:',
-        `  - { name: vpn, hostname: ${VPN_HOSTNAME}, servers: [{ name: rras-1, url: "${healthy.url}" }] }`,
-      ].join('\n'),
-    );
-    service = await startService(join(dir, 'sstpwatch.yml'), port);
-    prometheus = await startPrometheus({ config: scrapeConfig(`127.0.0.1:${port}`, [healthy.url, stopped.url, hung.url]) });
+    setup = await serviceSetup('probe-prometheus');
+    const { valid } = setup.certs;
+    [healthy, stopped, hung] = await Promise.all([startRras(valid), startRras(valid, 404), startRras(valid, 'tls-stall')]);
+    setup.writeConfig([
+      'database: ./sstpwatch.db',
+      // The configured timeout is longer than Prometheus' 1 s scrape timeout: the header must win.
+      'defaults: { interval: 1m, timeout: 5s, tls: { ca_file: ./ca.pem } }',
+      'probe_endpoint: { enabled: true, allow: [127.0.0.0/8] }',
+      'groups:',
+      ...groupLines('vpn', { 'rras-1': healthy.url }),
+    ]);
+    service = await setup.start();
+    prometheus = await startPrometheus({ config: scrapeConfig(setup.address, [healthy.url, stopped.url, hung.url]) });
   });
 
-  afterAll(async () => {
-    await stopAllDaemons();
-    await service?.stop();
-    await closeAllRras();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => setup?.close());
 
   it('reads probe_success back per target: 1 for a healthy SSTP listener, 0 for a stopped one and a hung one', async () => {
     let last = '';

@@ -1,12 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeAllRras, startRras } from '../../fixtures/fake-rras.js';
-import { testCertificates, VPN_HOSTNAME } from '../../fixtures/certs.js';
-import { freePort, startService, waitFor, type RunningService } from '../../fixtures/service.js';
 import type { FakeRras } from '../../../src/demo/fake-rras.js';
+import { startRras } from '../../fixtures/fake-rras.js';
+import { groupLines, serviceSetup, type ServiceSetup } from '../../fixtures/service-setup.js';
+import { waitFor, type RunningService } from '../../fixtures/service.js';
 
 interface TargetJson {
   name: string;
@@ -16,45 +14,24 @@ interface TargetJson {
 }
 
 describe('sstpwatch serve, end to end', () => {
-  let dir: string;
+  let setup: ServiceSetup | undefined;
   let service: RunningService;
   let rras1: FakeRras;
   let rras2: FakeRras;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'sstpwatch-e2e-'));
-    const certs = await testCertificates();
-    rras1 = await startRras(certs.valid);
-    rras2 = await startRras(certs.valid);
-    writeFileSync(join(dir, 'ca.pem'), certs.ca.certPem);
-    const port = await freePort();
-    writeFileSync(
-      join(dir, 'sstpwatch.yml'),
-      [
-        `listen: "127.0.0.1:${port}"`,
-        'database: ./state/sstpwatch.db',
-        'defaults:',
-        '  interval: 1s',
-        '  timeout: 800ms',
-        '  rise: 1',
-        '  fall: 2',
-        '  tls: { ca_file: ./ca.pem }',
-        'groups:',
-        '  - name: vpn-test',
-        `    hostname: ${VPN_HOSTNAME}`,
-        '    servers:',
-        `      - { name: rras-1, url: "${rras1.url}" }`,
-        `      - { name: rras-2, url: "${rras2.url}" }`,
-      ].join('\n'),
-    );
-    service = await startService(join(dir, 'sstpwatch.yml'), port);
+    setup = await serviceSetup('e2e');
+    [rras1, rras2] = await Promise.all([startRras(setup.certs.valid), startRras(setup.certs.valid)]);
+    setup.writeConfig([
+      'database: ./state/sstpwatch.db',
+      'defaults: { interval: 1s, timeout: 800ms, rise: 1, fall: 2, tls: { ca_file: ./ca.pem } }',
+      'groups:',
+      ...groupLines('vpn-test', { 'rras-1': rras1.url, 'rras-2': rras2.url }),
+    ]);
+    service = await setup.start();
   });
 
-  afterAll(async () => {
-    await service?.stop();
-    await closeAllRras();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => setup?.close());
 
   const target = async (name: string): Promise<TargetJson> => {
     const status = (await service.get('/api/v1/status')).json<{ targets: TargetJson[] }>();
@@ -91,7 +68,7 @@ describe('sstpwatch serve, end to end', () => {
 
     expect(await service.stop()).toBe(0);
     const seenByFake = rras1.requests;
-    const db = new Database(join(dir, 'state', 'sstpwatch.db'), { readonly: true });
+    const db = new Database(join(setup!.dir, 'state', 'sstpwatch.db'), { readonly: true });
     try {
       const count = (sql: string) => (db.prepare(sql).get('rras-1') as { n: number }).n;
       const rows = count('SELECT count(*) AS n FROM results JOIN targets USING (target_id) WHERE targets.name = ?');

@@ -2,16 +2,14 @@
 // (the attack that once exhausted the process's descriptors and made every target look down), malformed requests,
 // and header injection through /probe. The service runs under `ulimit -n 512`, so the attack is larger than its
 // descriptor limit: without the connection limits it would run out of descriptors.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectionLimits } from '../../../src/api/connections.js';
 import type { FakeRras } from '../../../src/demo/fake-rras.js';
-import { testCertificates, VPN_HOSTNAME } from '../../fixtures/certs.js';
-import { closeAllRras, startRras } from '../../fixtures/fake-rras.js';
-import { freePort, startService, waitFor, type RunningService } from '../../fixtures/service.js';
+import { VPN_HOSTNAME } from '../../fixtures/certs.js';
+import { startRras } from '../../fixtures/fake-rras.js';
+import { groupLines, serviceSetup, type ServiceSetup } from '../../fixtures/service-setup.js';
+import { waitFor, type RunningService } from '../../fixtures/service.js';
 
 const OPEN_FILES = 512;
 const LIMITS = connectionLimits(OPEN_FILES); // 128 in total, 16 per client address
@@ -24,41 +22,27 @@ interface TargetJson {
   since: string | null;
 }
 
-let dir: string;
+let setup: ServiceSetup | undefined;
 let service: RunningService;
 const servers: FakeRras[] = [];
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'sstpwatch-connections-'));
-  const certs = await testCertificates();
-  for (let i = 0; i < 3; i++) servers.push(await startRras(certs.valid));
-  writeFileSync(join(dir, 'ca.pem'), certs.ca.certPem);
-  const port = await freePort();
-  writeFileSync(
-    join(dir, 'sstpwatch.yml'),
-    [
-      `listen: "127.0.0.1:${port}"`,
-      'database: ./sstpwatch.db',
-      'auth: { token_env: HARDENING_TOKEN, protect_reads: true }',
-      'probe_endpoint: { enabled: true, allow: [127.0.0.0/8] }',
-      // fall 2: two failed probes in a row take a target down. The fake servers share this busy test process with
-      // the attacking sockets (on a loaded machine), hence the generous timeout.
-      'defaults: { interval: 2s, timeout: 1900ms, rise: 1, fall: 2, tls: { ca_file: ./ca.pem } }',
-      'groups:',
-      '  - name: vpn-test',
-      `    hostname: ${VPN_HOSTNAME}`,
-      '    servers:',
-      ...servers.map((server, i) => `      - { name: rras-${i + 1}, url: "${server.url}" }`),
-    ].join('\n'),
-  );
-  service = await startService(join(dir, 'sstpwatch.yml'), port, { HARDENING_TOKEN: TOKEN }, [], { openFiles: OPEN_FILES });
+  setup = await serviceSetup('connections');
+  servers.push(...(await Promise.all([1, 2, 3].map(() => startRras(setup!.certs.valid)))));
+  setup.writeConfig([
+    'database: ./sstpwatch.db',
+    'auth: { token_env: HARDENING_TOKEN, protect_reads: true }',
+    'probe_endpoint: { enabled: true, allow: [127.0.0.0/8] }',
+    // fall 2: two failed probes in a row take a target down. The fake servers share this busy test process with
+    // the attacking sockets (on a loaded machine), hence the generous timeout.
+    'defaults: { interval: 2s, timeout: 1900ms, rise: 1, fall: 2, tls: { ca_file: ./ca.pem } }',
+    'groups:',
+    ...groupLines('vpn-test', Object.fromEntries(servers.map((server, i) => [`rras-${i + 1}`, server.url]))),
+  ]);
+  service = await setup.start({ HARDENING_TOKEN: TOKEN }, [], { openFiles: OPEN_FILES });
 });
 
-afterAll(async () => {
-  await service?.stop();
-  await closeAllRras();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => setup?.close());
 
 async function api(path: string, headers: Record<string, string> = auth): Promise<{ status: number; ms: number; body: string }> {
   const started = performance.now();

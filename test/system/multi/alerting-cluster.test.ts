@@ -4,27 +4,15 @@
 // the two-node Alertmanager cluster of prometheus/ha/ (--cluster.listen-address/--cluster.peer) -> a webhook.
 // One fake RRAS server stops: one notification per alert arrives, although two Prometheus replicas send it to two
 // Alertmanagers, and the group its shard sees alone is not declared down.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inShard } from '../../../src/config/sharding.js';
 import type { FakeRras } from '../../../src/demo/fake-rras.js';
-import { testCertificates, VPN_HOSTNAME } from '../../fixtures/certs.js';
-import { closeAllRras, startRras } from '../../fixtures/fake-rras.js';
-import { alertmanagerClusterArgs, haPrometheusConfig, PROMETHEUS_DIR } from '../../fixtures/ha-examples.js';
-import {
-  shortenForDurations,
-  startAlertmanager,
-  startPrometheus,
-  startWebhookReceiver,
-  stopAllDaemons,
-  type ReceivedAlert,
-  type RunningAlertmanager,
-  type RunningPrometheus,
-  type WebhookReceiver,
-} from '../../fixtures/prometheus.js';
-import { freePort, startService, waitFor, type RunningService } from '../../fixtures/service.js';
+import { alertIs, RESEND_ALERTS_EVERY_SECOND, shippedRulesAtTestSpeed, webhookAlertmanagerConfig } from '../../fixtures/alerting.js';
+import { startRras } from '../../fixtures/fake-rras.js';
+import { alertmanagerClusterArgs, haPrometheusConfig } from '../../fixtures/ha-examples.js';
+import { startAlertmanager, startPrometheus, startWebhookReceiver, type RunningAlertmanager, type RunningPrometheus, type WebhookReceiver } from '../../fixtures/prometheus.js';
+import { groupLines, serviceSetup, type ServiceSetup } from '../../fixtures/service-setup.js';
+import { freePort, waitFor, type RunningService } from '../../fixtures/service.js';
 
 const SITE = 'dc1';
 /** vpn-split's two servers fall to different shards (the stable hash is pinned: docs/sharding.md). */
@@ -33,75 +21,56 @@ const SHARDS = [1, 2] as const;
 /** The second Alertmanager waits this long for the first to send (15 s in the example). */
 const PEER_TIMEOUT_S = 2;
 
-/** Every alert its own notification, sent at once, never repeated during the test; resolved ones too. */
-function alertmanagerConfig(webhookUrl: string): string {
-  return JSON.stringify({
-    route: { receiver: 'webhook', group_by: ['alertname', 'group', 'target', 'site'], group_wait: '1s', group_interval: '10m', repeat_interval: '1h' },
-    receivers: [{ name: 'webhook', webhook_configs: [{ url: webhookUrl, send_resolved: true }] }],
-  });
-}
-
 describe('two static shards behind an HA Prometheus pair and a two-node Alertmanager cluster', () => {
-  let dir: string;
+  /** One set-up (temp dir, port, sstpwatch) per shard. */
+  const setups: ServiceSetup[] = [];
   const services: RunningService[] = [];
   const prometheus: RunningPrometheus[] = [];
   const alertmanagers: RunningAlertmanager[] = [];
   let webhook: WebhookReceiver | undefined;
   const rras = new Map<string, FakeRras>();
 
-  const firing = (alertname: string, labels: Record<string, string> = {}) => (a: ReceivedAlert): boolean =>
-    a.status === 'firing' && a.labels.alertname === alertname && Object.entries(labels).every(([k, v]) => a.labels[k] === v);
+  const firing = (alertname: string, labels: Record<string, string> = {}) => alertIs(alertname, 'firing', labels);
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'sstpwatch-multi-alerting-'));
-    const certs = await testCertificates();
-    writeFileSync(join(dir, 'ca.pem'), certs.ca.certPem);
-    for (const name of Object.values(GROUPS).flat()) rras.set(name, await startRras(certs.valid));
+    setups.push(...(await Promise.all(SHARDS.map((shard) => serviceSetup(`multi-alerting-${shard}`)))));
+    const certs = setups[0]!.certs;
+    const names = Object.values(GROUPS).flat();
+    const servers = await Promise.all(names.map(() => startRras(certs.valid)));
+    names.forEach((name, i) => rras.set(name, servers[i]!));
 
     // One config for both instances but for listen, database and shard.
-    const ports = await Promise.all(SHARDS.map(() => freePort()));
-    for (const shard of SHARDS) {
-      const lines = [
-        `listen: "127.0.0.1:${ports[shard - 1]}"`,
-        `database: ./shard-${shard}.db`,
+    for (const [index, setup] of setups.entries()) {
+      setup.writeConfig([
+        `database: ./shard-${SHARDS[index]}.db`,
         `site: ${SITE}`,
-        `shard: "${shard}/${SHARDS.length}"`,
+        `shard: "${SHARDS[index]}/${SHARDS.length}"`,
         'defaults: { interval: 1s, timeout: 800ms, rise: 1, fall: 2, tls: { ca_file: ./ca.pem } }',
         'groups:',
-        ...Object.entries(GROUPS).flatMap(([group, servers]) => [
-          `  - name: ${group}`,
-          `    hostname: ${VPN_HOSTNAME}`,
-          '    servers:',
-          ...servers.map((name) => `      - { name: ${name}, url: "${rras.get(name)!.url}" }`),
-        ]),
-      ];
-      writeFileSync(join(dir, `shard-${shard}.yml`), `${lines.join('\n')}\n`);
+        ...Object.entries(GROUPS).flatMap(([group, members]) => groupLines(group, Object.fromEntries(members.map((name) => [name, rras.get(name)!.url])))),
+      ]);
     }
-    services.push(...(await Promise.all(SHARDS.map((shard) => startService(join(dir, `shard-${shard}.yml`), ports[shard - 1]!)))));
 
+    // Every alert its own notification, sent at once, never repeated during the test; resolved ones too.
     webhook = await startWebhookReceiver();
+    const amConfig = webhookAlertmanagerConfig(webhook.url, { group_by: ['alertname', 'group', 'target', 'site'], group_interval: '10m' });
     const clusterPorts = await Promise.all([freePort(), freePort()]);
     const cluster: [string, string] = [`127.0.0.1:${clusterPorts[0]}`, `127.0.0.1:${clusterPorts[1]}`];
-    alertmanagers.push(
-      ...(await Promise.all(
-        ([1, 2] as const).map((node) =>
-          startAlertmanager({ config: alertmanagerConfig(webhook!.url), cluster: alertmanagerClusterArgs(node, cluster, `${PEER_TIMEOUT_S}s`) }),
-        ),
-      )),
-    );
-    const rules = {
-      'alerts.yml': shortenForDurations(readFileSync(join(PROMETHEUS_DIR, 'alerts.yml'), 'utf8'), '1s'),
-      'alerts-certificates.yml': shortenForDurations(readFileSync(join(PROMETHEUS_DIR, 'alerts-certificates.yml'), 'utf8'), '1s'),
-    };
-    const targets = services.map((s) => `127.0.0.1:${s.port}`);
+    const [started, nodes] = await Promise.all([
+      Promise.all(setups.map((setup) => setup.start())),
+      Promise.all(([1, 2] as const).map((node) => startAlertmanager({ config: amConfig, cluster: alertmanagerClusterArgs(node, cluster, `${PEER_TIMEOUT_S}s`) }))),
+    ]);
+    services.push(...started);
+    alertmanagers.push(...nodes);
+    const rules = shippedRulesAtTestSpeed(['alerts.yml', 'alerts-certificates.yml']);
+    const targets = setups.map((setup) => setup.address);
     prometheus.push(
       ...(await Promise.all(
         (['a', 'b'] as const).map((replica) =>
           startPrometheus({
             config: haPrometheusConfig(replica, { targets, alertmanagers: alertmanagers.map((am) => am.address), interval: '1s' }),
             files: rules,
-            // resend firing alerts every second so Alertmanager never times them out between evaluations
-            args: ['--rules.alert.resend-delay=1s'],
+            args: [RESEND_ALERTS_EVERY_SECOND],
           }),
         ),
       )),
@@ -115,8 +84,7 @@ describe('two static shards behind an HA Prometheus pair and a two-node Alertman
   }, 150_000);
 
   afterAll(async () => {
-    await Promise.allSettled([...services.map((s) => s.stop()), stopAllDaemons(), webhook?.close(), closeAllRras()]);
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await Promise.allSettled([...setups.map((setup) => setup.close()), webhook?.close()]);
   });
 
   it('splits the targets: each shard exports exactly the servers its stable hash holds, labelled with the site', async () => {

@@ -1,15 +1,16 @@
 // The status page in a real browser: Debian's chromium, headless, driven by playwright-core, against the real
 // sstpwatch (a child process) probing fake RRAS servers on loopback.
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeRras } from '../../../src/demo/fake-rras.js';
-import { testCertificates, VPN_HOSTNAME } from '../../fixtures/certs.js';
-import { closeAllRras, startRras } from '../../fixtures/fake-rras.js';
-import { freePort, startService, waitFor, type RunningService } from '../../fixtures/service.js';
+import { VPN_HOSTNAME } from '../../fixtures/certs.js';
+import { startRras } from '../../fixtures/fake-rras.js';
+import { groupLines, serviceSetup, type ServiceSetup } from '../../fixtures/service-setup.js';
+import { waitFor, type RunningService } from '../../fixtures/service.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
@@ -75,7 +76,7 @@ function watch(page: Page, origin: string) {
 }
 
 describe('the status page in Chromium', () => {
-  let dir: string;
+  let setup: ServiceSetup | undefined;
   const profiles: string[] = [];
   const contexts: BrowserContext[] = [];
   let service: RunningService;
@@ -85,39 +86,31 @@ describe('the status page in Chromium', () => {
   const stateOf = async (name: string): Promise<string | undefined> => (await status()).targets.find((t) => t.name === name)?.state;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'sstpwatch-page-'));
+    setup = await serviceSetup('page');
     mkdirSync(ARTIFACTS, { recursive: true });
-    const certs = await testCertificates();
-    healthy = await startRras(certs.valid);
-    const stopped = await startRras(certs.valid, 404);
-    // Answers the probe with this markup: the probe's message quotes it ("not an HTTP response: \"<img ...>\"").
-    const hostile = await startRras(certs.valid, { mode: 'garbage', data: HOSTILE });
-    const expiring = await startRras(certs.expiringIn10Days);
-    const vip = await startRras(certs.valid);
-    writeFileSync(join(dir, 'ca.pem'), certs.ca.certPem);
-    const port = await freePort();
-    writeFileSync(
-      join(dir, 'sstpwatch.yml'),
-      [
-        `listen: "127.0.0.1:${port}"`,
-        'database: ./sstpwatch.db',
-        'auth: { token_env: SSTPWATCH_PAGE_TEST_TOKEN }',
-        'defaults: { interval: 1s, timeout: 800ms, rise: 1, fall: 1, tls: { ca_file: ./ca.pem } }',
-        'groups:',
-        `  - name: vpn-eu`,
-        `    hostname: ${VPN_HOSTNAME}`,
-        '    servers:',
-        `      - { name: rras-eu-1, url: "${healthy.url}" }`,
-        `      - { name: rras-eu-2, url: "${stopped.url}" }`,
-        `  - name: vpn-us`,
-        `    hostname: ${VPN_HOSTNAME}`,
-        `    vip: { name: vpn-us-vip, url: "${vip.url}" }`,
-        '    servers:',
-        `      - { name: rras-us-1, url: "${hostile.url}" }`,
-        `      - { name: rras-us-2, url: "${expiring.url}" }`,
-      ].join('\n'),
-    );
-    service = await startService(join(dir, 'sstpwatch.yml'), port, { SSTPWATCH_PAGE_TEST_TOKEN: TOKEN });
+    const { valid, expiringIn10Days } = setup.certs;
+    const [stopped, hostile, expiring, vip] = await Promise.all([
+      startRras(valid, 404),
+      // Answers the probe with this markup: the probe's message quotes it ("not an HTTP response: \"<img ...>\"").
+      startRras(valid, { mode: 'garbage', data: HOSTILE }),
+      startRras(expiringIn10Days),
+      startRras(valid),
+    ]);
+    healthy = await startRras(valid);
+    setup.writeConfig([
+      'database: ./sstpwatch.db',
+      'auth: { token_env: SSTPWATCH_PAGE_TEST_TOKEN }',
+      'defaults: { interval: 1s, timeout: 800ms, rise: 1, fall: 1, tls: { ca_file: ./ca.pem } }',
+      'groups:',
+      ...groupLines('vpn-eu', { 'rras-eu-1': healthy.url, 'rras-eu-2': stopped.url }),
+      `  - name: vpn-us`,
+      `    hostname: ${VPN_HOSTNAME}`,
+      `    vip: { name: vpn-us-vip, url: "${vip.url}" }`,
+      '    servers:',
+      `      - { name: rras-us-1, url: "${hostile.url}" }`,
+      `      - { name: rras-us-2, url: "${expiring.url}" }`,
+    ]);
+    service = await setup.start({ SSTPWATCH_PAGE_TEST_TOKEN: TOKEN });
     await waitFor(
       'every target to have a verdict',
       async () => (await status()).targets.every((t) => t.state !== 'unknown'),
@@ -133,10 +126,8 @@ describe('the status page in Chromium', () => {
 
   afterAll(async () => {
     for (const context of contexts) await context.close().catch(() => undefined);
-    await service?.stop();
-    await closeAllRras();
+    await setup?.close();
     for (const profile of profiles) rmSync(profile, { recursive: true, force: true });
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('shows the states /api/v1/status reports, escapes hostile text, and stays on its own origin', async () => {
