@@ -9,13 +9,23 @@ import type { CertificateDetails } from './types.js';
  * the chain's verification result first, then the public name. Connections use rejectUnauthorized off and
  * decide here, so the peer certificate stays readable on failures.
  */
-export function certificateVerificationError(tlsSocket: tls.TLSSocket, peer: tls.PeerCertificate, publicName: string): string | null {
+export function certificateVerificationError(
+  tlsSocket: tls.TLSSocket,
+  peer: tls.PeerCertificate,
+  publicName: string,
+  checkName: (publicName: string, peer: tls.PeerCertificate) => string | null = nameMismatch,
+): string | null {
   if (!tlsSocket.authorized) {
     const error: unknown = tlsSocket.authorizationError;
     if (typeof error === 'string') return error;
     const code = (error as { code?: unknown } | null)?.code;
     return typeof code === 'string' ? code : 'CERT_UNTRUSTED';
   }
+  return checkName(publicName, peer);
+}
+
+/** Why the certificate does not carry the public name (Node's error code), or null: it depends on nothing else. */
+export function nameMismatch(publicName: string, peer: tls.PeerCertificate): string | null {
   const mismatch = tls.checkServerIdentity(publicName, peer);
   return mismatch ? ((mismatch as { code?: string }).code ?? 'ERR_TLS_CERT_ALTNAME_INVALID') : null;
 }

@@ -8,7 +8,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import { certificateInfo } from './certificate.js';
-import { unsafeRequestHead } from './header-value.js';
+import { sameAddress, targetAddress, type Endpoint, type TargetAddress } from './endpoint.js';
 import { chainChecks, pemFingerprints, type ChainVerification } from './chain.js';
 import {
   MAX_RESPONSE_HEAD_BYTES,
@@ -23,6 +23,7 @@ import {
 import {
   CHAIN_REFRESH_MS,
   certificateVerificationError,
+  nameMismatch,
   parseOrNull,
   readChain,
   readPeerCertificate,
@@ -40,6 +41,8 @@ export interface ResolvedAddress {
 
 /** Resolves a name to the one address the probe connects to. Rejects with Node's DNS errors (`ENOTFOUND`...). */
 export type LookupFn = (hostname: string) => Promise<ResolvedAddress>;
+
+export { hostHeader } from './endpoint.js';
 
 export interface TransportOptions {
   /** Replaces the system resolver (tests, or a resolver pinned to one DNS server). */
@@ -88,6 +91,8 @@ export function createTransport(opts: TransportOptions = {}): Transport {
   const anchors = new Map<string, Set<string>>();
   const caIds = new Map<string, string>();
   const checksByChain = new WeakMap<CertificateDetails[], Map<string, ChainChecks | null>>();
+  const nameChecks = new Map<string, string | null>();
+  const addresses = new WeakMap<ProbeTarget, TargetAddress>();
   const deps: TransportDeps = {
     lookup: opts.lookup ?? lookupAddress,
     maxHeadBytes: opts.maxResponseHeadBytes ?? MAX_RESPONSE_HEAD_BYTES,
@@ -95,6 +100,16 @@ export function createTransport(opts: TransportOptions = {}): Transport {
     secureContext: (ca) =>
       remember(contexts, 32, ca ?? '', () => tls.createSecureContext(ca ? { ca: [...tls.rootCertificates, ca] } : {})),
     certificate: (peer) => remember(certificates, 256, peer.fingerprint256, () => certificateInfo(peer)),
+    // A certificate carries the public name or not whatever the handshake: checked once per certificate and name.
+    nameMismatch: (name, peer) => remember(nameChecks, 512, `${peer.fingerprint256}\u0000${name}`, () => nameMismatch(name, peer)),
+    // Parsed once per target object (a URL parse per probe adds up); parsed again when its fields differ.
+    address: (target) => {
+      const known = addresses.get(target);
+      if (known && sameAddress(known.of, target)) return known;
+      const address = targetAddress(target);
+      addresses.set(target, address);
+      return address;
+    },
     chain: (key, detailed) => {
       // getPeerCertificate(true) costs about 20 times the leaf alone (it builds every certificate of the chain as an
       // object): read the chain once per leaf, trust store and verification result, and again after CHAIN_REFRESH_MS
@@ -120,12 +135,6 @@ export function createTransport(opts: TransportOptions = {}): Transport {
   return { connect: (target, handler, options = {}) => new Connection(target, deps, handler, options) };
 }
 
-/** The Host header value: the name, bracketed if IPv6, with the port unless it is the scheme's default. */
-export function hostHeader(hostname: string, port: number, defaultPort: number): string {
-  const host = net.isIPv6(hostname) ? `[${hostname}]` : hostname;
-  return port === defaultPort ? host : `${host}:${port}`;
-}
-
 /** The system resolver (getaddrinfo, so /etc/hosts counts), IPv4 first: RRAS deployments are mostly IPv4. */
 async function lookupAddress(hostname: string): Promise<ResolvedAddress> {
   const addresses = await dns.promises.lookup(hostname, { all: true });
@@ -139,6 +148,10 @@ interface TransportDeps {
   maxHeadBytes: number;
   secureContext: (ca: string | null) => tls.SecureContext;
   certificate: (peer: tls.PeerCertificate) => CertificateInfo;
+  /** Why the certificate does not carry `name` (an error code), or null; cached per certificate and name. */
+  nameMismatch: (name: string, peer: tls.PeerCertificate) => string | null;
+  /** Where a target is reached and whether its request head is safe to send (throws for an invalid URL). */
+  address: (target: ProbeTarget) => TargetAddress;
   /** The chain behind `key` (leaf, trust store, verification); `detailed` reads it from the socket when not cached. */
   chain: (key: string, detailed: () => tls.DetailedPeerCertificate) => CertificateDetails[];
   /** The SSTP checks of a chain from `chain` for `name` (shared by every result presenting that chain). */
@@ -157,27 +170,6 @@ function remember<V>(cache: Map<string, V>, max: number, key: string, build: () 
     if (cache.size > max) cache.delete(cache.keys().next().value!);
   }
   return value;
-}
-
-export interface Endpoint {
-  host: string;
-  port: number;
-  /** No TLS: offload, or an http: URL. */
-  plain: boolean;
-  /** The group's public name: SNI, Host header and certificate name check. */
-  name: string;
-  hostHeader: string;
-}
-
-function endpointOf(target: ProbeTarget): Endpoint {
-  const url = new URL(target.url);
-  const plain = target.offload || url.protocol === 'http:';
-  const defaultPort = url.protocol === 'http:' ? 80 : 443;
-  const port = url.port ? Number(url.port) : defaultPort;
-  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-  if (!host) throw new TypeError('no host in the URL');
-  const name = target.hostname || host;
-  return { host, port, plain, name, hostHeader: hostHeader(name, port, defaultPort) };
 }
 
 const round1 = (ms: number): number => Math.round(ms * 10) / 10;
@@ -234,14 +226,14 @@ export class Connection {
 
   /** Resolves, connects and starts TLS; the handler hears how it went. */
   start(): void {
+    let address: TargetAddress;
     try {
-      this.endpoint = endpointOf(this.target);
+      address = this.deps.address(this.target);
     } catch (err) {
       return this.failWith('dns', `invalid target URL ${JSON.stringify(this.target.url)}: ${(err as Error).message}`);
     }
-    // The Host header is also the SNI; the path goes into the request line.
-    const unsafe = unsafeRequestHead({ path: this.target.settings.path, 'Host header': this.endpoint.hostHeader });
-    if (unsafe !== null) return this.failWith('monitor_error', unsafe);
+    this.endpoint = address.endpoint;
+    if (address.unsafe !== null) return this.failWith('monitor_error', address.unsafe);
     const { host, port } = this.endpoint;
     this.peer = net.isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`;
     if (net.isIP(host)) {
@@ -373,7 +365,7 @@ export class Connection {
     }
     if (this.target.settings.tls.verify) {
       const { name } = this.endpoint!;
-      const code = hasCertificate ? certificateVerificationError(tlsSocket, peer, name) : 'NO_PEER_CERTIFICATE';
+      const code = hasCertificate ? certificateVerificationError(tlsSocket, peer, name, this.deps.nameMismatch) : 'NO_PEER_CERTIFICATE';
       if (code) {
         const message = hasCertificate ? describeCertificateError(code, this.certificate, name, Date.now()) : 'the server presented no certificate';
         return this.failWith(certificateErrorKind(code), message);

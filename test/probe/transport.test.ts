@@ -69,6 +69,25 @@ describe('the transport', () => {
     expect(first.connection.chainChecks).toMatchObject({ nameMatchesHostname: true });
   });
 
+  it('checks the public name of every connection against its own name, and follows a target whose address changed', async () => {
+    const server = await startRras(certs.valid);
+    const other = await startRras(certs.valid);
+    const transport = createTransport();
+    const target = probeTarget({ url: server.url, ca: certs.ca.certPem });
+
+    const matching = await connect(target, {}, transport);
+    const otherName = await connect({ ...target, hostname: 'other.example.test' }, {}, transport);
+    const matchingAgain = await connect(target, {}, transport);
+    target.url = other.url;
+    const moved = await connect(target, {}, transport);
+
+    expect(matching.outcome.opened).toBe(true);
+    expect(otherName.outcome).toMatchObject({ opened: false, kind: 'cert_hostname_mismatch' });
+    expect(matchingAgain.outcome.opened).toBe(true);
+    expect(moved.outcome.opened).toBe(true);
+    expect(moved.connection.peer).toBe(new URL(other.url).host);
+  });
+
   it('stops after the TCP connect when a kind asks for no TLS, even for an https URL', async () => {
     const server = await startRras(certs.valid);
     const { outcome, connection } = await connect(probeTarget({ url: server.url, ca: certs.ca.certPem }), { tls: false });
