@@ -7,9 +7,12 @@
 // probes every 30 s (the fleet benchmark measures those; its RSS adds the sockets in flight).
 //
 //   node [--max-semi-space-size=8 ...] --import tsx bench/memory.ts --targets 10000 --warmup 60 --measure 60 [--heap]
+//   ... bench/memory.ts --targets 10000 --api 10    # then the fleet bench's API load (bench/lib/api-load.ts, run
+//                                                   # by a child process), the peak RSS and memory of each phase
 //
 // Prints (and writes with --out) RSS, peak RSS, V8 heap by space, external memory and, with --heap, a heap
 // snapshot's summary by owner; node flags go before --import and are stated in the output.
+import { fork } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +26,7 @@ import { createProbes } from '../src/probe/checks.js';
 import type { ProbeResult } from '../src/probe/types.js';
 import { createService } from '../src/service.js';
 import { summarizeHeap, type HeapSnapshotJson } from './lib/heap.js';
+import { freePort } from './lib/proc.js';
 import { BENCH_HOSTNAME, DEFAULT_GROUP_SIZE } from './lib/systems.js';
 
 const { values } = parseArgs({
@@ -32,6 +36,8 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '60' },
     measure: { type: 'string', default: '60' },
     heap: { type: 'boolean', default: false },
+    /** Seconds per API load phase after the window (0: none); /metrics is then scraped every 15 s for 46 s. */
+    api: { type: 'string', default: '0' },
     out: { type: 'string' },
   },
 });
@@ -40,10 +46,10 @@ const intervalS = Number(values.interval);
 const mib = (bytes: number): number => Math.round((bytes / 1048576) * 10) / 10;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function procStatus(): { rss: number; peak: number } {
+function procStatus(): { rss: number; peak: number; anon: number } {
   const status = readFileSync('/proc/self/status', 'utf8');
   const kb = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
-  return { rss: kb('VmRSS'), peak: kb('VmHWM') };
+  return { rss: kb('VmRSS'), peak: kb('VmHWM'), anon: kb('RssAnon') };
 }
 
 function cpuSeconds(): number {
@@ -57,6 +63,38 @@ function sample() {
   return { ...procStatus(), heapTotal: mem.heapTotal, heapUsed: mem.heapUsed, external: mem.external, arrayBuffers: mem.arrayBuffers, spaces };
 }
 
+/**
+ * The fleet bench's API load (api-load.ts), run by a child so that its clients' memory is not counted here, while
+ * this process samples its own memory every 250 ms; VmHWM is reset at the start of each phase.
+ */
+async function apiPhases(service: { app: { listen(o: { host: string; port: number }): Promise<unknown> } }, port: number, seconds: number) {
+  await service.app.listen({ host: '127.0.0.1', port });
+  const script = `import { apiLoad } from ${JSON.stringify(new URL('./lib/api-load.ts', import.meta.url).href)};
+    const r = await apiLoad('http://127.0.0.1:${port}', { seconds: ${seconds}, scrapeS: 46, filter: 'group=g0000',
+      phase: async (name, run) => { process.send({ phase: name }); try { return await run(); } finally { process.send({ phase: null }); } } });
+    process.send({ done: r }); process.disconnect();`;
+  writeFileSync(join(dir, 'api-load-child.mts'), script);
+  const child = fork(join(dir, 'api-load-child.mts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const phases: { phase: string; samples: ReturnType<typeof sample>[] }[] = [];
+  let current: (typeof phases)[number] | null = null;
+  child.on('message', (m: { phase?: string | null }) => {
+    if (m.phase === undefined) return;
+    current?.samples.push(sample());
+    current = m.phase === null ? null : { phase: m.phase, samples: [] };
+    if (current) {
+      writeFileSync('/proc/self/clear_refs', '5');
+      phases.push(current);
+    }
+  });
+  const timer = setInterval(() => current?.samples.push(sample()), 250);
+  await new Promise((resolve, reject) => child.on('exit', resolve).on('error', reject));
+  clearInterval(timer);
+  return phases.map(({ phase, samples }) => {
+    const max = (pick: (s: ReturnType<typeof sample>) => number): number => mib(Math.max(...samples.map(pick)));
+    return { phase, peakRss: max((s) => s.peak), rssMax: max((s) => s.rss), anonMax: max((s) => s.anon), heapTotalMax: max((s) => s.heapTotal), heapUsedMax: max((s) => s.heapUsed), externalMax: max((s) => s.external) };
+  });
+}
+
 const dir = mkdtempSync(join(tmpdir(), 'sstpwatch-memory-'));
 const ca = await createTestCa({ keyType: 'rsa' });
 const intermediate = await issueIntermediate(ca, { keyType: 'rsa' });
@@ -64,8 +102,10 @@ const leaf = await issueLeaf(intermediate, { commonName: BENCH_HOSTNAME, dnsName
 writeFileSync(join(dir, 'ca.pem'), ca.certPem);
 const rras = await startFakeRras({ tls: { cert: leaf.chainPem, key: leaf.keyPem } });
 
+const apiS = Number(values.api);
+const apiPort = apiS > 0 ? await freePort() : 9;
 const lines = [
-  'listen: "127.0.0.1:9"', // never listened on: the API is built, not started
+  `listen: "127.0.0.1:${apiPort}"`, // listened on only with --api; otherwise the API is built, not started
   `database: ${JSON.stringify(join(dir, 'sstpwatch.db'))}`,
   'auth: { token_env: null }',
   'defaults:',
@@ -114,6 +154,7 @@ for (let t = 0; t < Number(values.measure); t += 5) {
 const probes = service.scheduler.stats().started - probes0;
 const cpu = cpuSeconds() - cpu0;
 const end = sample();
+const api = apiS > 0 ? await apiPhases(service, apiPort, apiS) : null;
 let heap: ReturnType<typeof summarizeHeap> | null = null;
 if (values.heap) {
   const file = v8.writeHeapSnapshot(join(dir, 'memory.heapsnapshot'));
@@ -138,8 +179,10 @@ const report = {
   heapUsedMax: mib(maxOf((s) => s.heapUsed)),
   externalMax: mib(maxOf((s) => s.external)),
   end: { rss: mib(end.rss), heapTotal: mib(end.heapTotal), heapUsed: mib(end.heapUsed), external: mib(end.external), spaces: end.spaces },
+  api,
   heap: heap && { reachable: mib(heap.totalBytes), byOwner: heap.byOwner.slice(0, 15).map((o) => ({ owner: o.owner, mib: mib(o.self), kinds: o.kinds })), largest: heap.largest.map((o) => `${mib(o.retained)} MiB ${o.path}`) },
 };
 console.log(JSON.stringify(report, null, 2));
+if (api) console.error(api.map((p) => `${p.phase}: peak RSS ${p.peakRss} MiB, RSS max ${p.rssMax} (anon ${p.anonMax}), heap total max ${p.heapTotalMax}, external max ${p.externalMax}`).join('\n'));
 if (values.out) writeFileSync(values.out, `${JSON.stringify(report, null, 2)}\n`);
 process.exit(0);
