@@ -64,7 +64,7 @@ export async function statusLoad(baseUrl: string, path: string, seconds: number,
   const from = Date.now();
   const r = await autocannon({ url: baseUrl + path, connections, duration: seconds, timeout: 30, headers });
   return {
-    name: `${path}${gzip ? ' (gzip)' : ''}, ${connections} connections`, path, connections, gzip, from, to: Date.now(),
+    name: `${path}${gzip ? ' (gzip, as clients ask)' : path === '/api/v1/status' ? ' (identity: no Accept-Encoding)' : ''}, ${connections} connections`, path, connections, gzip, from, to: Date.now(),
     requests: r.requests.total, p50Ms: r.latency.p50, p99Ms: r.latency.p99, maxMs: r.latency.max, non2xx: r.non2xx,
     errors: r.errors + r.timeouts, bodyBytes,
   };
@@ -95,16 +95,17 @@ export async function gzipCost(baseUrl: string): Promise<number> {
   return Math.round((used.user + used.system) / 1000 / 5);
 }
 
-/** The phases a benchmark run goes through: full list, filtered list, full list gzipped, the status page, then scrapes. */
+/** The phases a benchmark run goes through: full list gzipped, full list identity, filtered list, the status page, then scrapes. */
 export async function apiLoad(
   baseUrl: string,
   opts: { seconds: number; scrapeS: number; filter: string; /** Wraps each phase (fleet.ts: the peak RSS of each). */ phase?: <T>(name: string, run: () => Promise<T>) => Promise<T> },
 ): Promise<ApiLoadFigures> {
   const phase = opts.phase ?? ((_name, run) => run());
   const status = [
-    await phase('status list, 4 connections', () => statusLoad(baseUrl, '/api/v1/status', opts.seconds)),
-    await phase(`status list ?${opts.filter}`, () => statusLoad(baseUrl, `/api/v1/status?${opts.filter}`, opts.seconds)),
+    // gzip first: the figure of the goal, what clients send (browsers, Grafana, curl --compressed, requests, fetch).
     await phase('status list gzip', () => statusLoad(baseUrl, '/api/v1/status', opts.seconds, 4, true)),
+    await phase('status list identity, 4 connections', () => statusLoad(baseUrl, '/api/v1/status', opts.seconds)),
+    await phase(`status list ?${opts.filter}`, () => statusLoad(baseUrl, `/api/v1/status?${opts.filter}`, opts.seconds)),
     // The status page: bounded to 200 targets and 200 groups a page whatever the fleet (docs/status-page.md).
     await phase('status page', () => statusLoad(baseUrl, '/', opts.seconds, 1)),
   ];
