@@ -192,11 +192,14 @@ export interface EndpointLatency {
 /** One request, then autocannon against the endpoint: one connection (a dashboard or a scraper), `seconds` long. */
 export async function endpointLatency(baseUrl: string, path: string, seconds: number): Promise<EndpointLatency> {
   const started = performance.now();
-  const body = await (await fetch(baseUrl + path, { signal: AbortSignal.timeout(60_000) })).arrayBuffer();
-  const firstMs = Math.round(performance.now() - started);
+  // A first request that fails (a starved machine, a closed connection) is counted as an error, not the run's end.
+  const body = await fetch(baseUrl + path, { signal: AbortSignal.timeout(60_000) })
+    .then((response) => response.arrayBuffer())
+    .catch(() => undefined);
+  const firstMs = body ? Math.round(performance.now() - started) : NaN;
   const r = await autocannon({ url: baseUrl + path, connections: 1, duration: seconds, timeout: 30 });
   return {
     path, requests: r.requests.total, p50Ms: r.latency.p50, p99Ms: r.latency.p99, maxMs: r.latency.max,
-    non2xx: r.non2xx, errors: r.errors + r.timeouts, firstMs, bytes: body.byteLength,
+    non2xx: r.non2xx, errors: r.errors + r.timeouts + (body ? 0 : 1), firstMs, bytes: body?.byteLength ?? 0,
   };
 }
