@@ -1,7 +1,7 @@
 // The Prometheus text exposition (format 0.0.4) of a registry, written here rather than by prom-client's
 // registry.metrics(). prom-client builds every series of every metric in one go (its per-metric promises resolve
 // as microtasks, so nothing else runs in between). Here the per-target families come pre-rendered per target
-// (series-table.ts) and are joined in chunks, the few prom-client metrics left (process, scheduler lag, store,
+// (series-table.ts) and are copied into chunks of UTF-8, the few prom-client metrics left (process, scheduler lag, store,
 // certificates) are written from their series, and the work yields to the event loop every few thousand lines.
 // The output is the text prom-client gives for the same series (test/metrics/exposition.test.ts).
 import type { Registry } from 'prom-client';
@@ -33,19 +33,54 @@ interface MetricInternals {
 const braces = (labels: string) => (labels ? `{${labels}}` : '');
 const yieldNow = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/** Bytes of a chunk of the body: a socket write or a gzip input each. */
+const CHUNK_BYTES = 256 * 1024;
+/** The most UTF-8 bytes one UTF-16 code unit of a string takes. */
+const MAX_UTF8_PER_UNIT = 3;
+
 /**
- * The registry in the text format, in chunks of a few hundred KB with the event loop given back between them: the
- * pre-rendered families hand over their cached per-target strings, so a chunk is mostly a join. Streamed as they
- * come (routes/metrics.ts), the body is never held whole.
+ * Text encoded straight into chunk-sized Buffers: each string is copied once, as UTF-8, where joining the strings
+ * and encoding the result copied it twice and left a large string per chunk for the garbage collector.
  */
-export async function* expositionChunks(registry: Registry): AsyncGenerator<string> {
-  const pieces: string[] = [];
-  /** The chunk so far; emptied in place, since the family being written holds the same array. */
-  const take = () => {
-    const chunk = pieces.join('');
-    pieces.length = 0;
-    return chunk;
-  };
+class ChunkWriter {
+  private buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+  private at = 0;
+  private readonly full: Buffer[] = [];
+
+  push(text: string): void {
+    if (this.at + text.length * MAX_UTF8_PER_UNIT > CHUNK_BYTES) {
+      this.flush();
+      // Larger than a chunk (a prom-client family of many series): a chunk of its own.
+      if (text.length * MAX_UTF8_PER_UNIT > CHUNK_BYTES) {
+        this.full.push(Buffer.from(text, 'utf8'));
+        return;
+      }
+    }
+    this.at += this.buffer.write(text, this.at, 'utf8');
+  }
+
+  /** The chunks filled so far. */
+  takeFull(): Buffer[] {
+    return this.full.splice(0);
+  }
+
+  /** Ends the chunk being written (if any), to be taken next. */
+  flush(): void {
+    if (this.at === 0) return;
+    this.full.push(this.buffer.subarray(0, this.at));
+    this.buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+    this.at = 0;
+  }
+}
+
+/**
+ * The registry in the text format, as UTF-8 chunks of up to 256 KB, with the event loop given back every 1,000
+ * targets of a family (series-table.ts) and every few thousand lines of prom-client's metrics: the pre-rendered
+ * families hand over their cached per-target strings, so a chunk is mostly a copy. Streamed as they come
+ * (routes/metrics.ts), the body is never held whole.
+ */
+export async function* expositionChunks(registry: Registry): AsyncGenerator<Buffer> {
+  const out = new ChunkWriter();
   let lines = 0;
   const counted = async (n: number) => {
     lines += n;
@@ -56,26 +91,28 @@ export async function* expositionChunks(registry: Registry): AsyncGenerator<stri
   };
   let first = true;
   for (const metric of registry.getMetricsAsArray() as unknown[]) {
-    if (!first) pieces.push('\n\n');
+    if (!first) out.push('\n\n');
     first = false;
     if (isRenderedFamily(metric)) {
-      for (const _slice of metric.writeTo(pieces)) {
-        yield take();
+      for (const _slice of metric.writeTo(out)) {
+        yield* out.takeFull();
         await yieldNow();
       }
     } else {
-      pieces.push(await promClientBlock(metric as MetricInternals, counted));
+      out.push(await promClientBlock(metric as MetricInternals, counted));
     }
+    yield* out.takeFull();
   }
-  pieces.push('\n');
-  yield take();
+  out.push('\n');
+  out.flush();
+  yield* out.takeFull();
 }
 
 /** The whole exposition as one string (tests, and callers that need the body at once). */
 export async function renderExposition(registry: Registry): Promise<string> {
-  const chunks: string[] = [];
+  const chunks: Buffer[] = [];
   for await (const chunk of expositionChunks(registry)) chunks.push(chunk);
-  return chunks.join('');
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** One of prom-client's own metrics, from its series. */

@@ -76,9 +76,9 @@ export class RenderedFamily<R extends SeriesRow> {
 
   /**
    * Appends the family's text to `pieces`: its header, then each row's cached lines (rendered first where they
-   * changed). Yields every few hundred rows so that the caller can give the event loop back.
+   * changed). Yields every thousand rows so that the caller can give the event loop back.
    */
-  *writeTo(pieces: string[]): Generator<void> {
+  *writeTo(pieces: { push(text: string): void }): Generator<void> {
     pieces.push(familyHeader(this.name, this.help, this.type));
     let rows = 0;
     for (const row of this.table.rows.values()) {

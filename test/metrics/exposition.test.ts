@@ -44,8 +44,9 @@ describe('the metrics exposition', () => {
   it("writes exactly prom-client's text for the contract's metrics of a fleet", async () => {
     const registry = new Registry();
     const metrics = createMetrics(registry, { processMetrics: false });
-    for (let i = 0; i < 50; i++) {
-      const labels = { target: `rras-${i}`, group: `vpn-${i % 5}`, role: 'server' as const };
+    // Enough targets for many chunks, with names of 2- and 3-byte UTF-8 characters across their boundaries.
+    for (let i = 0; i < 1000; i++) {
+      const labels = { target: i % 3 ? `rras-${i}` : `rras-zürich-€-${i}`, group: `vpn-${i % 5}`, role: 'server' as const };
       metrics.observe('head', labels, { ...probeResult(1_700_000_000_000 + i, i % 7 !== 0), phasesMs: { dns: 0, connect: 0.4, tls: 6.1, processing: 2 } });
       metrics.setProbeInterval(labels, 30);
     }

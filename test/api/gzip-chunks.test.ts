@@ -1,0 +1,37 @@
+// The gzip written chunk by chunk must be one ordinary gzip member: what gunzip, curl and Go's reader (Prometheus,
+// test/system/e2e/probe-prometheus.test.ts) take.
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { gzipChunks } from '../../src/api/gzip-chunks.js';
+
+async function gzipOf(chunks: Buffer[], level = 1): Promise<Buffer> {
+  const out: Buffer[] = [];
+  for await (const piece of gzipChunks((async function* () { yield* chunks; })(), level)) out.push(piece);
+  return Buffer.concat(out);
+}
+
+const text = (n: number) => Buffer.from(Array.from({ length: n }, (_, i) => `sstp_probe_success{target="rras-${i}",group="g${i % 7}"} ${i % 2}\n`).join(''));
+
+describe('gzip written chunk by chunk', () => {
+  it('decompresses to the chunks joined, byte for byte, in Node and in the gzip program', async () => {
+    const chunks = [text(5000), Buffer.from('zürich € \n'), randomBytes(70_000), Buffer.alloc(0), text(3)];
+    const gz = await gzipOf(chunks);
+    expect(gunzipSync(gz).equals(Buffer.concat(chunks))).toBe(true);
+    const gunzip = spawnSync('gzip', ['-dc'], { input: gz });
+    expect(gunzip.stderr.toString()).toBe('');
+    expect(gunzip.status).toBe(0);
+    expect(gunzip.stdout.equals(Buffer.concat(chunks))).toBe(true);
+    expect(spawnSync('gzip', ['-t'], { input: gz }).status).toBe(0); // CRC and length checked
+  });
+
+  it('writes a valid empty gzip for no chunks', async () => {
+    expect(gunzipSync(await gzipOf([])).length).toBe(0);
+  });
+
+  it('shrinks repetitive metric text many times over', async () => {
+    const chunks = [text(20_000), text(20_000)];
+    expect((await gzipOf(chunks)).length).toBeLessThan(Buffer.concat(chunks).length / 5);
+  });
+});
