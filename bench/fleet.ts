@@ -19,7 +19,7 @@
 //   npm run bench -- --sizes 1000 --heap            # also a heap snapshot after the window, summarised (work dir kept)
 //   npm run bench -- --node-args="--max-semi-space-size=8"   # node flags for sstpwatch (--baseline-node-args: the baseline's)
 //   npm run bench -- --steady 30m --sizes 10000 --retention short   # RSS and database size over a long run
-//   npm run bench -- --sizes 3000 --api-load 10 --scrapes 46   # status with 4 connections (full, ?group=, gzip) 10 s each, then /metrics every 15 s for 46 s, with the lag of each (0: skip)
+//   npm run bench -- --sizes 3000 --api-load 10 --scrapes 46   # status with 4 connections (full, ?group=, gzip) 10 s each, then /metrics every 15 s for 46 s (curl, gzip and identity), with the lag of each (0: skip)
 // Writes bench/results/<date>.json and .md (the markdown is also printed).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -254,7 +254,7 @@ async function runSstpwatch(n: number, fleet: Fleet, fake: IpcChild, bin?: strin
       figures.api.push(await phase('/metrics back to back, 1 connection', () => endpointLatency(service.baseUrl, '/metrics', apiS)));
     }
     const apiTo = Date.now();
-    if (Number(values['api-load']) > 0) {
+    if (Number(values['api-load']) > 0 || Number(values.scrapes) > 0) {
       log(`N=${n} ${name}: /api/v1/status with 4 connections, then /metrics every 15 s`);
       figures.apiLoad = await apiLoad(service.baseUrl, { seconds: Number(values['api-load']), scrapeS: Number(values.scrapes), filter: 'group=g0000', phase });
     }

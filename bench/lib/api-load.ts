@@ -2,6 +2,8 @@
 // scheduler's lag p99 < 1 s meanwhile; /metrics < 1 s with the lag p99 < 1 s while it is scraped every 15 s).
 // Each phase returns its time window; fleet.ts reads the scheduler's lag log over it.
 import { createRequire } from 'node:module';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import type { BenchReport, LagFigures } from './report.js';
 import { sleep } from './proc.js';
@@ -15,6 +17,7 @@ interface AutocannonResult {
   timeouts: number;
 }
 type Autocannon = (opts: { url: string; connections: number; duration: number; timeout?: number; headers?: Record<string, string> }) => Promise<AutocannonResult>;
+const execFileAsync = promisify(execFile);
 const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 
 export interface LoadPhase {
@@ -39,11 +42,22 @@ export interface StatusLoad extends LoadPhase {
   bodyBytes: number;
 }
 
+/** One GET /metrics as curl saw it (a C client, as Prometheus' Go one: no JavaScript parsing the body). */
+export interface Scrape {
+  /** curl's time_total: request sent to the last byte received (and, for gzip, decompressed). */
+  ms: number;
+  /** Bytes received: the compressed body when it came gzipped. */
+  bytes: number;
+  /** Content-Encoding of the answer (an older sstpwatch sends identity to everyone). */
+  encoding: string;
+}
+
 export interface ScrapeLoad extends LoadPhase {
   everyS: number;
-  scrapes: { ms: number; bytes: number }[];
-  /** The body gzipped (level 6, as one would serve it), for the size a compressed scrape would move. */
-  gzipBytes: number;
+  /** With `Accept-Encoding: gzip`, as Prometheus scrapes. */
+  gzip: Scrape[];
+  /** Without Accept-Encoding (curl, wget, a browser's view-source). */
+  identity: Scrape[];
 }
 
 export interface ApiLoadFigures {
@@ -70,20 +84,34 @@ export async function statusLoad(baseUrl: string, path: string, seconds: number,
   };
 }
 
-/** GET /metrics every `everyS` seconds for `seconds`, as a Prometheus would. */
+/** GET /metrics with curl, gzipped as Prometheus asks for it or as it is. */
+export async function curlScrape(url: string, gzip: boolean): Promise<Scrape> {
+  const args = ['-sS', '-o', '/dev/null', '--max-time', '60', '-w', '%{http_code} %{time_total} %{size_download} %header{content-encoding}'];
+  // Prometheus 2.42 sends exactly this header (scrape.go: acceptEncodingHeader); --compressed makes curl decode it.
+  if (gzip) args.push('-H', 'Accept-Encoding: gzip', '--compressed');
+  const { stdout } = await execFileAsync('curl', [...args, url]);
+  const [code, seconds, bytes, encoding] = stdout.trim().split(' ');
+  if (code !== '200') throw new Error(`curl ${url}: HTTP ${code}`);
+  return { ms: Math.round(Number(seconds) * 1000), bytes: Number(bytes), encoding: encoding || 'identity' };
+}
+
+/**
+ * GET /metrics every `everyS` seconds for `seconds`, as a Prometheus would (gzip), each followed by one without gzip.
+ * Timed by curl: the bench's own fetch() spends as long reading a 34 MB text as sstpwatch takes to send it.
+ */
 export async function scrapeLoad(baseUrl: string, seconds: number, everyS = 15): Promise<ScrapeLoad> {
   const from = Date.now();
-  const scrapes: { ms: number; bytes: number }[] = [];
-  let last = '';
+  const gzip: Scrape[] = [];
+  const identity: Scrape[] = [];
   while (Date.now() - from < seconds * 1000) {
     const started = performance.now();
-    last = await (await fetch(`${baseUrl}/metrics`, { headers: { 'accept-encoding': 'identity' }, signal: AbortSignal.timeout(60_000) })).text();
-    scrapes.push({ ms: Math.round(performance.now() - started), bytes: Buffer.byteLength(last) });
+    gzip.push(await curlScrape(`${baseUrl}/metrics`, true));
+    identity.push(await curlScrape(`${baseUrl}/metrics`, false));
     const wait = everyS * 1000 - (performance.now() - started);
     if (Date.now() - from + wait >= seconds * 1000) break;
     await sleep(Math.max(0, wait));
   }
-  return { name: `/metrics every ${everyS} s`, everyS, from, to: Date.now(), scrapes, gzipBytes: gzipSync(last).length };
+  return { name: `/metrics every ${everyS} s (curl: gzip, then identity)`, everyS, from, to: Date.now(), gzip, identity };
 }
 
 /** CPU (this process) of compressing the full list once at level 1, as sstpwatch does per version. */
@@ -101,15 +129,16 @@ export async function apiLoad(
   opts: { seconds: number; scrapeS: number; filter: string; /** Wraps each phase (fleet.ts: the peak RSS of each). */ phase?: <T>(name: string, run: () => Promise<T>) => Promise<T> },
 ): Promise<ApiLoadFigures> {
   const phase = opts.phase ?? ((_name, run) => run());
-  const status = [
+  // --api-load 0 with --scrapes: the scrapes alone.
+  const status = opts.seconds > 0 ? [
     // gzip first: the figure of the goal, what clients send (browsers, Grafana, curl --compressed, requests, fetch).
     await phase('status list gzip', () => statusLoad(baseUrl, '/api/v1/status', opts.seconds, 4, true)),
     await phase('status list identity, 4 connections', () => statusLoad(baseUrl, '/api/v1/status', opts.seconds)),
     await phase(`status list ?${opts.filter}`, () => statusLoad(baseUrl, `/api/v1/status?${opts.filter}`, opts.seconds)),
     // The status page: bounded to 200 targets and 200 groups a page whatever the fleet (docs/status-page.md).
     await phase('status page', () => statusLoad(baseUrl, '/', opts.seconds, 1)),
-  ];
-  const statusGzipCpuMs = await phase('status list once (gzip cost)', () => gzipCost(baseUrl));
+  ] : [];
+  const statusGzipCpuMs = opts.seconds <= 0 ? undefined : await phase('status list once (gzip cost)', () => gzipCost(baseUrl));
   const scrape = opts.scrapeS > 0 ? await phase('/metrics every 15 s', () => scrapeLoad(baseUrl, opts.scrapeS)) : undefined;
   return { status, scrape, statusGzipCpuMs };
 }
@@ -128,9 +157,13 @@ export function renderApiLoad(report: BenchReport): string {
         rows.push(`| ${size.targets} | ${system} | ${s.name} | ${s.requests} | ${ms(s.p50Ms)} / ${ms(s.p99Ms)} / ${ms(s.maxMs)} | ${mb(s.bodyBytes)} | ${s.non2xx + s.errors} | ${ms((s.lag?.p99 ?? NaN) * 1000)} / ${ms((s.lag?.max ?? NaN) * 1000)} |`);
       }
       if (load.scrape) {
-        const times = load.scrape.scrapes.map((x) => x.ms);
-        const bytes = load.scrape.scrapes.at(-1)?.bytes ?? 0;
-        rows.push(`| ${size.targets} | ${system} | ${load.scrape.name} | ${times.length} | ${times.map((t) => ms(t)).join(', ')} | ${mb(bytes)} (gzip ${mb(load.scrape.gzipBytes)}) | | ${ms((load.scrape.lag?.p99 ?? NaN) * 1000)} / ${ms((load.scrape.lag?.max ?? NaN) * 1000)} |`);
+        const lag = `${ms((load.scrape.lag?.p99 ?? NaN) * 1000)} / ${ms((load.scrape.lag?.max ?? NaN) * 1000)}`;
+        for (const [coding, scrapes] of [['gzip', load.scrape.gzip], ['identity', load.scrape.identity]] as const) {
+          const times = scrapes.map((x) => ms(x.ms)).join(', ');
+          const last = scrapes.at(-1);
+          const got = last && last.encoding !== coding ? ` (sent ${last.encoding})` : '';
+          rows.push(`| ${size.targets} | ${system} | ${load.scrape.name}: ${coding} asked${got} | ${scrapes.length} | ${times} | ${mb(last?.bytes ?? 0)} | | ${lag} |`);
+        }
       }
       if (load.statusGzipCpuMs !== undefined) rows.push(`| ${size.targets} | ${system} | gzip level 1 of the full list (CPU once per version) | | ${ms(load.statusGzipCpuMs)} | | | |`);
     }
