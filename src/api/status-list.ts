@@ -6,6 +6,7 @@
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { createGzip, constants as zlib } from 'node:zlib';
+import { ChunkWriter } from '../chunk-writer.js';
 import type { TargetState } from '../health/types.js';
 import { badRequest } from './errors.js';
 import type { StatusSnapshot } from './status-cache.js';
@@ -159,21 +160,15 @@ function* strings({ open, fragments, indices, close }: BodyParts): Generator<str
   yield close;
 }
 
-/** The body in pieces of about PIECE_BYTES, each a new Buffer (zlib holds a piece until it has read it). */
+/** The body in pieces of up to PIECE_BYTES, each a new Buffer (zlib holds a piece until it has read it). */
 function* pieces(parts: BodyParts): Generator<Buffer> {
-  let piece = Buffer.allocUnsafe(PIECE_BYTES);
-  let at = 0;
+  const out = new ChunkWriter(PIECE_BYTES);
   for (const s of strings(parts)) {
-    const bytes = Buffer.byteLength(s);
-    if (at + bytes > PIECE_BYTES && at > 0) {
-      yield piece.subarray(0, at);
-      piece = Buffer.allocUnsafe(PIECE_BYTES);
-      at = 0;
-    }
-    if (bytes > PIECE_BYTES) yield Buffer.from(s, 'utf8');
-    else at += piece.write(s, at);
+    out.push(s);
+    yield* out.takeFull();
   }
-  if (at > 0) yield piece.subarray(0, at);
+  out.flush();
+  yield* out.takeFull();
 }
 
 /** The gzip of a body written piece by piece into zlib: never the whole identity body in memory. */

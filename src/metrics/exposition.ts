@@ -5,6 +5,7 @@
 // certificates) are written from their series, and the work yields to the event loop every few thousand lines.
 // The output is the text prom-client gives for the same series (test/metrics/exposition.test.ts).
 import type { Registry } from 'prom-client';
+import { ChunkWriter } from '../chunk-writer.js';
 import { isRenderedFamily } from './series-table.js';
 import { familyHeader, labelText, valueText, type Labels } from './text-format.js';
 
@@ -35,43 +36,6 @@ const yieldNow = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Bytes of a chunk of the body: a socket write or a gzip input each. */
 const CHUNK_BYTES = 256 * 1024;
-/** The most UTF-8 bytes one UTF-16 code unit of a string takes. */
-const MAX_UTF8_PER_UNIT = 3;
-
-/**
- * Text encoded straight into chunk-sized Buffers: each string is copied once, as UTF-8, where joining the strings
- * and encoding the result copied it twice and left a large string per chunk for the garbage collector.
- */
-class ChunkWriter {
-  private buffer = Buffer.allocUnsafe(CHUNK_BYTES);
-  private at = 0;
-  private readonly full: Buffer[] = [];
-
-  push(text: string): void {
-    if (this.at + text.length * MAX_UTF8_PER_UNIT > CHUNK_BYTES) {
-      this.flush();
-      // Larger than a chunk (a prom-client family of many series): a chunk of its own.
-      if (text.length * MAX_UTF8_PER_UNIT > CHUNK_BYTES) {
-        this.full.push(Buffer.from(text, 'utf8'));
-        return;
-      }
-    }
-    this.at += this.buffer.write(text, this.at, 'utf8');
-  }
-
-  /** The chunks filled so far. */
-  takeFull(): Buffer[] {
-    return this.full.splice(0);
-  }
-
-  /** Ends the chunk being written (if any), to be taken next. */
-  flush(): void {
-    if (this.at === 0) return;
-    this.full.push(this.buffer.subarray(0, this.at));
-    this.buffer = Buffer.allocUnsafe(CHUNK_BYTES);
-    this.at = 0;
-  }
-}
 
 /**
  * The registry in the text format, as UTF-8 chunks of up to 256 KB, with the event loop given back every 1,000
@@ -80,7 +44,7 @@ class ChunkWriter {
  * (routes/metrics.ts), the body is never held whole.
  */
 export async function* expositionChunks(registry: Registry): AsyncGenerator<Buffer> {
-  const out = new ChunkWriter();
+  const out = new ChunkWriter(CHUNK_BYTES);
   let lines = 0;
   const counted = async (n: number) => {
     lines += n;
