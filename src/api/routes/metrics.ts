@@ -2,8 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { Readable } from 'node:stream';
 import type { AppDeps } from '../deps.js';
-import { gzipChunks } from '../gzip-chunks.js';
-import { acceptsGzip } from '../status-list.js';
+import { acceptsGzip, gzipChunks } from '../encoding.js';
 import { expositionChunks } from '../../metrics/exposition.js';
 
 /**

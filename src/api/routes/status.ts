@@ -7,7 +7,8 @@ import { badRequest } from '../errors.js';
 import { presentGroup, presentTarget, scheduledFor } from '../present.js';
 import { StatusQuerySchema, StatusSchema, type StatusJson } from '../schemas.js';
 import type { StatusListSource } from '../status-cache.js';
-import { acceptsGzip, matchesEtag } from '../status-list.js';
+import { acceptsGzip } from '../encoding.js';
+import { matchesEtag } from '../status-list.js';
 import type { StatusVersions } from '../status-versions.js';
 import type { SiteStatus } from '../sites.js';
 

@@ -1,10 +1,10 @@
-// The gzip written chunk by chunk must be one ordinary gzip member: what gunzip, curl and Go's reader (Prometheus,
+// Content coding: which Accept-Encoding headers get gzip, and the gzip written chunk by chunk must be one ordinary gzip member: what gunzip, curl and Go's reader (Prometheus,
 // test/system/e2e/probe-prometheus.test.ts) take.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { gzipChunks } from '../../src/api/gzip-chunks.js';
+import { acceptsGzip, gzipChunks } from '../../src/api/encoding.js';
 
 async function gzipOf(chunks: Buffer[], level = 1): Promise<Buffer> {
   const out: Buffer[] = [];
@@ -33,5 +33,25 @@ describe('gzip written chunk by chunk', () => {
   it('shrinks repetitive metric text many times over', async () => {
     const chunks = [text(20_000), text(20_000)];
     expect((await gzipOf(chunks)).length).toBeLessThan(Buffer.concat(chunks).length / 5);
+  });
+});
+
+describe('whether a client takes gzip (Accept-Encoding, RFC 9110 section 12.5.3)', () => {
+  it.each([
+    { header: undefined, gzip: false },
+    { header: '', gzip: false },
+    { header: 'gzip', gzip: true },
+    { header: 'GZIP', gzip: true },
+    { header: 'x-gzip', gzip: true },
+    { header: 'deflate, gzip;q=1.0, *;q=0.5', gzip: true },
+    { header: 'br', gzip: false },
+    { header: 'identity', gzip: false },
+    { header: '*', gzip: true },
+    { header: 'gzip;q=0', gzip: false },
+    { header: 'gzip; q=0.001', gzip: true },
+    { header: 'gzip;q=0.0', gzip: false },
+    { header: 'br;q=1, gzip;q=0', gzip: false },
+  ])('$header -> $gzip', ({ header, gzip }) => {
+    expect(acceptsGzip(header)).toBe(gzip);
   });
 });

@@ -1,3 +1,6 @@
+// Content coding for the API's large bodies (/metrics, the status list): whether a client takes gzip, and the one way
+// they are gzipped.
+//
 // A gzip stream (RFC 1952, one member) built chunk by chunk on the event loop: each chunk is deflated on its own
 // (zlib's deflateRawSync, ended with a sync flush rather than a final block), the pieces are one valid deflate
 // stream because no piece refers back past its own start, and an empty final block, the CRC-32 and the length
@@ -26,4 +29,15 @@ export async function* gzipChunks(chunks: AsyncIterable<Buffer>, level: number):
   trailer.writeUInt32LE(crc >>> 0, 0);
   trailer.writeUInt32LE(length, 4);
   yield Buffer.concat([FINAL_BLOCK, trailer]);
+}
+
+/** Whether the client takes gzip (Accept-Encoding, q > 0). */
+export function acceptsGzip(header: string | undefined): boolean {
+  if (!header) return false;
+  return header.split(',').some((part) => {
+    const [coding, ...params] = part.trim().toLowerCase().split(';');
+    if (coding !== 'gzip' && coding !== 'x-gzip' && coding !== '*') return false;
+    const q = params.map((p) => /^\s*q=([0-9.]+)\s*$/.exec(p)).find(Boolean);
+    return !q || Number(q[1]) > 0;
+  });
 }
