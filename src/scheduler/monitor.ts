@@ -19,8 +19,11 @@ export interface MonitorDeps {
   metrics: Metrics;
   log: Logger;
   now?: () => number;
-  /** The config's recurring maintenance windows; absent: none. */
-  windows?: Pick<MaintenanceCalendar, 'activeFor'>;
+  /**
+   * The config's recurring maintenance windows; absent: none. `covers` (when given) lets the once-a-second pass
+   * skip the targets no window names without evaluating any calendar.
+   */
+  windows?: Pick<MaintenanceCalendar, 'activeFor'> & Partial<Pick<MaintenanceCalendar, 'covers'>>;
 }
 
 /**
@@ -266,9 +269,18 @@ export class Monitor implements StatusSource {
       this.persistMaintenance(name, null);
       fromApi = null;
     }
+    // Most targets are in no maintenance and named by no window: nothing to evaluate, every second, for each.
+    if (fromApi === null && !entry.health.maintenance && !this.mayBeInWindow(entry.config)) return;
     const wanted = maintenanceInForce(fromApi, this.deps.windows?.activeFor(entry.config, now) ?? null, now);
     if (wanted === null && !entry.health.maintenance) return;
     this.apply(entry, followMaintenance(name, entry.health, wanted, now));
+  }
+
+  /** False only when the calendar says no configured window names the target (then activeFor() is null). */
+  private mayBeInWindow(config: TargetConfig): boolean {
+    const { windows } = this.deps;
+    if (!windows) return false;
+    return windows.covers ? windows.covers(config) : true;
   }
 
   /** Tells other instances (through the store) the target's state as this one sees it. */

@@ -5,7 +5,7 @@ import type { Cadence } from '../config/raw.js';
 import type { TargetConfig } from '../config/types.js';
 import { CHECK_KINDS, CHECKS, plannedChecks } from '../probe/checks.js';
 import type { CheckKind, ProbeResult } from '../probe/types.js';
-import { dueTimesIn, phaseOffset } from './plan.js';
+import { dueTimesIn, nextDue, phaseOffset } from './plan.js';
 
 /** Runs one check of a target; never rejects (a probe's contract). */
 export type CheckProbe = (target: TargetConfig, check: CheckKind, signal: AbortSignal) => Promise<ProbeResult>;
@@ -74,6 +74,11 @@ interface Entry {
   cronTask: ScheduledTask | null;
   /** Due times are planned up to (excluding) this time. */
   plannedUntil: number;
+  /**
+   * Interval cadence: the first due time at or after plannedUntil (0: not known yet). The tick skips the entry
+   * while it lies beyond the planning horizon: a second with nothing due costs a comparison, not a plan.
+   */
+  nextDueAt: number;
   inFlight: Promise<ProbeResult> | null;
 }
 
@@ -120,6 +125,7 @@ export function createScheduler(initialTargets: TargetConfig[], deps: SchedulerD
       offset: intervalMs ? phaseOffset(target.name, intervalMs) : 0,
       cronTask: schedule ? cron.createTask(schedule, () => undefined) : null,
       plannedUntil: 0,
+      nextDueAt: 0,
       inFlight,
     };
   }
@@ -165,6 +171,11 @@ export function createScheduler(initialTargets: TargetConfig[], deps: SchedulerD
     for (const entry of entries.values()) {
       const start = Math.max(entry.plannedUntil, t);
       if (start >= end) continue;
+      // nextDueAt is the first due time at or after the old plannedUntil <= start: none falls in [start, end).
+      if (entry.nextDueAt >= end) {
+        entry.plannedUntil = end;
+        continue;
+      }
       for (const dueAt of dueTimes(entry, start, end)) {
         const timer = setTimeout(() => {
           timers.delete(timer);
@@ -173,6 +184,7 @@ export function createScheduler(initialTargets: TargetConfig[], deps: SchedulerD
         timers.add(timer);
       }
       entry.plannedUntil = end;
+      if (entry.cadence.intervalMs) entry.nextDueAt = nextDue(end, entry.cadence.intervalMs, entry.offset);
     }
   }
 
@@ -289,7 +301,10 @@ export function createScheduler(initialTargets: TargetConfig[], deps: SchedulerD
         }
       }
       await settled;
-      for (const entry of entries.values()) entry.plannedUntil = 0;
+      for (const entry of entries.values()) {
+        entry.plannedUntil = 0;
+        entry.nextDueAt = 0;
+      }
     },
 
     setTargets,
