@@ -93,6 +93,8 @@ async function child(checkout: string, n: number, scrapes: number): Promise<void
   }
   gc();
   figures.heapMiB = Math.round(((process.memoryUsage().heapUsed - base) / MiB) * 10) / 10;
+  // The registry read after the measure: until then it is live, or the collection above would have freed the fleet.
+  if (registry.getMetricsAsArray().length === 0) throw new Error('the registry lost its metrics');
   figures.rssMiB = Math.round(process.memoryUsage().rss / MiB);
   figures.peakRssMiB = Math.round(peakRss() / MiB);
   process.stdout.write(JSON.stringify(figures));

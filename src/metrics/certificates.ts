@@ -70,28 +70,28 @@ export function createCertificateMetrics(registry: Registry, options: Certificat
     return text;
   };
 
-  const earliest = family(targets, 'sstp_cert_chain_earliest_expiry_timestamp_seconds',
+  family(targets, 'sstp_cert_chain_earliest_expiry_timestamp_seconds',
     'Expiry of the certificate of the presented chain that expires first (Unix seconds); position says whether it is the leaf, an intermediate or the root.',
     (row) => (row.earliest ? `\nsstp_cert_chain_earliest_expiry_timestamp_seconds{${row.labels},position="${row.earliest.position}"} ${valueText(row.earliest.notAfter)}` : ''));
-  const valid = family(targets, 'sstp_cert_valid',
+  family(targets, 'sstp_cert_valid',
     'SSTP certificate checks on the leaf: eku (Server Authentication EKU), name (names the group hostname), chain (leads to a trusted root), revoked (1 = no certificate of the chain is revoked by its CRL, delta CRL or OCSP responder). 1 pass, 0 fail.',
     (row) => lines('sstp_cert_valid', row.labels, CERT_CHECKS.map((_, i) => i), (i) => `check="${CERT_CHECKS[i]}"`, (i) => row.valid[i]!));
-  const consistent = family(groups, 'sstp_group_cert_consistent',
+  family(groups, 'sstp_group_cert_consistent',
     'Group certificate consistency, 1 yes 0 no: servers (all present the same leaf), vip (the VIP presents the servers\' leaf), offload_hash (the VIP leaf is offload_cert_sha256). Absent when there is nothing to compare.',
     (row) => lines('sstp_group_cert_consistent', row.labels, Object.values(CONSISTENCY_CHECKS).map((_, i) => i), (i) => `check="${Object.values(CONSISTENCY_CHECKS)[i]}"`, (i) => row.values[i]!));
-  const reachable = family(targets, 'sstp_crl_reachable',
+  family(targets, 'sstp_crl_reachable',
     'A CRL distribution point (kind crl) or OCSP responder (kind ocsp) of the presented chain answered its last fetch: 1 yes, 0 no.',
     (row) => lines('sstp_crl_reachable', row.labels, row.sources, (s) => s.labels, (s) => s.reachable));
   const crlDate = (name: string, help: string, value: (s: PublishedSource) => number) =>
     family(targets, name, help, (row) => lines(name, row.labels, row.sources, (s) => `url="${escapeLabelValue(s.url)}"`, value));
-  const nextUpdate = crlDate('sstp_crl_next_update_timestamp_seconds',
+  crlDate('sstp_crl_next_update_timestamp_seconds',
     'nextUpdate of the CRL (or delta CRL) last fetched from url (Unix seconds): clients reject it after that time.', (s) => s.nextUpdate);
-  const thisUpdate = crlDate('sstp_crl_this_update_timestamp_seconds',
+  crlDate('sstp_crl_this_update_timestamp_seconds',
     'thisUpdate of the CRL (or delta CRL) last fetched from url (Unix seconds): when the CA issued it.', (s) => s.thisUpdate);
-  const signatureValid = family(targets, 'sstp_revocation_signature_valid',
+  family(targets, 'sstp_revocation_signature_valid',
     'The CRL (kind crl, delta CRLs included) or OCSP answer (kind ocsp) last fetched from url is signed by the issuing CA of the chain (OCSP: or its delegated responder): 1 yes, 0 no. Absent when it could not be checked.',
     (row) => lines('sstp_revocation_signature_valid', row.labels, row.sources, (s) => s.labels, (s) => s.signatureValid));
-  const ocspStatus = family(targets, 'sstp_ocsp_status',
+  family(targets, 'sstp_ocsp_status',
     "The OCSP responder's last answer for the certificate at position: 1 for the status given (good, revoked, unknown), 0 for the others.",
     (row) => row.ocsp.map((o) => OCSP_STATUSES.map((s) => `\nsstp_ocsp_status{${row.labels},${o.labels},status="${s}"} ${s === o.status ? 1 : 0}`).join('')).join(''));
 
@@ -103,7 +103,7 @@ export function createCertificateMetrics(registry: Registry, options: Certificat
     }
     if (!row) {
       row = {
-        labels: labelText({ target: labels.target, group: labels.group, role: labels.role, ...constant }), text: targets.newText(),
+        labels: labelText({ target: labels.target, group: labels.group, role: labels.role, ...constant }),
         group: labels.group, role: labels.role, earliest: null, valid: CERT_CHECKS.map(() => Number.NaN), sources: [], ocsp: [],
       };
       targets.rows.set(labels.target, row);
@@ -128,8 +128,6 @@ export function createCertificateMetrics(registry: Registry, options: Certificat
       const row = rowOf(labels);
       row.earliest = { position: checks.earliestExpiry.position, notAfter: checks.earliestExpiry.notAfter / 1000 };
       row.valid = [checks.serverAuthEku ? 1 : 0, checks.nameMatchesHostname ? 1 : 0, checks.chainTrusted ? 1 : 0, revoked === null ? Number.NaN : revoked ? 0 : 1];
-      earliest.dirty(row);
-      valid.dirty(row);
     },
 
     setRevocation(labels, sources) {
@@ -145,17 +143,15 @@ export function createCertificateMetrics(registry: Registry, options: Certificat
           row.ocsp.push({ url: source.url, position: source.position, labels: `url="${escapeLabelValue(source.url)}",position="${source.position}"`, status: status.ocspStatus });
         }
       }
-      for (const f of [reachable, nextUpdate, thisUpdate, signatureValid, ocspStatus]) f.dirty(row);
     },
 
     setGroup(group, consistency) {
       let row = groups.rows.get(group);
-      if (!row) groups.rows.set(group, (row = { labels: labelText({ group, ...constant }), text: groups.newText(), values: [] }));
+      if (!row) groups.rows.set(group, (row = { labels: labelText({ group, ...constant }), values: [] }));
       row.values = (Object.keys(CONSISTENCY_CHECKS) as (keyof GroupConsistency)[]).map((key) => {
         const value = consistency[key];
         return value === null ? Number.NaN : value ? 1 : 0;
       });
-      consistent.dirty(row);
     },
 
     forgetTarget(labels) {

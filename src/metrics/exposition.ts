@@ -1,8 +1,8 @@
 // The Prometheus text exposition (format 0.0.4) of a registry, written here rather than by prom-client's
 // registry.metrics(). prom-client builds every series of every metric in one go (its per-metric promises resolve
-// as microtasks, so nothing else runs in between). Here the per-target families come pre-rendered per target
-// (series-table.ts) and are copied into chunks of UTF-8, the few prom-client metrics left (process, scheduler lag, store,
-// certificates) are written from their series, and the work yields to the event loop every few thousand lines.
+// as microtasks, so nothing else runs in between). Here the per-target families are rendered from each target's
+// facts as they are written (series-table.ts) into chunks of UTF-8, the few prom-client metrics left (process,
+// scheduler lag, store) are written from their series, and the work yields to the event loop every few thousand lines.
 // The output is the text prom-client gives for the same series (test/metrics/exposition.test.ts).
 import type { Registry } from 'prom-client';
 import { ChunkWriter } from '../chunk-writer.js';
@@ -39,8 +39,8 @@ const CHUNK_BYTES = 256 * 1024;
 
 /**
  * The registry in the text format, as UTF-8 chunks of up to 256 KB, with the event loop given back every 1,000
- * targets of a family (series-table.ts) and every few thousand lines of prom-client's metrics: the pre-rendered
- * families hand over their cached per-target strings, so a chunk is mostly a copy. Streamed as they come
+ * targets of a family (series-table.ts) and every few thousand lines of prom-client's metrics: the per-target
+ * families render their rows in pieces of ~16 K characters, one UTF-8 copy each. Streamed as they come
  * (routes/metrics.ts), the body is never held whole.
  */
 export async function* expositionChunks(registry: Registry): AsyncGenerator<Buffer> {

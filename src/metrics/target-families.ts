@@ -1,5 +1,5 @@
 // The per-target and per-group families of metrics.ts, kept as facts per target and rendered per target
-// (series-table.ts). The families, their names, labels, HELP and TYPE are the contract's (docs/metrics.md); their
+// at each scrape (series-table.ts). The families, their names, labels, HELP and TYPE are the contract's (docs/metrics.md); their
 // order is the order they are created in here.
 import type { Registry } from 'prom-client';
 import { METRIC_FAMILIES, type MetricFamily } from '../config/metrics-config.js';
@@ -94,20 +94,20 @@ export function createTargetFamilies(registry: Registry, exclude: readonly Metri
       return Number.isNaN(v) ? '' : `\n${name}{${row.labels}} ${valueText(v)}`;
     });
 
-  const up = gauge('sstp_target_up', 'Debounced state: 1 up, 0 down (absent while unknown or in maintenance).', (row) =>
+  gauge('sstp_target_up', 'Debounced state: 1 up, 0 down (absent while unknown or in maintenance).', (row) =>
     row.state === 'up' ? 1 : row.state === 'down' ? 0 : Number.NaN);
-  const state = family(targets, 'sstp_target_state', 'Debounced state, one-hot over up/down/unknown/maintenance.', 'gauge', (row) =>
+  family(targets, 'sstp_target_state', 'Debounced state, one-hot over up/down/unknown/maintenance.', 'gauge', (row) =>
     row.state === null ? '' : TARGET_STATES.map((s) => `\nsstp_target_state{${row.labels},state="${s}"} ${s === row.state ? 1 : 0}`).join(''));
   const kinds = CHECK_KINDS.map((check, index) => kindFamilies(CHECKS[check].series, index));
-  const failures = gauge('sstp_target_consecutive_failures', 'Failed probes in a row.', (row) => row.consecutiveFailures);
-  const certNotAfter = gauge('sstp_cert_not_after_timestamp_seconds', 'Expiry of the leaf certificate presented (Unix seconds).', (row) => row.certNotAfter);
+  gauge('sstp_target_consecutive_failures', 'Failed probes in a row.', (row) => row.consecutiveFailures);
+  gauge('sstp_cert_not_after_timestamp_seconds', 'Expiry of the leaf certificate presented (Unix seconds).', (row) => row.certNotAfter);
   const certInfo = family(targets, 'sstp_cert_info', 'The leaf certificate now presented.', 'gauge', (row) =>
     row.certInfo === null ? '' : `\nsstp_cert_info{${row.labels},${row.certInfo}} 1`);
   const groupGauge = (name: string, help: string, value: (row: GroupRow) => number) =>
     family(groups, name, help, 'gauge', (row) => `\n${name}{${row.labels}} ${valueText(value(row))}`);
-  const groupUp = groupGauge('sstp_group_servers_up', 'Servers of the group whose state is up.', (row) => row.serversUp);
-  const groupTotal = groupGauge('sstp_group_servers', 'Servers configured in the group.', (row) => row.serversTotal);
-  const interval = gauge('sstp_probe_interval_seconds', 'Configured probe interval (absent for cron schedules).', (row) => row.interval);
+  groupGauge('sstp_group_servers_up', 'Servers of the group whose state is up.', (row) => row.serversUp);
+  groupGauge('sstp_group_servers', 'Servers configured in the group.', (row) => row.serversTotal);
+  gauge('sstp_probe_interval_seconds', 'Configured probe interval (absent for cron schedules).', (row) => row.interval);
   const threshold = (name: string, help: string, index: number) => gauge(name, help, (row) => row.thresholds?.[index] ?? Number.NaN);
   const thresholdFamilies = [
     threshold('sstp_cert_warning_threshold_seconds', 'certificates.warn_days in seconds: a certificate expiring sooner is a warning.', 0),
@@ -166,7 +166,7 @@ export function createTargetFamilies(registry: Registry, exclude: readonly Metri
     let row = targets.rows.get(labels.target);
     if (!row) {
       row = {
-        labels: constantText({ target: labels.target, group: labels.group, role: labels.role }), text: targets.newText(),
+        labels: constantText({ target: labels.target, group: labels.group, role: labels.role }),
         group: labels.group, role: labels.role, state: null, consecutiveFailures: Number.NaN, interval: Number.NaN,
         thresholds: null, certNotAfter: Number.NaN, certInfo: null, checks: kinds.map(() => null),
       };
@@ -175,7 +175,6 @@ export function createTargetFamilies(registry: Registry, exclude: readonly Metri
       row.group = labels.group;
       row.role = labels.role;
       row.labels = constantText({ target: labels.target, group: labels.group, role: labels.role });
-      targets.invalidate(row);
     }
     return row;
   }
@@ -202,8 +201,6 @@ export function createTargetFamilies(registry: Registry, exclude: readonly Metri
     counts[buckets.length + 1]! += 1;
   }
 
-  const dirty = (row: TargetRow, ...families: (RenderedFamily<TargetRow> | null)[]) => { for (const f of families) f?.dirty(row); };
-
   return {
     observe(check, labels, result) {
       const row = rowOf(labels);
@@ -222,12 +219,10 @@ export function createTargetFamilies(registry: Registry, exclude: readonly Metri
       if (bitmask !== null) facts.hashBitmask = bitmask;
       const resultIndex = ERROR_INDEX.get(result.errorKind);
       if (facts.results && resultIndex !== undefined) facts.results[resultIndex]! += 1;
-      dirty(row, kind.success, kind.lastTimestamp, kind.results, kind.steps, kind.duration, kind.statusCode, kind.hashProtocol);
       const cert = kind.spec.certificate ? result.certificate : null;
       if (cert) {
         row.certNotAfter = cert.notAfter / 1000;
         if (certInfo) row.certInfo = `sha256="${escapeLabelValue(cert.sha256)}",subject="${escapeLabelValue(cert.subject)}",issuer="${escapeLabelValue(cert.issuer)}"`;
-        dirty(row, certNotAfter, certInfo);
       }
     },
 
@@ -235,29 +230,24 @@ export function createTargetFamilies(registry: Registry, exclude: readonly Metri
       const row = rowOf(labels);
       row.state = health.state;
       row.consecutiveFailures = health.consecutiveFailures;
-      dirty(row, up, state, failures);
     },
 
     setGroup(group, health) {
       let row = groups.rows.get(group);
-      if (!row) groups.rows.set(group, (row = { labels: constantText({ group }), text: groups.newText(), serversUp: 0, serversTotal: 0 }));
+      if (!row) groups.rows.set(group, (row = { labels: constantText({ group }), serversUp: 0, serversTotal: 0 }));
       row.serversUp = health.serversUp;
       row.serversTotal = health.serversTotal;
-      groupUp?.dirty(row);
-      groupTotal?.dirty(row);
     },
 
     setProbeInterval(labels, seconds) {
       const row = rowOf(labels);
       row.interval = seconds ?? Number.NaN;
-      dirty(row, interval);
     },
 
     setThresholds(labels, thresholds) {
       const row = rowOf(labels);
       if (thresholdFamilies.every((f) => f === null)) return;
       row.thresholds = [thresholds.certificates.warnDays * 86_400, thresholds.certificates.criticalDays * 86_400, thresholds.slowThresholdMs / 1000];
-      dirty(row, ...thresholdFamilies);
     },
 
     forgetTarget(labels) {
