@@ -6,7 +6,7 @@
 // phase comes first (what clients send), identity after it (so its buffers do not count in the gzip phase's RSS).
 // bench/fleet.ts --api-load
 // measures the same with the real service probing a fake fleet; this one still says something on a loaded machine.
-//   npx tsx bench/status-list.ts [--targets 10000] [--seconds 10]
+//   npx tsx bench/status-list.ts [--targets 10000] [--seconds 10] [--phases gzip,identity,group,state,limit]
 // Run from an older checkout (copy this file into its bench/) to compare.
 import { execFile } from 'node:child_process';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -19,7 +19,8 @@ import type { ProbeResult } from '../src/probe/types.js';
 import { buildTestApp } from '../test/fixtures/app.js';
 import { probeResult, targetConfig, targetHealth, targetView } from '../test/fixtures/domain.js';
 
-const { values } = parseArgs({ options: { targets: { type: 'string', default: '10000' }, seconds: { type: 'string', default: '10' } } });
+const { values } = parseArgs({ options: { targets: { type: 'string', default: '10000' }, seconds: { type: 'string', default: '10' }, phases: { type: 'string', default: 'gzip,identity,group,state,limit' } } });
+const PHASES = new Set(values.phases.split(','));
 const N = Number(values.targets);
 const SECONDS = Number(values.seconds);
 const GROUP = 10;
@@ -92,10 +93,10 @@ console.log(`N = ${N}, ${SECONDS} s per phase, 4 connections, Node ${process.ver
 console.log('| phase | requests | p50 / p99 / max | CPU / request | body | errors | event loop delay p99 / max | peak RSS so far |');
 console.log('|---|---:|---|---:|---:|---:|---|---:|');
 // gzip first: it is what clients send (browsers, Grafana, curl --compressed, requests, fetch); identity beside it.
-await phase('/api/v1/status (gzip, as clients ask)', '/api/v1/status', { 'accept-encoding': 'gzip' });
-await phase('/api/v1/status (identity: no Accept-Encoding)', '/api/v1/status', {});
-await phase('/api/v1/status?group=g0000', '/api/v1/status?group=g0000', {});
-await phase('/api/v1/status?state=down', '/api/v1/status?state=down', {});
-await phase('/api/v1/status?limit=500 (first page)', '/api/v1/status?limit=500', {});
+if (PHASES.has('gzip')) await phase('/api/v1/status (gzip, as clients ask)', '/api/v1/status', { 'accept-encoding': 'gzip' });
+if (PHASES.has('identity')) await phase('/api/v1/status (identity: no Accept-Encoding)', '/api/v1/status', {});
+if (PHASES.has('group')) await phase('/api/v1/status?group=g0000', '/api/v1/status?group=g0000', {});
+if (PHASES.has('state')) await phase('/api/v1/status?state=down', '/api/v1/status?state=down', {});
+if (PHASES.has('limit')) await phase('/api/v1/status?limit=500 (first page)', '/api/v1/status?limit=500', {});
 clearInterval(churn);
 await app.close();

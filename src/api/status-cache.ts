@@ -4,7 +4,10 @@
 //   changed (compared by identity: the monitor gives a target a new health object with every result) or it is a
 //   minute old (days_left moves);
 // - the list as a whole (a snapshot: every fragment in config order, the summary, what the filters need) is one
-//   look at the live state; when to look again is status-versions.ts's business;
+//   look at the live state, taken in slices of a few milliseconds with the event loop given back in between (at
+//   10,000 targets a look in one go held the loop for tens of milliseconds, a minute's re-presentation of every
+//   entry for far longer, and probes due meanwhile started late); when to look again is status-versions.ts's
+//   business;
 // - the snapshot's version moves only when some fragment really changed, so pollers keep their ETag while nothing
 //   they see changed.
 import type { TargetState } from '../health/types.js';
@@ -19,7 +22,14 @@ interface Fragment {
   inputs: unknown[];
   builtAt: number;
   json: string;
+  /** Its length in UTF-8: a body's length is the sum of its fragments', never measured again. */
+  bytes: number;
 }
+
+/** How long one slice of a look may hold the event loop before it gives the loop back. */
+export const LOOK_SLICE_MS = 4;
+/** Entries looked at between two glances at the clock. */
+const CLOCK_EVERY = 64;
 
 /** How one kind of entry (a target, a group) is shown, and what it depends on. */
 export interface EntryShow<V> {
@@ -43,15 +53,21 @@ export class FragmentCache<V> {
   ) {}
 
   json(view: V, now: number): string {
+    return this.entry(view, now).json;
+  }
+
+  /** The entry's JSON and its length in bytes, serialized again only when it changed or is too old. */
+  entry(view: V, now: number): { readonly json: string; readonly bytes: number } {
     const key = this.show.key(view);
     const inputs = this.scratch;
     inputs.length = 0;
     this.show.inputs(view, now, inputs);
     const entry = this.entries.get(key);
-    if (entry && now >= entry.builtAt && now - entry.builtAt < this.maxAgeMs && sameInputs(entry.inputs, inputs)) return entry.json;
+    if (entry && now >= entry.builtAt && now - entry.builtAt < this.maxAgeMs && sameInputs(entry.inputs, inputs)) return entry;
     const json = JSON.stringify(this.show.present(view, now));
-    this.entries.set(key, { inputs: inputs.slice(), builtAt: now, json });
-    return json;
+    const made = { inputs: inputs.slice(), builtAt: now, json, bytes: Buffer.byteLength(json, 'utf8') };
+    this.entries.set(key, made);
+    return made;
   }
 
   /** Forgets keys no longer in use (after a reload removed targets or groups). */
@@ -87,6 +103,8 @@ export interface StatusSnapshot {
   groupOf: readonly string[];
   states: readonly TargetState[];
   targetJson: readonly string[];
+  /** Each target fragment's length in UTF-8 bytes. */
+  targetBytes: readonly number[];
   groupNames: readonly string[];
   groupJson: readonly string[];
   summary: StatusSummary;
@@ -109,34 +127,51 @@ export class StatusSnapshots {
   private readonly targets: FragmentCache<TargetView>;
   private readonly groups: FragmentCache<GroupView>;
   private last: StatusSnapshot | null = null;
+  /** The look under way: looks run one after the other, each over the state as it is when it starts. */
+  private running: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly source: StatusListSource) {
     this.targets = new FragmentCache(source.target);
     this.groups = new FragmentCache(source.group);
   }
 
-  /** The list as of `now`: the last snapshot (same object, same version) while no entry changed. */
-  look(now: number): StatusSnapshot {
+  /**
+   * The list as of `now`: the last snapshot (same object, same version) while no entry changed. Taken in slices of
+   * about LOOK_SLICE_MS, the event loop given back in between (`pause`); a look asked for while one runs starts after it.
+   */
+  look(now: number, pause: () => Promise<void> = nextTurn): Promise<StatusSnapshot> {
+    const done = this.running.then(() => this.lookNow(now, pause));
+    this.running = done.catch(() => undefined);
+    return done;
+  }
+
+  private async lookNow(now: number, pause: () => Promise<void>): Promise<StatusSnapshot> {
     const last = this.last;
-    const next = this.build(now);
+    const next = await this.build(now, pause);
     if (last && sameStrings(last.targetJson, next.targetJson) && sameStrings(last.groupJson, next.groupJson)) return last;
     next.version = (last?.version ?? 0) + 1;
     this.last = next;
     return next;
   }
 
-  private build(now: number): StatusSnapshot {
+  private async build(now: number, pause: () => Promise<void>): Promise<StatusSnapshot> {
     const views = this.source.targets();
     const n = views.length;
     const names = new Array<string>(n);
     const groupOf = new Array<string>(n);
     const states = new Array<TargetState>(n);
     const targetJson = new Array<string>(n);
+    const targetBytes = new Array<number>(n);
+    let sliceStart = performance.now();
     let up = 0;
     let down = 0;
     let unknown = 0;
     let maintenance = 0;
     for (let i = 0; i < n; i++) {
+      if (i % CLOCK_EVERY === 0 && i > 0 && performance.now() - sliceStart >= LOOK_SLICE_MS) {
+        await pause();
+        sliceStart = performance.now();
+      }
       const view = views[i]!;
       names[i] = view.config.name;
       groupOf[i] = view.config.group;
@@ -147,7 +182,9 @@ export class StatusSnapshots {
       else if (state === 'down') down++;
       else if (state === 'unknown') unknown++;
       else maintenance++;
-      targetJson[i] = this.targets.json(view, now);
+      const fragment = this.targets.entry(view, now);
+      targetJson[i] = fragment.json;
+      targetBytes[i] = fragment.bytes;
     }
     const groupViews = this.source.groups();
     const groupNames = groupViews.map((g) => g.config.name);
@@ -156,13 +193,16 @@ export class StatusSnapshots {
     this.groups.retain(groupNames);
     let byGroup: Map<string, number[]> | null = null;
     return {
-      version: 0, builtAt: now, names, groupOf, states, targetJson, groupNames, groupJson,
+      version: 0, builtAt: now, names, groupOf, states, targetJson, targetBytes, groupNames, groupJson,
       summary: { targets: n, up, down, unknown, maintenance },
       groupIndex: new Map(groupNames.map((name, i) => [name, i])),
       targetsOfGroup: () => (byGroup ??= positionsByGroup(groupOf)),
     };
   }
 }
+
+/** The next turn of the event loop: timers and I/O due meanwhile run first. */
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 function positionsByGroup(groupOf: readonly string[]): Map<string, number[]> {
   const byGroup = new Map<string, number[]>();

@@ -1,25 +1,19 @@
 // What one GET /api/v1/status answers for a snapshot (status-cache.ts): the filter, the page, the body, its ETag and
 // its gzip. Bodies are kept per snapshot version and query: requests of one version share one body (and one gzip),
 // and a client polling an unchanged list costs a lookup. A body exists in each encoding only once a client asked for
-// it: the gzip is streamed from the fragments, so a list only ever asked for gzipped (what browsers, Grafana, curl
+// it: the gzip is written piece by piece from the fragments (encoding.ts), so a list only ever asked for gzipped (what browsers, Grafana, curl
 // --compressed and HTTP libraries ask for) never holds its identity bytes (9.6 MB at 10,000 targets).
-import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
-import { createGzip, constants as zlib } from 'node:zlib';
 import { ChunkWriter } from '../chunk-writer.js';
 import type { TargetState } from '../health/types.js';
+import { gzipChunks } from './encoding.js';
 import { badRequest } from './errors.js';
 import type { StatusSnapshot } from './status-cache.js';
 
 /** Bodies smaller than this go out as they are: compressing them costs more than it saves. */
 export const COMPRESS_MIN_BYTES = 8 * 1024;
-/** gzip level 1: at 10,000 targets the list shrinks ~20x at a fraction of level 6's CPU (docs/capacity.md). */
-const GZIP_LEVEL = 1;
-/**
- * Bytes handed to zlib at a time: each piece is one job in libuv's pool and one turn of the event loop to hand over
- * the next (at 256 KiB the streamed gzip took 2.7x the one-shot's wall time on a busy loop), and only two exist at once.
- */
-const PIECE_BYTES = 1024 * 1024;
+/** Bytes gzipped per turn of the event loop: about a millisecond of deflate at level 1, as /metrics does. */
+const PIECE_BYTES = 256 * 1024;
 /** Bodies kept per version: a few pollers with different filters. */
 const KEPT_BODIES = 16;
 
@@ -34,6 +28,8 @@ export interface StatusQuery {
 export interface BodyParts {
   open: string;
   fragments: readonly string[];
+  /** Each fragment's length in UTF-8 bytes, when known (status-cache.ts keeps them). */
+  fragmentBytes?: readonly number[];
   indices: readonly number[] | null;
   close: string;
 }
@@ -57,7 +53,7 @@ export class StatusBody {
 
   /** The body as it is, written on the first call, then kept. */
   json(): Buffer {
-    return (this.identity ??= assemble(this.parts.open, this.parts.fragments, this.parts.indices, this.parts.close));
+    return (this.identity ??= assemble(this.parts, this.length));
   }
 
   /** Whether it is big enough to be worth compressing. */
@@ -65,7 +61,7 @@ export class StatusBody {
     return this.length >= COMPRESS_MIN_BYTES;
   }
 
-  /** Its gzip, compressed once (off the event loop, in libuv's pool) and shared by concurrent requests. */
+  /** Its gzip, compressed once (on the event loop, a piece per turn: encoding.ts) and shared by concurrent requests. */
   gzipped(): Promise<Buffer> {
     return (this.compressed ??= gzipParts(this.parts));
   }
@@ -109,7 +105,7 @@ export class StatusBodies {
     const { indices, next } = selectTargets(snapshot, query);
     const nextCursor = next === null ? 'null' : JSON.stringify(encodeCursor(next, snapshot.names[next]!));
     const body = new StatusBody(query, this.etag, {
-      open: `${head(snapshot, query)},"targets":[`, fragments: snapshot.targetJson, indices, close: `],"next_cursor":${nextCursor}}`,
+      open: `${head(snapshot, query)},"targets":[`, fragments: snapshot.targetJson, fragmentBytes: snapshot.targetBytes, indices, close: `],"next_cursor":${nextCursor}}`,
     });
     if (this.bodies.size >= KEPT_BODIES) this.bodies.delete(this.bodies.keys().next().value!);
     this.bodies.set(key, body);
@@ -129,10 +125,11 @@ function head(snapshot: StatusSnapshot, query: StatusQuery): string {
   return `{"generated_at":"${new Date(snapshot.builtAt).toISOString()}","summary":${JSON.stringify(snapshot.summary)},"groups":[${groups}]`;
 }
 
-function partsLength({ open, fragments, indices, close }: BodyParts): number {
+function partsLength({ open, fragments, fragmentBytes, indices, close }: BodyParts): number {
   const count = indices === null ? fragments.length : indices.length;
+  const bytes = fragmentBytes ?? fragments.map((f) => Buffer.byteLength(f, 'utf8'));
   let length = Buffer.byteLength(open) + Buffer.byteLength(close) + Math.max(0, count - 1);
-  for (let i = 0; i < count; i++) length += Buffer.byteLength(fragments[indices === null ? i : indices[i]!]!);
+  for (let i = 0; i < count; i++) length += bytes[indices === null ? i : indices[i]!]!;
   return length;
 }
 
@@ -140,11 +137,10 @@ function partsLength({ open, fragments, indices, close }: BodyParts): number {
  * `open`, the fragments (all, or those at `indices`) separated by commas, then `close`, written straight into one
  * Buffer: at 10,000 targets joining them into a string and encoding that cost ~25x more (bench/fleet.ts).
  */
-export function assemble(open: string, fragments: readonly string[], indices: readonly number[] | null, close: string): Buffer {
-  const length = partsLength({ open, fragments, indices, close });
+export function assemble(parts: BodyParts, length = partsLength(parts)): Buffer {
   const out = Buffer.allocUnsafe(length);
   let offset = 0;
-  for (const piece of strings({ open, fragments, indices, close })) offset += out.write(piece, offset);
+  for (const piece of strings(parts)) offset += out.write(piece, offset);
   if (offset !== length) throw new Error(`status list body: wrote ${offset} bytes of ${length}`);
   return out;
 }
@@ -171,17 +167,28 @@ function* pieces(parts: BodyParts): Generator<Buffer> {
   yield* out.takeFull();
 }
 
-/** The gzip of a body written piece by piece into zlib: never the whole identity body in memory. */
+/**
+ * The gzip of a body, piece by piece on the event loop (encoding.ts), giving the loop back between pieces: never the
+ * whole identity body in memory, and never a job queued in libuv's pool behind the service's file writes and DNS
+ * (where /metrics once waited tens of seconds; a build stuck there would stretch the list's freshness bound just as
+ * much). The same mechanism as /metrics, chosen side by side (bench/status-list.ts, gzip phase, 10,000 targets,
+ * 5 alternating rounds, load average ~15 on 2 cores, medians): on the loop against zlib's stream in the pool,
+ * request p50 / p99 67 / 557 ms against 70 / 860, the scheduler's lag p99 123 against 144 ms; with the look taken in
+ * slices (status-cache.ts) 78 / 657 against 34 / 261 ms, lag p99 88 against 85 ms and lag max 160 against 236 ms:
+ * the loop costs the probes no more, the latencies are within this machine's noise (docs/capacity.md).
+ */
 async function gzipParts(parts: BodyParts): Promise<Buffer> {
-  const gz = createGzip({ level: GZIP_LEVEL, strategy: zlib.Z_DEFAULT_STRATEGY, chunkSize: 128 * 1024 });
   const out: Buffer[] = [];
-  gz.on('data', (chunk: Buffer) => out.push(chunk));
-  const ended = once(gz, 'end');
-  ended.catch(() => undefined); // an error while writing is thrown by the write loop; this one is awaited below
-  for (const piece of pieces(parts)) if (!gz.write(piece)) await once(gz, 'drain');
-  gz.end();
-  await ended;
+  for await (const piece of gzipChunks(slices(parts))) out.push(piece);
   return Buffer.concat(out);
+}
+
+/** The body's pieces, one per turn of the event loop. */
+async function* slices(parts: BodyParts): AsyncGenerator<Buffer> {
+  for (const piece of pieces(parts)) {
+    yield piece;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
 }
 
 /**

@@ -83,7 +83,7 @@ export class StatusVersions {
   private async next(writes: number): Promise<StatusVersion> {
     const lookedAt = this.now();
     const look = ++this.looks;
-    const snapshot = this.snapshots.look(lookedAt);
+    const snapshot = await this.snapshots.look(lookedAt);
     const previous = this.published;
     // Nothing shown changed: the same bodies, looked at again.
     const bodies = previous && previous.bodies.snapshot === snapshot ? previous.bodies : new StatusBodies(snapshot);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { GroupView, TargetView } from '../../src/health/views.js';
 import { presentTarget } from '../../src/api/present.js';
-import { FragmentCache, StatusSnapshots } from '../../src/api/status-cache.js';
+import { FragmentCache, LOOK_SLICE_MS, StatusSnapshots, type StatusListSource } from '../../src/api/status-cache.js';
 import { assemble } from '../../src/api/status-list.js';
 import { statusListSource } from '../../src/api/routes/status.js';
 import { groupHealth } from '../../src/health/group.js';
@@ -91,35 +91,80 @@ describe('the status list version', () => {
     return (now: number) => snapshots.look(now);
   }
 
-  it('stays while nothing shown changed, even for new view objects around the same state', () => {
+  it('stays while nothing shown changed, even for new view objects around the same state', async () => {
     const v = view(T0);
     let views = [v];
     const snapshot = versions(() => views);
-    const first = snapshot(T0);
+    const first = await snapshot(T0);
     views = [{ ...v }];
-    expect(snapshot(T0 + 1000)).toBe(first);
+    expect(await snapshot(T0 + 1000)).toBe(first);
     expect(first.builtAt).toBe(T0);
   });
 
-  it('moves with a new result, a changed group, a removed target and a days_left that moved', () => {
+  it('moves with a new result, a changed group, a removed target and a days_left that moved', async () => {
     const v1 = view(T0);
     let views = [v1];
     let groups: GroupView[] = [];
     const snapshot = versions(() => views, () => groups);
-    const first = snapshot(T0);
+    const first = await snapshot(T0);
     const v2 = view(T0 + 30_000, false, v1);
     views = [v2];
-    const second = snapshot(T0 + 30_000);
+    const second = await snapshot(T0 + 30_000);
     expect(second.version).toBe(first.version + 1);
     groups = [{ config: vpnEuGroup([config.name]), health: groupHealth([v2.health.state], null) }];
-    expect(snapshot(T0 + 30_000).version).toBe(second.version + 1);
+    expect((await snapshot(T0 + 30_000)).version).toBe(second.version + 1);
     views = [];
-    expect(snapshot(T0 + 30_000).version).toBe(second.version + 2);
+    expect((await snapshot(T0 + 30_000)).version).toBe(second.version + 2);
     views = [v1];
     const other = versions(() => views);
-    const atT0 = other(T0);
-    expect(other(T0 + 59_000)).toBe(atT0); // kept: rebuilt at most once a minute
-    expect(other(T0 + 60_000).version).toBe(atT0.version + 1); // days_left 0.01 -> 0
+    const atT0 = await other(T0);
+    expect(await other(T0 + 59_000)).toBe(atT0); // kept: rebuilt at most once a minute
+    expect((await other(T0 + 60_000)).version).toBe(atT0.version + 1); // days_left 0.01 -> 0
+  });
+});
+
+describe('a look at a large fleet', () => {
+  /** Targets whose presentation takes a while (each busy for 0.1 ms), as thousands of real ones do together. */
+  function slowSource(names: () => string[]): StatusListSource {
+    const busy = () => {
+      const until = performance.now() + 0.1;
+      while (performance.now() < until);
+    };
+    const views = () => names().map((name) => ({ config: { name, group: 'g' }, health: { state: 'up' } }) as unknown as TargetView);
+    return {
+      targets: views,
+      groups: () => [],
+      target: { key: (v) => v.config.name, inputs: (v, _now, into) => into.push(v.config.name), present: (v) => (busy(), { name: v.config.name }) },
+      group: { key: (g) => g.config.name, inputs: () => undefined, present: () => ({}) },
+    };
+  }
+  const names = (n: number, prefix = 't') => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
+
+  it(`gives the event loop back every ${LOOK_SLICE_MS} ms or so, and still lists every target in order`, async () => {
+    const snapshots = new StatusSnapshots(slowSource(() => names(1000)));
+    let pauses = 0;
+    const snapshot = await snapshots.look(T0, async () => {
+      pauses++;
+      await new Promise((resolve) => setImmediate(resolve));
+    });
+    // 1,000 targets of 0.1 ms each take at least 100 ms; the clock is read every few dozen targets.
+    expect(pauses).toBeGreaterThanOrEqual(10);
+    expect(snapshot.names).toEqual(names(1000));
+    expect(snapshot.targetJson.map((j) => JSON.parse(j).name)).toEqual(names(1000));
+    expect(snapshot.targetBytes).toEqual(snapshot.targetJson.map((j) => Buffer.byteLength(j)));
+  });
+
+  it('starts a look asked for meanwhile only after the one under way, over the state as it is then', async () => {
+    let current = names(300, 'old');
+    const snapshots = new StatusSnapshots(slowSource(() => current));
+    const first = snapshots.look(T0);
+    await new Promise((resolve) => setImmediate(resolve)); // the first look is under way, between two slices
+    current = names(300, 'new');
+    const second = snapshots.look(T0 + 10);
+    const [a, b] = await Promise.all([first, second]);
+    expect(a.names[0]).toBe('old0');
+    expect(b.names[0]).toBe('new0');
+    expect(b.version).toBe(a.version + 1);
   });
 });
 
@@ -129,7 +174,9 @@ describe('a list body assembled from fragments', () => {
     ['those at the indices', [1, 2], '{"t":[{"n":"Zürich ✓"},{"n":"c"}]}'],
     ['none', [], '{"t":[]}'],
   ] as const)('holds %s, byte for byte, multi-byte characters too', (_, indices, expected) => {
-    const body = assemble('{"t":[', ['{"n":"a"}', '{"n":"Zürich ✓"}', '{"n":"c"}'], indices, ']}');
+    const fragments = ['{"n":"a"}', '{"n":"Zürich ✓"}', '{"n":"c"}'];
+    const body = assemble({ open: '{"t":[', fragments, indices, close: ']}' });
+    expect(assemble({ open: '{"t":[', fragments, fragmentBytes: fragments.map((f) => Buffer.byteLength(f)), indices, close: ']}' })).toEqual(body);
     expect(body.toString('utf8')).toBe(expected);
     expect(body.length).toBe(Buffer.byteLength(expected));
   });
