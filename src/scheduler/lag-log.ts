@@ -1,7 +1,7 @@
 // Benchmark hook (bench/fleet.ts): every scheduled probe's start lag as a raw sample, where the
 // sstpwatch_scheduler_lag_seconds histogram only has buckets. Enabled by main.ts when SSTPWATCH_BENCH_LAG_LOG names a
 // file; off in normal operation. Lines are `<epoch ms> <lag seconds>`, appended once a second (and at close).
-import { appendFileSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 
 export interface LagLog {
   record(seconds: number): void;
@@ -11,11 +11,15 @@ export interface LagLog {
 
 export function createLagLog(path: string, now: () => number = Date.now, flushEveryMs = 1000): LagLog {
   let buffered = '';
+  // Opened once, at the first write: an append a second by path (open, write, close) was CPU the benchmark
+  // counted as sstpwatch's.
+  let fd: number | null = null;
   const flush = (): void => {
     if (buffered === '') return;
     const text = buffered;
     buffered = '';
-    appendFileSync(path, text);
+    fd ??= openSync(path, 'a');
+    writeSync(fd, text);
   };
   const timer = setInterval(flush, flushEveryMs);
   timer.unref();
@@ -26,6 +30,8 @@ export function createLagLog(path: string, now: () => number = Date.now, flushEv
     close() {
       clearInterval(timer);
       flush();
+      if (fd !== null) closeSync(fd);
+      fd = null;
     },
   };
 }
