@@ -43,6 +43,11 @@ export class MaintenanceCalendar {
     this.cache.clear();
   }
 
+  /** True when no window is configured: no target is ever in a configured window. */
+  get empty(): boolean {
+    return this.windows.length === 0;
+  }
+
   /** The maintenance a configured window puts the target in at `now`, or null. */
   activeFor(target: Pick<TargetConfig, 'name' | 'group'>, now: number): Maintenance | null {
     const current = this.forTarget(target, now).current;

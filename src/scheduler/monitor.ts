@@ -20,10 +20,10 @@ export interface MonitorDeps {
   log: Logger;
   now?: () => number;
   /**
-   * The config's recurring maintenance windows; absent: none. `covers` (when given) lets the once-a-second pass
-   * skip the targets no window names without evaluating any calendar.
+   * The config's recurring maintenance windows; absent: none. `covers` and `empty` (when given) let the
+   * once-a-second pass skip the targets no window names, or every target, without evaluating any calendar.
    */
-  windows?: Pick<MaintenanceCalendar, 'activeFor'> & Partial<Pick<MaintenanceCalendar, 'covers'>>;
+  windows?: Pick<MaintenanceCalendar, 'activeFor'> & Partial<Pick<MaintenanceCalendar, 'covers' | 'empty'>>;
 }
 
 /**
@@ -39,6 +39,8 @@ export class Monitor implements StatusSource {
   private readonly membership = new Map<string, { group: string; member: 'server' | 'vip' }>();
   /** Maintenance set through the API (kept in the store); the config's windows come from deps.windows. */
   private readonly apiMaintenance = new Map<string, Maintenance>();
+  /** The targets whose state is in maintenance now (whatever put them there). */
+  private readonly inMaintenance = new Set<string>();
   /** The config being applied: one at a time, in call order. */
   private configuring: Promise<void> = Promise.resolve();
   /** Maintenance writes to the store not finished yet, and a count of every one made (see adoptMaintenance). */
@@ -78,6 +80,7 @@ export class Monitor implements StatusSource {
       if (!names.has(name)) {
         this.deps.metrics.forgetTarget(labelsOf(entry.config));
         this.targetsByName.delete(name);
+        this.inMaintenance.delete(name);
         this.apiMaintenance.delete(name);
       }
     }
@@ -95,6 +98,7 @@ export class Monitor implements StatusSource {
         const inForce = maintenanceInForce(fromApi, this.deps.windows?.activeFor(config, now) ?? null, now);
         const step = restoreHealth(config.name, stored?.transition ?? null, inForce, now);
         this.targetsByName.set(config.name, { config, health: step.health, lastResults: {} });
+        this.noteMaintenance(config.name, step.health);
         if (step.transition) {
           this.logTransition(step.transition);
           this.deps.store.recordTransition(step.transition);
@@ -168,6 +172,9 @@ export class Monitor implements StatusSource {
 
   /** Once a second: starts and ends maintenance as configured windows begin and end and API maintenance expires. */
   tick(now: number): void {
+    // No window configured, none set through the API and no target in maintenance: nothing can begin or end.
+    const noWindows = !this.deps.windows || this.deps.windows.empty === true;
+    if (noWindows && this.apiMaintenance.size === 0 && this.inMaintenance.size === 0) return;
     for (const entry of this.targetsByName.values()) this.followMaintenance(entry, now);
   }
 
@@ -241,6 +248,7 @@ export class Monitor implements StatusSource {
   private apply(entry: TargetView, step: HealthStep): void {
     const before = entry.health;
     entry.health = step.health;
+    this.noteMaintenance(entry.config.name, step.health);
     if (step.health !== before) this.publish(entry);
     // Most results change nothing the series show: skip the label hashing of six series then.
     if (step.transition || before.state !== step.health.state || before.consecutiveFailures !== step.health.consecutiveFailures) {
@@ -274,6 +282,11 @@ export class Monitor implements StatusSource {
     const wanted = maintenanceInForce(fromApi, this.deps.windows?.activeFor(entry.config, now) ?? null, now);
     if (wanted === null && !entry.health.maintenance) return;
     this.apply(entry, followMaintenance(name, entry.health, wanted, now));
+  }
+
+  private noteMaintenance(name: string, health: TargetHealth): void {
+    if (health.maintenance) this.inMaintenance.add(name);
+    else this.inMaintenance.delete(name);
   }
 
   /** False only when the calendar says no configured window names the target (then activeFor() is null). */
