@@ -9,6 +9,8 @@
 //   node [--max-semi-space-size=8 ...] --import tsx bench/memory.ts --targets 10000 --warmup 60 --measure 60 [--heap]
 //   ... bench/memory.ts --targets 10000 --api 10    # then the fleet bench's API load (bench/lib/api-load.ts, run
 //                                                   # by a child process), the peak RSS and memory of each phase
+//   ... --api 10 --heap --heap-phases "identity,/metrics" [--heap-after 4]   # also a heap snapshot that many seconds
+//                                                   # into each phase named (its writing inflates that phase's RSS)
 //
 // Prints (and writes with --out) RSS, peak RSS, V8 heap by space, external memory and, with --heap, a heap
 // snapshot's summary by owner; node flags go before --import and are stated in the output.
@@ -38,6 +40,9 @@ const { values } = parseArgs({
     heap: { type: 'boolean', default: false },
     /** Seconds per API load phase after the window (0: none); /metrics is then scraped every 15 s for 46 s. */
     api: { type: 'string', default: '0' },
+    /** With --api: a heap snapshot this many seconds into each phase whose name contains one of these (comma-separated). */
+    'heap-phases': { type: 'string', default: '' },
+    'heap-after': { type: 'string', default: '5' },
     out: { type: 'string' },
   },
 });
@@ -75,7 +80,8 @@ async function apiPhases(service: { app: { listen(o: { host: string; port: numbe
     process.send({ done: r }); process.disconnect();`;
   writeFileSync(join(dir, 'api-load-child.mts'), script);
   const child = fork(join(dir, 'api-load-child.mts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const phases: { phase: string; samples: ReturnType<typeof sample>[] }[] = [];
+  const phases: { phase: string; samples: ReturnType<typeof sample>[]; snapshot?: string }[] = [];
+  const heapPhases = values['heap-phases'].split(',').map((p) => p.trim()).filter(Boolean);
   let current: (typeof phases)[number] | null = null;
   child.on('message', (m: { phase?: string | null }) => {
     if (m.phase === undefined) return;
@@ -84,14 +90,23 @@ async function apiPhases(service: { app: { listen(o: { host: string; port: numbe
     if (current) {
       writeFileSync('/proc/self/clear_refs', '5');
       phases.push(current);
+      const wanted = heapPhases.some((p) => current!.phase.includes(p));
+      if (wanted) {
+        const named = current;
+        setTimeout(() => {
+          if (current !== named) return;
+          named.snapshot = v8.writeHeapSnapshot(join(dir, `phase-${phases.length}.heapsnapshot`));
+        }, Number(values['heap-after']) * 1000);
+      }
     }
   });
   const timer = setInterval(() => current?.samples.push(sample()), 250);
   await new Promise((resolve, reject) => child.on('exit', resolve).on('error', reject));
   clearInterval(timer);
-  return phases.map(({ phase, samples }) => {
+  return phases.map(({ phase, samples, snapshot }) => {
     const max = (pick: (s: ReturnType<typeof sample>) => number): number => mib(Math.max(...samples.map(pick)));
-    return { phase, peakRss: max((s) => s.peak), rssMax: max((s) => s.rss), anonMax: max((s) => s.anon), heapTotalMax: max((s) => s.heapTotal), heapUsedMax: max((s) => s.heapUsed), externalMax: max((s) => s.external) };
+    const spaceMax = Object.fromEntries(Object.keys(samples[0]?.spaces ?? {}).map((name) => [name, max((s) => (s.spaces[name]?.size ?? 0) * 1048576)]));
+    return { phase, peakRss: max((s) => s.peak), rssMax: max((s) => s.rss), anonMax: max((s) => s.anon), heapTotalMax: max((s) => s.heapTotal), heapUsedMax: max((s) => s.heapUsed), externalMax: max((s) => s.external), arrayBuffersMax: max((s) => s.arrayBuffers), spaceSizeMax: spaceMax, snapshot };
   });
 }
 
@@ -154,13 +169,16 @@ for (let t = 0; t < Number(values.measure); t += 5) {
 const probes = service.scheduler.stats().started - probes0;
 const cpu = cpuSeconds() - cpu0;
 const end = sample();
+const summary = (file: string) => {
+  const h = summarizeHeap(JSON.parse(readFileSync(file, 'utf8')) as HeapSnapshotJson, 40);
+  return { reachable: mib(h.totalBytes), byOwner: h.byOwner.slice(0, 15).map((o) => ({ owner: o.owner, mib: mib(o.self), kinds: o.kinds })), largest: h.largest.slice(0, 15).map((o) => `${mib(o.retained)} MiB ${o.path}`) };
+};
+// Written now (after the window, before any API load), summarised once the service has stopped.
+const heapFile = values.heap ? v8.writeHeapSnapshot(join(dir, 'memory.heapsnapshot')) : null;
 const api = apiS > 0 ? await apiPhases(service, apiPort, apiS) : null;
-let heap: ReturnType<typeof summarizeHeap> | null = null;
-if (values.heap) {
-  const file = v8.writeHeapSnapshot(join(dir, 'memory.heapsnapshot'));
-  heap = summarizeHeap(JSON.parse(readFileSync(file, 'utf8')) as HeapSnapshotJson, 40);
-}
 await service.stop();
+const heap = heapFile ? summarizeHeap(JSON.parse(readFileSync(heapFile, 'utf8')) as HeapSnapshotJson, 40) : null;
+const phaseHeaps = (api ?? []).filter((p) => p.snapshot).map((p) => ({ phase: p.phase, heap: summary(p.snapshot!) }));
 rmSync(dir, { recursive: true, force: true });
 
 const maxOf = (pick: (s: (typeof samples)[number]) => number): number => Math.max(...samples.map(pick));
@@ -179,7 +197,8 @@ const report = {
   heapUsedMax: mib(maxOf((s) => s.heapUsed)),
   externalMax: mib(maxOf((s) => s.external)),
   end: { rss: mib(end.rss), heapTotal: mib(end.heapTotal), heapUsed: mib(end.heapUsed), external: mib(end.external), spaces: end.spaces },
-  api,
+  api: api?.map(({ snapshot: _file, ...p }) => p) ?? null,
+  phaseHeaps,
   heap: heap && { reachable: mib(heap.totalBytes), byOwner: heap.byOwner.slice(0, 15).map((o) => ({ owner: o.owner, mib: mib(o.self), kinds: o.kinds })), largest: heap.largest.map((o) => `${mib(o.retained)} MiB ${o.path}`) },
 };
 console.log(JSON.stringify(report, null, 2));

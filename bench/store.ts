@@ -30,6 +30,10 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '120' },
     warmup: { type: 'string', default: '15' },
     stores: { type: 'string', default: 'sqlite,postgres' },
+    /** Minutes of results written (through the store, at full speed) before the run, so the results table outgrows the cache. */
+    prefill: { type: 'string', default: '0' },
+    /** SQLite page cache sizes to run, in KiB, comma-separated (each is one SQLite row); default the store's own. */
+    'cache-kib': { type: 'string', default: '' },
   },
 });
 const targets = Number(values.targets);
@@ -81,6 +85,16 @@ const names = Array.from({ length: targets }, (_, i) => `rras-${String(i).padSta
 
 async function drive(name: string, store: WritableStore, serverCpu: () => number | null, size: () => Promise<{ bytes: number; rows: number }>): Promise<Row> {
   await store.syncTargets(names.map((n) => ({ name: n, group: `g${n.slice(-2)}`, role: 'server', url: `https://${n}.example` })));
+  const prefillResults = Math.floor((Number(values.prefill) * 60_000) / intervalMs) * targets;
+  if (prefillResults > 0) {
+    const from = Date.now() - Number(values.prefill) * 60_000;
+    for (let k = 0; k < prefillResults; k++) {
+      store.record(names[k % targets]!, 'head', okResult(from + Math.floor(k / targets) * intervalMs + Math.floor(((k % targets) * intervalMs) / targets), k));
+      if (k % 5000 === 4999) await store.flush();
+    }
+    await store.flush();
+    log(`${name}: ${prefillResults} results written before the run`);
+  }
   const started = Date.now();
   const stopAt = started + (warmupS + seconds) * 1000;
   const hardStop = setTimeout(() => {
@@ -145,14 +159,16 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   const stores = values.stores.split(',');
   log(`${targets} targets every ${intervalMs / 1000} s (${Math.round(targets / (intervalMs / 1000))}/s), ${warmupS} s warm-up, ${seconds} s measured; load ${loadAverage().join(' ')}`);
-  if (stores.includes('sqlite')) {
+  const cacheSizes = values['cache-kib'] ? values['cache-kib'].split(',').map(Number) : [undefined];
+  for (const cacheKiB of stores.includes('sqlite') ? cacheSizes : []) {
     const dir = mkdtempSync(join(tmpdir(), 'sstpwatch-bench-store-'));
     const path = join(dir, 'bench.db');
-    const store = openSqliteStore({ path, log: quiet });
+    const store = openSqliteStore({ path, log: quiet, cacheKiB });
+    const name = cacheKiB === undefined ? 'SQLite' : `SQLite, cache ${cacheKiB / 1024} MiB`;
     try {
-      log('sqlite: running');
+      log(`${name}: running`);
       rows.push(
-        await drive('SQLite', store, () => null, async () => {
+        await drive(name, store, () => null, async () => {
           const db = new Database(path, { readonly: true });
           try {
             const n = (db.prepare('SELECT count(*) AS n FROM results').get() as { n: number }).n;

@@ -29,11 +29,13 @@ export interface SqliteStoreOptions {
   retention?: RetentionConfig;
   /** The site this instance probes from; one SQLite file holds one site. Default: the unnamed site. */
   site?: string;
+  /** SQLite's page cache in KiB; default DEFAULT_CACHE_KIB (src/store/database.ts). */
+  cacheKiB?: number;
 }
 
 /** Opens, migrates and wraps the database at `options.path`. Throws if it cannot (startup error). */
 export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
-  const db = openDatabase(options.path, { migrationsDir: options.migrationsDir, log: options.log });
+  const db = openDatabase(options.path, { migrationsDir: options.migrationsDir, log: options.log, cacheKiB: options.cacheKiB });
   try {
     return new SqliteStore(db, options);
   } catch (err) {

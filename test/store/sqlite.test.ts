@@ -1,6 +1,6 @@
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { pino, type Logger } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -105,6 +105,15 @@ describe('opening', () => {
     expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
     expect(db.pragma('busy_timeout', { simple: true })).toBe(5000);
     expect(db.pragma('auto_vacuum', { simple: true })).toBe(2);
+  });
+
+  it("gives SQLite's page cache 32 MiB unless asked for another size (a benchmark's)", () => {
+    const db = openDatabase(path);
+    connections.push(db);
+    expect(db.pragma('cache_size', { simple: true })).toBe(-32768);
+    const small = openDatabase(join(dirname(path), 'small.db'), { cacheKiB: 2048 });
+    connections.push(small);
+    expect(small.pragma('cache_size', { simple: true })).toBe(-2048);
   });
 
   it('answers history from the (target, at) primary key, without a sort', () => {
