@@ -7,7 +7,7 @@
 // /metrics route uses it: streamed chunk by chunk where it has expositionChunks, else built as one string. Between scrapes, the share of the fleet
 // a 30 s interval probes in a 15 s scrape interval (half) gets a new result.
 //
-//   npx tsx bench/metrics.ts --targets 10000 --scrapes 5 [--baseline /tmp/old-checkout] [--label x]
+//   npx tsx bench/metrics.ts --targets 10000 --scrapes 5 [--gzip] [--baseline /tmp/old-checkout] [--label x]
 //
 // Writes bench/results/<date>-metrics[-label].json and .md (the markdown is also printed).
 import { execFileSync } from 'node:child_process';
@@ -25,6 +25,8 @@ const { values } = parseArgs({
     scrapes: { type: 'string', default: '5' },
     baseline: { type: 'string' },
     label: { type: 'string', default: '' },
+    /** Scrapes as Prometheus asks for them: gzipped by the checkout's own src/api/encoding.ts. */
+    gzip: { type: 'boolean', default: false },
     child: { type: 'string' },
     out: { type: 'string', default: fileURLToPath(new URL('./results', import.meta.url)) },
   },
@@ -48,10 +50,15 @@ async function child(checkout: string, n: number, scrapes: number): Promise<void
     expositionChunks?: (registry: unknown) => AsyncIterable<string | Uint8Array>;
     renderExposition: (registry: unknown) => Promise<string>;
   }>('exposition.ts');
+  const encoding = values.gzip
+    ? await import(pathToFileURL(join(checkout, 'src/api/encoding.ts')).href) as { gzipChunks: (chunks: AsyncIterable<Buffer>, level: number) => AsyncIterable<Buffer> }
+    : null;
   const scrape = async (registry: unknown): Promise<number> => {
     if (!exposition.expositionChunks) return Buffer.byteLength(await exposition.renderExposition(registry));
+    const chunks = exposition.expositionChunks(registry) as AsyncIterable<Buffer>;
     let bytes = 0;
-    for await (const chunk of exposition.expositionChunks(registry)) bytes += Buffer.byteLength(chunk);
+    // Level 1, as routes/metrics.ts serves it.
+    for await (const chunk of encoding ? encoding.gzipChunks(chunks, 1) : chunks) bytes += Buffer.byteLength(chunk);
     return bytes;
   };
   const gc = globalThis.gc!;
@@ -101,7 +108,7 @@ async function child(checkout: string, n: number, scrapes: number): Promise<void
 }
 
 function run(checkout: string): Figures {
-  const output = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), '--child', checkout, '--targets', values.targets, '--scrapes', values.scrapes], {
+  const output = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), '--child', checkout, '--targets', values.targets, '--scrapes', values.scrapes, ...(values.gzip ? ['--gzip'] : [])], {
     cwd: fileURLToPath(new URL('..', import.meta.url)),
     encoding: 'utf8',
     maxBuffer: 16 * MiB,
@@ -116,7 +123,7 @@ function markdown(runs: Figures[], load: number[][], started: Date): string {
     return `| ${f.checkout} | ${list((x) => x.cpuMs)} | ${list((x) => x.wallMs)} | ${list((x) => x.maxLoopGapMs)} | ${(s.at(-1)!.bytes / 1e6).toFixed(1)} MB (${Math.round(s.at(-1)!.bytes / f.targets)} B/target) | ${f.heapMiB} MiB | ${f.rssMiB} / ${f.peakRssMiB} MiB |`;
   });
   return [
-    `# /metrics at ${Number(values.targets).toLocaleString('en')} targets (${started.toISOString()})`,
+    `# /metrics at ${Number(values.targets).toLocaleString('en')} targets${values.gzip ? ', gzipped' : ''} (${started.toISOString()})`,
     '',
     `${cpus().length} CPUs, Node ${process.version}, load average before each run: ${load.map((l) => l.map((x) => x.toFixed(1)).join(' ')).join('; ')}.`,
     'One process per checkout, no probing: half of the fleet gets a new result before each scrape (a 30 s interval, a 15 s scrape interval).',
