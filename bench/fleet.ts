@@ -18,6 +18,8 @@
 //   npm run bench -- --sizes 3000 --group-size 3000 # one group of 3,000 servers (default: groups of 10)
 //   npm run bench -- --sizes 1000 --heap            # also a heap snapshot after the window, summarised (work dir kept)
 //   npm run bench -- --node-args="--max-semi-space-size=8"   # node flags for sstpwatch (--baseline-node-args: the baseline's)
+//   npm run bench -- --baseline bin/sstpwatch.js --baseline-node-options=""   # NODE_OPTIONS: by default what the
+//                                                   # checkout's systemd unit sets (the service as installed)
 //   npm run bench -- --steady 30m --sizes 10000 --retention short   # RSS and database size over a long run
 //   npm run bench -- --sizes 3000 --api-load 10 --scrapes 46   # status with 4 connections (full, ?group=, gzip) 10 s each, then /metrics every 15 s for 46 s (curl, gzip and identity), with the lag of each (0: skip)
 // Writes bench/results/<date>.json and .md (the markdown is also printed).
@@ -39,7 +41,7 @@ import { apiLoad, renderApiLoad } from './lib/api-load.js';
 import { renderMarkdown, type BenchReport, type DatabaseFigures, type SizeReport, type SystemFigures } from './lib/report.js';
 import { histogramQuantile, parseLagLog, parseMetrics, summarizeLag, sumOf } from './lib/stats.js';
 import { parseDurationS, renderSteady, sampleSteady, SHORT_RETENTION } from './lib/steady.js';
-import { BENCH_HOSTNAME, DEFAULT_GROUP_SIZE, SSTP_PATH, endpointLatency, startBlackbox, startSstpwatch, targetPort, type Fleet } from './lib/systems.js';
+import { BENCH_HOSTNAME, DEFAULT_GROUP_SIZE, SSTP_PATH, endpointLatency, installedNodeOptions, startBlackbox, startSstpwatch, targetPort, type Fleet } from './lib/systems.js';
 
 const { values } = parseArgs({
   options: {
@@ -66,6 +68,9 @@ const { values } = parseArgs({
     retention: { type: 'string', default: 'built-in' },
     'node-args': { type: 'string', default: '' },
     'baseline-node-args': { type: 'string', default: '' },
+    /** NODE_OPTIONS of sstpwatch / the baseline; default: what deploy/systemd/sstpwatch.service of its checkout sets. */
+    'node-options': { type: 'string' },
+    'baseline-node-options': { type: 'string' },
   },
 });
 const groupSize = Number(values['group-size']);
@@ -128,7 +133,7 @@ async function main(): Promise<void> {
     finishedAt: new Date().toISOString(),
     label: values.label,
     machine: machine(),
-    settings: { intervalS, warmupS, warmupOthersS, measureS, apiS, key: keyType === 'rsa' ? 'RSA-2048' : 'ECDSA P-256', ports: ports.length, store: values.store, groupSize, nodeArgs: values['node-args'], baselineNodeArgs: values['baseline-node-args'], command: `npm run bench -- ${process.argv.slice(2).join(' ')}` },
+    settings: { intervalS, warmupS, warmupOthersS, measureS, apiS, key: keyType === 'rsa' ? 'RSA-2048' : 'ECDSA P-256', ports: ports.length, store: values.store, groupSize, nodeArgs: values['node-args'], baselineNodeArgs: values['baseline-node-args'], nodeOptions: values['node-options'] ?? installedNodeOptions(), baselineNodeOptions: values.baseline ? (values['baseline-node-options'] ?? installedNodeOptions(values.baseline)) : undefined, command: `npm run bench -- ${process.argv.slice(2).join(' ')}` },
     sizes: reports,
   };
   mkdirSync(values.out, { recursive: true });
@@ -199,7 +204,8 @@ async function runSstpwatch(n: number, fleet: Fleet, fake: IpcChild, bin?: strin
   const database = postgres ? postgres.url(await postgres.createDatabase(`${name}_${n}`)) : undefined;
   const extraArgs = (bin ? values['baseline-node-args'] : values['node-args']).split(' ').filter(Boolean);
   const nodeArgs = [...(values.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), ...(values.heap ? ['--heapsnapshot-signal=SIGUSR2'] : []), ...extraArgs];
-  const start = () => startSstpwatch(dir, n, fleet, intervalS, { bin, database, nodeArgs, groupSize, retention });
+  const nodeOptions = bin ? values['baseline-node-options'] : values['node-options'];
+  const start = () => startSstpwatch(dir, n, fleet, intervalS, { bin, database, nodeArgs, nodeOptions, groupSize, retention });
   // One retry: on a machine shared with test suites, the free port found may be taken before sstpwatch binds it.
   const service = await start().catch((err: unknown) => {
     log(`N=${n} ${name}: did not start (${(err as Error).message.slice(0, 300)}); once more`);

@@ -74,7 +74,7 @@ export interface BenchReport {
   finishedAt: string;
   label: string;
   machine: { nproc: number; cpuModel: string; node: string; blackbox: string | null; kernel: string };
-  settings: { intervalS: number; warmupS: number; warmupOthersS: number; measureS: number; apiS: number; key: string; ports: number; store?: string; groupSize?: number; nodeArgs?: string; baselineNodeArgs?: string; command?: string };
+  settings: { intervalS: number; warmupS: number; warmupOthersS: number; measureS: number; apiS: number; key: string; ports: number; store?: string; groupSize?: number; nodeArgs?: string; baselineNodeArgs?: string; nodeOptions?: string; baselineNodeOptions?: string; command?: string };
   sizes: SizeReport[];
 }
 
@@ -97,6 +97,7 @@ export function renderMarkdown(report: BenchReport): string {
     '(autocannon, 1 connection, while probing goes on). CPU = utime+stime of the measured process only.',
     ...(s.command ? [`Command: \`${s.command}\``] : []),
     ...(s.nodeArgs || s.baselineNodeArgs ? [`Node flags: sstpwatch \`${s.nodeArgs || '(none)'}\`, baseline \`${s.baselineNodeArgs || '(none)'}\`.`] : []),
+    ...(s.nodeOptions !== undefined ? [`NODE_OPTIONS (as the systemd unit sets it unless --node-options): sstpwatch \`${s.nodeOptions || '(none)'}\`${s.baselineNodeOptions === undefined ? '' : `, baseline \`${s.baselineNodeOptions || '(none)'}\``}.`] : []),
     '',
     '| N | system | probes/s (sched.) | failures | CPU s / 1k probes | vs floor | lag p50 / p99 / max | peak RSS | load avg |',
     '|---:|---|---:|---:|---:|---:|---|---:|---:|',

@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, sleep } from './proc.js';
 
@@ -99,13 +99,23 @@ async function waitUntilAnswering(child: ChildProcess, url: string, what: string
   throw new Error(`${what} did not answer ${url} within ${timeoutMs / 1000} s; see ${logFile}`);
 }
 
-/** Starts the real sstpwatch (node bin/sstpwatch.js serve) with the raw lag log hook on. */
+/**
+ * NODE_OPTIONS as the systemd unit beside `bin` sets it (deploy/systemd/sstpwatch.service; the image and the Windows
+ * service set the same), so that the service is measured as installed; '' when that checkout's unit sets none.
+ */
+export function installedNodeOptions(bin: string = BIN): string {
+  const unit = join(dirname(dirname(bin)), 'deploy', 'systemd', 'sstpwatch.service');
+  if (!existsSync(unit)) return '';
+  return /^Environment=NODE_OPTIONS=(.*)$/m.exec(readFileSync(unit, 'utf8'))?.[1]?.trim() ?? '';
+}
+
+/** Starts the real sstpwatch (node bin/sstpwatch.js serve) as its systemd unit would, with the raw lag log hook on. */
 export async function startSstpwatch(
   dir: string,
   n: number,
   fleet: Fleet,
   intervalS: number,
-  opts: { nodeArgs?: string[]; bin?: string; /** A PostgreSQL URL; default: an SQLite file in `dir`. */ database?: string } & Pick<SstpwatchConfigOptions, 'groupSize' | 'retention'> = {},
+  opts: { nodeArgs?: string[]; bin?: string; /** Default: installedNodeOptions(bin). */ nodeOptions?: string; /** A PostgreSQL URL; default: an SQLite file in `dir`. */ database?: string } & Pick<SstpwatchConfigOptions, 'groupSize' | 'retention'> = {},
 ): Promise<RunningProcess & { lagLog: string; database: string }> {
   const port = await freePort();
   const database = opts.database ?? join(dir, 'sstpwatch.db');
@@ -115,7 +125,7 @@ export async function startSstpwatch(
   const logFile = join(dir, 'sstpwatch.log');
   const log = createWriteStream(logFile);
   const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), opts.bin ?? BIN, 'serve', '--config', configPath], {
-    env: { ...process.env, SSTPWATCH_LOG_LEVEL: 'info', SSTPWATCH_BENCH_LAG_LOG: lagLog },
+    env: { ...process.env, NODE_OPTIONS: opts.nodeOptions ?? installedNodeOptions(opts.bin ?? BIN), SSTPWATCH_LOG_LEVEL: 'info', SSTPWATCH_BENCH_LAG_LOG: lagLog },
     stdio: ['ignore', 'pipe', 'pipe'],
     cwd: dir,
   });

@@ -39,6 +39,7 @@ describe('the Windows service files', () => {
     expect(xml).toContain('<executable>@NODE@</executable>');
     expect(xml).toContain('<arguments>"@INSTALL@\\node_modules\\sstpwatch\\bin\\sstpwatch.js" serve --config "@DATA@\\sstpwatch.yml"</arguments>');
     // sstpwatch is done within 8 s of the stop signal; WinSW kills after stoptimeout.
+    expect(xml).toContain('<env name="NODE_OPTIONS" value="--max-semi-space-size=8"/>');
     expect(xml).toMatch(/<stoptimeout>(1[0-9]|[2-9][0-9]) sec<\/stoptimeout>/);
     for (const placeholder of ['@NODE@', '@INSTALL@', '@DATA@']) expect(install).toContain(`'${placeholder}'`);
   });

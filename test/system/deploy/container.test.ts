@@ -77,8 +77,8 @@ async function buildOutsideDocker(scratch: string, npmEnv: Record<string, string
       stage.workdir = args;
       mkdirSync(inRoot(stage, '.'), { recursive: true });
     } else if (op === 'ENV') {
-      const [name, value] = args.split('=');
-      stage.env[name!] = value!;
+      const at = args.indexOf('=');
+      stage.env[args.slice(0, at)] = args.slice(at + 1);
     } else if (op === 'COPY') {
       const words = args.split(/\s+/);
       const from = words[0]!.startsWith('--from=') ? stages.find((s) => s.name === words.shift()!.slice('--from='.length)) : undefined;
@@ -133,6 +133,10 @@ describe('the Dockerfile', () => {
     for (const devOnly of ['typescript', 'tsx', 'vitest']) expect(existsSync(join(modules, devOnly)), devOnly).toBe(false);
     expect(existsSync(join(image.final.root, 'opt/sstpwatch/src'))).toBe(false);
     expect(image.skipped).toEqual(IMAGE_ONLY);
+  });
+
+  it('gives node a young generation of 2 x 8 MiB, as the systemd unit does', () => {
+    expect(image.final.env.NODE_OPTIONS).toBe('--max-semi-space-size=8');
   });
 
   it('runs as a user other than root, keeps its state in a volume and exposes 9470', () => {

@@ -33,6 +33,12 @@ describe('the systemd unit', () => {
     expect(settings('ExecReload')).toEqual(['/bin/kill -HUP $MAINPID']);
   });
 
+  it("gives node a young generation of 2 x 8 MiB, as the image, the Windows service and npm start do", () => {
+    expect(settings('Environment')).toEqual(['NODE_OPTIONS=--max-semi-space-size=8']);
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } };
+    expect(pkg.scripts.start).toBe('node --max-semi-space-size=8 bin/sstpwatch.js serve');
+  });
+
   it('keeps state in /var/lib/sstpwatch and reads the token from a root-only environment file', () => {
     expect(settings('StateDirectory')).toEqual(['sstpwatch']);
     expect(settings('WorkingDirectory')).toEqual(['/var/lib/sstpwatch']);
