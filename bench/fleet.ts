@@ -4,7 +4,8 @@
 // For each N: a fake RRAS fleet (child process, `--ports` TLS listeners on 127.0.0.1, one full handshake per
 // probe) serves N targets; then, one after the other against the same fleet:
 //   sstpwatch  the real service (node bin/sstpwatch.js serve), N targets every --interval s, a temp database;
-//              after --warmup s, a --measure s window of probing only (CPU, probes, raw lag, commits), then
+//              after --warmup s (60: every target's second probe, and with rise 2 its one change from unknown to
+//              up, a log line and a transition row, fall before the window, as in the issue's method), a --measure s window of probing only (CPU, probes, raw lag, commits), then
 //              autocannon on /api/v1/status and /metrics (--api s each) while probing goes on.
 //   blackbox   prometheus-blackbox-exporter driven at the same schedule (GET /probe per target per interval)
 //   floor      a minimal Node loop doing the same probes with nothing else
@@ -47,7 +48,7 @@ const { values } = parseArgs({
   options: {
     sizes: { type: 'string', default: '100,1000,10000' },
     interval: { type: 'string', default: '30' },
-    warmup: { type: 'string', default: '30' },
+    warmup: { type: 'string', default: '60' },
     'warmup-others': { type: 'string', default: '10' },
     measure: { type: 'string', default: '60' },
     api: { type: 'string', default: '10' },
