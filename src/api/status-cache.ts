@@ -26,7 +26,7 @@ interface Fragment {
   bytes: number;
 }
 
-/** How long one slice of a look may hold the event loop before it gives the loop back. */
+/** How long one slice of a look (or of the list's gzip, status-list.ts) may hold the event loop before giving it back. */
 export const LOOK_SLICE_MS = 4;
 /** Entries looked at between two glances at the clock. */
 const CLOCK_EVERY = 64;

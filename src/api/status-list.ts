@@ -8,7 +8,7 @@ import { ChunkWriter } from '../chunk-writer.js';
 import type { TargetState } from '../health/types.js';
 import { gzipChunks } from './encoding.js';
 import { badRequest } from './errors.js';
-import type { StatusSnapshot } from './status-cache.js';
+import { LOOK_SLICE_MS, type StatusSnapshot } from './status-cache.js';
 
 /** Bodies smaller than this go out as they are: compressing them costs more than it saves. */
 export const COMPRESS_MIN_BYTES = 8 * 1024;
@@ -183,11 +183,18 @@ async function gzipParts(parts: BodyParts): Promise<Buffer> {
   return Buffer.concat(out);
 }
 
-/** The body's pieces, one per turn of the event loop. */
+/**
+ * The body's pieces, the event loop given back once a turn's pieces took LOOK_SLICE_MS: a few pieces a turn on an
+ * idle loop, one on a busy one, so a build takes few turns when each turn waits behind many probes.
+ */
 async function* slices(parts: BodyParts): AsyncGenerator<Buffer> {
+  let sliceStart = performance.now();
   for (const piece of pieces(parts)) {
     yield piece;
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (performance.now() - sliceStart >= LOOK_SLICE_MS) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      sliceStart = performance.now();
+    }
   }
 }
 
