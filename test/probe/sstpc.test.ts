@@ -10,6 +10,7 @@ import { startFakeSstp, type FakeSstp, type SstpMode } from '../../src/demo/fake
 import { MESSAGE_TYPES } from '../../src/probe/sstp-frames.js';
 
 const SSTPC = '/usr/sbin/sstpc';
+const SSTPC_DEADLINE_MS = 40_000;
 
 let dir: string;
 let tlsPem: { cert: string; key: string };
@@ -48,12 +49,19 @@ async function runSstpc(mode: SstpMode, until: RegExp): Promise<{ log: string; s
   child.stderr.on('data', (d: Buffer) => (log += d.toString().replaceAll('\0', '')));
   child.stdout.on('data', () => {}); // PPP bytes meant for pppd
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const deadline = Date.now() + 20_000;
+  // sstpc is a separate program: on a loaded machine it may take seconds, so it gets a deadline of its own, well
+  // inside the test's timeout, and missing it fails with what sstpc said so far rather than a bare timeout.
+  const deadline = Date.now() + SSTPC_DEADLINE_MS;
   while (!until.test(log) && child.exitCode === null && child.signalCode === null && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 50));
   }
-  if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  const running = child.exitCode === null && child.signalCode === null;
+  if (running) child.kill('SIGTERM');
   await exited;
+  if (!until.test(log)) {
+    const how = running ? `was still running after ${SSTPC_DEADLINE_MS / 1000} s` : `exited (${child.exitCode ?? child.signalCode})`;
+    throw new Error(`${SSTPC} ${how} without logging ${until} against the fake in mode '${mode}'; its log:\n${log}`);
+  }
   return { log, server };
 }
 
@@ -69,7 +77,7 @@ describe("Debian's sstpc against the fake SSTP server", () => {
     expect(call!.headers['content-length']).toBe('18446744073709551615');
     expect(call!.correlationId).toMatch(/^\{[0-9A-F-]+\}$/);
     expect(call!.received[0]).toBe(MESSAGE_TYPES.callConnectRequest);
-  }, 30_000);
+  }, SSTPC_DEADLINE_MS + 10_000);
 
   it('reads its Nak as a Nak and disconnects, which the fake acknowledges', async () => {
     const { log, server } = await runSstpc('nak', /DISCONNECT ACK/);
@@ -77,5 +85,5 @@ describe("Debian's sstpc against the fake SSTP server", () => {
     expect(log).toMatch(/STATUS INFO\(2\): 12/);
     expect(log).toMatch(/TYPE\(7\): DISCONNECT ACK/);
     expect(server.calls[0]!.clientDisconnected).toBe(true);
-  }, 30_000);
+  }, SSTPC_DEADLINE_MS + 10_000);
 });

@@ -19,7 +19,9 @@ describe('history and write routes, end to end', () => {
     setup.writeConfig([
       'database: ./state/sstpwatch.db',
       'auth: { token_env: E2E_SSTPWATCH_TOKEN }',
-      'defaults: { interval: 1s, timeout: 800ms, rise: 1, fall: 2, tls: { ca_file: ./ca.pem } }',
+      // The on-demand probe below must finish within the timeout while this machine may be loaded (the fake
+      // answers from the test's own process): 1.9 s, the most an interval of 2 s allows, not a tight 800 ms.
+      'defaults: { interval: 2s, timeout: 1900ms, rise: 1, fall: 2, tls: { ca_file: ./ca.pem } }',
       'groups:',
       ...groupLines('vpn-test', { 'rras-1': rras.url }),
     ]);
@@ -85,10 +87,14 @@ describe('history and write routes, end to end', () => {
     await rras.setBehavior('answer');
     const probed = await send('POST', '/api/v1/targets/rras-1/probe');
     expect(probed.status).toBe(200);
-    expect(probed.json).toMatchObject({ ok: true, error_kind: 'ok', status_code: 401 });
+    expect(probed.json, 'the on-demand probe of the answering server').toMatchObject({ ok: true, error_kind: 'ok', status_code: 401 });
     await waitFor('rras-1 up again', async () => (await state()) === 'up');
-    await new Promise((r) => setTimeout(r, 2_500)); // the closing transition is written with the next batch
-    const incidents = (await service.get('/api/v1/targets/rras-1/incidents')).json<{ items: { started_at: string; ended_at: string | null; cause: string }[] }>().items;
+    // the closing transition is written with the next batch (about a second)
+    let incidents: { started_at: string; ended_at: string | null; cause: string }[] = [];
+    await waitFor('the incident closed', async () => {
+      incidents = (await service!.get('/api/v1/targets/rras-1/incidents')).json<{ items: typeof incidents }>().items;
+      return incidents.some((incident) => incident.ended_at !== null);
+    });
     expect(incidents).toHaveLength(1); // the down period spanning the restart is one incident
     expect(incidents[0]).toMatchObject({ started_at: opened[0]!.started_at, cause: 'connect_refused' });
     expect(incidents[0]!.ended_at).not.toBeNull();

@@ -124,9 +124,15 @@ describe('two lan instances and one internet instance on one PostgreSQL, 200 tar
       expect(sites).toEqual(new Set([site]));
     }
 
-    // probes: in the window, the lan site probed each target as often as the internet site did (±1 at the edges)
+    // probes: in the window (5 rounds), the lan site probed each target as often as the internet site did. The
+    // three instances are scraped side by side, not at one instant: on a loaded machine one answers a second
+    // later than another, so at each of the window's two edges one round may fall inside one instance's window
+    // and outside the other's. That is ±1 per edge, ±2 in all; a lan target probed twice a round (10 against 5)
+    // or not at all still fails, and so does a site that missed more than an edge's round (fewer than 4).
     const delta = (i: number, n: string): number => (after[i]!.get(n) ?? 0) - (before[i]!.get(n) ?? 0);
-    const off = NAMES.map((n) => ({ n, lan: delta(0, n) + delta(1, n), internet: delta(2, n) })).filter((t) => Math.abs(t.lan - t.internet) > 1 || t.internet < 4);
+    const off = NAMES.map((n) => ({ n, lan: delta(0, n) + delta(1, n), internet: delta(2, n) })).filter(
+      (t) => Math.abs(t.lan - t.internet) > 2 || t.lan < 4 || t.internet < 4,
+    );
     expect(off).toEqual([]);
     // and the fake servers received those probes and no others (±2: the window's edges are not the scrapes')
     const received = (i: number): number => fleet.requests(i).filter((at) => at >= from && at <= to).length;

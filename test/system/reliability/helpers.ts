@@ -66,3 +66,30 @@ export function sample(text: string, series: string): number | undefined {
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** A stretch of time in which this process's timers ran late: the process (and what it serves) was not running. */
+export interface Stall {
+  from: number;
+  to: number;
+}
+
+/**
+ * Records every time this process's event loop was held up by more than `thresholdMs` (a 20 ms timer firing
+ * late), until stop() returns the stalls. Fake servers in this process answer nothing during a stall, so a
+ * probe of them that misses its round then says how loaded the machine was, not how the service behaves.
+ */
+export function watchStalls(thresholdMs: number): { stop(): Stall[] } {
+  const stalls: Stall[] = [];
+  let last = Date.now();
+  const timer = setInterval(() => {
+    const now = Date.now();
+    if (now - last > 20 + thresholdMs) stalls.push({ from: last, to: now });
+    last = now;
+  }, 20);
+  return {
+    stop() {
+      clearInterval(timer);
+      return stalls;
+    },
+  };
+}

@@ -16,7 +16,7 @@ import { testCertificates, VPN_HOSTNAME } from '../../fixtures/certs.js';
 import { probeTarget } from '../../fixtures/fake-rras.js';
 import { startLeanFleet, type LeanFleet } from '../../fixtures/lean-fleet.js';
 import { freePort, startService, type RunningService } from '../../fixtures/service.js';
-import { sample, sleep, writeFleetConfig } from './helpers.js';
+import { sample, sleep, watchStalls, writeFleetConfig } from './helpers.js';
 
 /** The hostile behaviors, and whether each speaks TLS in the in-process rounds (plain HTTP is cheaper). */
 const HOSTILE: { behavior: RrasBehaviorInput; tls: boolean }[] = [
@@ -29,6 +29,8 @@ const HOSTILE: { behavior: RrasBehaviorInput; tls: boolean }[] = [
   { behavior: 'garbage', tls: false },
   { behavior: 'reset', tls: false },
 ];
+/** A hold-up of this process longer than this excuses the rounds around it (the lag histogram's 250 ms bucket). */
+const STALL_MS = 250;
 const kindOf = (b: RrasBehaviorInput) => (typeof b === 'object' ? b.mode : String(b));
 
 describe('hostile targets cannot starve the rest', () => {
@@ -76,14 +78,22 @@ describe('hostile targets cannot starve the rest', () => {
     };
     const early = await memoryAt();
     const connectionsBefore = servers.reduce((n, s) => n + s.connections, 0);
+    // The healthy fakes answer from this process: while it is held up by the machine's load, none of them answers.
+    const stallWatch = watchStalls(STALL_MS);
     await sleep(15_000);
     const to = Date.now() - 1_500; // requests after this may belong to rounds not finished yet
+    const stalls = stallWatch.stop();
     const late = await memoryAt();
     const hostileProbes = servers.reduce((n, s) => n + s.connections, 0) - connectionsBefore;
 
     // Lag of each healthy probe: its request's arrival against the target's grid (interval 1 s, phase by name).
     let maxLagMs = 0;
     let missedRounds = 0;
+    // A round is missed through no fault of the service when the healthy fake was not running in the second before
+    // it (the previous probe waited for it, so the scheduler skipped this one) or around it: those are counted
+    // apart, and every other round must be there. On a quiet machine there are none of them.
+    let stalledRounds = 0;
+    const stalledAround = (at: number) => stalls.some((s) => s.to > at - 1_000 && s.from < at + 1_000);
     let healthyProbes = 0;
     for (let i = 0; i < 50; i++) {
       const offset = phaseOffset(healthyNames[i]!, 1000);
@@ -97,7 +107,11 @@ describe('hostile targets cannot starve the rest', () => {
           maxLagMs = Math.max(maxLagMs, (((at - offset) % 1000) + 1000) % 1000);
         }
       }
-      for (let k = Math.ceil((from - offset) / 1000); k * 1000 + offset < to; k++) if (!rounds.has(k)) missedRounds++;
+      for (let k = Math.ceil((from - offset) / 1000); k * 1000 + offset < to; k++) {
+        if (rounds.has(k)) continue;
+        if (stalledAround(k * 1000 + offset)) stalledRounds++;
+        else missedRounds++;
+      }
     }
     const status = (await service.get('/api/v1/status')).json<{ targets: { name: string; state: string; last_result: { error_kind: string } | null }[] }>();
     const metrics = (await service.get('/metrics')).body;
@@ -105,7 +119,8 @@ describe('hostile targets cannot starve the rest', () => {
     const lagUnder250ms = sample(metrics, 'sstpwatch_scheduler_lag_seconds_bucket{le="0.25"}')!;
 
     const skippedHealthy = (service.output().match(/"target":"healthy-\d+"[^\n]*probe skipped/g) ?? []).length;
-    const figures = `healthy probes ${healthyProbes}, missed rounds ${missedRounds} (skipped ${skippedHealthy}), max lag ${maxLagMs} ms, lag samples ${lagCount}, ${lagCount - lagUnder250ms} over 250 ms, over 1 s ${lagCount - sample(metrics, 'sstpwatch_scheduler_lag_seconds_bucket{le="1"}')!}`;
+    const stalledMs = stalls.reduce((ms, s) => ms + s.to - s.from, 0);
+    const figures = `healthy probes ${healthyProbes}, missed rounds ${missedRounds} (skipped ${skippedHealthy}; ${stalledRounds} more while this process was held up ${stalls.length} times over ${STALL_MS} ms, ${stalledMs} ms in all), max lag ${maxLagMs} ms, lag samples ${lagCount}, ${lagCount - lagUnder250ms} over 250 ms, over 1 s ${lagCount - sample(metrics, 'sstpwatch_scheduler_lag_seconds_bucket{le="1"}')!}`;
     expect(lagCount - sample(metrics, 'sstpwatch_scheduler_lag_seconds_bucket{le="1"}')!, figures).toBe(0);
     expect(missedRounds, figures).toBe(0);
     expect(maxLagMs, figures).toBeLessThan(1_000);
