@@ -33,8 +33,25 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-/** Runs sstpc against a fake in `mode` until its log matches `until` (or it exits); returns the log. */
+/**
+ * sstpc on a loaded machine now and then gives up right after the TCP connect, before any SSTP exchange (the fake records no call):
+ * its libevent loop runs out of events and it exits 255 with "The event loop terminated unsuccessfully" (seen in one
+ * run of five at a load of 15 on 2 cores). That says nothing about the fake, which it never spoke to: such a run
+ * is tried again, at most twice. Any run that got further counts as it is.
+ */
+const NEVER_SPOKE = /The event loop terminated unsuccessfully/;
+
+/** Runs sstpc against a fake in `mode` until its log matches `until`; returns the log, or fails with it. */
 async function runSstpc(mode: SstpMode, until: RegExp): Promise<{ log: string; server: FakeSstp }> {
+  for (let attempt = 1; ; attempt++) {
+    const run = await runSstpcOnce(mode, until);
+    const spoke = run.server.calls.length > 0 || !NEVER_SPOKE.test(run.log);
+    if (run.error === null) return run;
+    if (spoke || attempt === 3) throw run.error;
+  }
+}
+
+async function runSstpcOnce(mode: SstpMode, until: RegExp): Promise<{ log: string; server: FakeSstp; error: Error | null }> {
   const server = await startFakeSstp({ tls: tlsPem, behavior: mode });
   servers.push(server);
   const child = spawn(
@@ -60,9 +77,9 @@ async function runSstpc(mode: SstpMode, until: RegExp): Promise<{ log: string; s
   await exited;
   if (!until.test(log)) {
     const how = running ? `was still running after ${SSTPC_DEADLINE_MS / 1000} s` : `exited (${child.exitCode ?? child.signalCode})`;
-    throw new Error(`${SSTPC} ${how} without logging ${until} against the fake in mode '${mode}'; its log:\n${log}`);
+    return { log, server, error: new Error(`${SSTPC} ${how} without logging ${until} against the fake in mode '${mode}'; its log:\n${log}`) };
   }
-  return { log, server };
+  return { log, server, error: null };
 }
 
 describe("Debian's sstpc against the fake SSTP server", () => {

@@ -51,7 +51,7 @@ describe('history and write routes, end to end', () => {
       await service.stop();
       service = null;
     }
-  });
+  }, 90_000); // a start on a loaded machine may take the fixture's whole 60 s for /healthz
 
   it('keeps maintenance and an open incident across restarts, and probes on demand', async () => {
     service = await setup.start({ E2E_SSTPWATCH_TOKEN: TOKEN });
@@ -103,5 +103,5 @@ describe('history and write routes, end to end', () => {
     expect(uptime.probes).toBeGreaterThan(0);
     expect(uptime.failures).toBeGreaterThan(0);
     expect((await service.get('/api/v1/targets/rras-1/history?resolution=1m')).status).toBe(200);
-  }, 120_000);
+  }, 240_000); // three starts, each of which may take the fixture's 60 s on a loaded machine
 });
