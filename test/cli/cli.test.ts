@@ -1,10 +1,10 @@
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeRras } from '../../src/demo/fake-rras.js';
-import { testCertificates, VPN_HOSTNAME } from '../fixtures/certs.js';
-import { closeAllRras, startRras } from '../fixtures/fake-rras.js';
+import { VPN_HOSTNAME } from '../fixtures/certs.js';
+import { startRras } from '../fixtures/fake-rras.js';
+import { serviceSetup, type ServiceSetup } from '../fixtures/service-setup.js';
 import { runSstpwatch } from '../fixtures/service.js';
 import { runCheck } from '../../src/cli/check.js';
 
@@ -12,26 +12,22 @@ import { runCheck } from '../../src/cli/check.js';
 const sstpwatch = (...args: string[]) => runSstpwatch(args, { SSTPWATCH_CONFIG: '' });
 
 describe('sstpwatch check', () => {
-  let dir: string;
+  let setup: ServiceSetup | undefined;
   let healthy: FakeRras;
   let stopped: FakeRras;
   let wrongName: FakeRras;
   let caFile: string;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'sstpwatch-cli-'));
-    const certs = await testCertificates();
+    setup = await serviceSetup('cli');
+    const { certs } = setup;
     healthy = await startRras(certs.valid);
     stopped = await startRras(certs.valid, 404);
     wrongName = await startRras(certs.wrongName);
-    caFile = join(dir, 'ca.pem');
-    writeFileSync(caFile, certs.ca.certPem);
+    caFile = join(setup.dir, 'ca.pem');
   });
 
-  afterAll(async () => {
-    await closeAllRras();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => setup?.close());
 
   it('exits 0 and says UP for a healthy SSTP listener', async () => {
     const { code, stdout } = await sstpwatch('check', healthy.url, '--hostname', VPN_HOSTNAME, '--ca', caFile);
@@ -97,11 +93,13 @@ describe('sstpwatch check', () => {
 });
 
 describe('sstpwatch config check', () => {
+  let setup: ServiceSetup | undefined;
   let dir: string;
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'sstpwatch-cfg-'));
+  beforeAll(async () => {
+    setup = await serviceSetup('cfg');
+    dir = setup.dir;
   });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => setup?.close());
 
   it('exits 0 for the bundled demo config and the example config', async () => {
     const bundled = await sstpwatch('config', 'check', '--config', 'sstpwatch.yml');
@@ -109,7 +107,7 @@ describe('sstpwatch config check', () => {
     expect(bundled.stdout).toContain('demo mode on');
     const example = await sstpwatch('config', 'check', '--config', 'sstpwatch.example.yml');
     expect(example.code).toBe(0);
-  });
+  }, 90_000); // two runs of the real command: over 30 s on a machine at a load of 20
 
   it('exits 1 and prints every error with its path and the bad value', async () => {
     const file = join(dir, 'bad.yml');

@@ -8,17 +8,16 @@
 // a fake SSTP server that accepts the call, one against the fake RRAS server that stops. The rules are
 // prometheus/alerts.yml and alerts-certificates.yml with every `for:` shortened to 1s, so that the ALERTS
 // series the fleet's alert table reads exists.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeRras } from '../../src/demo/fake-rras.js';
 import { startFakeSstp, type FakeSstp } from '../../src/demo/fake-sstp.js';
-import { testCertificates, VPN_HOSTNAME } from '../fixtures/certs.js';
-import { closeAllRras, startRras } from '../fixtures/fake-rras.js';
-import { prometheusConfig, runTool, shortenForDurations, startPrometheus, stopAllDaemons, type RunningPrometheus } from '../fixtures/prometheus.js';
-import { freePort, startService, waitFor, type RunningService } from '../fixtures/service.js';
+import { VPN_HOSTNAME } from '../fixtures/certs.js';
+import { startRras } from '../fixtures/fake-rras.js';
+import { runTool, shortenForDurations, type RunningPrometheus } from '../fixtures/prometheus.js';
+import { serviceSetup, startScrapingPrometheus, type ServiceSetup } from '../fixtures/service-setup.js';
+import { waitFor, type RunningService } from '../fixtures/service.js';
 import {
   DASHBOARD_FILES,
   dataPanels,
@@ -54,8 +53,8 @@ const EMPTY_WITH_ONE_INSTANCE = new Set(['Instances that disagree']);
 type PromSeries = Record<string, string>;
 
 describe('dashboard queries against a real Prometheus scraping sstpwatch', () => {
-  let dir: string;
-  let service: RunningService | undefined;
+  let setup: ServiceSetup | undefined;
+  let service: RunningService;
   let prometheus: RunningPrometheus;
   let stopping: FakeRras;
   let sstp: FakeSstp | undefined;
@@ -64,8 +63,8 @@ describe('dashboard queries against a real Prometheus scraping sstpwatch', () =>
   let metricsText: string;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'sstpwatch-grafana-'));
-    const certs = await testCertificates();
+    setup = await serviceSetup('grafana');
+    const certs = setup.certs;
     const [n1, n2, vip, s1, s2] = await Promise.all([
       startRras(certs.valid),
       startRras(certs.valid),
@@ -75,42 +74,35 @@ describe('dashboard queries against a real Prometheus scraping sstpwatch', () =>
     ]);
     stopping = n2;
     sstp = await startFakeSstp({ tls: null, behavior: 'ack' });
-    writeFileSync(join(dir, 'ca.pem'), certs.ca.certPem);
-    const port = await freePort();
-    writeFileSync(
-      join(dir, 'sstpwatch.yml'),
-      [
-        `listen: "127.0.0.1:${port}"`,
-        'database: ./state/sstpwatch.db',
-        'allow_fast_sstp_interval: true',
-        'defaults:',
-        '  interval: 1s',
-        '  timeout: 800ms',
-        '  rise: 1',
-        '  fall: 2',
-        '  tls: { ca_file: ./ca.pem }',
-        'groups:',
-        `  - name: ${NORTH}`,
-        `    hostname: ${VPN_HOSTNAME}`,
-        `    vip: "${vip.url}"`,
-        '    servers:',
-        `      - { name: rras-n1, url: "${n1.url}" }`,
-        `      - { name: ${STOPPING}, url: "${n2.url}", check: sstp, sstp_interval: 1s }`,
-        `  - name: ${SOUTH}`,
-        `    hostname: ${VPN_HOSTNAME}`,
-        '    servers:',
-        `      - { name: rras-s1, url: "${s1.url}" }`,
-        `      - { name: rras-s2, url: "${s2.url}", offload: true }`,
-        `      - { name: rras-s3, url: "${sstp.url}", offload: true, check: sstp, sstp_interval: 1s }`,
-      ].join('\n'),
-    );
-    service = await startService(join(dir, 'sstpwatch.yml'), port);
-    prometheus = await startPrometheus({
-      config: prometheusConfig({ job: 'sstpwatch', targets: [`127.0.0.1:${port}`], interval: `${SCRAPE_S}s`, ruleFiles: RULE_FILES }),
-      files: Object.fromEntries(RULE_FILES.map((name) => [name, shortenForDurations(rules(name), '1s')])),
-    });
+    setup.writeConfig([
+      'database: ./state/sstpwatch.db',
+      'allow_fast_sstp_interval: true',
+      'defaults:',
+      '  interval: 1s',
+      '  timeout: 800ms',
+      '  rise: 1',
+      '  fall: 2',
+      '  tls: { ca_file: ./ca.pem }',
+      'groups:',
+      `  - name: ${NORTH}`,
+      `    hostname: ${VPN_HOSTNAME}`,
+      `    vip: "${vip.url}"`,
+      '    servers:',
+      `      - { name: rras-n1, url: "${n1.url}" }`,
+      `      - { name: ${STOPPING}, url: "${n2.url}", check: sstp, sstp_interval: 1s }`,
+      `  - name: ${SOUTH}`,
+      `    hostname: ${VPN_HOSTNAME}`,
+      '    servers:',
+      `      - { name: rras-s1, url: "${s1.url}" }`,
+      `      - { name: rras-s2, url: "${s2.url}", offload: true }`,
+      `      - { name: rras-s3, url: "${sstp.url}", offload: true, check: sstp, sstp_interval: 1s }`,
+    ]);
+    service = await setup.start();
     startedAt = Date.now();
-    await prometheus.waitForTargetsUp();
+    prometheus = await startScrapingPrometheus(
+      { job: 'sstpwatch', targets: [setup.address], interval: `${SCRAPE_S}s`, ruleFiles: RULE_FILES },
+      { files: Object.fromEntries(RULE_FILES.map((name) => [name, shortenForDurations(rules(name), '1s')])) },
+    );
     await waitFor(
       'Prometheus to see the five answering targets up',
       async () => (await prometheus.query('sstp_target_state{state="up"} == 1')).length === 5,
@@ -136,8 +128,7 @@ describe('dashboard queries against a real Prometheus scraping sstpwatch', () =>
   }, 120_000);
 
   afterAll(async () => {
-    await Promise.allSettled([service?.stop(), stopAllDaemons(), closeAllRras(), sstp?.close()]);
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await Promise.allSettled([setup?.close(), sstp?.close()]);
   });
 
   const rangeSeconds = (): string => `${Math.ceil((Date.now() - startedAt) / 1000) + 5}s`;
