@@ -10,6 +10,7 @@
 //   business;
 // - the snapshot's version moves only when some fragment really changed, so pollers keep their ETag while nothing
 //   they see changed.
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { TargetState } from '../health/types.js';
 import type { GroupView, TargetView } from '../health/views.js';
 
@@ -139,13 +140,13 @@ export class StatusSnapshots {
    * The list as of `now`: the last snapshot (same object, same version) while no entry changed. Taken in slices of
    * about LOOK_SLICE_MS, the event loop given back in between (`pause`); a look asked for while one runs starts after it.
    */
-  look(now: number, pause: () => Promise<void> = nextTurn): Promise<StatusSnapshot> {
+  look(now: number, pause: () => Promise<unknown> = nextTurn): Promise<StatusSnapshot> {
     const done = this.running.then(() => this.lookNow(now, pause));
     this.running = done.catch(() => undefined);
     return done;
   }
 
-  private async lookNow(now: number, pause: () => Promise<void>): Promise<StatusSnapshot> {
+  private async lookNow(now: number, pause: () => Promise<unknown>): Promise<StatusSnapshot> {
     const last = this.last;
     const next = await this.build(now, pause);
     if (last && sameStrings(last.targetJson, next.targetJson) && sameStrings(last.groupJson, next.groupJson)) return last;
@@ -154,7 +155,7 @@ export class StatusSnapshots {
     return next;
   }
 
-  private async build(now: number, pause: () => Promise<void>): Promise<StatusSnapshot> {
+  private async build(now: number, pause: () => Promise<unknown>): Promise<StatusSnapshot> {
     const views = this.source.targets();
     const n = views.length;
     const names = new Array<string>(n);
@@ -200,9 +201,6 @@ export class StatusSnapshots {
     };
   }
 }
-
-/** The next turn of the event loop: timers and I/O due meanwhile run first. */
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 function positionsByGroup(groupOf: readonly string[]): Map<string, number[]> {
   const byGroup = new Map<string, number[]>();

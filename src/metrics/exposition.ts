@@ -4,6 +4,7 @@
 // facts as they are written (series-table.ts) into chunks of UTF-8, the few prom-client metrics left (process,
 // scheduler lag, store) are written from their series, and the work yields to the event loop every few thousand lines.
 // The output is the text prom-client gives for the same series (test/metrics/exposition.test.ts).
+import { setImmediate as yieldNow } from 'node:timers/promises';
 import type { Registry } from 'prom-client';
 import { ChunkWriter } from '../chunk-writer.js';
 import { isRenderedFamily } from './series-table.js';
@@ -32,7 +33,6 @@ interface MetricInternals {
 }
 
 const braces = (labels: string) => (labels ? `{${labels}}` : '');
-const yieldNow = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Bytes of a chunk of the body: a socket write or a gzip input each. */
 const CHUNK_BYTES = 256 * 1024;
