@@ -2,16 +2,26 @@
 // registry.metrics(). prom-client builds every series of every metric in one go (its per-metric promises resolve
 // as microtasks, so nothing else runs in between). Here the per-target families are rendered from each target's
 // facts as they are written (series-table.ts) into chunks of UTF-8, the few prom-client metrics left (process,
-// scheduler lag, store) are written from their series, and the work yields to the event loop every few thousand lines.
+// scheduler lag, store) are written from their series, and the work gives the event loop back once a slice of
+// SCRAPE_SLICE_MS has passed (time-slice.ts).
 // The output is the text prom-client gives for the same series (test/metrics/exposition.test.ts).
-import { setImmediate as yieldNow } from 'node:timers/promises';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Registry } from 'prom-client';
 import { ChunkWriter } from '../chunk-writer.js';
+import { TimeSlicer } from '../time-slice.js';
 import { isRenderedFamily } from './series-table.js';
 import { familyHeader, labelText, valueText, type Labels } from './text-format.js';
 
-/** Lines written between two yields to the event loop (a few milliseconds of work). */
-const LINES_PER_SLICE = 4000;
+/**
+ * Wall time a scrape keeps the event loop before it gives it back. Each pause waits a whole turn of the loop, and
+ * under probing a turn runs every socket callback that became ready meanwhile, so a scrape paused every thousand
+ * rows (a millisecond) spent most of its wall time waiting. 10 ms keeps a 10,000-target scrape to a few dozen
+ * pauses, while a probe or a status-list request due meanwhile waits at most that long (docs/capacity.md).
+ */
+export const SCRAPE_SLICE_MS = 10;
+
+/** Lines of prom-client's metrics written between two looks at the clock. */
+const LINES_PER_CHECK = 200;
 
 /** prom-client's per-series state (lib/gauge.js, counter.js, histogram.js: hashMap), read as it is. */
 interface SeriesEntry {
@@ -38,19 +48,22 @@ const braces = (labels: string) => (labels ? `{${labels}}` : '');
 const CHUNK_BYTES = 256 * 1024;
 
 /**
- * The registry in the text format, as UTF-8 chunks of up to 256 KB, with the event loop given back every 1,000
- * targets of a family (series-table.ts) and every few thousand lines of prom-client's metrics: the per-target
+ * The registry in the text format, as UTF-8 chunks of up to 256 KB, the event loop given back once a slice of
+ * SCRAPE_SLICE_MS has passed (`slicer`; its clock also runs while the caller gzips or sends a chunk): the per-target
  * families render their rows in pieces of ~16 K characters, one UTF-8 copy each. Streamed as they come
  * (routes/metrics.ts), the body is never held whole.
  */
-export async function* expositionChunks(registry: Registry): AsyncGenerator<Buffer> {
+export async function* expositionChunks(
+  registry: Registry,
+  slicer = new TimeSlicer(SCRAPE_SLICE_MS, () => performance.now(), nextTurn),
+): AsyncGenerator<Buffer> {
   const out = new ChunkWriter(CHUNK_BYTES);
   let lines = 0;
   const counted = async (n: number) => {
     lines += n;
-    if (lines >= LINES_PER_SLICE) {
+    if (lines >= LINES_PER_CHECK) {
       lines = 0;
-      await yieldNow();
+      await slicer.yieldIfSpent();
     }
   };
   let first = true;
@@ -58,9 +71,9 @@ export async function* expositionChunks(registry: Registry): AsyncGenerator<Buff
     if (!first) out.push('\n\n');
     first = false;
     if (isRenderedFamily(metric)) {
-      for (const _slice of metric.writeTo(out)) {
+      for (const _rows of metric.writeTo(out)) {
         yield* out.takeFull();
-        await yieldNow();
+        await slicer.yieldIfSpent();
       }
     } else {
       out.push(await promClientBlock(metric as MetricInternals, counted));

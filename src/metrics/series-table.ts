@@ -21,8 +21,11 @@ export class SeriesTable<R extends SeriesRow> {
   readonly rows = new Map<string, R>();
 }
 
-/** Rows written between two yields of a scrape (a few thousand lines). */
-const ROWS_PER_SLICE = 1000;
+/**
+ * Rows written between two chances for the caller to look at its clock and give the event loop back (well under
+ * a millisecond of work: the caller slices by time, exposition.ts).
+ */
+const ROWS_PER_CHECK = 100;
 /**
  * Characters of rendered rows joined before they are handed to the writer: one UTF-8 copy per piece instead of one
  * per row (a call into the Buffer binding costs about what copying a row does).
@@ -47,7 +50,7 @@ export class RenderedFamily<R extends SeriesRow> {
 
   /**
    * Appends the family's text to `pieces`: its header, then each row's lines, rendered from the row's facts as they
-   * are now. Yields every thousand rows so that the caller can give the event loop back.
+   * are now. Yields every hundred rows so that the caller can give the event loop back once its slice has had its time.
    */
   *writeTo(pieces: { push(text: string): void }): Generator<void> {
     let piece = familyHeader(this.name, this.help, this.type);
@@ -58,7 +61,7 @@ export class RenderedFamily<R extends SeriesRow> {
         pieces.push(piece);
         piece = '';
       }
-      if (++rows % ROWS_PER_SLICE === 0) yield;
+      if (++rows % ROWS_PER_CHECK === 0) yield;
     }
     if (piece) pieces.push(piece);
   }
