@@ -6,13 +6,18 @@
 // phase comes first (what clients send), identity after it (so its buffers do not count in the gzip phase's RSS).
 // bench/fleet.ts --api-load
 // measures the same with the real service probing a fake fleet; this one still says something on a loaded machine.
-//   npx tsx bench/status-list.ts [--targets 10000] [--seconds 10] [--phases gzip,identity,group,state,limit]
+// Two controls under the same churn tell what the list itself adds: `healthz` (the same 4 connections on a trivial
+// endpoint of the same app) and `fixed` (a plain node:http server in this process sending a fixed buffer the size
+// of the gzipped list, prepared once): a p99 or a loop delay they show too is the process's, not the list's.
+//   npx tsx bench/status-list.ts [--targets 10000] [--seconds 10] [--phases gzip,identity,group,state,limit,healthz,fixed]
 // Run from an older checkout (copy this file into its bench/) to compare.
 import { execFile } from 'node:child_process';
+import { createServer } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { loadavg } from 'node:os';
 import { parseArgs, promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
 import { groupHealth } from '../src/health/group.js';
 import type { GroupView, StatusSource, TargetView } from '../src/health/views.js';
 import type { ProbeResult } from '../src/probe/types.js';
@@ -54,11 +59,19 @@ const status: StatusSource = { targets: () => [...views], target: (name) => view
 const app = await buildTestApp({ status });
 console.log(`live state of ${N} targets built; RSS ${Math.round(process.memoryUsage().rss / 1048576)} MiB`);
 
+// The scheduler spreads targets over the interval by a hash of their name (src/scheduler/plan.ts): results land at
+// scattered places in the list, not in config order. A fixed shuffle (seeded) stands for that.
+const order = Array.from({ length: N }, (_, i) => i);
+for (let i = N - 1, seed = 1; i > 0; i--) {
+  seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+  const j = seed % (i + 1);
+  [order[i], order[j]] = [order[j]!, order[i]!];
+}
 let next = 0;
 const churn = setInterval(() => {
   // 33 results every 100 ms, as the monitor gives them: a new health object carrying the new result.
   for (let k = 0; k < N / 300; k++) {
-    const view = views[next++ % N]!;
+    const view = views[order[next++ % N]!]!;
     const r = result(Date.now(), next);
     view.health = { ...view.health, lastResult: r, consecutiveSuccesses: view.health.consecutiveSuccesses + 1 };
     view.lastResults = { head: r };
@@ -69,13 +82,13 @@ const churn = setInterval(() => {
 const AUTOCANNON = fileURLToPath(new URL('../node_modules/autocannon/autocannon.js', import.meta.url));
 const run = promisify(execFile);
 
-async function phase(name: string, url: string, headers: Record<string, string>) {
+async function phase(name: string, url: string, headers: Record<string, string>, origin = base) {
   // One request first, as bench/lib/api-load.ts does: the phase measures a list in use, not its first build.
-  await (await fetch(base + url, { headers: { 'accept-encoding': 'identity', ...headers } })).arrayBuffer();
+  await (await fetch(origin + url, { headers: { 'accept-encoding': 'identity', ...headers } })).arrayBuffer();
   const delay = monitorEventLoopDelay({ resolution: 10 });
   delay.enable();
   const cpu = process.cpuUsage();
-  const args = [AUTOCANNON, '-c', '4', '-d', String(SECONDS), '-j', ...Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}: ${v}`]), base + url];
+  const args = [AUTOCANNON, '-c', '4', '-d', String(SECONDS), '-j', ...Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}: ${v}`]), origin + url];
   const { stdout } = await run(process.execPath, args, { maxBuffer: 1 << 24 });
   const used = process.cpuUsage(cpu);
   delay.disable();
@@ -98,5 +111,15 @@ if (PHASES.has('identity')) await phase('/api/v1/status (identity: no Accept-Enc
 if (PHASES.has('group')) await phase('/api/v1/status?group=g0000', '/api/v1/status?group=g0000', {});
 if (PHASES.has('state')) await phase('/api/v1/status?state=down', '/api/v1/status?state=down', {});
 if (PHASES.has('limit')) await phase('/api/v1/status?limit=500 (first page)', '/api/v1/status?limit=500', {});
+if (PHASES.has('healthz')) await phase('control: /healthz', '/healthz', {});
+if (PHASES.has('fixed')) {
+  // fetch decodes gzip: gzip the identity body here, about the bytes the list sends.
+  const gzipped = gzipSync(Buffer.from(await (await fetch(base + '/api/v1/status', { headers: { 'accept-encoding': 'identity' } })).arrayBuffer()), { level: 1 });
+  const fixed = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': gzipped.length }).end(gzipped));
+  await new Promise<void>((resolve) => fixed.listen(0, '127.0.0.1', resolve));
+  const { port } = fixed.address() as { port: number };
+  await phase(`control: a fixed ${(gzipped.length / 1e6).toFixed(2)} MB buffer (node:http)`, '/', {}, `http://127.0.0.1:${port}`);
+  fixed.close();
+}
 clearInterval(churn);
 await app.close();

@@ -6,7 +6,8 @@
 // stream because no piece refers back past its own start, and an empty final block, the CRC-32 and the length
 // close it. zlib's streams would do the same work in libuv's thread pool, where a busy service's file writes and
 // DNS lookups queue ahead of it: a 34 MB scrape then took tens of seconds on a loaded machine. Here each 256 KB
-// chunk costs about a millisecond of the loop, between the exposition's own yields.
+// chunk costs about a millisecond of the loop, between the exposition's own yields. The status list keeps its pieces
+// between versions instead (status-gzip.ts): deflatePiece, gzipOfPieces and crc32Combine put those together.
 import { constants, crc32, deflateRawSync } from 'node:zlib';
 
 /**
@@ -31,10 +32,89 @@ export async function* gzipChunks(chunks: AsyncIterable<Buffer>, level = GZIP_LE
     const deflated = deflateRawSync(chunk, { level, finishFlush: constants.Z_SYNC_FLUSH });
     if (deflated.length > 0) yield deflated;
   }
-  const trailer = Buffer.allocUnsafe(8);
-  trailer.writeUInt32LE(crc >>> 0, 0);
-  trailer.writeUInt32LE(length, 4);
-  yield Buffer.concat([FINAL_BLOCK, trailer]);
+  yield gzipEnd(crc, length);
+}
+
+/** A piece of a gzip body compressed on its own: its deflate bytes, and the CRC-32 and length of what it holds. */
+export interface DeflatedPiece {
+  readonly deflated: Buffer;
+  readonly crc: number;
+  readonly length: number;
+}
+
+/**
+ * `bytes` deflated on their own, ended with a sync flush: a piece that fits anywhere in a stream. `before`, when
+ * given, must be the bytes the stream holds right before this piece: the piece may then refer back into them (as a
+ * preset dictionary, the way pigz compresses blocks in parallel), which a reader's window already holds. Its
+ * deflate bytes are copied out: zlib hands back a view of a 16 KB buffer, which a kept piece would keep alive.
+ */
+export function deflatePiece(bytes: Buffer, before?: Buffer, level = GZIP_LEVEL): DeflatedPiece {
+  const deflated = deflateRawSync(bytes, before?.length ? { level, finishFlush: constants.Z_SYNC_FLUSH, dictionary: before } : { level, finishFlush: constants.Z_SYNC_FLUSH });
+  return { deflated: Buffer.from(deflated), crc: crc32(bytes), length: bytes.length };
+}
+
+/** One gzip member from pieces in order (deflatePiece): header, the pieces, an empty final block, CRC-32, length. */
+export function gzipOfPieces(pieces: readonly DeflatedPiece[]): Buffer {
+  const out: Buffer[] = [HEADER];
+  let crc = 0;
+  let length = 0;
+  for (const piece of pieces) {
+    out.push(piece.deflated);
+    crc = crc32Combine(crc, piece.crc, piece.length);
+    length = (length + piece.length) % 2 ** 32;
+  }
+  out.push(gzipEnd(crc, length));
+  return Buffer.concat(out);
+}
+
+function gzipEnd(crc: number, length: number): Buffer {
+  const end = Buffer.allocUnsafe(FINAL_BLOCK.length + 8);
+  FINAL_BLOCK.copy(end, 0);
+  end.writeUInt32LE(crc >>> 0, FINAL_BLOCK.length);
+  end.writeUInt32LE(length, FINAL_BLOCK.length + 4);
+  return end;
+}
+
+// CRC-32 of two strings joined, from each one's CRC and the second's length (zlib's crc32_combine, which node:zlib
+// does not expose): the first CRC is multiplied by x^(8 * length) modulo the CRC polynomial, in its reflected form.
+const POLY = 0xedb88320;
+
+/** a(x) * b(x) modulo the polynomial (reflected: bit 31 is x^0). */
+function multModP(a: number, b: number): number {
+  let m = 0x80000000;
+  let p = 0;
+  for (;;) {
+    if (a & m) {
+      p ^= b;
+      if ((a & (m - 1)) === 0) break;
+    }
+    m >>>= 1;
+    b = b & 1 ? (b >>> 1) ^ POLY : b >>> 1;
+  }
+  return p >>> 0;
+}
+
+/** X2N[k] = x^(2^k) modulo the polynomial. */
+const X2N: number[] = [];
+for (let k = 0, p = 0x40000000; k < 32; k++) {
+  X2N.push(p >>> 0);
+  p = multModP(p, p);
+}
+
+/** x^(n * 2^k) modulo the polynomial. */
+function x2nModP(n: number, k: number): number {
+  let p = 0x80000000;
+  while (n > 0) {
+    if (n % 2 === 1) p = multModP(X2N[k & 31]!, p);
+    n = Math.floor(n / 2);
+    k++;
+  }
+  return p;
+}
+
+/** The CRC-32 of A followed by B, from CRC-32(A), CRC-32(B) and B's length in bytes. */
+export function crc32Combine(crcA: number, crcB: number, lengthB: number): number {
+  return (multModP(x2nModP(lengthB, 3), crcA >>> 0) ^ crcB) >>> 0;
 }
 
 /** Whether the client takes gzip (Accept-Encoding, q > 0). */

@@ -11,6 +11,7 @@
 // - the snapshot's version moves only when some fragment really changed, so pollers keep their ETag while nothing
 //   they see changed.
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import { TimeSlicer } from '../time-slice.js';
 import type { TargetState } from '../health/types.js';
 import type { GroupView, TargetView } from '../health/views.js';
 
@@ -163,16 +164,13 @@ export class StatusSnapshots {
     const states = new Array<TargetState>(n);
     const targetJson = new Array<string>(n);
     const targetBytes = new Array<number>(n);
-    let sliceStart = performance.now();
+    const slicer = new TimeSlicer(LOOK_SLICE_MS, () => performance.now(), pause);
     let up = 0;
     let down = 0;
     let unknown = 0;
     let maintenance = 0;
     for (let i = 0; i < n; i++) {
-      if (i % CLOCK_EVERY === 0 && i > 0 && performance.now() - sliceStart >= LOOK_SLICE_MS) {
-        await pause();
-        sliceStart = performance.now();
-      }
+      if (i % CLOCK_EVERY === 0 && i > 0 && slicer.spent()) await slicer.yield();
       const view = views[i]!;
       names[i] = view.config.name;
       groupOf[i] = view.config.group;

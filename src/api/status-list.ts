@@ -6,10 +6,12 @@
 import { randomBytes } from 'node:crypto';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { ChunkWriter } from '../chunk-writer.js';
+import { TimeSlicer } from '../time-slice.js';
 import type { TargetState } from '../health/types.js';
 import { gzipChunks } from './encoding.js';
 import { badRequest } from './errors.js';
 import { LOOK_SLICE_MS, type StatusSnapshot } from './status-cache.js';
+import type { GzipRuns } from './status-gzip.js';
 
 /** Bodies smaller than this go out as they are: compressing them costs more than it saves. */
 export const COMPRESS_MIN_BYTES = 8 * 1024;
@@ -48,6 +50,8 @@ export class StatusBody {
     readonly query: StatusQuery,
     readonly etag: string,
     private readonly parts: BodyParts,
+    /** The full list's gzip kept between versions (status-gzip.ts); filtered bodies are compressed whole. */
+    private readonly runs?: GzipRuns,
   ) {
     this.length = partsLength(parts);
   }
@@ -64,7 +68,8 @@ export class StatusBody {
 
   /** Its gzip, compressed once (on the event loop, a piece per turn: encoding.ts) and shared by concurrent requests. */
   gzipped(): Promise<Buffer> {
-    return (this.compressed ??= gzipParts(this.parts));
+    const { open, fragments, indices, close } = this.parts;
+    return (this.compressed ??= this.runs && indices === null ? this.runs.gzip(open, fragments, close) : gzipParts(this.parts));
   }
 }
 
@@ -93,7 +98,10 @@ export class StatusBodies {
   readonly etag: string;
   private readonly bodies = new Map<string, StatusBody>();
 
-  constructor(readonly snapshot: StatusSnapshot) {
+  constructor(
+    readonly snapshot: StatusSnapshot,
+    private readonly runs?: GzipRuns,
+  ) {
     this.etag = `W/"${INSTANCE}-${snapshot.version}"`;
   }
 
@@ -107,7 +115,7 @@ export class StatusBodies {
     const nextCursor = next === null ? 'null' : JSON.stringify(encodeCursor(next, snapshot.names[next]!));
     const body = new StatusBody(query, this.etag, {
       open: `${head(snapshot, query)},"targets":[`, fragments: snapshot.targetJson, fragmentBytes: snapshot.targetBytes, indices, close: `],"next_cursor":${nextCursor}}`,
-    });
+    }, this.runs);
     if (this.bodies.size >= KEPT_BODIES) this.bodies.delete(this.bodies.keys().next().value!);
     this.bodies.set(key, body);
     return body;
@@ -189,13 +197,10 @@ async function gzipParts(parts: BodyParts): Promise<Buffer> {
  * idle loop, one on a busy one, so a build takes few turns when each turn waits behind many probes.
  */
 async function* slices(parts: BodyParts): AsyncGenerator<Buffer> {
-  let sliceStart = performance.now();
+  const slicer = new TimeSlicer(LOOK_SLICE_MS, () => performance.now(), nextTurn);
   for (const piece of pieces(parts)) {
     yield piece;
-    if (performance.now() - sliceStart >= LOOK_SLICE_MS) {
-      await nextTurn();
-      sliceStart = performance.now();
-    }
+    await slicer.yieldIfSpent();
   }
 }
 

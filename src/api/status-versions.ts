@@ -8,6 +8,7 @@
 // new look: a poller every 10 s gets the state as of its request. A change made through this API (invalidate())
 // shows in the very next response: that response waits for a look taken after the change.
 import { StatusSnapshots, STALE_MS, type StatusListSource } from './status-cache.js';
+import { GzipRuns } from './status-gzip.js';
 import { StatusBodies, type StatusBody, type StatusQuery } from './status-list.js';
 
 /** The oldest look a request is answered from without waiting, while the next version is being built. */
@@ -27,6 +28,8 @@ export interface StatusVersion {
 
 export class StatusVersions {
   private readonly snapshots: StatusSnapshots;
+  /** The full list's compressed runs, kept from one version to the next. */
+  private readonly runs = new GzipRuns();
   private published: StatusVersion | null = null;
   /** The build under way (at most one runs at a time, unless a write asks for a newer look). */
   private building: { writes: number; done: Promise<StatusVersion> } | null = null;
@@ -86,7 +89,7 @@ export class StatusVersions {
     const snapshot = await this.snapshots.look(lookedAt);
     const previous = this.published;
     // Nothing shown changed: the same bodies, looked at again.
-    const bodies = previous && previous.bodies.snapshot === snapshot ? previous.bodies : new StatusBodies(snapshot);
+    const bodies = previous && previous.bodies.snapshot === snapshot ? previous.bodies : new StatusBodies(snapshot, this.runs);
     if (previous && bodies !== previous.bodies) {
       const compressing: Promise<Buffer>[] = [];
       for (const asked of previous.bodies.asked()) {

@@ -2,9 +2,9 @@
 // test/system/e2e/probe-prometheus.test.ts) take.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { gunzipSync } from 'node:zlib';
+import { crc32, gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { acceptsGzip, gzipChunks } from '../../src/api/encoding.js';
+import { acceptsGzip, crc32Combine, gzipChunks } from '../../src/api/encoding.js';
 
 async function gzipOf(chunks: Buffer[], level = 1): Promise<Buffer> {
   const out: Buffer[] = [];
@@ -53,5 +53,13 @@ describe('whether a client takes gzip (Accept-Encoding, RFC 9110 section 12.5.3)
     { header: 'br;q=1, gzip;q=0', gzip: false },
   ])('$header -> $gzip', ({ header, gzip }) => {
     expect(acceptsGzip(header)).toBe(gzip);
+  });
+});
+
+describe('CRC-32 of two byte strings joined, from their CRCs (zlib crc32_combine)', () => {
+  it.each([[0, 0], [1, 0], [0, 5], [3, 1], [100, 3000], [7, 70_000], [65_536, 1]])('%i bytes then %i bytes', (a, b) => {
+    const first = randomBytes(a);
+    const second = randomBytes(b);
+    expect(crc32Combine(crc32(first), crc32(second), b)).toBe(crc32(Buffer.concat([first, second])));
   });
 });

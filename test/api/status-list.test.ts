@@ -164,4 +164,16 @@ describe('the status list', () => {
     expect(small.headers['content-encoding']).toBeUndefined();
     expect(small.json().targets).toHaveLength(PER_GROUP);
   });
+
+  it('gzips the list of each new version to that version\'s list, byte for byte, while entries change', async () => {
+    for (const [step, changed] of [[1, [0]], [2, [7, 8, 29]], [3, []], [4, targets.map((_, i) => i)]] as const) {
+      for (const i of changed) monitor.handleResult(targets[i]!, 'head', okResult(NOW + step * 10_000));
+      t = NOW + step * 10_000;
+      const zipped = await get('/api/v1/status', { 'accept-encoding': 'gzip' });
+      const plain = await get('/api/v1/status');
+      expect(plain.headers.etag).toBe(zipped.headers.etag);
+      expect(zipped.headers['content-encoding']).toBe('gzip');
+      expect(gunzipSync(zipped.rawPayload).equals(plain.rawPayload)).toBe(true);
+    }
+  });
 });
