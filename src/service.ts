@@ -26,7 +26,6 @@ import { OwnershipManager } from './scheduler/ownership-manager.js';
 import { createScheduler, type Scheduler } from './scheduler/scheduler.js';
 import { createHousekeeping, type Housekeeping } from './store/housekeeping.js';
 import { openStore } from './store/open.js';
-import { shardLockOpener } from './store/postgres/shard-locks.js';
 import type { Store } from './store/store.js';
 import { VERSION } from './version.js';
 
@@ -276,7 +275,7 @@ export async function createService(config: Config, options: ServiceOptions): Pr
   const ownershipMetrics = shared ? createOwnershipMetrics(registry, site) : null;
   const ownership = shared
     ? new OwnershipManager({
-        open: shardLockOpener(config, { siteKey: siteKey(site), log }),
+        open: async () => (await import('./store/postgres/shard-locks.js')).shardLockOpener(config, { siteKey: siteKey(site), log })(),
         apply: (shards) =>
           serialized(async () => {
             ownedShards = shards;

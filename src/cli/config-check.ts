@@ -6,7 +6,6 @@ import { databasePathProblem } from '../store/database-file.js';
 import { ConfigError, type MaintenanceWindowConfig } from '../config/types.js';
 import { describeWindow, occurrenceAt, occurrencesAfter, type Occurrence } from '../health/maintenance-windows.js';
 import { formatLocal } from '../health/zoned-time.js';
-import { checkPostgres } from '../store/postgres/check.js';
 import { EXIT_FAILED, EXIT_OK, type Output } from './output.js';
 
 /**
@@ -37,6 +36,8 @@ export async function runConfigCheck(
     if (urlHasPassword(config.database)) {
       io.err('warning: database: the URL holds the password, so the config file is a secret; prefer database_password_file or PGPASSWORD');
     }
+    // Loaded only here: a config on SQLite is checked without the PostgreSQL driver.
+    const { checkPostgres } = await import('../store/postgres/check.js');
     const check = await checkPostgres(config.database, password.password ?? env['PGPASSWORD'] ?? null);
     (check.ok ? io.out : io.err)(`database: ${check.message}`);
     return check.ok ? EXIT_OK : EXIT_FAILED;

@@ -1,11 +1,9 @@
 // `sstpwatch migrate-store --from FILE --to URL`: moves an SQLite history to PostgreSQL and verifies the counts.
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { pino } from 'pino';
 import { isPostgresUrl, postgresUrlProblem, readDatabasePassword } from '../config/database.js';
 import { ConfigError } from '../config/types.js';
-import { redactUrl } from '../store/postgres/connection.js';
-import { CopyRefusedError, copySqliteToPostgres, type CopiedTable } from '../store/postgres/copy.js';
+import type { CopiedTable } from '../store/postgres/copy.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type Output } from './output.js';
 
 export const MIGRATE_STORE_USAGE = 'usage: sstpwatch migrate-store --from FILE.db --to postgres://USER@HOST:PORT/DB [--password-file FILE]';
@@ -40,6 +38,12 @@ export async function runMigrateStore(args: string[], io: Output, env: Readonly<
     io.err(`sstpwatch migrate-store: --password-file: ${err.issues[0]?.message ?? err.message}`);
     return EXIT_FAILED;
   }
+  // The drivers (SQLite, PostgreSQL) load once the arguments are known good: a usage error answers at once.
+  const [{ pino }, { redactUrl }, { CopyRefusedError, copySqliteToPostgres }] = await Promise.all([
+    import('pino'),
+    import('../store/postgres/connection.js'),
+    import('../store/postgres/copy.js'),
+  ]);
   io.out(`copying ${from} to ${redactUrl(to)} (stop sstpwatch first: results it writes meanwhile are not copied)`);
   let lastTable: CopiedTable | null = null;
   let lastRows = 0;
