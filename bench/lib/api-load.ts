@@ -133,6 +133,9 @@ export async function apiLoad(
   const status = opts.seconds > 0 ? [
     // gzip first: the figure of the goal, what clients send (browsers, Grafana, curl --compressed, requests, fetch).
     await phase('status list gzip', () => statusLoad(baseUrl, '/api/v1/status', opts.seconds, 4, true)),
+    // The control: the same 4 connections on a trivial endpoint under the same probing. What it shows (its p99, the
+    // lag meanwhile) is the service's turn of the event loop, not the list's.
+    await phase('control /healthz', () => statusLoad(baseUrl, '/healthz', opts.seconds, 4)),
     await phase('status list identity, 4 connections', () => statusLoad(baseUrl, '/api/v1/status', opts.seconds)),
     await phase(`status list ?${opts.filter}`, () => statusLoad(baseUrl, `/api/v1/status?${opts.filter}`, opts.seconds)),
     // The status page: bounded to 200 targets and 200 groups a page whatever the fleet (docs/status-page.md).
