@@ -22,9 +22,15 @@ export const HOUSEKEEPING = {
   /** Free pages kept for reuse; beyond it the file is shrunk, at most vacuumPages per step. */
   keepFreePages: 2_048,
   vacuumPages: 1_024,
+  /**
+   * A prune task walks every target at least this often even when its floor says nothing is old enough to go
+   * (PruneFloors): rows it did not see written are deleted at most this late.
+   */
+  rewalkMs: 3_600_000,
 } as const;
 
 export type HousekeepingTask = HousekeepingStep['task'];
+export type PruneTask = Extract<HousekeepingTask, `prune_${string}`>;
 
 /** Rollups first (raw rows are pruned only once rolled up), then retention, then giving space back. */
 export const HOUSEKEEPING_TASKS: readonly HousekeepingTask[] = [
@@ -49,11 +55,13 @@ export interface HousekeepingProgress {
   rawCutoff: number | null;
   /** Free pages the last vacuum step of this pass left: a step that frees none ends the task. */
   freePages: number | null;
+  /** The oldest row a prune task has left so far in this pass that it could delete later (its targets walked). */
+  oldestLeft: number;
 }
 
 /** The start of task `task` (0: a new pass). */
 export function taskStart(task = 0): HousekeepingProgress {
-  return { task, targetIndex: 0, windowRows: 0, targets: null, rawCutoff: null, freePages: null };
+  return { task, targetIndex: 0, windowRows: 0, targets: null, rawCutoff: null, freePages: null, oldestLeft: Number.POSITIVE_INFINITY };
 }
 
 /** Late results moved a rollup mark back: a rollup in progress restarts the pass from the new mark. */
@@ -123,7 +131,7 @@ export function rawPruneCutoff(marks: ReadonlyMap<MarkName, number>, retention: 
 }
 
 /** The cutoff of each age-based prune task at `now` (prune_raw has its own, rawPruneCutoff). */
-export function pruneCutoff(task: 'prune_minute' | 'prune_hour' | 'prune_transitions' | 'prune_sstp_checks', retention: RetentionConfig, now: number): number {
+export function pruneCutoff(task: Exclude<PruneTask, 'prune_raw'>, retention: RetentionConfig, now: number): number {
   switch (task) {
     case 'prune_minute':
       // Packed by the hour: an hour goes once all of it is older than the retention.

@@ -13,10 +13,12 @@ import {
   markAfterEmptyWindow,
   planRawPrune,
   pruneCutoff,
+  rawPruneCutoff,
   rollupWindow,
   type HousekeepingProgress,
   type HousekeepingTask,
   type MarkName,
+  type PruneTask,
 } from './housekeeping-plan.js';
 import { HousekeepingSteps } from './housekeeping-steps.js';
 import { lowerBound, rowsBetween, type TargetTables } from './memory-tables.js';
@@ -49,23 +51,31 @@ export class MemoryHousekeeping {
       case 'rollup_hour':
         return this.rollupStep('1h', now, progress);
       case 'prune_raw': {
-        const plan = planRawPrune(progress, this.marks, this.retention, now);
-        if (plan === null) return null;
+        const cutoff = rawPruneCutoff(this.marks, this.retention, now);
+        if (cutoff === null || !this.steps.floors.shouldWalk(task, progress, cutoff, now)) return null;
+        const plan = planRawPrune(progress, this.marks, this.retention, now)!;
         if (plan.recordMark) this.marks.set('raw_pruned_before', plan.cutoff);
-        return this.pruneStep(task, progress, plan.cutoff, (t, before, max) => pruneSorted(t.results, before, max));
+        return this.pruneStep(task, progress, plan.cutoff, now, (t, before, max) => pruneSorted(t.results, before, max), (t) => t.results[0]?.at);
       }
       case 'prune_minute':
-        return this.pruneStep(task, progress, pruneCutoff(task, this.retention, now), (t, before, max) => pruneKeys(t.minutes, before, max));
+        return this.pruneStep(task, progress, pruneCutoff(task, this.retention, now), now, (t, before, max) => pruneKeys(t.minutes, before, max), (t) => oldestKey(t.minutes));
       case 'prune_hour':
-        return this.pruneStep(task, progress, pruneCutoff(task, this.retention, now), (t, before, max) => pruneKeys(t.hours, before, max));
+        return this.pruneStep(task, progress, pruneCutoff(task, this.retention, now), now, (t, before, max) => pruneKeys(t.hours, before, max), (t) => oldestKey(t.hours));
       case 'prune_transitions':
         // Each target keeps its newest transition whatever its age (the state to restore).
-        return this.pruneStep(task, progress, pruneCutoff(task, this.retention, now), (t, before) => {
-          const newest = t.transitions.at(-1);
-          return newest ? pruneSorted(t.transitions, Math.min(before, newest.at), Number.POSITIVE_INFINITY) : 0;
-        });
+        return this.pruneStep(
+          task,
+          progress,
+          pruneCutoff(task, this.retention, now),
+          now,
+          (t, before) => {
+            const newest = t.transitions.at(-1);
+            return newest ? pruneSorted(t.transitions, Math.min(before, newest.at), Number.POSITIVE_INFINITY) : 0;
+          },
+          (t) => (t.transitions.length > 1 ? t.transitions[0]!.at : undefined),
+        );
       case 'prune_sstp_checks':
-        return this.pruneStep(task, progress, pruneCutoff(task, this.retention, now), (t, before, max) => pruneSorted(t.sstpChecks, before, max));
+        return this.pruneStep(task, progress, pruneCutoff(task, this.retention, now), now, (t, before, max) => pruneSorted(t.sstpChecks, before, max), (t) => t.sstpChecks[0]?.at);
       case 'vacuum':
       case 'checkpoint':
         return null;
@@ -114,14 +124,26 @@ export class MemoryHousekeeping {
       rows += samples.length;
       targetIndex++;
     }
+    this.steps.floors.rolledUp(resolution, window.start);
     const nextMark =
       targetIndex < targets.length ? null : progress.windowRows + rows > 0 ? window.end : markAfterEmptyWindow(resolution, window, this.firstResultAt(window.end));
     afterRollupStep(progress, this.marks, resolution, { targetIndex, rows, nextMark });
     return { task: resolution === '1m' ? 'rollup_minute' : 'rollup_hour', rows, ms: performance.now() - started };
   }
 
-  /** Deletes rows below `cutoff`, target by target, at most HOUSEKEEPING.pruneRows per step. */
-  private pruneStep(task: HousekeepingTask, progress: HousekeepingProgress, cutoff: number, prune: Prune): HousekeepingStep | null {
+  /**
+   * Deletes rows below `cutoff`, target by target, at most HOUSEKEEPING.pruneRows per step; `oldest` is a
+   * target's oldest row the task could delete (after its prune), for the task's floor.
+   */
+  private pruneStep(
+    task: PruneTask,
+    progress: HousekeepingProgress,
+    cutoff: number,
+    now: number,
+    prune: Prune,
+    oldest: (tables: TargetTables) => number | undefined,
+  ): HousekeepingStep | null {
+    if (!this.steps.floors.shouldWalk(task, progress, cutoff, now)) return null;
     const targets = this.progressTargets(progress);
     if (progress.targetIndex >= targets.length) return null;
     const started = performance.now();
@@ -129,12 +151,15 @@ export class MemoryHousekeeping {
     let targetIndex = progress.targetIndex;
     while (targetIndex < targets.length && rows < HOUSEKEEPING.pruneRows) {
       const budget = HOUSEKEEPING.pruneRows - rows;
-      const deleted = prune(targets[targetIndex]!, cutoff, budget);
+      const tables = targets[targetIndex]!;
+      const deleted = prune(tables, cutoff, budget);
       rows += deleted;
       if (deleted >= budget) break; // the target may have more: the next step goes on with it
+      progress.oldestLeft = Math.min(progress.oldestLeft, oldest(tables) ?? Number.POSITIVE_INFINITY);
       targetIndex++;
     }
     progress.targetIndex = targetIndex;
+    this.steps.floors.afterStep(task, progress, now);
     return { task, rows, ms: performance.now() - started };
   }
 }
@@ -154,6 +179,12 @@ function pruneSorted(rows: { at: number }[], cutoff: number, max: number): numbe
   const count = Math.min(lowerBound(rows, cutoff), max);
   rows.splice(0, count);
   return count;
+}
+
+function oldestKey(rows: Map<number, unknown>): number | undefined {
+  let oldest: number | undefined;
+  for (const key of rows.keys()) if (oldest === undefined || key < oldest) oldest = key;
+  return oldest;
 }
 
 function pruneKeys(rows: Map<number, unknown>, cutoff: number, max: number): number {

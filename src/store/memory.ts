@@ -124,6 +124,7 @@ export class MemoryStore implements Store {
     const transitions = this.intake.transitions.peek(Number.POSITIVE_INFINITY);
     for (const row of transitions.rows) this.insertShifting(this.tablesOf(row.targetId).transitions, row, 'transition');
     this.intake.transitions.commit(transitions.mark);
+    if (transitions.rows.length > 0) this.housekeeping.steps.floors.transitionsWritten();
     this.intake.markWritten();
   }
 
@@ -145,6 +146,7 @@ export class MemoryStore implements Store {
       }
     }
     queue.commit(mark);
+    this.housekeeping.steps.floors.checksWritten(kind, rows);
     const rewound = rewoundMarks(this.marks, oldestAt);
     if (rewound.size === 0) return;
     for (const [name, at] of rewound) this.marks.set(name, at);

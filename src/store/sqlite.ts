@@ -66,7 +66,7 @@ export class SqliteStore extends QueuedStore {
     this.log = options.log;
     this.states = new LocalSiteStates(this.site, intake.now);
     this.statements = statements;
-    this.writer = new SqliteWriter(db, statements, intake, marks, this.log, () => housekeeping.steps.rewound());
+    this.writer = new SqliteWriter(db, statements, intake, marks, this.log, () => housekeeping.steps.rewound(), housekeeping.steps.floors);
     this.syncBatch = db.transaction((targets: TargetRecord[], createdAt: number) => {
       for (const t of targets) statements.upsertTarget.run(t.name, t.group, t.role, t.url, createdAt);
     });

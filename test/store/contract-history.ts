@@ -220,6 +220,59 @@ export function describeHistoryContract(context: ContractContext): void {
     });
   });
 
+  describe('a pass with nothing old enough to go', () => {
+    const retention: RetentionConfig = { rawMs: 2 * HOUR, minuteMs: 40 * DAY, hourMs: 3 * DAY };
+    const prunes = (steps: HousekeepingStep[]) => steps.filter((s) => s.task.startsWith('prune'));
+
+    it('skips every prune task without asking a target, until a late result older than the cutoff is written: that one is rolled up and pruned on the next pass', async () => {
+      const store = await storeWith({ retention });
+      for (const name of ['rras-1', 'rras-2']) for (let at = T0; at < T0 + HOUR; at += 30_000) store.record(name, 'head', result(at));
+      await store.flush();
+      const now = T0 + HOUR + MINUTE;
+      await housekeep(store, now); // the first pass walks every target and learns that nothing is older than T0
+      expect(prunes(await housekeep(store, now + 15_000))).toEqual([]);
+      expect(prunes(await housekeep(store, now + 30_000))).toEqual([]);
+
+      // after an outage: a result from before the raw retention, yet after what raw pruning has deleted so far
+      const late = now - retention.rawMs + 5_000;
+      store.record('rras-2', 'head', result(late, 'timeout'));
+      await store.flush();
+      const steps = await housekeep(store, now + 45_000); // its cutoff is 40 s past the late result
+      expect(prunes(steps).filter((s) => s.task === 'prune_raw').reduce((sum, s) => sum + s.rows, 0)).toBe(1);
+      expect((await allHistory(store, 'rras-2', { limit: 1_000 })).flat().map((r) => r.at)).not.toContain(late);
+      expect((await allHistory(store, 'rras-1', { limit: 1_000 })).flat()).toHaveLength(120);
+      const minute = (await allRollups(store, 'rras-2', '1m', 1_000)).points.find((p) => p.at === late - 5_000);
+      expect(minute).toMatchObject({ probes: 1, failures: 1 });
+      // a walk that deleted rows may take one more to learn how old what it left is; then passes skip again
+      expect(prunes(await housekeep(store, now + 60_000)).every((s) => s.rows === 0)).toBe(true);
+      expect(prunes(await housekeep(store, now + 75_000))).toEqual([]);
+    });
+
+    it('lets an old transition go on the pass after a newer one is written, having skipped it while it was the newest', async () => {
+      const store = await storeWith({ retention });
+      store.recordTransition(transition(T0));
+      await store.flush();
+      await housekeep(store, T0 + 30 * DAY);
+      expect(prunes(await housekeep(store, T0 + 30 * DAY + 15_000))).toEqual([]);
+      store.recordTransition(transition(T0 + 30 * DAY + 20_000, { from: 'down', to: 'up', cause: 'ok', message: null }));
+      await store.flush();
+      const steps = await housekeep(store, T0 + 30 * DAY + 30_000);
+      expect(steps.filter((s) => s.task === 'prune_transitions').reduce((sum, s) => sum + s.rows, 0)).toBe(1);
+      expect(await store.transitionsBetween('rras-1', T0, T0 + 31 * DAY)).toHaveLength(1);
+    });
+
+    it('walks every target again once an hour whatever it knows, for rows it did not see written (another instance\'s)', async () => {
+      const store = await storeWith({ retention });
+      store.record('rras-1', 'head', result(T0));
+      await store.flush();
+      await housekeep(store, T0 + MINUTE);
+      expect(prunes(await housekeep(store, T0 + 30 * MINUTE))).toEqual([]);
+      expect(prunes(await housekeep(store, T0 + MINUTE + HOUR)).map((s) => s.task)).toEqual(
+        expect.arrayContaining(['prune_raw', 'prune_minute', 'prune_hour', 'prune_transitions', 'prune_sstp_checks']),
+      );
+    });
+  });
+
   describe('housekeeping', () => {
     it('ends a pass with null after a bounded number of steps, and the next call starts a new pass', async () => {
       let now = T0;

@@ -23,8 +23,8 @@ const marks = (entries: Partial<Record<MarkName, number>>) => new Map(Object.ent
 
 describe('a housekeeping task', () => {
   it('starts with nothing noted, whichever task it is', () => {
-    expect(taskStart()).toEqual({ task: 0, targetIndex: 0, windowRows: 0, targets: null, rawCutoff: null, freePages: null });
-    expect(taskStart(3)).toEqual({ task: 3, targetIndex: 0, windowRows: 0, targets: null, rawCutoff: null, freePages: null });
+    expect(taskStart()).toEqual({ task: 0, targetIndex: 0, windowRows: 0, targets: null, rawCutoff: null, freePages: null, oldestLeft: Number.POSITIVE_INFINITY });
+    expect(taskStart(3)).toEqual({ task: 3, targetIndex: 0, windowRows: 0, targets: null, rawCutoff: null, freePages: null, oldestLeft: Number.POSITIVE_INFINITY });
   });
 
   it.each([

@@ -13,10 +13,12 @@ import {
   markAfterEmptyWindow,
   pruneCutoff,
   planRawPrune,
+  rawPruneCutoff,
   rollupWindow,
   type HousekeepingProgress,
   type HousekeepingTask,
   type MarkName,
+  type PruneTask,
 } from '../housekeeping-plan.js';
 import { HousekeepingSteps } from '../housekeeping-steps.js';
 import { BUCKET_MS, HOUR_MS, aggregate, bucketStart, mergeMinutes, minutesByHour, type Bucket, type RawSample } from '../rollup.js';
@@ -52,22 +54,23 @@ export class PostgresHousekeeping {
       case 'rollup_hour':
         return this.rollupStep('1h', now, progress);
       case 'prune_raw': {
-        const plan = planRawPrune(progress, this.marks, this.retention, now);
-        if (plan === null) return null;
+        const due = rawPruneCutoff(this.marks, this.retention, now);
+        if (due === null || !this.steps.floors.shouldWalk(task, progress, due, now)) return null;
+        const plan = planRawPrune(progress, this.marks, this.retention, now)!;
         if (plan.recordMark) {
           await writeMark(this.db.pool, 'raw_pruned_before', plan.cutoff);
           this.marks.set('raw_pruned_before', plan.cutoff);
         }
-        return this.pruneStep(task, progress, SQL.pruneRaw, plan.cutoff);
+        return this.pruneStep(task, progress, now, plan.cutoff, SQL.pruneRaw, SQL.oldestResult);
       }
       case 'prune_minute':
-        return this.pruneStep(task, progress, SQL.pruneMinutes, pruneCutoff(task, this.retention, now));
+        return this.pruneStep(task, progress, now, pruneCutoff(task, this.retention, now), SQL.pruneMinutes, SQL.oldestMinute);
       case 'prune_hour':
-        return this.pruneStep(task, progress, SQL.pruneHours, pruneCutoff(task, this.retention, now));
+        return this.pruneStep(task, progress, now, pruneCutoff(task, this.retention, now), SQL.pruneHours, SQL.oldestHour);
       case 'prune_transitions':
-        return this.pruneStep(task, progress, SQL.pruneTransitions, pruneCutoff(task, this.retention, now));
+        return this.pruneStep(task, progress, now, pruneCutoff(task, this.retention, now), SQL.pruneTransitions, SQL.oldestPrunableTransition);
       case 'prune_sstp_checks':
-        return this.pruneStep(task, progress, SQL.pruneSstpChecks, pruneCutoff(task, this.retention, now));
+        return this.pruneStep(task, progress, now, pruneCutoff(task, this.retention, now), SQL.pruneSstpChecks, SQL.oldestSstpCheck);
       case 'vacuum':
       case 'checkpoint':
         // PostgreSQL's autovacuum and checkpointer do these.
@@ -116,12 +119,24 @@ export class PostgresHousekeeping {
       }
       return { rows: samples.rows.length, nextMark: mark };
     });
+    this.steps.floors.rolledUp(resolution, window.start);
     afterRollupStep(progress, this.marks, resolution, { targetIndex: progress.targetIndex + batch.length, rows, nextMark });
     return { task: resolution === '1m' ? 'rollup_minute' : 'rollup_hour', rows, ms: performance.now() - started };
   }
 
-  /** Deletes rows below `cutoff` for a batch of targets, at most HOUSEKEEPING.pruneRows per step. */
-  private async pruneStep(task: HousekeepingTask, progress: HousekeepingProgress, statement: Statement, cutoff: number): Promise<HousekeepingStep | null> {
+  /**
+   * Deletes rows below `cutoff` for a batch of targets, at most HOUSEKEEPING.pruneRows per step. A batch with
+   * nothing to delete is asked for its oldest prunable row (`oldest`), for the task's floor.
+   */
+  private async pruneStep(
+    task: PruneTask,
+    progress: HousekeepingProgress,
+    now: number,
+    cutoff: number,
+    statement: Statement,
+    oldest: Statement,
+  ): Promise<HousekeepingStep | null> {
+    if (!this.steps.floors.shouldWalk(task, progress, cutoff, now)) return null;
     const targets = await this.targets(progress);
     if (progress.targetIndex >= targets.length) return null;
     const batch = targets.slice(progress.targetIndex, progress.targetIndex + PRUNE_TARGETS);
@@ -129,7 +144,13 @@ export class PostgresHousekeeping {
     const deleted = await this.db.query(statement, [batch, cutoff, HOUSEKEEPING.pruneRows]);
     const rows = deleted.rowCount ?? 0;
     // A full step may have left rows of this batch: the next step takes the same batch again.
-    if (rows < HOUSEKEEPING.pruneRows) progress.targetIndex += batch.length;
+    if (rows < HOUSEKEEPING.pruneRows) {
+      // What a delete left is at or after the cutoff; a batch without anything to delete says how far it is.
+      const left = rows > 0 ? cutoff : ((await this.db.query<{ at: number | null }>(oldest, [batch])).rows[0]?.at ?? Number.POSITIVE_INFINITY);
+      progress.oldestLeft = Math.min(progress.oldestLeft, left);
+      progress.targetIndex += batch.length;
+    }
+    this.steps.floors.afterStep(task, progress, now);
     return { task, rows, ms: performance.now() - started };
   }
 }

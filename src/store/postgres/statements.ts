@@ -6,6 +6,14 @@ import type { Statement } from './connection.js';
 const s = (name: string, text: string): Statement => ({ name, text });
 
 /** Deletes at most $3 rows below $2 of the targets $1, oldest first; its row count says how many. */
+function oldestOf(name: string, table: string, key: string): Statement {
+  return s(
+    name,
+    `SELECT min(o.k) AS at FROM unnest($1::int4[]) AS b(id) CROSS JOIN LATERAL
+       (SELECT ${key} AS k FROM ${table} t WHERE t.target_id = b.id ORDER BY ${key} LIMIT 1) o`,
+  );
+}
+
 function pruneOldest(name: string, table: string, key: string): Statement {
   return s(
     name,
@@ -148,6 +156,17 @@ export const SQL = {
      ON CONFLICT (target_id, bucket) DO UPDATE SET probes = excluded.probes, failures = excluded.failures,
        counted = excluded.counted, counted_failures = excluded.counted_failures, sum_us = excluded.sum_us,
        max_us = excluded.max_us, p95_us = excluded.p95_us`,
+  ),
+  /** Per table, the oldest row of a batch of targets a prune could delete: what a prune left sets its task's floor. */
+  oldestResult: oldestOf('oldest_result', 'results', 'at'),
+  oldestMinute: oldestOf('oldest_minute', 'rollups_minute', 'hour'),
+  oldestHour: oldestOf('oldest_hour', 'rollups_hour', 'bucket'),
+  oldestSstpCheck: oldestOf('oldest_sstp_check', 'sstp_checks', 'at'),
+  /** The newest transition of each target is kept whatever its age: the oldest of the others. */
+  oldestPrunableTransition: s(
+    'oldest_prunable_transition',
+    `SELECT min(s.at) AS at FROM state_transitions s WHERE s.target_id = ANY($1::int4[])
+       AND s.at < (SELECT max(n.at) FROM state_transitions n WHERE n.target_id = s.target_id)`,
   ),
   pruneRaw: pruneOldest('prune_raw', 'results', 'at'),
   pruneMinutes: pruneOldest('prune_minutes', 'rollups_minute', 'hour'),

@@ -73,7 +73,7 @@ export class PostgresStore extends QueuedStore {
     this.marks = marks;
     this.log = options.log;
     this.states = new PostgresSiteStates(db);
-    this.writer = new PostgresWriter(db, intake, marks, options.log, () => housekeeping.steps.rewound());
+    this.writer = new PostgresWriter(db, intake, marks, options.log, () => housekeeping.steps.rewound(), housekeeping.steps.floors);
   }
 
   /** Reads the targets and housekeeping marks (after migrating). */

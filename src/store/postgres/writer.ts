@@ -6,6 +6,7 @@ import type { CheckKind } from '../../probe/types.js';
 import { STORED_KINDS, type QueuedRow } from '../check-rows.js';
 import type { ResultRow, TransitionRow } from '../codec.js';
 import { rewoundMarks, type MarkName } from '../housekeeping-plan.js';
+import type { PruneFloors } from '../housekeeping-steps.js';
 import type { WriteIntake } from '../intake.js';
 import type { SstpCheckRow } from '../sstp-checks.js';
 import { describePgError, isConnectionError, type PostgresConnection, type Queryable } from './connection.js';
@@ -38,6 +39,8 @@ export class PostgresWriter {
     private readonly marks: Map<MarkName, number>,
     private readonly log: Logger,
     private readonly onRewound: () => void,
+    /** Told of every row written: late or not, a row older than a prune task's floor makes the task due again. */
+    private readonly floors: PruneFloors,
   ) {
     this.inserts = {
       head: (client, rows, certificates) => this.insertResults(client, rows, certificates),
@@ -115,6 +118,8 @@ export class PostgresWriter {
     });
     if (this.certificateIds.size + found.size > MAX_CACHED_CERTIFICATES) this.certificateIds.clear();
     for (const [sha256, id] of found) this.certificateIds.set(sha256, id);
+    for (const kind of STORED_KINDS) this.floors.checksWritten(kind, batch.checks[kind]);
+    if (batch.transitions.length > 0) this.floors.transitionsWritten();
     if (rewound.size > 0) {
       for (const [name, at] of rewound) this.marks.set(name, at);
       this.onRewound();

@@ -13,15 +13,25 @@ import {
   markAfterEmptyWindow,
   pruneCutoff,
   planRawPrune,
+  rawPruneCutoff,
   rollupWindow,
   type HousekeepingProgress,
   type HousekeepingTask,
   type MarkName,
+  type PruneTask,
 } from '../housekeeping-plan.js';
 import { HousekeepingSteps } from '../housekeeping-steps.js';
 import { BUCKET_MS, aggregate, minutesByHour, mergeMinutes, type Bucket, type RawSample } from '../rollup.js';
 import type { HousekeepingStep, RollupResolution } from '../store.js';
 import type { Statements } from './statements.js';
+
+/** How a prune task reads and deletes a target's rows of its table. */
+interface PrunedTable {
+  /** The target's oldest row the task could delete (null: none). */
+  oldest(targetId: number): number | null;
+  boundary(targetId: number, offset: number): number | undefined;
+  prune(targetId: number, before: number): number;
+}
 
 export class SqliteHousekeeping {
   readonly steps: HousekeepingSteps;
@@ -50,29 +60,49 @@ export class SqliteHousekeeping {
       case 'rollup_hour':
         return this.rollupStep('1h', now, progress);
       case 'prune_raw': {
-        const plan = planRawPrune(progress, this.marks, this.retention, now);
-        if (plan === null) return null;
-        const { cutoff } = plan;
-        if (plan.recordMark) {
+        const due = rawPruneCutoff(this.marks, this.retention, now);
+        if (due === null || !this.steps.floors.shouldWalk(task, progress, due, now)) return null;
+        const { cutoff, recordMark } = planRawPrune(progress, this.marks, this.retention, now)!;
+        if (recordMark) {
           this.inTransaction.immediate(() => s.upsertMark.run('raw_pruned_before', cutoff));
           this.marks.set('raw_pruned_before', cutoff);
         }
-        return this.pruneStep(task, progress, cutoff, (id, offset) => s.rawPruneBoundary.get(id, cutoff, offset)?.at, (id, before) => s.pruneRaw.run(id, before).changes);
+        return this.pruneStep(task, progress, cutoff, now, {
+          oldest: (id) => s.oldestResult.get(id)?.at ?? null,
+          boundary: (id, offset) => s.rawPruneBoundary.get(id, cutoff, offset)?.at,
+          prune: (id, before) => s.pruneRaw.run(id, before).changes,
+        });
       }
       case 'prune_minute': {
         const cutoff = pruneCutoff(task, this.retention, now);
-        return this.pruneStep(task, progress, cutoff, (id, offset) => s.minutes.pruneBoundary.get(id, cutoff, offset)?.hour, (id, before) => s.minutes.prune.run(id, before).changes);
+        return this.pruneStep(task, progress, cutoff, now, {
+          oldest: (id) => s.minutes.oldest.get(id)?.at ?? null,
+          boundary: (id, offset) => s.minutes.pruneBoundary.get(id, cutoff, offset)?.hour,
+          prune: (id, before) => s.minutes.prune.run(id, before).changes,
+        });
       }
       case 'prune_hour': {
         const cutoff = pruneCutoff(task, this.retention, now);
-        return this.pruneStep(task, progress, cutoff, (id, offset) => s.hours.pruneBoundary.get(id, cutoff, offset)?.bucket, (id, before) => s.hours.prune.run(id, before).changes);
+        return this.pruneStep(task, progress, cutoff, now, {
+          oldest: (id) => s.hours.oldest.get(id)?.at ?? null,
+          boundary: (id, offset) => s.hours.pruneBoundary.get(id, cutoff, offset)?.bucket,
+          prune: (id, before) => s.hours.prune.run(id, before).changes,
+        });
       }
       case 'prune_transitions':
         // Transitions are few; each target keeps its newest one whatever its age (the state to restore).
-        return this.pruneStep(task, progress, pruneCutoff(task, this.retention, now), () => undefined, (id, before) => s.pruneTransitions.run(id, before, id).changes);
+        return this.pruneStep(task, progress, pruneCutoff(task, this.retention, now), now, {
+          oldest: (id) => s.oldestPrunableTransition.get(id, id)?.at ?? null,
+          boundary: () => undefined,
+          prune: (id, before) => s.pruneTransitions.run(id, before, id).changes,
+        });
       case 'prune_sstp_checks': {
         const cutoff = pruneCutoff(task, this.retention, now);
-        return this.pruneStep(task, progress, cutoff, (id, offset) => s.sstpCheckPruneBoundary.get(id, cutoff, offset)?.at, (id, before) => s.pruneSstpChecks.run(id, before).changes);
+        return this.pruneStep(task, progress, cutoff, now, {
+          oldest: (id) => s.oldestSstpCheck.get(id)?.at ?? null,
+          boundary: (id, offset) => s.sstpCheckPruneBoundary.get(id, cutoff, offset)?.at,
+          prune: (id, before) => s.pruneSstpChecks.run(id, before).changes,
+        });
       }
       case 'vacuum':
         return this.vacuumStep(progress);
@@ -126,6 +156,7 @@ export class SqliteHousekeeping {
         this.statements.upsertMark.run(markName, nextMark);
       }
     });
+    this.steps.floors.rolledUp(resolution, window.start);
     afterRollupStep(progress, this.marks, resolution, { targetIndex, rows, nextMark });
     return { task: resolution === '1m' ? 'rollup_minute' : 'rollup_hour', rows, ms: performance.now() - started };
   }
@@ -145,16 +176,12 @@ export class SqliteHousekeeping {
   }
 
   /**
-   * Deletes rows below `cutoff`, target by target, at most HOUSEKEEPING.pruneRows per step. `boundary(id, n)`
-   * is the key of the (n+1)th oldest row below the cutoff (undefined when there are at most n).
+   * Deletes rows below `cutoff`, target by target, at most HOUSEKEEPING.pruneRows per step. A target whose oldest
+   * prunable row is not below the cutoff costs one indexed read; `boundary(id, n)` is the key of the (n+1)th oldest
+   * row below the cutoff (undefined when there are at most n).
    */
-  private pruneStep(
-    task: HousekeepingTask,
-    progress: HousekeepingProgress,
-    cutoff: number,
-    boundary: (targetId: number, offset: number) => number | undefined,
-    prune: (targetId: number, before: number) => number,
-  ): HousekeepingStep | null {
+  private pruneStep(task: PruneTask, progress: HousekeepingProgress, cutoff: number, now: number, table: PrunedTable): HousekeepingStep | null {
+    if (!this.steps.floors.shouldWalk(task, progress, cutoff, now)) return null;
     const targets = this.targets(progress);
     if (progress.targetIndex >= targets.length) return null;
     const started = performance.now();
@@ -163,16 +190,24 @@ export class SqliteHousekeeping {
     this.inTransaction.immediate(() => {
       while (targetIndex < targets.length && rows < HOUSEKEEPING.pruneRows) {
         const targetId = targets[targetIndex]!;
-        const stop = boundary(targetId, HOUSEKEEPING.pruneRows - rows);
+        const oldest = table.oldest(targetId);
+        if (oldest === null || oldest >= cutoff) {
+          progress.oldestLeft = Math.min(progress.oldestLeft, oldest ?? Number.POSITIVE_INFINITY);
+          targetIndex++;
+          continue;
+        }
+        const stop = table.boundary(targetId, HOUSEKEEPING.pruneRows - rows);
         if (stop !== undefined) {
-          rows += prune(targetId, stop);
+          rows += table.prune(targetId, stop);
           break;
         }
-        rows += prune(targetId, cutoff);
+        rows += table.prune(targetId, cutoff);
+        progress.oldestLeft = Math.min(progress.oldestLeft, cutoff); // what is left is at or after the cutoff
         targetIndex++;
       }
     });
     progress.targetIndex = targetIndex;
+    this.steps.floors.afterStep(task, progress, now);
     return { task, rows, ms: performance.now() - started };
   }
 

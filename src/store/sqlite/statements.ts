@@ -82,6 +82,13 @@ export function prepareStatements(db: Database.Database) {
       'SELECT at FROM results WHERE target_id = ? AND at < ? ORDER BY at LIMIT 1 OFFSET ?',
     ),
     pruneRaw: db.prepare<[number, number]>('DELETE FROM results WHERE target_id = ? AND at < ?'),
+    /** A target's oldest row a prune could delete, one per table: what is left after a prune sets its task's floor. */
+    oldestResult: db.prepare<[number], { at: number | null }>('SELECT min(at) AS at FROM results WHERE target_id = ?'),
+    oldestSstpCheck: db.prepare<[number], { at: number | null }>('SELECT min(at) AS at FROM sstp_checks WHERE target_id = ?'),
+    /** The newest transition is kept whatever its age: the oldest of the others. */
+    oldestPrunableTransition: db.prepare<[number, number], { at: number | null }>(
+      'SELECT min(at) AS at FROM state_transitions WHERE target_id = ? AND at < (SELECT max(at) FROM state_transitions WHERE target_id = ?)',
+    ),
     pruneTransitions: db.prepare<[number, number, number]>(
       `DELETE FROM state_transitions WHERE target_id = ? AND at < ?
          AND at < (SELECT max(at) FROM state_transitions WHERE target_id = ?)`,
@@ -125,6 +132,7 @@ export function prepareStatements(db: Database.Database) {
         'SELECT hour FROM rollups_minute WHERE target_id = ? AND hour < ? ORDER BY hour LIMIT 1 OFFSET ?',
       ),
       prune: db.prepare<[number, number]>('DELETE FROM rollups_minute WHERE target_id = ? AND hour < ?'),
+      oldest: db.prepare<[number], { at: number | null }>('SELECT min(hour) AS at FROM rollups_minute WHERE target_id = ?'),
     },
   };
 }
@@ -150,5 +158,6 @@ function prepareRollupStatements(db: Database.Database, table: 'rollups_hour') {
       `SELECT bucket FROM ${table} WHERE target_id = ? AND bucket < ? ORDER BY bucket LIMIT 1 OFFSET ?`,
     ),
     prune: db.prepare<[number, number]>(`DELETE FROM ${table} WHERE target_id = ? AND bucket < ?`),
+    oldest: db.prepare<[number], { at: number | null }>(`SELECT min(bucket) AS at FROM ${table} WHERE target_id = ?`),
   };
 }

@@ -6,6 +6,7 @@ import type { CheckKind } from '../../probe/types.js';
 import { STORED_KINDS, type QueuedRow } from '../check-rows.js';
 import type { ResultRow, TransitionRow } from '../codec.js';
 import { rewoundMarks, type MarkName } from '../housekeeping-plan.js';
+import type { PruneFloors } from '../housekeeping-steps.js';
 import type { WriteIntake } from '../intake.js';
 import type { SstpCheckRow } from '../sstp-checks.js';
 import type { Statements } from './statements.js';
@@ -31,6 +32,8 @@ export class SqliteWriter {
     private readonly marks: Map<MarkName, number>,
     private readonly log: Logger,
     private readonly onRewound: () => void,
+    /** Told of every row written: late or not, a row older than a prune task's floor makes the task due again. */
+    private readonly floors: PruneFloors,
   ) {
     this.inserts = {
       head: (row, certificates) => this.insertResult(row, certificates),
@@ -54,9 +57,13 @@ export class SqliteWriter {
       const { mark } = queue.peek(Number.POSITIVE_INFINITY);
       return () => queue.commit(mark);
     });
+    const rows = STORED_KINDS.map((kind) => [kind, this.intake.checks[kind].peek(Number.POSITIVE_INFINITY).rows] as const);
+    const transitions = this.intake.transitions.peek(Number.POSITIVE_INFINITY).rows.length;
     try {
       const { certificates, rewound } = this.writeQueued.immediate();
       for (const commit of written) commit();
+      for (const [kind, written] of rows) this.floors.checksWritten(kind, written);
+      if (transitions > 0) this.floors.transitionsWritten();
       if (this.certificateIds.size + certificates.size > MAX_CACHED_CERTIFICATES) this.certificateIds.clear();
       for (const [sha256, id] of certificates) this.certificateIds.set(sha256, id);
       if (rewound.size > 0) {
