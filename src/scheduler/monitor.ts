@@ -20,10 +20,10 @@ export interface MonitorDeps {
   log: Logger;
   now?: () => number;
   /**
-   * The config's recurring maintenance windows; absent: none. `covers` and `empty` (when given) let the
-   * once-a-second pass skip the targets no window names, or every target, without evaluating any calendar.
+   * The config's recurring maintenance windows; absent: none. `covers` and `empty` let the once-a-second pass skip
+   * the targets no window names, or every target, without evaluating any calendar.
    */
-  windows?: Pick<MaintenanceCalendar, 'activeFor'> & Partial<Pick<MaintenanceCalendar, 'covers' | 'empty'>>;
+  windows?: Pick<MaintenanceCalendar, 'activeFor' | 'covers' | 'empty'>;
 }
 
 /**
@@ -173,7 +173,7 @@ export class Monitor implements StatusSource {
   /** Once a second: starts and ends maintenance as configured windows begin and end and API maintenance expires. */
   tick(now: number): void {
     // No window configured, none set through the API and no target in maintenance: nothing can begin or end.
-    const noWindows = !this.deps.windows || this.deps.windows.empty === true;
+    const noWindows = !this.deps.windows || this.deps.windows.empty;
     if (noWindows && this.apiMaintenance.size === 0 && this.inMaintenance.size === 0) return;
     for (const entry of this.targetsByName.values()) this.followMaintenance(entry, now);
   }
@@ -291,9 +291,7 @@ export class Monitor implements StatusSource {
 
   /** False only when the calendar says no configured window names the target (then activeFor() is null). */
   private mayBeInWindow(config: TargetConfig): boolean {
-    const { windows } = this.deps;
-    if (!windows) return false;
-    return windows.covers ? windows.covers(config) : true;
+    return this.deps.windows?.covers(config) ?? false;
   }
 
   /** Tells other instances (through the store) the target's state as this one sees it. */
