@@ -7,10 +7,22 @@
 // /metrics route uses it: streamed chunk by chunk where it has expositionChunks, else built as one string. Between scrapes, the share of the fleet
 // a 30 s interval probes in a 15 s scrape interval (half) gets a new result.
 //
-//   npx tsx bench/metrics.ts --targets 10000 --scrapes 5 [--gzip] [--baseline /tmp/old-checkout] [--label x]
+// --probing <per second> keeps the event loop as busy as that many probes a second do, during the whole run: per
+// probe, --probe-callbacks callbacks of (--probe-cpu-ms / callbacks) ms of CPU each, each due at a fixed rate and
+// run by a 1 ms timer in the first turn of the loop after it fell due, all of them together. That is what the
+// socket and TLS callbacks of real probes do to a scrape (every callback ready when the loop comes back runs
+// before the scrape's next slice), without a fleet of fake servers taking the other core. Its lag (how late each
+// callback ran, p99 during the scrapes) stands for the scheduler's. 333/s at 1.8 ms is 10,000 targets every 30 s
+// at the CPU per probe measured in the fleet bench.
+// --http serves the registry through the checkout's own /metrics route (fastify on 127.0.0.1) and scrapes it with
+// curl (--compressed with --gzip, as Prometheus asks), so the socket's writes are in the measure too.
+//
+//   npx tsx bench/metrics.ts --targets 10000 --scrapes 5 [--gzip] [--http] [--probing 333] [--baseline /tmp/old-checkout] [--label x]
 //
 // Writes bench/results/<date>-metrics[-label].json and .md (the markdown is also printed).
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { promisify } from 'node:util';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -27,13 +39,22 @@ const { values } = parseArgs({
     label: { type: 'string', default: '' },
     /** Scrapes as Prometheus asks for them: gzipped by the checkout's own src/api/encoding.ts. */
     gzip: { type: 'boolean', default: false },
+    http: { type: 'boolean', default: false },
+    probing: { type: 'string', default: '0' },
+    'probe-cpu-ms': { type: 'string', default: '1.8' },
+    'probe-callbacks': { type: 'string', default: '8' },
     child: { type: 'string' },
     out: { type: 'string', default: fileURLToPath(new URL('./results', import.meta.url)) },
   },
 });
 
-interface Scrape { wallMs: number; cpuMs: number; bytes: number; maxLoopGapMs: number }
-interface Figures { checkout: string; targets: number; heapMiB: number; rssMiB: number; peakRssMiB: number; scrapes: Scrape[] }
+/**
+ * cpuMs: the process's CPU during the scrape, less the stand-in probing's. lagP99Ms: of the probing's callbacks during
+ * the scrape. turns: ticks of a 1 ms timer during the scrape (it runs at most once a turn of the loop: about the
+ * turns the scrape waited for).
+ */
+interface Scrape { wallMs: number; cpuMs: number; bytes: number; maxLoopGapMs: number; lagP99Ms: number; turns: number }
+interface Figures { checkout: string; targets: number; heapMiB: number; rssMiB: number; peakRssMiB: number; scrapes: Scrape[]; droppedCallbacks?: number }
 
 const MiB = 2 ** 20;
 const peakRss = () => Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))![1]) * 1024;
@@ -61,6 +82,19 @@ async function child(checkout: string, n: number, scrapes: number): Promise<void
     for await (const chunk of encoding ? encoding.gzipChunks(chunks, 1) : chunks) bytes += Buffer.byteLength(chunk);
     return bytes;
   };
+  const scrapeOverHttp = async (registry: unknown) => {
+    const { default: Fastify } = await import('fastify');
+    const { metricsRoutes } = await import(pathToFileURL(join(checkout, 'src/api/routes/metrics.ts')).href) as { metricsRoutes: never };
+    const app = Fastify();
+    await app.register(metricsRoutes, { deps: { registry } } as never);
+    const address = await app.listen({ host: '127.0.0.1', port: 0 });
+    const curl = promisify(execFile);
+    const scrape = async () => {
+      const { stdout } = await curl('curl', ['-sS', '-o', '/dev/null', '-w', '%{size_download}', ...(values.gzip ? ['-H', 'accept-encoding: gzip'] : []), `${address}/metrics`]);
+      return Number(stdout);
+    };
+    return { scrape, close: () => app.close() };
+  };
   const gc = globalThis.gc!;
   gc();
   const base = process.memoryUsage().heapUsed;
@@ -80,24 +114,35 @@ async function child(checkout: string, n: number, scrapes: number): Promise<void
   }
   for (let g = 0; g < n / 10; g++) metrics.setGroup(`g${String(g).padStart(4, '0')}`, { state: 'ok', serversUp: 10, serversTotal: 10 });
   const figures: Figures = { checkout, targets: n, heapMiB: 0, rssMiB: 0, peakRssMiB: 0, scrapes: [] };
+  const { scrape: viaHttp, close: closeHttp } = values.http ? await scrapeOverHttp(registry) : { scrape: null, close: null };
+  const probing = standInProbing(Number(values.probing), Number(values['probe-cpu-ms']), Number(values['probe-callbacks']));
+  await new Promise((done) => setTimeout(done, 1000)); // the probing's pace set before the first scrape
   for (let s = 0; s < scrapes; s++) {
     for (let i = s % 2; i < n; i += 2) metrics.observe('head', labelsOf(i), result(i, s + 1));
     let maxGap = 0;
+    let turns = 0;
     let last = performance.now();
     const timer = setInterval(() => {
+      turns++;
       const t = performance.now();
       maxGap = Math.max(maxGap, t - last);
       last = t;
     }, 1);
+    probing.startWindow();
     const cpu = process.cpuUsage();
     const started = performance.now();
-    const bytes = await scrape(registry);
+    const bytes = viaHttp ? await viaHttp() : await scrape(registry);
     const wallMs = performance.now() - started;
     const used = process.cpuUsage(cpu);
     clearInterval(timer);
+    const window = probing.endWindow();
     maxGap = Math.max(maxGap, performance.now() - last); // the hold that ended the scrape, if no tick came after it
-    figures.scrapes.push({ wallMs: Math.round(wallMs), cpuMs: Math.round((used.user + used.system) / 1000), bytes, maxLoopGapMs: Math.round(maxGap) });
+    const cpuMs = (used.user + used.system) / 1000 - window.cpuMs;
+    figures.scrapes.push({ wallMs: Math.round(wallMs), cpuMs: Math.round(cpuMs), bytes, maxLoopGapMs: Math.round(maxGap), lagP99Ms: Math.round(window.lagP99Ms), turns });
+    await new Promise((done) => setTimeout(done, 200)); // the probing catches up between scrapes
   }
+  figures.droppedCallbacks = probing.stop();
+  await closeHttp?.();
   gc();
   figures.heapMiB = Math.round(((process.memoryUsage().heapUsed - base) / MiB) * 10) / 10;
   // The registry read after the measure: until then it is live, or the collection above would have freed the fleet.
@@ -107,8 +152,73 @@ async function child(checkout: string, n: number, scrapes: number): Promise<void
   process.stdout.write(JSON.stringify(figures));
 }
 
+/** A 99th percentile (0 for none). */
+const p99 = (xs: number[]) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.99))]! : 0);
+
+/**
+ * Keeps the loop busy as `perSecond` probes do (see the header): callbacks due at a fixed rate, each doing a fixed
+ * amount of work (SHA-256 of a buffer sized at start to take its share of a probe's CPU: a fixed amount of work,
+ * not of wall time, so a loaded machine slows it as it slows TLS), run by a 1 ms timer in the first turn after
+ * they fell due. More than a second behind, the oldest are dropped (counted), as a scheduler past its capacity would.
+ */
+function standInProbing(perSecond: number, cpuMsPerProbe: number, callbacksPerProbe: number) {
+  const rate = perSecond * callbacksPerProbe; // callbacks a second
+  const work = calibrate(cpuMsPerProbe / callbacksPerProbe);
+  const start = performance.now();
+  let done = 0;
+  let dropped = 0;
+  let lags: number[] = [];
+  let spent = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const tick = () => {
+    const owed = Math.floor(((performance.now() - start) * rate) / 1000);
+    if (owed - done > rate) {
+      dropped += owed - done - rate;
+      done = owed - rate;
+    }
+    if (done < owed) {
+      const cpu = process.cpuUsage();
+      for (; done < owed; done++) {
+        lags.push(performance.now() - (start + (done * 1000) / rate));
+        work();
+      }
+      const used = process.cpuUsage(cpu);
+      spent += (used.user + used.system) / 1000;
+    }
+    timer = setTimeout(tick, 1);
+  };
+  if (rate > 0) tick();
+  return {
+    startWindow() {
+      lags = [];
+      spent = 0;
+    },
+    endWindow: () => ({ lagP99Ms: p99(lags), cpuMs: spent }),
+    stop() {
+      clearTimeout(timer);
+      return dropped;
+    },
+  };
+}
+
+/** A function that does `ms` of CPU work (the fastest of a few timed runs, so a busy machine does not shrink it). */
+function calibrate(ms: number): () => void {
+  const block = Buffer.alloc(64 * 1024, 7);
+  const hash = (blocks: number) => {
+    for (let i = 0; i < blocks; i++) createHash('sha256').update(block).digest();
+  };
+  let fastest = Infinity;
+  for (let run = 0; run < 20; run++) {
+    const t = performance.now();
+    hash(20);
+    fastest = Math.min(fastest, (performance.now() - t) / 20);
+  }
+  const blocks = Math.max(1, Math.round(ms / fastest));
+  return () => hash(blocks);
+}
+
 function run(checkout: string): Figures {
-  const output = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), '--child', checkout, '--targets', values.targets, '--scrapes', values.scrapes, ...(values.gzip ? ['--gzip'] : [])], {
+  const output = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), '--child', checkout, '--targets', values.targets, '--scrapes', values.scrapes, '--probing', values.probing, '--probe-cpu-ms', values['probe-cpu-ms'], '--probe-callbacks', values['probe-callbacks'], ...(values.gzip ? ['--gzip'] : []), ...(values.http ? ['--http'] : [])], {
     cwd: fileURLToPath(new URL('..', import.meta.url)),
     encoding: 'utf8',
     maxBuffer: 16 * MiB,
@@ -120,16 +230,17 @@ function markdown(runs: Figures[], load: number[][], started: Date): string {
   const rows = runs.map((f) => {
     const s = f.scrapes;
     const list = (pick: (x: Scrape) => number) => s.map(pick).join(', ');
-    return `| ${f.checkout} | ${list((x) => x.cpuMs)} | ${list((x) => x.wallMs)} | ${list((x) => x.maxLoopGapMs)} | ${(s.at(-1)!.bytes / 1e6).toFixed(1)} MB (${Math.round(s.at(-1)!.bytes / f.targets)} B/target) | ${f.heapMiB} MiB | ${f.rssMiB} / ${f.peakRssMiB} MiB |`;
+    const median = (pick: (x: Scrape) => number) => [...s.map(pick)].sort((a, b) => a - b)[Math.floor(s.length / 2)]!;
+    return `| ${f.checkout} | **${median((x) => x.wallMs)}** / ${median((x) => x.cpuMs)} / ${median((x) => x.maxLoopGapMs)} / ${median((x) => x.lagP99Ms)} | ${list((x) => x.cpuMs)} | ${list((x) => x.wallMs)} | ${list((x) => x.maxLoopGapMs)} | ${list((x) => x.lagP99Ms)} | ${list((x) => x.turns)} | ${(s.at(-1)!.bytes / 1e6).toFixed(1)} MB (${Math.round(s.at(-1)!.bytes / f.targets)} B/target) | ${f.heapMiB} MiB | ${f.rssMiB} / ${f.peakRssMiB} MiB |`;
   });
   return [
-    `# /metrics at ${Number(values.targets).toLocaleString('en')} targets${values.gzip ? ', gzipped' : ''} (${started.toISOString()})`,
+    `# /metrics at ${Number(values.targets).toLocaleString('en')} targets${values.gzip ? ', gzipped' : ''}${values.http ? ', over HTTP (curl)' : ''}${Number(values.probing) > 0 ? `, while ${values.probing} stand-in probes/s run (${values['probe-cpu-ms']} ms CPU in ${values['probe-callbacks']} callbacks each)` : ''} (${started.toISOString()})`,
     '',
     `${cpus().length} CPUs, Node ${process.version}, load average before each run: ${load.map((l) => l.map((x) => x.toFixed(1)).join(' ')).join('; ')}.`,
-    'One process per checkout, no probing: half of the fleet gets a new result before each scrape (a 30 s interval, a 15 s scrape interval).',
+    `One process per checkout${Number(values.probing) > 0 ? '' : ', no probing'}: half of the fleet gets a new result before each scrape (a 30 s interval, a 15 s scrape interval).${Number(values.probing) > 0 ? ' Scrape CPU is the process\'s less the stand-in probing\'s; lag is how late the probing\'s callbacks ran during the scrape.' : ''}`,
     '',
-    '| checkout | scrape CPU ms (each) | scrape wall ms (each) | longest event-loop hold ms (each) | body | heap kept by the metrics | RSS / peak RSS |',
-    '|---|---|---|---|---|---:|---|',
+    '| checkout | median wall / CPU / longest hold / lag p99 ms | scrape CPU ms (each) | scrape wall ms (each) | longest event-loop hold ms (each) | lag p99 ms (each) | loop turns (each) | body | heap kept by the metrics | RSS / peak RSS |',
+    '|---|---|---|---|---|---|---|---|---:|---|',
     ...rows,
     '',
   ].join('\n');
