@@ -9,10 +9,10 @@
 // Two controls under the same churn tell what the list itself adds: `healthz` (the same 4 connections on a trivial
 // endpoint of the same app) and `fixed` (a plain node:http server in this process sending a fixed buffer the size
 // of the gzipped list, prepared once): a p99 or a loop delay they show too is the process's, not the list's.
-//   npx tsx bench/status-list.ts [--targets 10000] [--seconds 10] [--phases gzip,identity,group,state,limit,healthz,fixed]
+//   npx tsx bench/status-list.ts [--targets 10000] [--seconds 10] [--phases gzip,identity,group,state,limit,healthz,fixed,poll]
 // Run from an older checkout (copy this file into its bench/) to compare.
 import { execFile } from 'node:child_process';
-import { createServer } from 'node:http';
+import { createServer, get } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { loadavg } from 'node:os';
@@ -112,6 +112,24 @@ if (PHASES.has('group')) await phase('/api/v1/status?group=g0000', '/api/v1/stat
 if (PHASES.has('state')) await phase('/api/v1/status?state=down', '/api/v1/status?state=down', {});
 if (PHASES.has('limit')) await phase('/api/v1/status?limit=500 (first page)', '/api/v1/status?limit=500', {});
 if (PHASES.has('healthz')) await phase('control: /healthz', '/healthz', {});
+if (PHASES.has('poll')) {
+  // CPU time, not wall time (robust on a loaded machine): a client polling the gzipped list 4 times a second makes
+  // the service build a version a second; the same seconds with no client (results still arriving) are the control.
+  const cpuPerSecond = async (poll: boolean) => {
+    const cpu = process.cpuUsage();
+    const started = performance.now();
+    while (performance.now() - started < SECONDS * 1000) {
+      // node:http, not fetch: fetch would gunzip the body here, on this process's CPU.
+      if (poll) await new Promise((resolve, reject) => get(base + '/api/v1/status', { headers: { 'accept-encoding': 'gzip' } }, (res) => res.resume().on('end', resolve)).on('error', reject));
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    const used = process.cpuUsage(cpu);
+    return (used.user + used.system) / 1000 / ((performance.now() - started) / 1000);
+  };
+  const idle = await cpuPerSecond(false);
+  const polled = await cpuPerSecond(true);
+  console.log(`| polled 4/s, gzip: CPU per second minus the same without a client | | ${Math.round(polled)} - ${Math.round(idle)} = **${Math.round(polled - idle)} ms/s** | | | | | |`);
+}
 if (PHASES.has('fixed')) {
   // fetch decodes gzip: gzip the identity body here, about the bytes the list sends.
   const gzipped = gzipSync(Buffer.from(await (await fetch(base + '/api/v1/status', { headers: { 'accept-encoding': 'identity' } })).arrayBuffer()), { level: 1 });
