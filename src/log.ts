@@ -1,5 +1,6 @@
+import { createRequire } from 'node:module';
 import { pino, type Logger } from 'pino';
-import pretty from 'pino-pretty';
+import type pretty from 'pino-pretty';
 import { LOG_FORMATS, LOG_LEVELS, type LogConfig, type LogFormat, type LogLevel } from './config/types.js';
 
 export interface LogSettings {
@@ -52,6 +53,11 @@ export interface ServiceLog {
  */
 export const LOG_BUFFER_BYTES = 4 * 1024 * 1024;
 
+/** pino-pretty, loaded only for text logs: JSON logs (a service under systemd or in a container) start without it. */
+function prettyPrinter(): typeof pretty {
+  return createRequire(import.meta.url)('pino-pretty') as typeof pretty;
+}
+
 /**
  * The service's logger on `fd` (stdout). json: pino's own lines, one object each. text: one readable line an
  * entry (time, level, message, then the fields). Writes are asynchronous and bounded (LOG_BUFFER_BYTES); when
@@ -69,7 +75,7 @@ export function createLogger(settings: LogSettings, colorize = false, fd = 1): S
   const logger =
     settings.format === 'json'
       ? pino(options, destination)
-      : pino(options, pretty({ destination, colorize, singleLine: true, translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l o', ignore: 'app,pid,hostname' }));
+      : pino(options, prettyPrinter()({ destination, colorize, singleLine: true, translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l o', ignore: 'app,pid,hostname' }));
   let closing = false;
   destination.on('write', () => {
     if (dropped === 0 || closing) return;
