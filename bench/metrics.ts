@@ -231,7 +231,7 @@ function markdown(runs: Figures[], load: number[][], started: Date): string {
     const s = f.scrapes;
     const list = (pick: (x: Scrape) => number) => s.map(pick).join(', ');
     const median = (pick: (x: Scrape) => number) => [...s.map(pick)].sort((a, b) => a - b)[Math.floor(s.length / 2)]!;
-    return `| ${f.checkout} | **${median((x) => x.wallMs)}** / ${median((x) => x.cpuMs)} / ${median((x) => x.maxLoopGapMs)} / ${median((x) => x.lagP99Ms)} | ${list((x) => x.cpuMs)} | ${list((x) => x.wallMs)} | ${list((x) => x.maxLoopGapMs)} | ${list((x) => x.lagP99Ms)} | ${list((x) => x.turns)} | ${(s.at(-1)!.bytes / 1e6).toFixed(1)} MB (${Math.round(s.at(-1)!.bytes / f.targets)} B/target) | ${f.heapMiB} MiB | ${f.rssMiB} / ${f.peakRssMiB} MiB |`;
+    return `| ${f.checkout} | **${median((x) => x.wallMs)}** / ${median((x) => x.cpuMs)} / ${median((x) => x.maxLoopGapMs)} / ${median((x) => x.lagP99Ms)} | ${list((x) => x.cpuMs)} | ${list((x) => x.wallMs)} | ${list((x) => x.maxLoopGapMs)} | ${list((x) => x.lagP99Ms)} | ${list((x) => x.turns)} | ${(s.at(-1)!.bytes / 1e6).toFixed(1)} MB (${Math.round(s.at(-1)!.bytes / f.targets)} B/target) | ${f.droppedCallbacks ?? 0} | ${f.heapMiB} MiB | ${f.rssMiB} / ${f.peakRssMiB} MiB |`;
   });
   return [
     `# /metrics at ${Number(values.targets).toLocaleString('en')} targets${values.gzip ? ', gzipped' : ''}${values.http ? ', over HTTP (curl)' : ''}${Number(values.probing) > 0 ? `, while ${values.probing} stand-in probes/s run (${values['probe-cpu-ms']} ms CPU in ${values['probe-callbacks']} callbacks each)` : ''} (${started.toISOString()})`,
@@ -239,8 +239,8 @@ function markdown(runs: Figures[], load: number[][], started: Date): string {
     `${cpus().length} CPUs, Node ${process.version}, load average before each run: ${load.map((l) => l.map((x) => x.toFixed(1)).join(' ')).join('; ')}.`,
     `One process per checkout${Number(values.probing) > 0 ? '' : ', no probing'}: half of the fleet gets a new result before each scrape (a 30 s interval, a 15 s scrape interval).${Number(values.probing) > 0 ? ' Scrape CPU is the process\'s less the stand-in probing\'s; lag is how late the probing\'s callbacks ran during the scrape.' : ''}`,
     '',
-    '| checkout | median wall / CPU / longest hold / lag p99 ms | scrape CPU ms (each) | scrape wall ms (each) | longest event-loop hold ms (each) | lag p99 ms (each) | loop turns (each) | body | heap kept by the metrics | RSS / peak RSS |',
-    '|---|---|---|---|---|---|---|---|---:|---|',
+    '| checkout | median wall / CPU / longest hold / lag p99 ms | scrape CPU ms (each) | scrape wall ms (each) | longest event-loop hold ms (each) | lag p99 ms (each) | loop turns (each) | body | probing callbacks dropped (over 1 s late) | heap kept by the metrics | RSS / peak RSS |',
+    '|---|---|---|---|---|---|---|---|---:|---:|---|',
     ...rows,
     '',
   ].join('\n');

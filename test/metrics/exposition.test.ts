@@ -1,9 +1,11 @@
 // /metrics is written by exposition.ts, not prom-client: the text must be what prom-client writes, series for series.
 import { readFileSync } from 'node:fs';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { createMetrics } from '../../src/metrics/metrics.js';
-import { renderExposition } from '../../src/metrics/exposition.js';
+import { expositionChunks, renderExposition } from '../../src/metrics/exposition.js';
+import { TimeSlicer } from '../../src/time-slice.js';
 import { probeResult } from '../fixtures/domain.js';
 import { runTool } from '../fixtures/prometheus.js';
 import { playScenario } from './scenario.js';
@@ -67,15 +69,22 @@ describe('the metrics exposition', () => {
     expect(await renderExposition(registry)).toBe(await registry.metrics());
   });
 
-  it('lets timers run while a large registry is written', async () => {
+  it('lets timers run while a large registry is written, once a slice has had its time', async () => {
     const registry = new Registry();
     const gauge = new Gauge({ name: 'many', help: 'many series', labelNames: ['i'], registers: [registry] });
     for (let i = 0; i < 20_000; i++) gauge.set({ i: String(i) }, i);
+    createMetrics(registry, { processMetrics: false }).observe('head', { target: 'a', group: 'g', role: 'server' }, probeResult(0, true));
+    // A clock that moves 1 ms each time it is read: every few reads a slice of 5 ms is over.
+    let now = 0;
+    const slicer = new TimeSlicer(5, () => now++, nextTurn);
     let ticks = 0;
     const timer = setInterval(() => ticks++, 0);
-    await renderExposition(registry);
+    const chunks: Buffer[] = [];
+    for await (const chunk of expositionChunks(registry, slicer)) chunks.push(chunk);
     clearInterval(timer);
+    expect(slicer.pauses).toBeGreaterThan(0);
     expect(ticks).toBeGreaterThan(0); // prom-client's registry.metrics() gives none: it never yields
+    expect(Buffer.concat(chunks).toString('utf8')).toBe(await renderExposition(registry));
   });
 });
 

@@ -14,7 +14,7 @@ import { playScenario } from '../../metrics/scenario.js';
 
 const T0 = 1_700_000_000_000;
 
-/** A fleet large enough that its text is written in many chunks (each family yields every 1,000 targets). */
+/** A fleet large enough that its text is written in many 256 KB chunks. */
 function largeFleet(targets: number): Registry {
   const registry = new Registry();
   const metrics = createMetrics(registry, { processMetrics: false });
