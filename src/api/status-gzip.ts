@@ -21,8 +21,8 @@ export const RUN_ENTRIES = 8;
 
 interface Run extends DeflatedPiece {
   /** The fragments it holds and the one before it (its dictionary), compared with the list's current ones. */
-  readonly fragments: readonly string[];
-  readonly before: string | undefined;
+  readonly fragments: string[];
+  before: string | undefined;
 }
 
 /** The full list's runs of deflated entries, by position; a run is deflated again when one of its fragments changed. */
@@ -57,7 +57,10 @@ export class GzipRuns {
     const to = Math.min(fragments.length, from + this.runEntries);
     const before = k > 0 ? fragments[from - 1] : undefined;
     const kept = this.runs[k];
-    if (kept && kept.before === before && holds(kept.fragments, fragments, from, to)) return kept;
+    if (kept && kept.before === before && holds(kept.fragments, fragments, from, to)) {
+      kept.before = before;
+      return kept;
+    }
     const mine = fragments.slice(from, to);
     const text = (k > 0 ? ',' : '') + mine.join(',');
     const made: Run = {
@@ -70,9 +73,14 @@ export class GzipRuns {
   }
 }
 
-/** Whether `kept` equals fragments[from, to) (=== on strings: the same object at once, else the same characters). */
-function holds(kept: readonly string[], fragments: readonly string[], from: number, to: number): boolean {
+/**
+ * Whether `kept` equals fragments[from, to) (=== on strings: the same object at once, else the same characters).
+ * An equal fragment in a new string (an entry presented again after a minute, unchanged) replaces the kept one, so
+ * the run never holds a copy of a fragment the list has let go of.
+ */
+function holds(kept: string[], fragments: readonly string[], from: number, to: number): boolean {
   if (kept.length !== to - from) return false;
   for (let i = from; i < to; i++) if (kept[i - from] !== fragments[i]) return false;
+  for (let i = from; i < to; i++) kept[i - from] = fragments[i]!;
   return true;
 }
