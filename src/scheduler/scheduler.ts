@@ -19,7 +19,10 @@ export interface SchedulerDeps {
   /** Called once a second, before planning (maintenance expiry and the like). */
   onTick?: (now: number) => void;
   log: Logger;
-  /** Bound on probes in flight at once; further due probes wait in order. */
+  /**
+   * Bound on probes in flight at once; further due probes wait in order, at most one per check of a target (an
+   * overloaded scheduler falls behind by skipping, never by a queue that grows without end).
+   */
   maxInFlight?: number;
   now?: () => number;
 }
@@ -28,7 +31,10 @@ export interface SchedulerStats {
   running: boolean;
   inFlight: number;
   queued: number;
-  /** Due probes skipped because the previous probe of the same check of the target had not finished. */
+  /**
+   * Due probes skipped because the previous probe of the same check of the target had not finished, or had not
+   * even started (still waiting for a free slot under maxInFlight).
+   */
   skipped: number;
   started: number;
   /** Probes aborted by stop() after its grace period; their results were not reported. */
@@ -80,6 +86,8 @@ interface Entry {
    */
   nextDueAt: number;
   inFlight: Promise<ProbeResult> | null;
+  /** A due probe of this entry waits in the queue for a free slot. */
+  queued: boolean;
 }
 
 interface DueProbe {
@@ -127,6 +135,7 @@ export function createScheduler(initialTargets: TargetConfig[], deps: SchedulerD
       plannedUntil: 0,
       nextDueAt: 0,
       inFlight,
+      queued: false,
     };
   }
 
@@ -222,6 +231,13 @@ export function createScheduler(initialTargets: TargetConfig[], deps: SchedulerD
       deps.log.warn({ target: due.entry.target.name, check: due.entry.check }, 'probe skipped: the previous one is still running');
       return;
     }
+    if (due.entry.queued) {
+      // The one due before still waits for a slot: running both would only deepen the backlog.
+      skipped++;
+      deps.log.warn({ target: due.entry.target.name, check: due.entry.check }, 'probe skipped: the previous one is still waiting to start');
+      return;
+    }
+    due.entry.queued = true;
     queue.push(due);
     drain();
   }
@@ -229,6 +245,7 @@ export function createScheduler(initialTargets: TargetConfig[], deps: SchedulerD
   function drain(): void {
     while (running && queue.length > 0 && inFlight.size < maxInFlight) {
       const due = queue.shift()!;
+      due.entry.queued = false;
       if (due.entry.inFlight || entries.get(due.entry.key) !== due.entry) continue;
       deps.onLag?.((now() - due.dueAt) / 1000);
       // A probe never rejects by contract; a bug that makes one reject must not crash the service.
@@ -285,6 +302,7 @@ export function createScheduler(initialTargets: TargetConfig[], deps: SchedulerD
       }
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
+      for (const due of queue) due.entry.queued = false;
       queue.length = 0;
       const settled = Promise.allSettled([...inFlight.keys()]);
       const { graceMs } = options;

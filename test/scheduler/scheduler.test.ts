@@ -119,6 +119,31 @@ describe('scheduler', () => {
     expect(finished).toBeGreaterThanOrEqual(12);
   });
 
+  it('keeps at most one due probe of a target waiting when it cannot keep up, and skips the rest', async () => {
+    const started: string[] = [];
+    const waiting: number[] = [];
+    scheduler = createScheduler([target('a'), target('b'), target('c')], {
+      probe: async (t) => {
+        started.push(t.name);
+        await sleep(1500);
+        return okResult();
+      },
+      onResult: () => undefined,
+      log,
+      maxInFlight: 1,
+    });
+    scheduler.start();
+    for (let i = 0; i < 45; i++) {
+      await sleep(100);
+      waiting.push(scheduler.stats().queued);
+    }
+    // One slot, three targets due every second, 1.5 s a probe: without the bound the queue gains ~2 a second.
+    expect(Math.max(...waiting)).toBeLessThanOrEqual(2);
+    expect(scheduler.stats().skipped).toBeGreaterThanOrEqual(3);
+    // The targets still take turns: the one that waited runs once the slot frees.
+    expect(new Set(started).size).toBeGreaterThanOrEqual(2);
+  });
+
   it('runs cron-scheduled targets on their seconds', async () => {
     const starts: number[] = [];
     scheduler = createScheduler([target('cron', { schedule: '*/2 * * * * *', intervalMs: null })], {
