@@ -51,8 +51,13 @@ export interface DeflatedPiece {
  * deflate bytes are copied out: zlib hands back a view of a 16 KB buffer, which a kept piece would keep alive.
  */
 export function deflatePiece(bytes: Buffer, before?: Buffer, level = GZIP_LEVEL): DeflatedPiece {
-  const deflated = deflateRawSync(bytes, before?.length ? { level, finishFlush: constants.Z_SYNC_FLUSH, dictionary: before } : { level, finishFlush: constants.Z_SYNC_FLUSH });
-  return { deflated: Buffer.from(deflated), crc: crc32(bytes), length: bytes.length, shift: x2nModP(bytes.length, 3) };
+  const options = { level, finishFlush: constants.Z_SYNC_FLUSH };
+  const deflated = deflateRawSync(bytes, before?.length ? { ...options, dictionary: before } : options);
+  // Its own exact-size memory: Buffer.from would take a slice of the shared 8 KB pool, and a kept piece would keep
+  // the whole slab alive.
+  const own = Buffer.allocUnsafeSlow(deflated.length);
+  deflated.copy(own);
+  return { deflated: own, crc: crc32(bytes), length: bytes.length, shift: x2nModP(bytes.length, 3) };
 }
 
 /** One gzip member from pieces in order (deflatePiece): header, the pieces, an empty final block, CRC-32, length. */
