@@ -147,16 +147,18 @@ export function pruneCutoff(task: Exclude<PruneTask, 'prune_raw'>, retention: Re
 /**
  * prune_raw's cutoff at `now` (null: nothing may go yet), noted in `progress`; `recordMark` once a pass when
  * raw_pruned_before must move first: recorded before deleting, so late results are never rolled up into buckets
- * whose raw rows may be gone.
+ * whose raw rows may be gone. `walk` says whether a walk at that cutoff may delete anything (false: the task is
+ * skipped in this pass, its mark not moved).
  */
 export function planRawPrune(
   progress: HousekeepingProgress,
   marks: ReadonlyMap<MarkName, number>,
   retention: RetentionConfig,
   now: number,
+  walk: (cutoff: number) => boolean = () => true,
 ): { cutoff: number; recordMark: boolean } | null {
   const cutoff = rawPruneCutoff(marks, retention, now);
-  if (cutoff === null) return null;
+  if (cutoff === null || !walk(cutoff)) return null;
   const recordMark = progress.rawCutoff === null && cutoff > (marks.get('raw_pruned_before') ?? Number.NEGATIVE_INFINITY);
   progress.rawCutoff = cutoff;
   return { cutoff, recordMark };

@@ -13,7 +13,6 @@ import {
   markAfterEmptyWindow,
   planRawPrune,
   pruneCutoff,
-  rawPruneCutoff,
   rollupWindow,
   type HousekeepingProgress,
   type HousekeepingTask,
@@ -51,9 +50,8 @@ export class MemoryHousekeeping {
       case 'rollup_hour':
         return this.rollupStep('1h', now, progress);
       case 'prune_raw': {
-        const cutoff = rawPruneCutoff(this.marks, this.retention, now);
-        if (cutoff === null || !this.steps.floors.shouldWalk(task, progress, cutoff, now)) return null;
-        const plan = planRawPrune(progress, this.marks, this.retention, now)!;
+        const plan = planRawPrune(progress, this.marks, this.retention, now, (cutoff) => this.steps.floors.shouldWalk(task, progress, cutoff, now));
+        if (plan === null) return null;
         if (plan.recordMark) this.marks.set('raw_pruned_before', plan.cutoff);
         return this.pruneStep(task, progress, plan.cutoff, now, (t, before, max) => pruneSorted(t.results, before, max), (t) => t.results[0]?.at);
       }

@@ -13,7 +13,6 @@ import {
   markAfterEmptyWindow,
   pruneCutoff,
   planRawPrune,
-  rawPruneCutoff,
   rollupWindow,
   type HousekeepingProgress,
   type HousekeepingTask,
@@ -54,9 +53,8 @@ export class PostgresHousekeeping {
       case 'rollup_hour':
         return this.rollupStep('1h', now, progress);
       case 'prune_raw': {
-        const due = rawPruneCutoff(this.marks, this.retention, now);
-        if (due === null || !this.steps.floors.shouldWalk(task, progress, due, now)) return null;
-        const plan = planRawPrune(progress, this.marks, this.retention, now)!;
+        const plan = planRawPrune(progress, this.marks, this.retention, now, (cutoff) => this.steps.floors.shouldWalk(task, progress, cutoff, now));
+        if (plan === null) return null;
         if (plan.recordMark) {
           await writeMark(this.db.pool, 'raw_pruned_before', plan.cutoff);
           this.marks.set('raw_pruned_before', plan.cutoff);

@@ -13,7 +13,6 @@ import {
   markAfterEmptyWindow,
   pruneCutoff,
   planRawPrune,
-  rawPruneCutoff,
   rollupWindow,
   type HousekeepingProgress,
   type HousekeepingTask,
@@ -60,9 +59,9 @@ export class SqliteHousekeeping {
       case 'rollup_hour':
         return this.rollupStep('1h', now, progress);
       case 'prune_raw': {
-        const due = rawPruneCutoff(this.marks, this.retention, now);
-        if (due === null || !this.steps.floors.shouldWalk(task, progress, due, now)) return null;
-        const { cutoff, recordMark } = planRawPrune(progress, this.marks, this.retention, now)!;
+        const plan = planRawPrune(progress, this.marks, this.retention, now, (cutoff) => this.steps.floors.shouldWalk(task, progress, cutoff, now));
+        if (plan === null) return null;
+        const { cutoff, recordMark } = plan;
         if (recordMark) {
           this.inTransaction.immediate(() => s.upsertMark.run('raw_pruned_before', cutoff));
           this.marks.set('raw_pruned_before', cutoff);
