@@ -4,7 +4,8 @@
 // for a whole turn of the loop (every ready socket callback of the probes runs first), so a scrape that paused every
 // thousand rows took (pauses x turn length) of wall time however little CPU it needed. It sits in the lowest layer,
 // next to chunk-writer.ts, because metrics and api both use it and it knows nothing of either. The clock and the
-// pause are passed in: production passes performance.now and node:timers/promises' setImmediate, tests a fake clock.
+// pause are passed in (tests give a fake clock); by default performance.now and node:timers/promises' setImmediate.
+import { setImmediate as nextTurn } from 'node:timers/promises';
 
 /** Work split into slices of about `sliceMs` of wall time, the event loop given back in between. */
 export class TimeSlicer {
@@ -14,8 +15,8 @@ export class TimeSlicer {
 
   constructor(
     private readonly sliceMs: number,
-    private readonly clock: () => number,
-    private readonly pause: () => Promise<unknown>,
+    private readonly clock: () => number = () => performance.now(),
+    private readonly pause: () => Promise<unknown> = nextTurn,
   ) {
     this.sliceStart = clock();
   }

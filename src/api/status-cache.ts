@@ -164,7 +164,7 @@ export class StatusSnapshots {
     const states = new Array<TargetState>(n);
     const targetJson = new Array<string>(n);
     const targetBytes = new Array<number>(n);
-    const slicer = new TimeSlicer(LOOK_SLICE_MS, () => performance.now(), pause);
+    const slicer = new TimeSlicer(LOOK_SLICE_MS, undefined, pause);
     let up = 0;
     let down = 0;
     let unknown = 0;

@@ -40,7 +40,7 @@ export class GzipRuns {
     const count = Math.ceil(fragments.length / this.runEntries);
     if (this.runs.length > count) this.runs.length = count;
     const pieces: DeflatedPiece[] = [deflatePiece(Buffer.from(open, 'utf8'))];
-    const slicer = new TimeSlicer(LOOK_SLICE_MS, () => performance.now(), pause);
+    const slicer = new TimeSlicer(LOOK_SLICE_MS, undefined, pause);
     for (let k = 0; k < count; k++) {
       if (slicer.spent()) await slicer.yield();
       pieces.push(this.run(k, fragments));

@@ -4,7 +4,6 @@
 // it: the gzip is written piece by piece from the fragments (encoding.ts), so a list only ever asked for gzipped (what browsers, Grafana, curl
 // --compressed and HTTP libraries ask for) never holds its identity bytes (9.6 MB at 10,000 targets).
 import { randomBytes } from 'node:crypto';
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import { ChunkWriter } from '../chunk-writer.js';
 import { TimeSlicer } from '../time-slice.js';
 import type { TargetState } from '../health/types.js';
@@ -197,7 +196,7 @@ async function gzipParts(parts: BodyParts): Promise<Buffer> {
  * idle loop, one on a busy one, so a build takes few turns when each turn waits behind many probes.
  */
 async function* slices(parts: BodyParts): AsyncGenerator<Buffer> {
-  const slicer = new TimeSlicer(LOOK_SLICE_MS, () => performance.now(), nextTurn);
+  const slicer = new TimeSlicer(LOOK_SLICE_MS);
   for (const piece of pieces(parts)) {
     yield piece;
     await slicer.yieldIfSpent();

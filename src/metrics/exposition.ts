@@ -5,7 +5,6 @@
 // scheduler lag, store) are written from their series, and the work gives the event loop back once a slice of
 // SCRAPE_SLICE_MS has passed (time-slice.ts).
 // The output is the text prom-client gives for the same series (test/metrics/exposition.test.ts).
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Registry } from 'prom-client';
 import { ChunkWriter } from '../chunk-writer.js';
 import { TimeSlicer } from '../time-slice.js';
@@ -55,7 +54,7 @@ const CHUNK_BYTES = 256 * 1024;
  */
 export async function* expositionChunks(
   registry: Registry,
-  slicer = new TimeSlicer(SCRAPE_SLICE_MS, () => performance.now(), nextTurn),
+  slicer = new TimeSlicer(SCRAPE_SLICE_MS),
 ): AsyncGenerator<Buffer> {
   const out = new ChunkWriter(CHUNK_BYTES);
   let lines = 0;
