@@ -45,7 +45,10 @@ export const ROLLED_MARK: Readonly<Record<RollupResolution, MarkName>> = { '1m':
 export interface HousekeepingProgress {
   /** Index of the task in the store's task list. */
   task: number;
-  /** The next target (index into `targets`) the task works on; a one-shot task sets it to 1 once done. */
+  /**
+   * The next target (index into `targets`) the task works on; for a rollup, the lowest target id whose window is
+   * not rolled up yet; a one-shot task sets it to 1 once done.
+   */
   targetIndex: number;
   /** Raw rows the rollup window in progress has read so far (none at all: the gap after it is skipped). */
   windowRows: number;

@@ -118,6 +118,43 @@ export function describeHistoryContract(context: ContractContext): void {
       expect(await store.uptime('rras-1', T0, T0 + MINUTE)).toEqual({ probes: 2, failures: 1 });
     });
 
+    it('roll up only the targets with results in a window, in steps that never split a target, and an empty window in one step', async () => {
+      const store = await context.open({ maxPending: 1_000_000 });
+      const names = Array.from({ length: 300 }, (_, i) => `rras-${i}`);
+      await store.syncTargets(names.map(target));
+      // 250 targets have a result every 5 minutes for an hour (3,000 rows: more than a step takes); 50 have none
+      const busy = names.slice(0, 250);
+      busy.forEach((name, i) => {
+        for (let k = 0; k < 12; k++) store.record(name, 'head', result(T0 + k * 5 * MINUTE + (i % 5), k === 11 ? 'timeout' : 'ok', 10 + k));
+      });
+      await store.flush();
+      const steps = (await housekeep(store, T0 + HOUR + MINUTE)).filter((s) => s.task === 'rollup_minute');
+      expect(steps.length).toBeGreaterThan(1);
+      expect(steps.reduce((n, s) => n + s.rows, 0)).toBe(3_000);
+      for (const name of busy) {
+        const minutes = (await store.rollups(name, '1m', { limit: 100 })).items;
+        expect(minutes.map((p) => [p.at, p.probes, p.failures, p.maxMs])).toEqual(Array.from({ length: 12 }, (_, k) => [T0 + (11 - k) * 5 * MINUTE, 1, k === 0 ? 1 : 0, 21 - k]));
+        expect((await store.rollups(name, '1h', { limit: 10 })).items).toEqual([{ at: T0, probes: 12, failures: 1, avgMs: 15.5, maxMs: 21, p95Ms: 21 }]);
+      }
+      for (const name of names.slice(250)) expect((await store.rollups(name, '1m', { limit: 10 })).items).toEqual([]);
+      // the next minute nobody has results in: one step, no row
+      expect((await housekeep(store, T0 + HOUR + 2 * MINUTE)).filter((s) => s.task === 'rollup_minute')).toMatchObject([{ rows: 0 }]);
+      expect(await store.uptime('rras-7', T0, T0 + HOUR + 2 * MINUTE)).toEqual({ probes: 12, failures: 1 });
+    });
+
+    it('roll up a late result of a target that had none in its minute, leaving the other targets of that minute as they were', async () => {
+      const store = await storeWith();
+      store.record('rras-1', 'head', result(T0 + 1_000, 'ok', 10));
+      await store.flush();
+      await housekeep(store, T0 + 2 * MINUTE);
+      store.record('rras-2', 'head', result(T0 + 31_000, 'timeout', 5000));
+      await store.flush();
+      await housekeep(store, T0 + 2 * MINUTE + 1_000);
+      expect((await store.rollups('rras-1', '1m', { limit: 10 })).items).toEqual([{ at: T0, probes: 1, failures: 0, avgMs: 10, maxMs: 10, p95Ms: 10 }]);
+      expect((await store.rollups('rras-2', '1m', { limit: 10 })).items).toEqual([{ at: T0, probes: 1, failures: 1, avgMs: 5000, maxMs: 5000, p95Ms: 5000 }]);
+      expect(await store.uptime('rras-2', T0, T0 + 2 * MINUTE)).toEqual({ probes: 1, failures: 1 });
+    });
+
     it.each([
       ['1m', 7],
       ['1h', 5],

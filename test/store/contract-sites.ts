@@ -120,6 +120,19 @@ export function describeSitesContract(context: ContractContext): void {
         expect(await internet.sites()).toEqual(['internet', 'lan']);
       });
 
+      it('rolls up the results of every site on the instance that runs housekeeping, those other instances wrote too', async () => {
+        const { lan, internet } = await twoSites();
+        for (let k = 0; k < 4; k++) {
+          lan.record('rras-1', 'head', okResult(T0 + k * 15_000));
+          internet.record('rras-1', 'head', failedResult(T0 + k * 15_000 + 10));
+        }
+        await Promise.all([lan.flush(), internet.flush()]);
+        for (let step = await lan.housekeepingStep(T0 + 2 * MINUTE); step; step = await lan.housekeepingStep(T0 + 2 * MINUTE));
+        expect((await lan.rollups('rras-1', '1m', { limit: 10 })).items).toMatchObject([{ at: T0, probes: 4, failures: 0 }]);
+        expect((await internet.rollups('rras-1', '1m', { limit: 10 })).items).toMatchObject([{ at: T0, probes: 4, failures: 4 }]);
+        expect(await internet.uptime('rras-1', T0, T0 + 2 * MINUTE)).toEqual({ probes: 4, failures: 4 });
+      });
+
       it('shows every site\'s live states to every instance', async () => {
         const { lan, internet } = await twoSites();
         lan.publishState('rras-1', upState(T0));

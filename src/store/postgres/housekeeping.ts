@@ -26,8 +26,17 @@ import type { PostgresConnection, Queryable, Statement } from './connection.js';
 import { SQL } from './statements.js';
 
 const TASKS = HOUSEKEEPING_TASKS.filter((task) => task !== 'vacuum' && task !== 'checkpoint');
-/** Targets per rollup step: a window of 60 buckets at 2 probes a minute is ~12,000 raw rows for 100 targets. */
+/**
+ * Targets per rollup step: a window of 60 minutes at 2 probes a minute is ~12,000 raw rows for 100 targets; a
+ * shorter window (a service caught up rolls one minute at a time) takes proportionally more targets, up to 2,000.
+ */
 const ROLLUP_TARGETS = 100;
+const MAX_ROLLUP_TARGETS = 2_000;
+
+function rollupBatch(resolution: RollupResolution, windowMs: number): number {
+  const full = HOUSEKEEPING.spanBuckets[resolution] * BUCKET_MS[resolution];
+  return Math.min(MAX_ROLLUP_TARGETS, Math.max(ROLLUP_TARGETS, Math.floor((ROLLUP_TARGETS * full) / windowMs)));
+}
 const PRUNE_TARGETS = 500;
 
 export class PostgresHousekeeping {
@@ -81,7 +90,10 @@ export class PostgresHousekeeping {
     return progress.targets;
   }
 
-  /** Rolls up one window of buckets for a batch of targets. */
+  /**
+   * Rolls up one window of buckets for the next batch of targets that have rows in it (every site's: rows other
+   * instances wrote are found as this one's are). `progress.targetIndex` is the lowest target id left.
+   */
   private async rollupStep(resolution: RollupResolution, now: number, progress: HousekeepingProgress): Promise<HousekeepingStep | null> {
     const bucketMs = BUCKET_MS[resolution];
     const markName = ROLLED_MARK[resolution];
@@ -93,32 +105,32 @@ export class PostgresHousekeeping {
     }
     const window = rollupWindow(resolution, from, now);
     if (window === null) return null;
-    const targets = await this.targets(progress);
-    const batch = targets.slice(progress.targetIndex, progress.targetIndex + ROLLUP_TARGETS);
+    const batchSize = rollupBatch(resolution, window.end - window.start);
     const started = performance.now();
-    const { rows, nextMark } = await this.db.transaction(async (client) => {
+    const { rows, nextMark, next } = await this.db.transaction(async (client) => {
       const samples = await client.query<{ target_id: number; at: number; error_kind: number; uptime_exclusion: number; duration_us: number }>({
-        ...SQL.rawSamples,
-        values: [batch, window.start, window.end],
+        ...SQL.windowSamples,
+        values: [progress.targetIndex, window.start, window.end, batchSize],
       });
       const byTarget = new Map<number, RawSample[]>();
+      let last = progress.targetIndex;
       for (const r of samples.rows) {
         let list = byTarget.get(r.target_id);
         if (!list) byTarget.set(r.target_id, (list = []));
         list.push({ at: r.at, errorKind: r.error_kind, excluded: r.uptime_exclusion, durationUs: r.duration_us });
+        last = Math.max(last, r.target_id);
       }
       const buckets = new Map([...byTarget].map(([id, list]) => [id, aggregate(list, bucketMs)]));
       if (resolution === '1h') await writeHours(client, buckets);
       else await writeMinutes(client, buckets, window.start, window.end);
-      let mark: number | null = null;
-      if (progress.targetIndex + batch.length >= targets.length) {
-        mark = progress.windowRows + samples.rows.length > 0 ? window.end : markAfterEmptyWindow(resolution, window, await firstResultAt(client, window.end));
-        await writeMark(client, markName, mark);
-      }
-      return { rows: samples.rows.length, nextMark: mark };
+      // A full batch may have left targets after its last one; a short one is the end of the window.
+      if (byTarget.size >= batchSize) return { rows: samples.rows.length, nextMark: null, next: last + 1 };
+      const mark = progress.windowRows + samples.rows.length > 0 ? window.end : markAfterEmptyWindow(resolution, window, await firstResultAt(client, window.end));
+      await writeMark(client, markName, mark);
+      return { rows: samples.rows.length, nextMark: mark, next: last + 1 };
     });
     this.steps.floors.rolledUp(resolution, window.start);
-    afterRollupStep(progress, this.marks, resolution, { targetIndex: progress.targetIndex + batch.length, rows, nextMark });
+    afterRollupStep(progress, this.marks, resolution, { targetIndex: next, rows, nextMark });
     return { task: resolution === '1m' ? 'rollup_minute' : 'rollup_hour', rows, ms: performance.now() - started };
   }
 

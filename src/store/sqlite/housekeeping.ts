@@ -120,7 +120,11 @@ export class SqliteHousekeeping {
     return progress.targets;
   }
 
-  /** Rolls up one window of buckets for as many targets as fit in the row budget. */
+  /**
+   * Rolls up one window of buckets for as many targets as fit in the row budget. One statement reads the window's
+   * rows target by target from `progress.targetIndex` (a target id here): only targets with rows in the window
+   * are written, and a window nobody has rows in costs that statement alone.
+   */
   private rollupStep(resolution: RollupResolution, now: number, progress: HousekeepingProgress): HousekeepingStep | null {
     const markName = ROLLED_MARK[resolution];
     let from = this.marks.get(markName);
@@ -132,27 +136,21 @@ export class SqliteHousekeeping {
     }
     const window = rollupWindow(resolution, from, now);
     if (window === null) return null;
-    const targets = this.targets(progress);
     const started = performance.now();
     let rows = 0;
     let nextMark: number | null = null;
     let targetIndex = progress.targetIndex;
     this.inTransaction.immediate(() => {
-      while (targetIndex < targets.length && rows < HOUSEKEEPING.rollupRows) {
-        const targetId = targets[targetIndex]!;
-        const samples: RawSample[] = this.statements.rawSamples.all(targetId, window.start, window.end).map((r) => ({
-          at: r.at,
-          errorKind: r.error_kind,
-          excluded: r.uptime_exclusion,
-          durationUs: r.duration_us,
-        }));
+      const read = readWindow(this.statements.windowSamples.iterate(window.start, window.end, progress.targetIndex), HOUSEKEEPING.rollupRows);
+      for (const [targetId, samples] of read.byTarget) {
         this.writeRollups(targetId, resolution, window.start, window.end, aggregate(samples, BUCKET_MS[resolution]));
         rows += samples.length;
-        targetIndex++;
       }
-      if (targetIndex >= targets.length) {
+      if (read.next === null) {
         nextMark = progress.windowRows + rows > 0 ? window.end : markAfterEmptyWindow(resolution, window, this.firstResultAt(window.end));
         this.statements.upsertMark.run(markName, nextMark);
+      } else {
+        targetIndex = read.next;
       }
     });
     this.steps.floors.rolledUp(resolution, window.start);
@@ -224,11 +222,35 @@ export class SqliteHousekeeping {
 
   /** The oldest result at or after `from`, over every target (null when there is none). */
   private firstResultAt(from: number): number | null {
-    let first: number | null = null;
-    for (const targetId of this.targetIds()) {
-      const at = this.statements.firstResultAt.get(targetId, from)?.at ?? null;
-      if (at !== null && (first === null || at < first)) first = at;
+    return this.statements.firstResultAt.get(from)?.at ?? null;
+  }
+}
+
+/**
+ * The rows of a window's iterator, grouped by target, until `budget` rows are read and the next target starts
+ * (a target's rows are never split between steps). `next` is the first target id left for the next step; null when
+ * the window is read to its end. The iterator is closed either way, so the connection is free for the writes.
+ */
+function readWindow(
+  iterator: IterableIterator<{ target_id: number; at: number; error_kind: number; uptime_exclusion: number; duration_us: number }>,
+  budget: number,
+): { byTarget: Map<number, RawSample[]>; next: number | null } {
+  const byTarget = new Map<number, RawSample[]>();
+  let read = 0;
+  let current = -1;
+  let list: RawSample[] = [];
+  try {
+    for (const r of iterator) {
+      if (r.target_id !== current) {
+        if (read >= budget) return { byTarget, next: r.target_id };
+        current = r.target_id;
+        byTarget.set(current, (list = []));
+      }
+      list.push({ at: r.at, errorKind: r.error_kind, excluded: r.uptime_exclusion, durationUs: r.duration_us });
+      read++;
     }
-    return first;
+    return { byTarget, next: null };
+  } finally {
+    iterator.return?.();
   }
 }

@@ -68,15 +68,22 @@ export function prepareStatements(db: Database.Database) {
       `SELECT ${TRANSITION_COLUMNS} FROM state_transitions
        WHERE target_id = ? AND at > ? ORDER BY at LIMIT 1`,
     ),
-    rawSamples: db.prepare<[number, number, number], { at: number; error_kind: number; uptime_exclusion: number; duration_us: number }>(
-      `SELECT at, error_kind, uptime_exclusion, duration_us FROM results WHERE target_id = ? AND at >= ? AND at < ?`,
-    ),
     rawUptime: db.prepare<[number, number, number], { probes: number; failures: number }>(
       `SELECT count(*) AS probes, coalesce(sum(error_kind <> 0), 0) AS failures FROM results
        WHERE target_id = ? AND at >= ? AND at < ? AND uptime_exclusion = 0`,
     ),
-    firstResultAt: db.prepare<[number, number], { at: number | null }>(
-      'SELECT min(at) AS at FROM results WHERE target_id = ? AND at >= ?',
+    firstResultAt: db.prepare<[number], { at: number | null }>(
+      // Every target's oldest row at or after a time, each found by its key, in one statement.
+      'SELECT min((SELECT min(at) FROM results r WHERE r.target_id = t.target_id AND r.at >= ?)) AS at FROM targets t',
+    ),
+    /**
+     * The raw rows of [from, to) of every target from an id on, target by target: one statement walks the targets and
+     * seeks each one's rows by its key (targets without rows in the window cost a seek, and no row).
+     */
+    windowSamples: db.prepare<[number, number, number], { target_id: number; at: number; error_kind: number; uptime_exclusion: number; duration_us: number }>(
+      `SELECT r.target_id, r.at, r.error_kind, r.uptime_exclusion, r.duration_us
+       FROM targets t CROSS JOIN results r ON r.target_id = t.target_id AND r.at >= ? AND r.at < ?
+       WHERE t.target_id >= ? ORDER BY t.target_id`,
     ),
     rawPruneBoundary: db.prepare<[number, number, number], { at: number }>(
       'SELECT at FROM results WHERE target_id = ? AND at < ? ORDER BY at LIMIT 1 OFFSET ?',
