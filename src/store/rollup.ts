@@ -122,33 +122,96 @@ export function uptimeSegments(from: number, to: number, minuteRolledUntil: numb
 // p95Us. At one probe every 30 s that is ~11 bytes a minute instead of ~30 for a row of its own.
 
 const MINUTES_PER_HOUR = 60;
+const VARINTS_PER_MINUTE = 7;
+/** The longest packed hour: every minute's seven varints at their longest (8 bytes hold 2^53). */
+const MAX_PACKED_BYTES = MINUTES_PER_HOUR * VARINTS_PER_MINUTE * 8;
 
-function writeVarint(out: number[], value: number): void {
-  let v = Math.max(0, Math.round(value));
-  while (v >= 0x80) {
-    out.push((v % 0x80) | 0x80);
-    v = Math.floor(v / 0x80);
+/** Packs into one reused array, copied out at the end: a rollup step packs thousands of hours. */
+class PackedWriter {
+  private readonly bytes = new Uint8Array(MAX_PACKED_BYTES);
+  private pos = 0;
+
+  start(): void {
+    this.pos = 0;
   }
-  out.push(v);
+
+  varint(value: number): void {
+    let v = Math.max(0, Math.round(value));
+    while (v >= 0x80) {
+      this.bytes[this.pos++] = (v % 0x80) | 0x80;
+      v = Math.floor(v / 0x80);
+    }
+    this.bytes[this.pos++] = v;
+  }
+
+  bucket(b: Bucket | undefined): void {
+    if (!b || b.probes === 0) {
+      this.bytes[this.pos++] = 0;
+      return;
+    }
+    this.varint(b.probes);
+    this.varint(b.failures);
+    this.varint(b.probes - b.counted);
+    this.varint(b.failures - b.countedFailures);
+    this.varint(b.sumUs);
+    this.varint(b.maxUs);
+    this.varint(b.p95Us);
+  }
+
+  copy(from: Uint8Array, start: number, end: number): void {
+    this.bytes.set(from.subarray(start, end), this.pos);
+    this.pos += end - start;
+  }
+
+  done(): Buffer {
+    return Buffer.from(this.bytes.subarray(0, this.pos));
+  }
 }
 
-/** Packs the minute buckets of one hour (buckets outside [hourStart, hourStart + 1 h) are refused). */
-export function packMinutes(hourStart: number, buckets: Bucket[]): Buffer {
+const writer = new PackedWriter();
+
+/** The buckets of one hour by minute (buckets outside [hourStart, hourStart + 1 h) are refused). */
+function byMinuteOf(hourStart: number, buckets: readonly Bucket[]): (Bucket | undefined)[] {
   const byMinute = new Array<Bucket | undefined>(MINUTES_PER_HOUR);
   for (const b of buckets) {
     const index = (b.bucket - hourStart) / MINUTE_MS;
     if (!Number.isInteger(index) || index < 0 || index >= MINUTES_PER_HOUR) throw new RangeError(`bucket ${b.bucket} is not a minute of the hour ${hourStart}`);
     byMinute[index] = b;
   }
-  const out: number[] = [];
-  for (const b of byMinute) {
-    if (!b || b.probes === 0) {
-      out.push(0);
+  return byMinute;
+}
+
+/** Packs the minute buckets of one hour (buckets outside [hourStart, hourStart + 1 h) are refused). */
+export function packMinutes(hourStart: number, buckets: Bucket[]): Buffer {
+  const byMinute = byMinuteOf(hourStart, buckets);
+  writer.start();
+  for (const b of byMinute) writer.bucket(b);
+  return writer.done();
+}
+
+/**
+ * Where each minute's entry starts in a packed hour: minute m is bytes [starts[m], starts[m + 1]) (none past the
+ * end of a short blob: those minutes had no probe).
+ */
+function entryStarts(blob: Uint8Array): Int32Array {
+  const starts = new Int32Array(MINUTES_PER_HOUR + 1);
+  let pos = 0;
+  for (let minute = 0; minute < MINUTES_PER_HOUR; minute++) {
+    starts[minute] = pos;
+    if (pos >= blob.length) continue;
+    if (blob[pos] === 0) {
+      pos++;
       continue;
     }
-    for (const v of [b.probes, b.failures, b.probes - b.counted, b.failures - b.countedFailures, b.sumUs, b.maxUs, b.p95Us]) writeVarint(out, v);
+    for (let v = 0; v < VARINTS_PER_MINUTE; v++) {
+      for (;;) {
+        if (pos >= blob.length) throw new RangeError('packed minutes are truncated');
+        if (blob[pos++]! < 0x80) break;
+      }
+    }
   }
-  return Buffer.from(out);
+  starts[MINUTES_PER_HOUR] = pos;
+  return starts;
 }
 
 /** The minute buckets of one packed hour, oldest first (minutes without probes are left out). */
@@ -198,8 +261,20 @@ export function minutesByHour(buckets: readonly Bucket[]): Map<number, Bucket[]>
   return byHour;
 }
 
-/** An hour's packed minutes: `fresh` for [windowStart, windowEnd), the `stored` ones (if any) outside it. */
+/**
+ * An hour's packed minutes: `fresh` for [windowStart, windowEnd), the `stored` ones (if any) outside it. The same
+ * bytes as packing the stored buckets outside the window with the fresh ones, but the stored minutes are copied
+ * as they are, never decoded.
+ */
 export function mergeMinutes(hour: number, stored: Uint8Array | undefined, fresh: readonly Bucket[], windowStart: number, windowEnd: number): Buffer {
-  const kept = stored ? unpackMinutes(hour, stored).filter((b) => b.bucket < windowStart || b.bucket >= windowEnd) : [];
-  return packMinutes(hour, [...kept, ...fresh]);
+  const byMinute = byMinuteOf(hour, fresh);
+  const starts = stored ? entryStarts(stored) : null;
+  writer.start();
+  for (let minute = 0; minute < MINUTES_PER_HOUR; minute++) {
+    const at = hour + minute * MINUTE_MS;
+    const b = byMinute[minute];
+    if (b || (at >= windowStart && at < windowEnd) || !stored || !starts || starts[minute + 1]! === starts[minute]!) writer.bucket(b);
+    else writer.copy(stored, starts[minute]!, starts[minute + 1]!);
+  }
+  return writer.done();
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HOUR_MS, MINUTE_MS, aggregate, nearestRank, packMinutes, unpackMinutes, uptimeSegments } from '../../src/store/rollup.js';
+import { HOUR_MS, MINUTE_MS, aggregate, mergeMinutes, nearestRank, packMinutes, unpackMinutes, uptimeSegments, type Bucket } from '../../src/store/rollup.js';
 import { HOUR, MINUTES, SAMPLES, T0 } from '../fixtures/rollup-table.js';
 
 describe('rollup maths', () => {
@@ -69,6 +69,35 @@ describe('packed minutes', () => {
       MINUTE_MS,
     );
     expect(packMinutes(T0, everyMinute).length).toBeLessThanOrEqual(60 * 11);
+  });
+
+  it('merge fresh minutes of a window into a stored hour to the same bytes as packing the stored minutes outside it with the fresh ones', () => {
+    const minute = (m: number, scale: number): Bucket => ({
+      bucket: T0 + m * MINUTE_MS, probes: 2 + (m % 3), failures: m % 2, counted: 2, countedFailures: 0, sumUs: scale * (m + 1) * 1_000, maxUs: scale * 900 + m, p95Us: scale * 800,
+    });
+    const storedBuckets = [0, 1, 5, 17, 30, 31, 58, 59].map((m) => minute(m, 1));
+    const stored = packMinutes(T0, storedBuckets);
+    const cases: [number, number, number[]][] = [
+      [0, 60, []], // the whole hour, nothing fresh: empty
+      [31, 32, [31]], // one minute rolled up again
+      [32, 33, [32]], // the next minute, appended
+      [10, 40, [12, 30, 39]], // a late window over stored and empty minutes
+      [-HOUR_MS / MINUTE_MS, 120, [0, 59]], // a window wider than the hour
+      [59, 60, [59]],
+    ];
+    for (const [from, to, freshMinutes] of cases) {
+      const windowStart = T0 + from * MINUTE_MS;
+      const windowEnd = T0 + to * MINUTE_MS;
+      const fresh = freshMinutes.map((m) => minute(m, 1_000));
+      const kept = storedBuckets.filter((b) => b.bucket < windowStart || b.bucket >= windowEnd);
+      const merged = mergeMinutes(T0, stored, fresh, windowStart, windowEnd);
+      expect(merged).toEqual(packMinutes(T0, [...kept, ...fresh]));
+      expect(unpackMinutes(T0, merged)).toEqual([...kept, ...fresh].sort((a, b) => a.bucket - b.bucket));
+      expect(mergeMinutes(T0, undefined, fresh, windowStart, windowEnd)).toEqual(packMinutes(T0, fresh));
+    }
+    // a blob cut short after its last minute with probes (older writers never did, but a reader accepts it)
+    expect(unpackMinutes(T0, mergeMinutes(T0, packMinutes(T0, [minute(2, 1)]).subarray(0, 12), [minute(4, 1)], T0 + 4 * MINUTE_MS, T0 + 5 * MINUTE_MS))).toEqual([minute(2, 1), minute(4, 1)]);
+    expect(() => mergeMinutes(T0, stored.subarray(0, 5), [], T0, T0 + MINUTE_MS)).toThrow(/truncated/);
   });
 
   it('refuses a bucket outside the hour, and a truncated blob', () => {
