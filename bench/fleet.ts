@@ -232,13 +232,15 @@ async function runSstpwatch(n: number, fleet: Fleet, fake: IpcChild, bin?: strin
     if (postgres) figures.databaseServerCpuSecondsPer1000 = figures.probes > 0 ? round((serverCpu / figures.probes) * 1000, 3) : NaN;
     figures.peakRssProbingBytes = figures.peakRssBytes;
     // Which phase sets the whole run's peak: VmHWM reset at the start of each, read at its end.
-    const peaks: { phase: string; bytes: number }[] = [];
+    // The RSS each starts from too: RSS seldom falls, so a phase's peak holds what the phases before it left.
+    const peaks: { phase: string; bytes: number; startBytes: number }[] = [];
     const phase = async <T>(name: string, run: () => Promise<T>): Promise<T> => {
       resetPeakRss(service.pid);
+      const startBytes = memory(service.pid).rss;
       try {
         return await run();
       } finally {
-        peaks.push({ phase: name, bytes: memory(service.pid).peakRss });
+        peaks.push({ phase: name, bytes: memory(service.pid).peakRss, startBytes });
       }
     };
     figures.peakRssByPhase = peaks;

@@ -17,7 +17,13 @@
 // --http serves the registry through the checkout's own /metrics route (fastify on 127.0.0.1) and scrapes it with
 // curl (--compressed with --gzip, as Prometheus asks), so the socket's writes are in the measure too.
 //
-//   npx tsx bench/metrics.ts --targets 10000 --scrapes 5 [--gzip] [--http] [--probing 333] [--baseline /tmp/old-checkout] [--label x]
+// Each scrape also reports the collections during it (perf_hooks), the RSS before it and its own peak (VmHWM reset
+// before each), and the most Buffer memory seen meanwhile (the chunks in flight); the first scrape of the process is
+// shown against the later ones. --gcs-before N runs N full collections before each scrape (what other work between
+// two scrapes does to the heap and to code not run for a while: V8 drops the bytecode of functions unused for 5
+// major collections); --node-args gives each child node flags (--max-semi-space-size=8, as the systemd unit sets it).
+//
+//   npx tsx bench/metrics.ts --targets 10000 --scrapes 5 [--gzip] [--http] [--probing 333] [--gcs-before 6] [--node-args="--max-semi-space-size=8"] [--baseline /tmp/old-checkout] [--label x]
 //
 // Writes bench/results/<date>-metrics[-label].json and .md (the markdown is also printed).
 import { execFile, execFileSync } from 'node:child_process';
@@ -28,6 +34,7 @@ import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { PerformanceObserver, constants } from 'node:perf_hooks';
 import { probeResult } from '../test/fixtures/domain.js';
 import { withCertificate } from '../test/fixtures/metric-families.js';
 
@@ -41,6 +48,10 @@ const { values } = parseArgs({
     gzip: { type: 'boolean', default: false },
     http: { type: 'boolean', default: false },
     probing: { type: 'string', default: '0' },
+    /** Full collections before each scrape: what other work between two scrapes (the API's load) does to the heap. */
+    'gcs-before': { type: 'string', default: '0' },
+    /** Node flags of each checkout's child, e.g. --max-semi-space-size=8 as the systemd unit sets it. */
+    'node-args': { type: 'string', default: '' },
     'probe-cpu-ms': { type: 'string', default: '1.8' },
     'probe-callbacks': { type: 'string', default: '8' },
     child: { type: 'string' },
@@ -53,11 +64,21 @@ const { values } = parseArgs({
  * the scrape. turns: ticks of a 1 ms timer during the scrape (it runs at most once a turn of the loop: about the
  * turns the scrape waited for).
  */
-interface Scrape { wallMs: number; cpuMs: number; bytes: number; maxLoopGapMs: number; lagP99Ms: number; turns: number }
+interface Scrape {
+  wallMs: number; cpuMs: number; bytes: number; maxLoopGapMs: number; lagP99Ms: number; turns: number;
+  /** RSS right before the scrape, and VmHWM over it (reset before it). */
+  rssBeforeMiB?: number; peakRssMiB?: number;
+  /** The most Buffer memory (process.memoryUsage().arrayBuffers) seen during the scrape: the chunks in flight. */
+  maxArrayBuffersMiB?: number;
+  /** Collections during the scrape (perf_hooks 'gc' entries): minor (scavenges) and major, and their pause in ms. */
+  gc?: { minor: number; major: number; ms: number };
+}
 interface Figures { checkout: string; targets: number; heapMiB: number; rssMiB: number; peakRssMiB: number; scrapes: Scrape[]; droppedCallbacks?: number }
 
 const MiB = 2 ** 20;
 const peakRss = () => Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))![1]) * 1024;
+/** Starts VmHWM over from the RSS now (clear_refs 5), so that each scrape's own peak is read. */
+const resetPeakRss = () => writeFileSync('/proc/self/clear_refs', '5');
 
 /** Fills a fleet in this process with the metrics code of `checkout`, scrapes it, and prints the figures. */
 async function child(checkout: string, n: number, scrapes: number): Promise<void> {
@@ -117,13 +138,30 @@ async function child(checkout: string, n: number, scrapes: number): Promise<void
   const { scrape: viaHttp, close: closeHttp } = values.http ? await scrapeOverHttp(registry) : { scrape: null, close: null };
   const probing = standInProbing(Number(values.probing), Number(values['probe-cpu-ms']), Number(values['probe-callbacks']));
   await new Promise((done) => setTimeout(done, 1000)); // the probing's pace set before the first scrape
+  let runPeak = peakRss(); // VmHWM is reset before each scrape: the run's peak is the largest of each stretch's
   for (let s = 0; s < scrapes; s++) {
+    runPeak = Math.max(runPeak, peakRss());
     for (let i = s % 2; i < n; i += 2) metrics.observe('head', labelsOf(i), result(i, s + 1));
+    for (let g = 0; g < Number(values['gcs-before']); g++) gc();
+    resetPeakRss();
+    const rssBefore = process.memoryUsage().rss;
+    const collections = { minor: 0, major: 0, ms: 0 };
+    const gcObserver = new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) {
+        const kind = (entry as unknown as { detail: { kind: number } }).detail.kind;
+        if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) collections.major++;
+        else if (kind === constants.NODE_PERFORMANCE_GC_MINOR) collections.minor++;
+        collections.ms += entry.duration;
+      }
+    });
+    gcObserver.observe({ entryTypes: ['gc'] });
     let maxGap = 0;
     let turns = 0;
+    let maxArrayBuffers = process.memoryUsage().arrayBuffers;
     let last = performance.now();
     const timer = setInterval(() => {
       turns++;
+      if (turns % 5 === 0) maxArrayBuffers = Math.max(maxArrayBuffers, process.memoryUsage().arrayBuffers);
       const t = performance.now();
       maxGap = Math.max(maxGap, t - last);
       last = t;
@@ -133,12 +171,15 @@ async function child(checkout: string, n: number, scrapes: number): Promise<void
     const started = performance.now();
     const bytes = viaHttp ? await viaHttp() : await scrape(registry);
     const wallMs = performance.now() - started;
+    await new Promise((done) => setImmediate(done)); // the observer's last entries delivered
+    gcObserver.disconnect();
     const used = process.cpuUsage(cpu);
     clearInterval(timer);
     const window = probing.endWindow();
     maxGap = Math.max(maxGap, performance.now() - last); // the hold that ended the scrape, if no tick came after it
     const cpuMs = (used.user + used.system) / 1000 - window.cpuMs;
-    figures.scrapes.push({ wallMs: Math.round(wallMs), cpuMs: Math.round(cpuMs), bytes, maxLoopGapMs: Math.round(maxGap), lagP99Ms: Math.round(window.lagP99Ms), turns });
+    runPeak = Math.max(runPeak, peakRss());
+    figures.scrapes.push({ wallMs: Math.round(wallMs), cpuMs: Math.round(cpuMs), bytes, maxLoopGapMs: Math.round(maxGap), lagP99Ms: Math.round(window.lagP99Ms), turns, rssBeforeMiB: Math.round(rssBefore / MiB), peakRssMiB: Math.round(peakRss() / MiB), maxArrayBuffersMiB: Math.round((maxArrayBuffers / MiB) * 10) / 10, gc: { ...collections, ms: Math.round(collections.ms) } });
     await new Promise((done) => setTimeout(done, 200)); // the probing catches up between scrapes
   }
   figures.droppedCallbacks = probing.stop();
@@ -148,7 +189,7 @@ async function child(checkout: string, n: number, scrapes: number): Promise<void
   // The registry read after the measure: until then it is live, or the collection above would have freed the fleet.
   if (registry.getMetricsAsArray().length === 0) throw new Error('the registry lost its metrics');
   figures.rssMiB = Math.round(process.memoryUsage().rss / MiB);
-  figures.peakRssMiB = Math.round(peakRss() / MiB);
+  figures.peakRssMiB = Math.round(Math.max(runPeak, peakRss()) / MiB);
   process.stdout.write(JSON.stringify(figures));
 }
 
@@ -218,7 +259,7 @@ function calibrate(ms: number): () => void {
 }
 
 function run(checkout: string): Figures {
-  const output = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), '--child', checkout, '--targets', values.targets, '--scrapes', values.scrapes, '--probing', values.probing, '--probe-cpu-ms', values['probe-cpu-ms'], '--probe-callbacks', values['probe-callbacks'], ...(values.gzip ? ['--gzip'] : []), ...(values.http ? ['--http'] : [])], {
+  const output = execFileSync(process.execPath, [...values['node-args'].split(' ').filter(Boolean), '--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), '--child', checkout, '--targets', values.targets, '--scrapes', values.scrapes, '--probing', values.probing, '--probe-cpu-ms', values['probe-cpu-ms'], '--probe-callbacks', values['probe-callbacks'], '--gcs-before', values['gcs-before'], ...(values.gzip ? ['--gzip'] : []), ...(values.http ? ['--http'] : [])], {
     cwd: fileURLToPath(new URL('..', import.meta.url)),
     encoding: 'utf8',
     maxBuffer: 16 * MiB,
@@ -242,6 +283,19 @@ function markdown(runs: Figures[], load: number[][], started: Date): string {
     '| checkout | median wall / CPU / longest hold / lag p99 ms | scrape CPU ms (each) | scrape wall ms (each) | longest event-loop hold ms (each) | lag p99 ms (each) | loop turns (each) | body | probing callbacks dropped (over 1 s late) | heap kept by the metrics | RSS / peak RSS |',
     '|---|---|---|---|---|---|---|---|---:|---:|---|',
     ...rows,
+    '',
+    'The first scrape of a process against the later ones (JIT warm-up), and what each scrape collected and held: collections during it',
+    '(minor / major, pause ms), RSS right before it -> its own peak (VmHWM reset before it), and the most Buffer memory seen meanwhile',
+    '(the chunks in flight, process.memoryUsage().arrayBuffers).',
+    '',
+    '| checkout | first scrape wall / CPU ms | later scrapes median wall / CPU ms | collections minor / major / ms (each) | RSS before -> peak MiB (each) | Buffers in flight, most MiB (each) |',
+    '|---|---|---|---|---|---|',
+    ...runs.map((f) => {
+      const [first, ...later] = f.scrapes;
+      const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+      const each = (pick: (x: Scrape) => string) => f.scrapes.map(pick).join(', ');
+      return `| ${f.checkout} | ${first!.wallMs} / ${first!.cpuMs} | ${median(later.map((x) => x.wallMs))} / ${median(later.map((x) => x.cpuMs))} | ${each((x) => (x.gc ? `${x.gc.minor}/${x.gc.major}/${x.gc.ms}` : '?'))} | ${each((x) => `${x.rssBeforeMiB ?? '?'}->${x.peakRssMiB ?? '?'}`)} | ${each((x) => `${x.maxArrayBuffersMiB ?? '?'}`)} |`;
+    }),
     '',
   ].join('\n');
 }

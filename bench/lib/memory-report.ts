@@ -17,7 +17,7 @@ export function renderMemory(report: BenchReport): string {
         `| ${size.targets.toLocaleString('en-US')} | ${name} | ${mib(f.peakRssProbingBytes)} | ${perK.toFixed(1)} | ${mib(b.rss)} | ${mib(b.heapTotal)} / ${mib(b.heapUsed)} | ${mib(b['used new'] ?? b['used new_space'])} / ${mib(b['total new'] ?? b['total new_space'])} | ${mib(b['used old'] ?? b['used old_space'])} / ${mib(b['total old'] ?? b['total old_space'])} | ${mib(b.external)} | ${mib(f.peakRssBytes)} |`,
       );
       if (f.peakRssByPhase?.length) {
-        phases.push(`| ${size.targets.toLocaleString('en-US')} | ${name} | ${mib(f.peakRssProbingBytes)} | ${f.peakRssByPhase.map((p) => `${p.phase}: ${mib(p.bytes)}`).join('; ')} |`);
+        phases.push(`| ${size.targets.toLocaleString('en-US')} | ${name} | ${mib(f.peakRssProbingBytes)} | ${f.peakRssByPhase.map((p) => `${p.phase}: ${p.startBytes === undefined ? '' : `${mib(p.startBytes)} -> `}${mib(p.bytes)}`).join('; ')} |`);
       }
       if (f.heap) {
         heaps.push(`### Heap snapshot, N=${size.targets.toLocaleString('en-US')} ${name}: ${mib(f.heap.totalBytes)} reachable`, '', '| retained | self | count | constructor |', '|---:|---:|---:|---|');
@@ -39,7 +39,7 @@ export function renderMemory(report: BenchReport): string {
     ...rows,
     '',
     ...(phases.length
-      ? ['Peak RSS by phase (VmHWM reset at the start of each phase after the probing window, read at its end; the whole run\'s peak is the largest):', '', '| N | system | probing (since start) | after it, phase by phase |', '|---:|---|---:|---|', ...phases, '']
+      ? ['Peak RSS by phase (VmHWM reset at the start of each phase after the probing window, read at its end; the whole run\'s peak is the largest; "a -> b": the RSS the phase started from, then its peak):', '', '| N | system | probing (since start) | after it, phase by phase |', '|---:|---|---:|---|', ...phases, '']
       : []),
     ...heaps,
   ].join('\n');

@@ -39,7 +39,8 @@ export interface SystemFigures {
   /** Peak RSS at the end of the probing window, before any API load or heap snapshot. */
   peakRssProbingBytes?: number;
   /** Peak RSS of each phase after the probing window (VmHWM reset at its start, read at its end), in run order. */
-  peakRssByPhase?: { phase: string; bytes: number }[];
+  /** VmHWM over each phase after the window; startBytes: the RSS it started from (older reports lack it). */
+  peakRssByPhase?: { phase: string; bytes: number; startBytes?: number }[];
   rssBytes: number;
   heapSnapshot?: string;
   /** After the window: RSS, V8 heap (total, used, per space) and external memory, bytes. */
