@@ -22,7 +22,7 @@
 //   npm run bench -- --baseline bin/sstpwatch.js --baseline-node-options=""   # NODE_OPTIONS: by default what the
 //                                                   # checkout's systemd unit sets (the service as installed)
 //   npm run bench -- --steady 30m --sizes 10000 --retention short   # RSS and database size over a long run
-//   npm run bench -- --sizes 3000 --api-load 10 --scrapes 46   # status with 4 connections (full, ?group=, gzip) 10 s each, then /metrics every 15 s for 46 s (curl, gzip and identity), with the lag of each (0: skip)
+//   npm run bench -- --sizes 3000 --api-load 10 --scrapes 46   # status with 4 connections (wrk: gzip, a fixed-buffer control, /healthz, identity, ?group=, page) 10 s each, then /metrics every 15 s for 46 s (curl, gzip and identity), with the lag of each (0: skip)
 // Writes bench/results/<date>.json and .md (the markdown is also printed).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -39,6 +39,7 @@ import { summarizeHeap, takeHeapSnapshot, type HeapSnapshotJson } from './lib/he
 import { cpuSeconds, forkTs, loadAverage, memory, processTreeCpuSeconds, resetPeakRss, sleep, type IpcChild } from './lib/proc.js';
 import { renderMemory } from './lib/memory-report.js';
 import { apiLoad, renderApiLoad } from './lib/api-load.js';
+import { requireWrk } from './lib/wrk.js';
 import { renderMarkdown, type BenchReport, type DatabaseFigures, type SizeReport, type SystemFigures } from './lib/report.js';
 import { histogramQuantile, parseLagLog, parseMetrics, summarizeLag, sumOf } from './lib/stats.js';
 import { parseDurationS, renderSteady, sampleSteady, SHORT_RETENTION } from './lib/steady.js';
@@ -99,6 +100,8 @@ let postgres = null as TestPostgres | null;
 
 async function main(): Promise<void> {
   const started = new Date();
+  // The API load phases measure with wrk: without it, stop now, before minutes of warm-up.
+  if (!values.steady && Number(values['api-load']) > 0) requireWrk();
   log(`work dir ${workDir}; load average ${loadAverage().join(' ')}`);
   const ca = await createTestCa({ keyType });
   const intermediate = await issueIntermediate(ca, { keyType });

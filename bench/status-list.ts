@@ -1,6 +1,6 @@
 // Benchmark (not a test): GET /api/v1/status at 10,000 targets, the API alone (no probing, no database: the
 // live state is built here) while results keep coming as the monitor gives them (33 every 100 ms: 10,000 targets
-// every 30 s). autocannon (its own process, 4 connections over loopback) asks for the full list, ?group=, the
+// every 30 s). wrk (bench/lib/wrk.ts: a C client in its own process, 4 connections over loopback) asks for the full list, ?group=, the
 // gzipped list and ?state=down in turn; reported per phase: requests, latency p50/p99/max, this process's CPU per
 // request, the event loop's delay meanwhile (what a probe due then would wait) and the peak RSS so far. The gzip
 // phase comes first (what clients send), identity after it (so its buffers do not count in the gzip phase's RSS).
@@ -11,21 +11,21 @@
 // of the gzipped list, prepared once): a p99 or a loop delay they show too is the process's, not the list's.
 //   npx tsx bench/status-list.ts [--targets 10000] [--seconds 10] [--phases gzip,identity,group,state,limit,healthz,fixed,poll]
 // Run from an older checkout (copy this file into its bench/) to compare.
-import { execFile } from 'node:child_process';
 import { createServer, get } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { loadavg } from 'node:os';
-import { parseArgs, promisify } from 'node:util';
+import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { groupHealth } from '../src/health/group.js';
 import type { GroupView, StatusSource, TargetView } from '../src/health/views.js';
 import type { ProbeResult } from '../src/probe/types.js';
 import { buildTestApp } from '../test/fixtures/app.js';
 import { probeResult, targetConfig, targetHealth, targetView } from '../test/fixtures/domain.js';
+import { requireWrk, runWrk, socketErrorCount } from './lib/wrk.js';
 
 const { values } = parseArgs({ options: { targets: { type: 'string', default: '10000' }, seconds: { type: 'string', default: '10' }, phases: { type: 'string', default: 'gzip,identity,group,state,limit' } } });
 const PHASES = new Set(values.phases.split(','));
+requireWrk();
 const N = Number(values.targets);
 const SECONDS = Number(values.seconds);
 const GROUP = 10;
@@ -79,31 +79,27 @@ const churn = setInterval(() => {
 }, 100);
 
 
-const AUTOCANNON = fileURLToPath(new URL('../node_modules/autocannon/autocannon.js', import.meta.url));
-const run = promisify(execFile);
-
 async function phase(name: string, url: string, headers: Record<string, string>, origin = base) {
   // One request first, as bench/lib/api-load.ts does: the phase measures a list in use, not its first build.
   await (await fetch(origin + url, { headers: { 'accept-encoding': 'identity', ...headers } })).arrayBuffer();
+  // Then 2 s of the same load, its figures dropped, so the measured run starts on a list polled continuously.
+  await runWrk(origin + url, { seconds: 2, connections: 4, headers });
   const delay = monitorEventLoopDelay({ resolution: 10 });
   delay.enable();
   const cpu = process.cpuUsage();
-  const args = [AUTOCANNON, '-c', '4', '-d', String(SECONDS), '-j', ...Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}: ${v}`]), origin + url];
-  const { stdout } = await run(process.execPath, args, { maxBuffer: 1 << 24 });
+  const r = await runWrk(origin + url, { seconds: SECONDS, connections: 4, headers });
   const used = process.cpuUsage(cpu);
   delay.disable();
-  const r = JSON.parse(stdout) as { latency: { p50: number; p99: number; max: number }; requests: { total: number }; throughput: { total: number }; non2xx: number; errors: number };
-  const requests = r.requests.total;
   const ms = (v: number) => `${Math.round(v)} ms`;
   console.log(
-    `| ${name} | ${requests} | ${ms(r.latency.p50)} / ${ms(r.latency.p99)} / ${ms(r.latency.max)} | ${((used.user + used.system) / 1000 / Math.max(1, requests)).toFixed(1)} ms | ` +
-      `${(r.throughput.total / Math.max(1, requests) / 1e6).toFixed(2)} MB | ${r.non2xx + r.errors} | ${ms(delay.percentile(99) / 1e6)} / ${ms(delay.max / 1e6)} | ${Math.round(process.resourceUsage().maxRSS / 1024)} MiB |`,
+    `| ${name} | ${r.requests} | ${ms(r.p50Ms)} / ${ms(r.p99Ms)} / ${ms(r.maxMs)} | ${((used.user + used.system) / 1000 / Math.max(1, r.requests)).toFixed(2)} ms | ` +
+      `${(r.bytesRead / Math.max(1, r.requests) / 1e6).toFixed(2)} MB | ${r.non2xx + socketErrorCount(r)} | ${ms(delay.percentile(99) / 1e6)} / ${ms(delay.max / 1e6)} | ${Math.round(process.resourceUsage().maxRSS / 1024)} MiB |`,
   );
 }
 
 const base = await app.listen({ host: '127.0.0.1', port: 0 });
 console.log(`N = ${N}, ${SECONDS} s per phase, 4 connections, Node ${process.version}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
-console.log('| phase | requests | p50 / p99 / max | CPU / request | body | errors | event loop delay p99 / max | peak RSS so far |');
+console.log('| phase | requests | p50 / p99 / max | CPU / request | bytes / response | errors | event loop delay p99 / max | peak RSS so far |');
 console.log('|---|---:|---|---:|---:|---:|---|---:|');
 // gzip first: it is what clients send (browsers, Grafana, curl --compressed, requests, fetch); identity beside it.
 if (PHASES.has('gzip')) await phase('/api/v1/status (gzip, as clients ask)', '/api/v1/status', { 'accept-encoding': 'gzip' });

@@ -1,12 +1,18 @@
 // The API under load while sstpwatch probes (issue goals: /api/v1/status p99 < 50 ms with 4 connections and the
 // scheduler's lag p99 < 1 s meanwhile; /metrics < 1 s with the lag p99 < 1 s while it is scraped every 15 s).
 // Each phase returns its time window; fleet.ts reads the scheduler's lag log over it.
+// Status phases are measured with wrk (wrk.ts: a C client, as the scrapes use curl): autocannon parses each body in
+// JavaScript and was itself the bound on a 0.47 MB body. One autocannon row stays beside the gzipped list's, so
+// results before and after the change of client can be read together.
 import { createRequire } from 'node:module';
 import { execFile } from 'node:child_process';
+import { get } from 'node:http';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import type { BenchReport, LagFigures } from './report.js';
-import { sleep } from './proc.js';
+import { forkTs, sleep } from './proc.js';
+import { requireWrk, runWrk, socketErrorCount } from './wrk.js';
 
 interface AutocannonResult {
   latency: { p50: number; p99: number; max: number };
@@ -28,8 +34,15 @@ export interface LoadPhase {
   lag?: LagFigures;
 }
 
+/** wrk: C, HdrHistogram of every request. autocannon: JavaScript (http-parser-js), the client of results before. */
+export type LoadClient = 'wrk' | 'autocannon';
+
 export interface StatusLoad extends LoadPhase {
+  /** The path asked for; `fixed` is the control server's, not sstpwatch's. */
   path: string;
+  client?: LoadClient;
+  /** A bare node:http server sending a fixed Buffer of the gzipped list's bytes (fixed-body-server.ts). */
+  fixed?: boolean;
   connections: number;
   gzip: boolean;
   requests: number;
@@ -40,6 +53,63 @@ export interface StatusLoad extends LoadPhase {
   errors: number;
   /** Bytes of one body as sent (gzipped when `gzip`). */
   bodyBytes: number;
+}
+
+/** One body as the server sent it: raw bytes, never decoded (fetch would gunzip it), and its Content-Encoding. */
+function rawBody(url: string, gzip: boolean): Promise<{ body: Buffer; encoding: string }> {
+  return new Promise((resolve, reject) => {
+    const request = get(url, { headers: { 'accept-encoding': gzip ? 'gzip' : 'identity' }, timeout: 60_000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c)).on('error', reject);
+      res.on('end', () => resolve({ body: Buffer.concat(chunks), encoding: String(res.headers['content-encoding'] ?? 'identity') }));
+    });
+    request.on('timeout', () => request.destroy(new Error(`GET ${url}: no answer in 60 s`))).on('error', reject);
+  });
+}
+
+function phaseName(path: string, gzip: boolean, connections: number, client: LoadClient): string {
+  const coding = gzip ? ' (gzip, as clients ask)' : path === '/api/v1/status' ? ' (identity: no Accept-Encoding)' : '';
+  return `${path}${coding}, ${connections} connection${connections === 1 ? '' : 's'}, ${client === 'wrk' ? 'wrk' : 'autocannon (JavaScript client)'}`;
+}
+
+/** `client` with `connections` on `url` for `seconds` while probing goes on. */
+async function loadOf(client: LoadClient, url: string, seconds: number, connections: number, gzip: boolean) {
+  // autocannon sends no Accept-Encoding unless told; neither does wrk.
+  const headers = gzip ? { 'accept-encoding': 'gzip' } : undefined;
+  if (client === 'wrk') {
+    // 2 s of the same load first: the phase measures the endpoint in use (its one request before it is not enough).
+    const r = await runWrk(url, { seconds, warmupS: 2, connections, headers });
+    return { requests: r.requests, p50Ms: r.p50Ms, p99Ms: r.p99Ms, maxMs: r.maxMs, non2xx: r.non2xx, errors: socketErrorCount(r) };
+  }
+  const r = await autocannon({ url, connections, duration: seconds, timeout: 30, headers });
+  return { requests: r.requests.total, p50Ms: r.latency.p50, p99Ms: r.latency.p99, maxMs: r.latency.max, non2xx: r.non2xx, errors: r.errors + r.timeouts };
+}
+
+/** `path` of sstpwatch under `client` with `connections` for `seconds` while probing goes on. */
+export async function statusLoad(baseUrl: string, path: string, seconds: number, connections = 4, gzip = false, client: LoadClient = 'wrk'): Promise<StatusLoad> {
+  // One request first: the phase measures a list in use, not its first build; its size is the body's as sent.
+  const { body } = await rawBody(baseUrl + path, gzip);
+  const from = Date.now();
+  const r = await loadOf(client, baseUrl + path, seconds, connections, gzip);
+  return { name: phaseName(path, gzip, connections, client), path, client, connections, gzip, from, to: Date.now(), ...r, bodyBytes: body.length };
+}
+
+/**
+ * The floor: a bare node:http server (its own process, loopback) sending the bytes sstpwatch just sent for the
+ * gzipped list, measured with `client` for `seconds` while sstpwatch goes on probing.
+ */
+export async function fixedBodyLoad(baseUrl: string, seconds: number, connections = 4, client: LoadClient = 'wrk'): Promise<StatusLoad> {
+  const { body, encoding } = await rawBody(`${baseUrl}/api/v1/status`, true);
+  const server = forkTs(fileURLToPath(new URL('./fixed-body-server.ts', import.meta.url)));
+  try {
+    const { port } = await server.request<{ port: number }>({ type: 'start', body: body.toString('base64') }, 'ready');
+    const from = Date.now();
+    const r = await loadOf(client, `http://127.0.0.1:${port}/`, seconds, connections, true);
+    const what = `control: a bare node:http server sending a fixed ${(body.length / 1e6).toFixed(2)} MB Buffer (the list's ${encoding} bytes)`;
+    return { name: `${what}, ${connections} connections, ${client === 'wrk' ? 'wrk' : 'autocannon (JavaScript client)'}`, path: 'fixed', fixed: true, client, connections, gzip: true, from, to: Date.now(), ...r, bodyBytes: body.length };
+  } finally {
+    await server.stop();
+  }
 }
 
 /** One GET /metrics as curl saw it (a C client, as Prometheus' Go one: no JavaScript parsing the body). */
@@ -65,23 +135,6 @@ export interface ApiLoadFigures {
   scrape?: ScrapeLoad;
   /** CPU of gzip level 1 on the full list body, measured here (the same zlib sstpwatch uses). */
   statusGzipCpuMs?: number;
-}
-
-/** autocannon with `connections` on `path` for `seconds` while probing goes on. */
-export async function statusLoad(baseUrl: string, path: string, seconds: number, connections = 4, gzip = false): Promise<StatusLoad> {
-  // Node's fetch asks for gzip unless told otherwise; autocannon sends no Accept-Encoding.
-  const headers = gzip ? { 'accept-encoding': 'gzip' } : undefined;
-  const one = await fetch(baseUrl + path, { headers: headers ?? { 'accept-encoding': 'identity' }, signal: AbortSignal.timeout(60_000) });
-  // fetch decodes gzip: the compressed size is the content-length sstpwatch sent.
-  const decoded = (await one.arrayBuffer()).byteLength;
-  const bodyBytes = one.headers.get('content-encoding') === 'gzip' ? Number(one.headers.get('content-length')) : decoded;
-  const from = Date.now();
-  const r = await autocannon({ url: baseUrl + path, connections, duration: seconds, timeout: 30, headers });
-  return {
-    name: `${path}${gzip ? ' (gzip, as clients ask)' : path === '/api/v1/status' ? ' (identity: no Accept-Encoding)' : ''}, ${connections} connections`, path, connections, gzip, from, to: Date.now(),
-    requests: r.requests.total, p50Ms: r.latency.p50, p99Ms: r.latency.p99, maxMs: r.latency.max, non2xx: r.non2xx,
-    errors: r.errors + r.timeouts, bodyBytes,
-  };
 }
 
 /** GET /metrics with curl, gzipped as Prometheus asks for it or as it is. */
@@ -129,10 +182,13 @@ export async function apiLoad(
   opts: { seconds: number; scrapeS: number; filter: string; /** Wraps each phase (fleet.ts: the peak RSS of each). */ phase?: <T>(name: string, run: () => Promise<T>) => Promise<T> },
 ): Promise<ApiLoadFigures> {
   const phase = opts.phase ?? ((_name, run) => run());
-  // --api-load 0 with --scrapes: the scrapes alone.
+  // --api-load 0 with --scrapes: the scrapes alone. Without wrk the run stops here, saying what to install.
+  if (opts.seconds > 0) requireWrk();
   const status = opts.seconds > 0 ? [
     // gzip first: the figure of the goal, what clients send (browsers, Grafana, curl --compressed, requests, fetch).
     await phase('status list gzip', () => statusLoad(baseUrl, '/api/v1/status', opts.seconds, 4, true)),
+    // The floor for that body: the same bytes from a bare server, the same client, the same probing going on.
+    await phase('control: fixed buffer', () => fixedBodyLoad(baseUrl, opts.seconds)),
     // The control: the same 4 connections on a trivial endpoint under the same probing. What it shows (its p99, the
     // lag meanwhile) is the service's turn of the event loop, not the list's.
     await phase('control /healthz', () => statusLoad(baseUrl, '/healthz', opts.seconds, 4)),
@@ -140,6 +196,8 @@ export async function apiLoad(
     await phase(`status list ?${opts.filter}`, () => statusLoad(baseUrl, `/api/v1/status?${opts.filter}`, opts.seconds)),
     // The status page: bounded to 200 targets and 200 groups a page whatever the fleet (docs/status-page.md).
     await phase('status page', () => statusLoad(baseUrl, '/', opts.seconds, 1)),
+    // The gzipped list with the client of results before (parsing in JavaScript): reads older reports beside these.
+    await phase('status list gzip, autocannon', () => statusLoad(baseUrl, '/api/v1/status', opts.seconds, 4, true, 'autocannon')),
   ] : [];
   const statusGzipCpuMs = opts.seconds <= 0 ? undefined : await phase('status list once (gzip cost)', () => gzipCost(baseUrl));
   const scrape = opts.scrapeS > 0 ? await phase('/metrics every 15 s', () => scrapeLoad(baseUrl, opts.scrapeS)) : undefined;

@@ -142,12 +142,28 @@ export function renderMarkdown(report: BenchReport): string {
     if (!f) continue;
     const bb = size.systems.blackbox?.cpuSecondsPer1000;
     const floor = size.systems.floor?.cpuSecondsPer1000;
-    const status = f.api?.find((a) => a.path === '/api/v1/status');
     out.push(
       `- N=${fmt(size.targets, 0)}: 0 failures ${verdict(f.failures === 0)}; lag p99 < 1 s ${verdict(f.lag ? f.lag.p99 < 1 : undefined)}; ` +
         `CPU <= blackbox ${verdict(bb ? f.cpuSecondsPer1000 <= bb : undefined)}; within 1.5x floor ${verdict(floor ? f.cpuSecondsPer1000 <= 1.5 * floor : undefined)}; ` +
-        `status p99 < 50 ms ${verdict(status ? status.p99Ms < 50 : undefined)}; < 64 DB bytes/result ${verdict(f.database ? f.database.bytesPerResult < 64 : undefined)}`,
+        `${statusGoal(f)}; < 64 DB bytes/result ${verdict(f.database ? f.database.bytesPerResult < 64 : undefined)}`,
     );
   }
   return `${out.join('\n')}\n`;
+}
+
+/**
+ * The status list's goal as the issue states it (4 connections, while probing), read from the wrk phase of the API
+ * load when the run has one, with the lag meanwhile and the floor for that body (a bare server, same client);
+ * otherwise from the 1-connection autocannon figure of older runs. Either way the line names its client.
+ */
+function statusGoal(f: SystemFigures): string {
+  const loaded = f.apiLoad?.status.find((p) => p.path === '/api/v1/status' && p.gzip && p.client === 'wrk');
+  if (loaded) {
+    const fixed = f.apiLoad?.status.find((p) => p.fixed && p.client === 'wrk');
+    const lag = loaded.lag ? `, lag p99 meanwhile ${ms(loaded.lag.p99)} (< 1 s ${verdict(loaded.lag.p99 < 1)})` : '';
+    const floorP99 = fixed ? `; a bare server's fixed buffer of its size: p99 ${fmt(fixed.p99Ms, 1)} ms` : '';
+    return `status p99 < 50 ms (wrk, ${loaded.connections} connections, gzip: p99 ${fmt(loaded.p99Ms, 1)} ms${floorP99}${lag}) ${verdict(loaded.requests > 0 ? loaded.p99Ms < 50 && loaded.non2xx + loaded.errors === 0 : undefined)}`;
+  }
+  const status = f.api?.find((a) => a.path === '/api/v1/status');
+  return `status p99 < 50 ms (autocannon, 1 connection, identity) ${verdict(status ? status.p99Ms < 50 : undefined)}`;
 }
