@@ -4,7 +4,7 @@
 // answered from the current one without waiting (stale-while-revalidate, as HTTP caches do): the next version
 // prepares, before it is published, the bodies and encodings clients asked of the current one (at 10,000 targets
 // the gzip of the full list takes longer than a request should). Only a request that finds the list quiet (nobody
-// asked for the newest version since it was published) and a second old, or more than MAX_STALE_MS old, waits for a
+// asked for the newest version, nor waited for it) and a second old, or more than MAX_STALE_MS old, waits for a
 // new look: a poller every 10 s gets the state as of its request. A change made through this API (invalidate())
 // shows in the very next response: that response waits for a look taken after the change.
 import { StatusSnapshots, STALE_MS, type StatusListSource } from './status-cache.js';
@@ -22,7 +22,7 @@ export interface StatusVersion {
   writes: number;
   /** Looks in order: a slower build never replaces a newer look. */
   look: number;
-  /** Whether a request was answered from it without waiting for it: someone polls continuously. */
+  /** Whether a request was answered from it (at once, or once it was built): someone polls. */
   polled: boolean;
 }
 
@@ -66,8 +66,7 @@ export class StatusVersions {
       }
     }
     const under = this.building;
-    if (under && !fresh && under.writes === this.writes) return under.done;
-    return this.build();
+    return askedFor(under && !fresh && under.writes === this.writes ? under.done : this.build());
   }
 
   /** Looks at the live state, prepares what clients asked of the current version, then publishes it. */
@@ -104,6 +103,18 @@ export class StatusVersions {
     if (!this.published || this.published.look < look) this.published = version;
     return version;
   }
+}
+
+/**
+ * The version a request waited for, counted as asked for: the next requests within MAX_STALE_MS are answered from it
+ * while a newer one is built. Else, when the look took longer than STALE_MS (10,000 targets on a loaded machine),
+ * the version was already a second old when published, and the requests right after the one that waited would
+ * each wait for yet another look, stalling every client that comes to a list nobody polled for a while.
+ */
+async function askedFor(done: Promise<StatusVersion>): Promise<StatusVersion> {
+  const version = await done;
+  version.polled = true;
+  return version;
 }
 
 function tryBody(bodies: StatusBodies, query: StatusQuery): StatusBody | null {
