@@ -9,6 +9,8 @@
 //   npx tsx bench/cpu-pair.ts ... --floor     # a third process at the same time: the floor (a bare Node loop of the same probes)
 //   npx tsx bench/cpu-pair.ts ... --profile   # also --cpu-prof of both (work dir kept; bench/profile-summary.ts reads them)
 //   npx tsx bench/cpu-pair.ts ... --node-args="--trace-gc" --keep   # node flags for this build (--baseline-node-args: the other's)
+//   npx tsx bench/cpu-pair.ts ... --variant "maglev=--maglev" --variant "lazy=--max-lazy"   # more copies of this build at
+//                                 the same time, each with its own node flags and fleet (V8 flags compared side by side)
 // A build is a checkout's bin/sstpwatch.js with its dist/ built (`npm run build`).
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,6 +38,7 @@ const { values } = parseArgs({
     keep: { type: 'boolean', default: false },
     'node-args': { type: 'string', default: '' },
     'baseline-node-args': { type: 'string', default: '' },
+    variant: { type: 'string', multiple: true, default: [] },
   },
 });
 if (!values.baseline) throw new Error('--baseline <checkout>/bin/sstpwatch.js is required');
@@ -50,6 +53,8 @@ interface Side {
   name: string;
   /** A build's bin/sstpwatch.js, or 'floor': bench/lib/driver.ts's bare loop of connect + TLS + HEAD. */
   bin: string;
+  /** Node flags on the command line before bin/sstpwatch.js. */
+  nodeArgs: string[];
   fake: IpcChild;
   service: { pid: number; stop(): Promise<unknown> } | null;
   dir: string;
@@ -65,12 +70,22 @@ async function main(): Promise<void> {
   const caFile = join(workDir, 'ca.pem');
   writeFileSync(caFile, ca.certPem);
   const sides: Side[] = [];
-  const builds: [string, string][] = [['this', values.build], ['baseline', values.baseline!], ...(values.floor ? [['floor', 'floor'] as [string, string]] : [])];
-  for (const [name, bin] of builds) {
+  const split = (args: string): string[] => args.split(' ').filter(Boolean);
+  const builds: [string, string, string[]][] = [
+    ['this', values.build, split(values['node-args'])],
+    ['baseline', values.baseline!, split(values['baseline-node-args'])],
+    ...values.variant.map((v): [string, string, string[]] => {
+      const eq = v.indexOf('=');
+      if (eq < 1) throw new Error(`--variant ${v}: expected name=node flags`);
+      return [v.slice(0, eq), values.build, split(v.slice(eq + 1))];
+    }),
+    ...(values.floor ? [['floor', 'floor', []] as [string, string, string[]]] : []),
+  ];
+  for (const [name, bin, nodeArgs] of builds) {
     const fake = forkTs(fileURLToPath(new URL('./lib/fake-fleet.ts', import.meta.url)));
     const dir = join(workDir, name);
     mkdirSync(dir);
-    sides.push({ name, bin, fake, service: null, dir });
+    sides.push({ name, bin, nodeArgs, fake, service: null, dir });
   }
   try {
     for (const side of sides) {
@@ -81,10 +96,9 @@ async function main(): Promise<void> {
         log(`floor: bench/lib/driver.ts pid ${side.service.pid}`);
         continue;
       }
-      const extra = (side.name === 'this' ? values['node-args'] : values['baseline-node-args']).split(' ').filter(Boolean);
-      const nodeArgs = [...(values.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(side.dir, 'profile')}`] : []), ...extra];
+      const nodeArgs = [...(values.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(side.dir, 'profile')}`] : []), ...side.nodeArgs];
       side.service = await startSstpwatch(side.dir, n, fleet, intervalS, { bin: side.bin, nodeArgs });
-      log(`${side.name}: ${side.bin} pid ${side.service.pid}`);
+      log(`${side.name}: ${side.nodeArgs.join(' ')} ${side.bin} pid ${side.service.pid}`);
     }
     log(`warm-up ${values.warmup} s (work dir ${workDir})`);
     await sleep(Number(values.warmup) * 1000);
@@ -105,13 +119,15 @@ async function main(): Promise<void> {
       log(`window ${w + 1}/${windows} load ${loadAverage()[0]}: ${figures.join(' | ')}`);
     }
     const med = (side: string, key: 'cpuPerS' | 'msPerProbe'): number => round(median(rows.map((r) => r[side]![key])));
-    const ratios = (side: string): string => {
-      const each = rows.map((r) => r.this!.cpuPerS / r[side]!.cpuPerS);
-      return `this/${side} median ${round(median(each), 2)} (windows: ${each.map((r) => round(r, 2)).join(' ')})`;
+    // CPU per probe, not per second: a side whose fleet answered fewer probes in a window must not look cheaper.
+    const ratios = (side: string, other: string): string => {
+      const each = rows.map((r) => r[side]!.msPerProbe / r[other]!.msPerProbe);
+      return `${side}/${other} median ${round(median(each), 2)} (windows: ${each.map((r) => round(r, 2)).join(' ')})`;
     };
     console.log(`${n} targets every ${intervalS} s, ${windows} windows of ${windowS} s (${workDir})`);
-    for (const { name } of sides) console.log(`  ${name}: CPU ${med(name, 'cpuPerS')} ms/s, ${med(name, 'msPerProbe')} ms/probe (medians)`);
-    for (const { name } of sides.slice(1)) console.log(`  ${ratios(name)}`);
+    for (const { name, nodeArgs } of sides) console.log(`  ${name}${nodeArgs.length ? ` (${nodeArgs.join(' ')})` : ''}: CPU ${med(name, 'cpuPerS')} ms/s, ${med(name, 'msPerProbe')} ms/probe (medians)`);
+    const references = ['baseline', ...(values.floor ? ['floor'] : [])];
+    for (const { name } of sides) for (const other of references) if (name !== 'floor' && name !== other) console.log(`  ${ratios(name, other)}`);
   } finally {
     for (const side of sides) {
       await side.service?.stop();
