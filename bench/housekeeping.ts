@@ -14,7 +14,9 @@
 //
 // --baseline <dir> runs another checkout's stores (its src/, e.g. `git archive <commit> | tar -x -C <dir>` with
 // node_modules linked in) beside this checkout's, on the same data, pass by pass in alternating order, so both
-// see the same machine load.
+// see the same machine load. Run with node --expose-gc (below) so a full collection precedes every measured pass.
+//
+//   node --expose-gc --import tsx bench/housekeeping.ts --targets 10000 --stores sqlite,postgres --new none --baseline /tmp/base
 //
 //   npx tsx bench/housekeeping.ts --targets 1000 --passes 40                   # idle: nothing due
 //   npx tsx bench/housekeeping.ts --targets 1000 --passes 40 --raw-minutes 30  # raw results going
@@ -136,8 +138,10 @@ async function drive(name: string, stores: Store[], serverCpu: () => number | nu
   }
   const measured: Measured[] = stores.map(() => ({ wall: [], cpuMs: [], serverMs: [], steps: 0, minuteCpuMs: [], minuteServerMs: [] }));
   for (let i = 0; i < passes; i++) {
+    // A round is written every other pass and a minute is due every fourth: the order flips every fourth pass, so
+    // each build goes first for half the rounds and half the minutes.
     const order = stores.map((_, k) => k);
-    if (i % 2 === 1) order.reverse();
+    if (Math.floor(i / 4) % 2 === 1) order.reverse();
     for (const k of order) {
       const store = stores[k]!;
       // a probe round goes on meanwhile: one result per target every 30 s
@@ -147,6 +151,7 @@ async function drive(name: string, stores: Store[], serverCpu: () => number | nu
     now += PASS_MS;
     for (const k of order) {
       const m = measured[k]!;
+      collectGarbage(); // the writes' garbage is not the pass's
       const server0 = serverCpu();
       const cpu0 = process.cpuUsage();
       const t0 = performance.now();
@@ -178,6 +183,11 @@ async function drive(name: string, stores: Store[], serverCpu: () => number | nu
 }
 
 const round = (n: number): number => Math.round(n * 100) / 100;
+
+/** A full collection when node runs with --expose-gc (else the first pass after the writes may pay for them). */
+function collectGarbage(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
 
 async function main(): Promise<void> {
   const stores = values.stores.split(',');
