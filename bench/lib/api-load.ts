@@ -58,7 +58,9 @@ export interface StatusLoad extends LoadPhase {
 /** One body as the server sent it: raw bytes, never decoded (fetch would gunzip it), and its Content-Encoding. */
 function rawBody(url: string, gzip: boolean): Promise<{ body: Buffer; encoding: string }> {
   return new Promise((resolve, reject) => {
-    const request = get(url, { headers: { 'accept-encoding': gzip ? 'gzip' : 'identity' }, timeout: 60_000 }, (res) => {
+    // A connection of its own (agent: false): a kept-alive one, idle while wrk ran, may be closed by the server
+    // (keepAliveTimeout) just as it is reused, and the request dies with "socket hang up".
+    const request = get(url, { agent: false, headers: { 'accept-encoding': gzip ? 'gzip' : 'identity' }, timeout: 60_000 }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c)).on('error', reject);
       res.on('end', () => resolve({ body: Buffer.concat(chunks), encoding: String(res.headers['content-encoding'] ?? 'identity') }));
@@ -87,11 +89,16 @@ async function loadOf(client: LoadClient, url: string, seconds: number, connecti
 
 /** `path` of sstpwatch under `client` with `connections` for `seconds` while probing goes on. */
 export async function statusLoad(baseUrl: string, path: string, seconds: number, connections = 4, gzip = false, client: LoadClient = 'wrk'): Promise<StatusLoad> {
-  // One request first: the phase measures a list in use, not its first build; its size is the body's as sent.
-  const { body } = await rawBody(baseUrl + path, gzip);
+  // One request first: the body's size as sent. One that fails (a starved machine) is an error of the phase, not
+  // the end of the run.
+  const first = await rawBody(baseUrl + path, gzip).catch((err: unknown) => err as Error);
   const from = Date.now();
   const r = await loadOf(client, baseUrl + path, seconds, connections, gzip);
-  return { name: phaseName(path, gzip, connections, client), path, client, connections, gzip, from, to: Date.now(), ...r, bodyBytes: body.length };
+  const failed = first instanceof Error ? `; its first request failed: ${first.message}` : '';
+  return {
+    name: phaseName(path, gzip, connections, client) + failed, path, client, connections, gzip, from, to: Date.now(), ...r,
+    errors: r.errors + (failed ? 1 : 0), bodyBytes: first instanceof Error ? NaN : first.body.length,
+  };
 }
 
 /**
@@ -99,7 +106,12 @@ export async function statusLoad(baseUrl: string, path: string, seconds: number,
  * gzipped list, measured with `client` for `seconds` while sstpwatch goes on probing.
  */
 export async function fixedBodyLoad(baseUrl: string, seconds: number, connections = 4, client: LoadClient = 'wrk'): Promise<StatusLoad> {
-  const { body, encoding } = await rawBody(`${baseUrl}/api/v1/status`, true);
+  const got = await rawBody(`${baseUrl}/api/v1/status`, true).catch((err: unknown) => err as Error);
+  if (got instanceof Error) {
+    const at = Date.now();
+    return { name: `control: a bare node:http server (not run: the list's body could not be fetched: ${got.message})`, path: 'fixed', fixed: true, client, connections, gzip: true, from: at, to: at, requests: 0, p50Ms: NaN, p99Ms: NaN, maxMs: NaN, non2xx: 0, errors: 1, bodyBytes: NaN };
+  }
+  const { body, encoding } = got;
   const server = forkTs(fileURLToPath(new URL('./fixed-body-server.ts', import.meta.url)));
   try {
     const { port } = await server.request<{ port: number }>({ type: 'start', body: body.toString('base64') }, 'ready');
