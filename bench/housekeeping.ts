@@ -14,9 +14,8 @@
 //
 // --baseline <dir> runs another checkout's stores (its src/, e.g. `git archive <commit> | tar -x -C <dir>` with
 // node_modules linked in) beside this checkout's, on the same data, pass by pass in alternating order, so both
-// see the same machine load. Run with node --expose-gc (below) so a full collection precedes every measured pass.
-//
-//   node --expose-gc --import tsx bench/housekeeping.ts --targets 10000 --stores sqlite,postgres --new none --baseline /tmp/base
+// see the same machine load. (A full collection forced before each pass, with node --expose-gc, made every minute
+// rollup cost 3-4x more in both builds, likely V8 discarding the compiled code of what runs once a minute: not done.)
 //
 //   npx tsx bench/housekeeping.ts --targets 1000 --passes 40                   # idle: nothing due
 //   npx tsx bench/housekeeping.ts --targets 1000 --passes 40 --raw-minutes 30  # raw results going
@@ -151,7 +150,6 @@ async function drive(name: string, stores: Store[], serverCpu: () => number | nu
     now += PASS_MS;
     for (const k of order) {
       const m = measured[k]!;
-      collectGarbage(); // the writes' garbage is not the pass's
       const server0 = serverCpu();
       const cpu0 = process.cpuUsage();
       const t0 = performance.now();
@@ -184,10 +182,6 @@ async function drive(name: string, stores: Store[], serverCpu: () => number | nu
 
 const round = (n: number): number => Math.round(n * 100) / 100;
 
-/** A full collection when node runs with --expose-gc (else the first pass after the writes may pay for them). */
-function collectGarbage(): void {
-  (globalThis as { gc?: () => void }).gc?.();
-}
 
 async function main(): Promise<void> {
   const stores = values.stores.split(',');
