@@ -133,6 +133,28 @@ export function describeSitesContract(context: ContractContext): void {
         expect(await internet.uptime('rras-1', T0, T0 + 2 * MINUTE)).toEqual({ probes: 4, failures: 4 });
       });
 
+      it('rolls up again what another instance writes late, into buckets the instance that runs housekeeping had rolled up', async () => {
+        const { lan, internet } = await twoSites();
+        const housekeep = async (now: number) => {
+          for (let step = await lan.housekeepingStep(now); step; step = await lan.housekeepingStep(now));
+        };
+        for (let k = 0; k < 3; k++) {
+          lan.record('rras-1', 'head', okResult(T0 + k * 15_000));
+          internet.record('rras-1', 'head', failedResult(T0 + k * 15_000 + 10));
+        }
+        await Promise.all([lan.flush(), internet.flush()]);
+        await housekeep(T0 + 2 * HOUR);
+        expect((await internet.rollups('rras-1', '1m', { limit: 10 })).items).toMatchObject([{ at: T0, probes: 3 }]);
+        // internet was cut off from the database for a while: its queued result arrives after lan rolled both its
+        // minute and its hour up. internet never ran housekeeping, so the marks it last read may be old.
+        internet.record('rras-1', 'head', failedResult(T0 + 50_000));
+        await internet.flush();
+        await housekeep(T0 + 2 * HOUR);
+        expect((await internet.rollups('rras-1', '1m', { limit: 10 })).items).toMatchObject([{ at: T0, probes: 4, failures: 4 }]);
+        expect((await internet.rollups('rras-1', '1h', { limit: 10 })).items).toMatchObject([{ at: T0, probes: 4, failures: 4 }]);
+        expect((await lan.rollups('rras-1', '1h', { limit: 10 })).items).toMatchObject([{ at: T0, probes: 3, failures: 0 }]);
+      });
+
       it('shows every site\'s live states to every instance', async () => {
         const { lan, internet } = await twoSites();
         lan.publishState('rras-1', upState(T0));

@@ -41,6 +41,8 @@ const PRUNE_TARGETS = 500;
 
 export class PostgresHousekeeping {
   readonly steps: HousekeepingSteps;
+  /** Per resolution, the mark the window being walked (a batch of targets a step) started from. */
+  private readonly walking = new Map<RollupResolution, number>();
 
   constructor(
     private readonly db: PostgresConnection,
@@ -98,6 +100,11 @@ export class PostgresHousekeeping {
     const bucketMs = BUCKET_MS[resolution];
     const markName = ROLLED_MARK[resolution];
     let from = this.marks.get(markName);
+    if (from !== undefined && progress.targetIndex === 0) {
+      // Another instance may have moved it back (its late rows) since this one last read it.
+      const stored = await storedMark(this.db.pool, markName);
+      if (stored !== from) return this.markMoved(resolution, stored, performance.now());
+    }
     if (from === undefined) {
       from = firstRollupMark(resolution, now, await firstResultAt(this.db.pool, Number.MIN_SAFE_INTEGER));
       await writeMark(this.db.pool, markName, from);
@@ -107,7 +114,13 @@ export class PostgresHousekeeping {
     if (window === null) return null;
     const batchSize = rollupBatch(resolution, window.end - window.start);
     const started = performance.now();
-    const { rows, nextMark, next } = await this.db.transaction(async (client) => {
+    if (progress.targetIndex === 0) this.walking.set(resolution, from);
+    const walkFrom = this.walking.get(resolution) ?? from;
+    const done = await this.db.transaction(async (client) => {
+      // Locked until this step commits, so no write decides meanwhile that its rows are not late. Another instance
+      // may have moved it back since this one last read it (its late rows): the window starts there instead.
+      const current = await storedMark(client, markName, true);
+if (current !== from || current !== walkFrom) return { moved: current };
       const samples = await client.query<{ target_id: number; at: number; error_kind: number; uptime_exclusion: number; duration_us: number }>({
         ...SQL.windowSamples,
         values: [progress.targetIndex, window.start, window.end, batchSize],
@@ -129,9 +142,23 @@ export class PostgresHousekeeping {
       await writeMark(client, markName, mark);
       return { rows: samples.rows.length, nextMark: mark, next: last + 1 };
     });
+    if ('moved' in done) return this.markMoved(resolution, done.moved, started);
+    const { rows, nextMark, next } = done;
     this.steps.floors.rolledUp(resolution, window.start);
     afterRollupStep(progress, this.marks, resolution, { targetIndex: next, rows, nextMark });
     return { task: resolution === '1m' ? 'rollup_minute' : 'rollup_hour', rows, ms: performance.now() - started };
+  }
+
+  /**
+   * Takes a rollup mark as the database holds it, moved by another instance (back: its late rows) or read again by
+   * this one (uptime's refresh) while a window was being walked: the pass starts again, from that mark.
+   */
+  private markMoved(resolution: RollupResolution, mark: number | undefined, started: number): HousekeepingStep {
+    const markName = ROLLED_MARK[resolution];
+    if (mark === undefined) this.marks.delete(markName);
+    else this.marks.set(markName, mark);
+    this.steps.rewound();
+    return { task: resolution === '1m' ? 'rollup_minute' : 'rollup_hour', rows: 0, ms: performance.now() - started };
   }
 
   /**
@@ -167,6 +194,12 @@ export class PostgresHousekeeping {
 
 async function writeMark(client: Queryable, name: MarkName, at: number): Promise<void> {
   await client.query({ ...SQL.upsertMark, values: [name, at] });
+}
+
+/** A mark as the database holds it (undefined: none yet); `lock`ed until the transaction ends. */
+async function storedMark(client: Queryable, name: MarkName, lock = false): Promise<number | undefined> {
+  const { rows } = await client.query<{ at: number }>({ ...(lock ? SQL.lockMark : SQL.selectMark), values: [name] });
+  return rows[0]?.at;
 }
 
 async function firstResultAt(client: Queryable, from: number): Promise<number | null> {

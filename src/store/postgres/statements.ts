@@ -127,6 +127,14 @@ export const SQL = {
   deleteMaintenance: s('delete_maintenance', 'DELETE FROM maintenance m USING targets t WHERE m.target_id = t.target_id AND t.name = $1'),
   selectMarks: s('select_marks', 'SELECT name, at FROM housekeeping_marks'),
   upsertMark: s('upsert_mark', 'INSERT INTO housekeeping_marks (name, at) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET at = excluded.at'),
+  /**
+   * Every mark, the rollup marks locked until the transaction ends (in name order, so writers never deadlock): a
+   * write that decides whether its rows are late, and the rollup that moves a mark past them, take turns.
+   */
+  lockMarks: s('lock_marks', 'SELECT name, at FROM housekeeping_marks ORDER BY name FOR UPDATE'),
+  selectMark: s('select_mark', 'SELECT at FROM housekeeping_marks WHERE name = $1'),
+  /** One mark, locked until the transaction ends. */
+  lockMark: s('lock_mark', 'SELECT at FROM housekeeping_marks WHERE name = $1 FOR UPDATE'),
 
   // Housekeeping: a few targets per statement (target_id = ANY(...) walks the primary key once per target).
   /** The oldest result at or after $1 over every target: one index probe per target. */

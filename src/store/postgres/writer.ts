@@ -112,7 +112,13 @@ export class PostgresWriter {
     const rewound = await this.db.transaction(async (client) => {
       for (const kind of STORED_KINDS) await this.insertKind(client, kind, batch.checks[kind], found);
       await insertShifting(client, 'state_transitions', batch.transitions, (rows, ats) => [INSERT_TRANSITIONS, transitionColumns(rows, ats)], this.log, 'transition');
-      const marks = rewoundMarks(this.marks, batch.checks.head.reduce((min, r) => Math.min(min, r.at), Number.POSITIVE_INFINITY));
+      const oldest = batch.checks.head.reduce((min, r) => Math.min(min, r.at), Number.POSITIVE_INFINITY);
+      if (oldest === Number.POSITIVE_INFINITY) return new Map<MarkName, number>();
+      // The marks as they are now, not as this instance last read them: the instance that runs housekeeping may
+      // have rolled past these rows since. Locked, so it cannot move past them between this look and the commit.
+      const current = await client.query<{ name: MarkName; at: number }>(SQL.lockMarks);
+      for (const row of current.rows) this.marks.set(row.name, row.at);
+      const marks = rewoundMarks(this.marks, oldest);
       for (const [name, at] of marks) await client.query({ ...SQL.upsertMark, values: [name, at] });
       return marks;
     });
