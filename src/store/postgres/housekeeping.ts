@@ -120,7 +120,7 @@ export class PostgresHousekeeping {
       // Locked until this step commits, so no write decides meanwhile that its rows are not late. Another instance
       // may have moved it back since this one last read it (its late rows): the window starts there instead.
       const current = await storedMark(client, markName, true);
-if (current !== from || current !== walkFrom) return { moved: current };
+      if (current !== from || current !== walkFrom) return { moved: current };
       const samples = await client.query<{ target_id: number; at: number; error_kind: number; uptime_exclusion: number; duration_us: number }>({
         ...SQL.windowSamples,
         values: [progress.targetIndex, window.start, window.end, batchSize],

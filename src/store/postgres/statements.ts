@@ -128,8 +128,8 @@ export const SQL = {
   selectMarks: s('select_marks', 'SELECT name, at FROM housekeeping_marks'),
   upsertMark: s('upsert_mark', 'INSERT INTO housekeeping_marks (name, at) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET at = excluded.at'),
   /**
-   * Every mark, the rollup marks locked until the transaction ends (in name order, so writers never deadlock): a
-   * write that decides whether its rows are late, and the rollup that moves a mark past them, take turns.
+   * Every mark, locked until the transaction ends (in name order, so writers never deadlock): a write that decides
+   * whether its rows are late, and the rollup that moves a mark past them, take turns.
    */
   lockMarks: s('lock_marks', 'SELECT name, at FROM housekeeping_marks ORDER BY name FOR UPDATE'),
   selectMark: s('select_mark', 'SELECT at FROM housekeeping_marks WHERE name = $1'),
