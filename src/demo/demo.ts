@@ -8,6 +8,8 @@ export const DEMO_GROUP = 'demo';
 export const DEMO_HOSTNAME = 'vpn.demo.sstpwatch.test';
 
 const DAY_MS = 86_400_000;
+/** How long each demo certificate is valid, as a public CA issues them. */
+const CERTIFICATE_DAYS = 365;
 
 export interface Demo {
   groups: GroupConfig[];
@@ -41,8 +43,16 @@ const DEMO_SERVERS: DemoServer[] = [
 /** Starts the simulated servers and returns the group and targets that probe them. */
 export async function startDemo(defaults: ProbeSettings): Promise<Demo> {
   const ca = await createTestCa({ commonName: 'sstpwatch demo CA' });
-  const issue = (days: number) => issueLeaf(ca, { commonName: DEMO_HOSTNAME, dnsNames: [DEMO_HOSTNAME], notAfter: new Date(Date.now() + days * DAY_MS) });
-  const shared = await issue(365);
+  // Each certificate valid for a year, so the one expiring in ten days was issued 355 days ago: clearly older than
+  // the group's (issued a day ago), which the group's findings take as the renewal the lagging server missed.
+  const issue = (daysLeft: number) =>
+    issueLeaf(ca, {
+      commonName: DEMO_HOSTNAME,
+      dnsNames: [DEMO_HOSTNAME],
+      notBefore: new Date(Date.now() - (CERTIFICATE_DAYS - daysLeft) * DAY_MS),
+      notAfter: new Date(Date.now() + daysLeft * DAY_MS),
+    });
+  const shared = await issue(CERTIFICATE_DAYS - 1);
   const servers = new Map<string, FakeRras>();
   const targets: TargetConfig[] = [];
   try {

@@ -272,9 +272,12 @@ function renewFix(position: CertificatePosition): string {
 }
 
 /** The most recently issued certificate (ties: the first), as the one a renewal rolls out. */
+/** The latest issued; of two issued the same second (a script issuing both), the one valid longer. */
 function newest(certs: readonly CertificateDetails[]): CertificateDetails | undefined {
   let best: CertificateDetails | undefined;
-  for (const cert of certs) if (!best || cert.notBefore > best.notBefore) best = cert;
+  for (const cert of certs) {
+    if (!best || cert.notBefore > best.notBefore || (cert.notBefore === best.notBefore && cert.notAfter > best.notAfter)) best = cert;
+  }
   return best;
 }
 

@@ -122,6 +122,16 @@ describe('group certificate consistency', () => {
     expect(finding!.message).toMatch(/RasSstp 6/);
   });
 
+  it('takes of two certificates issued the same second the one valid longer as the renewal, in either order', () => {
+    const shorter = leaf('E', { notBefore: NEW.notBefore, notAfter: NEW.notAfter - 200 * DAY });
+    for (const members of [
+      [server('rras-1', shorter), server('rras-2', NEW), server('rras-3', NEW)],
+      [server('rras-2', NEW), server('rras-3', NEW), server('rras-1', shorter)],
+    ]) {
+      expect(report(members).findings).toMatchObject([{ code: 'servers_certificate_mismatch', targets: ['rras-1'] }]);
+    }
+  });
+
   it('tells which side to change when the VIP differs: the newer certificate wins', () => {
     const lbNewer = report([server('rras-1', OLD), vip(NEW)]).findings[0]!;
     expect(lbNewer.fix).toMatch(/^Bind the load balancer's certificate .* on rras-1\.$/);
