@@ -21,7 +21,7 @@ import {
 } from './housekeeping-plan.js';
 import { HousekeepingSteps } from './housekeeping-steps.js';
 import { lowerBound, rowsBetween, type TargetTables } from './memory-tables.js';
-import { BUCKET_MS, aggregate, mergeMinutes, minutesByHour, type Bucket } from './rollup.js';
+import { BUCKET_MS, MinutePacker, aggregate, minutesByHour, type Bucket } from './rollup.js';
 import type { HousekeepingStep, RollupResolution } from './store.js';
 
 const TASKS = HOUSEKEEPING_TASKS.filter((task) => task !== 'vacuum' && task !== 'checkpoint');
@@ -31,6 +31,7 @@ type Prune = (tables: TargetTables, cutoff: number, max: number) => number;
 
 export class MemoryHousekeeping {
   readonly steps: HousekeepingSteps;
+  private readonly packer = new MinutePacker();
 
   constructor(
     /** Shared with the store: uptime reads them, and a write of late results moves the rollup marks back. */
@@ -118,7 +119,7 @@ export class MemoryHousekeeping {
         excluded: r.uptimeExclusion,
         durationUs: r.durationUs,
       }));
-      writeRollups(tables, resolution, window.start, window.end, aggregate(samples, BUCKET_MS[resolution]));
+      writeRollups(this.packer, tables, resolution, window.start, window.end, aggregate(samples, BUCKET_MS[resolution]));
       rows += samples.length;
       targetIndex++;
     }
@@ -163,13 +164,13 @@ export class MemoryHousekeeping {
 }
 
 /** Stores the buckets of [windowStart, windowEnd); packed minutes of an hour are merged with those outside it. */
-function writeRollups(tables: TargetTables, resolution: RollupResolution, windowStart: number, windowEnd: number, buckets: Bucket[]): void {
+function writeRollups(packer: MinutePacker, tables: TargetTables, resolution: RollupResolution, windowStart: number, windowEnd: number, buckets: Bucket[]): void {
   if (resolution === '1h') {
     for (const b of buckets) tables.hours.set(b.bucket, b);
     return;
   }
   for (const [hour, fresh] of minutesByHour(buckets)) {
-    tables.minutes.set(hour, mergeMinutes(hour, tables.minutes.get(hour), fresh, windowStart, windowEnd));
+    tables.minutes.set(hour, packer.merge(hour, tables.minutes.get(hour), fresh, windowStart, windowEnd));
   }
 }
 

@@ -126,16 +126,52 @@ const VARINTS_PER_MINUTE = 7;
 /** The longest packed hour: every minute's seven varints at their longest (8 bytes hold 2^53). */
 const MAX_PACKED_BYTES = MINUTES_PER_HOUR * VARINTS_PER_MINUTE * 8;
 
-/** Packs into one reused array, copied out at the end: a rollup step packs thousands of hours. */
-class PackedWriter {
+/** The buckets of one hour by minute (buckets outside [hourStart, hourStart + 1 h) are refused). */
+function byMinuteOf(hourStart: number, buckets: readonly Bucket[]): (Bucket | undefined)[] {
+  const byMinute = new Array<Bucket | undefined>(MINUTES_PER_HOUR);
+  for (const b of buckets) {
+    const index = (b.bucket - hourStart) / MINUTE_MS;
+    if (!Number.isInteger(index) || index < 0 || index >= MINUTES_PER_HOUR) throw new RangeError(`bucket ${b.bucket} is not a minute of the hour ${hourStart}`);
+    byMinute[index] = b;
+  }
+  return byMinute;
+}
+
+/**
+ * Packs hours of minute buckets into one reused array, copied out at the end of each hour: a rollup step packs
+ * thousands of hours. Each store's housekeeping owns one (its steps never run at the same time).
+ */
+export class MinutePacker {
   private readonly bytes = new Uint8Array(MAX_PACKED_BYTES);
   private pos = 0;
 
-  start(): void {
+  /** Packs the minute buckets of one hour (buckets outside [hourStart, hourStart + 1 h) are refused). */
+  pack(hourStart: number, buckets: readonly Bucket[]): Buffer {
+    const byMinute = byMinuteOf(hourStart, buckets);
     this.pos = 0;
+    for (const b of byMinute) this.bucket(b);
+    return this.done();
   }
 
-  varint(value: number): void {
+  /**
+   * An hour's packed minutes: `fresh` for [windowStart, windowEnd), the `stored` ones (if any) outside it. The
+   * same bytes as packing the stored buckets outside the window with the fresh ones, but the stored minutes are
+   * copied as they are, never decoded.
+   */
+  merge(hour: number, stored: Uint8Array | undefined, fresh: readonly Bucket[], windowStart: number, windowEnd: number): Buffer {
+    const byMinute = byMinuteOf(hour, fresh);
+    const starts = stored ? entryStarts(stored) : null;
+    this.pos = 0;
+    for (let minute = 0; minute < MINUTES_PER_HOUR; minute++) {
+      const at = hour + minute * MINUTE_MS;
+      const b = byMinute[minute];
+      if (b || (at >= windowStart && at < windowEnd) || !stored || !starts || starts[minute + 1]! === starts[minute]!) this.bucket(b);
+      else this.copy(stored, starts[minute]!, starts[minute + 1]!);
+    }
+    return this.done();
+  }
+
+  private varint(value: number): void {
     let v = Math.max(0, Math.round(value));
     while (v >= 0x80) {
       this.bytes[this.pos++] = (v % 0x80) | 0x80;
@@ -144,7 +180,7 @@ class PackedWriter {
     this.bytes[this.pos++] = v;
   }
 
-  bucket(b: Bucket | undefined): void {
+  private bucket(b: Bucket | undefined): void {
     if (!b || b.probes === 0) {
       this.bytes[this.pos++] = 0;
       return;
@@ -158,35 +194,14 @@ class PackedWriter {
     this.varint(b.p95Us);
   }
 
-  copy(from: Uint8Array, start: number, end: number): void {
+  private copy(from: Uint8Array, start: number, end: number): void {
     this.bytes.set(from.subarray(start, end), this.pos);
     this.pos += end - start;
   }
 
-  done(): Buffer {
+  private done(): Buffer {
     return Buffer.from(this.bytes.subarray(0, this.pos));
   }
-}
-
-const writer = new PackedWriter();
-
-/** The buckets of one hour by minute (buckets outside [hourStart, hourStart + 1 h) are refused). */
-function byMinuteOf(hourStart: number, buckets: readonly Bucket[]): (Bucket | undefined)[] {
-  const byMinute = new Array<Bucket | undefined>(MINUTES_PER_HOUR);
-  for (const b of buckets) {
-    const index = (b.bucket - hourStart) / MINUTE_MS;
-    if (!Number.isInteger(index) || index < 0 || index >= MINUTES_PER_HOUR) throw new RangeError(`bucket ${b.bucket} is not a minute of the hour ${hourStart}`);
-    byMinute[index] = b;
-  }
-  return byMinute;
-}
-
-/** Packs the minute buckets of one hour (buckets outside [hourStart, hourStart + 1 h) are refused). */
-export function packMinutes(hourStart: number, buckets: Bucket[]): Buffer {
-  const byMinute = byMinuteOf(hourStart, buckets);
-  writer.start();
-  for (const b of byMinute) writer.bucket(b);
-  return writer.done();
 }
 
 /**
@@ -259,22 +274,4 @@ export function minutesByHour(buckets: readonly Bucket[]): Map<number, Bucket[]>
     list.push(b);
   }
   return byHour;
-}
-
-/**
- * An hour's packed minutes: `fresh` for [windowStart, windowEnd), the `stored` ones (if any) outside it. The same
- * bytes as packing the stored buckets outside the window with the fresh ones, but the stored minutes are copied
- * as they are, never decoded.
- */
-export function mergeMinutes(hour: number, stored: Uint8Array | undefined, fresh: readonly Bucket[], windowStart: number, windowEnd: number): Buffer {
-  const byMinute = byMinuteOf(hour, fresh);
-  const starts = stored ? entryStarts(stored) : null;
-  writer.start();
-  for (let minute = 0; minute < MINUTES_PER_HOUR; minute++) {
-    const at = hour + minute * MINUTE_MS;
-    const b = byMinute[minute];
-    if (b || (at >= windowStart && at < windowEnd) || !stored || !starts || starts[minute + 1]! === starts[minute]!) writer.bucket(b);
-    else writer.copy(stored, starts[minute]!, starts[minute + 1]!);
-  }
-  return writer.done();
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HOUR_MS, MINUTE_MS, aggregate, mergeMinutes, nearestRank, packMinutes, unpackMinutes, uptimeSegments, type Bucket } from '../../src/store/rollup.js';
+import { HOUR_MS, MINUTE_MS, MinutePacker, aggregate, nearestRank, unpackMinutes, uptimeSegments, type Bucket } from '../../src/store/rollup.js';
 import { HOUR, MINUTES, SAMPLES, T0 } from '../fixtures/rollup-table.js';
 
 describe('rollup maths', () => {
@@ -59,16 +59,18 @@ describe('uptime segments', () => {
 });
 
 describe('packed minutes', () => {
+  const packer = new MinutePacker();
+
   it('round-trip the minutes of an hour, leaving out empty minutes, in about 11 bytes a minute', () => {
-    expect(unpackMinutes(T0, packMinutes(T0, MINUTES))).toEqual(MINUTES);
-    expect(unpackMinutes(T0, packMinutes(T0, []))).toEqual([]);
+    expect(unpackMinutes(T0, packer.pack(T0, MINUTES))).toEqual(MINUTES);
+    expect(unpackMinutes(T0, packer.pack(T0, []))).toEqual([]);
     const big = { bucket: T0 + 59 * MINUTE_MS, probes: 3600, failures: 1800, counted: 1000, countedFailures: 900, sumUs: 3600 * 5_000_000, maxUs: 2 ** 40, p95Us: 5_000_000 };
-    expect(unpackMinutes(T0, packMinutes(T0, [big]))).toEqual([big]);
+    expect(unpackMinutes(T0, packer.pack(T0, [big]))).toEqual([big]);
     const everyMinute = aggregate(
       Array.from({ length: 120 }, (_, i) => ({ at: T0 + i * 30_000, errorKind: 0, excluded: 0, durationUs: 2000 + i * 37 })),
       MINUTE_MS,
     );
-    expect(packMinutes(T0, everyMinute).length).toBeLessThanOrEqual(60 * 11);
+    expect(packer.pack(T0, everyMinute).length).toBeLessThanOrEqual(60 * 11);
   });
 
   it('merge fresh minutes of a window into a stored hour to the same bytes as packing the stored minutes outside it with the fresh ones', () => {
@@ -76,7 +78,7 @@ describe('packed minutes', () => {
       bucket: T0 + m * MINUTE_MS, probes: 2 + (m % 3), failures: m % 2, counted: 2, countedFailures: 0, sumUs: scale * (m + 1) * 1_000, maxUs: scale * 900 + m, p95Us: scale * 800,
     });
     const storedBuckets = [0, 1, 5, 17, 30, 31, 58, 59].map((m) => minute(m, 1));
-    const stored = packMinutes(T0, storedBuckets);
+    const stored = packer.pack(T0, storedBuckets);
     const cases: [number, number, number[]][] = [
       [0, 60, []], // the whole hour, nothing fresh: empty
       [31, 32, [31]], // one minute rolled up again
@@ -90,18 +92,27 @@ describe('packed minutes', () => {
       const windowEnd = T0 + to * MINUTE_MS;
       const fresh = freshMinutes.map((m) => minute(m, 1_000));
       const kept = storedBuckets.filter((b) => b.bucket < windowStart || b.bucket >= windowEnd);
-      const merged = mergeMinutes(T0, stored, fresh, windowStart, windowEnd);
-      expect(merged).toEqual(packMinutes(T0, [...kept, ...fresh]));
+      const merged = packer.merge(T0, stored, fresh, windowStart, windowEnd);
+      expect(merged).toEqual(packer.pack(T0, [...kept, ...fresh]));
       expect(unpackMinutes(T0, merged)).toEqual([...kept, ...fresh].sort((a, b) => a.bucket - b.bucket));
-      expect(mergeMinutes(T0, undefined, fresh, windowStart, windowEnd)).toEqual(packMinutes(T0, fresh));
+      expect(packer.merge(T0, undefined, fresh, windowStart, windowEnd)).toEqual(packer.pack(T0, fresh));
     }
     // a blob cut short after its last minute with probes (older writers never did, but a reader accepts it)
-    expect(unpackMinutes(T0, mergeMinutes(T0, packMinutes(T0, [minute(2, 1)]).subarray(0, 12), [minute(4, 1)], T0 + 4 * MINUTE_MS, T0 + 5 * MINUTE_MS))).toEqual([minute(2, 1), minute(4, 1)]);
-    expect(() => mergeMinutes(T0, stored.subarray(0, 5), [], T0, T0 + MINUTE_MS)).toThrow(/truncated/);
+    expect(unpackMinutes(T0, packer.merge(T0, packer.pack(T0, [minute(2, 1)]).subarray(0, 12), [minute(4, 1)], T0 + 4 * MINUTE_MS, T0 + 5 * MINUTE_MS))).toEqual([minute(2, 1), minute(4, 1)]);
+    expect(() => packer.merge(T0, stored.subarray(0, 5), [], T0, T0 + MINUTE_MS)).toThrow(/truncated/);
+  });
+
+  it('keep the bytes of an hour already packed while the packer packs the next ones', () => {
+    const first = packer.pack(T0, MINUTES);
+    const copy = Buffer.from(first);
+    packer.pack(T0, []);
+    packer.merge(T0, first, [{ ...MINUTES[0]!, probes: 99 }], T0, T0 + HOUR_MS);
+    expect(first).toEqual(copy);
+    expect(new MinutePacker().pack(T0, MINUTES)).toEqual(copy);
   });
 
   it('refuses a bucket outside the hour, and a truncated blob', () => {
-    expect(() => packMinutes(T0, [{ ...MINUTES[0]!, bucket: T0 + HOUR_MS }])).toThrow(RangeError);
-    expect(() => unpackMinutes(T0, packMinutes(T0, MINUTES).subarray(0, 5))).toThrow(/truncated/);
+    expect(() => packer.pack(T0, [{ ...MINUTES[0]!, bucket: T0 + HOUR_MS }])).toThrow(RangeError);
+    expect(() => unpackMinutes(T0, packer.pack(T0, MINUTES).subarray(0, 5))).toThrow(/truncated/);
   });
 });

@@ -20,7 +20,7 @@ import {
   type PruneTask,
 } from '../housekeeping-plan.js';
 import { HousekeepingSteps } from '../housekeeping-steps.js';
-import { BUCKET_MS, HOUR_MS, aggregate, bucketStart, mergeMinutes, minutesByHour, type Bucket, type RawSample } from '../rollup.js';
+import { BUCKET_MS, HOUR_MS, MinutePacker, aggregate, bucketStart, minutesByHour, type Bucket, type RawSample } from '../rollup.js';
 import type { HousekeepingStep, RollupResolution } from '../store.js';
 import type { PostgresConnection, Queryable, Statement } from './connection.js';
 import { SQL } from './statements.js';
@@ -43,6 +43,7 @@ export class PostgresHousekeeping {
   readonly steps: HousekeepingSteps;
   /** Per resolution, the mark the window being walked (a batch of targets a step) started from. */
   private readonly walking = new Map<RollupResolution, number>();
+  private readonly packer = new MinutePacker();
 
   constructor(
     private readonly db: PostgresConnection,
@@ -135,7 +136,7 @@ export class PostgresHousekeeping {
       }
       const buckets = new Map([...byTarget].map(([id, list]) => [id, aggregate(list, bucketMs)]));
       if (resolution === '1h') await writeHours(client, buckets);
-      else await writeMinutes(client, buckets, window.start, window.end);
+      else await writeMinutes(this.packer, client, buckets, window.start, window.end);
       // A full batch may have left targets after its last one; a short one is the end of the window.
       if (byTarget.size >= batchSize) return { rows: samples.rows.length, nextMark: null, next: last + 1 };
       const mark = progress.windowRows + samples.rows.length > 0 ? window.end : markAfterEmptyWindow(resolution, window, await firstResultAt(client, window.end));
@@ -227,7 +228,7 @@ async function writeHours(client: Queryable, byTarget: Map<number, Bucket[]>): P
 }
 
 /** Packed minutes of an hour are merged with the stored minutes outside [windowStart, windowEnd). */
-async function writeMinutes(client: Queryable, byTarget: Map<number, Bucket[]>, windowStart: number, windowEnd: number): Promise<void> {
+async function writeMinutes(packer: MinutePacker, client: Queryable, byTarget: Map<number, Bucket[]>, windowStart: number, windowEnd: number): Promise<void> {
   if (byTarget.size === 0) return;
   const stored = await client.query<{ target_id: number; hour: number; minutes: Buffer }>({
     ...SQL.minutesOfHours,
@@ -241,7 +242,7 @@ async function writeMinutes(client: Queryable, byTarget: Map<number, Bucket[]>, 
     for (const [hour, fresh] of minutesByHour(buckets)) {
       ids.push(id);
       hours.push(hour);
-      blobs.push(mergeMinutes(hour, storedBy.get(`${id}:${hour}`), fresh, windowStart, windowEnd));
+      blobs.push(packer.merge(hour, storedBy.get(`${id}:${hour}`), fresh, windowStart, windowEnd));
     }
   }
   await client.query({ ...SQL.upsertMinutes, values: [ids, hours, blobs] });

@@ -20,7 +20,7 @@ import {
   type PruneTask,
 } from '../housekeeping-plan.js';
 import { HousekeepingSteps } from '../housekeeping-steps.js';
-import { BUCKET_MS, aggregate, minutesByHour, mergeMinutes, type Bucket, type RawSample } from '../rollup.js';
+import { BUCKET_MS, MinutePacker, aggregate, minutesByHour, type Bucket, type RawSample } from '../rollup.js';
 import type { HousekeepingStep, RollupResolution } from '../store.js';
 import type { Statements } from './statements.js';
 
@@ -35,6 +35,7 @@ interface PrunedTable {
 export class SqliteHousekeeping {
   readonly steps: HousekeepingSteps;
   private readonly inTransaction: Database.Transaction<(work: () => void) => void>;
+  private readonly packer = new MinutePacker();
 
   constructor(
     private readonly db: Database.Database,
@@ -168,7 +169,7 @@ export class SqliteHousekeeping {
     }
     for (const [hour, fresh] of minutesByHour(buckets)) {
       const stored = this.statements.minutes.get.get(targetId, hour)?.minutes;
-      this.statements.minutes.upsert.run(targetId, hour, mergeMinutes(hour, stored, fresh, windowStart, windowEnd));
+      this.statements.minutes.upsert.run(targetId, hour, this.packer.merge(hour, stored, fresh, windowStart, windowEnd));
     }
   }
 
