@@ -159,13 +159,14 @@ export class MinutePacker {
    * copied as they are, never decoded.
    */
   merge(hour: number, stored: Uint8Array | undefined, fresh: readonly Bucket[], windowStart: number, windowEnd: number): Buffer {
+    if (!stored) return this.pack(hour, fresh);
     const byMinute = byMinuteOf(hour, fresh);
-    const starts = stored ? entryStarts(stored) : null;
+    const starts = entryStarts(stored);
     this.pos = 0;
     for (let minute = 0; minute < MINUTES_PER_HOUR; minute++) {
       const at = hour + minute * MINUTE_MS;
       const b = byMinute[minute];
-      if (b || (at >= windowStart && at < windowEnd) || !stored || !starts || starts[minute + 1]! === starts[minute]!) this.bucket(b);
+      if (b || (at >= windowStart && at < windowEnd) || starts[minute + 1]! === starts[minute]!) this.bucket(b);
       else this.copy(stored, starts[minute]!, starts[minute + 1]!);
     }
     return this.done();
