@@ -101,18 +101,20 @@ export class PostgresHousekeeping {
     const bucketMs = BUCKET_MS[resolution];
     const markName = ROLLED_MARK[resolution];
     let from = this.marks.get(markName);
-    if (from !== undefined && progress.targetIndex === 0) {
-      // Another instance may have moved it back (its late rows) since this one last read it.
-      const stored = await storedMark(this.db.pool, markName);
-      if (stored !== from) return this.markMoved(resolution, stored, performance.now());
-    }
+    const known = from !== undefined;
     if (from === undefined) {
       from = firstRollupMark(resolution, now, await firstResultAt(this.db.pool, Number.MIN_SAFE_INTEGER));
       await writeMark(this.db.pool, markName, from);
       this.marks.set(markName, from);
     }
     const window = rollupWindow(resolution, from, now);
-    if (window === null) return null;
+    if (window === null) {
+      // Nothing due by the mark this instance knows, but another instance may have moved it back (its late rows)
+      // since this one last read it. A window that is due reads the mark in its transaction instead.
+      if (!known || progress.targetIndex !== 0) return null;
+      const stored = await storedMark(this.db.pool, markName);
+      return stored === from ? null : this.markMoved(resolution, stored, performance.now());
+    }
     const batchSize = rollupBatch(resolution, window.end - window.start);
     const started = performance.now();
     if (progress.targetIndex === 0) this.walking.set(resolution, from);
