@@ -21,7 +21,8 @@
 //   npm run bench -- --node-args="--max-semi-space-size=8"   # node flags for sstpwatch (--baseline-node-args: the baseline's)
 //   npm run bench -- --baseline bin/sstpwatch.js --baseline-node-options=""   # NODE_OPTIONS: by default what the
 //                                                   # checkout's systemd unit sets (the service as installed)
-//   npm run bench -- --steady 30m --sizes 10000 --retention short   # RSS and database size over a long run
+//   npm run bench -- --steady 30m --sizes 10000 --retention short   # RSS, heap and database size over a long run, /metrics
+//                                                   # scraped every 15 s meanwhile (--steady-scrape-every, 0: none)
 //   npm run bench -- --sizes 3000 --api-load 10 --scrapes 46   # status with 4 connections (wrk: gzip, a fixed-buffer control, /healthz, identity, ?group=, page) 10 s each, then /metrics every 15 s for 46 s (curl, gzip and identity), with the lag of each (0: skip)
 // Writes bench/results/<date>.json and .md (the markdown is also printed).
 import { execFileSync } from 'node:child_process';
@@ -42,7 +43,7 @@ import { apiLoad, renderApiLoad } from './lib/api-load.js';
 import { requireWrk } from './lib/wrk.js';
 import { renderMarkdown, type BenchReport, type DatabaseFigures, type SizeReport, type SystemFigures } from './lib/report.js';
 import { histogramQuantile, parseLagLog, parseMetrics, summarizeLag, sumOf } from './lib/stats.js';
-import { parseDurationS, renderSteady, sampleSteady, SHORT_RETENTION } from './lib/steady.js';
+import { lagDuring, parseDurationS, renderSteady, sampleSteady, SHORT_RETENTION, type SteadyFigures } from './lib/steady.js';
 import { BENCH_HOSTNAME, DEFAULT_GROUP_SIZE, SSTP_PATH, endpointLatency, installedNodeOptions, startBlackbox, startSstpwatch, targetPort, type Fleet } from './lib/systems.js';
 
 const { values } = parseArgs({
@@ -67,6 +68,8 @@ const { values } = parseArgs({
     'group-size': { type: 'string', default: String(DEFAULT_GROUP_SIZE) },
     heap: { type: 'boolean', default: false },
     steady: { type: 'string' },
+    /** --steady: GET /metrics (gzip) every this many seconds, as Prometheus; 0: not scraped. */
+    'steady-scrape-every': { type: 'string', default: '15' },
     retention: { type: 'string', default: 'built-in' },
     'node-args': { type: 'string', default: '' },
     'baseline-node-args': { type: 'string', default: '' },
@@ -440,31 +443,41 @@ function round(value: number, digits: number): number {
   return Math.round(value * f) / f;
 }
 
-/** --steady: sstpwatch alone for a long run at each size, sampled every 30 s. */
+/** --steady: sstpwatch alone for a long run at each size, sampled every 30 s and scraped every 15 s. */
 async function steady(fleet: Fleet, fake: IpcChild, started: Date): Promise<void> {
   const durationS = parseDurationS(values.steady!);
+  const scrapeEveryS = Number(values['steady-scrape-every']);
+  if (!(scrapeEveryS >= 0)) throw new Error('--steady-scrape-every must be a number of seconds (0: no scrapes)');
   const parts: string[] = [`# sstpwatch steady-state run ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC`, ''];
   const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`;
   const json: unknown[] = [];
   for (const n of sizes) {
     const dir = join(workDir, `steady-${n}`);
     mkdirSync(dir);
-    log(`N=${n} steady: starting (retention ${values.retention}, groups of ${groupSize})`);
+    log(`N=${n} steady: starting (retention ${values.retention}, groups of ${groupSize}, /metrics every ${scrapeEveryS || '(never)'} s)`);
     const service = await startSstpwatch(dir, n, fleet, intervalS, { groupSize, retention });
+    let figures: SteadyFigures;
     try {
-      const figures = await sampleSteady(service.pid, service.database, {
+      figures = await sampleSteady(service.pid, service.database, {
         durationS,
         warmupS: Math.min(warmupS, durationS / 2),
-        everyS: 30,
         probesSoFar: async () => (await fleetStats(fake)).requests,
         log,
+        scrape: { url: service.baseUrl, everyS: scrapeEveryS },
       });
-      const load = loadAverage();
-      parts.push(renderSteady(n, intervalS, figures, command), `Load average at the end: ${load.join(' ')}; machine: ${JSON.stringify(machine())}.`, '');
-      json.push({ targets: n, intervalS, groupSize, retention: retention ?? 'built-in', figures, load });
     } finally {
       await service.stop();
     }
+    // Read once the service has stopped (its last second flushed), so parsing it costs the service nothing.
+    const lag = parseLagLog(readFileSync(service.lagLog, 'utf8'));
+    const warm = figures.startedAt + figures.warmupS * 1000;
+    figures.lag = {
+      afterWarmup: roundLag(summarizeLag(lag, warm, Infinity)),
+      duringScrapes: roundLag(summarizeLag(lagDuring(lag, figures.scrapes.filter((s) => s.from >= warm), 1000), warm, Infinity)),
+    };
+    const load = loadAverage();
+    parts.push(renderSteady(n, intervalS, figures, command), `Load average at the end: ${load.join(' ')}; machine: ${JSON.stringify(machine())}.`, '');
+    json.push({ targets: n, intervalS, groupSize, retention: retention ?? 'built-in', figures, load });
   }
   mkdirSync(values.out, { recursive: true });
   const base = join(values.out, `${started.toISOString().slice(0, 16).replace(':', '-')}-steady${values.label ? `-${values.label}` : ''}`);

@@ -149,15 +149,46 @@ export interface ApiLoadFigures {
   statusGzipCpuMs?: number;
 }
 
+export interface CurlScrapeOptions {
+  /** curl's --max-time, seconds (default 60; Prometheus' own scrape_timeout defaults to 10). */
+  timeoutS?: number;
+  /**
+   * Metric names whose sample lines to keep from the (decoded) body. The body goes from curl straight into grep,
+   * two C programs: the bench process never holds or parses the tens of MB of a large fleet's exposition.
+   */
+  keepMetrics?: readonly string[];
+}
+
+/** One scrape, and the sample lines of `keepMetrics` when asked for. */
+export interface FilteredScrape extends Scrape {
+  lines?: string[];
+}
+
 /** GET /metrics with curl, gzipped as Prometheus asks for it or as it is. */
-export async function curlScrape(url: string, gzip: boolean): Promise<Scrape> {
-  const args = ['-sS', '-o', '/dev/null', '--max-time', '60', '-w', '%{http_code} %{time_total} %{size_download} %header{content-encoding}'];
+export async function curlScrape(url: string, gzip: boolean, opts: CurlScrapeOptions = {}): Promise<FilteredScrape> {
+  const format = '%{http_code} %{time_total} %{size_download} %header{content-encoding}';
+  const args = ['-sS', '--max-time', String(opts.timeoutS ?? 60)];
   // Prometheus 2.42 sends exactly this header (scrape.go: acceptEncodingHeader); --compressed makes curl decode it.
   if (gzip) args.push('-H', 'Accept-Encoding: gzip', '--compressed');
-  const { stdout } = await execFileAsync('curl', [...args, url]);
-  const [code, seconds, bytes, encoding] = stdout.trim().split(' ');
+  let report: string;
+  let lines: string[] | undefined;
+  if (opts.keepMetrics) {
+    // The body to stdout and into grep; curl's figures to stderr. pipefail: a failed curl fails the scrape, while
+    // grep finding nothing (exit 1) does not.
+    const pattern = `^(${opts.keepMetrics.join('|')})[ {]`;
+    const script = 'set -o pipefail; curl "$@" | { grep -E -- "$SCRAPE_PATTERN"; true; }';
+    const { stdout, stderr } = await execFileAsync('bash', ['-c', script, 'curl', ...args, '-o', '-', '-w', `%{stderr}${format}`, url], {
+      env: { ...process.env, SCRAPE_PATTERN: pattern },
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    report = stderr;
+    lines = stdout.split('\n').filter(Boolean);
+  } else {
+    report = (await execFileAsync('curl', [...args, '-o', '/dev/null', '-w', format, url])).stdout;
+  }
+  const [code, seconds, bytes, encoding] = report.trim().split(' ');
   if (code !== '200') throw new Error(`curl ${url}: HTTP ${code}`);
-  return { ms: Math.round(Number(seconds) * 1000), bytes: Number(bytes), encoding: encoding || 'identity' };
+  return { ms: Math.round(Number(seconds) * 1000), bytes: Number(bytes), encoding: encoding || 'identity', ...(lines ? { lines } : {}) };
 }
 
 /**
