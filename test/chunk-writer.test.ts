@@ -40,4 +40,51 @@ describe('the chunk writer', () => {
     expect(first!.toString()).toBe('abcd');
     expect(out.takeFull().map(String)).toEqual(['efgh', 'ijkl']);
   });
+
+  describe('lending its chunks to a consumer done with each before it takes the next (gzip)', () => {
+    /** Writes `strings` as a gzip consumer reads them: each chunk copied (deflated) as soon as it is taken. */
+    function consume(out: ChunkWriter, strings: string[]): { copies: Buffer[]; memory: Set<string> } {
+      const copies: Buffer[] = [];
+      // Where each chunk's bytes live (small Buffers share a pool's ArrayBuffer at different offsets).
+      const arrays = new Map<ArrayBufferLike, number>();
+      const memory = new Set<string>();
+      const take = () => {
+        for (const chunk of out.takeFull()) {
+          copies.push(Buffer.from(chunk));
+          if (!arrays.has(chunk.buffer)) arrays.set(chunk.buffer, arrays.size);
+          memory.add(`${arrays.get(chunk.buffer)}@${chunk.byteOffset}`);
+        }
+      };
+      for (const s of strings) {
+        out.push(s);
+        take();
+      }
+      out.flush();
+      take();
+      return { copies, memory };
+    }
+    const strings = Array.from({ length: 400 }, (_, i) => `line ${i} of the body, €${i}\n`);
+
+    it('gives the same bytes as a writer that hands out new chunks, through two buffers', () => {
+      const lending = consume(new ChunkWriter(64, { lend: true }), strings);
+      const owning = consume(new ChunkWriter(64), strings);
+      expect(Buffer.concat(lending.copies).toString('utf8')).toBe(strings.join(''));
+      expect(lending.copies.map((c) => c.toString('hex'))).toEqual(owning.copies.map((c) => c.toString('hex')));
+      expect(owning.memory.size).toBe(owning.copies.length);
+      expect(lending.memory.size).toBe(2);
+    });
+
+    it('keeps every chunk of one take intact until the next take, however many there are', () => {
+      const out = new ChunkWriter(4, { lend: true });
+      out.push('abcd');
+      out.push('efgh');
+      out.push('ijkl');
+      const taken = out.takeFull();
+      out.push('mnop');
+      out.push('qrst');
+      expect(taken.map(String)).toEqual(['abcd', 'efgh']);
+      out.flush();
+      expect(out.takeFull().map(String)).toEqual(['ijkl', 'mnop', 'qrst']);
+    });
+  });
 });

@@ -46,6 +46,14 @@ const braces = (labels: string) => (labels ? `{${labels}}` : '');
 /** Bytes of a chunk of the body: a socket write or a gzip input each. */
 const CHUNK_BYTES = 256 * 1024;
 
+export interface ExpositionOptions {
+  /**
+   * Each chunk is written over once the next one is asked for: for a consumer done with a chunk before it asks again
+   * (gzip deflates each at once), never for one that keeps them (a socket's write queue). See chunk-writer.ts.
+   */
+  lendChunks?: boolean;
+}
+
 /**
  * The registry in the text format, as UTF-8 chunks of up to 256 KB, the event loop given back once a slice of
  * SCRAPE_SLICE_MS has passed (`slicer`; its clock also runs while the caller gzips or sends a chunk): the per-target
@@ -55,8 +63,9 @@ const CHUNK_BYTES = 256 * 1024;
 export async function* expositionChunks(
   registry: Registry,
   slicer = new TimeSlicer(SCRAPE_SLICE_MS),
+  options: ExpositionOptions = {},
 ): AsyncGenerator<Buffer> {
-  const out = new ChunkWriter(CHUNK_BYTES);
+  const out = new ChunkWriter(CHUNK_BYTES, { lend: options.lendChunks });
   let lines = 0;
   const counted = async (n: number) => {
     lines += n;

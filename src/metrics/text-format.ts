@@ -14,14 +14,18 @@ export function escapeLabelValue(value: string): string {
   return NEEDS_ESCAPE.test(value) ? escapeHelp(value).replace(/"/g, '\\"') : value;
 }
 
-/** `target="a",group="b"` (most values need no escaping: tested first). */
+/**
+ * `target="a",group="b"` (most values need no escaping: tested first). Joined from an array, so one flat string: a
+ * target's labels are copied into each of its ~38 series lines at every scrape, and a string built with += stays a
+ * tree of its ~20 pieces that every copy walks again (~15% of a scrape's CPU at 10,000 targets).
+ */
 export function labelText(labels: Labels): string {
-  let text = '';
+  const pairs: string[] = [];
   for (const name in labels) {
     const value = labels[name]!;
-    text += `${text ? ',' : ''}${name}="${typeof value === 'string' ? escapeLabelValue(value) : value}"`;
+    pairs.push(`${name}="${typeof value === 'string' ? escapeLabelValue(value) : value}"`);
   }
-  return text;
+  return pairs.join(',');
 }
 
 /** As prom-client writes values: NaN as Nan, infinities as +Inf / -Inf. */

@@ -16,9 +16,11 @@ export const metricsRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async
   app.get('/metrics', { schema }, async (request, reply) => {
     // Built and sent in chunks, so probes start on time while a large fleet's metrics are written and the body is
     // never held whole (exposition.ts).
-    const chunks = expositionChunks(deps.registry);
     void reply.type(deps.registry.contentType).header('vary', 'accept-encoding');
-    if (!acceptsGzip(request.headers['accept-encoding'])) return reply.send(body(chunks)); // a stream: the schema's string, sent as it is built
+    // A stream: the schema's string, sent as it is built. Its chunks wait in the socket's queue until written.
+    if (!acceptsGzip(request.headers['accept-encoding'])) return reply.send(body(expositionChunks(deps.registry)));
+    // gzip deflates each chunk before it asks for the next, so the chunks are written through the same few buffers.
+    const chunks = expositionChunks(deps.registry, undefined, { lendChunks: true });
     return reply.header('content-encoding', 'gzip').send(body(gzipChunks(chunks)));
   });
 };
