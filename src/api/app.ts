@@ -62,6 +62,7 @@ export function buildApp(deps: AppDeps) {
   app.addSchema(ErrorBody);
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const { statusCode, code, message } = classifyError(err);
+    if (err instanceof HttpError && err.retryAfterS !== undefined) void reply.header('retry-after', String(err.retryAfterS));
     if (statusCode >= 500) request.log.error({ err, url: request.url }, 'request failed');
     void reply.status(statusCode).send({ error: { code, message } });
   });
@@ -98,7 +99,9 @@ export function buildApp(deps: AppDeps) {
   const sites = new SiteStatus(deps.store, deps.now ?? Date.now, deps.log);
   // With a shared fleet, the targets a peer of this site probes are shown from what it published.
   if (deps.fleet) deps = { ...deps, status: new FleetStatus(deps.status, deps.fleet, (name) => sites.ownPublished(name)) };
-  const versions = new StatusVersions(statusListSource(deps, sites), deps.now ?? Date.now, (err) => deps.log.error({ err }, 'status list: building the next version failed'));
+  const versions = new StatusVersions(statusListSource(deps, sites), deps.now ?? Date.now, (err) => deps.log.error({ err }, 'status list: building the next version failed'), {
+    waitMs: deps.statusWaitMs,
+  });
   // Only a write that succeeded: refused requests (401, 429) must not let a client defeat the snapshot's reuse.
   app.addHook('onSend', async (request, reply, payload) => {
     if (reply.statusCode < 400 && request.method !== 'GET' && request.method !== 'HEAD' && request.method !== 'OPTIONS') versions.invalidate();

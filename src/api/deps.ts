@@ -102,6 +102,8 @@ export interface AppDeps {
   https?: { cert: string; key: string };
   /** Defaults: DEFAULT_RATE_LIMITS. */
   rateLimits?: Partial<RateLimits>;
+  /** How long a status list request waits for a new look before it is answered 503 (default STATUS_WAIT_MS, 10 s). */
+  statusWaitMs?: number;
   /** Connection limits and timeouts of the listener (service.ts sets them from the descriptor limit); absent: Node's defaults. */
   connections?: ConnectionLimits;
 }

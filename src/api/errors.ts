@@ -4,6 +4,8 @@ export class HttpError extends Error {
     readonly statusCode: number,
     readonly code: string,
     message: string,
+    /** Sent as Retry-After: when to ask again, seconds. */
+    readonly retryAfterS?: number,
   ) {
     super(message);
     this.name = 'HttpError';
@@ -12,3 +14,6 @@ export class HttpError extends Error {
 
 export const badRequest = (message: string) => new HttpError(400, 'bad_request', message);
 export const notFound = (message: string) => new HttpError(404, 'not_found', message);
+
+/** The service could not answer in time (its event loop is saturated); the client should retry after `retryAfterS`. */
+export const overloaded = (message: string, retryAfterS: number) => new HttpError(503, 'overloaded', message, retryAfterS);

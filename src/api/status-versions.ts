@@ -10,9 +10,19 @@
 import { StatusSnapshots, STALE_MS, type StatusListSource } from './status-cache.js';
 import { GzipRuns } from './status-gzip.js';
 import { StatusBodies, type StatusBody, type StatusQuery } from './status-list.js';
+import { overloaded } from './errors.js';
 
 /** The oldest look a request is answered from without waiting, while the next version is being built. */
 export const MAX_STALE_MS = 2 * STALE_MS;
+
+/**
+ * The longest a request waits for a look (a starved service: 10,000 targets on a busy machine) before it is answered
+ * 503 with Retry-After, well before the listener's idle timeout (30 s, connections.ts) would close its connection
+ * without an answer. The look goes on: the next request is answered from it.
+ */
+export const STATUS_WAIT_MS = 10_000;
+/** Retry-After of that 503, seconds. */
+export const STATUS_RETRY_AFTER_S = 5;
 
 export interface StatusVersion {
   bodies: StatusBodies;
@@ -35,13 +45,17 @@ export class StatusVersions {
   private building: { writes: number; done: Promise<StatusVersion> } | null = null;
   private writes = 0;
   private looks = 0;
+  private readonly staleMs: number;
+  private readonly waitMs: number;
 
   constructor(
     source: StatusListSource,
     private readonly now: () => number,
     private readonly onBuildError: (err: unknown) => void,
-    private readonly staleMs = STALE_MS,
+    { staleMs = STALE_MS, waitMs = STATUS_WAIT_MS }: { staleMs?: number; waitMs?: number } = {},
   ) {
+    this.staleMs = staleMs;
+    this.waitMs = waitMs;
     this.snapshots = new StatusSnapshots(source);
   }
 
@@ -66,7 +80,8 @@ export class StatusVersions {
       }
     }
     const under = this.building;
-    return askedFor(under && !fresh && under.writes === this.writes ? under.done : this.build());
+    // Counted as asked for even when the request gave up waiting: the next requests are answered from it.
+    return withDeadline(askedFor(under && !fresh && under.writes === this.writes ? under.done : this.build()), this.waitMs);
   }
 
   /** Looks at the live state, prepares what clients asked of the current version, then publishes it. */
@@ -115,6 +130,18 @@ async function askedFor(done: Promise<StatusVersion>): Promise<StatusVersion> {
   const version = await done;
   version.polled = true;
   return version;
+}
+
+/** The version, or a 503 `overloaded` once it has been waited for `waitMs`. */
+function withDeadline(done: Promise<StatusVersion>, waitMs: number): Promise<StatusVersion> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      const seconds = Math.round(waitMs / 100) / 10;
+      reject(overloaded(`the status list was not ready within ${seconds} s: the service is overloaded (its event loop is saturated); retry in ${STATUS_RETRY_AFTER_S} s`, STATUS_RETRY_AFTER_S));
+    }, waitMs);
+  });
+  return Promise.race([done, late]).finally(() => clearTimeout(timer));
 }
 
 function tryBody(bodies: StatusBodies, query: StatusQuery): StatusBody | null {
