@@ -469,7 +469,8 @@ async function steady(fleet: Fleet, fake: IpcChild, started: Date): Promise<void
       await service.stop();
     }
     // Read once the service has stopped (its last second flushed), so parsing it costs the service nothing.
-    const lag = parseLagLog(readFileSync(service.lagLog, 'utf8'));
+    // No file: the service never started a probe; the figures say 0 probes rather than the run failing here.
+    const lag = existsSync(service.lagLog) ? parseLagLog(readFileSync(service.lagLog, 'utf8')) : [];
     const warm = figures.startedAt + figures.warmupS * 1000;
     figures.lag = {
       afterWarmup: roundLag(summarizeLag(lag, warm, Infinity)),
