@@ -63,7 +63,9 @@ export function buildApp(deps: AppDeps) {
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const { statusCode, code, message } = classifyError(err);
     if (err instanceof HttpError && err.retryAfterS !== undefined) void reply.header('retry-after', String(err.retryAfterS));
-    if (statusCode >= 500) request.log.error({ err, url: request.url }, 'request failed');
+    // An overloaded service says so once per refused request: a warning about the machine, not a fault of its own.
+    if (code === 'overloaded') request.log.warn({ url: request.url, reason: message }, 'request refused: overloaded');
+    else if (statusCode >= 500) request.log.error({ err, url: request.url }, 'request failed');
     void reply.status(statusCode).send({ error: { code, message } });
   });
   app.setNotFoundHandler((request, reply) => {

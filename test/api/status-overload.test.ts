@@ -1,3 +1,4 @@
+import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { App } from '../../src/api/app.js';
 import type { TargetView } from '../../src/health/views.js';
@@ -36,7 +37,9 @@ describe('a status list request on a starved service', () => {
   });
 
   it('is answered 503 overloaded with Retry-After once it waited statusWaitMs, and a later request gets the list the look went on to build', async () => {
-    app = await buildTestApp({ status: fixedStatus(costlyTargets(3_000)), now: () => NOW, statusWaitMs: WAIT_MS });
+    const logged: { level: number; msg: string }[] = [];
+    const log = pino({ level: 'info' }, { write: (line: string) => void logged.push(JSON.parse(line)) });
+    app = await buildTestApp({ status: fixedStatus(costlyTargets(3_000)), now: () => NOW, statusWaitMs: WAIT_MS, log });
 
     const started = performance.now();
     const first = await app.inject({ method: 'GET', url: '/api/v1/status' });
@@ -62,6 +65,11 @@ describe('a status list request on a starved service', () => {
     // The first request was answered long before the look it waited for was done.
     expect(waited).toBeLessThan((performance.now() - started) / 2);
     expect(new Set(answers.slice(0, -1))).toEqual(new Set(answers.length > 1 ? [503] : []));
+    // Each refusal is a warning about the machine, not an error of the service.
+    const refusals = logged.filter((line) => line.msg === 'request refused: overloaded');
+    expect(refusals).toHaveLength(answers.length);
+    expect(refusals.every((line) => line.level === 40)).toBe(true);
+    expect(logged.filter((line) => line.level >= 50)).toEqual([]);
   });
 
   it('is answered as soon as the list is built when that takes less than statusWaitMs', async () => {
