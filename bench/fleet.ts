@@ -26,22 +26,22 @@
 //   npm run bench -- --sizes 3000 --api-load 10 --scrapes 46   # status with 4 connections (wrk: gzip, a fixed-buffer control, /healthz, identity, ?group=, page) 10 s each, then /metrics every 15 s for 46 s (curl, gzip and identity), with the lag of each (0: skip)
 // Writes bench/results/<date>.json and .md (the markdown is also printed).
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import Database from 'better-sqlite3';
 import { createTestCa, issueIntermediate, issueLeaf, type KeyType } from '../src/demo/certs.js';
 import type { DriverStats } from './lib/driver.js';
 import type { FleetStats } from './lib/fake-fleet.js';
 import { TEST_PG_PASSWORD, startPostgres, type TestPostgres } from '../test/fixtures/postgres.js';
 import { summarizeHeap, takeHeapSnapshot, type HeapSnapshotJson } from './lib/heap.js';
-import { cpuSeconds, forkTs, loadAverage, memory, processTreeCpuSeconds, resetPeakRss, sleep, type IpcChild } from './lib/proc.js';
+import { cpuSeconds, forkTs, loadAverage, memory, resetPeakRss, sleep, type IpcChild } from './lib/proc.js';
 import { renderMemory } from './lib/memory-report.js';
 import { apiLoad, renderApiLoad } from './lib/api-load.js';
 import { requireWrk } from './lib/wrk.js';
-import { renderMarkdown, type BenchReport, type DatabaseFigures, type SizeReport, type SystemFigures } from './lib/report.js';
+import { databaseFigures, postgresCpu, postgresFigures, watchCommits } from './lib/database-figures.js';
+import { renderMarkdown, type BenchReport, type SizeReport, type SystemFigures } from './lib/report.js';
 import { histogramQuantile, parseLagLog, parseMetrics, summarizeLag, sumOf } from './lib/stats.js';
 import { lagDuring, parseDurationS, renderSteady, sampleSteady, SHORT_RETENTION, type SteadyFigures } from './lib/steady.js';
 import { BENCH_HOSTNAME, DEFAULT_GROUP_SIZE, SSTP_PATH, endpointLatency, installedNodeOptions, startBlackbox, startSstpwatch, targetPort, type Fleet } from './lib/systems.js';
@@ -328,76 +328,6 @@ function memoryBreakdown(metrics: ReturnType<typeof parseMetrics>): Record<strin
     if (sample.name === 'nodejs_heap_space_size_total_bytes') out[`total ${sample.labels.space}`] = sample.value;
   }
   return out;
-}
-
-/** Commits by sstpwatch seen by a reader polling PRAGMA data_version every 50 ms (a lower bound). */
-function watchCommits(path: string): { stop(): number } {
-  const db = new Database(path, { readonly: true, fileMustExist: true });
-  let last = db.pragma('data_version', { simple: true }) as number;
-  let commits = 0;
-  const timer = setInterval(() => {
-    const v = db.pragma('data_version', { simple: true }) as number;
-    if (v !== last) commits++;
-    last = v;
-  }, 50);
-  return {
-    stop() {
-      clearInterval(timer);
-      db.close();
-      return commits;
-    },
-  };
-}
-
-function databaseFigures(path: string): DatabaseFigures {
-  const db = new Database(path, { readonly: true, fileMustExist: true });
-  try {
-    const results = (db.prepare('SELECT count(*) AS c FROM results').get() as { c: number }).c;
-    const failed = (db.prepare('SELECT count(*) AS c FROM results WHERE error_kind <> 0').get() as { c: number }).c;
-    const withMessage = (db.prepare('SELECT count(*) AS c FROM results WHERE message IS NOT NULL').get() as { c: number }).c;
-    const table = db.prepare("SELECT sum(pgsize) AS bytes, sum(payload) AS payload FROM dbstat WHERE name = 'results'").get() as { bytes: number; payload: number };
-    const fileBytes = statSync(path).size + (existsSync(`${path}-wal`) ? statSync(`${path}-wal`).size : 0);
-    return {
-      results,
-      failedResults: failed,
-      resultsWithMessage: withMessage,
-      resultsTableBytes: table.bytes,
-      bytesPerResult: round(table.bytes / results, 1),
-      payloadBytesPerResult: round(table.payload / results, 1),
-      fileBytes,
-    };
-  } finally {
-    db.close();
-  }
-}
-
-/** CPU of the postmaster and every process it started (backends, checkpointer, walwriter, autovacuum...). */
-function postgresCpu(server: TestPostgres): number {
-  return processTreeCpuSeconds(Number(readFileSync(join(server.dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]));
-}
-
-/** The results table of a PostgreSQL database: rows, and its bytes with index and TOAST (pg_total_relation_size). */
-async function postgresFigures(server: TestPostgres, url: string): Promise<DatabaseFigures> {
-  const client = await server.client(new URL(url).pathname.slice(1));
-  try {
-    const { rows } = await client.query<{ results: string; failed: string; with_message: string; bytes: string; database_bytes: string }>(
-      `SELECT count(*) AS results, count(*) FILTER (WHERE error_kind <> 0) AS failed, count(message) AS with_message,
-              pg_total_relation_size('results') AS bytes, pg_database_size(current_database()) AS database_bytes FROM results`,
-    );
-    const r = rows[0]!;
-    const results = Number(r.results);
-    return {
-      results,
-      failedResults: Number(r.failed),
-      resultsWithMessage: Number(r.with_message),
-      resultsTableBytes: Number(r.bytes),
-      bytesPerResult: round(Number(r.bytes) / results, 1),
-      payloadBytesPerResult: NaN,
-      fileBytes: Number(r.database_bytes),
-    };
-  } finally {
-    await client.end();
-  }
 }
 
 async function runDriven(mode: 'blackbox' | 'floor', n: number, fleet: Fleet, fake: IpcChild, caPem: string): Promise<SystemFigures> {
