@@ -381,6 +381,10 @@ async function steady(fleet: Fleet, fake: IpcChild, started: Date): Promise<void
   const parts: string[] = [`# sstpwatch steady-state run ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC`, ''];
   const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`;
   const json: unknown[] = [];
+  mkdirSync(values.out, { recursive: true });
+  const base = join(values.out, `${started.toISOString().slice(0, 16).replace(':', '-')}-steady${values.label ? `-${values.label}` : ''}`);
+  const saveJson = (runs: unknown[]) =>
+    writeFileSync(`${base}.json`, `${JSON.stringify({ startedAt: started.toISOString(), finishedAt: new Date().toISOString(), runs }, null, 2)}\n`);
   for (const n of sizes) {
     const dir = join(workDir, `steady-${n}`);
     mkdirSync(dir);
@@ -398,6 +402,8 @@ async function steady(fleet: Fleet, fake: IpcChild, started: Date): Promise<void
     } finally {
       await service.stop();
     }
+    // An hour of samples and scrapes is on disk before anything else is worked out of them.
+    saveJson([...json, { targets: n, intervalS, groupSize, retention: retention ?? 'built-in', figures, lag: 'not yet summarized' }]);
     // Read once the service has stopped (its last second flushed), so parsing it costs the service nothing.
     // No file: the service never started a probe; the figures say 0 probes rather than the run failing here.
     const lag = existsSync(service.lagLog) ? parseLagLog(readFileSync(service.lagLog, 'utf8')) : [];
@@ -410,9 +416,7 @@ async function steady(fleet: Fleet, fake: IpcChild, started: Date): Promise<void
     parts.push(renderSteady(n, intervalS, figures, command), `Load average at the end: ${load.join(' ')}; machine: ${JSON.stringify(machine())}.`, '');
     json.push({ targets: n, intervalS, groupSize, retention: retention ?? 'built-in', figures, load });
   }
-  mkdirSync(values.out, { recursive: true });
-  const base = join(values.out, `${started.toISOString().slice(0, 16).replace(':', '-')}-steady${values.label ? `-${values.label}` : ''}`);
-  writeFileSync(`${base}.json`, `${JSON.stringify({ startedAt: started.toISOString(), finishedAt: new Date().toISOString(), runs: json }, null, 2)}\n`);
+  saveJson(json);
   writeFileSync(`${base}.md`, parts.join('\n'));
   console.log(parts.join('\n'));
   log(`wrote ${base}.json and ${base}.md`);

@@ -6,7 +6,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { curlScrape } from './api-load.js';
 import { cpuSeconds, loadAverage, memory, sleep } from './proc.js';
-import { histogramQuantile, parseMetrics, percentile, sumOf, type LagSample, type LagSummary, type Sample } from './stats.js';
+import { histogramQuantile, maxOf, minOf, parseMetrics, percentile, sumOf, type LagSample, type LagSummary, type Sample } from './stats.js';
 
 /** A retention short enough that a 30-minute run reaches its steady state (raw 5 min, minutes 10 min, hours 20 min). */
 export const SHORT_RETENTION = { raw: '5m', minute: '10m', hour: '20m' } as const;
@@ -139,9 +139,9 @@ export function summarizeScrapes(scrapes: readonly Pick<SteadyScrape, 'ms' | 'by
     p50Ms: percentile(ms, 50),
     p90Ms: percentile(ms, 90),
     p99Ms: percentile(ms, 99),
-    maxMs: ms.length ? Math.max(...ms) : NaN,
+    maxMs: maxOf(ms),
     over1s: ms.filter((m) => m > 1000).length,
-    bodyBytes: bytes.length ? { min: Math.min(...bytes), max: Math.max(...bytes) } : { min: NaN, max: NaN },
+    bodyBytes: { min: minOf(bytes), max: maxOf(bytes) },
   };
 }
 
@@ -160,7 +160,7 @@ export function lagDuring(samples: readonly LagSample[], windows: readonly { fro
   return out;
 }
 
-const range = (values: number[]) => (values.length ? { min: Math.min(...values), max: Math.max(...values) } : { min: NaN, max: NaN });
+const range = (values: number[]) => ({ min: minOf(values), max: maxOf(values) });
 
 /** Seconds from `30m`, `1h`, `90s` or a bare number of seconds. */
 export function parseDurationS(text: string): number {
