@@ -9,7 +9,6 @@ import { histogramQuantile, parseMetrics } from '../../bench/lib/stats.js';
 // Real /metrics of sstpwatch (1,000 targets, the steady bench's service) 90 s apart: prom-client's process and
 // Node.js series as they open the body, then the lines around the scheduler's lag histogram near its end.
 const exposition = (name: string) => readFileSync(new URL(`./metrics-output/${name}.txt`, import.meta.url), 'utf8');
-const MiB = 1048576;
 
 describe('memoryReading takes the heap gauges from the service\'s own metrics', () => {
   it.each([
