@@ -1,10 +1,10 @@
 // The time slicer behind /metrics and the status list: the loop is given back once a slice has had its time, never
 // before, and each slice is timed from the moment the loop came back (not from the pause).
 import { describe, expect, it } from 'vitest';
-import { TimeSlicer } from '../src/time-slice.js';
+import { TimeSlicer, type GrowingSlices } from '../src/time-slice.js';
 
 /** Runs work items of the given durations (ms) on a fake clock, asking after each; returns after which items it paused. */
-async function pausesAfter(sliceMs: number, durations: number[], pauseMs = 0): Promise<number[]> {
+async function pausesAfter(sliceMs: number | GrowingSlices, durations: number[], pauseMs = 0): Promise<number[]> {
   let now = 1000;
   const slicer = new TimeSlicer(sliceMs, () => now, async () => {
     now += pauseMs;
@@ -28,6 +28,20 @@ describe('the time slicer', () => {
     { case: 'every item a slice of its own', sliceMs: 2, durations: [2, 2, 2], after: [0, 1, 2] },
   ])('$case', async ({ sliceMs, durations, after }) => {
     expect(await pausesAfter(sliceMs, durations)).toEqual(after);
+  });
+
+  it.each([
+    { case: 'slices double after each pause', slices: { firstMs: 2, maxMs: 100 }, durations: [2, 2, 2, 2, 2, 2, 2, 2, 2, 2], after: [0, 2, 6] },
+    { case: 'up to the largest slice, then stay there', slices: { firstMs: 5, maxMs: 10 }, durations: [5, 5, 5, 5, 5, 5, 5], after: [0, 2, 4, 6] },
+    { case: 'work within the first slice never pauses', slices: { firstMs: 10, maxMs: 40 }, durations: [3, 3, 3], after: [] },
+    { case: 'a largest slice below the first is the first', slices: { firstMs: 10, maxMs: 1 }, durations: [10, 10, 10], after: [0, 1, 2] },
+  ])('growing slices: $case', async ({ slices, durations, after }) => {
+    expect(await pausesAfter(slices, durations)).toEqual(after);
+  });
+
+  it('a growing slice also counts from when the loop comes back', async () => {
+    // Slices of 4, then 8 ms of work, each pause 50 ms long: without the reset the second slice would end at once.
+    expect(await pausesAfter({ firstMs: 4, maxMs: 8 }, [4, 4, 4, 4, 4], 50)).toEqual([0, 2, 4]);
   });
 
   it('times a slice from when the loop comes back, not from when it was given up', async () => {

@@ -3,7 +3,7 @@
 // as microtasks, so nothing else runs in between). Here the per-target families are rendered from each target's
 // facts as they are written (series-table.ts) into chunks of UTF-8, the few prom-client metrics left (process,
 // scheduler lag, store) are written from their series, and the work gives the event loop back once a slice of
-// SCRAPE_SLICE_MS has passed (time-slice.ts).
+// SCRAPE_SLICES has passed (time-slice.ts).
 // The output is the text prom-client gives for the same series (test/metrics/exposition.test.ts).
 import type { Registry } from 'prom-client';
 import { ChunkWriter } from '../chunk-writer.js';
@@ -12,12 +12,15 @@ import { isRenderedFamily } from './series-table.js';
 import { familyHeader, labelText, valueText, type Labels } from './text-format.js';
 
 /**
- * Wall time a scrape keeps the event loop before it gives it back. Each pause waits a whole turn of the loop, and
- * under probing a turn runs every socket callback that became ready meanwhile, so a scrape paused every thousand
- * rows (a millisecond) spent most of its wall time waiting. 10 ms keeps a 10,000-target scrape to a few dozen
- * pauses, while a probe or a status-list request due meanwhile waits at most that long (docs/capacity.md).
+ * Wall time a scrape keeps the event loop before it gives it back: 10 ms, then twice as long after each pause, up to
+ * 40 ms. Each pause waits a whole turn of the loop, and under probing a turn runs every socket callback that became
+ * ready meanwhile: a scrape paused every thousand rows (a millisecond) spent most of its wall time waiting, and one
+ * paused every 10 ms still got only the share of the loop the probes left it (time-slice.ts), ~0.7 s at 10,000
+ * targets and over 1 s when probing peaked. Growing slices keep a small fleet's scrape to one or two short slices,
+ * and a large one's to a handful of pauses, while a probe or a status-list request due meanwhile waits at most 40 ms
+ * (docs/capacity.md).
  */
-export const SCRAPE_SLICE_MS = 10;
+export const SCRAPE_SLICES = { firstMs: 10, maxMs: 40 } as const;
 
 /** Lines of prom-client's metrics written between two looks at the clock. */
 const LINES_PER_CHECK = 200;
@@ -56,13 +59,13 @@ export interface ExpositionOptions {
 
 /**
  * The registry in the text format, as UTF-8 chunks of up to 256 KB, the event loop given back once a slice of
- * SCRAPE_SLICE_MS has passed (`slicer`; its clock also runs while the caller gzips or sends a chunk): the per-target
+ * SCRAPE_SLICES has passed (`slicer`; its clock also runs while the caller gzips or sends a chunk): the per-target
  * families render their rows in pieces of ~16 K characters, one UTF-8 copy each. Streamed as they come
  * (routes/metrics.ts), the body is never held whole.
  */
 export async function* expositionChunks(
   registry: Registry,
-  slicer = new TimeSlicer(SCRAPE_SLICE_MS),
+  slicer = new TimeSlicer(SCRAPE_SLICES),
   options: ExpositionOptions = {},
 ): AsyncGenerator<Buffer> {
   const out = new ChunkWriter(CHUNK_BYTES, { lend: options.lendChunks });
