@@ -7,7 +7,7 @@ const Timestamp = Type.String({ format: 'date-time', description: 'ISO 8601, UTC
 export const ErrorBody = Type.Object(
   {
     error: Type.Object({
-      code: Type.String({ description: 'machine-readable: bad_request, not_found, unauthorized, not_ready, internal' }),
+      code: Type.String({ description: 'machine-readable: bad_request, not_found, unauthorized, not_ready, overloaded, internal' }),
       message: Type.String(),
     }),
   },

@@ -91,6 +91,12 @@ describe('OpenAPI document', () => {
     }
   });
 
+  it('declares the status list\'s 503 (overloaded, docs/api.md "Overload") in the shared error shape', () => {
+    const responses = doc.paths['/api/v1/status']!.get!.responses;
+    expect(responses['503']?.content?.['application/json']?.schema).toEqual({ $ref: '#/components/schemas/ErrorBody' });
+    expect(doc.components.schemas.ErrorBody).toMatchObject({ required: ['error'], properties: { error: { required: ['code', 'message'] } } });
+  });
+
   it('serves the documentation UI from sstpwatch itself', async () => {
     const ui = await service.app.inject({ method: 'GET', url: '/docs' });
     expect(ui.statusCode).toBe(200);

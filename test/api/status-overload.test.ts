@@ -1,3 +1,4 @@
+import { Ajv } from 'ajv';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { App } from '../../src/api/app.js';
@@ -49,6 +50,11 @@ describe('a status list request on a starved service', () => {
     expect(first.headers['content-type']).toMatch(/^application\/json/);
     expect(first.json()).toEqual({ error: { code: 'overloaded', message: expect.stringMatching(/not ready within 0\.1 s: the service is overloaded/) } });
     expect(waited).toBeGreaterThanOrEqual(WAIT_MS - 5);
+    // The refusal is the one the OpenAPI document declares for this route.
+    const doc = (await app.inject({ method: 'GET', url: '/docs/json' })).json<{ paths: Record<string, unknown> }>();
+    const declared = new Ajv({ strict: false }).addSchema(doc, 'openapi.json').getSchema('openapi.json#/paths/~1api~1v1~1status/get/responses/503/content/application~1json/schema');
+    expect(declared, 'GET /api/v1/status declares a 503').toBeDefined();
+    expect(declared!(first.json()), JSON.stringify(declared!.errors)).toBe(true);
 
     // Requests meanwhile wait for the same look (each at most WAIT_MS); once it is built it answers them.
     const answers: number[] = [];

@@ -49,7 +49,7 @@ function pushScheduled(into: unknown[], s: ScheduledMaintenance | null | undefin
 
 export const statusRoutes: FastifyPluginAsyncTypebox<{ versions: StatusVersions; sites: SiteStatus }> = async (app, { versions, sites }) => {
   // The schema documents the body; the body is assembled from per-target JSON kept between requests (status-cache.ts).
-  app.get('/api/v1/status', { schema: { querystring: StatusQuerySchema, response: { 200: StatusSchema, 304: Type.Null({ description: 'If-None-Match named the current ETag: nothing changed' }) } } }, async (request, reply) => {
+  app.get('/api/v1/status', { schema: { querystring: StatusQuerySchema, response: { 200: StatusSchema, 304: Type.Null({ description: 'If-None-Match named the current ETag: nothing changed' }), 503: Type.Ref('ErrorBody') } } }, async (request, reply) => {
     await sites.refresh();
     const query = request.query;
     let version = await versions.current();
@@ -63,11 +63,12 @@ export const statusRoutes: FastifyPluginAsyncTypebox<{ versions: StatusVersions;
     void reply.header('etag', body.etag).header('vary', 'accept-encoding');
     if (matchesEtag(request.headers['if-none-match'], body.etag)) return reply.code(304).send(null);
     void reply.type('application/json; charset=utf-8');
+    // code(200) types send() by StatusSchema alone: the 503 (a $ref to ErrorBody) has no static type and would let anything through.
     if (body.compressible && acceptsGzip(request.headers['accept-encoding'])) {
       body.asked.gzip = true;
-      return reply.header('content-encoding', 'gzip').send((await body.gzipped()) as unknown as StatusJson);
+      return reply.header('content-encoding', 'gzip').code(200).send((await body.gzipped()) as unknown as StatusJson);
     }
     body.asked.identity = true;
-    return reply.send(body.json() as unknown as StatusJson); // a Buffer goes out as is
+    return reply.code(200).send(body.json() as unknown as StatusJson); // a Buffer goes out as is
   });
 };
