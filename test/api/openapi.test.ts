@@ -91,9 +91,9 @@ describe('OpenAPI document', () => {
     }
   });
 
-  it('declares the status list\'s 503 (overloaded, docs/api.md "Overload") in the shared error shape', () => {
+  it('declares the status list\'s 400 and 503 (overloaded, docs/api.md "Overload") in the shared error shape', () => {
     const responses = doc.paths['/api/v1/status']!.get!.responses;
-    expect(responses['503']?.content?.['application/json']?.schema).toEqual({ $ref: '#/components/schemas/ErrorBody' });
+    for (const status of ['400', '503']) expect(responses[status]?.content?.['application/json']?.schema, status).toEqual({ $ref: '#/components/schemas/ErrorBody' });
     expect(doc.components.schemas.ErrorBody).toMatchObject({ required: ['error'], properties: { error: { required: ['code', 'message'] } } });
   });
 

@@ -47,9 +47,17 @@ function pushScheduled(into: unknown[], s: ScheduledMaintenance | null | undefin
   else into.push(s.current, s.next);
 }
 
+const statusResponses = {
+  200: StatusSchema,
+  304: Type.Null({ description: 'If-None-Match named the current ETag: nothing changed' }),
+  400: Type.Ref('ErrorBody'),
+  // overloaded, with Retry-After: the look at the live state was not ready in time (status-versions.ts)
+  503: Type.Ref('ErrorBody'),
+};
+
 export const statusRoutes: FastifyPluginAsyncTypebox<{ versions: StatusVersions; sites: SiteStatus }> = async (app, { versions, sites }) => {
   // The schema documents the body; the body is assembled from per-target JSON kept between requests (status-cache.ts).
-  app.get('/api/v1/status', { schema: { querystring: StatusQuerySchema, response: { 200: StatusSchema, 304: Type.Null({ description: 'If-None-Match named the current ETag: nothing changed' }), 503: Type.Ref('ErrorBody') } } }, async (request, reply) => {
+  app.get('/api/v1/status', { schema: { querystring: StatusQuerySchema, response: statusResponses } }, async (request, reply) => {
     await sites.refresh();
     const query = request.query;
     let version = await versions.current();
