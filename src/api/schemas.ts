@@ -14,6 +14,13 @@ export const ErrorBody = Type.Object(
   { $id: 'ErrorBody' },
 );
 
+/**
+ * A route's error response: a reference to ErrorBody, so the OpenAPI document declares the shape once, typed as that
+ * shape, so a handler's replies stay checked against its responses (a bare Type.Ref has no static type and would let
+ * any reply through).
+ */
+export const ErrorRef = Type.Unsafe<Static<typeof ErrorBody>>(Type.Ref('ErrorBody'));
+
 export const TargetStateSchema = Type.Union([Type.Literal('up'), Type.Literal('down'), Type.Literal('unknown'), Type.Literal('maintenance')]);
 export const GroupStateSchema = Type.Union([Type.Literal('ok'), Type.Literal('degraded'), Type.Literal('down'), Type.Literal('unknown')]);
 export const ErrorKindSchema = Type.Unsafe<ErrorKind>({ type: 'string', enum: [...ERROR_KINDS] });

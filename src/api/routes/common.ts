@@ -1,4 +1,4 @@
-import Type from 'typebox';
+import { ErrorRef } from '../schemas.js';
 import type { StatusSource, TargetView } from '../../health/views.js';
 import type { TargetControl } from '../deps.js';
 import { HttpError, badRequest, notFound } from '../errors.js';
@@ -6,16 +6,16 @@ import { parseTimeBound } from '../present.js';
 import { siteOfLabel } from '../../health/sites.js';
 
 /** Error responses of a route that takes a target name and query values. */
-export const targetReadErrors = { 400: Type.Ref('ErrorBody'), 404: Type.Ref('ErrorBody') };
+export const targetReadErrors = { 400: ErrorRef, 404: ErrorRef };
 
 /** Error responses of a write route (bearer token, rate-limited, body or target checked, a monitor needed). */
 export const targetWriteErrors = {
-  400: Type.Ref('ErrorBody'),
-  401: Type.Ref('ErrorBody'),
-  404: Type.Ref('ErrorBody'),
-  413: Type.Ref('ErrorBody'),
-  429: Type.Ref('ErrorBody'),
-  503: Type.Ref('ErrorBody'),
+  400: ErrorRef,
+  401: ErrorRef,
+  404: ErrorRef,
+  413: ErrorRef,
+  429: ErrorRef,
+  503: ErrorRef,
 };
 
 /** The configured target by name, or a 404 in the contract shape. */

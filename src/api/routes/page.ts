@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply } from 'fastify';
 import Type from 'typebox';
+import { ErrorRef } from '../schemas.js';
 import { incidentsFrom } from '../../health/incidents.js';
 import type { AppDeps } from '../deps.js';
 import type { SiteStatus } from '../sites.js';
@@ -95,7 +96,7 @@ export const pageRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps; sites?: Site
       schema: {
         description: 'The status page for people (HTML; refreshes itself, works without JavaScript)',
         querystring: PageQuery,
-        response: { 200: text('Status page', 'text/html'), 400: Type.Ref('ErrorBody') },
+        response: { 200: text('Status page', 'text/html'), 400: ErrorRef },
       },
     },
     async (request, reply) => {

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Gauge, Registry } from 'prom-client';
 import Type from 'typebox';
+import { ErrorRef } from '../schemas.js';
 import type { AllowList } from '../../config/allow-list.js';
 import { isHostname } from '../../config/readers.js';
 import type { ProbeSettings } from '../../config/types.js';
@@ -44,10 +45,10 @@ export const probeRoutes: FastifyPluginAsyncTypebox<{ probeEndpoint?: ProbeEndpo
         querystring: ProbeQuery,
         response: {
           200: { description: 'Prometheus text', content: { 'text/plain': { schema: Type.String() } } },
-          400: Type.Ref('ErrorBody'),
-          403: Type.Ref('ErrorBody'),
-          429: Type.Ref('ErrorBody'),
-          503: Type.Ref('ErrorBody'),
+          400: ErrorRef,
+          403: ErrorRef,
+          429: ErrorRef,
+          503: ErrorRef,
         },
       },
       config: { rateLimit: { max: deps?.rateLimitPerMinute ?? 60, timeWindow: 60_000 } },

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
+import { ErrorRef } from '../schemas.js';
 import { requireToken } from '../auth.js';
 import { DEFAULT_RATE_LIMITS, type AppDeps } from '../deps.js';
 import { HttpError } from '../errors.js';
@@ -38,7 +39,7 @@ export const reloadRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async 
       schema: {
         description: 'Re-reads the config file (like SIGHUP)',
         security: [{ bearer: [] }],
-        response: { 200: ReloadedSchema, 400: InvalidConfigSchema, 401: Type.Ref('ErrorBody'), 429: Type.Ref('ErrorBody'), 503: Type.Ref('ErrorBody') },
+        response: { 200: ReloadedSchema, 400: InvalidConfigSchema, 401: ErrorRef, 429: ErrorRef, 503: ErrorRef },
       },
     },
     async (_request, reply) => {

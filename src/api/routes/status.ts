@@ -5,7 +5,7 @@ import type { ScheduledMaintenance } from '../../health/maintenance-calendar.js'
 import type { GroupView, TargetView } from '../../health/views.js';
 import { badRequest } from '../errors.js';
 import { presentGroup, presentTarget, scheduledFor } from '../present.js';
-import { StatusQuerySchema, StatusSchema, type StatusJson } from '../schemas.js';
+import { ErrorRef, StatusQuerySchema, StatusSchema, type StatusJson } from '../schemas.js';
 import type { StatusListSource } from '../status-cache.js';
 import { acceptsGzip } from '../encoding.js';
 import { matchesEtag } from '../status-list.js';
@@ -50,9 +50,9 @@ function pushScheduled(into: unknown[], s: ScheduledMaintenance | null | undefin
 const statusResponses = {
   200: StatusSchema,
   304: Type.Null({ description: 'If-None-Match named the current ETag: nothing changed' }),
-  400: Type.Ref('ErrorBody'),
+  400: ErrorRef,
   // overloaded, with Retry-After: the look at the live state was not ready in time (status-versions.ts)
-  503: Type.Ref('ErrorBody'),
+  503: ErrorRef,
 };
 
 export const statusRoutes: FastifyPluginAsyncTypebox<{ versions: StatusVersions; sites: SiteStatus }> = async (app, { versions, sites }) => {
@@ -71,12 +71,11 @@ export const statusRoutes: FastifyPluginAsyncTypebox<{ versions: StatusVersions;
     void reply.header('etag', body.etag).header('vary', 'accept-encoding');
     if (matchesEtag(request.headers['if-none-match'], body.etag)) return reply.code(304).send(null);
     void reply.type('application/json; charset=utf-8');
-    // code(200) types send() by StatusSchema alone: the 503 (a $ref to ErrorBody) has no static type and would let anything through.
     if (body.compressible && acceptsGzip(request.headers['accept-encoding'])) {
       body.asked.gzip = true;
-      return reply.header('content-encoding', 'gzip').code(200).send((await body.gzipped()) as unknown as StatusJson);
+      return reply.header('content-encoding', 'gzip').send((await body.gzipped()) as unknown as StatusJson);
     }
     body.asked.identity = true;
-    return reply.code(200).send(body.json() as unknown as StatusJson); // a Buffer goes out as is
+    return reply.send(body.json() as unknown as StatusJson); // a Buffer goes out as is
   });
 };
