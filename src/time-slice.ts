@@ -10,8 +10,9 @@
 // the work only (1 - p) of the loop however long they are, because each pause runs all the probe work that arrived
 // during the slice and the pause before it. At p = 0.75 a scrape needing 0.2 s of CPU then took ~0.8 s of wall time,
 // and over 1 s whenever probing peaked. Slices that double after each pause let the work that arrives meanwhile wait
-// behind it a little longer each time, to be caught up once the work is done: its wall time stays near its CPU time
-// plus a short geometric sum of pauses, while nothing waits longer than the largest slice.
+// behind it a little longer each time, to be caught up once the work is done: fewer pauses, each holding less of
+// the work that arrived, and no single wait longer than the largest slice. On a loop the probes saturate it only
+// moves the waiting from the scrape to the probes (docs/capacity.md, "slices that grow").
 import { setImmediate as nextTurn } from 'node:timers/promises';
 
 /** Slices of `firstMs` of wall time at first, each one after a pause twice as long as the last, up to `maxMs`. */
