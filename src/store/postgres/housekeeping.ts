@@ -141,7 +141,10 @@ export class PostgresHousekeeping {
       else await writeMinutes(this.packer, client, buckets, window.start, window.end);
       // A full batch may have left targets after its last one; a short one is the end of the window.
       if (byTarget.size >= batchSize) return { rows: samples.rows.length, nextMark: null, next: last + 1 };
-      const mark = progress.windowRows + samples.rows.length > 0 ? window.end : markAfterEmptyWindow(resolution, window, await firstResultAt(client, window.end));
+      // The next result is asked for (a seek per target in the server) only when an empty window may be followed by
+      // a gap to skip: one that ends where the rollup is caught up (a quiet minute) ends at its own end.
+      const empty = progress.windowRows + samples.rows.length === 0;
+      const mark = empty && window.end < window.dueUntil ? markAfterEmptyWindow(resolution, window, await firstResultAt(client, window.end)) : window.end;
       await writeMark(client, markName, mark);
       return { rows: samples.rows.length, nextMark: mark, next: last + 1 };
     });
