@@ -22,7 +22,7 @@ import { reloadRoutes } from './routes/reload.js';
 import { statusListSource, statusRoutes } from './routes/status.js';
 import { targetRoutes } from './routes/targets.js';
 import { StatusVersions } from './status-versions.js';
-import { InvalidCursorError, StoreUnavailableError, TargetNotFoundError, UnknownSiteError } from '../store/store.js';
+import { InvalidCursorError, StoreTimeoutError, StoreUnavailableError, TargetNotFoundError, UnknownSiteError } from '../store/store.js';
 import { siteLabel } from '../health/sites.js';
 import { SiteStatus } from './sites.js';
 import { FleetStatus } from './fleet.js';
@@ -61,10 +61,12 @@ export function buildApp(deps: AppDeps) {
 
   app.addSchema(ErrorBody);
   app.setErrorHandler((err: FastifyError, request, reply) => {
-    const { statusCode, code, message } = classifyError(err);
-    if (err instanceof HttpError && err.retryAfterS !== undefined) void reply.header('retry-after', String(err.retryAfterS));
+    const { statusCode, code, message, retryAfterS } = classifyError(err);
+    if (retryAfterS !== undefined) void reply.header('retry-after', String(retryAfterS));
     // An overloaded service says so once per refused request: a warning about the machine, not a fault of its own.
     if (code === 'overloaded') request.log.warn({ url: request.url, reason: message }, 'request refused: overloaded');
+    // Likewise a database too slow or locked for a read's deadline.
+    else if (err instanceof StoreTimeoutError) request.log.warn({ url: request.url, reason: message }, 'request refused: the database did not answer in time');
     else if (statusCode >= 500) request.log.error({ err, url: request.url }, 'request failed');
     void reply.status(statusCode).send({ error: { code, message } });
   });
@@ -157,14 +159,18 @@ function rejectNonFiniteNumbers(part: string, values: unknown): void {
   }
 }
 
-function classifyError(err: FastifyError): { statusCode: number; code: string; message: string } {
-  if (err instanceof HttpError) return { statusCode: err.statusCode, code: err.code, message: err.message };
+/** Retry-After of a read the database did not answer within its deadline, seconds. */
+export const STORE_TIMEOUT_RETRY_AFTER_S = 5;
+
+function classifyError(err: FastifyError): { statusCode: number; code: string; message: string; retryAfterS?: number } {
+  if (err instanceof HttpError) return { statusCode: err.statusCode, code: err.code, message: err.message, retryAfterS: err.retryAfterS };
   if (err instanceof TargetNotFoundError) return { statusCode: 404, code: 'not_found', message: err.message };
   if (err instanceof UnknownSiteError) {
     const known = err.known.map((site) => JSON.stringify(siteLabel(site))).join(', ');
     return { statusCode: 404, code: 'not_found', message: `no site named ${JSON.stringify(siteLabel(err.site))} has probed anything here (sites: ${known})` };
   }
   if (err instanceof InvalidCursorError) return { statusCode: 400, code: 'bad_request', message: err.message };
+  if (err instanceof StoreTimeoutError) return { statusCode: 503, code: 'store_unavailable', message: err.message, retryAfterS: STORE_TIMEOUT_RETRY_AFTER_S };
   if (err instanceof StoreUnavailableError) return { statusCode: 503, code: 'store_unavailable', message: err.message };
   if (err.validation) return { statusCode: 400, code: 'bad_request', message: err.message };
   const status = err.statusCode ?? 500;

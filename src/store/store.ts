@@ -105,6 +105,21 @@ export class StoreUnavailableError extends Error {
   }
 }
 
+/**
+ * A read did not finish within its deadline (a table locked, a server too busy): the API answers 503 with
+ * Retry-After, never 500, and the database has stopped working on it.
+ */
+export class StoreTimeoutError extends StoreUnavailableError {
+  constructor(
+    readonly timeoutMs: number,
+    reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`no answer within ${timeoutMs / 1000} s (${reason})`, options);
+    this.name = 'StoreTimeoutError';
+  }
+}
+
 /** A read named a site the database has no targets of: a client error (404), with the sites there are. */
 export class UnknownSiteError extends Error {
   constructor(

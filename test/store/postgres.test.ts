@@ -7,12 +7,12 @@ import { pino, type Logger } from 'pino';
 import type { RetentionConfig } from '../../src/config/types.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MigrationError, readMigrations } from '../../src/store/migrate.js';
-import { PostgresConnection } from '../../src/store/postgres/connection.js';
+import { API_READ_CONNECTIONS, PostgresConnection } from '../../src/store/postgres/connection.js';
 import { migratePostgres, POSTGRES_MIGRATIONS_DIR } from '../../src/store/postgres/migrate.js';
 import { openPostgresStore, type PostgresStore } from '../../src/store/postgres/store.js';
 import { DEFAULT_MIGRATIONS_DIR } from '../../src/store/database.js';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.js';
-import { StoreUnavailableError, type TargetRecord } from '../../src/store/store.js';
+import { StoreTimeoutError, StoreUnavailableError, type TargetRecord } from '../../src/store/store.js';
 import { startPostgres, type TestPostgres } from '../fixtures/postgres.js';
 import { expectSameAnswers, historyResult, writeHistory } from '../fixtures/store-history.js';
 import { RANDOM_RETENTION, expectSameReads, playRandomLife } from '../fixtures/store-random.js';
@@ -46,8 +46,8 @@ async function openStore(database: string, over: { now?: () => number; log?: Log
   return store;
 }
 
-function connection(database: string): PostgresConnection {
-  const db = new PostgresConnection({ url: server.urlWithPassword(database), log: quiet });
+function connection(database: string, readTimeoutMs?: number): PostgresConnection {
+  const db = new PostgresConnection({ url: server.urlWithPassword(database), log: quiet, readTimeoutMs });
   cleanups.push(() => db.close());
   return db;
 }
@@ -178,5 +178,21 @@ describe('the PostgreSQL store', () => {
     store.record('rras-1', 'head', { ...resultAt(3, 'rras-1'), message: 'bad\u0000status' });
     await store.flush();
     expect((await store.lastResult('rras-1', 'head'))?.message).toBe('bad\uFFFDstatus');
+  });
+
+  it('ends an API read at its deadline, running or waiting for a connection, while the writes\' pool goes on', { timeout: 30_000 }, async () => {
+    const db = connection(await server.createDatabase(), 500);
+    const sleep = { name: 'test_sleep', text: 'SELECT pg_sleep(10)' };
+    const started = Date.now();
+    // These reads take every one of the reads' connections; one more waits for one, no longer than the deadline either.
+    const reads = await Promise.allSettled(Array.from({ length: API_READ_CONNECTIONS + 1 }, () => db.read(sleep)));
+    expect(Date.now() - started).toBeLessThan(3_000);
+    for (const read of reads) {
+      expect(read).toMatchObject({ status: 'rejected', reason: expect.any(StoreTimeoutError) });
+      expect((read as PromiseRejectedResult).reason).toBeInstanceOf(StoreUnavailableError);
+    }
+    // The server cancelled them: the reads' connections answer at once. The writes' pool keeps its own, longer timeout.
+    expect((await db.read({ name: 'test_one', text: 'SELECT 1 AS one' })).rows).toEqual([{ one: 1 }]);
+    expect((await db.query('SELECT 1 AS slept FROM pg_sleep(0.8)')).rows).toEqual([{ slept: 1 }]);
   });
 });

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { incidentsFrom } from '../../health/incidents.js';
-import { findTarget, siteParam, targetReadErrors, timeBound } from './common.js';
+import { findTarget, historyReadErrors, siteParam, timeBound } from './common.js';
 import type { SiteStatus } from '../sites.js';
 import type { AppDeps } from '../deps.js';
 import { badRequest } from '../errors.js';
@@ -16,7 +16,7 @@ export const availabilityRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps; site
 
   app.get(
     '/api/v1/targets/:name/incidents',
-    { schema: { params: TargetParams, querystring: IncidentsQuerySchema, response: { 200: IncidentsSchema, ...targetReadErrors } } },
+    { schema: { params: TargetParams, querystring: IncidentsQuerySchema, response: { 200: IncidentsSchema, ...historyReadErrors } } },
     async (request) => {
       const target = findTarget(deps.status, request.params.name);
       const t = now();
@@ -32,7 +32,7 @@ export const availabilityRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps; site
 
   app.get(
     '/api/v1/targets/:name/uptime',
-    { schema: { params: TargetParams, querystring: UptimeQuerySchema, response: { 200: UptimeSchema, ...targetReadErrors } } },
+    { schema: { params: TargetParams, querystring: UptimeQuerySchema, response: { 200: UptimeSchema, ...historyReadErrors } } },
     async (request) => {
       const target = findTarget(deps.status, request.params.name);
       const { window } = request.query;

@@ -8,6 +8,12 @@ import { siteOfLabel } from '../../health/sites.js';
 /** Error responses of a route that takes a target name and query values. */
 export const targetReadErrors = { 400: ErrorRef, 404: ErrorRef };
 
+/**
+ * Error responses of a route that reads a target's history from the database: 503 `store_unavailable` while it
+ * cannot answer, with Retry-After when a read ran past its deadline.
+ */
+export const historyReadErrors = { ...targetReadErrors, 503: ErrorRef };
+
 /** Error responses of a write route (bearer token, rate-limited, body or target checked, a monitor needed). */
 export const targetWriteErrors = {
   400: ErrorRef,

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { findTarget, siteParam, targetReadErrors, timeBound } from './common.js';
+import { findTarget, historyReadErrors, siteParam, targetReadErrors, timeBound } from './common.js';
 import type { SiteStatus } from '../sites.js';
 import type { AppDeps } from '../deps.js';
 import { badRequest } from '../errors.js';
@@ -21,7 +21,7 @@ export const targetRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps; sites: Sit
 
   app.get(
     '/api/v1/targets/:name/history',
-    { schema: { params: TargetParams, querystring: HistoryQuerySchema, response: { 200: HistorySchema, ...targetReadErrors } } },
+    { schema: { params: TargetParams, querystring: HistoryQuerySchema, response: { 200: HistorySchema, ...historyReadErrors } } },
     async (request) => {
       const target = findTarget(deps.status, request.params.name);
       const { limit, cursor } = request.query;

@@ -3,7 +3,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import type { Logger } from 'pino';
-import { StoreUnavailableError } from '../store.js';
+import { StoreTimeoutError, StoreUnavailableError } from '../store.js';
 
 /** Advisory lock keys (one bigint namespace per database, shared by every sstpwatch using it). */
 export const ADVISORY_LOCKS = {
@@ -23,6 +23,11 @@ export interface PostgresOptions {
   maxConnections?: number;
   /** A statement running longer is cancelled (ms). Default 30 s. */
   statementTimeoutMs?: number;
+  /**
+   * The API's reads (read()): a statement running longer is cancelled by the server, and a read waits no longer for a
+   * connection of their pool (ms). Default API_READ_TIMEOUT_MS.
+   */
+  readTimeoutMs?: number;
   /** How long a new connection may take (ms). Default 5 s. */
   connectTimeoutMs?: number;
 }
@@ -64,6 +69,22 @@ const types = {
 
 export type Queryable = Pick<pg.PoolClient, 'query'>;
 
+/**
+ * The deadline of each statement of an API read (history, rollups, uptime, incidents, the published states): a read
+ * that waits on a lock or a busy server is answered 503 well before the listener's idle timeout (30 s) would close
+ * the client's connection without an answer, and its connection is free again at once.
+ */
+export const API_READ_TIMEOUT_MS = 5_000;
+/**
+ * Connections of the API reads' own pool, so a slow read never holds a connection writes need; as many as the main
+ * pool, which the reads shared before (the status page reads the history of up to 200 targets at once).
+ */
+export const API_READ_CONNECTIONS = 4;
+/** SQLSTATE of a statement cancelled (here: by its statement_timeout). */
+const QUERY_CANCELED = '57014';
+/** What pg-pool rejects with when no connection came within connectionTimeoutMillis. */
+const POOL_TIMEOUT_MESSAGE = 'timeout exceeded when trying to connect';
+
 /** A named query: node-postgres prepares it once per connection and reuses the plan. */
 export interface Statement {
   name: string;
@@ -72,6 +93,9 @@ export interface Statement {
 
 export class PostgresConnection {
   readonly pool: pg.Pool;
+  /** The API's reads: statements past readTimeoutMs are cancelled by the server (statement_timeout). */
+  private readonly readPool: pg.Pool;
+  readonly readTimeoutMs: number;
   /** The URL without its password. */
   readonly where: string;
   private readonly log: Logger;
@@ -92,14 +116,38 @@ export class PostgresConnection {
       types,
     };
     this.pool = new pg.Pool(config);
-    // An idle connection cut by a server restart emits here; unhandled it would end the process.
-    this.pool.on('error', (err) => this.log.warn({ err: describePgError(err), database: this.where }, 'idle PostgreSQL connection lost'));
+    this.readTimeoutMs = options.readTimeoutMs ?? API_READ_TIMEOUT_MS;
+    this.readPool = new pg.Pool({
+      ...config,
+      max: API_READ_CONNECTIONS,
+      statement_timeout: this.readTimeoutMs,
+      connectionTimeoutMillis: Math.min(config.connectionTimeoutMillis ?? this.readTimeoutMs, this.readTimeoutMs),
+      application_name: 'sstpwatch api reads',
+    });
+    for (const pool of [this.pool, this.readPool]) {
+      // An idle connection cut by a server restart emits here; unhandled it would end the process.
+      pool.on('error', (err) => this.log.warn({ err: describePgError(err), database: this.where }, 'idle PostgreSQL connection lost'));
+    }
   }
 
   /** Rejects with StoreUnavailableError when the server cannot be reached (the API then answers 503, not 500). */
   query<R extends pg.QueryResultRow>(statement: Statement | string, values: unknown[] = []): Promise<pg.QueryResult<R>> {
     const running = typeof statement === 'string' ? this.pool.query<R>(statement, values) : this.pool.query<R>({ ...statement, values });
     return running.catch((err: unknown) => {
+      throw isConnectionError(err) ? new StoreUnavailableError(`PostgreSQL: ${describePgError(err)}`, { cause: err }) : err;
+    });
+  }
+
+  /**
+   * One statement of an API read, on the reads' own pool: past readTimeoutMs (waiting for a connection, or running)
+   * it rejects with StoreTimeoutError and the server has cancelled it; unreachable, with StoreUnavailableError.
+   */
+  read<R extends pg.QueryResultRow>(statement: Statement, values: unknown[] = []): Promise<pg.QueryResult<R>> {
+    return this.readPool.query<R>({ ...statement, values }).catch((err: unknown) => {
+      const code = (err as { code?: unknown } | null)?.code;
+      if (code === QUERY_CANCELED || (err instanceof Error && err.message === POOL_TIMEOUT_MESSAGE)) {
+        throw new StoreTimeoutError(this.readTimeoutMs, `PostgreSQL: ${describePgError(err)}`, { cause: err });
+      }
       throw isConnectionError(err) ? new StoreUnavailableError(`PostgreSQL: ${describePgError(err)}`, { cause: err }) : err;
     });
   }
@@ -186,7 +234,7 @@ export class PostgresConnection {
   }
 
   async close(): Promise<void> {
-    await this.pool.end();
+    await Promise.all([this.pool.end(), this.readPool.end()]);
   }
 }
 

@@ -1,4 +1,6 @@
-// The PostgreSQL store's reads: the same answers as the SQLite store's (sqlite/reads.ts), a round trip each.
+// The PostgreSQL store's reads: the same answers as the SQLite store's (sqlite/reads.ts), a round trip each. The API's
+// (history, rollups, uptime, transitions) go through read(): each statement has the API read deadline; those of a
+// start or reload (the last result, transition and maintenance of targets to restore) have the pool's 30 s.
 import type { Maintenance, StateTransition } from '../../health/types.js';
 import type { CheckKind } from '../../probe/types.js';
 import { CHECK_ROWS, type SelectedRow } from '../check-rows.js';
@@ -26,7 +28,7 @@ export class PostgresReads {
 
   async history(targetId: number, query: HistoryQuery): Promise<HistoryPage<StoredResult>> {
     const window = historyWindow(query);
-    const { rows } = await this.db.query<SelectedResult>(SQL.history, [targetId, window.from, window.to, window.limit + 1]);
+    const { rows } = await this.db.read<SelectedResult>(SQL.history, [targetId, window.from, window.to, window.limit + 1]);
     const page = pageOf(rows, window);
     return { items: page.items.map(decodeResult), nextCursor: page.nextCursor };
   }
@@ -34,7 +36,7 @@ export class PostgresReads {
   async rollups(targetId: number, resolution: RollupResolution, query: HistoryQuery): Promise<HistoryPage<RollupPoint>> {
     const window = historyWindow(query, resolution);
     if (resolution === '1h') {
-      const { rows } = await this.db.query<SelectedHour>(SQL.hoursPage, [targetId, window.from, window.to, window.limit + 1]);
+      const { rows } = await this.db.read<SelectedHour>(SQL.hoursPage, [targetId, window.from, window.to, window.limit + 1]);
       return pageOf(rows.map(hourPoint), window, resolution);
     }
     // Hours newest first, a few at a time, until the page is full.
@@ -43,7 +45,7 @@ export class PostgresReads {
     const firstHour = Math.max(Number.MIN_SAFE_INTEGER, bucketStart(window.from, HOUR_MS));
     const hoursPerQuery = Math.ceil((window.limit + 1) / 60) + 1;
     while (points.length <= window.limit) {
-      const { rows } = await this.db.query<{ hour: number; minutes: Buffer }>(SQL.minutesPage, [targetId, firstHour, upTo, hoursPerQuery]);
+      const { rows } = await this.db.read<{ hour: number; minutes: Buffer }>(SQL.minutesPage, [targetId, firstHour, upTo, hoursPerQuery]);
       for (const row of rows) points.push(...minutePoints(row.hour, row.minutes, window.from, window.to));
       const oldest = rows.at(-1);
       if (rows.length < hoursPerQuery || !oldest) break;
@@ -57,12 +59,12 @@ export class PostgresReads {
     const rolled = (name: MarkName) => this.marks.get(name) ?? Number.NEGATIVE_INFINITY;
     for (const segment of uptimeSegments(from, to, rolled('minute_rolled_until'), rolled('hour_rolled_until'))) {
       if (segment.source === 'minute') {
-        const { rows } = await this.db.query<{ hour: number; minutes: Buffer }>(SQL.minutesRange, [targetId, bucketStart(segment.from, HOUR_MS), segment.to - 1]);
+        const { rows } = await this.db.read<{ hour: number; minutes: Buffer }>(SQL.minutesRange, [targetId, bucketStart(segment.from, HOUR_MS), segment.to - 1]);
         for (const row of rows) countMinutes(count, row.hour, row.minutes, segment.from, segment.to);
         continue;
       }
       const statement = segment.source === 'raw' ? SQL.rawUptime : SQL.hoursUptime;
-      const { rows } = await this.db.query<{ probes: number; failures: number }>(statement, [targetId, segment.from, segment.to]);
+      const { rows } = await this.db.read<{ probes: number; failures: number }>(statement, [targetId, segment.from, segment.to]);
       count.probes += rows[0]?.probes ?? 0;
       count.failures += rows[0]?.failures ?? 0;
     }
@@ -72,9 +74,9 @@ export class PostgresReads {
   async transitionsBetween(target: string, targetId: number, from: number, to: number): Promise<StateTransition[]> {
     if (from > to) return [];
     const [before, within, after] = await Promise.all([
-      this.db.query<SelectedTransition>(SQL.transitionBefore, [targetId, from]),
-      this.db.query<SelectedTransition>(SQL.transitionsBetween, [targetId, from, to]),
-      this.db.query<SelectedTransition>(SQL.transitionAfter, [targetId, to]),
+      this.db.read<SelectedTransition>(SQL.transitionBefore, [targetId, from]),
+      this.db.read<SelectedTransition>(SQL.transitionsBetween, [targetId, from, to]),
+      this.db.read<SelectedTransition>(SQL.transitionAfter, [targetId, to]),
     ]);
     return [...before.rows, ...within.rows, ...after.rows].map((row) => decodeTransition(target, row));
   }

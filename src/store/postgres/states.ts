@@ -60,11 +60,14 @@ export class PostgresSiteStates {
     ]);
   }
 
-  /** Every site's states, read from PostgreSQL since the last read; a row unchanged keeps its object. */
+  /**
+   * Every site's states, read from PostgreSQL since the last read; a row unchanged keeps its object. Only the API
+   * reads them: with the API read deadline (StoreTimeoutError past it).
+   */
   async read(): Promise<SiteStates> {
-    const clock = await this.db.query<{ now: number }>(SQL.clock);
+    const clock = await this.db.read<{ now: number }>(SQL.clock);
     const now = clock.rows[0]!.now;
-    const { rows } = await this.db.query<SelectedState>(SQL.statesSince, [this.readFrom]);
+    const { rows } = await this.db.read<SelectedState>(SQL.statesSince, [this.readFrom]);
     for (const row of rows) {
       const known = this.rows.get(row.target_id);
       if (known && known.updatedAt === row.updated_at) continue;

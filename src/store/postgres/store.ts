@@ -83,7 +83,7 @@ export class PostgresStore extends QueuedStore {
   }
 
   override async sites(): Promise<string[]> {
-    const { rows } = await this.db.query<{ site: string }>(SQL.selectSites);
+    const { rows } = await this.db.read<{ site: string }>(SQL.selectSites);
     const sites = rows.map((row) => row.site);
     return sites.includes(this.site) ? sites : [...sites, this.site].sort();
   }
@@ -93,7 +93,7 @@ export class PostgresStore extends QueuedStore {
   }
 
   override async uptime(target: string, from: number, to: number, site?: string): Promise<UptimeCount> {
-    if (this.intake.now() - this.marksReadAt > MARKS_MAX_AGE_MS) await this.loadMarks();
+    if (this.intake.now() - this.marksReadAt > MARKS_MAX_AGE_MS) await this.loadMarks(true);
     return super.uptime(target, from, to, site);
   }
 
@@ -101,7 +101,7 @@ export class PostgresStore extends QueuedStore {
     const key = `${site}\u0000${target}`;
     const known = this.otherSites.get(key);
     if (known !== undefined) return known;
-    const { rows } = await this.db.query<{ target_id: number }>(SQL.targetAt, [site, target]);
+    const { rows } = await this.db.read<{ target_id: number }>(SQL.targetAt, [site, target]);
     const found = rows[0]?.target_id;
     if (found !== undefined) {
       this.otherSites.set(key, found);
@@ -153,8 +153,9 @@ export class PostgresStore extends QueuedStore {
     await this.db.close();
   }
 
-  private async loadMarks(): Promise<void> {
-    const marks = await this.db.query<{ name: string; at: number }>(SQL.selectMarks);
+  /** `forApi`: for an API read, with its deadline. */
+  private async loadMarks(forApi = false): Promise<void> {
+    const marks = forApi ? await this.db.read<{ name: string; at: number }>(SQL.selectMarks) : await this.db.query<{ name: string; at: number }>(SQL.selectMarks);
     for (const row of marks.rows) this.marks.set(row.name as MarkName, row.at);
     this.marksReadAt = this.intake.now();
   }
