@@ -34,8 +34,9 @@ export class TimeSlicer {
     private readonly clock: () => number = () => performance.now(),
     private readonly pause: () => Promise<unknown> = nextTurn,
   ) {
-    this.sliceMs = typeof slices === 'number' ? slices : slices.firstMs;
-    this.maxSliceMs = typeof slices === 'number' ? slices : Math.max(slices.firstMs, slices.maxMs);
+    const { firstMs, maxMs } = typeof slices === 'number' ? { firstMs: slices, maxMs: slices } : slices;
+    this.sliceMs = firstMs;
+    this.maxSliceMs = Math.max(firstMs, maxMs);
     this.sliceStart = clock();
   }
 
