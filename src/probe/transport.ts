@@ -306,11 +306,11 @@ export class Connection {
   close(flush = false): void {
     if (this.closed) return;
     this.closed = true;
-    const sockets = [this.tlsSocket, this.socket].filter((s): s is net.Socket => s !== undefined);
-    for (const socket of sockets) socket.on('error', () => {}); // late errors of a closed socket are of no interest
     const stream = this.tlsSocket ?? this.socket;
-    const destroy = (): void => sockets.forEach((s) => s.destroy());
-    if (flush && stream && !stream.destroyed) {
+    if (!stream) return;
+    stream.on('error', () => {}); // late errors of a closed socket are of no interest
+    const destroy = (): void => void stream.destroy();
+    if (flush && !stream.destroyed) {
       stream.end(destroy);
       setTimeout(destroy, 50).unref();
     } else destroy();
@@ -318,29 +318,29 @@ export class Connection {
 
   private connectTo(address: string, family: number): void {
     this.stage = 'connect';
-    const socket = net.connect({ host: address, port: this.endpoint!.port, family });
-    this.socket = socket;
-    socket.setNoDelay(true);
-    socket.on('error', this.onSocketError);
-    socket.on('close', this.onSocketClose);
-    socket.once('connect', () => {
-      this.phases.connect = this.lap();
-      if (this.endpoint!.plain || this.options.tls === false) this.open(socket);
-      else this.startTls(socket);
-    });
-  }
-
-  private startTls(socket: net.Socket): void {
-    this.stage = 'tls';
-    const { name } = this.endpoint!;
+    const { port } = this.endpoint!;
+    if (this.endpoint!.plain || this.options.tls === false) {
+      const socket = net.connect({ host: address, port, family });
+      this.socket = socket;
+      this.watch(socket);
+      socket.once('connect', () => {
+        this.phases.connect = this.lap();
+        this.open(socket);
+      });
+      return;
+    }
     let secureContext: tls.SecureContext;
     try {
       secureContext = this.deps.secureContext(this.target.settings.tls.ca);
     } catch (err) {
       return this.failWith('tls_handshake', `unusable CA bundle: ${(err as Error).message}`);
     }
+    const { name } = this.endpoint!;
+    // One TLS socket that makes its own TCP connection: a net socket wrapped after its connect costs a second socket
+    // object, its listeners and its destroy on every probe.
     const tlsSocket = tls.connect({
-      socket,
+      host: address, // an address: no lookup, so no family either
+      port,
       secureContext,
       servername: net.isIP(name) ? undefined : name, // RFC 6066: no IP addresses in SNI
       rejectUnauthorized: false, // verified below, so the certificate stays readable on failures
@@ -348,9 +348,19 @@ export class Connection {
     });
     tlsSocket.getPeerCertificate = skipPeerCertificate;
     this.tlsSocket = tlsSocket;
-    tlsSocket.on('error', this.onSocketError);
-    tlsSocket.on('close', this.onSocketClose);
+    this.watch(tlsSocket);
+    // Ahead of the socket's own listener, which starts the handshake: the TCP connect ends here, the TLS phase begins.
+    tlsSocket.prependOnceListener('connect', () => {
+      this.phases.connect = this.lap();
+      this.stage = 'tls';
+    });
     tlsSocket.once('secureConnect', () => this.onSecure(tlsSocket));
+  }
+
+  private watch(socket: net.Socket): void {
+    socket.setNoDelay(true);
+    socket.on('error', this.onSocketError);
+    socket.on('close', this.onSocketClose);
   }
 
   private onSecure(tlsSocket: tls.TLSSocket): void {
