@@ -27,7 +27,9 @@ import {
   parseOrNull,
   readChain,
   readPeerCertificate,
+  readPeerLeaf,
   skipPeerCertificate,
+  type PeerLeaf,
 } from './peer-certificate.js';
 import type { CertificateDetails, CertificateInfo, ChainChecks, ErrorKind, PhasesMs, ProbeResult, ProbeTarget } from './types.js';
 
@@ -99,9 +101,9 @@ export function createTransport(opts: TransportOptions = {}): Transport {
     // The configured CA bundle is trusted in addition to the bundled roots, not instead of them.
     secureContext: (ca) =>
       remember(contexts, 32, ca ?? '', () => tls.createSecureContext(ca ? { ca: [...tls.rootCertificates, ca] } : {})),
-    certificate: (peer) => remember(certificates, 256, peer.fingerprint256, () => certificateInfo(peer)),
+    certificate: (peer) => remember(certificates, 256, peer.fingerprint256, () => certificateInfo(peer.raw)),
     // A certificate carries the public name or not whatever the handshake: checked once per certificate and name.
-    nameMismatch: (name, peer) => remember(nameChecks, 512, `${peer.fingerprint256}\u0000${name}`, () => nameMismatch(name, peer)),
+    nameMismatch: (name, peer, read) => remember(nameChecks, 512, `${peer.fingerprint256}\u0000${name}`, () => nameMismatch(name, read())),
     // Parsed once per target object (a URL parse per probe adds up); parsed again when its fields differ.
     address: (target) => {
       const known = addresses.get(target);
@@ -147,9 +149,9 @@ interface TransportDeps {
   lookup: LookupFn;
   maxHeadBytes: number;
   secureContext: (ca: string | null) => tls.SecureContext;
-  certificate: (peer: tls.PeerCertificate) => CertificateInfo;
-  /** Why the certificate does not carry `name` (an error code), or null; cached per certificate and name. */
-  nameMismatch: (name: string, peer: tls.PeerCertificate) => string | null;
+  certificate: (peer: PeerLeaf) => CertificateInfo;
+  /** Why the certificate does not carry `name` (an error code), or null; cached per certificate and name (`read` its fields). */
+  nameMismatch: (name: string, peer: PeerLeaf, read: () => tls.PeerCertificate) => string | null;
   /** Where a target is reached and whether its request head is safe to send (throws for an invalid URL). */
   address: (target: ProbeTarget) => TargetAddress;
   /** The chain behind `key` (leaf, trust store, verification); `detailed` reads it from the socket when not cached. */
@@ -367,7 +369,7 @@ export class Connection {
     if (this.closed) return;
     this.phases.tls = this.lap();
     this.tlsVersion = tlsSocket.getProtocol();
-    const peer = readPeerCertificate(tlsSocket);
+    const peer = readPeerLeaf(tlsSocket) ?? readPeerCertificate(tlsSocket);
     const hasCertificate = Buffer.isBuffer(peer?.raw) && peer.raw.length > 0;
     if (hasCertificate) {
       this.certificate = this.deps.certificate(peer);
@@ -375,7 +377,7 @@ export class Connection {
     }
     if (this.target.settings.tls.verify) {
       const { name } = this.endpoint!;
-      const code = hasCertificate ? certificateVerificationError(tlsSocket, peer, name, this.deps.nameMismatch) : 'NO_PEER_CERTIFICATE';
+      const code = hasCertificate ? certificateVerificationError(tlsSocket, peer, name, (n, p) => this.deps.nameMismatch(n, p, () => readPeerCertificate(tlsSocket))) : 'NO_PEER_CERTIFICATE';
       if (code) {
         const message = hasCertificate ? describeCertificateError(code, this.certificate, name, Date.now()) : 'the server presented no certificate';
         return this.failWith(certificateErrorKind(code), message);
@@ -385,7 +387,7 @@ export class Connection {
   }
 
   /** The presented chain and the SSTP checks on it; a chain that cannot be read leaves both absent. */
-  private readChain(tlsSocket: tls.TLSSocket, peer: tls.PeerCertificate): void {
+  private readChain(tlsSocket: tls.TLSSocket, peer: PeerLeaf): void {
     const error: unknown = tlsSocket.authorized ? null : tlsSocket.authorizationError;
     const code = error === null ? null : typeof error === 'string' ? error : ((error as { code?: string }).code ?? 'CERT_UNTRUSTED');
     const ca = this.target.settings.tls.ca;
