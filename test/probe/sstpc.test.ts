@@ -34,18 +34,20 @@ afterAll(async () => {
 });
 
 /**
- * sstpc on a loaded machine now and then gives up right after the TCP connect, before any SSTP exchange (the fake records no call):
- * its libevent loop runs out of events and it exits 255 with "The event loop terminated unsuccessfully" (seen in one
- * run of five at a load of 15 on 2 cores). That says nothing about the fake, which it never spoke to: such a run
- * is tried again, at most twice. Any run that got further counts as it is.
+ * sstpc now and then gives up before any SSTP exchange: its libevent loop runs out of events and it exits 255 with
+ * "The event loop terminated unsuccessfully", having logged nothing past "Connected". Seen right after the TCP
+ * connect (the fake records no call) and after sstpc sent its SSTP_DUPLEX_POST (the fake records the call and
+ * answers 200 exactly as in the runs that go on), about one run in four on 2 loaded cores. Either way sstpc never
+ * reached the SSTP messages this file is about: such a run is tried again, at most twice. A run in which an SSTP
+ * control packet was sent or received counts as it is.
  */
 const NEVER_SPOKE = /The event loop terminated unsuccessfully/;
-
+const SSTP_EXCHANGED = /SSTP CRTL PKT/;
 /** Runs sstpc against a fake in `mode` until its log matches `until`; returns the log, or fails with it. */
 async function runSstpc(mode: SstpMode, until: RegExp): Promise<{ log: string; server: FakeSstp }> {
   for (let attempt = 1; ; attempt++) {
     const run = await runSstpcOnce(mode, until);
-    const spoke = run.server.calls.length > 0 || !NEVER_SPOKE.test(run.log);
+    const spoke = SSTP_EXCHANGED.test(run.log) || !NEVER_SPOKE.test(run.log);
     if (run.error === null) return run;
     if (spoke || attempt === 3) throw run.error;
   }
