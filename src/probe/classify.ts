@@ -283,12 +283,20 @@ export type ResponseHeadParse =
   | { state: 'complete'; head: ResponseHead; length: number };
 
 const STATUS_LINE = /^HTTP\/(\d(?:\.\d)?) ([1-9]\d\d)(?:[ \t]([^\r\n]*))?$/;
-const HEADER_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*(.*?)[ \t]*$/;
 const HTTP_PREFIX = Buffer.from('HTTP/');
+const CRLF_CRLF = Buffer.from('\r\n\r\n');
+const LF_LF = Buffer.from('\n\n');
+const LF = 0x0a;
+const CR = 0x0d;
+
+/** RFC 9110 tchar: the characters of a header name. */
+const TOKEN_CHAR = new Uint8Array(128);
+for (const c of "!#$%&'*+.^_`|~-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") TOKEN_CHAR[c.charCodeAt(0)] = 1;
 
 /**
  * Parses the status line and header block received so far. Bails out as early as the bytes allow: a first
- * byte that cannot start `HTTP/`, a malformed status line, or a head beyond `maxBytes`.
+ * byte that cannot start `HTTP/`, a malformed status line, or a head beyond `maxBytes`. Every probe runs it, so it
+ * scans the bytes once by hand instead of splitting lines and matching a pattern per header.
  */
 export function parseResponseHead(data: Buffer, maxBytes = MAX_RESPONSE_HEAD_BYTES): ResponseHeadParse {
   const prefix = Math.min(data.length, HTTP_PREFIX.length);
@@ -298,7 +306,7 @@ export function parseResponseHead(data: Buffer, maxBytes = MAX_RESPONSE_HEAD_BYT
   const end = headEnd(data, maxBytes);
   if (end === -1) {
     if (data.length > maxBytes) return { state: 'invalid', reason: `response headers exceed ${maxBytes / 1024} KiB` };
-    const firstLineEnd = data.indexOf(0x0a);
+    const firstLineEnd = data.indexOf(LF);
     if (firstLineEnd !== -1) {
       const line = data.toString('latin1', 0, firstLineEnd).replace(/\r$/, '');
       if (!STATUS_LINE.test(line)) return { state: 'invalid', reason: `malformed status line: ${quote(line)}` };
@@ -306,37 +314,62 @@ export function parseResponseHead(data: Buffer, maxBytes = MAX_RESPONSE_HEAD_BYT
     return { state: 'incomplete' };
   }
   const parsed = parseHeadText(data.toString('latin1', 0, end));
-  return parsed.state === 'complete' ? { ...parsed, length: end } : parsed;
+  if (parsed.state !== 'complete') return parsed;
+  return { state: 'complete', head: parsed.head, length: end };
 }
 
 /** Index just past the blank line ending the head (CRLF CRLF, or bare LF LF as lenient parsers allow), or -1. */
 function headEnd(data: Buffer, maxBytes: number): number {
-  const window = data.subarray(0, maxBytes + 4);
-  const crlf = window.indexOf('\r\n\r\n');
-  const lf = window.indexOf('\n\n');
-  const candidates = [crlf === -1 ? -1 : crlf + 4, lf === -1 ? -1 : lf + 2].filter((i) => i !== -1);
-  const end = candidates.length ? Math.min(...candidates) : -1;
-  return end > maxBytes + 4 ? -1 : end;
+  const window = data.length > maxBytes + 4 ? data.subarray(0, maxBytes + 4) : data;
+  const crlf = window.indexOf(CRLF_CRLF);
+  const lf = window.indexOf(LF_LF);
+  if (crlf === -1) return lf === -1 ? -1 : lf + 2;
+  return lf === -1 || crlf + 4 < lf + 2 ? crlf + 4 : lf + 2;
 }
 
+/**
+ * The head's lines (each ended by LF or CRLF; the blank line that ends the head is not one), the first the status
+ * line, the others `name: value` with optional spaces or tabs around the value and no CR left in it.
+ */
 function parseHeadText(text: string): { state: 'invalid'; reason: string } | { state: 'complete'; head: ResponseHead } {
-  const lines = text.split(/\r?\n/).slice(0, -2);
-  const statusLine = lines[0] ?? '';
+  // Without the blank line's LF (and the CR before it): what is left is lines each ended by CRLF or LF.
+  const last = text.charCodeAt(text.length - 2) === CR ? text.length - 2 : text.length - 1;
+  let lf = text.indexOf('\n');
+  const statusLine = text.slice(0, lf > 0 && text.charCodeAt(lf - 1) === CR ? lf - 1 : lf);
   const status = STATUS_LINE.exec(statusLine);
   if (!status) return { state: 'invalid', reason: `malformed status line: ${quote(statusLine)}` };
   const headers: Record<string, string> = {};
-  for (const line of lines.slice(1)) {
-    const header = HEADER_LINE.exec(line);
-    if (!header) return { state: 'invalid', reason: `malformed header line: ${quote(line)}` };
-    const name = header[1]!.toLowerCase();
-    const value = header[2]!;
-    headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
+  const lowered = text.toLowerCase(); // header names are ASCII: one call for every name
+  for (let at = lf + 1; at < last; at = lf + 1) {
+    lf = text.indexOf('\n', at);
+    const end = lf > at && text.charCodeAt(lf - 1) === CR ? lf - 1 : lf;
+    const colon = headerColon(text, at, end);
+    if (colon === -1) return { state: 'invalid', reason: `malformed header line: ${quote(text.slice(at, end))}` };
+    let from = colon + 1;
+    let to = end;
+    while (from < to && isBlank(text.charCodeAt(from))) from++;
+    while (to > from && isBlank(text.charCodeAt(to - 1))) to--;
+    const name = lowered.slice(at, colon);
+    const value = text.slice(from, to);
+    // Own keys only: a header named `constructor` is not Object's.
+    headers[name] = Object.hasOwn(headers, name) ? `${headers[name]}, ${value}` : value;
   }
   return {
     state: 'complete',
     head: { httpVersion: status[1]!, statusCode: Number(status[2]), reason: status[3] ?? '', headers },
   };
 }
+
+/** Where the colon of a `name: value` line in text[start, end) is, or -1 when the line is not one (a CR in it too). */
+function headerColon(text: string, start: number, end: number): number {
+  let colon = start;
+  while (colon < end && TOKEN_CHAR[text.charCodeAt(colon)] === 1) colon++;
+  if (colon === start || colon === end || text.charCodeAt(colon) !== 0x3a) return -1;
+  for (let i = colon + 1; i < end; i++) if (text.charCodeAt(i) === CR) return -1;
+  return colon;
+}
+
+const isBlank = (c: number): boolean => c === 0x20 || c === 0x09;
 
 /** What arrived instead of HTTP: a TLS record (the port expects TLS), printable text, or hex. */
 export function describeBytes(data: Buffer): string {

@@ -224,6 +224,88 @@ describe('parseResponseHead', () => {
     expect(parseResponseHead(Buffer.from(`${text}\r\n`), 16 * 1024).state).toBe('invalid');
   });
 
+  // The parse the hand-written scanner replaced (split on CRLF or LF, a pattern per header line): the reference its
+  // answers are compared with on heads built from every awkward piece below, cut at every length.
+  const referenceParse = (data: Buffer, maxBytes: number): unknown => {
+    const statusPattern = /^HTTP\/(\d(?:\.\d)?) ([1-9]\d\d)(?:[ \t]([^\r\n]*))?$/;
+    const headerPattern = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*(.*?)[ \t]*$/;
+    const prefix = Math.min(data.length, 5);
+    if (data.compare(Buffer.from('HTTP/'), 0, prefix, 0, prefix) !== 0) return 'not http';
+    const window = data.subarray(0, maxBytes + 4);
+    const candidates = [window.indexOf('\r\n\r\n'), window.indexOf('\n\n')].map((i, k) => (i === -1 ? -1 : i + (k ? 2 : 4))).filter((i) => i !== -1);
+    const end = candidates.length ? Math.min(...candidates) : -1;
+    if (end === -1) {
+      if (data.length > maxBytes) return 'too long';
+      const lf = data.indexOf(0x0a);
+      if (lf !== -1 && !statusPattern.test(data.toString('latin1', 0, lf).replace(/\r$/, ''))) return 'bad status';
+      return 'incomplete';
+    }
+    const lines = data.toString('latin1', 0, end).split(/\r?\n/).slice(0, -2);
+    const status = statusPattern.exec(lines[0]!);
+    if (!status) return 'bad status';
+    const headers: Record<string, string> = {};
+    for (const line of lines.slice(1)) {
+      const header = headerPattern.exec(line);
+      if (!header) return `bad header ${JSON.stringify(line)}`;
+      const name = header[1]!.toLowerCase();
+      headers[name] = Object.hasOwn(headers, name) ? `${headers[name]}, ${header[2]}` : header[2]!;
+    }
+    return { httpVersion: status[1], statusCode: Number(status[2]), reason: status[3] ?? '', headers, length: end };
+  };
+  const summary = (parsed: ReturnType<typeof parseResponseHead>): unknown => {
+    if (parsed.state === 'complete') return { ...parsed.head, length: parsed.length };
+    if (parsed.state === 'incomplete') return 'incomplete';
+    if (parsed.reason.startsWith('not an HTTP')) return 'not http';
+    if (parsed.reason.startsWith('response headers exceed')) return 'too long';
+    if (parsed.reason.startsWith('malformed status')) return 'bad status';
+    const line = /^malformed header line: (".*")$/s.exec(parsed.reason)![1]!;
+    return `bad header ${line}`;
+  };
+
+  it('answers as the split-and-pattern parse it replaced, for every head cut at every length', () => {
+    const statusLines = ['HTTP/1.1 401 Unauthorized', 'HTTP/1.0 200', 'HTTP/1.1 404 ', 'HTTP/1.1 401\tNo\tTabs', 'HTTP/1.1 40', 'HTTP/2 401 X'];
+    const headerLines = [
+      'Content-Length: 0',
+      'Server:Microsoft-HTTPAPI/2.0',
+      'X-Pad: \t spaced \t ',
+      'Set-Cookie: a',
+      'set-cookie: b',
+      'Empty:',
+      'Blank:   \t',
+      'No colon',
+      ': no name',
+      'Bad Name: x',
+      'X-Cr: a\rb',
+      'X-High: caf\xe9',
+      'Caf\xe9: x',
+      'Constructor: x',
+      '',
+      'A: 1\n\nB: 2',
+      'A: 1\r\n\r\nB: 2',
+    ];
+    const ends = ['\r\n', '\n', '\r\r\n'];
+    let compared = 0;
+    for (const status of statusLines) {
+      for (let i = 0; i < headerLines.length; i++) {
+        for (const [k, eol] of ends.entries()) {
+          const a = headerLines[i]!;
+          const b = headerLines[(i * 5 + k) % headerLines.length]!;
+          const blank = ends[(i + k) % ends.length]!;
+          const text = `${status}${eol}${a}${ends[(i + 1) % 3]}${b}${eol}${blank}after`;
+          const data = Buffer.from(text, 'latin1');
+          for (let cut = 0; cut <= data.length; cut++) {
+            for (const maxBytes of [16 * 1024, 24]) {
+              const part = data.subarray(0, cut);
+              expect(summary(parseResponseHead(part, maxBytes)), `${JSON.stringify(part.toString('latin1'))} within ${maxBytes}`).toEqual(referenceParse(part, maxBytes));
+              compared++;
+            }
+          }
+        }
+      }
+    }
+    expect(compared).toBeGreaterThan(10_000);
+  });
+
   it('accepts a head just under the limit', () => {
     const text = `HTTP/1.1 401 Unauthorized\r\nX-Pad: ${'a'.repeat(1000)}\r\n\r\n`;
     expect(parseResponseHead(Buffer.from(text), text.length).state).toBe('complete');
