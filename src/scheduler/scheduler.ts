@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
 import { targetChanged } from '../config/identity.js';
@@ -103,6 +104,17 @@ const HEALTH_CHECK = CHECK_KINDS.find((check) => CHECKS[check].drivesHealth)!;
 const keyOf = (name: string, check: CheckKind): string => `${check}\u0000${name}`;
 
 /**
+ * The abort every probe of one run of the scheduler listens to (it aborts them all at a stop whose grace ran out).
+ * One per run, not one per probe: an AbortController and its listener cost about as much as parsing the response.
+ * Every probe in flight adds a listener, so the listener warning is off.
+ */
+function runAbort(): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  return controller;
+}
+
+/**
  * A timer ticks every second; each tick plans the probes due in the next second and sets a timer for each
  * at its exact time, so lag is measured against the real schedule, not the tick. Every check a target runs (the
  * check table says which, and how often) is its own entry, spread over its interval by a hash of the target's
@@ -116,7 +128,7 @@ export function createScheduler(initialTargets: TargetConfig[], deps: SchedulerD
   const queue: DueProbe[] = [];
   /** Every probe in flight, with its target's name. */
   const inFlight = new Map<Promise<ProbeResult>, string>();
-  const aborts = new Set<AbortController>();
+  let abort = runAbort();
   let tick: NodeJS.Timeout | null = null;
   let running = false;
   let skipped = 0;
@@ -255,12 +267,12 @@ export function createScheduler(initialTargets: TargetConfig[], deps: SchedulerD
 
   function runProbe(entry: Entry): Promise<ProbeResult> {
     started++;
-    const abort = new AbortController();
-    aborts.add(abort);
+    if (abort.signal.aborted) abort = runAbort(); // a stop aborted the probes in flight then, not those after it
+    const { signal } = abort;
     const promise = deps
-      .probe(entry.target, entry.check, abort.signal)
+      .probe(entry.target, entry.check, signal)
       .then((result) => {
-        if (abort.signal.aborted && !running) {
+        if (signal.aborted && !running) {
           cancelled++;
           return result;
         }
@@ -272,7 +284,6 @@ export function createScheduler(initialTargets: TargetConfig[], deps: SchedulerD
         return result;
       })
       .finally(() => {
-        aborts.delete(abort);
         inFlight.delete(promise);
         if (entry.inFlight === promise) entry.inFlight = null;
         const current = entries.get(entry.key);
@@ -315,7 +326,7 @@ export function createScheduler(initialTargets: TargetConfig[], deps: SchedulerD
         clearTimeout(grace);
         if (expired) {
           deps.log.warn({ inFlight: inFlight.size, graceMs }, 'probes still running at shutdown; aborting them');
-          for (const abort of aborts) abort.abort(new Error('sstpwatch is stopping'));
+          abort.abort(new Error('sstpwatch is stopping'));
         }
       }
       await settled;

@@ -44,6 +44,43 @@ describe('scheduler stop with a grace period', () => {
     expect(waitedMs).toBeGreaterThanOrEqual(250);
   });
 
+  it('probes after a stop that aborted others get a signal that is not aborted, and many in flight warn of nothing', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      const seen: { name: string; aborted: boolean }[] = [];
+      const names = Array.from({ length: 40 }, (_, i) => `t${i}`);
+      const scheduler = createScheduler(names.map(target), {
+        // Each probe ends when aborted, or after 50 ms once the scheduler has been started again.
+        probe: (t, _check, signal) =>
+          new Promise((resolve) => {
+            seen.push({ name: t.name, aborted: signal.aborted });
+            const done = () => resolve(result(!signal.aborted, signal.aborted ? 'probe aborted' : 'HTTP/1.1 401'));
+            signal.addEventListener('abort', done, { once: true });
+            if (seen.length > names.length) setTimeout(done, 50);
+          }),
+        onResult: () => undefined,
+        log,
+      });
+      scheduler.start();
+      const first = names.map((name) => scheduler.probeNow(name));
+      await scheduler.stop({ graceMs: 50 });
+      expect((await Promise.all(first)).map((r) => r!.message)).toEqual(names.map(() => 'probe aborted'));
+      expect(scheduler.stats().cancelled).toBe(names.length);
+
+      scheduler.start();
+      const again = await scheduler.probeNow('t0');
+      await scheduler.stop();
+      expect(again!.message).toBe('HTTP/1.1 401');
+      expect(seen.at(-1)).toEqual({ name: 't0', aborted: false });
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.map((w) => w.message)).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('without a grace it waits for every probe, as before', async () => {
     const reported: string[] = [];
     const scheduler = createScheduler([target('slow')], {
