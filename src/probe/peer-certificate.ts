@@ -52,11 +52,16 @@ export interface PeerLeaf {
  * digests as one object) costs several per cent of a probe's CPU. Null when the session carries no certificate:
  * read it with readPeerCertificate() then.
  */
-export function readPeerLeaf(socket: tls.TLSSocket): PeerLeaf | null {
+export function readPeerLeaf(socket: tls.TLSSocket, fingerprint: (hex: string) => string = nodeFingerprint): PeerLeaf | null {
   const session = socket.getSession();
   const raw = session ? sessionPeerCertificate(session) : null;
   if (raw === null) return null;
-  return { raw, fingerprint256: hash('sha256', raw, 'hex').toUpperCase().replace(/..(?!$)/g, '$&:') };
+  return { raw, fingerprint256: fingerprint(hash('sha256', raw, 'hex')) };
+}
+
+/** A hex SHA-256 (`ab12...`) the way Node writes fingerprint256: `AB:12:...`. */
+export function nodeFingerprint(hex: string): string {
+  return hex.toUpperCase().replace(/..(?!$)/g, '$&:');
 }
 
 /** The DER of the `[3] peer` field of an SSL_SESSION (OpenSSL's ssl/ssl_asn1.c), or null when it has none. */

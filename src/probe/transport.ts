@@ -27,6 +27,7 @@ import {
   parseOrNull,
   readChain,
   readPeerCertificate,
+  nodeFingerprint,
   readPeerLeaf,
   skipPeerCertificate,
   type PeerLeaf,
@@ -94,6 +95,7 @@ export function createTransport(opts: TransportOptions = {}): Transport {
   const caIds = new Map<string, string>();
   const checksByChain = new WeakMap<CertificateDetails[], Map<string, ChainChecks | null>>();
   const nameChecks = new Map<string, string | null>();
+  const fingerprints = new Map<string, string>();
   const addresses = new WeakMap<ProbeTarget, TargetAddress>();
   const deps: TransportDeps = {
     lookup: opts.lookup ?? lookupAddress,
@@ -101,6 +103,8 @@ export function createTransport(opts: TransportOptions = {}): Transport {
     // The configured CA bundle is trusted in addition to the bundled roots, not instead of them.
     secureContext: (ca) =>
       remember(contexts, 32, ca ?? '', () => tls.createSecureContext(ca ? { ca: [...tls.rootCertificates, ca] } : {})),
+    // A fleet presents a few leaves again and again: each one's hex digest is put in Node's form once.
+    fingerprint: (hex) => remember(fingerprints, 256, hex, () => nodeFingerprint(hex)),
     certificate: (peer) => remember(certificates, 256, peer.fingerprint256, () => certificateInfo(peer.raw)),
     // A certificate carries the public name or not whatever the handshake: checked once per certificate and name.
     nameMismatch: (name, peer, read) => remember(nameChecks, 512, `${peer.fingerprint256}\u0000${name}`, () => nameMismatch(name, read())),
@@ -149,6 +153,8 @@ interface TransportDeps {
   lookup: LookupFn;
   maxHeadBytes: number;
   secureContext: (ca: string | null) => tls.SecureContext;
+  /** A leaf's hex SHA-256 as Node writes fingerprint256 (`AB:12:...`). */
+  fingerprint: (hex: string) => string;
   certificate: (peer: PeerLeaf) => CertificateInfo;
   /** Why the certificate does not carry `name` (an error code), or null; cached per certificate and name (`read` its fields). */
   nameMismatch: (name: string, peer: PeerLeaf, read: () => tls.PeerCertificate) => string | null;
@@ -369,7 +375,7 @@ export class Connection {
     if (this.closed) return;
     this.phases.tls = this.lap();
     this.tlsVersion = tlsSocket.getProtocol();
-    const peer = readPeerLeaf(tlsSocket) ?? readPeerCertificate(tlsSocket);
+    const peer = readPeerLeaf(tlsSocket, this.deps.fingerprint) ?? readPeerCertificate(tlsSocket);
     const hasCertificate = Buffer.isBuffer(peer?.raw) && peer.raw.length > 0;
     if (hasCertificate) {
       this.certificate = this.deps.certificate(peer);
