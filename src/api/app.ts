@@ -160,7 +160,7 @@ function rejectNonFiniteNumbers(part: string, values: unknown): void {
 }
 
 /** Retry-After of a read the database did not answer within its deadline, seconds. */
-export const STORE_TIMEOUT_RETRY_AFTER_S = 5;
+const STORE_TIMEOUT_RETRY_AFTER_S = 5;
 
 function classifyError(err: FastifyError): { statusCode: number; code: string; message: string; retryAfterS?: number } {
   if (err instanceof HttpError) return { statusCode: err.statusCode, code: err.code, message: err.message, retryAfterS: err.retryAfterS };
