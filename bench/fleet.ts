@@ -43,7 +43,7 @@ import { requireWrk } from './lib/wrk.js';
 import { databaseFigures, postgresCpu, postgresFigures, watchCommits } from './lib/database-figures.js';
 import { renderMarkdown, type BenchReport, type SizeReport, type SystemFigures } from './lib/report.js';
 import { histogramQuantile, parseLagLog, parseMetrics, summarizeLag, sumOf } from './lib/stats.js';
-import { lagDuring, parseDurationS, renderSteady, sampleSteady, SHORT_RETENTION, type SteadyFigures } from './lib/steady.js';
+import { lagByWindow, lagDuring, parseDurationS, renderSteady, sampleSteady, SHORT_RETENTION, type SteadyFigures } from './lib/steady.js';
 import { BENCH_HOSTNAME, DEFAULT_GROUP_SIZE, SSTP_PATH, endpointLatency, installedNodeOptions, startBlackbox, startSstpwatch, targetPort, type Fleet } from './lib/systems.js';
 
 const { values } = parseArgs({
@@ -411,6 +411,8 @@ async function steady(fleet: Fleet, fake: IpcChild, started: Date): Promise<void
     figures.lag = {
       afterWarmup: roundLag(summarizeLag(lag, warm, Infinity)),
       duringScrapes: roundLag(summarizeLag(lagDuring(lag, figures.scrapes.filter((s) => s.from >= warm), 1000), warm, Infinity)),
+      // About six stretches of whole minutes, whatever the run's length.
+      byWindow: lagByWindow(lag, warm, Math.max(1, Math.round(figures.durationS / 6 / 60)) * 60_000).map((w) => ({ ...w, ...roundLag(w) })),
     };
     const load = loadAverage();
     parts.push(renderSteady(n, intervalS, figures, command), `Load average at the end: ${load.join(' ')}; machine: ${JSON.stringify(machine())}.`, '');

@@ -92,7 +92,7 @@ export interface SteadyFigures {
   /** The service's sstpwatch_scheduler_lag_seconds at the last reading minus at the first after the warm-up. */
   lagHistogramAfterWarmup?: { probes: number; p50: number; p99: number };
   /** From the raw lag log (fleet.ts fills it once the service has stopped). */
-  lag?: { afterWarmup: LagSummary; duringScrapes: LagSummary };
+  lag?: { afterWarmup: LagSummary; duringScrapes: LagSummary; byWindow?: LagWindow[] };
 }
 
 /** The series read from a scrape's body: the heap gauges and the scheduler's lag histogram. */
@@ -143,6 +143,37 @@ export function summarizeScrapes(scrapes: readonly Pick<SteadyScrape, 'ms' | 'by
     over1s: ms.filter((m) => m > 1000).length,
     bodyBytes: { min: minOf(bytes), max: maxOf(bytes) },
   };
+}
+
+/** The lag of the probes started in one stretch of the run (minutes after the warm-up). */
+export interface LagWindow extends LagSummary {
+  fromMin: number;
+  toMin: number;
+}
+
+/**
+ * The lag after `from` in stretches of `windowMs`: whether a long run's lag is spread over it or gathers in one part
+ * (retention starting to delete, a scrape that fell behind).
+ */
+export function lagByWindow(samples: readonly LagSample[], from: number, windowMs: number): LagWindow[] {
+  const byIndex = new Map<number, number[]>();
+  for (const s of samples) {
+    if (s.at < from) continue;
+    const i = Math.floor((s.at - from) / windowMs);
+    let values = byIndex.get(i);
+    if (!values) byIndex.set(i, (values = []));
+    values.push(s.seconds);
+  }
+  return [...byIndex.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([i, values]) => ({
+      fromMin: (i * windowMs) / 60_000,
+      toMin: ((i + 1) * windowMs) / 60_000,
+      samples: values.length,
+      p50: percentile(values, 50),
+      p99: percentile(values, 99),
+      max: maxOf(values),
+    }));
 }
 
 /**
@@ -327,6 +358,10 @@ function renderLag(f: SteadyFigures): string[] {
   if (f.lag) {
     lines.push(`- scheduler lag after the warm-up (every probe, the raw lag log): ${lagText(f.lag.afterWarmup)}`);
     if (f.scrapeEveryS > 0) lines.push(`- scheduler lag of the probes started during a scrape or within 1 s after it: ${lagText(f.lag.duringScrapes)}`);
+    const windows = f.lag.byWindow ?? [];
+    if (windows.length > 1) {
+      lines.push(`- scheduler lag by stretch of the run after the warm-up (minutes: p99 / max): ${windows.map((w) => `${w.fromMin}-${w.toMin}: ${ms(w.p99 * 1000)} / ${ms(w.max * 1000)}`).join('; ')}`);
+    }
   }
   const h = f.lagHistogramAfterWarmup;
   if (h) lines.push(`- the service's sstpwatch_scheduler_lag_seconds, last reading minus the first after the warm-up: p50 ${ms(h.p50 * 1000)}, p99 ${ms(h.p99 * 1000)} (${h.probes.toLocaleString('en-US')} probes; interpolated within buckets)`);

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { curlScrape } from '../../bench/lib/api-load.js';
-import { histogramIncrease, lagDuring, MEMORY_METRICS, memoryReading, slopePerHour, summarizeScrapes } from '../../bench/lib/steady.js';
+import { histogramIncrease, lagByWindow, lagDuring, MEMORY_METRICS, memoryReading, slopePerHour, summarizeScrapes } from '../../bench/lib/steady.js';
 import { histogramQuantile, parseMetrics } from '../../bench/lib/stats.js';
 
 // Real /metrics of sstpwatch (1,000 targets, the steady bench's service) 90 s apart: prom-client's process and
@@ -67,6 +67,25 @@ describe('lagDuring keeps the probes started during a scrape or within the slack
     { what: 'no windows', windows: [], slackMs: 1000, at: [] },
   ])('$what', ({ windows, slackMs, at }) => {
     expect(lagDuring(lag, windows, slackMs).map((s) => s.at)).toEqual(at);
+  });
+});
+
+describe('lagByWindow splits the lag after the warm-up into stretches of the run', () => {
+  it('gives each stretch its own percentiles and leaves out what came before the warm-up ended', () => {
+    const samples = [
+      { at: 500, seconds: 9 }, // before the warm-up ended
+      ...Array.from({ length: 100 }, (_, i) => ({ at: 1_000 + i, seconds: 0.01 })),
+      ...Array.from({ length: 100 }, (_, i) => ({ at: 61_000 + i, seconds: i === 99 ? 3 : 0.02 })),
+    ];
+    const windows = lagByWindow(samples, 1_000, 60_000);
+    expect(windows.map((w) => [w.fromMin, w.toMin, w.samples, w.p50, w.max])).toEqual([
+      [0, 1, 100, 0.01, 0.01],
+      [1, 2, 100, 0.02, 3],
+    ]);
+  });
+
+  it('has no stretch without samples', () => {
+    expect(lagByWindow([{ at: 0, seconds: 1 }], 10, 60_000)).toEqual([]);
   });
 });
 
