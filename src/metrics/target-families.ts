@@ -1,6 +1,9 @@
 // The per-target and per-group families of metrics.ts, kept as facts per target and rendered per target
 // at each scrape (series-table.ts). The families, their names, labels, HELP and TYPE are the contract's (docs/metrics.md); their
 // order is the order they are created in here.
+// Each family makes the constant parts of its lines once (`\nname{`, `,state="up"} 1`), as flat strings
+// (text-format.ts flat()), and renders a row in a plain loop: a template that rebuilt them made more strings per
+// line, each a node of the piece's tree that the copy into the chunk walks again (~0.9x a scrape's CPU).
 import type { Registry } from 'prom-client';
 import { METRIC_FAMILIES, type MetricFamily } from '../config/metrics-config.js';
 import type { Thresholds } from '../config/policy.js';
@@ -10,7 +13,7 @@ import { TARGET_STATES, type TargetHealth, type TargetState } from '../health/ty
 import { CHECK_KINDS, CHECKS, type CheckSeries } from '../probe/checks.js';
 import { ERROR_KINDS, type CheckKind, type ProbeResult } from '../probe/types.js';
 import { RenderedFamily, SeriesTable, type SeriesRow } from './series-table.js';
-import { escapeLabelValue, labelText, valueText } from './text-format.js';
+import { escapeLabelValue, flat, labelText, valueText } from './text-format.js';
 
 /** What identifies a target's series (metrics.ts TargetLabels). */
 interface TargetIdentity {
@@ -88,23 +91,36 @@ export function createTargetFamilies(registry: Registry, exclude: readonly Metri
   const family = <R extends SeriesRow>(table: SeriesTable<R>, name: string, help: string, type: 'gauge' | 'counter' | 'histogram', render: Render<R>) =>
     excluded.has(name) ? null : new RenderedFamily(name, help, type, table, render, registry);
   /** A gauge of one value per target, absent while the value is NaN. */
-  const gauge = (name: string, help: string, value: (row: TargetRow) => number) =>
-    family(targets, name, help, 'gauge', (row) => {
+  const gauge = (name: string, help: string, value: (row: TargetRow) => number) => {
+    const open = flat(`\n${name}{`);
+    return family(targets, name, help, 'gauge', (row) => {
       const v = value(row);
-      return Number.isNaN(v) ? '' : `\n${name}{${row.labels}} ${valueText(v)}`;
+      return Number.isNaN(v) ? '' : `${open}${row.labels}} ${valueText(v)}`;
     });
+  };
+  const stateOpen = flat('\nsstp_target_state{');
+  /** Per state of the row, the end of each of its four lines. */
+  const stateEnds = new Map(TARGET_STATES.map((state) => [state, TARGET_STATES.map((s) => flat(`,state="${s}"} ${s === state ? 1 : 0}`))]));
 
   gauge('sstp_target_up', 'Debounced state: 1 up, 0 down (absent while unknown or in maintenance).', (row) =>
     row.state === 'up' ? 1 : row.state === 'down' ? 0 : Number.NaN);
-  family(targets, 'sstp_target_state', 'Debounced state, one-hot over up/down/unknown/maintenance.', 'gauge', (row) =>
-    row.state === null ? '' : TARGET_STATES.map((s) => `\nsstp_target_state{${row.labels},state="${s}"} ${s === row.state ? 1 : 0}`).join(''));
+  family(targets, 'sstp_target_state', 'Debounced state, one-hot over up/down/unknown/maintenance.', 'gauge', (row) => {
+    const ends = row.state === null ? undefined : stateEnds.get(row.state);
+    if (!ends) return '';
+    let text = '';
+    for (const end of ends) text += `${stateOpen}${row.labels}${end}`;
+    return text;
+  });
   const kinds = CHECK_KINDS.map((check, index) => kindFamilies(CHECKS[check].series, index));
   gauge('sstp_target_consecutive_failures', 'Failed probes in a row.', (row) => row.consecutiveFailures);
   gauge('sstp_cert_not_after_timestamp_seconds', 'Expiry of the leaf certificate presented (Unix seconds).', (row) => row.certNotAfter);
+  const certInfoOpen = flat('\nsstp_cert_info{');
   const certInfo = family(targets, 'sstp_cert_info', 'The leaf certificate now presented.', 'gauge', (row) =>
-    row.certInfo === null ? '' : `\nsstp_cert_info{${row.labels},${row.certInfo}} 1`);
-  const groupGauge = (name: string, help: string, value: (row: GroupRow) => number) =>
-    family(groups, name, help, 'gauge', (row) => `\n${name}{${row.labels}} ${valueText(value(row))}`);
+    row.certInfo === null ? '' : `${certInfoOpen}${row.labels},${row.certInfo}} 1`);
+  const groupGauge = (name: string, help: string, value: (row: GroupRow) => number) => {
+    const open = flat(`\n${name}{`);
+    return family(groups, name, help, 'gauge', (row) => `${open}${row.labels}} ${valueText(value(row))}`);
+  };
   groupGauge('sstp_group_servers_up', 'Servers of the group whose state is up.', (row) => row.serversUp);
   groupGauge('sstp_group_servers', 'Servers configured in the group.', (row) => row.serversTotal);
   gauge('sstp_probe_interval_seconds', 'Configured probe interval (absent for cron schedules).', (row) => row.interval);
@@ -122,22 +138,31 @@ export function createTargetFamilies(registry: Registry, exclude: readonly Metri
     const success = perTarget(spec.success, (f) => f.success);
     const lastTimestamp = perTarget(spec.lastTimestamp, (f) => f.lastTimestamp);
     const resultsName = spec.results.name;
+    const resultsOpen = flat(`\n${resultsName}{`);
+    const resultLabels = ERROR_KINDS.map((kind) => flat(`,result="${kind}"} `));
     const results = family(targets, resultsName, spec.results.help, 'counter', (row) => {
+      const counts = facts(row)?.results;
+      if (!counts) return '';
       let text = '';
-      facts(row)?.results?.forEach((count, i) => { if (count > 0) text += `\n${resultsName}{${row.labels},result="${ERROR_KINDS[i]}"} ${count}`; });
+      for (let i = 0; i < counts.length; i++) if (counts[i]! > 0) text += `${resultsOpen}${row.labels}${resultLabels[i]}${counts[i]}`;
       return text;
     });
     const stepsName = spec.steps.name;
-    const stepNames = spec.steps.steps.map((step) => `,${spec.steps.label}="${step}"} `);
+    const stepsOpen = flat(`\n${stepsName}{`);
+    const stepNames = spec.steps.steps.map((step) => flat(`,${spec.steps.label}="${step}"} `));
     const steps = family(targets, stepsName, spec.steps.help, 'gauge', (row) => {
+      const seconds = facts(row)?.steps;
+      if (!seconds) return '';
       let text = '';
-      facts(row)?.steps?.forEach((seconds, i) => { if (!Number.isNaN(seconds)) text += `\n${stepsName}{${row.labels}${stepNames[i]}${valueText(seconds)}`; });
+      for (let i = 0; i < seconds.length; i++) if (!Number.isNaN(seconds[i])) text += `${stepsOpen}${row.labels}${stepNames[i]}${valueText(seconds[i]!)}`;
       return text;
     });
     let duration: RenderedFamily<TargetRow> | null = null;
     if (spec.duration) {
       const { name, buckets } = spec.duration;
-      const bucketPrefixes = [...buckets.map((bound) => `\n${name}_bucket{le="${bound}",`), `\n${name}_bucket{le="+Inf",`];
+      const bucketPrefixes = [...buckets.map((bound) => `\n${name}_bucket{le="${bound}",`), `\n${name}_bucket{le="+Inf",`].map(flat);
+      const sumOpen = flat(`\n${name}_sum{`);
+      const countOpen = flat(`\n${name}_count{`);
       duration = family(targets, name, spec.duration.help, 'histogram', (row) => {
         const counts = facts(row)?.duration;
         if (!counts) return '';
@@ -145,16 +170,21 @@ export function createTargetFamilies(registry: Registry, exclude: readonly Metri
         let acc = 0;
         for (let i = 0; i < buckets.length; i++) text += `${bucketPrefixes[i]}${row.labels}} ${(acc += counts[i]!)}`;
         const count = counts[buckets.length + 1]!;
-        return `${text}${bucketPrefixes[buckets.length]}${row.labels}} ${count}\n${name}_sum{${row.labels}} ${valueText(counts[buckets.length]!)}\n${name}_count{${row.labels}} ${count}`;
+        return `${text}${bucketPrefixes[buckets.length]}${row.labels}} ${count}${sumOpen}${row.labels}} ${valueText(counts[buckets.length]!)}${countOpen}${row.labels}} ${count}`;
       });
     }
     const statusCode = spec.statusCode ? perTarget(spec.statusCode, (f) => f.statusCode) : null;
     let hashProtocol: RenderedFamily<TargetRow> | null = null;
     if (spec.hashProtocol) {
       const name = spec.hashProtocol.name;
+      const open = flat(`\n${name}{`);
+      const protocols = HASH_PROTOCOLS.map(([protocol, bit]) => [flat(`,protocol="${protocol}"} `), bit] as const);
       hashProtocol = family(targets, name, spec.hashProtocol.help, 'gauge', (row) => {
         const bitmask = facts(row)?.hashBitmask ?? -1;
-        return bitmask < 0 ? '' : HASH_PROTOCOLS.map(([protocol, bit]) => `\n${name}{${row.labels},protocol="${protocol}"} ${bitmask & bit ? 1 : 0}`).join('');
+        if (bitmask < 0) return '';
+        let text = '';
+        for (const [labels, bit] of protocols) text += `${open}${row.labels}${labels}${bitmask & bit ? 1 : 0}`;
+        return text;
       });
     }
     return { spec, index, success, lastTimestamp, results, steps, duration, statusCode, hashProtocol };

@@ -28,6 +28,16 @@ export function labelText(labels: Labels): string {
   return pairs.join(',');
 }
 
+/**
+ * `text` as one flat string. A template literal of 13 characters or more is a tree of its parts (a cons string), and
+ * a constant part of every line kept as a tree is walked again each time a piece of the body holding it is copied.
+ */
+export function flat(text: string): string {
+  // A JSON round trip gives back the same characters (lone surrogates too) in a new, flat string; join(), slice()
+  // and concat() may hand back the tree itself.
+  return JSON.parse(JSON.stringify(text)) as string;
+}
+
 /** As prom-client writes values: NaN as Nan, infinities as +Inf / -Inf. */
 export function valueText(value: number): string {
   if (Number.isNaN(value)) return 'Nan';
