@@ -46,8 +46,14 @@ interface MetricInternals {
 
 const braces = (labels: string) => (labels ? `{${labels}}` : '');
 
-/** Bytes of a chunk of the body: a socket write or a gzip input each. */
+/** Bytes of a chunk of the body: a socket write each. */
 const CHUNK_BYTES = 256 * 1024;
+/**
+ * Bytes of a lent chunk (a gzip input each). Each deflate sets up and tears down a zlib stream (~50 us and its
+ * ~256 KB of state), so a fourth of the chunks costs less CPU, and a little less gzip (each chunk is deflated on its
+ * own). The same three buffers are written over (3 MB), and deflating one holds the loop ~2-3 ms, well inside a slice.
+ */
+const LENT_CHUNK_BYTES = 1024 * 1024;
 
 export interface ExpositionOptions {
   /**
@@ -58,9 +64,9 @@ export interface ExpositionOptions {
 }
 
 /**
- * The registry in the text format, as UTF-8 chunks of up to 256 KB, the event loop given back once a slice of
- * SCRAPE_SLICES has passed (`slicer`; its clock also runs while the caller gzips or sends a chunk): the per-target
- * families render their rows in pieces of ~16 K characters, one UTF-8 copy each. Streamed as they come
+ * The registry in the text format, as UTF-8 chunks of up to 256 KB (1 MB when lent), the event loop given back once a
+ * slice of SCRAPE_SLICES has passed (`slicer`; its clock also runs while the caller gzips or sends a chunk): the
+ * per-target families render their rows in pieces of ~16 K characters, one UTF-8 copy each. Streamed as they come
  * (routes/metrics.ts), the body is never held whole.
  */
 export async function* expositionChunks(
@@ -68,7 +74,7 @@ export async function* expositionChunks(
   slicer = new TimeSlicer(SCRAPE_SLICES),
   options: ExpositionOptions = {},
 ): AsyncGenerator<Buffer> {
-  const out = new ChunkWriter(CHUNK_BYTES, { lend: options.lendChunks });
+  const out = new ChunkWriter(options.lendChunks ? LENT_CHUNK_BYTES : CHUNK_BYTES, { lend: options.lendChunks });
   let lines = 0;
   const counted = async (n: number) => {
     lines += n;

@@ -14,7 +14,7 @@ import { playScenario } from '../../metrics/scenario.js';
 
 const T0 = 1_700_000_000_000;
 
-/** A fleet large enough that its text is written in many 256 KB chunks. */
+/** A fleet large enough that its text is written in many chunks (256 KB, or 1 MB when gzipped). */
 function largeFleet(targets: number): Registry {
   const registry = new Registry();
   const metrics = createMetrics(registry, { processMetrics: false });
