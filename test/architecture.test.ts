@@ -20,7 +20,7 @@ const MAX_LINES = 450;
  * the parts main.ts wires; main.ts is the top.
  */
 const LAYERS: readonly (readonly string[])[] = [
-  ['config', 'version.ts', 'chunk-writer.ts', 'time-slice.ts'],
+  ['config', 'version.ts', 'chunk-writer.ts', 'time-slice.ts', 'start-gate.ts'],
   ['probe', 'log.ts'],
   ['health', 'demo'],
   ['store', 'metrics'],

@@ -6,6 +6,7 @@ import type { Cadence } from '../config/raw.js';
 import type { TargetConfig } from '../config/types.js';
 import { CHECK_KINDS, CHECKS, plannedChecks } from '../probe/checks.js';
 import type { CheckKind, ProbeResult } from '../probe/types.js';
+import type { StartGate } from '../start-gate.js';
 import { dueTimesIn, nextDue, phaseOffset } from './plan.js';
 
 /** Runs one check of a target; never rejects (a probe's contract). */
@@ -25,6 +26,8 @@ export interface SchedulerDeps {
    * overloaded scheduler falls behind by skipping, never by a queue that grows without end).
    */
   maxInFlight?: number;
+  /** Held while a client waits for work that needs the loop (a scrape): due probes then wait, a bounded time. */
+  startGate?: StartGate;
   now?: () => number;
 }
 
@@ -131,6 +134,9 @@ export function createScheduler(initialTargets: TargetConfig[], deps: SchedulerD
   const inFlight = new Map<Promise<ProbeResult>, string>();
   let abort = runAbort();
   let tick: NodeJS.Timeout | null = null;
+  /** Drains the queue once the oldest probe held back by the start gate has waited its longest. */
+  let gateTimer: NodeJS.Timeout | null = null;
+  let stopGateListener: (() => void) | null = null;
   let running = false;
   let skipped = 0;
   let started = 0;
@@ -257,6 +263,7 @@ export function createScheduler(initialTargets: TargetConfig[], deps: SchedulerD
 
   function drain(): void {
     while (running && queue.length > 0 && inFlight.size < maxInFlight) {
+      if (heldBack(queue[0]!)) return;
       const due = queue.shift()!;
       due.entry.queued = false;
       if (due.entry.inFlight || entries.get(due.entry.key) !== due.entry) continue;
@@ -264,6 +271,19 @@ export function createScheduler(initialTargets: TargetConfig[], deps: SchedulerD
       // A probe never rejects by contract; a bug that makes one reject must not crash the service.
       runProbe(due.entry).catch((err: unknown) => deps.log.error({ err, target: due.entry.target.name, check: due.entry.check }, 'probe threw'));
     }
+  }
+
+  /** Whether the start gate holds this probe back now (never past maxDeferMs after its due time). */
+  function heldBack(due: DueProbe): boolean {
+    const gate = deps.startGate;
+    if (!gate?.closed) return false;
+    const waitMs = due.dueAt + gate.maxDeferMs - now();
+    if (waitMs <= 0) return false;
+    gateTimer ??= setTimeout(() => {
+      gateTimer = null;
+      drain();
+    }, waitMs);
+    return true;
   }
 
   function runProbe(entry: Entry): Promise<ProbeResult> {
@@ -302,6 +322,7 @@ export function createScheduler(initialTargets: TargetConfig[], deps: SchedulerD
     start() {
       if (running) return;
       running = true;
+      stopGateListener = deps.startGate?.onOpen(drain) ?? null;
       armTick();
       plan(Math.floor(now() / TICK_MS) * TICK_MS + 2 * TICK_MS);
     },
@@ -312,6 +333,12 @@ export function createScheduler(initialTargets: TargetConfig[], deps: SchedulerD
         clearTimeout(tick);
         tick = null;
       }
+      if (gateTimer) {
+        clearTimeout(gateTimer);
+        gateTimer = null;
+      }
+      stopGateListener?.();
+      stopGateListener = null;
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
       for (const due of queue) due.entry.queued = false;

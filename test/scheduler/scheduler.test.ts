@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ProbeSettings, TargetConfig } from '../../src/config/types.js';
 import { dueTimesIn, nextDue, phaseOffset } from '../../src/scheduler/plan.js';
 import { createScheduler, type Scheduler } from '../../src/scheduler/scheduler.js';
+import { StartGate } from '../../src/start-gate.js';
 import { probeSettings, statusResult, targetConfig } from '../fixtures/domain.js';
 
 const log = pino({ level: 'silent' });
@@ -267,6 +268,93 @@ describe('scheduler', () => {
     expect(maxRunning).toBe(1);
     await scheduler.probeNow('a');
     expect(reported).toEqual([500, 400]);
+  });
+});
+
+describe('the start gate (a scrape holding back new probes)', () => {
+  let scheduler: Scheduler | null = null;
+  afterEach(async () => {
+    await scheduler?.stop();
+    scheduler = null;
+  });
+
+  /** A target due at every whole second, its start times and lags. */
+  function everySecond(gate: StartGate, probe: () => Promise<unknown> = async () => undefined) {
+    const starts: number[] = [];
+    const lags: number[] = [];
+    scheduler = createScheduler([target('s', { schedule: '* * * * * *', intervalMs: null })], {
+      probe: async () => {
+        starts.push(Date.now());
+        await probe();
+        return okResult();
+      },
+      onResult: () => undefined,
+      onLag: (s) => lags.push(s),
+      log,
+      startGate: gate,
+    });
+    return { starts, lags };
+  }
+
+  it('starts a probe due while the gate is closed as soon as it opens, not before', async () => {
+    const gate = new StartGate(5000);
+    const release = gate.hold();
+    const { starts, lags } = everySecond(gate);
+    scheduler!.start();
+    await sleep(1600);
+    expect(starts).toEqual([]);
+    expect(scheduler!.stats().queued).toBe(1);
+    const openedAt = Date.now();
+    release();
+    expect(starts).toHaveLength(1);
+    expect(starts[0]! - openedAt).toBeLessThan(50);
+    // Its lag is the time it was held back: it was due at a whole second before the gate opened.
+    expect(lags[0]).toBeGreaterThan(0.3);
+  });
+
+  it('holds a probe back at most maxDeferMs past its due time, however long the gate stays closed', async () => {
+    const gate = new StartGate(300);
+    // Scrapes without end, each hold overlapping the last (each ends by itself after 300 ms).
+    gate.hold();
+    const scraping = setInterval(() => gate.hold(), 50);
+    const { starts, lags } = everySecond(gate);
+    scheduler!.start();
+    await sleep(3700);
+    clearInterval(scraping);
+    expect(starts.length).toBeGreaterThanOrEqual(2);
+    for (const lag of lags) {
+      expect(lag).toBeGreaterThanOrEqual(0.3);
+      expect(lag).toBeLessThan(0.55);
+    }
+    for (const start of starts) expect(start % 1000).toBeGreaterThanOrEqual(300);
+  });
+
+  it('lets the probes in flight run while the gate is closed', async () => {
+    const gate = new StartGate(5000);
+    let finished = 0;
+    const { starts } = everySecond(gate, async () => {
+      await sleep(300);
+      finished++;
+    });
+    scheduler!.start();
+    while (starts.length === 0) await sleep(20);
+    const release = gate.hold();
+    await sleep(400);
+    expect(finished).toBe(1);
+    release();
+  });
+
+  it('starts nothing once stopped, even when the gate opens afterwards', async () => {
+    const gate = new StartGate(5000);
+    const release = gate.hold();
+    const { starts } = everySecond(gate);
+    scheduler!.start();
+    await sleep(1300);
+    expect(scheduler!.stats().queued).toBe(1);
+    await scheduler!.stop();
+    release();
+    await sleep(1200);
+    expect(starts).toEqual([]);
   });
 });
 
