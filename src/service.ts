@@ -24,6 +24,7 @@ import { ownedPart, type OwnedPart } from './scheduler/owned-targets.js';
 import { siteKey, VIRTUAL_SHARDS, virtualShardOf } from './scheduler/ownership.js';
 import { OwnershipManager } from './scheduler/ownership-manager.js';
 import { createScheduler, type Scheduler } from './scheduler/scheduler.js';
+import { StartGate } from './start-gate.js';
 import { createHousekeeping, type Housekeeping } from './store/housekeeping.js';
 import { openStore } from './store/open.js';
 import type { Store } from './store/store.js';
@@ -135,6 +136,7 @@ export async function createService(config: Config, options: ServiceOptions): Pr
   }
   // Chains, group certificate findings and CRL/OCSP reachability (its own 15-minute cadence, off the probe path).
   const certificates = new CertificateMonitor({ metrics: createCertificateMetrics(registry, { constantLabels }), log }, owned.targets, owned.groups);
+  const startGate = new StartGate();
   const scheduler = createScheduler(owned.targets, {
     probe: (target, check, signal) => probes[check](target, signal),
     onResult: (target, check, result) => {
@@ -148,6 +150,7 @@ export async function createService(config: Config, options: ServiceOptions): Pr
     onTick: (now) => monitor.tick(options.now?.() ?? now),
     log,
     maxInFlight: options.maxInFlight,
+    startGate,
   });
   // One object each, updated in place on reload: the routes read them per request.
   const probeEndpoint: ProbeEndpointDeps = {
@@ -192,6 +195,7 @@ export async function createService(config: Config, options: ServiceOptions): Pr
       clearMaintenance: (name) => monitor.clearMaintenance(name),
     },
     registry,
+    startGate,
     log,
     readiness: () => {
       const write = store.writeHealth();

@@ -4,6 +4,7 @@ import type { MaintenanceCalendar } from '../health/maintenance-calendar.js';
 import type { Maintenance } from '../health/types.js';
 import type { CertificateSource, StatusSource, TargetView } from '../health/views.js';
 import type { ProbeResult } from '../probe/types.js';
+import type { StartGate } from '../start-gate.js';
 import type { Store } from '../store/store.js';
 import type { ConnectionLimits } from './connections.js';
 import type { FleetConfig } from './fleet.js';
@@ -89,6 +90,8 @@ export interface AppDeps {
   /** Absent: as if no token were configured. */
   auth?: AuthSettings;
   registry: Registry;
+  /** Held while /metrics is written: new probes wait (a bounded time) so that the scrape gets the loop. */
+  startGate?: StartGate;
   readiness: () => Readiness;
   log: Logger;
   now?: () => number;

@@ -17,8 +17,8 @@ import { familyHeader, labelText, valueText, type Labels } from './text-format.j
  * ready meanwhile: a scrape paused every thousand rows (a millisecond) spent most of its wall time waiting, and one
  * paused every 10 ms still got only the share of the loop the probes left it (time-slice.ts), ~0.7 s at 10,000
  * targets and over 1 s when probing peaked. Growing slices keep a small fleet's scrape to one or two short slices,
- * and a large one's to a handful of pauses, while a probe or a status-list request due meanwhile waits at most 40 ms
- * (docs/capacity.md).
+ * and a large one's to a handful of pauses, while a callback of a probe in flight or a status-list request waits at
+ * most 40 ms (docs/capacity.md). New probes wait for the scrape to end, within a bound (start-gate.ts).
  */
 export const SCRAPE_SLICES = { firstMs: 10, maxMs: 40 } as const;
 
