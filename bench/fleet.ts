@@ -389,7 +389,8 @@ async function steady(fleet: Fleet, fake: IpcChild, started: Date): Promise<void
     const dir = join(workDir, `steady-${n}`);
     mkdirSync(dir);
     log(`N=${n} steady: starting (retention ${values.retention}, groups of ${groupSize}, /metrics every ${scrapeEveryS || '(never)'} s)`);
-    const service = await startSstpwatch(dir, n, fleet, intervalS, { groupSize, retention });
+    const nodeArgs = values['node-args'].split(' ').filter(Boolean);
+    const service = await startSstpwatch(dir, n, fleet, intervalS, { groupSize, retention, nodeArgs });
     let figures: SteadyFigures;
     try {
       figures = await sampleSteady(service.pid, service.database, {
