@@ -247,10 +247,11 @@ export async function createService(config: Config, options: ServiceOptions): Pr
       nextWriteAt = now + writeRetryMs;
     }
   };
-  // Rollups and retention run on their own timer, in short steps, never on the probe path.
+  // Rollups and retention run on their own timer, in short steps, never on the probe path nor during a scrape.
   const housekeeping = createHousekeeping(store, {
     log,
     intervalMs: options.housekeepingIntervalMs,
+    startGate,
     isHousekeeper: shared ? () => ownership?.isHousekeeper() === true : undefined,
   });
 

@@ -5,7 +5,8 @@
 // (their callbacks still run at each of the scrape's pauses, so their timings stay true); only new starts wait, each
 // at most `maxDeferMs` past its due time, so clients that scrape without end cannot starve the probes. A hold ends by
 // itself after as long, so a scraper that reads slowly over a long link holds nothing back for the rest of its body
-// (the loop is free then anyway).
+// (the loop is free then anyway). Background work that can wait longer still (housekeeping's rollups and prunes)
+// waits for the gate too, within the same bound (whenOpen()).
 // It sits in the lowest layer, next to time-slice.ts: the scheduler reads it and the API holds it, and it knows
 // neither.
 
@@ -44,6 +45,23 @@ export class StartGate {
     const expiry = setTimeout(release, this.maxDeferMs);
     expiry.unref();
     return release;
+  }
+
+  /**
+   * Resolves at once while the gate is open, else when the last hold is released or after `maxDeferMs`, whichever
+   * comes first: deferrable work waits for the scrape instead of taking its share of the loop, but never longer.
+   */
+  whenOpen(): Promise<void> {
+    if (!this.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const open = () => {
+        clearTimeout(bound);
+        unsubscribe();
+        resolve();
+      };
+      const unsubscribe = this.onOpen(open);
+      const bound = setTimeout(open, this.maxDeferMs);
+    });
   }
 
   /** Calls `listener` each time the last hold is released; returns what unsubscribes it. */

@@ -59,6 +59,41 @@ describe('the start gate', () => {
     expect(gate.closed).toBe(true);
   });
 
+  it('lets deferrable work wait for the last release, or for maxDeferMs at most under holds that keep coming', async () => {
+    const gate = new StartGate(200);
+    let resolved = false;
+    await gate.whenOpen(); // open: at once
+
+    const release = gate.hold();
+    const waited = gate.whenOpen().then(() => (resolved = true));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(resolved).toBe(false);
+    release();
+    await waited;
+    expect(gate.closed).toBe(false);
+
+    // Each hold released only after the next one is taken: the gate never opens, the wait ends at its bound.
+    let held = gate.hold();
+    const startedAt = Date.now();
+    resolved = false;
+    const bounded = gate.whenOpen().then(() => (resolved = true));
+    const relay = setInterval(() => {
+      const previous = held;
+      held = gate.hold();
+      previous();
+    }, 50);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 120));
+      expect(resolved).toBe(false);
+      await bounded;
+      expect(Date.now() - startedAt).toBeGreaterThanOrEqual(195);
+      expect(gate.closed).toBe(true);
+    } finally {
+      clearInterval(relay);
+      held();
+    }
+  });
+
   it('holds a probe back under a second by default: less than the lag alert counts as late', () => {
     expect(new StartGate().maxDeferMs).toBe(MAX_START_DEFER_MS);
     expect(MAX_START_DEFER_MS).toBeLessThan(1000);

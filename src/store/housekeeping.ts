@@ -1,5 +1,6 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Logger } from 'pino';
+import type { StartGate } from '../start-gate.js';
 import type { HousekeepingStep, Store } from './store.js';
 
 export interface HousekeepingOptions {
@@ -12,6 +13,11 @@ export interface HousekeepingOptions {
    * the housekeeping lock does. Default: always.
    */
   isHousekeeper?: () => boolean;
+  /**
+   * While a scrape holds it, each step waits (bounded by the gate): a minute rollup of 10,000 targets took a few
+   * hundred ms of the loop, and a scrape it met took twice as long (docs/capacity.md).
+   */
+  startGate?: Pick<StartGate, 'whenOpen'>;
 }
 
 /** What one pass did. */
@@ -35,7 +41,8 @@ export interface Housekeeping {
 /**
  * Drives the store's housekeeping (rollups, retention, vacuum, WAL checkpoint) from its own timer, never from
  * the probe path: one short transaction per step, and the event loop runs probe timers and sockets between
- * steps, so database work never delays a probe by more than one step.
+ * steps, so database work never delays a probe by more than one step. No step starts while a scrape holds the start
+ * gate, within its bound.
  */
 export function createHousekeeping(store: Pick<Store, 'housekeepingStep'>, options: HousekeepingOptions): Housekeeping {
   const now = options.now ?? Date.now;
@@ -49,6 +56,10 @@ export function createHousekeeping(store: Pick<Store, 'housekeepingStep'>, optio
     const result: HousekeepingPass = { steps: 0, rows: {}, longestStepMs: 0, ms: 0 };
     for (;;) {
       if (stopping) break;
+      if (options.startGate) {
+        await options.startGate.whenOpen();
+        if (stopping) break;
+      }
       const step = await store.housekeepingStep(now());
       if (!step) break;
       result.steps++;
