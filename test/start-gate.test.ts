@@ -2,6 +2,7 @@
 // hold is held, opened (and its listeners told) once the last one is released, each release counted once.
 import { describe, expect, it } from 'vitest';
 import { MAX_START_DEFER_MS, StartGate } from '../src/start-gate.js';
+import { scrapingWithoutEnd } from './fixtures/start-gate.js';
 
 describe('the start gate', () => {
   it('is closed while any hold is held, and tells its listeners once the last is released', () => {
@@ -72,16 +73,11 @@ describe('the start gate', () => {
     await waited;
     expect(gate.closed).toBe(false);
 
-    // Each hold released only after the next one is taken: the gate never opens, the wait ends at its bound.
-    let held = gate.hold();
+    // Scrapes without end: the gate never opens, the wait ends at its bound.
+    const stopScraping = scrapingWithoutEnd(gate);
     const startedAt = Date.now();
     resolved = false;
     const bounded = gate.whenOpen().then(() => (resolved = true));
-    const relay = setInterval(() => {
-      const previous = held;
-      held = gate.hold();
-      previous();
-    }, 50);
     try {
       await new Promise((resolve) => setTimeout(resolve, 120));
       expect(resolved).toBe(false);
@@ -89,8 +85,7 @@ describe('the start gate', () => {
       expect(Date.now() - startedAt).toBeGreaterThanOrEqual(195);
       expect(gate.closed).toBe(true);
     } finally {
-      clearInterval(relay);
-      held();
+      stopScraping();
     }
   });
 

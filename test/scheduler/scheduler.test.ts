@@ -4,6 +4,7 @@ import type { ProbeSettings, TargetConfig } from '../../src/config/types.js';
 import { dueTimesIn, nextDue, phaseOffset } from '../../src/scheduler/plan.js';
 import { createScheduler, type Scheduler } from '../../src/scheduler/scheduler.js';
 import { StartGate } from '../../src/start-gate.js';
+import { scrapingWithoutEnd } from '../fixtures/start-gate.js';
 import { probeSettings, statusResult, targetConfig } from '../fixtures/domain.js';
 
 const log = pino({ level: 'silent' });
@@ -314,13 +315,11 @@ describe('the start gate (a scrape holding back new probes)', () => {
 
   it('holds a probe back at most maxDeferMs past its due time, however long the gate stays closed', async () => {
     const gate = new StartGate(300);
-    // Scrapes without end, each hold overlapping the last (each ends by itself after 300 ms).
-    gate.hold();
-    const scraping = setInterval(() => gate.hold(), 50);
+    const stopScraping = scrapingWithoutEnd(gate);
     const { starts, lags } = everySecond(gate);
     scheduler!.start();
     await sleep(3700);
-    clearInterval(scraping);
+    stopScraping();
     expect(starts.length).toBeGreaterThanOrEqual(2);
     for (const lag of lags) {
       expect(lag).toBeGreaterThanOrEqual(0.3);

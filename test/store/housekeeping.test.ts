@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { StartGate } from '../../src/start-gate.js';
 import { createHousekeeping } from '../../src/store/housekeeping.js';
 import type { HousekeepingStep } from '../../src/store/store.js';
+import { scrapingWithoutEnd } from '../fixtures/start-gate.js';
 
 /** A store with `steps` steps to do per pass; records when each ran. */
 function steppingStore(steps: number) {
@@ -48,13 +49,7 @@ describe('housekeeping and the start gate', () => {
     const store = steppingStore(1);
     const gate = new StartGate(150);
     const housekeeping = createHousekeeping(store, { log, startGate: gate });
-    // A hold taken anew before the last one ends: the gate never opens while the pass waits.
-    let held = gate.hold();
-    const relay = setInterval(() => {
-      const previous = held;
-      held = gate.hold();
-      previous();
-    }, 40);
+    const stopScraping = scrapingWithoutEnd(gate);
     try {
       const startedAt = Date.now();
       const pass = await housekeeping.runPass();
@@ -62,8 +57,7 @@ describe('housekeeping and the start gate', () => {
       expect(store.ranAt[0]! - startedAt).toBeGreaterThanOrEqual(145);
       expect(gate.closed).toBe(true);
     } finally {
-      clearInterval(relay);
-      held();
+      stopScraping();
       await housekeeping.stop();
     }
   });
