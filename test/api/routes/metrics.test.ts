@@ -77,51 +77,45 @@ describe('GET /metrics', () => {
     expect(run.output).toBe('');
     expect(run.code).toBe(0);
   });
-});
 
-describe('GET /metrics and the probes due meanwhile', () => {
-  let app: App | undefined;
-  afterEach(async () => {
-    await app?.close();
-    app = undefined;
-  });
-
-  it('holds new probes back while the body is written, gzipped or not, and lets them go once it is', async () => {
-    const registry = largeFleet(500);
-    const gate = new StartGate();
-    const seen: boolean[] = [];
-    // prom-client runs a gauge's collect while its lines are written: in the middle of the body.
-    new Gauge({ name: 'gate_seen_closed', help: 'test', registers: [registry], collect: () => void seen.push(gate.closed) });
-    let opened = 0;
-    gate.onOpen(() => opened++);
-    app = await buildTestApp({ registry, startGate: gate });
-    for (const headers of [{}, { 'accept-encoding': 'gzip' }]) {
-      const res = await app.inject({ method: 'GET', url: '/metrics', headers });
-      expect(res.statusCode).toBe(200);
-      expect(gate.closed).toBe(false);
-    }
-    expect(seen).toEqual([true, true]);
-    expect(opened).toBe(2);
-  });
-
-  it('lets the probes go when the scraper goes away in the middle of the body', async () => {
-    const gate = new StartGate(60_000);
-    app = await buildTestApp({ registry: largeFleet(5000), startGate: gate });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const { port } = app.server.address() as AddressInfo;
-    // A reader that takes one piece and then stops reading: the body (~20 MB) waits on the socket.
-    const req = request({ host: '127.0.0.1', port, path: '/metrics' });
-    const firstPiece = new Promise<void>((resolve, reject) => {
-      req.on('response', (res) => res.once('data', () => (res.pause(), resolve())));
-      req.on('error', reject);
+  describe('and the probes due meanwhile', () => {
+    it('holds new probes back while the body is written, gzipped or not, and lets them go once it is', async () => {
+      const registry = largeFleet(500);
+      const gate = new StartGate();
+      const seen: boolean[] = [];
+      // prom-client runs a gauge's collect while its lines are written: in the middle of the body.
+      new Gauge({ name: 'gate_seen_closed', help: 'test', registers: [registry], collect: () => void seen.push(gate.closed) });
+      let opened = 0;
+      gate.onOpen(() => opened++);
+      app = await buildTestApp({ registry, startGate: gate });
+      for (const headers of [{}, { 'accept-encoding': 'gzip' }]) {
+        const res = await app.inject({ method: 'GET', url: '/metrics', headers });
+        expect(res.statusCode).toBe(200);
+        expect(gate.closed).toBe(false);
+      }
+      expect(seen).toEqual([true, true]);
+      expect(opened).toBe(2);
     });
-    req.end();
-    await firstPiece;
-    await new Promise((r) => setTimeout(r, 200));
-    expect(gate.closed).toBe(true);
-    const opened = new Promise<void>((resolve) => gate.onOpen(resolve));
-    req.destroy();
-    await opened;
-    expect(gate.closed).toBe(false);
+
+    it('lets the probes go when the scraper goes away in the middle of the body', async () => {
+      const gate = new StartGate(60_000);
+      app = await buildTestApp({ registry: largeFleet(5000), startGate: gate });
+      await app.listen({ host: '127.0.0.1', port: 0 });
+      const { port } = app.server.address() as AddressInfo;
+      // A reader that takes one piece and then stops reading: the body (~20 MB) waits on the socket.
+      const req = request({ host: '127.0.0.1', port, path: '/metrics' });
+      const firstPiece = new Promise<void>((resolve, reject) => {
+        req.on('response', (res) => res.once('data', () => (res.pause(), resolve())));
+        req.on('error', reject);
+      });
+      req.end();
+      await firstPiece;
+      await new Promise((r) => setTimeout(r, 200));
+      expect(gate.closed).toBe(true);
+      const opened = new Promise<void>((resolve) => gate.onOpen(resolve));
+      req.destroy();
+      await opened;
+      expect(gate.closed).toBe(false);
+    });
   });
 });
