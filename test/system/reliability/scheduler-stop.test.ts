@@ -3,13 +3,26 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { TargetConfig } from '../../../src/config/types.js';
 import type { ProbeResult } from '../../../src/probe/types.js';
+import { nextDue, phaseOffset } from '../../../src/scheduler/plan.js';
 import { createScheduler } from '../../../src/scheduler/scheduler.js';
 import { probeResult, probeSettings, targetConfig } from '../../fixtures/domain.js';
 
 const log = pino({ level: 'silent' });
 
-function target(name: string): TargetConfig {
-  return targetConfig(name, probeSettings({ intervalMs: 60_000, timeoutMs: 30_000, path: '/' }), { group: 'g', url: 'https://127.0.0.1', hostname: 'vpn.test' });
+function target(name: string, intervalMs = 60_000): TargetConfig {
+  return targetConfig(name, probeSettings({ intervalMs, timeoutMs: 30_000, path: '/' }), { group: 'g', url: 'https://127.0.0.1', hostname: 'vpn.test' });
+}
+
+/**
+ * A clock standing still at a whole second when none of the targets falls due within the next 3 s (the scheduler
+ * plans 2 s ahead), so the only probes are the ones a test asks for, whatever the wall clock says.
+ */
+function quietClock(names: string[], intervalMs: number): () => number {
+  const base = Math.floor(Date.now() / 1000) * 1000;
+  for (let at = base; at < base + intervalMs; at += 1000) {
+    if (names.every((name) => nextDue(at, intervalMs, phaseOffset(name, intervalMs)) >= at + 3000)) return () => at;
+  }
+  throw new Error(`no 3 s without a due probe among ${names.length} targets every ${intervalMs} ms`);
 }
 
 function result(ok: boolean, message: string): ProbeResult {
@@ -51,7 +64,8 @@ describe('scheduler stop with a grace period', () => {
     try {
       const seen: { name: string; aborted: boolean }[] = [];
       const names = Array.from({ length: 40 }, (_, i) => `t${i}`);
-      const scheduler = createScheduler(names.map(target), {
+      const hourly = 3_600_000;
+      const scheduler = createScheduler(names.map((name) => target(name, hourly)), {
         // Each probe ends when aborted, or after 50 ms once the scheduler has been started again.
         probe: (t, _check, signal) =>
           new Promise((resolve) => {
@@ -62,6 +76,7 @@ describe('scheduler stop with a grace period', () => {
           }),
         onResult: () => undefined,
         log,
+        now: quietClock(names, hourly),
       });
       scheduler.start();
       const first = names.map((name) => scheduler.probeNow(name));
