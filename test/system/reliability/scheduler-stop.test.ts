@@ -41,6 +41,7 @@ describe('scheduler stop with a grace period', () => {
         }),
       onResult: (t, _check, r) => reported.push(`${t.name}: ${r.message}`),
       log,
+      now: quietClock(['quick', 'hanging'], 60_000),
     });
     scheduler.start();
     const probes = [scheduler.probeNow('quick'), scheduler.probeNow('hanging')];
