@@ -163,12 +163,22 @@ export class MinutePacker {
     const byMinute = byMinuteOf(hour, fresh);
     const starts = entryStarts(stored);
     this.pos = 0;
+    // Stored minutes kept side by side are copied as one run: a minute's rollup keeps ~59 of them per target.
+    let runStart = 0;
+    let runEnd = 0;
     for (let minute = 0; minute < MINUTES_PER_HOUR; minute++) {
       const at = hour + minute * MINUTE_MS;
       const b = byMinute[minute];
-      if (b || (at >= windowStart && at < windowEnd) || starts[minute + 1]! === starts[minute]!) this.bucket(b);
-      else this.copy(stored, starts[minute]!, starts[minute + 1]!);
+      if (b || (at >= windowStart && at < windowEnd) || starts[minute + 1]! === starts[minute]!) {
+        this.copy(stored, runStart, runEnd);
+        runStart = runEnd = 0;
+        this.bucket(b);
+      } else {
+        if (runEnd === runStart) runStart = starts[minute]!;
+        runEnd = starts[minute + 1]!;
+      }
     }
+    this.copy(stored, runStart, runEnd);
     return this.done();
   }
 
@@ -196,6 +206,7 @@ export class MinutePacker {
   }
 
   private copy(from: Uint8Array, start: number, end: number): void {
+    if (end === start) return;
     this.bytes.set(from.subarray(start, end), this.pos);
     this.pos += end - start;
   }
