@@ -233,7 +233,7 @@ export class SqliteHousekeeping {
  * the window is read to its end. The iterator is closed either way, so the connection is free for the writes.
  */
 function readWindow(
-  iterator: IterableIterator<{ target_id: number; at: number; error_kind: number; uptime_exclusion: number; duration_us: number }>,
+  iterator: IterableIterator<[targetId: number, at: number, errorKind: number, excluded: number, durationUs: number]>,
   budget: number,
 ): { byTarget: Map<number, RawSample[]>; next: number | null } {
   const byTarget = new Map<number, RawSample[]>();
@@ -241,13 +241,13 @@ function readWindow(
   let current = -1;
   let list: RawSample[] = [];
   try {
-    for (const r of iterator) {
-      if (r.target_id !== current) {
-        if (read >= budget) return { byTarget, next: r.target_id };
-        current = r.target_id;
+    for (const [targetId, at, errorKind, excluded, durationUs] of iterator) {
+      if (targetId !== current) {
+        if (read >= budget) return { byTarget, next: targetId };
+        current = targetId;
         byTarget.set(current, (list = []));
       }
-      list.push({ at: r.at, errorKind: r.error_kind, excluded: r.uptime_exclusion, durationUs: r.duration_us });
+      list.push({ at, errorKind, excluded, durationUs });
       read++;
     }
     return { byTarget, next: null };

@@ -78,13 +78,16 @@ export function prepareStatements(db: Database.Database) {
     ),
     /**
      * The raw rows of [from, to) of every target from an id on, target by target: one statement walks the targets and
-     * seeks each one's rows by its key (targets without rows in the window cost a seek, and no row).
+     * seeks each one's rows by its key (targets without rows in the window cost a seek, and no row). Rows come as
+     * arrays [target_id, at, error_kind, uptime_exclusion, duration_us]: a minute's rollup reads one per probe.
      */
-    windowSamples: db.prepare<[number, number, number], { target_id: number; at: number; error_kind: number; uptime_exclusion: number; duration_us: number }>(
-      `SELECT r.target_id, r.at, r.error_kind, r.uptime_exclusion, r.duration_us
-       FROM targets t CROSS JOIN results r ON r.target_id = t.target_id AND r.at >= ? AND r.at < ?
-       WHERE t.target_id >= ? ORDER BY t.target_id`,
-    ),
+    windowSamples: db
+      .prepare<[number, number, number], [targetId: number, at: number, errorKind: number, excluded: number, durationUs: number]>(
+        `SELECT r.target_id, r.at, r.error_kind, r.uptime_exclusion, r.duration_us
+         FROM targets t CROSS JOIN results r ON r.target_id = t.target_id AND r.at >= ? AND r.at < ?
+         WHERE t.target_id >= ? ORDER BY t.target_id`,
+      )
+      .raw(true),
     rawPruneBoundary: db.prepare<[number, number, number], { at: number }>(
       'SELECT at FROM results WHERE target_id = ? AND at < ? ORDER BY at LIMIT 1 OFFSET ?',
     ),
