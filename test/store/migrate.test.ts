@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -129,6 +129,32 @@ describe('migrate', () => {
   it('rejects a .sql file that is not named NNNN_name.sql, and duplicate versions', () => {
     expect(() => readMigrations(migrationsDir({ '1_init.sql': '' }))).toThrow(/"1_init.sql" .* is not named NNNN_name.sql/);
     expect(() => readMigrations(migrationsDir({ '0001_a.sql': '', '0001_b.sql': '' }))).toThrow(/two migration files have version 1/);
+  });
+
+  it('keys the minute rollups hour first (0006) and keeps every row a database had before', () => {
+    const db = database();
+    db.pragma('foreign_keys = ON');
+    const before = join(dir, 'migrations-before-0006');
+    mkdirSync(before);
+    for (const m of SHIPPED.filter((m) => m.version < 6)) copyFileSync(m.file, join(before, `${String(m.version).padStart(4, '0')}_${m.name}.sql`));
+    migrate(db, before);
+    const insertTarget = db.prepare("INSERT INTO targets (target_id, name, group_name, role, url, created_at) VALUES (?, ?, 'g', 'server', 'https://x', 0)");
+    const insertHour = db.prepare('INSERT INTO rollups_minute (target_id, hour, minutes) VALUES (?, ?, ?)');
+    const HOUR = 3_600_000;
+    for (const id of [1, 2, 3]) {
+      insertTarget.run(id, `t${id}`);
+      for (let h = 0; h < 4; h++) insertHour.run(id, h * HOUR, Buffer.from([id, h, 0, 7]));
+    }
+    const rows = () => db.prepare('SELECT target_id, hour, minutes FROM rollups_minute ORDER BY target_id, hour').all();
+    const kept = rows();
+
+    expect(migrate(db, DEFAULT_MIGRATIONS_DIR).map((m) => m.version)).toEqual(SHIPPED_VERSIONS.filter((v) => v >= 6));
+    expect(rows()).toEqual(kept);
+    const plan = (sql: string) => (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail).join(' | ');
+    expect(plan('SELECT minutes FROM rollups_minute WHERE target_id = 1 AND hour = 0')).toMatch(/PRIMARY KEY \(hour=\? AND target_id=\?\)/);
+    expect(plan('SELECT hour FROM rollups_minute WHERE target_id = 1 AND hour < 5')).toMatch(/rollups_minute_by_target/);
+    db.prepare('DELETE FROM targets WHERE target_id = 2').run();
+    expect(rows()).toEqual(kept.filter((r) => (r as { target_id: number }).target_id !== 2));
   });
 
   it('refuses a database with a version that no file defines', () => {
