@@ -23,6 +23,8 @@
 //                                                   # checkout's systemd unit sets (the service as installed)
 //   npm run bench -- --steady 30m --sizes 10000 --retention short   # RSS, heap and database size over a long run, /metrics
 //                                                   # scraped every 15 s meanwhile (--steady-scrape-every, 0: none)
+//   npm run bench -- --sizes 1000 --rounds 3 --api 0 --api-load 0 --scrapes 0   # the systems in turn three times,
+//                                                   # the order rotated each round; per-round CPU ratios and their medians
 //   npm run bench -- --sizes 3000 --api-load 10 --scrapes 46   # status with 4 connections (wrk: gzip, a fixed-buffer control, /healthz, identity, ?group=, page) 10 s each, then /metrics every 15 s for 46 s (curl, gzip and identity), with the lag of each (0: skip)
 // Writes bench/results/<date>.json and .md (the markdown is also printed).
 import { execFileSync } from 'node:child_process';
@@ -41,7 +43,7 @@ import { renderMemory } from './lib/memory-report.js';
 import { apiLoad, renderApiLoad } from './lib/api-load.js';
 import { requireWrk } from './lib/wrk.js';
 import { databaseFigures, postgresCpu, postgresFigures, watchCommits } from './lib/database-figures.js';
-import { renderMarkdown, type BenchReport, type SizeReport, type SystemFigures } from './lib/report.js';
+import { renderMarkdown, SYSTEM_ORDER, type BenchReport, type RoundFigures, type SizeReport, type SystemFigures, type SystemName } from './lib/report.js';
 import { histogramQuantile, parseLagLog, parseMetrics, summarizeLag, sumOf } from './lib/stats.js';
 import { lagByWindow, lagDuring, parseDurationS, renderSteady, sampleSteady, SHORT_RETENTION, type SteadyFigures } from './lib/steady.js';
 import { BENCH_HOSTNAME, DEFAULT_GROUP_SIZE, SSTP_PATH, endpointLatency, installedNodeOptions, startBlackbox, startSstpwatch, targetPort, type Fleet } from './lib/systems.js';
@@ -76,6 +78,8 @@ const { values } = parseArgs({
     /** NODE_OPTIONS of sstpwatch / the baseline; default: what deploy/systemd/sstpwatch.service of its checkout sets. */
     'node-options': { type: 'string' },
     'baseline-node-options': { type: 'string' },
+    /** Run the systems of each size this many times in turn; the first round's figures fill the main tables. */
+    rounds: { type: 'string', default: '1' },
   },
 });
 const groupSize = Number(values['group-size']);
@@ -90,6 +94,8 @@ const warmupOthersS = Number(values['warmup-others']);
 const measureS = Number(values.measure);
 const apiS = Number(values.api);
 const systems = new Set(values.systems.split(','));
+const rounds = Number(values.rounds);
+if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds must be a whole number of at least 1');
 const keyType = values.key as KeyType;
 if (keyType !== 'rsa' && keyType !== 'ec') throw new Error('--key must be rsa or ec');
 if (values.store !== 'sqlite' && values.store !== 'postgres') throw new Error('--store must be sqlite or postgres');
@@ -126,12 +132,29 @@ async function main(): Promise<void> {
 
   if (values.steady) return steady(fleet, fake, started);
   const reports: SizeReport[] = [];
+  const run: Record<SystemName, (n: number) => Promise<SystemFigures>> = {
+    sstpwatch: (n) => runSstpwatch(n, fleet, fake),
+    baseline: (n) => runSstpwatch(n, fleet, fake, values.baseline),
+    blackbox: (n) => runDriven('blackbox', n, fleet, fake, ca.certPem),
+    floor: (n) => runDriven('floor', n, fleet, fake, ca.certPem),
+  };
+  const order = SYSTEM_ORDER.filter((name) => (name === 'baseline' ? Boolean(values.baseline) : systems.has(name)));
   for (const n of sizes) {
     const size: SizeReport = { targets: n, scheduledPerS: n / intervalS, systems: {} };
-    if (systems.has('sstpwatch')) size.systems.sstpwatch = await runSstpwatch(n, fleet, fake);
-    if (values.baseline) size.systems.baseline = await runSstpwatch(n, fleet, fake, values.baseline);
-    if (systems.has('blackbox')) size.systems.blackbox = await runDriven('blackbox', n, fleet, fake, ca.certPem);
-    if (systems.has('floor')) size.systems.floor = await runDriven('floor', n, fleet, fake, ca.certPem);
+    for (let round = 0; round < rounds; round++) {
+      // Rotated so that no system always runs first (or last) in a round: the machine drifts over minutes.
+      const turn = [...order.slice(round % order.length), ...order.slice(0, round % order.length)];
+      const cpu: RoundFigures['cpuSecondsPer1000'] = {};
+      for (const name of turn) {
+        if (rounds > 1) log(`N=${n} round ${round + 1} of ${rounds}: ${name}`);
+        const figures = await run[name](n);
+        if (round === 0) size.systems[name] = figures;
+        cpu[name] = figures.cpuSecondsPer1000;
+      }
+      if (rounds > 1) (size.rounds ??= []).push({ order: turn, cpuSecondsPer1000: cpu });
+    }
+    // The main tables list the systems in one order whatever the first round's was.
+    size.systems = Object.fromEntries(order.filter((name) => size.systems[name]).map((name) => [name, size.systems[name]]));
     reports.push(size);
   }
 
@@ -140,7 +163,7 @@ async function main(): Promise<void> {
     finishedAt: new Date().toISOString(),
     label: values.label,
     machine: machine(),
-    settings: { intervalS, warmupS, warmupOthersS, measureS, apiS, key: keyType === 'rsa' ? 'RSA-2048' : 'ECDSA P-256', ports: ports.length, store: values.store, groupSize, nodeArgs: values['node-args'], baselineNodeArgs: values['baseline-node-args'], nodeOptions: values['node-options'] ?? installedNodeOptions(), baselineNodeOptions: values.baseline ? (values['baseline-node-options'] ?? installedNodeOptions(values.baseline)) : undefined, command: `npm run bench -- ${process.argv.slice(2).join(' ')}` },
+    settings: { rounds, intervalS, warmupS, warmupOthersS, measureS, apiS, key: keyType === 'rsa' ? 'RSA-2048' : 'ECDSA P-256', ports: ports.length, store: values.store, groupSize, nodeArgs: values['node-args'], baselineNodeArgs: values['baseline-node-args'], nodeOptions: values['node-options'] ?? installedNodeOptions(), baselineNodeOptions: values.baseline ? (values['baseline-node-options'] ?? installedNodeOptions(values.baseline)) : undefined, command: `npm run bench -- ${process.argv.slice(2).join(' ')}` },
     sizes: reports,
   };
   mkdirSync(values.out, { recursive: true });

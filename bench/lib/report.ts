@@ -1,6 +1,7 @@
 // The fleet benchmark's result shape and its markdown summary.
 import type { ApiLoadFigures } from './api-load.js';
 import type { EndpointLatency } from './systems.js';
+import { percentile } from './stats.js';
 
 export interface LagFigures {
   samples: number;
@@ -63,11 +64,22 @@ export interface SystemFigures {
   driverCpuSeconds?: number;
 }
 
+/** baseline: another sstpwatch build (--baseline), run the same way. */
+export const SYSTEM_ORDER = ['sstpwatch', 'baseline', 'blackbox', 'floor'] as const;
+export type SystemName = (typeof SYSTEM_ORDER)[number];
+
+/** One round of --rounds: the systems in the order they ran, each one's CPU seconds per 1,000 probes. */
+export interface RoundFigures {
+  order: SystemName[];
+  cpuSecondsPer1000: Partial<Record<SystemName, number>>;
+}
+
 export interface SizeReport {
   targets: number;
   scheduledPerS: number;
-  /** baseline: another sstpwatch build (--baseline), run the same way. */
-  systems: { sstpwatch?: SystemFigures; baseline?: SystemFigures; blackbox?: SystemFigures; floor?: SystemFigures };
+  systems: Partial<Record<SystemName, SystemFigures>>;
+  /** With --rounds > 1: every round, the first included (its full figures are in systems). */
+  rounds?: RoundFigures[];
 }
 
 export interface BenchReport {
@@ -75,7 +87,7 @@ export interface BenchReport {
   finishedAt: string;
   label: string;
   machine: { nproc: number; cpuModel: string; node: string; blackbox: string | null; kernel: string };
-  settings: { intervalS: number; warmupS: number; warmupOthersS: number; measureS: number; apiS: number; key: string; ports: number; store?: string; groupSize?: number; nodeArgs?: string; baselineNodeArgs?: string; nodeOptions?: string; baselineNodeOptions?: string; command?: string };
+  settings: { rounds?: number; intervalS: number; warmupS: number; warmupOthersS: number; measureS: number; apiS: number; key: string; ports: number; store?: string; groupSize?: number; nodeArgs?: string; baselineNodeArgs?: string; nodeOptions?: string; baselineNodeOptions?: string; command?: string };
   sizes: SizeReport[];
 }
 
@@ -136,6 +148,7 @@ export function renderMarkdown(report: BenchReport): string {
       out.push(`| ${fmt(size.targets, 0)} | ${fmt(f.cpuSecondsPer1000, 3)} | ${fmt(f.databaseServerCpuSecondsPer1000, 3)} | ${fmt(f.database?.bytesPerResult, 1)} | ${mib(f.database?.fileBytes)} |`);
     }
   }
+  out.push(...renderRounds(report.sizes));
   out.push('', '## Goals', '');
   for (const size of report.sizes) {
     const f = size.systems.sstpwatch;
@@ -169,4 +182,43 @@ function statusGoal(f: SystemFigures): string {
   }
   const status = f.api?.find((a) => a.path === '/api/v1/status');
   return `status p99 < 50 ms (autocannon, 1 connection, identity) ${verdict(status ? status.p99Ms < 50 : undefined)}`;
+}
+
+/** The median of the figures there are (a system absent from a round has none). */
+export const medianOf = (values: number[]): number => percentile(values.filter((v) => !Number.isNaN(v)), 50);
+
+/**
+ * sstpwatch's CPU per probe against each other system, round by round: within a round the systems ran minutes apart,
+ * so a ratio of one round is steadier than a ratio of medians over rounds that met different hours of the machine.
+ */
+export function roundRatios(rounds: RoundFigures[], other: SystemName): number[] {
+  return rounds.map((r) => {
+    const mine = r.cpuSecondsPer1000.sstpwatch;
+    const theirs = r.cpuSecondsPer1000[other];
+    return mine === undefined || theirs === undefined || !(theirs > 0) ? NaN : mine / theirs;
+  });
+}
+
+function renderRounds(sizes: SizeReport[]): string[] {
+  const withRounds = sizes.filter((size) => size.rounds && size.rounds.length > 1);
+  if (withRounds.length === 0) return [];
+  const others = SYSTEM_ORDER.filter((name) => name !== 'sstpwatch' && withRounds.some((size) => size.rounds?.some((r) => r.cpuSecondsPer1000[name] !== undefined)));
+  const out = [
+    '',
+    '## Rounds (CPU s per 1,000 probes; the systems in turn, the order rotated each round)',
+    '',
+    `| N | round | order | ${SYSTEM_ORDER.filter((name) => name === 'sstpwatch' || others.includes(name)).join(' | ')} | ${others.map((o) => `sstpwatch vs ${o}`).join(' | ')} |`,
+    `|---:|---:|---|${'---:|'.repeat(1 + others.length * 2)}`,
+  ];
+  for (const size of withRounds) {
+    const rounds = size.rounds ?? [];
+    const ratios = others.map((o) => roundRatios(rounds, o));
+    rounds.forEach((r, i) => {
+      const cpu = ['sstpwatch', ...others].map((name) => fmt(r.cpuSecondsPer1000[name as SystemName], 3));
+      out.push(`| ${fmt(size.targets, 0)} | ${i + 1} | ${r.order.join(', ')} | ${cpu.join(' | ')} | ${ratios.map((x) => `${fmt(x[i])}x`).join(' | ')} |`);
+    });
+    const medians = ['sstpwatch', ...others].map((name) => fmt(medianOf(rounds.map((r) => r.cpuSecondsPer1000[name as SystemName] ?? NaN)), 3));
+    out.push(`| ${fmt(size.targets, 0)} | **median** | | ${medians.join(' | ')} | ${ratios.map((x) => `**${fmt(medianOf(x))}x**`).join(' | ')} |`);
+  }
+  return out;
 }
