@@ -46,7 +46,7 @@ import { databaseFigures, postgresCpu, postgresFigures, watchCommits } from './l
 import { renderMarkdown, SYSTEM_ORDER, type BenchReport, type RoundFigures, type SizeReport, type SystemFigures, type SystemName } from './lib/report.js';
 import { histogramQuantile, parseLagLog, parseMetrics, summarizeLag, sumOf } from './lib/stats.js';
 import { lagByWindow, lagDuring, parseDurationS, renderSteady, sampleSteady, SHORT_RETENTION, type SteadyFigures } from './lib/steady.js';
-import { BENCH_HOSTNAME, DEFAULT_GROUP_SIZE, SSTP_PATH, endpointLatency, installedNodeOptions, startBlackbox, startSstpwatch, targetPort, type Fleet } from './lib/systems.js';
+import { BENCH_HOSTNAME, DEFAULT_GROUP_SIZE, SSTP_PATH, endpointLatency, installedNodeOptions, requireBlackbox, startBlackbox, startSstpwatch, targetPort, type Fleet } from './lib/systems.js';
 
 const { values } = parseArgs({
   options: {
@@ -111,6 +111,8 @@ async function main(): Promise<void> {
   const started = new Date();
   // The API load phases measure with wrk: without it, stop now, before minutes of warm-up.
   if (!values.steady && Number(values['api-load']) > 0) requireWrk();
+  // blackbox_exporter runs after sstpwatch's minutes of warm-up and measuring: without it, stop now too.
+  if (!values.steady && systems.has('blackbox')) requireBlackbox();
   log(`work dir ${workDir}; load average ${loadAverage().join(' ')}`);
   const ca = await createTestCa({ keyType });
   const intermediate = await issueIntermediate(ca, { keyType });
@@ -132,23 +134,23 @@ async function main(): Promise<void> {
 
   if (values.steady) return steady(fleet, fake, started);
   const reports: SizeReport[] = [];
-  const run: Record<SystemName, (n: number) => Promise<SystemFigures>> = {
-    sstpwatch: (n) => runSstpwatch(n, fleet, fake),
-    baseline: (n) => runSstpwatch(n, fleet, fake, values.baseline),
-    blackbox: (n) => runDriven('blackbox', n, fleet, fake, ca.certPem),
-    floor: (n) => runDriven('floor', n, fleet, fake, ca.certPem),
+  const run: Record<SystemName, (n: number, roundIndex: number) => Promise<SystemFigures>> = {
+    sstpwatch: (n, roundIndex) => runSstpwatch(n, roundIndex, fleet, fake),
+    baseline: (n, roundIndex) => runSstpwatch(n, roundIndex, fleet, fake, values.baseline),
+    blackbox: (n, roundIndex) => runDriven('blackbox', n, roundIndex, fleet, fake, ca.certPem),
+    floor: (n, roundIndex) => runDriven('floor', n, roundIndex, fleet, fake, ca.certPem),
   };
   const order = SYSTEM_ORDER.filter((name) => (name === 'baseline' ? Boolean(values.baseline) : systems.has(name)));
   for (const n of sizes) {
     const size: SizeReport = { targets: n, scheduledPerS: n / intervalS, systems: {} };
-    for (let round = 0; round < rounds; round++) {
+    for (let roundIndex = 0; roundIndex < rounds; roundIndex++) {
       // Rotated so that no system always runs first (or last) in a round: the machine drifts over minutes.
-      const turn = [...order.slice(round % order.length), ...order.slice(0, round % order.length)];
+      const turn = [...order.slice(roundIndex % order.length), ...order.slice(0, roundIndex % order.length)];
       const cpu: RoundFigures['cpuSecondsPer1000'] = {};
       for (const name of turn) {
-        if (rounds > 1) log(`N=${n} round ${round + 1} of ${rounds}: ${name}`);
-        const figures = await run[name](n);
-        if (round === 0) size.systems[name] = figures;
+        if (rounds > 1) log(`N=${n} round ${roundIndex + 1} of ${rounds}: ${name}`);
+        const figures = await run[name](n, roundIndex);
+        if (roundIndex === 0) size.systems[name] = figures;
         cpu[name] = figures.cpuSecondsPer1000;
       }
       if (rounds > 1) (size.rounds ??= []).push({ order: turn, cpuSecondsPer1000: cpu });
@@ -224,14 +226,17 @@ function windowFigures(
   };
 }
 
-async function runSstpwatch(n: number, fleet: Fleet, fake: IpcChild, bin?: string): Promise<SystemFigures> {
+/** A run's own name (its work directory, its PostgreSQL database): one per system, size and round. */
+const runName = (system: string, n: number, roundIndex: number): string => `${system}-${n}${roundIndex > 0 ? `-round${roundIndex + 1}` : ''}`;
+
+async function runSstpwatch(n: number, roundIndex: number, fleet: Fleet, fake: IpcChild, bin?: string): Promise<SystemFigures> {
   const name = bin ? 'baseline' : 'sstpwatch';
-  const dir = join(workDir, `${name}-${n}`);
+  const dir = join(workDir, runName(name, n, roundIndex));
   mkdirSync(dir);
   const profileDir = join(dir, 'profile');
   log(`N=${n} ${name}: starting`);
   const t0 = Date.now();
-  const database = postgres ? postgres.url(await postgres.createDatabase(`${name}_${n}`)) : undefined;
+  const database = postgres ? postgres.url(await postgres.createDatabase(runName(name, n, roundIndex).replaceAll('-', '_'))) : undefined;
   const extraArgs = (bin ? values['baseline-node-args'] : values['node-args']).split(' ').filter(Boolean);
   const nodeArgs = [...(values.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), ...(values.heap ? ['--heapsnapshot-signal=SIGUSR2'] : []), ...extraArgs];
   const nodeOptions = bin ? values['baseline-node-options'] : values['node-options'];
@@ -353,8 +358,8 @@ function memoryBreakdown(metrics: ReturnType<typeof parseMetrics>): Record<strin
   return out;
 }
 
-async function runDriven(mode: 'blackbox' | 'floor', n: number, fleet: Fleet, fake: IpcChild, caPem: string): Promise<SystemFigures> {
-  const dir = join(workDir, `${mode}-${n}`);
+async function runDriven(mode: 'blackbox' | 'floor', n: number, roundIndex: number, fleet: Fleet, fake: IpcChild, caPem: string): Promise<SystemFigures> {
+  const dir = join(workDir, runName(mode, n, roundIndex));
   mkdirSync(dir);
   const blackbox = mode === 'blackbox' ? await startBlackbox(dir, fleet.caFile) : null;
   const driver = forkTs(fileURLToPath(new URL('./lib/driver.ts', import.meta.url)));

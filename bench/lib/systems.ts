@@ -158,8 +158,13 @@ export function blackboxConfig(caFile: string): string {
 `;
 }
 
-export async function startBlackbox(dir: string, caFile: string): Promise<RunningProcess> {
+/** Throws, naming the package, when blackbox_exporter is not installed. */
+export function requireBlackbox(): void {
   if (!existsSync(BLACKBOX)) throw new Error(`${BLACKBOX} not found: install the Debian package prometheus-blackbox-exporter`);
+}
+
+export async function startBlackbox(dir: string, caFile: string): Promise<RunningProcess> {
+  requireBlackbox();
   const port = await freePort();
   const configPath = join(dir, 'blackbox.yml');
   writeFileSync(configPath, blackboxConfig(caFile));
